@@ -1,0 +1,3 @@
+module godiag.test
+
+go 1.21

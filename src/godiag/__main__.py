@@ -1,0 +1,3 @@
+from godiag.cli import main
+
+main()

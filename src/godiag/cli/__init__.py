@@ -1,0 +1,100 @@
+"""Command-line entry point: a lazy click group and the one place errors become exit codes.
+
+Subcommands are imported only when invoked, so `godiag --help` stays fast (heavy
+modules such as protobuf or rich tables are never imported for it).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import tempfile
+import traceback
+from typing import Any
+
+import click
+
+from godiag import __version__
+from godiag.errors import ExitStatus, GodiagError
+
+# name -> (module, attribute, one-line help shown in `godiag --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "goroutines": (
+        "godiag.cli.goroutines",
+        "goroutines",
+        "Group, classify and diff goroutine dumps.",
+    ),
+    "demo": ("godiag.cli.demo", "demo", "Run godiag on the bundled leaking demo service."),
+    "config": ("godiag.cli.config_cmd", "config", "Validate godiag.toml."),
+    "schema": ("godiag.cli.schema", "schema", "Print the JSON Schema of a godiag.*/v1 document."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module = importlib.import_module(entry[0])
+        command = getattr(module, entry[1])
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="godiag")
+def app() -> None:
+    """godiag: why is this Go build, binary or service misbehaving?
+
+    Every command takes --format (text, json, html, ...) and -o FILE; data goes to
+    stdout, messages to stderr. Exit codes: 0 nothing found, 1 found something,
+    2 bad usage or input, 3 internal error.
+    """
+
+
+def _write_traceback() -> str:
+    fd, path = tempfile.mkstemp(prefix="godiag-crash-", suffix=".txt")
+    with os.fdopen(fd, "w") as fh:
+        traceback.print_exc(file=fh)
+    return path
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Run the CLI; the single catch that maps errors to exit codes."""
+    try:
+        rv = app.main(args=argv, prog_name="godiag", standalone_mode=False)
+    except GodiagError as exc:
+        click.echo(f"godiag: error: {exc}", err=True)
+        sys.exit(int(exc.exit_status))
+    except click.exceptions.Abort:
+        click.echo("godiag: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(int(ExitStatus.USAGE))
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("godiag: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:
+        path = _write_traceback()
+        click.echo(
+            f"godiag: internal error: {type(exc).__name__}: {exc} (traceback written to {path})",
+            err=True,
+        )
+        sys.exit(int(ExitStatus.INTERNAL))
+    sys.exit(int(rv) if isinstance(rv, int) else 0)

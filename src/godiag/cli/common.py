@@ -1,0 +1,94 @@
+"""Options every command shares (CONTRACTS.md "Common options") and the output step."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from godiag.errors import UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    format: str
+    output: Path | None
+    quiet: bool
+    verbose: bool
+    color: bool
+
+
+def output_options(formats: list[str]) -> Callable[[F], F]:
+    """Add --format/-o/-q/-v/--no-color; the command receives `out: OutputOptions`."""
+
+    def decorate(fn: F) -> F:
+        opts = [
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(formats),
+                default=None,
+                help=f"Output format (default: from -o's extension, else text). "
+                f"One of: {', '.join(formats)}.",
+            ),
+            click.option(
+                "-o",
+                "--output",
+                type=click.Path(dir_okay=False, path_type=Path),
+                default=None,
+                help="Write the result to FILE instead of stdout.",
+            ),
+            click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr."),
+            click.option("-v", "--verbose", is_flag=True, help="More detail."),
+            click.option("--no-color", is_flag=True, help="No colours (also NO_COLOR)."),
+        ]
+        for opt in reversed(opts):
+            fn = opt(fn)
+        return fn
+
+    return decorate
+
+
+def make_output(
+    fmt: str | None,
+    output: Path | None,
+    quiet: bool,
+    verbose: bool,
+    no_color: bool,
+    allowed: list[str],
+) -> OutputOptions:
+    """Resolve the format: explicit --format wins, else -o's extension, else text."""
+    chosen = fmt
+    if chosen is None and output is not None:
+        ext = output.suffix.lower().lstrip(".")
+        by_ext = {
+            "json": "json",
+            "html": "html",
+            "htm": "html",
+            "sarif": "sarif",
+            "txt": "text",
+            "folded": "folded",
+            "pb": "pprof",
+            "gz": "pprof",
+            "ndjson": "ndjson",
+            "csv": "csv",
+            "svg": "svg",
+            "dot": "dot",
+        }
+        guess = by_ext.get(ext)
+        if guess in allowed:
+            chosen = guess
+    if chosen is None:
+        chosen = "text"
+    if chosen not in allowed:
+        raise UsageError(
+            f"--format {chosen} is not available here (use one of {', '.join(allowed)})"
+        )
+    color = not no_color and "NO_COLOR" not in os.environ
+    return OutputOptions(chosen, output, quiet, verbose, color)

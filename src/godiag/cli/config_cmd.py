@@ -1,0 +1,63 @@
+"""`godiag config check`: validate godiag.toml with clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from godiag import config as cfg
+from godiag.cli.common import make_output, output_options
+from godiag.report import emit
+
+
+@click.group()
+def config() -> None:
+    """Work with the configuration file (godiag.toml)."""
+
+
+@config.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Configuration file (default: $GODIAG_CONFIG, then the platform's).",
+)
+@output_options(["text", "json"])
+def check(
+    config_path: Path | None,
+    fmt: str | None,
+    output: Path | None,
+    quiet: bool,
+    verbose: bool,
+    no_color: bool,
+) -> None:
+    """Load and validate the configuration; print what it defines (secrets hidden)."""
+    out = make_output(fmt, output, quiet, verbose, no_color, ["text", "json"])
+    conf = cfg.load(config_path)
+    doc = {
+        "schema": "godiag.config/v1",
+        "path": str(conf.path) if conf.path else None,
+        "targets": [
+            {
+                "name": t.name,
+                "url": t.url,
+                "auth": "bearer"
+                if t.auth.bearer
+                else ("basic" if t.auth.username is not None else "none"),
+                "service_name": t.service_name,
+                "go_version": t.go_version,
+                "build_commit": t.build_commit,
+                "tags": t.tags,
+            }
+            for t in conf.targets
+        ],
+        "store": {
+            "backend": conf.store.backend,
+            "path": conf.store.path,
+            "max_artifact_mb": conf.store.max_artifact_mb,
+        },
+        "prometheus": conf.prometheus_url,
+    }
+    emit(doc, out.format, out.output, color=out.color, quiet=out.quiet)

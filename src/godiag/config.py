@@ -1,0 +1,282 @@
+"""godiag.toml: loaded and validated in one place.
+
+Sections: ``[[targets]]`` (name, url, auth, metadata), ``[store]``, ``[prometheus]``,
+``[serve]``. Secrets may be written as ``env:VAR`` and are resolved at load time;
+a missing variable is a configuration error naming the key. Unknown keys are errors
+too: a typo in a config file should never be silently ignored.
+Later capabilities add their sections by adding a validator to ``SECTIONS``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from godiag.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Auth:
+    bearer: str | None = None
+    username: str | None = None
+    password: str | None = None
+
+    def header(self) -> dict[str, str]:
+        import base64
+
+        if self.bearer:
+            return {"Authorization": f"Bearer {self.bearer}"}
+        if self.username is not None:
+            raw = f"{self.username}:{self.password or ''}".encode()
+            return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+        return {}
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    url: str
+    auth: Auth = field(default_factory=Auth)
+    service_name: str | None = None
+    go_version: str | None = None
+    build_commit: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    tls_verify: bool = True
+    ca_file: str | None = None
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    backend: str = "local"
+    path: str | None = None
+    max_artifact_mb: int = 256
+    s3: dict[str, str] = field(default_factory=dict)
+    postgres_dsn: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    targets: tuple[Target, ...] = ()
+    store: StoreConfig = field(default_factory=StoreConfig)
+    prometheus_url: str | None = None
+    serve: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def target(self, name: str) -> Target | None:
+        return next((t for t in self.targets if t.name == name), None)
+
+
+def default_path() -> Path:
+    """Platform config directory: $XDG_CONFIG_HOME/godiag, ~/Library/..., %APPDATA%."""
+    if sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    elif os.name == "nt":
+        base = Path(os.environ.get("APPDATA", Path.home()))
+    else:
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "godiag" / "godiag.toml"
+
+
+def find(explicit: str | Path | None) -> Path | None:
+    """--config, then GODIAG_CONFIG, then the platform default if it exists."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("GODIAG_CONFIG")
+    if env:
+        return Path(env)
+    p = default_path()
+    return p if p.is_file() else None
+
+
+def load(explicit: str | Path | None = None) -> Config:
+    path = find(explicit)
+    if path is None:
+        return Config(path=None)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse(raw, path)
+
+
+def parse(raw: dict[str, Any], path: Path | None = None) -> Config:
+    where = str(path) if path else "config"
+    _check_keys(raw, set(SECTIONS), where, "")
+    values: dict[str, Any] = {}
+    for key, fn in SECTIONS.items():
+        if key in raw:
+            values[key] = fn(raw[key], f"{where}: {key}")
+    extra = {
+        k: v for k, v in values.items() if k not in {"targets", "store", "prometheus", "serve"}
+    }
+    return Config(
+        path=path,
+        targets=values.get("targets", ()),
+        store=values.get("store", StoreConfig()),
+        prometheus_url=values.get("prometheus"),
+        serve=values.get("serve", {}),
+        extra=extra,
+    )
+
+
+def resolve_secret(value: Any, where: str) -> str:
+    """`env:VAR` -> the variable's value; anything else must be a string and is kept."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a string")
+    if value.startswith("env:"):
+        var = value[4:]
+        if var not in os.environ:
+            raise ConfigError(f"{where}: environment variable {var} is not set")
+        return os.environ[var]
+    return value
+
+
+def _check_keys(table: Any, allowed: set[str], where: str, prefix: str) -> None:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}{prefix}: expected a table")
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"{where}{prefix}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})"
+        )
+
+
+def _str(table: dict[str, Any], key: str, where: str, required: bool = False) -> str | None:
+    value = table.get(key)
+    if value is None:
+        if required:
+            raise ConfigError(f"{where}: missing required key {key!r}")
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}.{key}: expected a string, got {type(value).__name__}")
+    return value
+
+
+def _url(value: str, where: str) -> str:
+    u = urlparse(value)
+    if u.scheme not in ("http", "https") or not u.netloc:
+        raise ConfigError(f"{where}: {value!r} is not an http(s) base URL")
+    return value.rstrip("/")
+
+
+def _targets(value: Any, where: str) -> tuple[Target, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: expected an array of tables ([[targets]])")
+    out: list[Target] = []
+    for i, t in enumerate(value):
+        w = f"{where}[{i}]"
+        _check_keys(
+            t,
+            {
+                "name",
+                "url",
+                "auth",
+                "service_name",
+                "go_version",
+                "build_commit",
+                "tags",
+                "tls_verify",
+                "ca_file",
+            },
+            w,
+            "",
+        )
+        name = _str(t, "name", w, required=True)
+        assert name is not None
+        w = f"{where} {name!r}"
+        url = _url(_str(t, "url", w, required=True) or "", f"{w}.url")
+        tags = t.get("tags", {})
+        if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+            raise ConfigError(f"{w}.tags: expected a table of strings")
+        if any(x.name == name for x in out):
+            raise ConfigError(f"{w}: duplicate target name")
+        verify = t.get("tls_verify", True)
+        if not isinstance(verify, bool):
+            raise ConfigError(f"{w}.tls_verify: expected true or false")
+        out.append(
+            Target(
+                name=name,
+                url=url,
+                auth=_auth(t.get("auth", {}), f"{w}.auth"),
+                service_name=_str(t, "service_name", w),
+                go_version=_str(t, "go_version", w),
+                build_commit=_str(t, "build_commit", w),
+                tags=dict(tags),
+                tls_verify=verify,
+                ca_file=_str(t, "ca_file", w),
+            )
+        )
+    return tuple(out)
+
+
+def _auth(value: Any, where: str) -> Auth:
+    _check_keys(value, {"bearer", "username", "password"}, where, "")
+    bearer = value.get("bearer")
+    user = value.get("username")
+    if bearer is not None and user is not None:
+        raise ConfigError(f"{where}: give either bearer or username/password, not both")
+    return Auth(
+        bearer=resolve_secret(bearer, f"{where}.bearer") if bearer is not None else None,
+        username=resolve_secret(user, f"{where}.username") if user is not None else None,
+        password=(
+            resolve_secret(value["password"], f"{where}.password") if "password" in value else None
+        ),
+    )
+
+
+def _store(value: Any, where: str) -> StoreConfig:
+    _check_keys(value, {"backend", "path", "max_artifact_mb", "s3", "postgres"}, where, "")
+    backend = value.get("backend", "local")
+    if backend not in ("local", "fleet"):
+        raise ConfigError(f"{where}.backend: {backend!r} is not one of local, fleet")
+    limit = value.get("max_artifact_mb", 256)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
+        raise ConfigError(f"{where}.max_artifact_mb: expected a positive integer")
+    s3 = value.get("s3", {})
+    _check_keys(s3, {"endpoint", "bucket", "region", "access_key", "secret_key"}, where, ".s3")
+    s3r = {k: resolve_secret(v, f"{where}.s3.{k}") for k, v in s3.items()}
+    pg = value.get("postgres", {})
+    _check_keys(pg, {"dsn"}, where, ".postgres")
+    dsn = resolve_secret(pg["dsn"], f"{where}.postgres.dsn") if "dsn" in pg else None
+    if backend == "fleet":
+        missing = [k for k in ("endpoint", "bucket") if k not in s3r]
+        if missing or dsn is None:
+            need = [f"s3.{k}" for k in missing] + ([] if dsn else ["postgres.dsn"])
+            raise ConfigError(f"{where}: backend 'fleet' needs {', '.join(need)}")
+    return StoreConfig(
+        backend=backend,
+        path=_str(value, "path", where),
+        max_artifact_mb=limit,
+        s3=s3r,
+        postgres_dsn=dsn,
+    )
+
+
+def _prometheus(value: Any, where: str) -> str:
+    _check_keys(value, {"url"}, where, "")
+    return _url(_str(value, "url", where, required=True) or "", f"{where}.url")
+
+
+def _serve(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a table")
+    return dict(value)
+
+
+SECTIONS: dict[str, Callable[[Any, str], Any]] = {
+    "targets": _targets,
+    "store": _store,
+    "prometheus": _prometheus,
+    "serve": _serve,
+}

@@ -1,0 +1,1 @@
+"""Frozen data classes mirroring what godiag reads; no I/O, no printing."""

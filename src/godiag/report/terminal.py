@@ -1,0 +1,44 @@
+"""Terminal output through rich; the only place (with html) that draws for people."""
+
+from __future__ import annotations
+
+import io
+import sys
+from types import ModuleType
+from typing import Any
+
+from rich.console import Console
+
+
+def console_for(
+    file: Any = None, *, color: bool = True, width: int | None = None, stderr: bool = False
+) -> Console:
+    target = file if file is not None else (sys.stderr if stderr else sys.stdout)
+    return Console(
+        file=target,
+        no_color=not color,
+        highlight=False,
+        width=width,
+        color_system="auto" if color else None,
+        soft_wrap=False,
+    )
+
+
+def print_view(view: ModuleType, doc: dict[str, Any], *, color: bool, verbose: bool) -> None:
+    view.render_text(doc, console_for(color=color), verbose=verbose)
+
+
+def render_to_string(
+    view: ModuleType, doc: dict[str, Any], *, color: bool, width: int | None, verbose: bool
+) -> str:
+    buf = io.StringIO()
+    console = Console(
+        file=buf,
+        no_color=not color,
+        highlight=False,
+        width=width or 120,
+        color_system="standard" if color else None,
+        force_terminal=color,
+    )
+    view.render_text(doc, console, verbose=verbose)
+    return buf.getvalue()

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from godiag import config, schemas
+from godiag.errors import ConfigError
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "godiag", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_help_lists_commands() -> None:
+    r = run("--help")
+    assert r.returncode == 0
+    assert "goroutines" in r.stdout and "schema" in r.stdout
+
+
+def test_unknown_option_is_usage_error() -> None:
+    r = run("schema", "--bogus")
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+
+
+def test_schema_unknown_name_one_line() -> None:
+    r = run("schema", "nope")
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "unknown schema" in r.stderr
+
+
+def test_every_schema_is_valid_json_schema() -> None:
+    import jsonschema
+
+    assert "goroutines" in schemas.names()
+    for name in schemas.names():
+        jsonschema.Draft202012Validator.check_schema(schemas.load(name))
+
+
+def test_config_check_valid(tmp_path: Path) -> None:
+    p = tmp_path / "godiag.toml"
+    p.write_text(
+        '[[targets]]\nname = "api"\nurl = "http://127.0.0.1:6060"\n'
+        '[targets.auth]\nbearer = "env:GODIAG_TEST_TOKEN"\n'
+        '[store]\nbackend = "local"\n[prometheus]\nurl = "http://127.0.0.1:9090"\n'
+    )
+    import os
+
+    env = {**os.environ, "GODIAG_TEST_TOKEN": "s3cret"}
+    r = run("config", "check", "--config", str(p), "--format", "json", env=env)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    schemas.validate(doc)
+    assert doc["targets"][0]["auth"] == "bearer"
+    assert "s3cret" not in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "msg"),
+    [
+        ("[[targets]]\nurl = 'http://x:1'\n", "missing required key 'name'"),
+        ("[[targets]]\nname='a'\nurl='ftp://x'\n", "not an http(s) base URL"),
+        ("[stor]\n", "unknown key 'stor'"),
+        (
+            "[[targets]]\nname='a'\nurl='http://x:1'\n[targets.auth]\nbearer='env:NOPE_X_Y'\n",
+            "NOPE_X_Y is not set",
+        ),
+        ("[store]\nbackend='fleet'\n", "needs s3.endpoint"),
+        ("this is = = not toml", "not valid TOML"),
+    ],
+)
+def test_config_errors_are_clear(tmp_path: Path, text: str, msg: str) -> None:
+    p = tmp_path / "godiag.toml"
+    p.write_text(text)
+    with pytest.raises(ConfigError, match=msg.replace("(", r"\(").replace(")", r"\)")):
+        config.load(p)
+    r = run("config", "check", "--config", str(p))
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and msg in r.stderr
