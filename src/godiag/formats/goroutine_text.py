@@ -21,7 +21,15 @@ from dataclasses import dataclass
 from godiag.errors import ParseError
 from godiag.formats import goroutine_header as hdr
 from godiag.formats import goroutine_race as race
-from godiag.model.goroutine import Ancestor, CreatedBy, Dump, Frame, Goroutine, ParseIssue
+from godiag.model.goroutine import (
+    Ancestor,
+    CreatedBy,
+    Dump,
+    Frame,
+    Goroutine,
+    ParseIssue,
+    fast_goroutine,
+)
 
 _ELIDED_OLD = "...additional frames elided..."
 _UNAVAILABLE = "goroutine running on other thread; stack unavailable"
@@ -48,6 +56,7 @@ class _Parser:
         self.body_cache: dict[str, _Body] = {}
         self.file_cache: dict[str, tuple[str, int, int | None] | None] = {}
         self.frame_cache: dict[tuple[str, str], Frame] = {}
+        self.head_cache: dict[str, hdr.Header] = {}
         self.goroutines: list[Goroutine] = []
         self.header: list[str] = []
         self.errors: list[ParseIssue] = []
@@ -172,18 +181,47 @@ class _Parser:
             self.block(block, lineno, bi == last)
             lineno += block.count("\n") + 2
 
+    def parse_head(self, head: str) -> tuple[int, hdr.Header] | None:
+        """Parse a header line; everything after the id is cached (it repeats a lot)."""
+        sp = head.find(" ", 10)
+        if sp < 0:
+            return None
+        gid = head[10:sp]
+        h = self.head_cache.get(head[sp:])
+        if h is None:
+            h = hdr.parse_header(head)
+            if h is None:
+                return None
+            self.head_cache[head[sp:]] = h
+        elif not (gid.isdigit() and gid.isascii()):
+            return None
+        return int(gid), h
+
     def block(self, block: str, lineno: int, is_last: bool) -> None:
         if block.startswith("goroutine "):
             nl = block.find("\n")
-            head = block if nl < 0 else block[:nl]
-            h = hdr.parse_header(head)
-            if h is not None:
-                body_text = "" if nl < 0 else block[nl + 1 :].rstrip("\n")
+            parsed = self.parse_head(block if nl < 0 else block[:nl])
+            if parsed is not None:
+                body_text = "" if nl < 0 else block[nl + 1 :]
+                if is_last:
+                    body_text = body_text.rstrip("\n")
+                # `created by F in goroutine N` differs between otherwise identical
+                # goroutines: cache the body without N and put N back afterwards
+                parent: int | None = None
+                cb = body_text.find("created by ")
+                if cb >= 0:
+                    k = body_text.find(" in goroutine ", cb)
+                    eol = body_text.find("\n", cb)
+                    if k >= 0 and (eol < 0 or k < eol):
+                        num = body_text[k + 14 : eol] if eol >= 0 else body_text[k + 14 :]
+                        if num.isdigit():
+                            parent = int(num)
+                            body_text = body_text[:k] + body_text[k + 14 + len(num) :]
                 b = self.body_cache.get(body_text)
                 if b is None:
                     b = self.body(body_text.split("\n") if body_text else [])
                     self.body_cache[body_text] = b
-                self.add(h, b, lineno, is_last)
+                self.add(parsed[0], parsed[1], b, lineno, is_last, parent)
                 if b.rest is not None:
                     rest = body_text.split("\n")[b.rest :]
                     self.scan(rest, lineno + 1 + b.rest, is_last)
@@ -197,7 +235,7 @@ class _Parser:
         while i < n:
             ln = lines[i]
             pos = ln.find("goroutine ")
-            h = hdr.parse_header(ln[pos:]) if pos >= 0 else None
+            h = self.parse_head(ln[pos:].rstrip()) if pos >= 0 else None
             if h is None:
                 if self.races.feed(ln, lineno + i):
                     i += 1
@@ -210,49 +248,69 @@ class _Parser:
             while is_last and rest and not rest[-1].strip():
                 rest.pop()
             b = self.body(rest)
-            self.add(h, b, lineno + i, is_last)
+            self.add(h[0], h[1], b, lineno + i, is_last)
             if b.rest is None:
                 return
             i += 1 + b.rest
 
-    def add(self, h: hdr.Header, b: _Body, lineno: int, is_last: bool) -> None:
+    def add(
+        self,
+        gid: int,
+        h: hdr.Header,
+        b: _Body,
+        lineno: int,
+        is_last: bool,
+        parent: int | None = None,
+    ) -> None:
         if b.error is not None:
             where = lineno + 1 + b.error.line
             if b.at_end and is_last:
                 self.truncated_at = where
                 kept = len(b.frames)
                 self.warnings.append(
-                    f"input ends inside goroutine {h.id} (line {lineno}): "
+                    f"input ends inside goroutine {gid} (line {lineno}): "
                     + (f"kept its first {kept} frames" if kept else "dropped")
                     + f" ({b.error.message})"
                 )
                 if kept:
-                    self._append(h, b, lineno, cut_off=True)
+                    self._append(gid, h, b, lineno, parent, cut_off=True)
                 return
             if self.strict:
-                raise ParseError(self.source, f"goroutine {h.id}: {b.error.message}", line=where)
-            self.errors.append(ParseIssue(where, f"goroutine {h.id}: {b.error.message}"))
+                raise ParseError(self.source, f"goroutine {gid}: {b.error.message}", line=where)
+            self.errors.append(ParseIssue(where, f"goroutine {gid}: {b.error.message}"))
             return
-        self._append(h, b, lineno)
+        self._append(gid, h, b, lineno, parent)
 
-    def _append(self, h: hdr.Header, b: _Body, lineno: int, cut_off: bool = False) -> None:
+    def _append(
+        self,
+        gid: int,
+        h: hdr.Header,
+        b: _Body,
+        lineno: int,
+        parent: int | None,
+        cut_off: bool = False,
+    ) -> None:
+        created = b.created_by
+        if parent is not None and created is not None:
+            created = CreatedBy(created.function, created.file, created.line, parent)
         self.goroutines.append(
-            Goroutine(
-                h.id,
-                h.state,
-                b.frames,
-                h.minutes,
-                h.locked,
-                h.leaked,
-                h.durable,
-                h.labels,
-                b.elided,
-                b.created_by,
-                b.ancestors,
-                b.unavailable,
-                1,
-                lineno,
-                cut_off,
+            fast_goroutine(
+                {
+                    "id": gid,
+                    "state": h.state,
+                    "frames": b.frames,
+                    "wait_minutes": h.minutes,
+                    "locked_to_thread": h.locked,
+                    "leaked": h.leaked,
+                    "durable": h.durable,
+                    "labels": h.labels,
+                    "frames_elided": b.elided,
+                    "created_by": created,
+                    "ancestors": b.ancestors,
+                    "stack_unavailable": b.unavailable,
+                    "line": lineno,
+                    "cut_off": cut_off,
+                }
             )
         )
 
