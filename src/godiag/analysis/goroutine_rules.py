@@ -112,13 +112,14 @@ _BY_FRAME: tuple[tuple[str, str], ...] = (
 
 # First elements of standard-library import paths (plus the names the runtime prints
 # for its own frames). A frame is "user code" when its package is not one of these.
-STDLIB_ROOTS = frozenset(
+_STD_WORDS = (
     "archive bufio builtin bytes cmp compress container context crypto database debug "
     "embed encoding errors expvar flag fmt go hash html image index internal io iter log "
     "maps math mime net os path plugin reflect regexp runtime slices sort strconv strings "
     "structs sync syscall testing text time unicode unique unsafe vendor weak "
-    "panic gopanic goexit".split()
+    "panic gopanic goexit"
 )
+STDLIB_ROOTS = frozenset(_STD_WORDS.split())
 
 
 def category(state: str, frames: tuple[Frame, ...]) -> str:

@@ -90,7 +90,9 @@ def parse(text: str, source: str, *, strict: bool = True) -> Dump:
                 warnings.append(f"input ends inside the record at line {start}: dropped")
                 break
             raise ParseError(source, "record without frames", line=start)
-        records.append(Goroutine(None, "", tuple(frames), count=int(count_s), line=start))
+        records.append(
+            Goroutine(None, "", tuple(frames), labels=labels, count=int(count_s), line=start)
+        )
     total = sum(g.count for g in records)
     if truncated is None and total != announced:
         warnings.append(f"records add up to {total} goroutines, the header announced {announced}")

@@ -70,7 +70,9 @@ class Goroutine:
         return self.created_by.goroutine if self.created_by else None
 
 
-_DEFAULTS = {f: getattr(Goroutine, f) for f in Goroutine.__dataclass_fields__ if hasattr(Goroutine, f)}
+_DEFAULTS = {
+    f: getattr(Goroutine, f) for f in Goroutine.__dataclass_fields__ if hasattr(Goroutine, f)
+}
 
 
 def fast_goroutine(values: dict[str, Any]) -> Goroutine:
