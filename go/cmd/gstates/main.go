@@ -24,6 +24,8 @@ var (
 	condMu  sync.Mutex
 	cond    = sync.NewCond(&condMu)
 	started sync.WaitGroup
+
+	accepted []net.Conn
 )
 
 func chanSend(ch chan int) { started.Done(); ch <- 1 }
@@ -90,13 +92,20 @@ func main() {
 		panic(err)
 	}
 	go func() {
-		c, _ := ln.Accept()
-		defer c.Close()
-		select {}
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted = append(accepted, c) // referenced, so never closed by a finalizer
+		}
 	}()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		panic(err)
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			panic(err)
+		}
+		return c
 	}
 	var fds [2]int
 	if err := syscall.Pipe(fds[:]); err != nil {
@@ -112,7 +121,7 @@ func main() {
 		func() { go waitgroupWait() },
 		func() { go condWait() },
 		func() { go sleeper() },
-		func() { go ioWait(client) },
+		func() { go ioWait(dial()) }, // one connection each: readers of one conn queue on a lock
 		func() { go syscallWait(fds[0]) },
 		func() { go lockedThread(make(chan int)) },
 	}

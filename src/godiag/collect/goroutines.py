@@ -22,11 +22,11 @@ PPROF_PATH = "/debug/pprof/goroutine"
 
 
 def goroutine_url(url: str, debug: int) -> str:
-    """The /debug/pprof/goroutine URL of `url` (a base URL or the endpoint itself)."""
+    """`url` with debug=N; a base URL (no path) gets /debug/pprof/goroutine."""
     parts = urlparse(url)
     path = parts.path.rstrip("/")
-    if not path.endswith("/goroutine") and not path.endswith("/goroutineleak"):
-        path = path + PPROF_PATH
+    if path in ("", "/debug", "/debug/pprof"):  # a base URL: use the standard endpoint
+        path = PPROF_PATH
     query = [(k, v) for k, v in parse_qsl(parts.query) if k != "debug"]
     query.append(("debug", str(debug)))
     return urlunparse(parts._replace(path=path, query=urlencode(query)))

@@ -25,7 +25,7 @@ def _frame(line: str) -> Frame | None:
     parts = [p for p in line[1:].split("\t") if p]
     if len(parts) == 1 and parts[0].startswith("0x"):
         return Frame("?", "", "", 0, None)
-    if len(parts) != 3:
+    if len(parts) != 3 or not parts[0].startswith("0x"):
         return None
     func, _, off = parts[1].rpartition("+0x")
     if not func:

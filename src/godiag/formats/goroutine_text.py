@@ -63,6 +63,7 @@ class _Parser:
         self.warnings: list[str] = []
         self.truncated_at: int | None = None
         self.races = race.RaceCollector()
+        self.cut_mid_line = False  # the input does not end with a newline
 
     # -- file:line and function lines ---------------------------------------------------
 
@@ -224,9 +225,22 @@ class _Parser:
                 self.add(parsed[0], parsed[1], b, lineno, is_last, parent)
                 if b.rest is not None:
                     rest = body_text.split("\n")[b.rest :]
+                    if is_last and self.cut_mid_line and len(rest) == 1 and b.error is None:
+                        self.cut_inside_last(lineno + 1 + b.rest)
+                        return
                     self.scan(rest, lineno + 1 + b.rest, is_last)
                 return
         self.scan(block.split("\n"), lineno, is_last)
+
+    def cut_inside_last(self, where: int) -> None:
+        """The input stops mid-line right after a goroutine: that goroutine is cut off."""
+        g = self.goroutines[-1]
+        self.goroutines[-1] = fast_goroutine({**vars(g), "cut_off": True})
+        self.truncated_at = where
+        self.warnings.append(
+            f"input ends inside goroutine {g.id} (line {g.line}): kept its first "
+            f"{len(g.frames)} frames (line {where} is cut off)"
+        )
 
     def scan(self, lines: list[str], lineno: int, is_last: bool) -> None:
         """Look through non-goroutine text for headers and explanatory lines."""
@@ -317,6 +331,7 @@ class _Parser:
 
 def parse(text: str, source: str, *, strict: bool = True) -> Dump:
     p = _Parser(source, strict)
+    p.cut_mid_line = not text.endswith("\n")
     p.run(text.replace("\r\n", "\n") if "\r\n" in text else text)
     races = p.races.finish()
     goroutines = p.goroutines + races
@@ -327,9 +342,9 @@ def parse(text: str, source: str, *, strict: bool = True) -> Dump:
         if p.truncated_at is not None:
             raise ParseError(source, "input ends inside the only goroutine", line=p.truncated_at)
         raise ParseError(source, "no goroutine dump found (no `goroutine N [state]:` line)")
-    header = tuple(p.header)
+    header = tuple(dict.fromkeys(p.header))  # each M repeats `SIGQUIT: quit`: keep one
     warnings = list(p.warnings)
-    ids = [g.id for g in p.goroutines]
+    ids = [g.id for g in p.goroutines if g.id]  # goroutine 0 is each M's g0 in crash dumps
     if len(set(ids)) != len(ids):
         warnings.append("goroutine ids repeat: the input holds more than one dump; all are counted")
     return Dump(

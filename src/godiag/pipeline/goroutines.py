@@ -11,9 +11,11 @@ from godiag.formats.goroutines import parse
 from godiag.model.goroutine import Dump
 
 
-def load(source: str, *, client: HttpClient, timeout: float, strict: bool) -> Dump:
+def load(source: str, *, client: HttpClient, timeout: float, strict: bool) -> tuple[Dump, str]:
+    """The parsed dump and where it really came from (a PID resolves to a URL)."""
     cap = fetch(source, client=client, timeout=timeout)
-    return parse(cap.data, cap.source, strict=strict)
+    where = cap.source if source.isdigit() and cap.source != source else source
+    return parse(cap.data, cap.source, strict=strict), where
 
 
 def combine(dumps: list[Dump]) -> Dump:
@@ -40,11 +42,12 @@ def analyze_sources(
     client: HttpClient | None = None,
 ) -> dict[str, Any]:
     client = client or HttpClient()
-    dump = combine([load(s, client=client, timeout=timeout, strict=strict) for s in sources])
-    label = ", ".join(sources)
+    loaded = [load(s, client=client, timeout=timeout, strict=strict) for s in sources]
+    dump = combine([d for d, _ in loaded])
+    label = ", ".join(where for _, where in loaded)
     if other is None:
         return analyze(dump, label)
-    before = load(other, client=client, timeout=timeout, strict=strict)
+    before, before_where = load(other, client=client, timeout=timeout, strict=strict)
     doc = diff(before, dump, label)
-    doc["diff"]["before"]["source"] = other
+    doc["diff"]["before"]["source"] = before_where
     return doc
