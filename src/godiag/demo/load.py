@@ -13,7 +13,8 @@ def hit(url: str, count: int, concurrency: int = 16, timeout: float = 5.0) -> in
         try:
             with urllib.request.urlopen(url, timeout=timeout) as resp:
                 resp.read()
-                return 200 <= resp.status < 300
+                status: int = resp.status
+                return 200 <= status < 300
         except OSError:
             return False
 
