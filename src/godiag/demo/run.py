@@ -8,7 +8,7 @@ from typing import Any
 
 from godiag.demo.load import hit
 from godiag.demo.service import DemoService
-from godiag.toolchain.gobuild import build_shipped
+from godiag.toolchain.gobuild import build_shipped, find_go
 
 Progress = Callable[[str], None]
 
@@ -20,6 +20,7 @@ def run_demo(progress: Progress, *, requests: int = 300, pause: float = 1.5) -> 
     from godiag.collect.http import HttpClient
     from godiag.formats.goroutines import parse
 
+    find_go()  # fail in one line before anything is printed
     progress("building the demo service with your go command")
     binary = build_shipped("demo")
     client = HttpClient()
