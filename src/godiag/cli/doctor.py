@@ -47,7 +47,7 @@ FORMATS = ["text", "json", "sarif", "html"]
     show_default=True,
     help="Seconds each go command may take.",
 )
-@output_options(FORMATS + ["markdown"])
+@output_options([*FORMATS, "markdown"])
 def doctor(
     directory: Path,
     fail_on: str,

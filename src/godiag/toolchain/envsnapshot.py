@@ -181,8 +181,24 @@ _BUILTIN = {"GOTOOLCHAIN": "auto"}
 
 
 def probe(runner: GoRunner) -> dict[str, str]:
-    """Raw `go env -json` of the local go (no toolchain switch, no download)."""
-    return runner.env_json_over(PROBE_OVERRIDES)
+    """Raw `go env -json` of the local go (no toolchain switch, no download).
+
+    A broken GOCACHE makes the full `go env` fail (it computes cgo flags through the
+    cache); the probe then borrows a throw-away cache and reports the user's value.
+    """
+    from godiag.errors import GoCommandError
+
+    try:
+        return runner.env_json_over(PROBE_OVERRIDES)
+    except GoCommandError as exc:
+        if "GOCACHE" not in str(exc):
+            raise
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="godiag-gocache-") as tmp:
+        vals = runner.env_json_over({**PROBE_OVERRIDES, "GOCACHE": tmp})
+    vals["GOCACHE"] = runner.env.get("GOCACHE", "")
+    return vals
 
 
 def snapshot(runner: GoRunner, values: dict[str, str] | None = None) -> EnvSnapshot:

@@ -21,7 +21,8 @@ def run(ctx: Context) -> list[Finding]:
     local_v = parse_version(local) or (0, 0, 0)
     me = ctx.mod_edit or {}
     go_line = str(me.get("Go") or "")
-    tc_line = str((me.get("Toolchain") or {}).get("Name") or "")
+    tc = me.get("Toolchain")
+    tc_line = str(tc.get("Name", "") if isinstance(tc, dict) else tc or "")
     loc = _mod_location(ctx)
     mod_ev = (
         [
