@@ -8,6 +8,7 @@ re-run the same command; expensive facts are computed lazily and cached.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -46,9 +47,9 @@ class Skipped(Exception):
 
 def rel(ctx: Context, path: str | Path) -> str:
     """A path relative to DIR when inside it (stable in reports), else absolute."""
-    p = Path(path)
+    p = Path(os.path.abspath(path))
     try:
-        return str(p.resolve().relative_to(ctx.dir))
+        return str(p.relative_to(ctx.dir))
     except ValueError:
         return str(p)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 from godiag.model.findings import Evidence, Finding, Location, Severity
-from godiag.toolchain.checks.base import FILES_SECTION, Check, Context, ev, finding, rel
+from godiag.toolchain.checks.base import FILES_SECTION, NO_NETWORK, Check, Context, ev, finding, rel
 
 _IGNORE_TAG = re.compile(r"^//go:build\s+ignore\s*$|^// \+build ignore\s*$", re.M)
 _IMPORT_C = re.compile(r'^\s*(?:import\s+)?"C"\s*$', re.M)
@@ -21,8 +22,34 @@ def _deliberate(path: Path, cgo_off: bool) -> bool:
     return bool(_IGNORE_TAG.search(head)) or (cgo_off and bool(_IMPORT_C.search(head)))
 
 
+def _unlisted_dirs(ctx: Context, listed: set[Path]) -> list[Path]:
+    """Dirs `./...` walks that hold .go files but that it did not list (all excluded)."""
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(ctx.dir):
+        here = Path(dirpath)
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if not d.startswith((".", "_"))
+            and d not in ("testdata", "vendor")
+            and not (here / d).is_symlink()
+            and not (here / d / "go.mod").is_file()
+        ]
+        if here not in listed and any(f.endswith(".go") for f in filenames):
+            out.append(here)
+    return out
+
+
 def run(ctx: Context) -> list[Finding]:
     res, pkgs = ctx.packages()
+    # Since Go 1.2x `./...` drops packages whose files are all excluded without a word;
+    # list those directories by name to get the go command's own explanation.
+    missing = _unlisted_dirs(ctx, {Path(p["Dir"]) for p in pkgs if p.get("Dir")})
+    if missing:
+        res2, extra = ctx.runner.list_packages(
+            *("./" + rel(ctx, m) for m in missing), flags=ctx.list_flags(), env_over=NO_NETWORK
+        )
+        pkgs = [*pkgs, *extra]
     platform = f"GOOS={ctx.env.get('GOOS')} GOARCH={ctx.env.get('GOARCH')}"
     tags = ctx.env.get("GOFLAGS")
     cgo_off = ctx.env.get("CGO_ENABLED") == "0"
