@@ -41,8 +41,9 @@ def module(root: Path, files: dict[str, str], path: str = "example.com/app", go:
 
 
 def go(root: Path, *args: str, env: dict[str, str], check: bool = True) -> str:
-    r = subprocess.run(["go", *args], cwd=root, env=env, capture_output=True, text=True,
-                       timeout=300)
+    r = subprocess.run(
+        ["go", *args], cwd=root, env=env, capture_output=True, text=True, timeout=300
+    )
     if check and r.returncode != 0:
         raise AssertionError(f"go {' '.join(args)} failed: {r.stderr}")
     return r.stdout + r.stderr

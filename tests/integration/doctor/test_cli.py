@@ -21,8 +21,13 @@ SARIF_TOOL = REPO / ".cache" / "npm" / "node_modules" / ".bin" / "sarif-multitoo
 
 
 def doctor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "godiag", "doctor", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "godiag", "doctor", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def broken(tmp_path: Path) -> Path:
@@ -82,11 +87,16 @@ def test_sarif_validates(tmp_path: Path) -> None:
     assert "replace-directives" in ids
     if not SARIF_TOOL.exists() or shutil.which("node") is None:
         pytest.skip("@microsoft/sarif-multitool not installed (make install installs it)")
-    v = subprocess.run([str(SARIF_TOOL), "validate", str(out), "-o", str(tmp_path / "v.sarif")],
-                       capture_output=True, text=True, timeout=300)
+    v = subprocess.run(
+        [str(SARIF_TOOL), "validate", str(out), "-o", str(tmp_path / "v.sarif")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     report = json.loads((tmp_path / "v.sarif").read_text())
-    errors = [x for run in report["runs"] for x in run.get("results", [])
-              if x.get("level") == "error"]
+    errors = [
+        x for run in report["runs"] for x in run.get("results", []) if x.get("level") == "error"
+    ]
     assert v.returncode == 0 and not errors, (v.stdout, errors)
 
 

@@ -24,9 +24,11 @@ from tests.integration.doctor.modules import (
 
 pytestmark = pytest.mark.integration
 
-LIB = {"lib.go": "package app\n\nfunc Add(a, b int) int { return a + b }\n",
-       "lib_test.go": 'package app\n\nimport "testing"\n\nfunc TestAdd(t *testing.T) {\n'
-       "\tif Add(1, 2) != 3 {\n\t\tt.Fatal()\n\t}\n}\n"}
+LIB = {
+    "lib.go": "package app\n\nfunc Add(a, b int) int { return a + b }\n",
+    "lib_test.go": 'package app\n\nimport "testing"\n\nfunc TestAdd(t *testing.T) {\n'
+    "\tif Add(1, 2) != 3 {\n\t\tt.Fatal()\n\t}\n}\n",
+}
 
 
 def clean(tmp_path: Path) -> Path:
@@ -65,8 +67,10 @@ def test_workspace_override_parent_go_work(tmp_path: Path) -> None:
 
 
 def test_goflags_tags_change_files(tmp_path: Path) -> None:
-    d = module(tmp_path / "app", {**LIB, "integ.go": "//go:build integration\n\npackage app\n\n"
-                                  "func Only() {}\n"})
+    d = module(
+        tmp_path / "app",
+        {**LIB, "integ.go": "//go:build integration\n\npackage app\n\nfunc Only() {}\n"},
+    )
     env = doctor_env(GOFLAGS="-tags=integration")
     go(d, "build", "./...", env=env)
     f = of(run_doctor(d, env), "goflags-injection")
@@ -128,8 +132,10 @@ def test_goroot_mismatch_copied_go_binary(tmp_path: Path) -> None:
     assert not of(run_doctor(d, doctor_env()), "goroot-mismatch")
 
 
-CGO = {"c.go": 'package app\n\n/*\nint two(void) { return 2; }\n*/\nimport "C"\n\n'
-       "func Two() int { return int(C.two()) }\n"}
+CGO = {
+    "c.go": 'package app\n\n/*\nint two(void) { return 2; }\n*/\nimport "C"\n\n'
+    "func Two() int { return int(C.two()) }\n"
+}
 
 
 def test_cgo_files_excluded_with_cgo_off(tmp_path: Path) -> None:
@@ -146,8 +152,11 @@ def test_cgo_files_excluded_with_cgo_off(tmp_path: Path) -> None:
 
 
 def _dep(tmp_path: Path) -> None:
-    module(tmp_path / "dep", {"dep.go": "package dep\n\nfunc V() int { return 1 }\n"},
-           path="example.com/dep")
+    module(
+        tmp_path / "dep",
+        {"dep.go": "package dep\n\nfunc V() int { return 1 }\n"},
+        path="example.com/dep",
+    )
 
 
 USES_DEP = {"main.go": 'package main\n\nimport "example.com/dep"\n\nfunc main() { _ = dep.V() }\n'}
@@ -184,11 +193,15 @@ def test_replace_to_missing_directory(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("over", "sev", "name"),
-    [({"GOSUMDB": "off"}, "error", "GOSUMDB"), ({"GONOSUMDB": "*"}, "warning", "GONOSUMDB"),
-     ({"GOINSECURE": "*.corp"}, "warning", "GOINSECURE")],
+    [
+        ({"GOSUMDB": "off"}, "error", "GOSUMDB"),
+        ({"GONOSUMDB": "*"}, "warning", "GONOSUMDB"),
+        ({"GOINSECURE": "*.corp"}, "warning", "GOINSECURE"),
+    ],
 )
-def test_checksum_verification_weakened(tmp_path: Path, over: dict[str, str], sev: str,
-                                        name: str) -> None:
+def test_checksum_verification_weakened(
+    tmp_path: Path, over: dict[str, str], sev: str, name: str
+) -> None:
     d = clean(tmp_path)
     env = doctor_env(**over)
     go(d, "build", "./...", env=env)
@@ -199,11 +212,19 @@ def test_checksum_verification_weakened(tmp_path: Path, over: dict[str, str], se
 
 
 def _with_cached_dep(tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    proxy = file_proxy(tmp_path / "proxy", "example.com/dep", "v1.0.0",
-                       {"dep.go": "package dep\n\nfunc V() int { return 1 }\n"})
+    proxy = file_proxy(
+        tmp_path / "proxy",
+        "example.com/dep",
+        "v1.0.0",
+        {"dep.go": "package dep\n\nfunc V() int { return 1 }\n"},
+    )
     d = module(tmp_path / "app", USES_DEP)
-    env = doctor_env(GOPROXY=proxy, GOMODCACHE=str(tmp_path / "modcache"),
-                     GONOSUMDB="example.com/dep", GOFLAGS="-modcacherw")
+    env = doctor_env(
+        GOPROXY=proxy,
+        GOMODCACHE=str(tmp_path / "modcache"),
+        GONOSUMDB="example.com/dep",
+        GOFLAGS="-modcacherw",
+    )
     go(d, "get", "example.com/dep@v1.0.0", env=env)
     go(d, "build", "./...", env=env)
     return d, env

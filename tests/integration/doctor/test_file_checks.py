@@ -21,10 +21,14 @@ from tests.integration.doctor.modules import (
 
 pytestmark = pytest.mark.integration
 
-LIB = {"lib.go": "package app\n\nfunc Add(a, b int) int { return a + b }\n",
-       "lib_test.go": 'package app\n\nimport "testing"\n\nfunc TestAdd(t *testing.T) {\n'
-       "\tif Add(1, 2) != 3 {\n\t\tt.Fatal()\n\t}\n}\n"}
-FAILING_TEST = 'package integ\n\nimport "testing"\n\nfunc TestFails(t *testing.T) { t.Fatal("x") }\n'
+LIB = {
+    "lib.go": "package app\n\nfunc Add(a, b int) int { return a + b }\n",
+    "lib_test.go": 'package app\n\nimport "testing"\n\nfunc TestAdd(t *testing.T) {\n'
+    "\tif Add(1, 2) != 3 {\n\t\tt.Fatal()\n\t}\n}\n",
+}
+FAILING_TEST = (
+    'package integ\n\nimport "testing"\n\nfunc TestFails(t *testing.T) { t.Fatal("x") }\n'
+)
 
 
 def envs() -> list[pytest.param]:
@@ -32,9 +36,15 @@ def envs() -> list[pytest.param]:
     out = [pytest.param(None, id="local")]
     for label, version in TOOLCHAINS.items():
         b = toolchain_bin(version)
-        out.append(pytest.param(str(b) if b else None, id=label,
-                                marks=[] if b else pytest.mark.skip(
-                                    reason=f"{version} not in the module cache (make install)")))
+        out.append(
+            pytest.param(
+                str(b) if b else None,
+                id=label,
+                marks=[]
+                if b
+                else pytest.mark.skip(reason=f"{version} not in the module cache (make install)"),
+            )
+        )
     return out
 
 
@@ -46,8 +56,14 @@ def env_for(bindir: str | None, **over: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("bindir", envs())
 def test_skipped_integration_dir(tmp_path: Path, bindir: str | None) -> None:
-    d = module(tmp_path / "app", {**LIB, "_integration/integ_test.go": FAILING_TEST,
-                                   "testdata/fixture.go": "package fixture\n"})
+    d = module(
+        tmp_path / "app",
+        {
+            **LIB,
+            "_integration/integ_test.go": FAILING_TEST,
+            "testdata/fixture.go": "package fixture\n",
+        },
+    )
     env = env_for(bindir)
     out = go(d, "test", "./...", env=env)  # passes: the failing test never runs
     assert "ok" in out
@@ -61,8 +77,9 @@ def test_skipped_integration_dir(tmp_path: Path, bindir: str | None) -> None:
 
 def test_nested_module_and_symlink(tmp_path: Path) -> None:
     d = module(tmp_path / "app", LIB)
-    module(d / "tools", {"t_test.go": FAILING_TEST.replace("integ", "tools")},
-           path="example.com/tools")
+    module(
+        d / "tools", {"t_test.go": FAILING_TEST.replace("integ", "tools")}, path="example.com/tools"
+    )
     other = module(tmp_path / "shared", {"s.go": "package shared\n"}, path="x")
     (other / "go.mod").unlink()
     os.symlink(other, d / "linked")
@@ -73,12 +90,15 @@ def test_nested_module_and_symlink(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("bindir", envs())
 def test_constraint_excluded(tmp_path: Path, bindir: str | None) -> None:
-    d = module(tmp_path / "app", {
-        **LIB,
-        "arm/impl_linux_arm64.go": "package arm\n\nfunc F() {}\n",
-        "lib_linux_arm64_test.go": FAILING_TEST.replace("integ", "app"),
-        "gen.go": "//go:build ignore\n\npackage main\n\nfunc main() {}\n",
-    })
+    d = module(
+        tmp_path / "app",
+        {
+            **LIB,
+            "arm/impl_linux_arm64.go": "package arm\n\nfunc F() {}\n",
+            "lib_linux_arm64_test.go": FAILING_TEST.replace("integ", "app"),
+            "gen.go": "//go:build ignore\n\npackage main\n\nfunc main() {}\n",
+        },
+    )
     env = env_for(bindir, GOOS="linux", GOARCH="amd64")
     go(d, "test", "./...", env=env)
     doc = run_doctor(d, env)
@@ -90,16 +110,25 @@ def test_constraint_excluded(tmp_path: Path, bindir: str | None) -> None:
     assert not of(run_doctor(module(tmp_path / "ok", LIB), env), "constraint-excluded-files")
 
 
-EMBED = ('package app\n\nimport "embed"\n\n//go:embed static\nvar Static embed.FS\n\n'
-         "// go:embed VERSION\nvar Version string\n")
+EMBED = (
+    'package app\n\nimport "embed"\n\n//go:embed static\nvar Static embed.FS\n\n'
+    "// go:embed VERSION\nvar Version string\n"
+)
 
 
 @pytest.mark.parametrize("bindir", envs())
 def test_embed_hidden_files_and_typo(tmp_path: Path, bindir: str | None) -> None:
-    d = module(tmp_path / "app", {
-        **LIB, "embed.go": EMBED, "VERSION": "1.0\n",
-        "static/index.html": "<p>hi</p>", "static/.env": "TOKEN=x\n", "static/_draft.html": "x",
-    })
+    d = module(
+        tmp_path / "app",
+        {
+            **LIB,
+            "embed.go": EMBED,
+            "VERSION": "1.0\n",
+            "static/index.html": "<p>hi</p>",
+            "static/.env": "TOKEN=x\n",
+            "static/_draft.html": "x",
+        },
+    )
     env = env_for(bindir)
     go(d, "build", "./...", env=env)
     doc = run_doctor(d, env)
@@ -118,12 +147,15 @@ def test_embed_hidden_files_and_typo(tmp_path: Path, bindir: str | None) -> None
 
 @pytest.mark.parametrize("bindir", envs())
 def test_misnamed_tests(tmp_path: Path, bindir: str | None) -> None:
-    d = module(tmp_path / "app", {
-        **LIB,
-        "more_test.go": 'package app\n\nimport "testing"\n\nfunc Testadd(t *testing.T) '
-        '{ t.Fatal() }\n',
-        "helpers.go": 'package app\n\nimport "testing"\n\nfunc TestInLib(t *testing.T) {}\n',
-    })
+    d = module(
+        tmp_path / "app",
+        {
+            **LIB,
+            "more_test.go": 'package app\n\nimport "testing"\n\nfunc Testadd(t *testing.T) '
+            "{ t.Fatal() }\n",
+            "helpers.go": 'package app\n\nimport "testing"\n\nfunc TestInLib(t *testing.T) {}\n',
+        },
+    )
     env = env_for(bindir, GOFLAGS="-vet=off")
     assert "ok" in go(d, "test", "./...", env=env)  # passes: neither test ran
     doc = run_doctor(d, env, only=("misnamed-tests",))

@@ -46,7 +46,7 @@ def run(ctx: Context) -> list[Finding]:
     # list those directories by name to get the go command's own explanation.
     missing = _unlisted_dirs(ctx, {Path(p["Dir"]) for p in pkgs if p.get("Dir")})
     if missing:
-        res2, extra = ctx.runner.list_packages(
+        res, extra = ctx.runner.list_packages(
             *("./" + rel(ctx, m) for m in missing), flags=ctx.list_flags(), env_over=NO_NETWORK
         )
         pkgs = [*pkgs, *extra]
