@@ -4,17 +4,20 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: go-toolchains sarif-multitool
+.PHONY: go-toolchains sarif-multitool test-deps
 .PHONY: install demo test lint fmt unit bench fuzz clean
 
-install: $(STAMP) go-toolchains sarif-multitool
+install: $(STAMP)
+
+# What only the test suite needs (extra toolchains, npm tools); each part fails soft.
+test-deps: go-toolchains sarif-multitool
 
 # Older and newer Go toolchains for the doctor integration tests, cached in the module
 # cache through GOTOOLCHAIN. Fails soft: tests that need them skip with the reason.
 DOCTOR_TOOLCHAINS ?= go1.22.12 go1.27.4
 go-toolchains:
 	@for v in $(DOCTOR_TOOLCHAINS); do \
-	  GOTOOLCHAIN=$$v GOFLAGS= GOPROXY=https://proxy.golang.org go version >/dev/null 2>&1 \
+	  GOTOOLCHAIN=$$v GOFLAGS= go version >/dev/null 2>&1 \
 	    && echo "go toolchain $$v cached" \
 	    || echo "warning: could not fetch Go toolchain $$v (doctor tests using it will skip)"; \
 	done
@@ -47,7 +50,7 @@ fmt: install
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-test: lint
+test: lint test-deps
 	$(BIN)/pytest
 
 unit: install
