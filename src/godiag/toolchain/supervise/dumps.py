@@ -125,7 +125,11 @@ def _fallback_analyze(text: str, source: str) -> dict[str, Any]:
         group = groups.get(key)
         if group is None:
             user = next(
-                (f for f in frames if not f["function"].startswith(("runtime.", "sync.", "internal/"))),
+                (
+                    f
+                    for f in frames
+                    if not f["function"].startswith(("runtime.", "sync.", "internal/"))
+                ),
                 None,
             )
             group = {

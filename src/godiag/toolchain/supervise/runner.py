@@ -134,7 +134,7 @@ class Supervisor:
                 env=self.o.env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                preexec_fn=child_setup,  # noqa: PLW1509 - before any thread of ours runs
+                preexec_fn=child_setup,  # safe: no thread of ours runs yet
             )
         except OSError as exc:
             raise GoCommandError(f"cannot start {self.rec.effective_argv[0]}: {exc}") from None

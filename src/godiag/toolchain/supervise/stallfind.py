@@ -126,11 +126,12 @@ def lock_findings(snap: dict[str, Any], rec: RunRecord) -> list[Finding]:
         ev = [Evidence(command="cat /proc/locks", output=f"{lk['holder_line']}\n{lk['line']}")]
         if flock_frame:
             ev.append(Evidence(command="goroutine dump (SIGQUIT)", output=flock_frame))
+        what = lk["file"] or f"inode {lk['inode']}"
         out.append(
             Finding(
                 id="file-lock-wait",
                 severity=Severity.ERROR,
-                title=f"pid {lk['pid']} waits for a lock on {lk['file'] or 'inode ' + str(lk['inode'])}"
+                title=f"pid {lk['pid']} waits for a lock on {what}"
                 + (f" held by pid {holder}" if holder else ""),
                 detail=(
                     f"A {lk['kind']} {lk['mode']} lock is awaited; the holder is pid {holder}. "
