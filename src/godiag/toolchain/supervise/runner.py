@@ -69,6 +69,7 @@ class RunRecord:
     pending_gets: dict[str, float] = field(default_factory=dict)
     seen: dict[int, str] = field(default_factory=dict)  # pid -> comm, every process seen
     thawed: list[str] = field(default_factory=list)
+    root_pid: int = 0
 
 
 class Supervisor:
@@ -139,6 +140,7 @@ class Supervisor:
         except OSError as exc:
             raise GoCommandError(f"cannot start {self.rec.effective_argv[0]}: {exc}") from None
         self.proc = proc
+        self.rec.root_pid = proc.pid
         self.event("start", " ".join(self.rec.effective_argv), pid=proc.pid)
         return proc
 

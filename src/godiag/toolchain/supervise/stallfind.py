@@ -201,11 +201,8 @@ def dump_findings(rec: RunRecord, explained: bool) -> list[Finding]:
         ]
         if not groups:
             continue
-        if explained and all(
-            any(w in str(f.get("function")) for f in g["frames"] for w in ("modfetch", "Flock"))
-            for g in groups
-        ):
-            continue
+        if explained and d["pids"] == [rec.root_pid]:
+            continue  # the go command's own wait is what the specific finding explains
         groups.sort(key=lambda g: BLOCKING.index(g["category"]))
         top = groups[0]
         uf = top["user_frame"]
