@@ -16,7 +16,6 @@ import http.server
 import io
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -197,7 +196,9 @@ def test_proxy_that_never_answers_is_named(tmp_path: Path, servers: list[Any]) -
     proxy = SilentProxy()
     servers.append(proxy)
     mod = write_module(tmp_path / "app", {"main.go": "package main\nfunc main(){}\n"})
-    (mod / "go.mod").write_text("module example.com/app\n\ngo 1.22\n\nrequire example.com/dep v1.0.0\n")
+    (mod / "go.mod").write_text(
+        "module example.com/app\n\ngo 1.22\n\nrequire example.com/dep v1.0.0\n"
+    )
     env = go_env(tmp_path, GOPROXY=proxy.url)
     doc, res = run_json(["--stall", "2s", "--", "go", "mod", "download"], mod, env)
     assert res.returncode == 1
@@ -219,7 +220,7 @@ def test_deadlocked_test_binary_dump_names_frame(tmp_path: Path) -> None:
         {
             "lock.go": "package app\n",
             "lock_test.go": (
-                "package app\n\nimport (\n\t\"sync\"\n\t\"testing\"\n)\n\n"
+                'package app\n\nimport (\n\t"sync"\n\t"testing"\n)\n\n'
                 "func TestDeadlock(t *testing.T) {\n\tvar mu sync.Mutex\n\tmu.Lock()\n"
                 "\tmu.Lock()\n}\n"
             ),
@@ -242,7 +243,7 @@ def test_go_test_timeout_is_a_parsed_panic(tmp_path: Path) -> None:
         {
             "a.go": "package app\n",
             "a_test.go": (
-                "package app\n\nimport (\n\t\"testing\"\n\t\"time\"\n)\n\n"
+                'package app\n\nimport (\n\t"testing"\n\t"time"\n)\n\n'
                 "func TestSlow(t *testing.T) { time.Sleep(time.Hour) }\n"
             ),
         },
@@ -357,7 +358,7 @@ def test_frozen_cgroup(tmp_path: Path) -> None:
         pid = int(pidfile.read_text())
         (cg / "cgroup.procs").write_text(str(pid))
         (cg / "freezer.state").write_text("FROZEN")
-        out, err = proc.communicate(timeout=60)
+        out, _err = proc.communicate(timeout=60)
     finally:
         with contextlib.suppress(OSError):
             (cg / "freezer.state").write_text("THAWED")
@@ -383,7 +384,7 @@ def test_frozen_cgroup(tmp_path: Path) -> None:
 
 def test_program_killed_by_sigkill(tmp_path: Path) -> None:
     code = (
-        "package main\n\nimport (\n\t\"os\"\n\t\"syscall\"\n)\n\n"
+        'package main\n\nimport (\n\t"os"\n\t"syscall"\n)\n\n'
         "func main() { syscall.Kill(os.Getpid(), syscall.SIGKILL) }\n"
     )
     mod = write_module(tmp_path / "app", {"main.go": code})
@@ -423,7 +424,7 @@ def test_program_killed_by_sigsegv(tmp_path: Path) -> None:
 
 
 def test_exit_from_init(tmp_path: Path) -> None:
-    code = "package main\n\nimport \"os\"\n\nfunc init() { os.Exit(3) }\n\nfunc main() {}\n"
+    code = 'package main\n\nimport "os"\n\nfunc init() { os.Exit(3) }\n\nfunc main() {}\n'
     mod = write_module(tmp_path / "app", {"main.go": code})
     doc, res = run_json(["--", "go", "run", "."], mod, go_env(tmp_path))
     assert res.returncode == 1
@@ -446,10 +447,8 @@ def seccomp_launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("mode", ["eperm", "kill"])
-def test_seccomp_filter_refusing_threads(
-    tmp_path: Path, seccomp_launcher: Path, mode: str
-) -> None:
-    code = "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"started\") }\n"
+def test_seccomp_filter_refusing_threads(tmp_path: Path, seccomp_launcher: Path, mode: str) -> None:
+    code = 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("started") }\n'
     mod = write_module(tmp_path / "app", {"main.go": code})
     doc, res = run_json(
         ["--", "go", "run", "-exec", f"{seccomp_launcher} {mode}", "."], mod, go_env(tmp_path)
@@ -491,9 +490,9 @@ def test_build_succeeds_without_expected_file(tmp_path: Path) -> None:
 
 def test_build_that_does_its_job_passes_and_streams_unchanged(tmp_path: Path) -> None:
     code = (
-        "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\n"
-        "func main() { fmt.Print(\"out-1\\nout-2 no newline\"); "
-        "fmt.Fprint(os.Stderr, \"err line\\n\") }\n"
+        'package main\n\nimport (\n\t"fmt"\n\t"os"\n)\n\n'
+        'func main() { fmt.Print("out-1\\nout-2 no newline"); '
+        'fmt.Fprint(os.Stderr, "err line\\n") }\n'
     )
     mod = write_module(tmp_path / "app", {"main.go": code})
     res = godiag(["--", "go", "run", "."], mod, go_env(tmp_path))
@@ -506,7 +505,9 @@ def test_build_that_does_its_job_passes_and_streams_unchanged(tmp_path: Path) ->
     assert res2.returncode == 0 and doc["findings"] == [] and not doc["failed"]
     assert b"out-1\nout-2 no newline" in res2.stderr
     # The user's own -x is kept.
-    res3 = godiag(["--", "go", "build", "-x", "-o", str(tmp_path / "bin"), "."], mod, go_env(tmp_path))
+    res3 = godiag(
+        ["--", "go", "build", "-x", "-o", str(tmp_path / "bin"), "."], mod, go_env(tmp_path)
+    )
     assert res3.returncode == 0 and b"WORK=" in res3.stderr
 
 
@@ -533,7 +534,9 @@ def test_checksum_mismatch_names_both_hashes(tmp_path: Path, servers: list[Any])
     srv = Server(file_proxy(proxy_dir))
     servers.append(srv)
     mod = write_module(tmp_path / "app", {"main.go": "package main\nfunc main(){}\n"})
-    (mod / "go.mod").write_text("module example.com/app\n\ngo 1.22\n\nrequire example.com/dep v1.0.0\n")
+    (mod / "go.mod").write_text(
+        "module example.com/app\n\ngo 1.22\n\nrequire example.com/dep v1.0.0\n"
+    )
     recorded = "h1:" + base64.b64encode(hashlib.sha256(b"the bits we saw before").digest()).decode()
     (mod / "go.sum").write_text(
         f"example.com/dep v1.0.0 {recorded}\nexample.com/dep v1.0.0/go.mod {real['mod']}\n"
