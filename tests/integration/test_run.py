@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 
+from godiag.report import render
 from godiag.schemas import validate
 from tests.gohelpers import hermetic_go_env
 
@@ -75,6 +76,7 @@ def run_json(
     assert res.stdout, res.stderr.decode()[-3000:]
     doc = json.loads(res.stdout)
     validate(doc)
+    assert "godiag run:" in str(render(doc, "text"))  # the terminal view handles it too
     return doc, res
 
 
@@ -656,3 +658,17 @@ def test_timeout_leaves_no_process_behind(tmp_path: Path) -> None:
             assert not alive(p["pid"]), p
     assert [e for e in doc["timeline"] if e["event"] == "signal" and e["detail"] == "SIGQUIT"]
     assert any(d["reason"] == "SIGQUIT" for d in doc["dumps"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], b"give the command after --"),
+        (["--stall", "soon", "--", "go", "version"], b"invalid duration"),
+        (["--", "no-such-go-binary", "build"], b"not found on PATH"),
+    ],
+)
+def test_usage_errors_are_one_line(tmp_path: Path, args: list[str], message: bytes) -> None:
+    res = godiag(args, tmp_path, go_env(tmp_path))
+    assert res.returncode == 2
+    assert message in res.stderr and b"Traceback" not in res.stderr

@@ -13,13 +13,12 @@ COLORS = {"error": "red", "warning": "yellow", "info": "blue"}
 
 def _exit_line(doc: dict[str, Any]) -> str:
     ex = doc["exit"]
-    if ex["ended_by"] in ("stall", "timeout", "interrupted"):
-        how = {
-            "stall": f"hung (no progress for {doc['stall_s']:g}s)",
-            "timeout": f"timed out after {doc['timeout_s']:g}s",
-            "interrupted": "interrupted",
-        }[ex["ended_by"]]
-        return f"{how}; ended by godiag"
+    if ex["ended_by"] == "stall":
+        return f"hung (no progress for {doc['stall_s']:g}s); ended by godiag"
+    if ex["ended_by"] == "timeout":
+        return f"timed out after {doc['timeout_s'] or 0:g}s; ended by godiag"
+    if ex["ended_by"] == "interrupted":
+        return "interrupted; ended by godiag"
     if ex["signal"]:
         return f"killed by {ex['signal']}"
     line = f"exit status {ex['code']}"

@@ -206,8 +206,11 @@ def dump_findings(rec: RunRecord, explained: bool) -> list[Finding]:
         groups.sort(key=lambda g: BLOCKING.index(g["category"]))
         top = groups[0]
         uf = top["user_frame"]
+        shown = top["frames"]
+        first = next((i for i, f in enumerate(shown) if f is uf or f == uf), 0)
+        start = max(0, first - 2)  # the wait itself, then the user's code that waits
         frames = "\n".join(
-            f"{f['function']}\n\t{f.get('file')}:{f.get('line')}" for f in top["frames"][:8]
+            f"{f['function']}\n\t{f.get('file')}:{f.get('line')}" for f in shown[start : start + 6]
         )
         out.append(
             Finding(
