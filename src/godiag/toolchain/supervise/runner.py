@@ -381,7 +381,9 @@ class Supervisor:
                     self.event("stall", f"no CPU, I/O or output for {idle:.1f}s")
                     self.investigate("stall")
                     break
-                time.sleep(o.interval)
+                # Wake up as soon as the command exits, else sample again.
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=o.interval)
         except KeyboardInterrupt:
             self.rec.ended_by = "interrupted"
             self.event("interrupted", "godiag was interrupted")
