@@ -48,6 +48,7 @@ class RunOptions:
     procfs: ProcFS = field(default_factory=ProcFS)
     cgroups: Cgroups = field(default_factory=Cgroups)
     clock: Callable[[], float] = time.monotonic
+    after_spawn: Callable[[], None] = lambda: None  # e.g. start side work once forked
 
 
 @dataclass
@@ -128,6 +129,11 @@ class Supervisor:
                 os.tcsetpgrp(tty, os.getpgrp())
                 signal.signal(signal.SIGTTOU, signal.SIG_DFL)
 
+        # preexec_fn only when the terminal must be handed over (it forces a plain fork);
+        # otherwise the child's own group is set up by the C code of subprocess.
+        extra: dict[str, Any] = (
+            {"preexec_fn": child_setup} if tty is not None else {"process_group": 0}
+        )
         try:
             proc = subprocess.Popen(
                 self.rec.effective_argv,
@@ -135,7 +141,7 @@ class Supervisor:
                 env=self.o.env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                preexec_fn=child_setup,  # safe: no thread of ours runs yet
+                **extra,
             )
         except OSError as exc:
             raise GoCommandError(f"cannot start {self.rec.effective_argv[0]}: {exc}") from None
@@ -333,6 +339,7 @@ class Supervisor:
         own_cg = o.cgroups.state(o.procfs.cgroups(os.getpid()))
         self.rec.oom_before = oom_kills(own_cg)
         proc = self.spawn()
+        o.after_spawn()
         assert proc.stdout is not None and proc.stderr is not None
         out_sink = o.stdout_sink or sys.stdout.buffer
         err_sink = o.stderr_sink or sys.stderr.buffer

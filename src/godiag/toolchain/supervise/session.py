@@ -34,9 +34,10 @@ def run(opts: RunOptions, expect: list[Path]) -> dict[str, Any]:
     snap_thread = threading.Thread(
         target=lambda: env_box.update(envinfo.snapshot(go, opts.env, opts.cwd)), daemon=True
     )
-    snap_thread.start()
+    opts.after_spawn = snap_thread.start  # threads only after the fork
     rec = supervise(opts)
-    snap_thread.join(timeout=60)
+    if snap_thread.is_alive() or snap_thread.ident is not None:
+        snap_thread.join(timeout=60)
     env_snap = env_box or {"settings": {}, "error": "`go env` did not answer in time"}
     found = outcome.findings(rec, before, go, opts.env, opts.cwd)
     info = outcome.exit_info(rec)
