@@ -77,7 +77,19 @@ def run(
     verbose: bool,
     no_color: bool,
 ) -> int:
-    """Run a go command under supervision: explain hangs and early exits."""
+    """Run a go command under supervision: explain hangs and early exits.
+
+    \b
+        godiag run [--timeout D] [--stall D] [--expect-output PATH] -- go build ./...
+
+    The command's output is streamed live and unchanged (with --format json and no
+    -o, its stdout goes to stderr so stdout carries only the JSON). When the whole
+    process tree shows no CPU time, no I/O and no output for --stall, godiag
+    snapshots every process (/proc state, locks, connections, cgroups), asks the
+    stuck Go processes for goroutine dumps (SIGQUIT), explains the blocking and
+    ends the tree; --timeout ends it after D in any case. Exit status: 0 when the
+    command succeeded, 1 when it failed, hung or did not produce what it should.
+    """
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
     if not argv:
         raise UsageError("give the command after --, e.g. `godiag run -- go build ./...`")
