@@ -59,6 +59,7 @@ unit: install
 bench: install
 	$(BIN)/python bench/goroutines.py
 	$(BIN)/python bench/doctor.py
+	$(BIN)/python bench/run_overhead.py 5
 
 fuzz: install
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest -k fuzz

@@ -32,6 +32,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "doctor",
         "Find the Go toolchain's silent failures, with proof.",
     ),
+    "run": (
+        "godiag.cli.run",
+        "run",
+        "Run a go command under supervision; explain hangs and exits.",
+    ),
     "schema": ("godiag.cli.schema", "schema", "Print the JSON Schema of a godiag.*/v1 document."),
 }
 

@@ -26,6 +26,7 @@ VIEWS: dict[str, str] = {
     "godiag.goroutines/v1": "godiag.report.goroutines",
     "godiag.config/v1": "godiag.report.configview",
     "godiag.doctor/v1": "godiag.report.doctor",
+    "godiag.run/v1": "godiag.report.run",
 }
 
 
