@@ -27,6 +27,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "demo": ("godiag.cli.demo", "demo", "Run godiag on the bundled leaking demo service."),
     "config": ("godiag.cli.config_cmd", "config", "Validate godiag.toml."),
+    "inspect": (
+        "godiag.cli.inspect",
+        "inspect",
+        "What is inside a Go binary: build info, linkage.",
+    ),
     "schema": ("godiag.cli.schema", "schema", "Print the JSON Schema of a godiag.*/v1 document."),
 }
 
