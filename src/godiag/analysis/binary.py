@@ -66,25 +66,29 @@ def binary_findings(b: InspectedBinary) -> list[Finding]:
             n for n in f.needed if n.startswith(("libc.", "libpthread", "ld-linux", "libc.musl"))
         ]
         if libc or f.interp:
+            what = "the C library" if libc else f"the dynamic loader {f.interp}"
             out.append(
                 Finding(
                     "dynamic-libc",
                     Severity.WARNING,
-                    f"{b.path}: dynamically linked against libc",
-                    "The binary needs the C library and its dynamic loader at run time: it will "
-                    "not start in scratch or distroless-static images, and a glibc build fails "
-                    "on Alpine (musl) with a confusing 'not found'.",
+                    f"{b.path}: dynamically linked, needs {what}",
+                    f"The binary needs {what} at run time: it will not start in scratch or "
+                    "distroless-static images, and a glibc build fails on Alpine (musl) with a "
+                    "confusing 'no such file or directory'.",
                     (
                         Evidence(command="ELF PT_INTERP", output=f.interp or ""),
                         Evidence(command="ELF DT_NEEDED", output=", ".join(f.needed)),
                         Evidence(
                             command="build CGO_ENABLED", output=info.setting("CGO_ENABLED") or "?"
                         ),
+                        Evidence(
+                            command="build -buildmode", output=info.setting("-buildmode") or "?"
+                        ),
                     ),
                     loc,
-                    "Build with CGO_ENABLED=0 if no C code is needed, or link statically "
-                    "(-ldflags '-linkmode external -extldflags -static'), or ship a base image "
-                    "with the same libc.",
+                    "Build with CGO_ENABLED=0 (and without -buildmode=pie) if no C code is "
+                    "needed, or link statically (-ldflags '-linkmode external -extldflags "
+                    "-static'), or ship a base image with the same libc.",
                 )
             )
     if info.setting("vcs.modified") == "true":

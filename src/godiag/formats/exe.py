@@ -76,6 +76,8 @@ class Exe:
 
     def check(self, offset: int, length: int, what: str) -> None:
         """Raise unless [offset, offset+length) lies inside the file."""
+        if length == 0:
+            return  # empty ranges (e.g. zero-sized sections) may carry any offset
         if offset < 0 or length < 0 or offset + length > len(self.mm):
             raise self.fail(
                 f"{what} ({length} bytes at offset {offset}) lies past the end of the "

@@ -70,7 +70,8 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
             )
         for f in by_file.get(b["file"], []):
             style = SEVERITY_STYLE.get(f["severity"], "")
-            console.print(f"  [{style}]{f['severity']}[/] {f['id']}: {escape(f['title'])}")
+            title = f["title"].removeprefix(b["file"] + ": ")
+            console.print(f"  [{style}]{f['severity']}[/] {f['id']}: {escape(title)}")
             if verbose:
                 for e in f["evidence"]:
                     what = e.get("command") or e.get("file") or ""
