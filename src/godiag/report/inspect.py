@@ -27,6 +27,7 @@ def _module(word: str, m: dict[str, Any]) -> list[str]:
 
 
 def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) -> None:
+    console.soft_wrap = True  # lines like `go version -m`: long values are not wrapped
     by_file: dict[str, list[dict[str, Any]]] = {}
     for f in doc["findings"]:
         by_file.setdefault((f.get("location") or {}).get("file", ""), []).append(f)
