@@ -6,7 +6,7 @@ import struct
 from pathlib import Path
 
 from godiag.formats.buildinfo import read_buildinfo
-from godiag.formats.exe import Exe, open_exe
+from godiag.formats.exe import Exe, open_exe, parse_exe
 from godiag.model.binary import BinaryFacts, BuildInfo, InspectedBinary, SectionSize
 
 BUILD_ID_PREFIX = b'\xff Go build ID: "'
@@ -24,6 +24,13 @@ def inspect_path(path: Path | str) -> InspectedBinary:
         if close is not None:
             close()
     return InspectedBinary(str(path), facts, info)
+
+
+def inspect_bytes(name: str, data: bytes) -> InspectedBinary:
+    """Like inspect_path for bytes already in memory (tests, fuzzing, captured files)."""
+    exe = parse_exe(name, data)
+    info = read_buildinfo(exe)
+    return InspectedBinary(name, binary_facts(exe, info), info)
 
 
 def binary_facts(exe: Exe, info: BuildInfo | None) -> BinaryFacts:
