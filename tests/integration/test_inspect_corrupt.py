@@ -36,7 +36,7 @@ def seeds() -> dict[str, bytes]:
 def interesting_offsets(data: bytes) -> list[int]:
     """Header, table and section boundaries, and the build info blob's fields."""
     exe = parse_exe("seed", data)
-    offs = {0, 4, 8, 16, 20, 24, 52, 64, 0x3C, 0x40}
+    offs = {0, 4, 8, 16, 20, 24, 52, 64, 0x3C}
     for s in exe.sections:
         offs.update({s.offset, s.offset + 1, s.offset + s.file_size - 1})
     for m in exe.mappings:
