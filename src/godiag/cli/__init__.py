@@ -9,8 +9,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import tempfile
-import traceback
 from typing import Any
 
 import click
@@ -69,6 +67,9 @@ def app() -> None:
 
 
 def _write_traceback() -> str:
+    import tempfile  # only on the crash path: keeps start-up lean
+    import traceback
+
     fd, path = tempfile.mkstemp(prefix="godiag-crash-", suffix=".txt")
     with os.fdopen(fd, "w") as fh:
         traceback.print_exc(file=fh)

@@ -15,19 +15,20 @@ from __future__ import annotations
 
 import mmap
 import struct
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from godiag.errors import ParseError
+
+_STRUCTS: dict[str, struct.Struct] = {}
 
 
 class NotExecutableError(ParseError):
     """The file is readable but is no executable format godiag knows."""
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(NamedTuple):
+    # NamedTuple rather than a dataclass: created per section, and cheap to define at import.
     name: str
     addr: int
     size: int  # size in memory
@@ -36,8 +37,7 @@ class Section:
     flags: int
 
 
-@dataclass(frozen=True)
-class Mapping:
+class Mapping(NamedTuple):
     """A range of virtual addresses backed by file bytes (ELF prog, Mach-O segment, PE section)."""
 
     vaddr: int
@@ -46,26 +46,32 @@ class Mapping:
     name: str = ""
 
 
-@dataclass
 class Exe:
-    """What the build-info reader and the fact extractor need from a container."""
+    """What the build-info reader and the fact extractor need from a container.
 
-    path: str
-    mm: mmap.mmap | bytes
-    format: str  # elf | macho | pe
-    arch: str
-    ptr_size: int
-    big_endian: bool
-    sections: list[Section] = field(default_factory=list)
-    mappings: list[Mapping] = field(default_factory=list)
-    data_start: tuple[int, int] = (0, 0)  # (address, size) where Go's linker puts build info
-    image_base: int = 0
-    kind: str = "exec"  # exec | pie | shared | object
-    interp: str | None = None
-    needed: list[str] = field(default_factory=list)
-    symtab: bool = False
-    symbol_strings: tuple[int, int] | None = None  # (offset, size) of the symbol name table
-    dynsym_strings: tuple[int, int] | None = None
+    A plain class, not a dataclass: generating dataclass methods at import time is a
+    visible share of `godiag inspect`'s start-up.
+    """
+
+    def __init__(
+        self, path: str, mm: mmap.mmap | bytes, format: str, arch: str, ptr_size: int, big: bool
+    ) -> None:
+        self.path = path
+        self.mm = mm
+        self.format = format  # elf | macho | pe
+        self.arch = arch
+        self.ptr_size = ptr_size
+        self.big_endian = big
+        self.sections: list[Section] = []
+        self.mappings: list[Mapping] = []
+        self.data_start = (0, 0)  # (address, size) where Go's linker puts build info
+        self.image_base = 0
+        self.kind = "exec"  # exec | pie | shared | object
+        self.interp: str | None = None
+        self.needed: list[str] = []
+        self.symtab = False
+        self.symbol_strings: tuple[int, int] | None = None  # (offset, size) of symbol names
+        self.dynsym_strings: tuple[int, int] | None = None
 
     @property
     def size(self) -> int:
@@ -86,8 +92,19 @@ class Exe:
             )
 
     def unpack(self, fmt: str, offset: int, what: str) -> tuple[Any, ...]:
-        self.check(offset, struct.calcsize(fmt), what)
-        return struct.unpack_from(fmt, self.mm, offset)
+        st = _STRUCTS.get(fmt) or _STRUCTS.setdefault(fmt, struct.Struct(fmt))
+        self.check(offset, st.size, what)
+        return st.unpack_from(self.mm, offset)
+
+    def unpack_table(self, fmt: str, offset: int, count: int, stride: int, what: str) -> list[Any]:
+        """`count` records of `fmt` every `stride` bytes (one bounds check for the table)."""
+        st = _STRUCTS.get(fmt) or _STRUCTS.setdefault(fmt, struct.Struct(fmt))
+        if count and stride < st.size:
+            raise self.fail(f"corrupt {what}: entries of {stride} bytes", offset)
+        self.check(offset, count * stride, what)
+        if stride == st.size:
+            return list(st.iter_unpack(self.mm[offset : offset + count * stride]))
+        return [st.unpack_from(self.mm, offset + i * stride) for i in range(count)]
 
     def locate(self, addr: int) -> tuple[int, int] | None:
         """File offset of virtual address `addr` and the bytes available from there."""

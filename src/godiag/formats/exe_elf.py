@@ -51,11 +51,10 @@ def parse(name: str, mm: mmap.mmap | bytes) -> Exe:
     ph_fmt = e + ("IIQQQQQQ" if is64 else "IIIIIIII")
     if phnum > MAX_TABLE or (phnum and phentsize < (56 if is64 else 32)):
         raise exe.fail(f"corrupt ELF program header table ({phnum} x {phentsize})", phoff)
-    exe.check(phoff, phnum * phentsize, "ELF program header table")
     writable: tuple[int, int] | None = None
     dyn_prog: tuple[int, int] | None = None
-    for i in range(phnum):
-        raw = exe.unpack(ph_fmt, phoff + i * phentsize, "ELF program header")
+    progs = exe.unpack_table(ph_fmt, phoff, phnum, phentsize, "ELF program header table")
+    for i, raw in enumerate(progs):
         if is64:
             ptype, pflags, poff, vaddr, _pa, filesz, memsz, _al = raw
         else:
@@ -100,8 +99,7 @@ def _read_sections(
             shstrndx = first[6]
     if shnum > MAX_TABLE:
         raise exe.fail(f"corrupt ELF section count {shnum}", shoff)
-    exe.check(shoff, shnum * shentsize, "ELF section header table")
-    raw = [exe.unpack(sh_fmt, shoff + i * shentsize, "ELF section header") for i in range(shnum)]
+    raw = exe.unpack_table(sh_fmt, shoff, shnum, shentsize, "ELF section header table")
     strtab = raw[shstrndx] if 0 < shstrndx < shnum else None
     for i, (nm, typ, flags, addr, off, size, link, _info, _al, _es) in enumerate(raw):
         file_size = 0 if typ == SHT_NOBITS or i == 0 else size
