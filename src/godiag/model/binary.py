@@ -101,6 +101,13 @@ class BinaryFacts:
     gnu_build_id: str | None
     sections: tuple[SectionSize, ...]
 
+    def section_sizes(self) -> dict[str, int]:
+        """Size in memory per section name (a name used twice counts both)."""
+        out: dict[str, int] = {}
+        for s in self.sections:
+            out[s.name] = out.get(s.name, 0) + s.size
+        return out
+
     def to_json(self) -> dict[str, Any]:
         return {
             "format": self.format,
@@ -118,9 +125,7 @@ class BinaryFacts:
             "race": self.race,
             "pie": self.pie,
             "build_id": {"go": self.go_build_id, "gnu": self.gnu_build_id},
-            "sections": [
-                {"name": s.name, "size": s.size, "file_size": s.file_size} for s in self.sections
-            ],
+            "sections": self.section_sizes(),
         }
 
 

@@ -63,10 +63,9 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
         if verbose and (ids["go"] or ids["gnu"]):
             console.print(f"  build ID: go {ids['go']} gnu {ids['gnu']}", highlight=False)
         if verbose:
-            top = sorted(facts["sections"], key=lambda s: -s["size"])[:8]
+            top = sorted(facts["sections"].items(), key=lambda kv: -kv[1])[:8]
             console.print(
-                "  largest sections: "
-                + ", ".join(f"{escape(s['name'])} {_size(s['size'])}" for s in top),
+                "  largest sections: " + ", ".join(f"{escape(k)} {_size(v)}" for k, v in top),
                 highlight=False,
             )
         for f in by_file.get(b["file"], []):
