@@ -144,3 +144,20 @@ def test_fuzz_never_a_traceback(seeds: dict[str, bytes], data: st.DataObject) ->
     except ParseError:
         return
     assert got.facts.size == len(buf)
+
+
+def test_fat_macho_reads_first_architecture(seeds: dict[str, bytes]) -> None:
+    """A universal binary wrapping the darwin variant (as lipo lays it out: slice at 4096)."""
+    import struct
+
+    thin = seeds["darwin"]
+    header = struct.pack(">II", 0xCAFEBABE, 1) + struct.pack(
+        ">IIIII", 0x01000007, 3, 4096, len(thin), 12
+    )
+    fat = header + b"\0" * (4096 - len(header)) + thin
+    want = inspect_bytes("thin", thin)
+    got = inspect_bytes("fat", fat)
+    assert got.buildinfo == want.buildinfo and got.buildinfo is not None
+    assert (got.facts.format, got.facts.arch, got.facts.symtab) == ("macho", "amd64", True)
+    with pytest.raises(ParseError):
+        inspect_bytes("fat", fat[: 4096 + len(thin) // 2])
