@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from godiag.formats.gomod import GoMod
-from godiag.model.binary import InspectedBinary
+from godiag.model.binary import LIBC_NAMES, InspectedBinary
 from godiag.model.findings import Evidence, Finding, Location, Severity
 
 
@@ -62,9 +62,7 @@ def binary_findings(b: InspectedBinary) -> list[Finding]:
             )
         )
     if f.format == "elf" and f.linkage == "dynamic":
-        libc = [
-            n for n in f.needed if n.startswith(("libc.", "libpthread", "ld-linux", "libc.musl"))
-        ]
+        libc = [n for n in f.needed if n.startswith(LIBC_NAMES)]
         if libc or f.interp:
             what = "the C library" if libc else f"the dynamic loader {f.interp}"
             out.append(

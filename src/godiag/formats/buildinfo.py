@@ -125,7 +125,7 @@ def parse_modinfo(data: bytes, source: str) -> BuildInfo:
     lines.pop()  # text after the last newline is ignored, as Go does
 
     def fail(lineno: int, why: str) -> ParseError:
-        return ParseError(source, f"corrupt Go build info: line {lineno}: {why}")
+        return _line_error(source, lineno, why)
 
     def module(lineno: int, elem: list[bytes]) -> Module:
         if len(elem) not in (2, 3):
@@ -156,13 +156,20 @@ def parse_modinfo(data: bytes, source: str) -> BuildInfo:
                 deps[last] = Module(d.path, d.version, d.sum, rep)
             last = None
         elif line.startswith(b"build\t"):
-            settings.append(_setting(line[6:], lineno, fail))
+            settings.append(_setting(line[6:], lineno, source))
     return BuildInfo("", path, main, tuple(deps), tuple(settings))
 
 
-def _setting(kv: bytes, lineno: int, fail: object) -> BuildSetting:
-    err = fail  # a closure building ParseError for this line
-    assert callable(err)
+def _line_error(source: str, lineno: int, why: str) -> ParseError:
+    return ParseError(source, f"corrupt Go build info: line {lineno}: {why}")
+
+
+def _setting(kv: bytes, lineno: int, source: str) -> BuildSetting:
+    """One `build KEY=VALUE` line; keys and values may be Go-quoted."""
+
+    def err(lineno: int, why: str) -> ParseError:
+        return _line_error(source, lineno, why)
+
     if not kv:
         raise err(lineno, "build line missing '='")
     if kv[:1] == b"=":

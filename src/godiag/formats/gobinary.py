@@ -7,11 +7,10 @@ from pathlib import Path
 
 from godiag.formats.buildinfo import read_buildinfo
 from godiag.formats.exe import Exe, open_exe, parse_exe
-from godiag.model.binary import BinaryFacts, BuildInfo, InspectedBinary, SectionSize
+from godiag.model.binary import LIBC_NAMES, BinaryFacts, BuildInfo, InspectedBinary, SectionSize
 
 BUILD_ID_PREFIX = b'\xff Go build ID: "'
 BUILD_ID_SUFFIX = b'"\n \xff'
-LIBC_HINTS = ("libc.so", "libc.musl", "libpthread.so", "ld-linux", "ld-musl")
 
 
 def inspect_path(path: Path | str) -> InspectedBinary:
@@ -37,7 +36,7 @@ def binary_facts(exe: Exe, info: BuildInfo | None) -> BinaryFacts:
     dwarf = any(
         s.name.startswith((".debug_", ".zdebug_", "__debug_", "__zdebug_")) for s in exe.sections
     )
-    libc = [n for n in exe.needed if n.startswith(LIBC_HINTS)]
+    libc = [n for n in exe.needed if n.startswith(LIBC_NAMES)]
     # Mach-O always needs libSystem and PE kernel32.dll: "dynamic" there is the norm.
     dynamic = bool(exe.needed) or (exe.format == "elf" and exe.interp is not None)
     settings = {s.key: s.value for s in info.settings} if info else {}
@@ -90,14 +89,23 @@ def _race(exe: Exe, settings: dict[str, str]) -> bool | None:
     return _symbols_mention(exe, b"__tsan_init")
 
 
+def _note_desc(exe: Exe, name: str) -> bytes | None:
+    """The descriptor of the first ELF note in section `name` (bounds already checked)."""
+    note = exe.section(name)
+    if note is None or note.file_size < 12:
+        return None
+    e = ">" if exe.big_endian else "<"
+    namesz, descsz, _typ = struct.unpack_from(e + "III", exe.mm, note.offset)
+    start = note.offset + 12 + ((namesz + 3) & ~3)
+    if start + descsz > note.offset + note.file_size:
+        return None
+    return bytes(exe.mm[start : start + descsz])
+
+
 def _go_build_id(exe: Exe) -> str | None:
-    note = exe.section(".note.go.buildid")
-    if note is not None and note.file_size >= 16:
-        e = ">" if exe.big_endian else "<"
-        namesz, descsz, _typ = struct.unpack_from(e + "III", exe.mm, note.offset)
-        start = note.offset + 12 + ((namesz + 3) & ~3)
-        if start + descsz <= note.offset + note.file_size:
-            return bytes(exe.mm[start : start + descsz]).decode("utf-8", "replace")
+    desc = _note_desc(exe, ".note.go.buildid")
+    if desc is not None:
+        return desc.decode("utf-8", "replace")
     # Elsewhere the linker writes the ID at the start of the text section.
     text = exe.section("__text") or exe.section(".text")
     lo = text.offset if text is not None and text.file_size else 0
@@ -112,12 +120,5 @@ def _go_build_id(exe: Exe) -> str | None:
 
 
 def _gnu_build_id(exe: Exe) -> str | None:
-    note = exe.section(".note.gnu.build-id")
-    if note is None or note.file_size < 16:
-        return None
-    e = ">" if exe.big_endian else "<"
-    namesz, descsz, _typ = struct.unpack_from(e + "III", exe.mm, note.offset)
-    start = note.offset + 12 + ((namesz + 3) & ~3)
-    if start + descsz > note.offset + note.file_size:
-        return None
-    return bytes(exe.mm[start : start + descsz]).hex()
+    desc = _note_desc(exe, ".note.gnu.build-id")
+    return desc.hex() if desc is not None else None

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Shared-object names that mean "needs the C library" (glibc or musl, and their loaders).
+LIBC_NAMES = ("libc.so", "libc.musl", "libpthread.so", "ld-linux", "ld-musl")
+
 
 @dataclass(frozen=True)
 class Module:

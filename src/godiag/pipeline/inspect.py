@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from godiag.errors import ParseError, UsageError
 from godiag.model.binary import InspectedBinary
 from godiag.model.findings import Finding
+
+if TYPE_CHECKING:
+    from godiag.analysis.binary import Checkout
 
 
 def walk(dir: Path) -> Iterator[Path]:
@@ -25,7 +28,7 @@ def walk(dir: Path) -> Iterator[Path]:
             yield Path(entry.path)
 
 
-def load_checkout(dir: Path) -> Any:
+def load_checkout(dir: Path) -> Checkout:
     from godiag.analysis.binary import Checkout
     from godiag.collect import gitrepo
     from godiag.formats.gomod import parse_gomod
