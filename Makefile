@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: go-toolchains sarif-multitool test-deps
 .PHONY: install demo test lint fmt unit bench fuzz clean
+.PHONY: install demo test lint fmt unit bench fuzz clean old-go-binaries
 
 install: $(STAMP)
 
@@ -60,9 +61,22 @@ bench: install
 	$(BIN)/python bench/goroutines.py
 	$(BIN)/python bench/doctor.py
 	$(BIN)/python bench/run_overhead.py 5
+	$(BIN)/python bench/inspect.py
 
 fuzz: install
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest -k fuzz
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache dist build
+
+# Real pre-Go-1.18 binaries (pointer-based build info; 32-bit, big-endian, Mach-O, PE) from
+# 2021 esbuild npm packages, unpacked into .cache/old-go-binaries (never committed).
+OLD_GO_NPM := esbuild-linux-64@0.13.15 esbuild-linux-32@0.13.15 esbuild-linux-s390x@0.14.10 \
+              esbuild-darwin-64@0.13.15 esbuild-windows-64@0.13.15
+old-go-binaries:
+	@mkdir -p .cache/old-go-binaries
+	@cd .cache/old-go-binaries && for spec in $(OLD_GO_NPM); do p=$${spec%@*}; \
+	  test -d $$p || { tgz=$$(npm pack --silent $$spec) && mkdir -p $$p.tmp && \
+	  tar -xzf $$tgz -C $$p.tmp && rm -f $$tgz && mv $$p.tmp $$p; } \
+	  || echo "warning: could not fetch $$spec"; \
+	done

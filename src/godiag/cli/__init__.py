@@ -9,8 +9,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import tempfile
-import traceback
 from typing import Any
 
 import click
@@ -36,6 +34,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "godiag.cli.run",
         "run",
         "Run a go command under supervision; explain hangs and exits.",
+    ),
+    "inspect": (
+        "godiag.cli.inspect",
+        "inspect",
+        "What is inside a Go binary: build info, linkage.",
     ),
     "schema": ("godiag.cli.schema", "schema", "Print the JSON Schema of a godiag.*/v1 document."),
 }
@@ -74,6 +77,9 @@ def app() -> None:
 
 
 def _write_traceback() -> str:
+    import tempfile  # only on the crash path: keeps start-up lean
+    import traceback
+
     fd, path = tempfile.mkstemp(prefix="godiag-crash-", suffix=".txt")
     with os.fdopen(fd, "w") as fh:
         traceback.print_exc(file=fh)

@@ -27,6 +27,7 @@ VIEWS: dict[str, str] = {
     "godiag.config/v1": "godiag.report.configview",
     "godiag.doctor/v1": "godiag.report.doctor",
     "godiag.run/v1": "godiag.report.run",
+    "godiag.inspect/v1": "godiag.report.inspect",
 }
 
 
