@@ -527,6 +527,35 @@ def test_test_run_without_tests_is_surfaced(tmp_path: Path) -> None:
     assert res.returncode == 0  # warnings only: the command did run
 
 
+def test_env_snapshot_says_where_each_setting_comes_from(tmp_path: Path) -> None:
+    """doctor's attribution: process environment, GOENV file, $GOROOT/go.env, default;
+    a proxy password never reaches the document."""
+    goenv = tmp_path / "goenv"
+    goenv.write_text("# written by go env -w\nGOPRIVATE=example.com/private\n"
+                     "GOPROXY=https://ci:hunter2@127.0.0.1:9/mod\n")  # fmt: skip
+    mod = write_module(tmp_path / "app", {"main.go": "package main\n\nfunc main() {}\n"})
+    # An empty variable does not count as set: the GOENV file and go.env decide.
+    env = go_env(tmp_path, GOENV=str(goenv), GOPROXY="", GOSUMDB="")
+    doc, res = run_json(["--", "go", "version"], mod, env)
+    assert res.returncode == 0 and doc["env"]["error"] is None
+    assert doc["go"]["version"] and doc["go"]["version"].startswith("go")
+    assert doc["env"]["goenv_file"] == str(goenv)
+    s = {x["name"]: x for x in doc["env"]["settings"]}
+    assert (s["GOPRIVATE"]["source"], s["GOPRIVATE"]["file"], s["GOPRIVATE"]["line"]) == (
+        "goenv-file", str(goenv), 2,
+    )  # fmt: skip
+    assert s["GOPROXY"]["source"] == "goenv-file"
+    assert s["GOPROXY"]["value"] == "https://[redacted]@127.0.0.1:9/mod"
+    assert s["GOFLAGS"]["source"] == "environment"
+    assert s["GOSUMDB"]["source"] == "goroot-go.env"
+    assert s["GOSUMDB"]["file"] == str(Path(doc["go"]["goroot"]) / "go.env")
+    assert s["GOEXE"]["source"] == "default"
+    assert "hunter2" not in json.dumps(doc)
+    shown = str(render(doc, "text", verbose=True, width=400))
+    assert "GOPRIVATE=example.com/private  (GOENV file " + str(goenv) + ":2)" in shown
+    assert "hunter2" not in shown
+
+
 # -- fetch problems --------------------------------------------------------------------
 
 

@@ -128,25 +128,75 @@ def test_cgroup_v2_freeze_and_events(tmp_path: Path) -> None:
     assert oom_kills(cg) == 1
 
 
-def test_dump_extraction_and_fallback_analysis() -> None:
-    blocks = dumps.extract("building...\n" + DUMP)
-    assert len(blocks) == 1
-    assert blocks[0].startswith("SIGQUIT: quit") and "exit status" not in blocks[0]
-    doc = dumps._fallback_analyze(blocks[0], "test")
-    assert doc["total"] == 2
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "goroutines"
+# A real SIGQUIT dump (a console capture: a runtime.Stack dump first, then `^\\SIGQUIT: quit`).
+SIGQUIT_CAPTURE = CORPUS / "go-profiler-notes" / "runtime-stack.txt"
+PANICS = sorted((CORPUS / "clusterfuzz").glob("golang_*panic*.txt"))
+# A logger's `file.go:LINE (0xPC)` stack: neither a dump start nor goroutines.
+LOGGER_STACK = (
+    CORPUS / "clusterfuzz" / "golang_panic_runtime_error_slice_bounds_with_log_header.txt"
+)
+
+
+def test_dump_found_among_go_test_output() -> None:
+    found, warnings = dumps.find("building...\n" + DUMP, "test")
+    assert warnings == [] and len(found) == 1
+    assert found[0].text.startswith("SIGQUIT: quit")
+    doc = found[0].analysis
+    assert doc["schema"] == "godiag.goroutines/v1" and doc["total"] == 2
     lock = next(g for g in doc["groups"] if g["state"] == "sync.Mutex.Lock")
-    assert lock["category"] == "lock"
+    assert lock["category"] == "lock" and lock["wait_minutes"]["max"] == 3
     assert lock["user_frame"]["function"] == "example.com/app.TestDeadlock"
     assert lock["user_frame"]["line"] == 11
     assert lock["created_by"]["function"] == "testing.(*T).Run"
 
 
+def test_real_sigquit_dump_is_read_like_the_parser_reads_it() -> None:
+    """Only the SIGQUIT dump counts (not the earlier runtime.Stack text), and the run
+    sees exactly what `godiag goroutines` would see in it."""
+    from godiag.analysis.goroutines import analyze
+    from godiag.formats.goroutines import parse
+
+    text = SIGQUIT_CAPTURE.read_text()
+    found, warnings = dumps.find(text + "exit status 2\nFAIL\tapp\t70.1s\n", "run")
+    assert warnings == [] and len(found) == 1
+    alone = text[text.index("SIGQUIT: quit") :]
+    want = analyze(parse(alone.encode(), "run", strict=False), "run")
+    assert found[0].analysis["total"] == want["total"] > 1
+    assert found[0].analysis["groups"] == want["groups"]
+
+
+def test_two_processes_dumping_on_one_stream_give_two_dumps() -> None:
+    text = SIGQUIT_CAPTURE.read_text()
+    alone = text[text.index("SIGQUIT: quit") :]
+    found, _ = dumps.find(DUMP + alone, "run")
+    assert [f.analysis["total"] for f in found] == [2, found[1].analysis["total"]]
+    assert found[1].analysis["total"] > 1
+
+
+@pytest.mark.parametrize("path", [p for p in PANICS if p != LOGGER_STACK], ids=lambda p: p.name)
+def test_real_panics_are_read(path: Path) -> None:
+    found, warnings = dumps.find(path.read_text(errors="replace"), "panic output")
+    assert not warnings and found and found[0].analysis["total"] >= 1
+
+
+def test_dump_the_parser_refuses_becomes_a_warning() -> None:
+    """GOTRACEBACK=none: the panic line alone. A logger's stack is no dump at all."""
+    found, warnings = dumps.find("panic: boom\n\nexit status 2\n", "panic output")
+    assert found == []
+    assert len(warnings) == 1 and "panic: boom" in warnings[0]
+    assert "no goroutine dump found" in warnings[0]
+    found, warnings = dumps.find(LOGGER_STACK.read_text(errors="replace"), "panic output")
+    assert (found, warnings) == ([], [])
+
+
 @given(st.text(max_size=300), st.integers(min_value=0, max_value=len(DUMP)))
 def test_fuzz_dump_extraction(noise: str, cut: int) -> None:
-    """Truncated or noisy dumps give blocks and analyses, never exceptions."""
-    for block in dumps.extract(noise + "\n" + DUMP[:cut] + noise):
-        doc = dumps._fallback_analyze(block, "fuzz")
-        assert doc["total"] >= 0
+    """Truncated or noisy dumps give analyses or warnings, never exceptions."""
+    found, warnings = dumps.find(noise + "\n" + DUMP[:cut] + noise, "fuzz")
+    for f in found:
+        assert f.analysis["total"] >= 1
+    assert all(isinstance(w, str) for w in warnings)
 
 
 @pytest.mark.parametrize(

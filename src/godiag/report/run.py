@@ -29,6 +29,23 @@ def _exit_line(doc: dict[str, Any]) -> str:
     return line
 
 
+def _env_lines(env: dict[str, Any], verbose: bool) -> list[str]:
+    """Where the go settings came from: those from files (they surprise) unless the
+    distribution ships them, and every non-default one when verbose."""
+    from godiag.toolchain.envsnapshot import OFFICIAL_DEFAULTS, Setting
+
+    if env.get("error"):
+        return [f"go env: not recorded ({env['error']})"]
+    out = []
+    for s in env["settings"]:
+        from_file = s["source"] in ("goenv-file", "goroot-go.env")
+        shipped = OFFICIAL_DEFAULTS.get(s["name"]) == s["value"]
+        if (from_file and not shipped) or (verbose and s["source"] != "default"):
+            where = Setting(s["name"], s["value"], s["source"], s["file"], s["line"]).where
+            out.append(f"{s['name']}={s['value']}  ({where})")
+    return out
+
+
 def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) -> None:
     cmd = " ".join(doc["command"])
     mark = "[red]FAILED[/]" if doc["failed"] else "[green]ok[/]"
@@ -50,6 +67,13 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
                 console.print(f"      {escape(ln)}")
         if f["fix"]:
             console.print(f"    fix: {escape(f['fix'])}")
+    for w in doc.get("warnings", []):
+        console.print(f"  [yellow]warning[/]: {escape(w)}")
+    env_lines = _env_lines(doc["env"], verbose)
+    if env_lines and (verbose or doc["failed"]):
+        console.print("  [dim]go settings not from the built-in defaults:[/]")
+        for line in env_lines:
+            console.print(f"    [dim]{escape(line)}[/]")
     if verbose:
         for ev in doc["timeline"]:
             console.print(f"  [dim]{ev['t']:8.2f}s {ev['event']}: {escape(str(ev['detail']))}[/]")

@@ -10,21 +10,10 @@ from godiag.errors import UsageError
 from godiag.model.findings import Severity
 from godiag.toolchain.checks import CHECKS, run_checks, select
 from godiag.toolchain.checks.base import Context
-from godiag.toolchain.envsnapshot import redact_text
+from godiag.toolchain.envsnapshot import redact_tree
 from godiag.toolchain.gocmd import GoRunner
 
 SCHEMA = "godiag.doctor/v1"
-
-
-def _redact(value: Any) -> Any:
-    """Every string of the document passes through redact_text (secrets never leave)."""
-    if isinstance(value, str):
-        return redact_text(value)
-    if isinstance(value, list):
-        return [_redact(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _redact(v) for k, v in value.items()}
-    return value
 
 
 def diagnose(
@@ -60,7 +49,7 @@ def diagnose(
         "summary": {str(s): sum(1 for f in findings if f.severity == s) for s in Severity},
         "env": ctx.env.to_json(),
     }
-    redacted: dict[str, Any] = _redact(doc)
+    redacted: dict[str, Any] = redact_tree(doc)  # secrets never leave
     return redacted
 
 

@@ -8,7 +8,8 @@ Public API (also used by `godiag run`):
   by `go env -w`, `$GOROOT/go.env` (the distribution's defaults), else the built-in default.
 - `EnvSnapshot.get(name)`, `.setting(name)`, `.to_json()`: values are redacted in
   `to_json()` and in `Setting.shown`; the raw value stays in `Setting.value` for checks.
-- `redact_text(text)`: hides credentials in any string (URLs with user:password, tokens).
+- `redact_text(text)`: hides credentials in any string (URLs with user:password, tokens);
+  `redact_tree(doc)` applies it to every string of a JSON-like document.
 - `OFFICIAL_DEFAULTS`: values the official distribution ships in `$GOROOT/go.env`;
   a setting equal to these is never a finding.
 """
@@ -46,6 +47,17 @@ def redact_text(text: str) -> str:
     text = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
     text = _TOKEN_KV.sub(lambda m: f"{m.group('k')}{m.group('sep')}{REDACTED}", text)
     return _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+
+
+def redact_tree(value: Any) -> Any:
+    """`value` with every string inside (lists, dict values) passed through redact_text."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, list):
+        return [redact_tree(v) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_tree(v) for k, v in value.items()}
+    return value
 
 
 def redact_value(name: str, value: str) -> str:

@@ -16,6 +16,7 @@ from godiag.toolchain.envsnapshot import (
     attribute,
     read_env_file,
     redact_text,
+    redact_tree,
     redact_value,
 )
 from godiag.toolchain.gocmd import GoRunner, decode_json_stream, parse_version
@@ -86,3 +87,10 @@ def test_attribute_precedence(tmp_path: Path) -> None:
     assert s["GOPRIVATE"].source == "environment"
     assert s["GOTOOLCHAIN"].source == "goroot-go.env" and s["GOTOOLCHAIN"].line == 3
     assert s["GOOS"].source == "default"  # an empty variable counts as unset
+
+
+def test_redact_tree_reaches_every_string() -> None:
+    doc = {"a": ["git fetch https://me:hunter2@host/x.git", 3, None], "b": {"c": "token=abcdef12"}}
+    out = redact_tree(doc)
+    assert "hunter2" not in str(out) and "abcdef12" not in str(out)
+    assert out["a"][1:] == [3, None] and set(out) == {"a", "b"}

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from godiag.errors import GoCommandError
-from godiag.toolchain.supervise import envinfo, outcome
+from godiag.toolchain.envsnapshot import EnvSnapshot, redact_tree
+from godiag.toolchain.supervise import outcome
 from godiag.toolchain.supervise.runner import RunOptions, expected_outputs, supervise
 
 
@@ -23,22 +24,41 @@ def resolve_go(argv: list[str], env: dict[str, str]) -> str:
     return found
 
 
+def env_snapshot(go: str, env: dict[str, str], cwd: str) -> EnvSnapshot | str:
+    """doctor's snapshot of the settings the supervised go sees, or why there is none."""
+    from godiag.toolchain.envsnapshot import snapshot
+    from godiag.toolchain.gocmd import GoRunner
+
+    try:
+        return snapshot(GoRunner(Path(cwd), dict(env), go=go))
+    except GoCommandError as exc:
+        return str(exc)
+
+
+def env_json(snap: EnvSnapshot | str | None) -> dict[str, Any]:
+    """The document's `env`: doctor's shape (settings with their source) plus `error`."""
+    if isinstance(snap, EnvSnapshot):
+        return {**snap.to_json(), "error": None}
+    error = snap or "`go env` did not answer in time"
+    return {"goenv_file": None, "goroot_env_file": None, "settings": [], "error": error}
+
+
 def run(opts: RunOptions, expect: list[Path]) -> dict[str, Any]:
     go = resolve_go(opts.argv, opts.env)
     from godiag.toolchain.supervise import goargs
 
     args = goargs.parse(opts.argv, opts.env.get("GOFLAGS", ""))
     before = expected_outputs(args, opts.cwd, expect)
-    # The env snapshot runs `go env` twice: do it while the command runs, not before.
-    env_box: dict[str, Any] = {}
+    # The env snapshot runs `go env`: do it while the command runs, not before.
+    env_box: list[EnvSnapshot | str] = []
     snap_thread = threading.Thread(
-        target=lambda: env_box.update(envinfo.snapshot(go, opts.env, opts.cwd)), daemon=True
+        target=lambda: env_box.append(env_snapshot(go, opts.env, opts.cwd)), daemon=True
     )
     opts.after_spawn = snap_thread.start  # threads only after the fork
     rec = supervise(opts)
     if snap_thread.is_alive() or snap_thread.ident is not None:
         snap_thread.join(timeout=60)
-    env_snap = env_box or {"settings": {}, "error": "`go env` did not answer in time"}
+    env_snap = env_box[0] if env_box else None
     found = outcome.findings(rec, before, go, opts.env, opts.cwd)
     info = outcome.exit_info(rec)
     failed = (
@@ -46,8 +66,8 @@ def run(opts: RunOptions, expect: list[Path]) -> dict[str, Any]:
         or rec.ended_by != "exit"
         or any(f.id == "postcondition-failed" and str(f.severity) == "error" for f in found)
     )
-    settings = env_snap["settings"]
-    return {
+    settings = env_snap if isinstance(env_snap, EnvSnapshot) else EnvSnapshot({}, None, None)
+    doc = {
         "schema": "godiag.run/v1",
         "command": rec.argv,
         "effective_command": rec.effective_argv,
@@ -55,10 +75,10 @@ def run(opts: RunOptions, expect: list[Path]) -> dict[str, Any]:
         "dir": os.path.abspath(opts.cwd),
         "go": {
             "path": go,
-            "version": settings.get("GOVERSION", {}).get("value"),
-            "goroot": settings.get("GOROOT", {}).get("value"),
+            "version": settings.get("GOVERSION") or None,
+            "goroot": settings.get("GOROOT") or None,
         },
-        "env": env_snap,
+        "env": env_json(env_snap),
         "started_at": rec.started_at,
         "duration_s": rec.duration,
         "stall_s": opts.stall,
@@ -74,4 +94,9 @@ def run(opts: RunOptions, expect: list[Path]) -> dict[str, Any]:
         "processes_seen": len(rec.seen),
         "thawed_cgroups": rec.thawed,
         "findings": [f.to_json() for f in found],
+        "warnings": rec.warnings,
     }
+    # The streamed output is the user's; the document may be shared: no secrets in it
+    # (credentials in a git or proxy URL of a command line, a token in the output).
+    redacted: dict[str, Any] = redact_tree(doc)
+    return redacted

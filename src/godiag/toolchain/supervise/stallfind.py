@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from godiag.model.findings import Evidence, Finding, Severity
-from godiag.toolchain.supervise.runner import RunRecord
+from godiag.toolchain.supervise.record import RunRecord
 from godiag.toolchain.supervise.system import frozen
 
 READ_SYSCALL = {"x86_64": 0, "aarch64": 63, "arm64": 63, "riscv64": 63}.get(platform.machine(), 0)
@@ -20,7 +20,7 @@ def _cmd(p: dict[str, Any]) -> str:
     return " ".join(p["cmdline"]) or p["comm"]
 
 
-def _status_lines(p: dict[str, Any], keys: tuple[str, ...]) -> str:
+def status_lines(p: dict[str, Any], keys: tuple[str, ...]) -> str:
     return "\n".join(f"{k}:\t{p['status'][k]}" for k in keys if k in p["status"])
 
 
@@ -69,7 +69,7 @@ def state_findings(snap: dict[str, Any]) -> list[Finding]:
     out = []
     for p in snap["processes"]:
         proof = frozen(p["cgroup_state"])
-        st = _status_lines(p, ("Name", "State"))
+        st = status_lines(p, ("Name", "State"))
         if proof:
             out.append(
                 Finding(
