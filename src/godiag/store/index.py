@@ -39,7 +39,7 @@ def _time(value: Any) -> datetime:
     return parse_time(str(value))
 
 
-def row_to_artifact(row: tuple[Any, ...], uri: Callable[[str], str]) -> Artifact:
+def row_to_artifact(row: tuple[Any, ...], uri: Callable[[str, str], str]) -> Artifact:
     r = dict(zip(COLUMNS, row, strict=True))
     tags = r["tags"]
     if isinstance(tags, str):
@@ -62,7 +62,7 @@ def row_to_artifact(row: tuple[Any, ...], uri: Callable[[str], str]) -> Artifact
         meta=meta,
         baseline=bool(r["baseline"]),
         stored_at=_time(r["stored_at"]).astimezone(UTC),
-        uri=uri(r["sha256"]),
+        uri=uri(r["id"], r["sha256"]),
     )
 
 

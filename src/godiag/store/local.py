@@ -84,7 +84,7 @@ class LocalStore(Store):
     def object_path(self, sha: str) -> Path:
         return self.objects / sha[:2] / sha
 
-    def _uri(self, sha: str) -> str:
+    def _uri(self, aid: str, sha: str) -> str:
         return self.object_path(sha).as_uri()
 
     def _one(self, aid: str) -> Artifact | None:
