@@ -28,6 +28,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("godiag.cli.demo", "demo", "Run godiag on the bundled leaking demo service."),
     "config": ("godiag.cli.config_cmd", "config", "Validate godiag.toml."),
     "schema": ("godiag.cli.schema", "schema", "Print the JSON Schema of a godiag.*/v1 document."),
+    "store": ("godiag.cli.store_cmd", "store", "List, fetch, mark, expire and verify artifacts."),
+    "export": (
+        "godiag.cli.export",
+        "export",
+        "Export stored artifacts' metadata (json/ndjson/csv).",
+    ),
 }
 
 

@@ -25,6 +25,8 @@ from godiag.errors import UsageError
 VIEWS: dict[str, str] = {
     "godiag.goroutines/v1": "godiag.report.goroutines",
     "godiag.config/v1": "godiag.report.configview",
+    "godiag.store/v1": "godiag.report.storeview",
+    "godiag.export/v1": "godiag.report.exportview",
 }
 
 

@@ -98,9 +98,7 @@ class Store(ABC):
     def put(self, data: bytes, fields: dict[str, Any], *, baseline: bool = False) -> Artifact:
         """Validate, then store `data`; sha256 and size always come from the bytes."""
         self.check_size(len(data))
-        meta = from_dict(
-            {**fields, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-        )
+        meta = from_dict({**fields, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
         return self._put(data, meta, artifact_id(meta), baseline)
 
     def check_size(self, size: int) -> None:

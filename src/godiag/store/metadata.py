@@ -256,3 +256,14 @@ def redact_url(url: str) -> str:
 
 def redact_tags(tags: dict[str, str]) -> dict[str, str]:
     return {k: (REDACTED if SECRET_WORDS.search(k) else v) for k, v in tags.items()}
+
+
+def parse_when(value: str, now: datetime | None = None, what: str = "--since") -> datetime:
+    """An RFC 3339 time, a date, or an age back from now: `90m`, `24h`, `7d`, `2w`."""
+    m = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", value)
+    if m:
+        from datetime import timedelta
+
+        unit = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[m.group(2)]
+        return (now or datetime.now(UTC)) - timedelta(seconds=int(m.group(1)) * unit)
+    return parse_time(value, what)
