@@ -56,6 +56,7 @@ def make_store_env(
     backend: str, tmp: Path, request: pytest.FixtureRequest, max_mb: int = 256
 ) -> StoreEnv:
     n = next(_seq)
+    tmp.mkdir(parents=True, exist_ok=True)
     if backend == "local":
         conf = StoreConfig(backend="local", path=str(tmp / "store"), max_artifact_mb=max_mb)
     else:
