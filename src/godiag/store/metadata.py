@@ -136,7 +136,9 @@ def parse_time(value: str, what: str = "time") -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def validate_tags(tags: dict[str, Any]) -> dict[str, str]:
+def validate_tags(tags: Any) -> dict[str, str]:
+    if not isinstance(tags, dict):
+        raise MetadataError(f"bad tags {tags!r}: expected a map of KEY to VALUE")
     if len(tags) > MAX_TAGS:
         raise MetadataError(f"too many tags ({len(tags)}, at most {MAX_TAGS})")
     for k, v in tags.items():
@@ -197,7 +199,7 @@ def from_dict(d: dict[str, Any]) -> ArtifactMeta:
         captured_at=captured.astimezone(UTC),
         sha256=sha,
         size=size,
-        tags=validate_tags(d.get("tags") or {}),
+        tags=validate_tags({} if d.get("tags") is None else d["tags"]),
         incident_id=opt["incident_id"],
         source_url=redact_url(opt["source_url"]) if opt["source_url"] else None,
         host=opt["host"],
