@@ -68,7 +68,8 @@ class GcResult:
 @dataclass
 class Problem:
     id: str
-    kind: str  # missing-object | sha256-mismatch | size-mismatch | corrupt-object
+    # missing-object | sha256-mismatch | size-mismatch | corrupt-object | missing-manifest
+    kind: str
     detail: str
 
 

@@ -112,6 +112,8 @@ class FleetStore(Store):
                     res.problems.append(Problem(aid, "missing-object", self.bucket.uri(aid)))
                 continue
             data = self.bucket.get(aid)
+            if not self.bucket.has_manifest(aid):
+                res.problems.append(Problem(aid, "missing-manifest", self.bucket.uri(aid)))
             if hashlib.sha256(data).hexdigest() != sha:
                 res.problems.append(Problem(aid, "sha256-mismatch", self.bucket.uri(aid)))
             elif len(data) != size:

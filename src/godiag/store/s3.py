@@ -97,6 +97,17 @@ class Bucket:
                 return None
             raise StoreError(f"S3 head {self.key(aid)} failed: {exc}") from None
 
+    def has_manifest(self, aid: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.name, Key=self.key(aid) + MANIFEST)
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise StoreError(f"S3 head {self.key(aid)}{MANIFEST} failed: {exc}") from None
+
     def delete(self, aid: str) -> None:
         # Object first: a manifest left alone is harmless, an object without one is not.
         self._call("delete object", self.client.delete_object, Key=self.key(aid))

@@ -233,3 +233,24 @@ def test_save_capture_reports_missing_then_stores(store_env: StoreEnv) -> None:
         art = st.get(aid)
         assert art.baseline and art.meta.tags == {"env": "prod", "team": "a"}
         assert art.meta.source_url == cap.source and st.read(aid) == cap.data
+
+
+def test_fleet_object_metadata_and_manifest(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Other tools can read the bucket alone: hyphenated S3 metadata, OTel manifest."""
+    env = make_store_env("fleet", tmp_path, request)
+    with open_store(env.conf) as st:
+        a = st.put(b"pprof bytes", meta(incident_id="INC-7"))
+        bucket = st.bucket  # type: ignore[attr-defined]
+        head = bucket.client.head_object(Bucket=bucket.name, Key=f"artifacts/{a.id}")
+        md = head["Metadata"]
+        assert md["service-name"] == "checkout" and md["go-version"] == "go1.26.0"
+        assert md["build-commit"] == "0123abcd" and md["incident-id"] == "INC-7"
+        assert md["sha256"] == a.meta.sha256 and md["size"] == str(len(b"pprof bytes"))
+        body = bucket.client.get_object(Bucket=bucket.name, Key=f"artifacts/{a.id}.manifest.json")
+        manifest = json.loads(body["Body"].read())
+        attrs = manifest["attributes"]
+        assert manifest["id"] == a.id and attrs["service.name"] == "checkout"
+        assert attrs["vcs.ref.head.revision"] == "0123abcd"
+        assert attrs["process.runtime.version"] == "go1.26.0"
+        bucket.client.delete_object(Bucket=bucket.name, Key=f"artifacts/{a.id}.manifest.json")
+        assert [(p.id, p.kind) for p in st.verify().problems] == [(a.id, "missing-manifest")]
