@@ -75,3 +75,34 @@ def save_capture(
     with open_store(config) as store:
         art = store.put(capture.data, meta.to_dict(), baseline=baseline)
     return art.id, []
+
+
+def store_outcome(
+    capture: Capture,
+    overrides: CaptureMeta | None,
+    config: Config | StoreConfig | None,
+    *,
+    enabled: bool = True,
+    baseline: bool = False,
+    incident_id: str | None = None,
+) -> dict[str, object]:
+    """What a collecting command puts in its report about storing a capture (JSON-safe).
+
+    `{"stored": true, "id", "profile_type"}` or `{"stored": false, "missing": [...],
+    "message": "not stored: missing ... (--go-version or ...)"}`; never raises for
+    missing metadata, so the command still analyses and reports.
+    """
+    from godiag.store.metadata import describe_missing
+
+    if not enabled:
+        return {"stored": False, "missing": [], "message": "not stored (--no-store)"}
+    aid, missing = save_capture(
+        capture, overrides, config, baseline=baseline, incident_id=incident_id
+    )
+    if aid is None:
+        return {
+            "stored": False,
+            "missing": missing,
+            "message": f"{capture.profile_type} not stored: {describe_missing(missing)}",
+        }
+    return {"stored": True, "id": aid, "profile_type": capture.profile_type, "missing": []}

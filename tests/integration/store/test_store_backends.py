@@ -254,3 +254,69 @@ def test_fleet_object_metadata_and_manifest(tmp_path: Path, request: pytest.Fixt
         assert attrs["process.runtime.version"] == "go1.26.0"
         bucket.client.delete_object(Bucket=bucket.name, Key=f"artifacts/{a.id}.manifest.json")
         assert [(p.id, p.kind) for p in st.verify().problems] == [(a.id, "missing-manifest")]
+
+
+def test_store_outcome_for_collecting_commands(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from godiag.cli.storeopts import overrides
+    from godiag.store import store_outcome
+
+    env = make_store_env("local", tmp_path, request)
+    cap = Capture(b"heap", "http://127.0.0.1:1/debug/pprof/heap", "heap", T0)
+    out = store_outcome(cap, overrides("api", None, None, ()), env.conf)
+    assert out["stored"] is False and out["missing"] == ["go_version", "build_commit"]
+    assert "--go-version" in str(out["message"]) and "--build-commit" in str(out["message"])
+    assert store_outcome(cap, None, env.conf, enabled=False)["message"] == "not stored (--no-store)"
+    out = store_outcome(cap, overrides("api", "go1.26.0", "abc", ("env=prod",)), env.conf)
+    assert out["stored"] is True
+    with open_store(env.conf) as st:
+        assert st.get(str(out["id"])).meta.tags == {"env": "prod"}
+
+
+def test_random_filters_match_a_reference_model(store_env: StoreEnv) -> None:
+    """40 random filters over 30 random artifacts: the index agrees with plain Python."""
+    import random
+
+    rnd = random.Random(7)
+    with open_store(store_env.conf) as st:
+        arts = []
+        for i in range(30):
+            tags = {
+                k: rnd.choice(["a", "b"]) for k in ("env", "team", "zone") if rnd.random() < 0.7
+            }
+            arts.append(
+                st.put(
+                    f"p{i}".encode(),
+                    meta(
+                        service_name=rnd.choice(["s1", "s2"]),
+                        profile_type=rnd.choice(["heap", "cpu"]),
+                        captured_at=T0 + timedelta(minutes=rnd.randrange(600)),
+                        tags=tags,
+                    ),
+                    baseline=rnd.random() < 0.2,
+                )
+            )
+        for _ in range(40):
+            flt = Filter(
+                service=rnd.choice([None, "s1", "s2"]),
+                profile_type=rnd.choice([None, "heap", "cpu"]),
+                tags={k: rnd.choice(["a", "b"]) for k in ("env", "team") if rnd.random() < 0.4},
+                since=rnd.choice([None, T0 + timedelta(minutes=rnd.randrange(600))]),
+                until=rnd.choice([None, T0 + timedelta(minutes=rnd.randrange(600))]),
+                baseline=rnd.choice([None, True, False]),
+            )
+            want = {
+                a.id
+                for a in arts
+                if (flt.service in (None, a.meta.service_name))
+                and (flt.profile_type in (None, a.meta.profile_type))
+                and all(a.meta.tags.get(k) == v for k, v in flt.tags.items())
+                and (flt.since is None or a.meta.captured_at >= flt.since)
+                and (flt.until is None or a.meta.captured_at <= flt.until)
+                and (flt.baseline is None or a.baseline == flt.baseline)
+            }
+            got = st.query(flt)
+            assert {a.id for a in got} == want, flt
+            times = [a.meta.captured_at for a in got]
+            assert times == sorted(times, reverse=True)
