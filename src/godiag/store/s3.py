@@ -127,11 +127,3 @@ class Bucket:
             if not resp.get("IsTruncated"):
                 return
             token = resp.get("NextContinuationToken")
-
-    def ensure_bucket(self) -> None:
-        from botocore.exceptions import ClientError
-
-        try:
-            self.client.head_bucket(Bucket=self.name)
-        except ClientError:
-            self._call("create bucket", self.client.create_bucket)
