@@ -62,6 +62,7 @@ bench: install
 	$(BIN)/python bench/doctor.py
 	$(BIN)/python bench/run_overhead.py 5
 	$(BIN)/python bench/inspect.py
+	$(BIN)/python bench/store.py
 
 fuzz: install
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest -k fuzz

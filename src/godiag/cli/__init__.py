@@ -41,6 +41,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "What is inside a Go binary: build info, linkage.",
     ),
     "schema": ("godiag.cli.schema", "schema", "Print the JSON Schema of a godiag.*/v1 document."),
+    "store": ("godiag.cli.store_cmd", "store", "List, fetch, mark, expire and verify artifacts."),
+    "export": (
+        "godiag.cli.export",
+        "export",
+        "Export stored artifacts' metadata (json/ndjson/csv).",
+    ),
 }
 
 

@@ -28,6 +28,8 @@ VIEWS: dict[str, str] = {
     "godiag.doctor/v1": "godiag.report.doctor",
     "godiag.run/v1": "godiag.report.run",
     "godiag.inspect/v1": "godiag.report.inspect",
+    "godiag.store/v1": "godiag.report.storeview",
+    "godiag.export/v1": "godiag.report.exportview",
 }
 
 
