@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 install: $(STAMP)
 
 # What only the test suite needs (extra toolchains, npm tools); each part fails soft.
-test-deps: go-toolchains sarif-multitool
+test-deps: go-toolchains sarif-multitool old-go-binaries
 
 # Older and newer Go toolchains for the doctor integration tests, cached in the module
 # cache through GOTOOLCHAIN. Fails soft: tests that need them skip with the reason.
