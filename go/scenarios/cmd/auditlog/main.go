@@ -31,7 +31,7 @@ type sink struct {
 func (s *sink) write(ev event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.buf.Len() > 4<<10 {
+	if s.buf.Len() > 2<<10 {
 		s.rotation++
 		if s.rotation > 1 {
 			return errors.New("rotate audit segment: no space left on device")

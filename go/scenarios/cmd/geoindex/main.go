@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -25,21 +26,24 @@ type index struct {
 
 func cell(lat, lon float64) int { return int(lat*10)*10000 + int(lon*10) }
 
-func (x *index) near(lat, lon float64, k int) []string {
+func (x *index) near(lat, lon float64, k int) []hit {
 	var cand []*place
 	for dl := -1; dl <= 1; dl++ {
 		for dn := -1; dn <= 1; dn++ {
 			cand = append(cand, x.cells[cell(lat+float64(dl)/10, lon+float64(dn)/10)]...)
 		}
 	}
-	sort.Slice(cand, func(i, j int) bool {
-		return math.Hypot(cand[i].Lat-lat, cand[i].Lon-lon) < math.Hypot(cand[j].Lat-lat, cand[j].Lon-lon)
-	})
-	out := make([]string, 0, k)
-	for _, p := range cand[:min(k, len(cand))] {
-		out = append(out, p.Name)
+	hits := make([]hit, 0, len(cand))
+	for _, p := range cand {
+		hits = append(hits, hit{Place: *p, Km: 111 * math.Hypot(p.Lat-lat, p.Lon-lon)})
 	}
-	return out
+	sort.Slice(hits, func(i, j int) bool { return hits[i].Km < hits[j].Km })
+	return hits[:min(k, len(hits))]
+}
+
+type hit struct {
+	Place place
+	Km    float64
 }
 
 func main() {
@@ -54,8 +58,8 @@ func main() {
 	s.Handle("/near", func(w http.ResponseWriter, r *http.Request) {
 		lat, _ := strconv.ParseFloat(r.URL.Query().Get("lat"), 64)
 		lon, _ := strconv.ParseFloat(r.URL.Query().Get("lon"), 64)
-		fmt.Fprintln(w, x.near(lat, lon, 10))
+		_ = json.NewEncoder(w).Encode(x.near(lat, lon, 25))
 	})
-	s.Rate(200, func(i int) { s.Get(fmt.Sprintf("/near?lat=%.2f&lon=%.2f", 40+float64(i%900)/100, float64(i%300)/30)) })
+	s.Rate(300, func(i int) { s.Get(fmt.Sprintf("/near?lat=%.2f&lon=%.2f", 40+float64(i%900)/100, float64(i%300)/30)) })
 	s.Serve()
 }

@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 
@@ -48,8 +49,8 @@ func main() {
 	s := svc.Start("geometry")
 	s.Handle("/simplify", func(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.Atoi(r.URL.Query().Get("track"))
-		fmt.Fprintf(w, "%d points kept\n", simplify(buildTrack(id, 20000), 0.001))
+		fmt.Fprintf(w, "%d points kept\n", simplify(buildTrack(id, 50000), 0.001))
 	})
-	s.Rate(60, func(i int) { s.Get(fmt.Sprintf("/simplify?track=%d", i%500)) })
+	s.Workers(3, 0, func(int) { s.Get(fmt.Sprintf("/simplify?track=%d", rand.IntN(500))) })
 	s.Serve()
 }

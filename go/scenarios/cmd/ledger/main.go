@@ -31,8 +31,8 @@ func (l *ledger) transfer(from, to *account, amount int64) error {
 	if from.balance < amount {
 		return fmt.Errorf("account %d: insufficient funds", from.id)
 	}
-	time.Sleep(time.Millisecond) // fraud check
-	to.mu.Lock()                 // FAULT(deadlock)
+	time.Sleep(5 * time.Millisecond) // fraud check
+	to.mu.Lock()                     // FAULT(deadlock)
 	defer to.mu.Unlock()
 	from.balance -= amount
 	to.balance += amount
@@ -42,9 +42,16 @@ func (l *ledger) transfer(from, to *account, amount int64) error {
 func main() {
 	runtime.SetBlockProfileRate(100000)
 	l := &ledger{}
-	for i := 0; i < 16; i++ {
+	for i := 0; i < 32; i++ {
 		l.accounts = append(l.accounts, &account{id: i, balance: 1_000_000})
 	}
+	// Account 0 is the bank's own account: a settlement job pays interest out of it.
+	go func() {
+		for i := 0; ; i++ {
+			_ = l.transfer(l.accounts[0], l.accounts[1+i%(len(l.accounts)-1)], 1)
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
 	s := svc.Start("ledger")
 	s.Handle("/transfer", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -61,7 +68,13 @@ func main() {
 		fmt.Fprintln(w, "ok")
 	})
 	s.Handle("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-	s.Rate(150, func(i int) { s.Get(fmt.Sprintf("/transfer?from=%d&to=%d", rand.IntN(16), rand.IntN(16))) })
+	s.Rate(150, func(i int) {
+		to := rand.IntN(32)
+		if i%4 == 0 {
+			to = 0 // transfer fee to the bank
+		}
+		s.Get(fmt.Sprintf("/transfer?from=%d&to=%d", 1+rand.IntN(31), to))
+	})
 	s.Workers(1, 500*time.Millisecond, func(int) { s.Get("/healthz") })
 	s.Serve()
 }

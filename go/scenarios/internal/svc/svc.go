@@ -26,7 +26,7 @@ import (
 var (
 	addrFlag      = flag.String("addr", "", "listen address (default: $ADDR or a free loopback port)")
 	intensityFlag = flag.String("intensity", "", "load: low, medium, high or a multiplier (default: $INTENSITY or medium)")
-	lifetimeFlag  = flag.Duration("lifetime", 10*time.Minute, "exit after this long (faulty programs must not outlive a forgotten run)")
+	lifetimeFlag  = flag.Duration("lifetime", 3*time.Minute, "exit after this long (faulty programs must not outlive a forgotten run)")
 
 	requests = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "http_requests_total",
@@ -114,9 +114,24 @@ func Start(name string) *Service {
 	return s
 }
 
+// maxInFlight sheds load the way production front ends do, which also bounds
+// the memory a service with stuck handlers can pile up.
+const maxInFlight = 2000
+
+var inFlight = make(chan struct{}, maxInFlight)
+
 // Handle registers an application handler counted in http_requests_total.
 func (s *Service) Handle(pattern string, h http.HandlerFunc) {
-	http.Handle(pattern, promhttp.InstrumentHandlerCounter(requests, h))
+	limited := func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case inFlight <- struct{}{}:
+			defer func() { <-inFlight }()
+			h(w, r)
+		default:
+			http.Error(w, "too many requests in flight", http.StatusServiceUnavailable)
+		}
+	}
+	http.Handle(pattern, promhttp.InstrumentHandlerCounter(requests, http.HandlerFunc(limited)))
 }
 
 // Scale multiplies a base amount by the intensity (at least 1).
