@@ -27,6 +27,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "demo": ("godiag.cli.demo", "demo", "Run godiag on the bundled leaking demo service."),
     "config": ("godiag.cli.config_cmd", "config", "Validate godiag.toml."),
+    "doctor": (
+        "godiag.cli.doctor",
+        "doctor",
+        "Find the Go toolchain's silent failures, with proof.",
+    ),
     "schema": ("godiag.cli.schema", "schema", "Print the JSON Schema of a godiag.*/v1 document."),
 }
 
