@@ -8,6 +8,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: install demo test lint fmt unit bench fuzz clean
 
 install: $(STAMP)
+	cd go/scenarios && go mod download
 
 # What only the test suite needs (extra toolchains, npm tools); each part fails soft.
 test-deps: go-toolchains sarif-multitool

@@ -159,9 +159,9 @@ def observe(prog: dict[str, Any], warmup: float = 0.7, dumps: int = 5) -> Observ
 def at_site(g: Goroutine, function: str, file: str, line: int | None = None) -> bool:
     """Whether the goroutine has a frame of function in file (at line, if given)."""
     for fn, loc in g.frames:
-        if fn == function and loc.rsplit(":", 1)[0].endswith("/" + file):
-            if line is None or loc.endswith(f":{line}"):
-                return True
+        path, _, ln = loc.rpartition(":")
+        if fn == function and path.endswith("/" + file) and (line is None or ln == str(line)):
+            return True
     return False
 
 

@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -54,6 +55,7 @@ func (r *registry) update(name string, backends []string) {
 }
 
 func main() {
+	runtime.SetMutexProfileFraction(20)
 	reg := &registry{routes: map[string]route{}}
 	for i := 0; i < 50; i++ {
 		reg.routes[fmt.Sprintf("svc-%d", i)] = route{backends: []string{fmt.Sprintf("10.0.0.%d:8080", i)}}

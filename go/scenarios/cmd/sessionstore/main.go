@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -24,6 +25,7 @@ type session struct {
 type store struct {
 	mu   sync.Mutex
 	data map[string][]byte
+	wal  bytes.Buffer
 }
 
 // save serialises a session and stores it.
@@ -35,6 +37,16 @@ func (s *store) save(sess *session) {
 		return
 	}
 	s.data[sess.ID] = b
+	s.wal.Write(b)
+	s.syncWAL()
+}
+
+// syncWAL stands in for fsync of the write-ahead log that replicas tail.
+func (s *store) syncWAL() {
+	if s.wal.Len() > 1<<20 {
+		s.wal.Reset()
+	}
+	time.Sleep(300 * time.Microsecond)
 }
 
 func (s *store) load(id string) (*session, bool) {
