@@ -175,3 +175,35 @@ def profile_has(text: str, function: str, file: str, line: int | None = None) ->
         if path.endswith("/" + file) and (line is None or ln == str(line)):
             return True
     return False
+
+
+def _summary(obs: Observation) -> str:
+    if obs.error or not obs.a or not obs.b:
+        return f"{obs.name:14} ERROR {obs.error}"
+    waiters = max(sum(g.state in LOCK_WAITS for g in d) for d in obs.dumps)
+    return (
+        f"{obs.name:14} goroutines {obs.delta('go_goroutines'):+6.0f}"
+        f"  live heap {obs.delta('go_memstats_heap_inuse_bytes') / 1e6:+6.2f} MB"
+        f"  cpu {obs.rate('process_cpu_seconds_total'):5.2f} s/s"
+        f"  gc {obs.gc_per_s():5.1f}/s"
+        f"  alloc {obs.rate('go_memstats_alloc_bytes_total') / 1e6:6.1f} MB/s"
+        f"  fds {obs.delta('process_open_fds'):+5.0f}  lock waiters {waiters}"
+    )
+
+
+def main(argv: list[str]) -> int:
+    """Print the raw signals of the named programs (all by default), two at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    progs = [p for p in PROGRAMS if not argv or p["name"] in argv]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(binary, progs))
+        for prog, obs in zip(progs, pool.map(observe, progs), strict=True):
+            print(f"{prog['kind']:16} {_summary(obs)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

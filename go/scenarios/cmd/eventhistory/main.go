@@ -61,7 +61,7 @@ func main() {
 		defer rec.mu.Unlock()
 		fmt.Fprintf(w, "%d events\n", len(rec.history))
 	})
-	note := bytes.Repeat([]byte("x"), 6000)
+	note := bytes.Repeat([]byte("x"), 12000)
 	s.Rate(200, func(i int) {
 		b, _ := json.Marshal(map[string]any{"kind": "charge.succeeded", "account": fmt.Sprintf("acct_%d", i%50), "amount": i % 300, "metadata": string(note)})
 		s.Post("/webhook", "application/json", b)

@@ -89,7 +89,7 @@ func main() {
 		}
 	})
 	val := []byte(strings.Repeat("v", 512))
-	s.Rate(200, func(i int) {
+	s.Rate(400, func(i int) {
 		k := fmt.Sprintf("/kv/key-%d", (i*31)%20000)
 		if i%4 == 0 {
 			s.Post(k, "application/octet-stream", val)

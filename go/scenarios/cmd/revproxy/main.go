@@ -30,6 +30,6 @@ func main() {
 		r.Header.Set("X-Internal-Auth", "gateway")
 		proxy.ServeHTTP(w, r)
 	})
-	s.Rate(150, func(i int) { s.Get(fmt.Sprintf("/api/orders/%d", i%1000)) })
+	s.Rate(300, func(i int) { s.Get(fmt.Sprintf("/api/orders/%d", i%1000)) })
 	s.Serve()
 }

@@ -11,6 +11,7 @@ import (
 	"image/png"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"godiag.scenarios/internal/svc"
@@ -29,9 +30,21 @@ func render(size int) []byte {
 		}
 	}
 	var b bytes.Buffer
-	_ = png.Encode(&b, img)
+	_ = encoder.Encode(&b, img)
 	return b.Bytes()
 }
+
+// encoder reuses its compression buffers across thumbnails.
+var encoder = &png.Encoder{BufferPool: &encoderPool{}}
+
+type encoderPool struct{ p sync.Pool }
+
+func (e *encoderPool) Get() *png.EncoderBuffer {
+	b, _ := e.p.Get().(*png.EncoderBuffer)
+	return b
+}
+
+func (e *encoderPool) Put(b *png.EncoderBuffer) { e.p.Put(b) }
 
 func worker(queue <-chan job) {
 	for j := range queue {
