@@ -170,3 +170,48 @@ def test_healthy_shows_no_fault(observations: dict[str, Observation], name: str)
     assert obs.delta("go_memstats_heap_inuse_bytes") < 1_000_000
     assert obs.delta("process_open_fds") <= 8
     assert obs.delta("http_requests_total") >= 20
+
+
+def test_goroutineleak_profile_when_built_with_the_experiment() -> None:
+    """With GOEXPERIMENT=goroutineleakprofile (Go 1.26) the runtime's own leak detector sees a
+    leak whose channel became unreachable, and nothing in a healthy service."""
+    import time
+
+    from tests.gohelpers import GoProcess, build
+    from tests.scenario_probe import fetch, profile_has
+
+    env = {"GOEXPERIMENT": "goroutineleakprofile"}
+    leaky, healthy = BY_NAME["quoteproxy"], BY_NAME["kvstore"]
+    procs = [
+        GoProcess(build(p["dir"], module_dir=SCENARIOS, env=env), ["-lifetime", "30s"])
+        for p in (leaky, healthy)
+    ]
+    try:
+        time.sleep(1.5)
+        leak_text = fetch(procs[0].url + "/debug/pprof/goroutineleak?debug=1")[2]
+        clean_text = fetch(procs[1].url + "/debug/pprof/goroutineleak?debug=1")[2]
+    finally:
+        for p in procs:
+            p.close()
+    f = leaky["fault"]
+    assert profile_has(leak_text, f["function"], f["file"], f["line"]), leak_text[:500]
+    assert clean_text.startswith("goroutineleak profile: total 0"), clean_text[:500]
+
+
+def test_bad_intensity_is_one_clear_line() -> None:
+    import subprocess
+
+    from tests.gohelpers import hermetic_go_env
+
+    r = subprocess.run(
+        [str(binary(BY_NAME["kvstore"])), "-intensity", "extreme"],
+        capture_output=True,
+        text=True,
+        env=hermetic_go_env(),
+        timeout=30,
+    )
+    assert r.returncode == 2
+    assert r.stdout == ""
+    assert r.stderr.strip().splitlines() == [
+        'kvstore: bad intensity "extreme": want low, medium, high or a positive number'
+    ]

@@ -110,3 +110,14 @@ def test_go_sum_is_committed() -> None:
     gosum = (SCENARIOS / "go.sum").read_text()
     assert "github.com/prometheus/client_golang" in gosum
     assert "module godiag.scenarios" in (SCENARIOS / "go.mod").read_text()
+
+
+def test_docs_table_lists_every_program() -> None:
+    doc = (SCENARIOS.parents[1] / "docs" / "scenarios.md").read_text()
+    for p in PROGRAMS:
+        row = next((r for r in doc.splitlines() if r.startswith(f"| `{p['name']}` |")), None)
+        assert row, f"docs/scenarios.md has no row for {p['name']}"
+        assert f"| {p['kind']} |" in row
+        if p["fault"]:
+            f = p["fault"]
+            assert f"`{f['file']}:{f['line']}` `{f['function']}`" in row, row

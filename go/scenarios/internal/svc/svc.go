@@ -14,7 +14,9 @@ import (
 	"net/http"
 	_ "net/http/pprof" // registers /debug/pprof on the default mux
 	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -194,9 +196,12 @@ func (s *Service) Post(path, contentType string, body []byte) int {
 	return resp.StatusCode
 }
 
-// Serve runs forever; scenario programs are stopped by a signal.
+// Serve blocks until SIGINT or SIGTERM, then exits.
 func (s *Service) Serve() {
-	select {}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	os.Exit(0)
 }
 
 // Upstream starts a second loopback HTTP server (a dependency of the service,
