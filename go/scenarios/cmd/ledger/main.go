@@ -42,7 +42,7 @@ func (l *ledger) transfer(from, to *account, amount int64) error {
 func main() {
 	runtime.SetBlockProfileRate(100000)
 	l := &ledger{}
-	for i := 0; i < 32; i++ {
+	for i := 0; i < 16; i++ {
 		l.accounts = append(l.accounts, &account{id: i, balance: 1_000_000})
 	}
 	// Account 0 is the bank's own account: a settlement job pays interest out of it.
@@ -69,11 +69,11 @@ func main() {
 	})
 	s.Handle("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	s.Rate(150, func(i int) {
-		to := rand.IntN(32)
-		if i%4 == 0 {
+		to := rand.IntN(16)
+		if i%2 == 0 {
 			to = 0 // transfer fee to the bank
 		}
-		s.Get(fmt.Sprintf("/transfer?from=%d&to=%d", 1+rand.IntN(31), to))
+		s.Get(fmt.Sprintf("/transfer?from=%d&to=%d", 1+rand.IntN(15), to))
 	})
 	s.Workers(1, 500*time.Millisecond, func(int) { s.Get("/healthz") })
 	s.Serve()

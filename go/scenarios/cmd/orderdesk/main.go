@@ -74,7 +74,7 @@ func main() {
 	inv := &inventory{requests: make(chan reserve), stock: map[int]int{}, orders: o}
 	o.inv = inv
 	for sku := 0; sku < 20; sku++ {
-		inv.stock[sku] = 8
+		inv.stock[sku] = 6
 	}
 	go inv.loop()
 	go o.loop()

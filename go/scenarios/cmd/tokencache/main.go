@@ -48,7 +48,7 @@ func main() {
 	c := &tokenCache{tokens: map[string]token{}}
 	// Tokens issued at deploy time, valid for a short while.
 	for _, svcName := range []string{"billing", "search", "profile"} {
-		c.tokens[svcName] = token{value: "boot-" + svcName, expires: time.Now().Add(700 * time.Millisecond)}
+		c.tokens[svcName] = token{value: "boot-" + svcName, expires: time.Now().Add(300 * time.Millisecond)}
 	}
 	s := svc.Start("tokencache")
 	s.Handle("/proxy", func(w http.ResponseWriter, r *http.Request) {
