@@ -45,11 +45,10 @@ func main() {
 	for i := 0; i < 16; i++ {
 		l.accounts = append(l.accounts, &account{id: i, balance: 1_000_000})
 	}
-	// Account 0 is the bank's own account: a settlement job pays interest out of it.
+	// Account 0 is the bank's own account: a settlement job keeps paying interest out of it.
 	go func() {
 		for i := 0; ; i++ {
 			_ = l.transfer(l.accounts[0], l.accounts[1+i%(len(l.accounts)-1)], 1)
-			time.Sleep(10 * time.Millisecond)
 		}
 	}()
 	s := svc.Start("ledger")

@@ -61,6 +61,7 @@ func (o *orderActor) loop() {
 			if <-r.reply {
 				p.reply <- "accepted"
 			} else {
+				o.paused[p.sku] = true // until inventory reports a restock
 				p.reply <- "out of stock"
 			}
 		case sku := <-o.lowStock:
