@@ -215,3 +215,31 @@ def test_bad_intensity_is_one_clear_line() -> None:
     assert r.stderr.strip().splitlines() == [
         'kvstore: bad intensity "extreme": want low, medium, high or a positive number'
     ]
+
+
+def test_intensity_scales_the_internal_load() -> None:
+    import time
+
+    from tests.gohelpers import GoProcess
+    from tests.scenario_probe import fetch, parse_metrics
+
+    exe = binary(BY_NAME["shortener"])  # open-loop load: 150 requests/s times the intensity
+    procs = {lvl: GoProcess(exe, ["-intensity", lvl, "-lifetime", "30s"]) for lvl in ("low", "4")}
+    try:
+        time.sleep(0.5)
+
+        def served() -> dict[str, float]:
+            return {
+                lvl: parse_metrics(fetch(p.url + "/metrics")[2])["http_requests_total"]
+                for lvl, p in procs.items()
+            }
+
+        before = served()
+        time.sleep(1.5)
+        after = served()
+    finally:
+        for p in procs.values():
+            p.close()
+    low, high = (after[lvl] - before[lvl] for lvl in ("low", "4"))
+    assert low > 0
+    assert high > 2.5 * low, (low, high)  # nominally 8x
