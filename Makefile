@@ -5,13 +5,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: go-toolchains sarif-multitool test-deps
-.PHONY: install demo test lint fmt unit bench fuzz clean
-.PHONY: install demo test lint fmt unit bench fuzz clean old-go-binaries
+.PHONY: install demo test lint fmt unit bench fuzz clean old-go-binaries scenario-modules
 
 install: $(STAMP)
 
 # What only the test suite needs (extra toolchains, npm tools); each part fails soft.
-test-deps: go-toolchains sarif-multitool old-go-binaries
+test-deps: go-toolchains sarif-multitool old-go-binaries scenario-modules
+
+# The scenario services' module dependencies, so tests can build them with GOPROXY=off.
+scenario-modules:
+	cd go/scenarios && GOFLAGS=-mod=mod go mod download
 
 # Older and newer Go toolchains for the doctor integration tests, cached in the module
 # cache through GOTOOLCHAIN. Fails soft: tests that need them skip with the reason.
