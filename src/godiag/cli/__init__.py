@@ -9,8 +9,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import tempfile
-import traceback
 from typing import Any
 
 import click
@@ -27,6 +25,21 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "demo": ("godiag.cli.demo", "demo", "Run godiag on the bundled leaking demo service."),
     "config": ("godiag.cli.config_cmd", "config", "Validate godiag.toml."),
+    "doctor": (
+        "godiag.cli.doctor",
+        "doctor",
+        "Find the Go toolchain's silent failures, with proof.",
+    ),
+    "run": (
+        "godiag.cli.run",
+        "run",
+        "Run a go command under supervision; explain hangs and exits.",
+    ),
+    "inspect": (
+        "godiag.cli.inspect",
+        "inspect",
+        "What is inside a Go binary: build info, linkage.",
+    ),
     "schema": ("godiag.cli.schema", "schema", "Print the JSON Schema of a godiag.*/v1 document."),
 }
 
@@ -64,6 +77,9 @@ def app() -> None:
 
 
 def _write_traceback() -> str:
+    import tempfile  # only on the crash path: keeps start-up lean
+    import traceback
+
     fd, path = tempfile.mkstemp(prefix="godiag-crash-", suffix=".txt")
     with os.fdopen(fd, "w") as fh:
         traceback.print_exc(file=fh)
