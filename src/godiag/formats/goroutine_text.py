@@ -232,7 +232,32 @@ class _Parser:
                 if b is None:
                     b = self.body(body_text.split("\n") if body_text else [])
                     self.body_cache[body_text] = b
-                self.add(parsed[0], parsed[1], b, lineno, is_last, parent)
+                if b.error is None:  # the common case, inlined: it runs per goroutine
+                    h = parsed[1]
+                    self.goroutines.append(
+                        fast_goroutine(
+                            {
+                                "id": parsed[0],
+                                "state": h.state,
+                                "frames": b.frames,
+                                "wait_minutes": h.minutes,
+                                "locked_to_thread": h.locked,
+                                "leaked": h.leaked,
+                                "durable": h.durable,
+                                "labels": h.labels,
+                                "frames_elided": b.elided,
+                                "created_by": b.created_by,
+                                "ancestors": b.ancestors,
+                                "stack_unavailable": b.unavailable,
+                                "count": 1,
+                                "line": lineno,
+                                "cut_off": False,
+                                "created_by_goroutine": b.parent if parent is None else parent,
+                            }
+                        )
+                    )
+                else:
+                    self.add(parsed[0], parsed[1], b, lineno, is_last, parent)
                 if b.rest is not None:
                     rest = body_text.split("\n")[b.rest :]
                     if is_last and self.cut_mid_line and len(rest) == 1 and b.error is None:
