@@ -14,7 +14,7 @@ test-deps: go-toolchains sarif-multitool old-go-binaries scenario-modules
 
 # The scenario services' module dependencies, so tests can build them with GOPROXY=off.
 scenario-modules:
-	cd go/scenarios && GOFLAGS=-mod=mod go mod download
+	cd go/scenarios && GOFLAGS= GOWORK=off go mod download
 
 # Older and newer Go toolchains for the doctor integration tests, cached in the module
 # cache through GOTOOLCHAIN. Fails soft: tests that need them skip with the reason.

@@ -116,9 +116,13 @@ def test_elided_unavailable_and_created_in_goroutine() -> None:
 
 
 def test_crlf_and_log_prefix() -> None:
-    text = "2024/01/01 log line goroutine 1 [running]:\r\nmain.main()\r\n\t/m.go:1 +0x1\r\n"
+    text = (
+        "2024/01/01 log line goroutine 5 [running]:\r\nmain.f()\r\n\t/m.go:1 +0x1\r\n"
+        "created by main.main in goroutine 1\r\n\t/m.go:9 +0x1\r\n"
+    )
     d = parse(text.encode(), "t")
-    assert [g.frames[0].function for g in d.goroutines] == ["main.main"]
+    assert [g.frames[0].function for g in d.goroutines] == ["main.f"]
+    assert d.goroutines[0].created_by_goroutine == 1
 
 
 # -- bad input ---------------------------------------------------------------------------

@@ -84,6 +84,7 @@ BY_REASON: dict[str, str] = {
     "synctest.Run": "other",
     "synctest.Wait": "other",
     "waiting": "other",
+    "semacquire": "lock",  # refined by frames (mutex, rwmutex, waitgroup, cond)
     "dead": "other",
     **dict.fromkeys(_GC, "gc"),
 }
@@ -110,6 +111,10 @@ _BY_FRAME: tuple[tuple[str, str], ...] = (
     ("runtime.Stack", "running"),
 )
 
+# States that say too little: before Go 1.24 every sync wait is `semacquire`; debug=1
+# records have no state at all.
+_BY_FRAME_STATES = frozenset({"", "semacquire", "semacquire (durable)", "waiting"})
+
 # First elements of standard-library import paths (plus the names the runtime prints
 # for its own frames). A frame is "user code" when its package is not one of these.
 _STD_WORDS = (
@@ -124,12 +129,7 @@ STDLIB_ROOTS = frozenset(_STD_WORDS.split())
 
 def category(state: str, frames: tuple[Frame, ...]) -> str:
     """The category of a goroutine from its printed state, falling back to its frames."""
-    cat = BY_REASON.get(state)
-    if cat is not None and state != "waiting":
-        return cat
-    if state.startswith("data race"):
-        return "other"
-    if state in ("", "semacquire", "semacquire (durable)", "waiting") or cat is None:
+    if state in _BY_FRAME_STATES:
         top = frames[:6]
         # rules in priority order: `sync.(*WaitGroup).Wait` sits below the generic
         # `sync.runtime_Semacquire` frame and must win over it
@@ -137,9 +137,9 @@ def category(state: str, frames: tuple[Frame, ...]) -> str:
             for fr in top:
                 if fr.function.startswith(prefix):
                     return c
-        if state in ("semacquire", "semacquire (durable)"):
-            return "lock"
-    return "other"
+    if state.startswith("data race"):
+        return "other"
+    return BY_REASON.get(state, "other")
 
 
 def package_of(function: str) -> str:

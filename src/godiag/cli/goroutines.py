@@ -1,14 +1,4 @@
-"""Group, classify and diff goroutine dumps.
-
-SOURCE is a file, `-` (stdin), a URL (a base URL or its /debug/pprof/goroutine; asks
-debug=2 and falls back to debug=1), or the PID of a local process serving
-net/http/pprof. Several SOURCEs are analysed together (e.g. replicas of one service).
-
-With --diff OTHER, OTHER is the baseline taken earlier: each group shows its growth
-from OTHER to SOURCE, biggest growth first.
-
-Exit status: 0 when the analysis was done, 2 when a source cannot be read or parsed.
-"""
+"""`godiag goroutines`: thin layer over pipeline/goroutines.py (see its --help)."""
 
 from __future__ import annotations
 
@@ -38,7 +28,15 @@ def goroutines(
     verbose: bool,
     no_color: bool,
 ) -> int:
-    """Group, classify and diff goroutine dumps (file, -, URL or PID)."""
+    """Group, classify and diff goroutine dumps.
+
+    SOURCE is a file, `-` (stdin), a URL (a base URL or its /debug/pprof/goroutine;
+    debug=2 is asked, debug=1 when refused), or the PID of a local process serving
+    net/http/pprof. Several SOURCEs are analysed as one dump.
+
+    With --diff OTHER, OTHER is the baseline taken earlier: each group shows its
+    growth, biggest first. Exit status: 0 when done, 2 for unreadable input.
+    """
     from godiag.pipeline.goroutines import analyze_sources
     from godiag.report import emit
 

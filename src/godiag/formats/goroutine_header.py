@@ -12,11 +12,18 @@ once per goroutine, and dumps have hundreds of thousands of them.
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-_LABEL = re.compile(r'\s*("(?:[^"\\]|\\.)*"|[^:,]*):\s*("(?:[^"\\]|\\.)*"|[^,]*)\s*(?:,|$)')
+
+@cache
+def _label_re() -> Any:
+    """Compiled on first use: labels are rare, and `re` is slow to import."""
+    import re
+
+    return re.compile(r'\s*("(?:[^"\\]|\\.)*"|[^:,]*):\s*("(?:[^"\\]|\\.)*"|[^,]*)\s*(?:,|$)')
+
 
 # Lines around a dump that say why it was printed (kept in Dump.header).
 _CONTEXT_PREFIXES = (
@@ -51,6 +58,8 @@ class Header:
 def _unquote(s: str) -> str:
     s = s.strip()
     if len(s) >= 2 and s[0] == '"' and s[-1] == '"':
+        import json
+
         try:
             v = json.loads(s)
             return v if isinstance(v, str) else s
@@ -64,7 +73,7 @@ def parse_labels(text: str) -> tuple[tuple[str, str], ...]:
     out: list[tuple[str, str]] = []
     pos = 0
     while pos < len(text):
-        m = _LABEL.match(text, pos)
+        m = _label_re().match(text, pos)
         if m is None or m.end() == pos:
             break
         out.append((_unquote(m.group(1)), _unquote(m.group(2))))

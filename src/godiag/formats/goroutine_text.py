@@ -47,6 +47,7 @@ class _Body:
     rest: int | None  # lines from here on are not part of the goroutine
     error: ParseIssue | None  # relative line index (0-based) + message
     at_end: bool  # the error is "ran out of lines"
+    parent: int | None = None  # `created by F in goroutine N`, when still in the text
 
 
 class _Parser:
@@ -100,6 +101,7 @@ class _Parser:
         created: CreatedBy | None = None
         ancestors: list[Ancestor] = []
         anc_id: int | None = None  # inside an [originating from goroutine N] block
+        parent: int | None = None
         n = len(lines)
         i = 0
 
@@ -109,7 +111,15 @@ class _Parser:
                 ancestors.append(Ancestor(anc_id, tuple(frames), created, elided))
                 frames, created, elided = list(top[0]), top[1], top[2]
             return _Body(
-                tuple(frames), elided, created, tuple(ancestors), unavailable, rest, err, at_end
+                tuple(frames),
+                elided,
+                created,
+                tuple(ancestors),
+                unavailable,
+                rest,
+                err,
+                at_end,
+                parent,
             )
 
         top: tuple[list[Frame], CreatedBy | None, bool] = ([], None, False)
@@ -122,12 +132,12 @@ class _Parser:
                 if loc is None:
                     return done(None, ParseIssue(i + 1, f"invalid file:line {lines[i + 1]!r}"))
                 name = ln[11:].rstrip()
-                gid: int | None = None
                 k = name.find(" in goroutine ")
                 if k > 0 and name[k + 14 :].isdigit():
-                    gid = int(name[k + 14 :])
+                    if anc_id is None:
+                        parent = int(name[k + 14 :])
                     name = name[:k]
-                created = CreatedBy(name, loc[0], loc[1], gid)
+                created = CreatedBy(name, loc[0], loc[1])
                 i += 2
                 continue
             if ln.startswith("[originating from goroutine "):
@@ -222,7 +232,32 @@ class _Parser:
                 if b is None:
                     b = self.body(body_text.split("\n") if body_text else [])
                     self.body_cache[body_text] = b
-                self.add(parsed[0], parsed[1], b, lineno, is_last, parent)
+                if b.error is None:  # the common case, inlined: it runs per goroutine
+                    h = parsed[1]
+                    self.goroutines.append(
+                        fast_goroutine(
+                            {
+                                "id": parsed[0],
+                                "state": h.state,
+                                "frames": b.frames,
+                                "wait_minutes": h.minutes,
+                                "locked_to_thread": h.locked,
+                                "leaked": h.leaked,
+                                "durable": h.durable,
+                                "labels": h.labels,
+                                "frames_elided": b.elided,
+                                "created_by": b.created_by,
+                                "ancestors": b.ancestors,
+                                "stack_unavailable": b.unavailable,
+                                "count": 1,
+                                "line": lineno,
+                                "cut_off": False,
+                                "created_by_goroutine": b.parent if parent is None else parent,
+                            }
+                        )
+                    )
+                else:
+                    self.add(parsed[0], parsed[1], b, lineno, is_last, parent)
                 if b.rest is not None:
                     rest = body_text.split("\n")[b.rest :]
                     if is_last and self.cut_mid_line and len(rest) == 1 and b.error is None:
@@ -304,9 +339,7 @@ class _Parser:
         parent: int | None,
         cut_off: bool = False,
     ) -> None:
-        created = b.created_by
-        if parent is not None and created is not None:
-            created = CreatedBy(created.function, created.file, created.line, parent)
+        # every field of Goroutine, in FIELDS order (see model.goroutine.fast_goroutine)
         self.goroutines.append(
             fast_goroutine(
                 {
@@ -319,11 +352,13 @@ class _Parser:
                     "durable": h.durable,
                     "labels": h.labels,
                     "frames_elided": b.elided,
-                    "created_by": created,
+                    "created_by": b.created_by,
                     "ancestors": b.ancestors,
                     "stack_unavailable": b.unavailable,
+                    "count": 1,
                     "line": lineno,
                     "cut_off": cut_off,
+                    "created_by_goroutine": b.parent if parent is None else parent,
                 }
             )
         )

@@ -12,10 +12,9 @@ from godiag.model.goroutine import Dump
 
 
 def load(source: str, *, client: HttpClient, timeout: float, strict: bool) -> tuple[Dump, str]:
-    """The parsed dump and where it really came from (a PID resolves to a URL)."""
+    """The parsed dump and where it really came from (the URL asked, also for a PID)."""
     cap = fetch(source, client=client, timeout=timeout)
-    where = cap.source if source.isdigit() and cap.source != source else source
-    return parse(cap.data, cap.source, strict=strict), where
+    return parse(cap.data, cap.source, strict=strict), cap.source
 
 
 def combine(dumps: list[Dump]) -> Dump:
