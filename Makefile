@@ -42,3 +42,8 @@ fuzz: install
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache dist build
+
+# Regenerate the committed pprof protobuf module from the vendored profile.proto
+# (grpcio-tools is a dev dependency; the generated file is committed so users need only `protobuf`).
+proto: install
+	cd src/godiag/formats && ../../../$(BIN)/python -m grpc_tools.protoc -I. --python_out=. profile.proto
