@@ -229,7 +229,7 @@ class _Parser:
                     loc = Location(len(locs) + 1, self.mapping, a, self.location_lines(a))
                     locs[a] = loc
                 stack.append(loc)
-            nums = (("bytes", blocksize, "bytes"),) if self.kind == "heap" else ()
+            nums = (("bytes", blocksize, ""),) if self.kind == "heap" else ()
             samples.append(Sample(tuple(stack), vals, tuple(sorted(labels.items())), nums))
         return Profile(
             sample_types=sample_types,
@@ -239,7 +239,6 @@ class _Parser:
             functions=tuple(self.functions.values()),
             period_type=period_type,
             period=period,
-            default_sample_type="inuse_space" if self.kind == "heap" else "",
             source=self.source,
             format=f"legacy-{self.kind}",
         )
