@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from godiag.analysis.profiles import NodeTable, build_stacks, subtract, top
+from godiag.analysis.units import pick_unit
 from godiag.errors import UsageError
 from godiag.model.profile import Profile
 
@@ -72,6 +73,7 @@ def build_document(
             "ignore": query.ignore,
             "node_count": query.node_count,
         },
+        "display": dict(zip(("suffix", "div"), pick_unit(st.unit, tt.total), strict=True)),
         "nodes_total": tt.nodes_total,
         "dropped_nodes": tt.dropped_nodes,
         "cutoff": tt.cutoff,
