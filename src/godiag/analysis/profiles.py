@@ -129,7 +129,7 @@ def build_stacks(
     focus_re, ignore_re = _compile(focus, "focus"), _compile(ignore, "ignore")
     pruned = _prune(profile)
 
-    loc_group: dict[int, int] = {}
+    loc_group: dict[Location, int] = {}
     trimmed_lines: dict[int, int] = {k: v[0] for k, v in (pruned or {}).items() if not v[1]}
     for loc in profile.locations:
         lines = loc.lines[trimmed_lines.get(loc.id, 0) :]
@@ -146,7 +146,7 @@ def build_stacks(
                 ids.append(table.intern(fn.name, fn.filename, fn.start_line or ln.line))
         if not lines:
             ids.append(table.intern(unknown, "", 0))
-        loc_group[loc.id] = table.group(tuple(ids))
+        loc_group[loc] = table.group(tuple(ids))
 
     def matches(rx: re.Pattern[str], loc: Location) -> bool:
         for ln in loc.lines:
@@ -155,10 +155,11 @@ def build_stacks(
                 return True
         return False
 
-    focus_hit = {loc.id for loc in profile.locations if focus_re and matches(focus_re, loc)}
-    ignore_hit = {loc.id for loc in profile.locations if ignore_re and matches(ignore_re, loc)}
+    focus_hit = {loc for loc in profile.locations if focus_re and matches(focus_re, loc)}
+    ignore_hit = {loc for loc in profile.locations if ignore_re and matches(ignore_re, loc)}
 
     total = 0
+    group_of = loc_group.__getitem__
     stacks: list[tuple[Stack, int]] = []
     for smp in profile.samples:
         v = smp.values[idx] * sign
@@ -168,11 +169,11 @@ def build_stacks(
         locs = smp.locations
         if pruned:
             locs = _apply_prune(locs, pruned)
-        if focus_re is not None and not any(loc.id in focus_hit for loc in locs):
+        if focus_re is not None and focus_hit.isdisjoint(locs):
             continue
-        if ignore_re is not None and any(loc.id in ignore_hit for loc in locs):
+        if ignore_re is not None and not ignore_hit.isdisjoint(locs):
             continue
-        stacks.append((tuple([loc_group[loc.id] for loc in locs]), v))
+        stacks.append((tuple(map(group_of, locs)), v))
     return Stacks(table, stacks, total)
 
 
@@ -211,24 +212,67 @@ class TopTable:
 
 
 def flat_cum(stacks: Stacks) -> tuple[dict[int, int], dict[int, int]]:
-    flat: dict[int, int] = {}
-    cum: dict[int, int] = {}
-    fget, cget = flat.get, cum.get
+    """Flat (leaf frame) and cum (every frame once per sample) per node.
+
+    Samples are bucketed by value so the per-frame counting runs in Counter's C loop:
+    CPU profiles have few distinct values (multiples of the sampling period).
+    """
+    from collections import Counter
+    from itertools import chain
+
     groups = stacks.table.groups
+    single = [g[0] if len(g) == 1 else -1 for g in groups]
+    flat: dict[int, int] = {}
+    by_value: dict[int, list[Stack]] = {}
+    fget = flat.get
     for st, v in stacks.stacks:
         if not st:
             continue
         leaf = groups[st[0]][0]
         flat[leaf] = fget(leaf, 0) + v
-        seen: set[int] = set()
-        for g in st:
-            seen.update(groups[g])
-        for n in seen:
-            cum[n] = cget(n, 0) + v
+        lst = by_value.get(v)
+        if lst is None:
+            by_value[v] = [st]
+        else:
+            lst.append(st)
+
+    def frames(st: Stack) -> set[int]:
+        ids = [single[g] for g in st]
+        if -1 in ids:
+            out: set[int] = set()
+            for g in st:
+                out.update(groups[g])
+            return out
+        return set(ids)
+
+    cum: dict[int, int] = {}
+    cget = cum.get
+    for v, sts in by_value.items():
+        counts = Counter(chain.from_iterable(map(frames, sts)))
+        for n, c in counts.items():
+            cum[n] = cget(n, 0) + c * v
     return flat, cum
 
 
-def graph_edges(stacks: Stacks, kept: set[int]) -> dict[tuple[int, int], list[int]]:
+def _stacks_touching(
+    stacks: Stacks, kept: set[int], only_inline: bool
+) -> list[tuple[Stack, int]]:
+    """The samples whose edges can matter; all of them unless only inline marks are wanted."""
+    if not only_inline:
+        return stacks.stacks
+    # Only a node that is some location's inlined (non-last) line can get an inline mark;
+    # every edge into such a node lies on a sample passing through it.
+    groups = stacks.table.groups
+    capable = {n for g in groups if len(g) > 1 for n in g[:-1] if n in kept}
+    hot = {i for i, g in enumerate(groups) if not capable.isdisjoint(g)}
+    if not hot:
+        return []
+    return [(st, v) for st, v in stacks.stacks if not hot.isdisjoint(st)]
+
+
+def graph_edges(
+    stacks: Stacks, kept: set[int], only_inline: bool = False
+) -> dict[tuple[int, int], list[int]]:
     """Edges (caller, callee) -> [weight, inlined] of the graph of kept nodes only.
 
     Dropped nodes in between leave a "residual" edge. An edge is inlined when the
@@ -237,7 +281,7 @@ def graph_edges(stacks: Stacks, kept: set[int]) -> dict[tuple[int, int], list[in
     """
     groups = stacks.table.groups
     edges: dict[tuple[int, int], list[int]] = {}
-    for st, v in stacks.stacks:
+    for st, v in _stacks_touching(stacks, kept, only_inline):
         seen: set[tuple[int, int]] = set()
         parent = -1
         for g in reversed(st):
@@ -294,7 +338,7 @@ def top(
         kept.sort(key=lambda n: (-abs(flat[n]), t.names[n], -abs(cum[n]), t.files[n]))
     chosen = kept[:node_count] if node_count and node_count > 0 else kept
     edge_cutoff = abs(int(flat_sum * EDGE_FRACTION))
-    labels = inline_labels(graph_edges(stacks, set(chosen)), edge_cutoff)
+    labels = inline_labels(graph_edges(stacks, set(chosen), only_inline=True), edge_cutoff)
     rows = [
         TopRow(n, t.names[n], t.files[n], t.lines[n], flat[n], cum[n], labels.get(n, ""))
         for n in chosen

@@ -46,7 +46,9 @@ class Mapping:
     has_inline_frames: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+# Identity equality: a location is its id within one profile, and identity hashing
+# lets the analysis map millions of frame references in C loops.
+@dataclass(frozen=True, slots=True, eq=False)
 class Location:
     id: int
     mapping: Mapping | None
