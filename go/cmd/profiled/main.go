@@ -74,6 +74,16 @@ func holdSharedLock() {
 	}
 }
 
+// sendForever sends on a channel nobody will ever receive from.
+func sendForever(ch chan int) { ch <- 1 }
+
+// abandonSender leaks a goroutine: the only receiver is gone when it returns, so the
+// channel is unreachable (what the goroutineleak profile detects).
+func abandonSender() {
+	ch := make(chan int)
+	go sendForever(ch)
+}
+
 // parkForever blocks for ever: shows in the goroutine profile.
 func parkForever(ch chan struct{}) { <-ch }
 
@@ -81,10 +91,12 @@ func main() {
 	blockRate := flag.Int("blockrate", 0, "runtime.SetBlockProfileRate")
 	mutexFrac := flag.Int("mutexfrac", 0, "runtime.SetMutexProfileFraction")
 	writeTimeout := flag.Duration("writetimeout", 0, "http.Server WriteTimeout")
+	handlerTimeout := flag.Duration("handlertimeout", 0, "wrap the mux in http.TimeoutHandler")
 	noPprof := flag.Bool("nopprof", false, "do not register /debug/pprof")
 	token := flag.String("token", "", "require this bearer token")
 	leakEvery := flag.Duration("leakevery", 20*time.Millisecond, "leak one buffer this often")
 	parked := flag.Int("parked", 50, "goroutines parked for ever")
+	_ = flag.String("password", "", "a secret, as real services take them (cmdline redaction)")
 	flag.Parse()
 
 	runtime.SetBlockProfileRate(*blockRate)
@@ -114,6 +126,10 @@ func main() {
 		})
 	}
 
+	if *handlerTimeout > 0 {
+		handler = http.TimeoutHandler(handler, *handlerTimeout, "handler timeout")
+	}
+
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "listen:", err)
@@ -121,6 +137,10 @@ func main() {
 	}
 	srv := &http.Server{Handler: handler, WriteTimeout: *writeTimeout}
 	go func() { _ = srv.Serve(ln) }()
+	for i := 0; i < 3; i++ {
+		abandonSender()
+	}
+	time.Sleep(20 * time.Millisecond) // the senders are parked before anyone looks
 	fmt.Printf("LISTEN http://%s\n", ln.Addr().String())
 	fmt.Println("ARGS", strings.Join(os.Args[1:], " "))
 

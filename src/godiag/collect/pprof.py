@@ -66,6 +66,11 @@ def _explain(kind: str, res: HttpResult, seconds: float | None) -> str:
             f"{res.url}: the server's WriteTimeout is not longer than {seconds:g}s, so it refuses "
             f"this profile window: use a shorter --seconds, or raise http.Server.WriteTimeout"
         )
+    if res.status == 503 and seconds is not None:
+        return (
+            f"{res.url}: 503 after the window: a timeout in front of pprof (such as "
+            f"http.TimeoutHandler or a proxy) is shorter than {seconds:g}s; use a shorter --seconds"
+        )
     if res.status == 404 and "Unknown profile" in body:
         if kind == "goroutineleak":
             return (
