@@ -36,6 +36,7 @@ unit: install
 
 bench: install
 	$(BIN)/python bench/goroutines.py
+	$(BIN)/python bench/profiles.py
 
 fuzz: install
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest -k fuzz

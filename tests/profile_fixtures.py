@@ -14,8 +14,12 @@ def wide_profile(fanout: tuple[int, ...] = (100, 100, 10), unit: str = "nanoseco
     def loc(name: str) -> Location:
         got = locs.get(name)
         if got is None:
-            fn = funcs.setdefault(name, Function(len(funcs) + 1, name, name, f"/src/{name[0]}.go", 10))
-            got = locs[name] = Location(len(locs) + 1, mapping, 0x400000 + len(locs), (Line(fn, 11),))
+            fn = funcs.setdefault(
+                name, Function(len(funcs) + 1, name, name, f"/src/{name[0]}.go", 10)
+            )
+            got = locs[name] = Location(
+                len(locs) + 1, mapping, 0x400000 + len(locs), (Line(fn, 11),)
+            )
         return got
 
     samples = []

@@ -41,9 +41,7 @@ def service(goprog: Callable[..., Any]) -> Any:
     return goprog("cmd/profiled", "-blockrate=1", "-mutexfrac=1", "-password=hunter2")
 
 
-def test_cpu_profile_names_the_hot_function_and_matches_pprof(
-    service: Any, tmp_path: Path
-) -> None:
+def test_cpu_profile_names_the_hot_function_and_matches_pprof(service: Any, tmp_path: Path) -> None:
     raw = tmp_path / "cpu.pb.gz"
     res = godiag("profile", service.url, "--seconds", "2", "--format", "pprof", "-o", str(raw))
     assert res.returncode == 0, res.stderr
@@ -57,7 +55,9 @@ def test_cpu_profile_names_the_hot_function_and_matches_pprof(
 
 def _take(service: Any, tmp_path: Path, kind: str, name: str, *extra: str) -> Path:
     out = tmp_path / name
-    res = godiag("profile", service.url, "--type", kind, *extra, "--format", "pprof", "-o", str(out))
+    res = godiag(
+        "profile", service.url, "--type", kind, *extra, "--format", "pprof", "-o", str(out)
+    )
     assert res.returncode == 0, res.stderr
     return out
 
@@ -67,9 +67,7 @@ def test_heap_leak_tops_the_diff_of_two_captures(service: Any, tmp_path: Path) -
     before = _take(service, tmp_path, "heap", "h1.pb.gz", "--gc")
     time.sleep(2.0)
     after = _take(service, tmp_path, "heap", "h2.pb.gz", "--gc")
-    doc = doc_of(
-        "profile", str(after), "--base", str(before), "--sample-index", "inuse_space"
-    )
+    doc = doc_of("profile", str(after), "--base", str(before), "--sample-index", "inuse_space")
     assert doc["top"][0]["function"] == "main.retainLeakyBuffers"
     assert doc["top"][0]["flat"] > 0
     assert doc["growth"]["per_second"] > 0 and doc["growth"]["seconds"] > 1

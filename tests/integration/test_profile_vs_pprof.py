@@ -58,7 +58,10 @@ def test_focus_and_ignore_equal_pprof(
 @pytest.mark.parametrize(
     ("new", "old"),
     [
-        ("alloy-fastdelta/stress-failure.after.pprof", "alloy-fastdelta/stress-failure.before.pprof"),
+        (
+            "alloy-fastdelta/stress-failure.after.pprof",
+            "alloy-fastdelta/stress-failure.before.pprof",
+        ),
         ("parca/many/1644509299337903000.pb.gz", "parca/many/1644509272337470000.pb.gz"),
     ],
 )
@@ -69,5 +72,7 @@ def test_base_and_diff_base_equal_pprof(corpus: Path, mode: str, new: str, old: 
         sa = build_stacks(decode(a.read_bytes(), str(a)), si, table=table)
         sb = build_stacks(decode(b.read_bytes(), str(b)), si, table=table)
         got = top(subtract(sa, sb, diff_base=mode == "-diff_base"), 20)
-        ours = [(r.flat, r.cum, r.function + (f" ({r.inline})" if r.inline else "")) for r in got.rows]
+        ours = [
+            (r.flat, r.cum, r.function + (f" ({r.inline})" if r.inline else "")) for r in got.rows
+        ]
         assert ours == pprof_top(a, 20, si, f"{mode}={b}")

@@ -40,7 +40,13 @@ def call_graph(
     # Recompute flat inside the kept graph: a sample whose leaf was dropped adds none.
     return {
         "nodes": [
-            {"id": n, "function": t.names[n], "file": t.files[n], "flat": flat.get(n, 0), "cum": cum[n]}
+            {
+                "id": n,
+                "function": t.names[n],
+                "file": t.files[n],
+                "flat": flat.get(n, 0),
+                "cum": cum[n],
+            }
             for n in kept
         ],
         "edges": [

@@ -112,9 +112,7 @@ def build_document(
     if query.flame or query.tree:
         from godiag.analysis.flame import flame_rows
 
-        flame = (
-            flame_rows(stacks, base_stacks) if base_stacks is not None else flame_rows(stacks)
-        )
+        flame = flame_rows(stacks, base_stacks) if base_stacks is not None else flame_rows(stacks)
         if query.flame:
             doc["flame"] = flame
         if query.tree:

@@ -101,7 +101,9 @@ def _prune(profile: Profile) -> dict[int, tuple[int, bool]] | None:
     return out
 
 
-def _apply_prune(locs: tuple[Location, ...], pruned: dict[int, tuple[int, bool]]) -> tuple[Location, ...]:
+def _apply_prune(
+    locs: tuple[Location, ...], pruned: dict[int, tuple[int, bool]]
+) -> tuple[Location, ...]:
     # Scan from the root; frames before the first user frame are never pruned.
     found_user = False
     for i in range(len(locs) - 1, -1, -1):
@@ -254,9 +256,7 @@ def flat_cum(stacks: Stacks) -> tuple[dict[int, int], dict[int, int]]:
     return flat, cum
 
 
-def _stacks_touching(
-    stacks: Stacks, kept: set[int], only_inline: bool
-) -> list[tuple[Stack, int]]:
+def _stacks_touching(stacks: Stacks, kept: set[int], only_inline: bool) -> list[tuple[Stack, int]]:
     """The samples whose edges can matter; all of them unless only inline marks are wanted."""
     if not only_inline:
         return stacks.stacks

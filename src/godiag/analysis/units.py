@@ -1,12 +1,33 @@
-"""Value formatting like pprof's text reports (one unit for the whole table, chosen by the total)."""
+"""Value formatting like pprof text reports: one unit per table, chosen by the total."""
 
 from __future__ import annotations
 
-_TIME = [("ns", 1), ("us", 1e3), ("ms", 1e6), ("s", 1e9), ("mins", 60e9), ("hrs", 3600e9)]
-_BYTES = [("B", 1), ("kB", 1024), ("MB", 1024**2), ("GB", 1024**3), ("TB", 1024**4), ("PB", 1024**5)]
-_BASE = {"nanoseconds": (_TIME, 1), "microseconds": (_TIME, 1e3), "milliseconds": (_TIME, 1e6),
-         "seconds": (_TIME, 1e9), "bytes": (_BYTES, 1), "kilobytes": (_BYTES, 1024),
-         "megabytes": (_BYTES, 1024**2)}  # fmt: skip
+_TIME: list[tuple[str, float]] = [
+    ("ns", 1),
+    ("us", 1e3),
+    ("ms", 1e6),
+    ("s", 1e9),
+    ("mins", 60e9),
+    ("hrs", 3600e9),
+]
+_BYTES: list[tuple[str, float]] = [
+    ("B", 1),
+    ("kB", 1024),
+    ("MB", 1024**2),
+    ("GB", 1024**3),
+    ("TB", 1024**4),
+    ("PB", 1024**5),
+]
+_Scale = list[tuple[str, float]]
+_BASE: dict[str, tuple[_Scale, float]] = {
+    "nanoseconds": (_TIME, 1),
+    "microseconds": (_TIME, 1e3),
+    "milliseconds": (_TIME, 1e6),
+    "seconds": (_TIME, 1e9),
+    "bytes": (_BYTES, 1),
+    "kilobytes": (_BYTES, 1024),
+    "megabytes": (_BYTES, 1024**2),
+}
 
 
 def pick_unit(unit: str, total: int) -> tuple[str, float]:

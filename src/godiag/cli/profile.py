@@ -27,7 +27,7 @@ def progress_bar(quiet: bool):  # type: ignore[no-untyped-def]
     state = {"last": -1}
 
     def show(elapsed: float, window: float) -> None:
-        left = max(0, int(round(window - elapsed)))
+        left = max(0, round(window - elapsed))
         if left == state["last"]:
             return
         state["last"] = left
@@ -43,24 +43,48 @@ def progress_bar(quiet: bool):  # type: ignore[no-untyped-def]
 
 @click.command()
 @click.argument("source")
-@click.option("--type", "kind", type=click.Choice(TYPES), default=None,
-              help="Profile to collect when SOURCE is a service (default cpu).")
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(TYPES),
+    default=None,
+    help="Profile to collect when SOURCE is a service (default cpu).",
+)
 @click.option("--sample-index", default=None, help="Sample type to show (name or number).")
-@click.option("--top", "top_n", type=click.IntRange(min=0), default=20, show_default=True,
-              help="Rows of the top table (0: all).")
+@click.option(
+    "--top",
+    "top_n",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Rows of the top table (0: all).",
+)
 @click.option("--focus", default=None, help="Only samples with a frame matching this regexp.")
 @click.option("--ignore", default=None, help="Drop samples with a frame matching this regexp.")
 @click.option("--base", "base", default=None, help="Subtract this base profile (pprof -base).")
-@click.option("--diff-base", "diff_base", default=None,
-              help="Compare against this base profile (pprof -diff_base).")
-@click.option("--seconds", type=click.FloatRange(min=0.1), default=None,
-              help="CPU profile window when collecting (default 30).")
+@click.option(
+    "--diff-base",
+    "diff_base",
+    default=None,
+    help="Compare against this base profile (pprof -diff_base).",
+)
+@click.option(
+    "--seconds",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help="CPU profile window when collecting (default 30).",
+)
 @click.option("--gc", is_flag=True, help="Heap: run a GC before taking the profile.")
 @click.option("--tree", is_flag=True, help="Also show the call tree (text, json).")
-@click.option("--timeout", type=float, default=30.0, show_default=True,
-              help="Seconds to wait for an answer beyond the profile window.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for an answer beyond the profile window.",
+)
 @output_options(FORMATS)
-def profile(  # noqa: PLR0913
+def profile(
     source: str, kind: str | None, sample_index: str | None, top_n: int, focus: str | None,
     ignore: str | None, base: str | None, diff_base: str | None, seconds: float | None,
     gc: bool, tree: bool, timeout: float, fmt: str | None, output: Path | None, quiet: bool,
@@ -91,7 +115,9 @@ def profile(  # noqa: PLR0913
                 say_written(out.output, "pprof")
         return 0
     base_src = base or diff_base
-    base_prof = load_profile(base_src, kind=kind, seconds=seconds, timeout=timeout)[0] if base_src else None
+    base_prof = (
+        load_profile(base_src, kind=kind, seconds=seconds, timeout=timeout)[0] if base_src else None
+    )
     query = ProfileQuery(
         sample_index=sample_index, focus=focus, ignore=ignore, node_count=top_n or None,
         diff_base=bool(diff_base), flame=out.format in ("html", "folded", "speedscope"),

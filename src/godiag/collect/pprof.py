@@ -88,13 +88,14 @@ def _get_with_progress(
 ) -> HttpResult:
     if progress is None or window <= 0:
         return client.get(url, timeout, allow_error=True)
-    box: dict[str, HttpResult | BaseException] = {}
+    box: list[HttpResult] = []
+    errors: list[BaseException] = []
 
     def run() -> None:
         try:
-            box["r"] = client.get(url, timeout, allow_error=True)
+            box.append(client.get(url, timeout, allow_error=True))
         except BaseException as exc:  # re-raised in the caller's thread
-            box["e"] = exc
+            errors.append(exc)
 
     th = threading.Thread(target=run, daemon=True)
     start = time.monotonic()
@@ -103,11 +104,9 @@ def _get_with_progress(
         progress(min(time.monotonic() - start, window), window)
         th.join(0.25)
     progress(window, window)
-    if "e" in box:
-        raise box["e"]
-    result = box["r"]
-    assert isinstance(result, HttpResult)
-    return result
+    if errors:
+        raise errors[0]
+    return box[0]
 
 
 def collect_profile(

@@ -12,7 +12,7 @@ import gzip
 import zlib
 from typing import Any
 
-from godiag.errors import ParseError, UnsupportedFormatError
+from godiag.errors import ParseError
 from godiag.model.profile import Function, Line, Location, Mapping, Profile, Sample, ValueType
 
 MAX_DECOMPRESSED = 1 << 30  # a gzip bomb stops here, not at the machine's memory limit
@@ -74,7 +74,9 @@ def decode_proto(data: bytes, source: str) -> Profile:
     msg = _message(data, source)
     strings: list[str] = list(msg.string_table)
     if not strings or strings[0] != "":
-        raise ParseError(source, "not a pprof profile: string table must start with an empty string")
+        raise ParseError(
+            source, "not a pprof profile: string table must start with an empty string"
+        )
     nstr = len(strings)
 
     def s(i: int, what: str) -> str:
@@ -108,7 +110,10 @@ def decode_proto(data: bytes, source: str) -> Profile:
         if f.id == 0 or f.id in functions:
             raise ParseError(source, f"function id {f.id} is zero or repeated")
         functions[f.id] = Function(
-            f.id, s(f.name, "function"), s(f.system_name, "function"), s(f.filename, "function"),
+            f.id,
+            s(f.name, "function"),
+            s(f.system_name, "function"),
+            s(f.filename, "function"),
             f.start_line,
         )
     locations: dict[int, Location] = {}
@@ -161,7 +166,9 @@ def decode_proto(data: bytes, source: str) -> Profile:
 
     period_type = None
     if msg.HasField("period_type"):
-        period_type = ValueType(s(msg.period_type.type, "period_type"), s(msg.period_type.unit, "period_type"))
+        period_type = ValueType(
+            s(msg.period_type.type, "period_type"), s(msg.period_type.unit, "period_type")
+        )
     return Profile(
         sample_types=sample_types,
         samples=tuple(samples),

@@ -153,7 +153,9 @@ class _Parser:
                 sm = _SYMBOL.match(line)
                 if sm:
                     pc = int(sm.group(1), 16)
-                    self.symbols.setdefault(pc, []).append((sm.group(2), sm.group(3), int(sm.group(4))))
+                    self.symbols.setdefault(pc, []).append(
+                        (sm.group(2), sm.group(3), int(sm.group(4)))
+                    )
                 continue
             if line.startswith("# labels:"):
                 try:
@@ -218,7 +220,9 @@ class _Parser:
             out.append(Line(fn, lineno))
         return tuple(out)
 
-    def build(self, sample_types: tuple[ValueType, ...], period_type: ValueType, period: int) -> Profile:
+    def build(
+        self, sample_types: tuple[ValueType, ...], period_type: ValueType, period: int
+    ) -> Profile:
         locs: dict[int, Location] = {}
         samples = []
         for addrs, vals, labels, blocksize in self.records:

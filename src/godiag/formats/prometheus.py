@@ -48,7 +48,9 @@ def parse(data: bytes, source: str) -> dict[str, MetricFamily]:
                 samples = prev.samples + samples
             out[fam.name] = MetricFamily(fam.name, fam.type, samples)
     except Exception as exc:  # the parser raises ValueError, IndexError, KeyError, ...
-        raise ParseError(source, f"not Prometheus text format: {type(exc).__name__}: {exc}") from None
+        raise ParseError(
+            source, f"not Prometheus text format: {type(exc).__name__}: {exc}"
+        ) from None
     return out
 
 

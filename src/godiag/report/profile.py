@@ -139,7 +139,7 @@ def render_dot(doc: dict[str, Any]) -> str:
         wlabel = fmt_value(e["weight"], suffix, div)
         out.append(
             f'N{e["from"]} -> N{e["to"]} [label=" {wlabel}" penwidth={width:.2f} '
-            f'weight={max(1, int(100 * abs(e["weight"]) / total))}{style}];'
+            f"weight={max(1, int(100 * abs(e['weight']) / total))}{style}];"
         )
     out.append("}")
     return "\n".join(out) + "\n"
@@ -148,7 +148,9 @@ def render_dot(doc: dict[str, Any]) -> str:
 def render_svg(doc: dict[str, Any]) -> str:
     dot = shutil.which("dot")
     if dot is None:
-        raise UsageError("svg output needs Graphviz `dot` on PATH (Debian: apt-get install graphviz)")
+        raise UsageError(
+            "svg output needs Graphviz `dot` on PATH (Debian: apt-get install graphviz)"
+        )
     res = subprocess.run(
         [dot, "-Tsvg"], input=render_dot(doc), capture_output=True, text=True, timeout=300
     )
