@@ -2,8 +2,8 @@
 
 Inputs: the largest CPU profile of the corpus (google/pprof's large.cpu) and a
 generated Go-like heap profile of ~50 MB of protobuf (gzipped on disk, as Go writes
-it), cached under .cache/bench. Each tool runs REPEAT times (once on the heap); the best wall time and
-the CPU time (user+sys of the child) of that run are printed, then the ratios
+it), cached under .cache/bench. Each tool runs REPEAT times (once on the heap); the
+best wall time and the CPU time (user+sys of the child) of that run are printed, then the ratios
 godiag/pprof (below 1.0: godiag is faster).
 
 Run: .venv/bin/python bench/profiles.py   (or `make bench`)
