@@ -66,6 +66,7 @@ bench: install
 	$(BIN)/python bench/run_overhead.py 5
 	$(BIN)/python bench/inspect.py
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/profiles.py
 
 fuzz: install
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest -k fuzz
@@ -84,3 +85,7 @@ old-go-binaries:
 	  tar -xzf $$tgz -C $$p.tmp && rm -f $$tgz && mv $$p.tmp $$p; } \
 	  || echo "warning: could not fetch $$spec"; \
 	done
+# Regenerate the committed pprof protobuf module from the vendored profile.proto
+# (grpcio-tools is a dev dependency; the generated file is committed so users need only `protobuf`).
+proto: install
+	cd src/godiag/formats && ../../../$(BIN)/python -m grpc_tools.protoc -I. --python_out=. profile.proto
