@@ -151,7 +151,8 @@ def parse(data: bytes | str, source: str = "alertmanager webhook") -> Notificati
     """Parse one webhook body. Raises ParseError (with the field path) on anything invalid."""
     r = _Reader(source)
     try:
-        doc = json.loads(data)
+        # Alertmanager sends UTF-8; json.loads would also guess UTF-16/32 from the bytes.
+        doc = json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
     except UnicodeDecodeError as exc:
         raise ParseError(source, f"not UTF-8: {exc.reason}", offset=exc.start) from None
     except json.JSONDecodeError as exc:

@@ -153,7 +153,8 @@ def create_app(config: Config, diagnoser: Diagnoser, *, workers: bool = True) ->
         except ParseError as exc:
             svc.tel.received("malformed")
             return JSONResponse({"error": exc.why}, status_code=400)
-        acc = await run_in_threadpool(accept, svc.queue(), note, svc.config, svc.settings)
+        # svc.queue() inside the worker thread: connections are per thread
+        acc = await run_in_threadpool(lambda: accept(svc.queue(), note, svc.config, svc.settings))
         svc.tel.received("accepted", len(acc.new), acc.duplicates)
         if acc.new:
             svc.workers.wake.set()
