@@ -41,9 +41,12 @@ def write_config(
     lines.append(store_toml)
     lines += [
         "[serve]",
-        "window_seconds = 1",
-        "lease_seconds = 3",
         serve_extra,
+        *[
+            f"{k} = {v}"
+            for k, v in (("window_seconds", 1), ("lease_seconds", 3))
+            if k not in serve_extra
+        ],
         "[[serve.credentials]]",
         'role = "admin"',
         'bearer = "env:GODIAG_TEST_ADMIN"',
@@ -107,11 +110,15 @@ class ServeProc:
                 self.proc.wait(10)
 
     def incidents(self, state: str | None = None) -> list[dict[str, Any]]:
-        q = f"?limit=1000&state={state}" if state else "?limit=1000"
-        r = httpx.get(f"{self.url}/api/v1/incidents{q}", auth=READER, timeout=10)
-        r.raise_for_status()
-        out: list[dict[str, Any]] = r.json()["incidents"]
-        return out
+        out: list[dict[str, Any]] = []
+        while True:  # pages of 1000 (the API's maximum)
+            q = f"?limit=1000&offset={len(out)}" + (f"&state={state}" if state else "")
+            r = httpx.get(f"{self.url}/api/v1/incidents{q}", auth=READER, timeout=10)
+            r.raise_for_status()
+            page = r.json()["incidents"]
+            out += page
+            if len(page) < 1000:
+                return out
 
     def incident(self, iid: str) -> dict[str, Any]:
         r = httpx.get(f"{self.url}/api/v1/incidents/{iid}", auth=READER, timeout=10)
