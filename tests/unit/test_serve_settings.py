@@ -24,7 +24,7 @@ def test_full_section(monkeypatch: pytest.MonkeyPatch) -> None:
                         "matchers": {"env": "~prod|stage"},
                         "options": {"window_seconds": 5},
                     },
-                ],  # fmt: skip
+                ],
                 "notify": {"slack": "https://hooks.slack.test/x"},
                 "watch": {"rules": [{"alertname": "G", "metric": "go_goroutines", "above": 10}]},
             }
