@@ -147,6 +147,11 @@ def _alert(r: _Reader, a: Any, path: str) -> Alert:
     )
 
 
+def parse_time(text: str, source: str = "time") -> datetime | None:
+    """An RFC 3339 time as Alertmanager and Prometheus write it (None for the zero time)."""
+    return _Reader(source).time({"t": text}, "t", "")
+
+
 def parse(data: bytes | str, source: str = "alertmanager webhook") -> Notification:
     """Parse one webhook body. Raises ParseError (with the field path) on anything invalid."""
     r = _Reader(source)
