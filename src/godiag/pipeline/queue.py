@@ -264,12 +264,12 @@ class Queue:
     def finish(
         self, jid: str, owner: str, report: dict[str, Any] | None, error: str | None
     ) -> bool:
-        """Record the outcome, only if this worker still holds the lease."""
+        """Record the outcome if this worker still holds the lease (lease_owner: who ran it)."""
         with self.db.txn() as cur:
             cur.execute(
                 self.db.sql(
-                    "UPDATE serve_incidents SET state = ?, report = ?, error = ?, finished_at = ?,"
-                    " lease_owner = NULL WHERE id = ? AND lease_owner = ? AND state = 'running'"
+                    "UPDATE serve_incidents SET state = ?, report = ?, error = ?, finished_at = ?"
+                    " WHERE id = ? AND lease_owner = ? AND state = 'running'"
                 ),
                 (
                     "failed" if report is None else "done",
