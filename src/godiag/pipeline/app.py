@@ -108,7 +108,7 @@ def _int(request: Request, key: str, default: int, hi: int) -> int | None:
     raw = request.query_params.get(key)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) > hi:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12 or int(raw) > hi:
         return None
     return int(raw)
 
