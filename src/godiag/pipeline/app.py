@@ -168,7 +168,11 @@ def create_app(config: Config, diagnoser: Diagnoser, *, workers: bool = True) ->
         return inc if inc is not None else JSONResponse({"error": "no such incident"}, 404)
 
     def incident_doc(inc: Incident, full: bool) -> dict[str, Any]:
+        from godiag.pipeline.notify import redact_labels
+
         d = inc.summary()
+        # alert data may carry secrets: pages and the API show it redacted, like notifications
+        d["labels"], d["annotations"] = redact_labels(inc.labels), redact_labels(inc.annotations)
         rep = inc.report or {}
         d["causes"] = rep.get("causes", [])
         d["artifacts"] = rep.get("artifacts", [])
@@ -218,7 +222,7 @@ def create_app(config: Config, diagnoser: Diagnoser, *, workers: bool = True) ->
     async def page_list(request: Request) -> Response:
         rows = await run_in_threadpool(lambda: svc.queue().list(200, 0, None))
         counts = await run_in_threadpool(lambda: svc.queue().counts())
-        items = [{**i.summary(), "received": _time(i.received_at)} for i in rows]
+        items = [{**incident_doc(i, False), "received": _time(i.received_at)} for i in rows]
         doc = {"incidents": items, "total": len(items), "counts": counts}
         return HTMLResponse(render_page("serve_incidents.html.j2", doc))
 

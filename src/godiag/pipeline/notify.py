@@ -19,9 +19,19 @@ from godiag.toolchain.envsnapshot import redact_text
 log = logging.getLogger("godiag.serve")
 
 
+SHOWN_CHARS = 2048  # longer values are cut for display (the redaction regexes are not linear)
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + f"... [{len(text)} chars]"
+
+
 def redact_labels(labels: dict[str, str]) -> dict[str, str]:
     """Secret-named keys lose their value; every other value has credentials cut out."""
-    return {k: REDACTED if SECRET_WORDS.search(k) else redact_text(v) for k, v in labels.items()}
+    return {
+        _shown(k): REDACTED if SECRET_WORDS.search(k[:256]) else redact_text(_shown(v))
+        for k, v in labels.items()
+    }
 
 
 def report_link(public_url: str | None, iid: str) -> str | None:
@@ -40,7 +50,7 @@ def message(
         "labels": redact_labels(inc.labels),
         "annotations": redact_labels(inc.annotations),
         "state": "done" if report is not None else "failed",
-        "error": redact_text(error) if error else None,
+        "error": redact_text(_shown(error)) if error else None,
         "causes": [
             {"rank": c["rank"], "kind": c["kind"], "title": redact_text(c["title"])} for c in causes
         ],
