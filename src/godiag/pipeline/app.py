@@ -24,7 +24,7 @@ from starlette.routing import Route
 from godiag.config import Config
 from godiag.errors import ParseError
 from godiag.pipeline import webhook
-from godiag.pipeline.jobs import Diagnoser, Workers, accept
+from godiag.pipeline.jobs import Committer, Diagnoser, Workers
 from godiag.pipeline.openapi import SPEC
 from godiag.pipeline.queue import Incident, JobDb, Queue
 from godiag.pipeline.settings import ServeSettings
@@ -55,6 +55,7 @@ class Service:
             lambda: open_jobdb(config), config, self.settings, diagnoser, self._done
         )
         self.run_workers = workers
+        self.committer = Committer(lambda: open_jobdb(config), config, self.settings)
 
     def queue(self) -> Queue:
         q: Queue | None = getattr(self._local, "queue", None)
@@ -85,6 +86,7 @@ class Service:
             self.workers.start()
 
     def shutdown(self) -> None:
+        self.committer.stop()
         self.workers.stop()
         with self._lock:
             for db in self._dbs:
@@ -153,8 +155,7 @@ def create_app(config: Config, diagnoser: Diagnoser, *, workers: bool = True) ->
         except ParseError as exc:
             svc.tel.received("malformed")
             return JSONResponse({"error": exc.why}, status_code=400)
-        # svc.queue() inside the worker thread: connections are per thread
-        acc = await run_in_threadpool(lambda: accept(svc.queue(), note, svc.config, svc.settings))
+        acc = await svc.committer.submit(note)  # returns once the batch holding it is committed
         svc.tel.received("accepted", len(acc.new), acc.duplicates)
         if acc.new:
             svc.workers.wake.set()

@@ -171,17 +171,30 @@ class Queue:
 
     def insert(self, rows: list[NewRow]) -> list[str]:
         """Insert the rows that are new; returns the ids actually inserted."""
+        return self.apply(rows, [])[0]
+
+    def resolve(self, ids: list[str]) -> int:
+        """Close incidents; a resolved alert never starts a diagnosis."""
+        return self.apply([], ids)[1]
+
+    def apply(self, rows: list[NewRow], resolved: list[str]) -> tuple[list[str], int]:
+        """In one transaction (one fsync): insert new rows, then close resolved incidents."""
         now = time.time()
         added: list[str] = []
-        q = self.db.sql(
+        closed = 0
+        ins = self.db.sql(
             "INSERT INTO serve_incidents (id, fingerprint, starts_at, alertname, status, labels,"
             " annotations, target, note, options, state, received_at)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING"
         )
+        res = self.db.sql(
+            "UPDATE serve_incidents SET status = 'resolved', resolved_at = ?"
+            " WHERE id = ? AND status <> 'resolved'"
+        )
         with self.db.txn() as cur:
             for r in rows:
                 cur.execute(
-                    q,
+                    ins,
                     (
                         r.id, r.fingerprint, r.starts_at, r.alertname, r.status,
                         json.dumps(r.labels), json.dumps(r.annotations), r.target, r.note,
@@ -190,20 +203,10 @@ class Queue:
                 )  # fmt: skip
                 if cur.rowcount == 1:
                     added.append(r.id)
-        return added
-
-    def resolve(self, ids: list[str]) -> int:
-        """Close incidents; a resolved alert never starts a diagnosis."""
-        q = self.db.sql(
-            "UPDATE serve_incidents SET status = 'resolved', resolved_at = ?"
-            " WHERE id = ? AND status <> 'resolved'"
-        )
-        n = 0
-        with self.db.txn() as cur:
-            for i in ids:
-                cur.execute(q, (time.time(), i))
-                n += cur.rowcount
-        return n
+            for i in resolved:
+                cur.execute(res, (now, i))
+                closed += cur.rowcount
+        return added, closed
 
     def claim(
         self, owner: str, lease: float, per_target: int, max_attempts: int
