@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python bench/run_overhead.py 5
 	$(BIN)/python bench/inspect.py
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/serve.py
 
 fuzz: install
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest -k fuzz
