@@ -67,6 +67,7 @@ bench: install
 	$(BIN)/python bench/inspect.py
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/profiles.py
+	$(BIN)/python bench/serve.py
 
 fuzz: install
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest -k fuzz

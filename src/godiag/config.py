@@ -15,10 +15,13 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from godiag.errors import ConfigError
+
+if TYPE_CHECKING:
+    from godiag.pipeline.settings import ServeSettings
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class Config:
     targets: tuple[Target, ...] = ()
     store: StoreConfig = field(default_factory=StoreConfig)
     prometheus_url: str | None = None
-    serve: dict[str, Any] = field(default_factory=dict)
+    serve: ServeSettings | None = None  # validated [serve] (godiag.pipeline.settings)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def target(self, name: str) -> Target | None:
@@ -125,7 +128,7 @@ def parse(raw: dict[str, Any], path: Path | None = None) -> Config:
         targets=values.get("targets", ()),
         store=values.get("store", StoreConfig()),
         prometheus_url=values.get("prometheus"),
-        serve=values.get("serve", {}),
+        serve=values.get("serve"),
         extra=extra,
     )
 
@@ -268,10 +271,10 @@ def _prometheus(value: Any, where: str) -> str:
     return _url(_str(value, "url", where, required=True) or "", f"{where}.url")
 
 
-def _serve(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}: expected a table")
-    return dict(value)
+def _serve(value: Any, where: str) -> ServeSettings:
+    from godiag.pipeline.settings import parse_serve
+
+    return parse_serve(value, where)
 
 
 SECTIONS: dict[str, Callable[[Any, str], Any]] = {

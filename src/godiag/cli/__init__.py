@@ -57,6 +57,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "export",
         "Export stored artifacts' metadata (json/ndjson/csv).",
     ),
+    "serve": ("godiag.cli.serve", "serve", "Diagnose services when Alertmanager alerts."),
+    "watch": ("godiag.cli.serve", "watch", "Scrape targets, diagnose on local alert rules."),
 }
 
 

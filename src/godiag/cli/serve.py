@@ -1,0 +1,124 @@
+"""`godiag serve` and `godiag watch`: alert-triggered diagnosis (docs/serve.md)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from godiag.errors import ConfigError
+
+if TYPE_CHECKING:
+    from godiag.config import Config
+    from godiag.pipeline.settings import ServeSettings
+
+
+def _load(config_path: Path | None) -> tuple[Config, ServeSettings]:
+    import dataclasses
+
+    from godiag import config as cfg
+    from godiag.pipeline.settings import ServeSettings
+
+    conf = cfg.load(config_path)
+    if conf.serve is None:
+        conf = dataclasses.replace(conf, serve=ServeSettings())
+    assert conf.serve is not None
+    return conf, conf.serve
+
+
+@click.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="godiag.toml with [[targets]], [store] and [serve].",
+)
+@click.option("--listen", default=None, help="HOST:PORT (default: [serve] listen).")
+def serve(config_path: Path | None, listen: str | None) -> int:
+    """Receive Alertmanager webhooks and diagnose the alerting service.
+
+    POST /api/v1/alerts takes Alertmanager's webhook (payload version 4) with a bearer
+    token or basic auth from [[serve.credentials]] (admin role). Each alert occurrence
+    (fingerprint, startsAt) is diagnosed at most once, from a durable queue in the store's
+    database; the incidents, reports and artifacts are served at / (read role), the API at
+    /api/v1 (OpenAPI at /openapi.json), godiag's own metrics at /metrics, /healthz is open.
+    """
+    import uvicorn
+
+    from godiag.pipeline.app import create_app
+    from godiag.pipeline.diagnosers import default_diagnoser
+
+    conf, st = _load(config_path)
+    if not st.credentials:
+        raise ConfigError(
+            "[serve] has no [[serve.credentials]]: godiag serve refuses to run unauthenticated"
+        )
+    host, _, port = (listen or st.listen).rpartition(":")
+    if not port.isdigit():
+        raise ConfigError(f"--listen {listen!r}: expected HOST:PORT")
+    app = create_app(conf, default_diagnoser(conf))
+    uvicorn.run(
+        app,
+        host=host.strip("[]") or "127.0.0.1",
+        port=int(port),
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
+
+
+@click.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="godiag.toml with [[targets]], [store] and [serve.watch].",
+)
+@click.option("--once", is_flag=True, help="Scrape once, wait for the jobs it queued, exit.")
+def watch(config_path: Path | None, once: bool) -> int:
+    """Without Prometheus: scrape targets' /metrics and diagnose on local rules.
+
+    Every [serve.watch] interval_seconds (default 15) each configured target's /metrics is
+    read and [[serve.watch.rules]] are evaluated (threshold `above`, or `rise` over
+    `over_seconds`, with `cooldown_seconds`); a firing rule queues the same diagnosis job
+    an Alertmanager alert would, in the same queue.
+    """
+    from godiag.pipeline.app import open_jobdb
+    from godiag.pipeline.diagnosers import default_diagnoser
+    from godiag.pipeline.jobs import Workers
+    from godiag.pipeline.queue import Queue
+    from godiag.pipeline.watch import RuleState, scrape_once
+
+    conf, st = _load(config_path)
+    if not st.watch_rules:
+        raise ConfigError("[serve.watch] has no rules: nothing to watch")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    workers = Workers(lambda: open_jobdb(conf), conf, st, default_diagnoser(conf))
+    workers.start()
+    db = open_jobdb(conf)
+    queue = Queue(db)
+    states: dict[tuple[str, str], RuleState] = {}
+    try:
+        while not stop.is_set():
+            n = scrape_once(conf, st, queue, states)
+            if n:
+                print(f"godiag watch: queued {n} diagnosis job(s)", file=sys.stderr)
+                workers.wake.set()
+            if once:
+                while queue.counts().get("queued", 0) + queue.counts().get("running", 0):
+                    stop.wait(0.5)
+                break
+            stop.wait(st.watch_interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        workers.stop()
+        db.close()
+    return 0

@@ -1,0 +1,106 @@
+"""The diagnosis a `godiag serve` job runs, behind the `Diagnoser` seam of jobs.py.
+
+Every diagnoser returns the same envelope (what pages, the API and notifications read):
+`{"kind", "document", "causes": [{rank, kind, title, location, evidence}], "artifacts",
+"target", "started_at", "duration_s"}` where `document` is a godiag.*/v1 document that
+the reporters can render to HTML.
+
+Until `godiag diagnose` (godiag.pipeline.diagnose) exists, jobs run a goroutine
+diagnosis: two debug=2 dumps `window_seconds` apart, diffed; both dumps are stored as
+artifacts of the incident. Switching is the one line in `default_diagnoser` below.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from godiag.config import Config, Target
+from godiag.pipeline.jobs import Diagnoser
+from godiag.pipeline.queue import Incident
+
+LEAK_KINDS = {"leak": "goroutine-leak", "leaked": "goroutine-leak", "deadlock": "deadlock"}
+
+
+def goroutine_causes(doc: dict[str, Any], limit: int = 3) -> list[dict[str, Any]]:
+    """Suspects of a goroutine diff as ranked causes: growing groups first."""
+    groups = doc.get("groups", [])
+    ranked = sorted(
+        doc.get("suspects", []),
+        key=lambda s: (-groups[s["group"]].get("growth", 0), -groups[s["group"]]["count"]),
+    )
+    out: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for s in ranked:
+        if s["group"] in seen:
+            continue
+        seen.add(s["group"])
+        g = groups[s["group"]]
+        out.append(
+            {
+                "rank": len(out) + 1,
+                "kind": LEAK_KINDS.get(s["kind"], "goroutine-leak"),
+                "title": s["reason"],
+                "location": g.get("user_frame"),
+                "evidence": [
+                    f"{g['count']} goroutines in state {g['state'] or g['category']}"
+                    + (f", +{g['growth']} during the window" if g.get("growth") else "")
+                ],
+            }
+        )
+        if len(out) == limit:
+            break
+    return out
+
+
+def goroutine_diagnoser(config: Config) -> Diagnoser:
+    def run(target: Target, options: dict[str, Any], incident: Incident) -> dict[str, Any]:
+        from godiag.analysis.goroutines import diff
+        from godiag.collect.goroutines import fetch
+        from godiag.collect.http import HttpClient
+        from godiag.formats.goroutines import parse
+        from godiag.model.capture import CaptureMeta
+        from godiag.store import store_outcome
+
+        client = HttpClient(
+            headers=target.auth.header(), tls_verify=target.tls_verify, ca_file=target.ca_file
+        )
+        timeout = float(options.get("timeout_seconds", 10))
+        window = float(options.get("window_seconds", 3))
+        started = datetime.now(UTC)
+        t0 = time.monotonic()
+        first = fetch(target.url, client=client, timeout=timeout)
+        time.sleep(max(0.0, window - (time.monotonic() - t0)))
+        second = fetch(target.url, client=client, timeout=timeout)
+        doc = diff(
+            parse(first.data, first.source, strict=False),
+            parse(second.data, second.source, strict=False),
+            target.url,
+        )
+        over = CaptureMeta(
+            service_name=target.service_name or target.name,
+            go_version=target.go_version,
+            build_commit=target.build_commit,
+            tags=dict(target.tags),
+        )
+        artifacts = [
+            store_outcome(c, over, config, incident_id=incident.id) for c in (first, second)
+        ]
+        return {
+            "kind": "goroutines",
+            "document": doc,
+            "causes": goroutine_causes(doc),
+            "artifacts": artifacts,
+            "target": {"name": target.name, "url": target.url},
+            "started_at": started.isoformat(),
+            "duration_s": round(time.monotonic() - t0, 3),
+        }
+
+    return run
+
+
+def default_diagnoser(config: Config) -> Diagnoser:
+    # Switch to ranked root causes when godiag.pipeline.diagnose lands: return a diagnoser
+    # wrapping diagnose(target, options) whose envelope takes `causes` from the document.
+    return goroutine_diagnoser(config)

@@ -1,0 +1,74 @@
+"""Request guards of `godiag serve`: who is calling (bearer or basic, read or admin) and a
+bounded body. Both decide before any work is done: 401 before reading, 413 before parsing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from typing import Any
+
+from godiag.pipeline.settings import Credential
+
+ROLES = {"read": 0, "admin": 1}
+
+
+class TooLarge(Exception):
+    pass
+
+
+def _eq(a: str, b: str | None) -> bool:
+    # Constant time: a token compare must not leak how many leading bytes matched.
+    return b is not None and hmac.compare_digest(a.encode(), b.encode())
+
+
+def role_of(authorization: str | None, creds: tuple[Credential, ...]) -> str | None:
+    """The role granted by an Authorization header, or None (-> 401)."""
+    if not authorization:
+        return None
+    scheme, _, value = authorization.strip().partition(" ")
+    value = value.strip()
+    best: str | None = None
+    if scheme.lower() == "bearer" and value:
+        for c in creds:
+            if c.bearer is not None and _eq(value, c.bearer):
+                best = _better(best, c.role)
+    elif scheme.lower() == "basic" and value:
+        try:
+            user, sep, pw = base64.b64decode(value, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return None
+        if not sep:
+            return None
+        for c in creds:
+            if c.username is not None and _eq(user, c.username) and _eq(pw, c.password):
+                best = _better(best, c.role)
+    return best
+
+
+def _better(a: str | None, b: str) -> str:
+    return b if a is None or ROLES[b] > ROLES[a] else a
+
+
+def allows(role: str | None, needed: str) -> bool:
+    return role is not None and ROLES[role] >= ROLES[needed]
+
+
+async def read_body(request: Any, limit: int) -> bytes:
+    """The request body, or TooLarge as soon as it exceeds `limit` (declared or streamed)."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                raise TooLarge()
+        except ValueError:
+            raise TooLarge() from None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)

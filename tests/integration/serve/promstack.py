@@ -1,0 +1,98 @@
+"""Real Prometheus and Alertmanager (Debian packages `prometheus`, `prometheus-alertmanager`)
+on free loopback ports, with temp config/data dirs and short intervals so a rule fires and
+a notification is sent within seconds."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.servers import Server, free_ports
+
+AM_BIN = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+PROM_BIN = shutil.which("prometheus")
+
+
+def _start(cmd: list[str], work: Path, ready_url: str, name: str) -> Server:
+    log = work / f"{name}.log"
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+    srv = Server(proc, work, log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited: {srv.tail()}")
+        try:
+            if httpx.get(ready_url, timeout=1).status_code == 200:
+                return srv
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    srv.stop()
+    raise RuntimeError(f"{name} not ready: {srv.tail()}")
+
+
+def start_alertmanager(webhook_url: str, token: str) -> Server:
+    assert AM_BIN, "prometheus-alertmanager is not installed"
+    work = Path(tempfile.mkdtemp(prefix="godiag-am-"))
+    (work / "token").write_text(token)
+    (work / "am.yml").write_text(
+        f"""route:
+  receiver: godiag
+  group_by: [alertname, job]
+  group_wait: 1s
+  group_interval: 2s
+  repeat_interval: 1h
+receivers:
+  - name: godiag
+    webhook_configs:
+      - url: {webhook_url}
+        send_resolved: true
+        http_config:
+          authorization:
+            type: Bearer
+            credentials_file: {work / "token"}
+"""
+    )
+    (port,) = free_ports(1)
+    srv = _start(
+        [AM_BIN, f"--config.file={work / 'am.yml'}", f"--storage.path={work / 'data'}",
+         f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+        work, f"http://127.0.0.1:{port}/-/ready", "alertmanager",
+    )  # fmt: skip
+    srv.info["url"] = f"http://127.0.0.1:{port}"
+    return srv
+
+
+def start_prometheus(target: str, alertmanager: str, rules: str) -> Server:
+    assert PROM_BIN, "prometheus is not installed"
+    work = Path(tempfile.mkdtemp(prefix="godiag-prom-"))
+    (work / "rules.yml").write_text(rules)
+    (work / "prom.yml").write_text(
+        f"""global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [{work / "rules.yml"}]
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ["{alertmanager.removeprefix("http://")}"]
+scrape_configs:
+  - job_name: leaky
+    static_configs:
+      - targets: ["{target}"]
+"""
+    )
+    (port,) = free_ports(1)
+    srv = _start(
+        [PROM_BIN, f"--config.file={work / 'prom.yml'}", f"--storage.tsdb.path={work / 'data'}",
+         f"--web.listen-address=127.0.0.1:{port}"],
+        work, f"http://127.0.0.1:{port}/-/ready", "prometheus",
+    )  # fmt: skip
+    srv.info["url"] = f"http://127.0.0.1:{port}"
+    return srv
