@@ -1,0 +1,77 @@
+package lock
+
+import (
+	"net/http"
+	"sync"
+	"time"
+)
+
+type cache struct {
+	mu      sync.Mutex
+	rw      sync.RWMutex
+	updates chan string
+	wg      sync.WaitGroup
+	data    map[string]string
+}
+
+func (c *cache) send(k string) {
+	c.mu.Lock()
+	c.data[k] = "x"
+	c.updates <- k // want `channel send on c.updates while holding c.mu`
+	c.mu.Unlock()
+}
+
+func (c *cache) deferred() {
+	c.rw.RLock()
+	defer c.rw.RUnlock()
+	time.Sleep(time.Millisecond) // want `time.Sleep while holding c.rw`
+}
+
+func (c *cache) wait() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.wg.Wait() // want `WaitGroup.Wait while holding c.mu`
+}
+
+func (c *cache) fetch(url string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	resp, err := http.Get(url) // want `http.Get while holding c.mu`
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
+
+func (c *cache) unlockedFirst(k string) {
+	c.mu.Lock()
+	c.data[k] = "y"
+	c.mu.Unlock()
+	c.updates <- k // after Unlock: fine
+}
+
+func (c *cache) nonBlocking(k string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case c.updates <- k:
+	default:
+	}
+}
+
+func (c *cache) inGoroutine(k string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	go func() { c.updates <- k }()
+}
+
+// An early Unlock on one branch makes the rest ambiguous: not reported.
+func (c *cache) branchy(k string) {
+	c.mu.Lock()
+	if k == "" {
+		c.mu.Unlock()
+		return
+	}
+	c.updates <- k
+	c.mu.Unlock()
+}
