@@ -104,6 +104,9 @@ func checkBody(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast.Blo
 		if !ok || bad != nil || r.Pos() < as.End() || r.Pos() > firstClose.Pos() {
 			return bad == nil
 		}
+		if r.Pos() <= firstClose.Pos() && firstClose.End() <= r.End() {
+			return true // return resp.Body.Close()
+		}
 		if errGuarded(pass, parents, r, body, errVar, resp) || precededBy(parents, r, body, isClose) {
 			return true
 		}

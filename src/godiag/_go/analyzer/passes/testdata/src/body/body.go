@@ -70,3 +70,11 @@ func drained(url string, drain func(io.ReadCloser)) error {
 	drain(resp.Body)
 	return nil
 }
+
+func closeReturned(url string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
