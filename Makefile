@@ -42,3 +42,11 @@ fuzz: install
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache dist build
+
+# Static analyzer precision: pinned third-party modules (network, via the module proxy).
+.PHONY: fp-corpus fp-bench
+fp-corpus: install
+	$(BIN)/python bench/analyzer_fp.py --download
+
+fp-bench: install
+	$(BIN)/python bench/analyzer_fp.py

@@ -217,13 +217,15 @@ def module_root(directory: Path) -> Path:
     return directory.resolve()
 
 
-def run(directory: Path, patterns: tuple[str, ...] = ("./...",)) -> list[Finding]:
-    """Analyze the packages of the module in `directory` and return findings."""
+def run(
+    directory: Path, patterns: tuple[str, ...] = ("./...",), *, tests: bool = True
+) -> list[Finding]:
+    """Analyze the packages of the module in `directory` (and their tests) into findings."""
     root = module_root(directory)
     binary = ensure_built()
     try:
         proc = subprocess.run(
-            [str(binary), "-json", *patterns],
+            [str(binary), "-json", f"-test={str(tests).lower()}", *patterns],
             cwd=root,
             capture_output=True,
             text=True,

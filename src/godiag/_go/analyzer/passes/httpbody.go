@@ -36,6 +36,9 @@ var bodyReaders = map[string]bool{
 	"io.LimitReader": true,
 }
 
+// Readers that consume the body to EOF on success.
+var drainsBody = map[string]bool{"io.ReadAll": true, "io/ioutil.ReadAll": true, "io.Copy": true}
+
 func runBody(pass *analysis.Pass) (any, error) {
 	funcs(pass, func(_ *ast.File, _ *ast.FuncDecl, _ *ast.FuncType, body *ast.BlockStmt) {
 		parents := parentMap(body)
@@ -83,8 +86,13 @@ func checkBody(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast.Blo
 			}
 			return
 		case *ast.CallExpr:
-			if !bodyReaders[calleeName(pass.TypesInfo, p)] {
+			name := calleeName(pass.TypesInfo, p)
+			if !bodyReaders[name] {
 				return // handed to code that may close it
+			}
+			// Reading to EOF hands the connection back to the transport, like Close.
+			if drainsBody[name] && (firstClose == nil || p.Pos() < firstClose.Pos()) {
+				firstClose = p
 			}
 		default:
 			return // assigned elsewhere, compared, ...

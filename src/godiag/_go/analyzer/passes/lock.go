@@ -133,6 +133,9 @@ func blockingOp(pass *analysis.Pass, s ast.Stmt) (string, ast.Node) {
 		case *ast.GoStmt, *ast.DeferStmt:
 			return false
 		case *ast.SelectStmt:
+			if len(x.Body.List) == 0 {
+				return false // select {}: parks on purpose (e.g. before a crash), waits for nothing
+			}
 			for _, c := range x.Body.List {
 				if cc, ok := c.(*ast.CommClause); ok && cc.Comm == nil {
 					// Non-blocking select; its case bodies still run locked.
@@ -150,7 +153,11 @@ func blockingOp(pass *analysis.Pass, s ast.Stmt) (string, ast.Node) {
 			what, at = "select without default", x
 			return false
 		case *ast.SendStmt:
-			what, at = "channel send on "+types.ExprString(x.Chan), x
+			// Buffered channels sized for their sends (result and notify channels)
+			// never block: only sends on channels this package makes unbuffered count.
+			if knownUnbuffered(pass, x.Chan) {
+				what, at = "channel send on "+types.ExprString(x.Chan), x
+			}
 		case *ast.UnaryExpr:
 			if x.Op.String() == "<-" {
 				what, at = "channel receive from "+types.ExprString(x.X), x
@@ -166,4 +173,47 @@ func blockingOp(pass *analysis.Pass, s ast.Stmt) (string, ast.Node) {
 		return at == nil
 	})
 	return what, at
+}
+
+// knownUnbuffered: every make(chan) this package assigns to the channel's variable
+// or field is unbuffered, and there is at least one.
+func knownUnbuffered(pass *analysis.Pass, ch ast.Expr) bool {
+	v := objOf(pass.TypesInfo, ch)
+	if v == nil {
+		return false
+	}
+	makes, unbuffered := 0, 0
+	check := func(lhs, rhs ast.Expr) {
+		if objOf(pass.TypesInfo, lhs) != v || !isMakeChan(pass, rhs) {
+			return
+		}
+		makes++
+		if isUnbufferedMake(pass, rhs) {
+			unbuffered++
+		}
+	}
+	for _, f := range pass.Files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.AssignStmt:
+				if len(x.Lhs) == len(x.Rhs) {
+					for i := range x.Lhs {
+						check(x.Lhs[i], x.Rhs[i])
+					}
+				}
+			case *ast.ValueSpec:
+				for i := range x.Names {
+					if i < len(x.Values) {
+						check(x.Names[i], x.Values[i])
+					}
+				}
+			case *ast.KeyValueExpr:
+				if id, ok := x.Key.(*ast.Ident); ok {
+					check(id, x.Value)
+				}
+			}
+			return true
+		})
+	}
+	return makes > 0 && makes == unbuffered
 }

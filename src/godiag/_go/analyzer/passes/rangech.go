@@ -37,6 +37,9 @@ func runRange(pass *analysis.Pass) (any, error) {
 			if !ok || ct.Dir() != types.SendRecv {
 				return true
 			}
+			if leavesLoop(rs.Body) {
+				return true // the loop has its own way out (break, return, goto)
+			}
 			v := objOf(pass.TypesInfo, rs.X)
 			if v == nil || v.Exported() || v.Pkg() != pass.Pkg {
 				return true
@@ -200,4 +203,33 @@ func isMakeChan(pass *analysis.Pass, e ast.Expr) bool {
 	}
 	_, isChan := pass.TypesInfo.TypeOf(call).Underlying().(*types.Chan)
 	return isChan
+}
+
+// leavesLoop reports whether body can end the loop without the channel closing:
+// a return, goto, labelled break, or a break not captured by a nested statement.
+func leavesLoop(body *ast.BlockStmt) bool {
+	if breaksOut(body, true) {
+		return true
+	}
+	found := false
+	shallow(body, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.ReturnStmt:
+			found = true
+		case *ast.BranchStmt:
+			if x.Tok == token.GOTO {
+				found = true
+			}
+		case *ast.CallExpr:
+			// t.Fatal/FailNow and os.Exit/log.Fatal end the loop too.
+			if sel, ok := x.Fun.(*ast.SelectorExpr); ok {
+				switch sel.Sel.Name {
+				case "Fatal", "Fatalf", "FailNow", "Exit", "Skip", "Skipf", "SkipNow", "Goexit":
+					found = true
+				}
+			}
+		}
+		return !found
+	})
+	return found
 }

@@ -78,3 +78,12 @@ func closeReturned(url string) error {
 	}
 	return resp.Body.Close()
 }
+
+// Read to EOF: the transport gets the connection back even without Close.
+func readToEOF(url string) ([]byte, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(resp.Body)
+}

@@ -75,3 +75,37 @@ func (c *cache) branchy(k string) {
 	c.updates <- k
 	c.mu.Unlock()
 }
+
+// Parking forever on purpose (the process is about to crash) waits for nothing.
+func (c *cache) park() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	go panic("fatal")
+	select {}
+}
+
+type notifier struct {
+	mu    sync.Mutex
+	ready chan struct{}
+	subs  []chan int
+}
+
+func newNotifier() *notifier { return &notifier{ready: make(chan struct{}, 1)} }
+
+// Sends on channels sized for them (or of unknown buffering) are not reported.
+func (n *notifier) notify(v int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.ready <- struct{}{}
+	for _, ch := range n.subs {
+		ch <- v
+	}
+}
+
+func (n *notifier) collect(out chan<- int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out <- len(n.subs)
+}
+
+func newCache() *cache { return &cache{updates: make(chan string), data: map[string]string{}} }

@@ -61,3 +61,18 @@ func recvOnly(ch <-chan int) {
 	for range ch {
 	}
 }
+
+// The loop leaves on its own after enough values.
+func bounded(n int) {
+	ch := make(chan int)
+	go func() {
+		for i := 0; ; i++ {
+			ch <- i
+		}
+	}()
+	for v := range ch {
+		if v >= n {
+			return
+		}
+	}
+}
