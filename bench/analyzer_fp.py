@@ -38,6 +38,12 @@ MODULES = [
     ("github.com/hashicorp/golang-lru/v2", "v2.0.7"),
     ("github.com/sirupsen/logrus", "v1.9.3"),
     ("github.com/hashicorp/go-retryablehttp", "v0.7.7"),
+    ("google.golang.org/grpc", "v1.65.0"),
+    ("github.com/redis/go-redis/v9", "v9.5.1"),
+    ("github.com/gorilla/websocket", "v1.5.3"),
+    ("github.com/go-resty/resty/v2", "v2.13.1"),
+    ("github.com/nats-io/nats.go", "v1.36.0"),
+    ("github.com/gin-gonic/gin", "v1.10.0"),
 ]
 
 
