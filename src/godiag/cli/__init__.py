@@ -28,6 +28,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("godiag.cli.demo", "demo", "Run godiag on the bundled leaking demo service."),
     "config": ("godiag.cli.config_cmd", "config", "Validate godiag.toml."),
     "analyze": ("godiag.cli.analyze", "analyze", "Find goroutine and resource leaks in Go source."),
+    "doctor": (
+        "godiag.cli.doctor",
+        "doctor",
+        "Find the Go toolchain's silent failures, with proof.",
+    ),
+    "run": (
+        "godiag.cli.run",
+        "run",
+        "Run a go command under supervision; explain hangs and exits.",
+    ),
     "schema": ("godiag.cli.schema", "schema", "Print the JSON Schema of a godiag.*/v1 document."),
 }
 

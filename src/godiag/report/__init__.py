@@ -26,6 +26,8 @@ VIEWS: dict[str, str] = {
     "godiag.goroutines/v1": "godiag.report.goroutines",
     "godiag.config/v1": "godiag.report.configview",
     "godiag.analyze/v1": "godiag.report.analyze",
+    "godiag.doctor/v1": "godiag.report.doctor",
+    "godiag.run/v1": "godiag.report.run",
 }
 
 

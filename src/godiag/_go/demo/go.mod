@@ -1,0 +1,3 @@
+module godiag.dev/demo
+
+go 1.21

@@ -1,0 +1,122 @@
+"""Run a go command under supervision and explain hangs and early exits.
+
+    godiag run [--timeout D] [--stall D] [--expect-output PATH] [--no-x] -- go build ./...
+
+The command's output is streamed live and unchanged (stdout to stdout, stderr to
+stderr; with --format json and no -o, the command's stdout goes to stderr so that
+stdout carries only the JSON). When the process tree shows no CPU time, no I/O and
+no output for --stall (default 60s), godiag snapshots every process (/proc state,
+locks, connections, cgroups), asks the stuck Go processes for goroutine dumps
+(SIGQUIT), explains the blocking and ends the tree. --timeout ends it after D in any
+case. Exit status: 0 when the command succeeded, 1 when it failed, hung or did not
+produce what it should; the command's own status is in the JSON.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from godiag.cli.common import make_output, output_options
+from godiag.errors import ExitStatus, UsageError
+
+FORMATS = ["text", "json"]
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+
+
+def parse_duration(text: str) -> float:
+    """`90`, `2s`, `500ms`, `1m30s` -> seconds."""
+    t = text.strip()
+    try:
+        return float(t)
+    except ValueError:
+        pass
+    pos, total = 0, 0.0
+    for m in _DURATION.finditer(t):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+        pos = m.end()
+    if pos != len(t) or not t:
+        raise UsageError(f"invalid duration {text!r} (use e.g. 30s, 2m, 1m30s, 500ms)")
+    return total
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.option("--timeout", "timeout", default=None, help="End the command after D (e.g. 10m).")
+@click.option(
+    "--stall",
+    "stall",
+    default="60s",
+    show_default=True,
+    help="Declare a hang after D without CPU, I/O or output in the whole tree.",
+)
+@click.option(
+    "--expect-output",
+    "expect",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A file the command must create or rewrite (repeatable).",
+)
+@click.option("--no-x", is_flag=True, help="Do not add -x (no fetch tracking).")
+@output_options(FORMATS)
+@click.argument("argv", nargs=-1, type=click.UNPROCESSED)
+def run(
+    timeout: str | None,
+    stall: str,
+    expect: tuple[Path, ...],
+    no_x: bool,
+    argv: tuple[str, ...],
+    fmt: str | None,
+    output: Path | None,
+    quiet: bool,
+    verbose: bool,
+    no_color: bool,
+) -> int:
+    """Run a go command under supervision: explain hangs and early exits.
+
+    \b
+        godiag run [--timeout D] [--stall D] [--expect-output PATH] -- go build ./...
+
+    The command's output is streamed live and unchanged (with --format json and no
+    -o, its stdout goes to stderr so stdout carries only the JSON). When the whole
+    process tree shows no CPU time, no I/O and no output for --stall, godiag
+    snapshots every process (/proc state, locks, connections, cgroups), asks the
+    stuck Go processes for goroutine dumps (SIGQUIT), explains the blocking and
+    ends the tree; --timeout ends it after D in any case. Exit status: 0 when the
+    command succeeded, 1 when it failed, hung or did not produce what it should.
+    """
+    out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
+    if not argv:
+        raise UsageError("give the command after --, e.g. `godiag run -- go build ./...`")
+    from godiag.report import emit
+    from godiag.toolchain.supervise.runner import RunOptions
+    from godiag.toolchain.supervise.session import run as run_session
+
+    json_on_stdout = out.format == "json" and out.output is None
+    opts = RunOptions(
+        argv=list(argv),
+        env=dict(os.environ),
+        cwd=os.getcwd(),
+        stall=parse_duration(stall),
+        timeout=parse_duration(timeout) if timeout else None,
+        add_x=not no_x,
+        stdout_sink=sys.stderr.buffer if json_on_stdout else sys.stdout.buffer,
+        stderr_sink=sys.stderr.buffer,
+        progress=sys.stderr.isatty() and not quiet,
+    )
+    doc = run_session(opts, list(expect))
+    if out.format == "text" and out.output is None:
+        # The report is about the wrapped command: keep stdout the command's own.
+        if not quiet or doc["failed"]:
+            from godiag.report.run import render_text
+            from godiag.report.terminal import console_for
+
+            render_text(doc, console_for(color=out.color, stderr=True), verbose=out.verbose)
+    else:
+        emit(doc, out.format, out.output, color=out.color, quiet=out.quiet, verbose=out.verbose)
+    return int(ExitStatus.FOUND if doc["failed"] else ExitStatus.OK)

@@ -1,0 +1,105 @@
+"""Obtain goroutine dumps: a file, `-` (stdin), a pprof URL, or a local PID.
+
+Bytes only; parsing happens in formats/. URLs are asked for `debug=2` (one entry per
+goroutine, with states and wait times) and fall back to `debug=1` when the service
+refuses it. A PID is resolved to the process's listening ports (collect/procfs.py),
+and the first port serving /debug/pprof/goroutine is used.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
+
+from godiag.collect.http import HttpClient, describe_http_error
+from godiag.collect.procfs import listening_addresses, url_of
+from godiag.errors import CollectError
+from godiag.model.capture import Capture, CaptureMeta
+
+PPROF_PATH = "/debug/pprof/goroutine"
+
+
+def goroutine_url(url: str, debug: int) -> str:
+    """`url` with debug=N; a base URL (no path) gets /debug/pprof/goroutine."""
+    parts = urlparse(url)
+    path = parts.path.rstrip("/")
+    if path in ("", "/debug", "/debug/pprof"):  # a base URL: use the standard endpoint
+        path = PPROF_PATH
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "debug"]
+    query.append(("debug", str(debug)))
+    return urlunparse(parts._replace(path=path, query=urlencode(query)))
+
+
+def fetch_url(url: str, *, client: HttpClient, timeout: float) -> Capture:
+    when = datetime.now(UTC)
+    asked = goroutine_url(url, 2)
+    res = client.get(asked, timeout, allow_error=True)
+    if res.status >= 400:
+        first = res
+        asked = goroutine_url(url, 1)
+        res = client.get(asked, timeout, allow_error=True)
+        if res.status >= 400:
+            raise CollectError(describe_http_error(first.url, first.status, first.body))
+    host = urlparse(asked).netloc
+    return Capture(
+        data=res.body,
+        source=asked,
+        profile_type="goroutine",
+        captured_at=when,
+        content_type=res.content_type,
+        meta=CaptureMeta(host=host),
+    )
+
+
+def fetch_pid(pid: int, *, client: HttpClient, timeout: float) -> Capture:
+    addrs = listening_addresses(pid)
+    if not addrs:
+        raise CollectError(
+            f"process {pid} listens on no TCP port: godiag reads goroutines over "
+            f'net/http/pprof (import _ "net/http/pprof" and serve HTTP), or send it '
+            f"SIGQUIT and give godiag the output"
+        )
+    tried: list[str] = []
+    for host, port in addrs:
+        base = url_of(host, port)
+        try:
+            res = client.get(goroutine_url(base, 1), min(timeout, 5.0), allow_error=True)
+        except CollectError:
+            tried.append(f"{host}:{port} (no answer)")
+            continue
+        if res.status == 200 and res.body.startswith(b"goroutine profile: total "):
+            cap = fetch_url(base, client=client, timeout=timeout)
+            return Capture(
+                data=cap.data,
+                source=cap.source,
+                profile_type=cap.profile_type,
+                captured_at=cap.captured_at,
+                content_type=cap.content_type,
+                meta=CaptureMeta(host=cap.meta.host, tags={"pid": str(pid)}),
+            )
+        tried.append(f"{host}:{port} (HTTP {res.status})")
+    raise CollectError(f"process {pid} serves no {PPROF_PATH} on its ports: {', '.join(tried)}")
+
+
+def fetch(source: str, *, client: HttpClient | None = None, timeout: float = 30.0) -> Capture:
+    """Bytes of a goroutine dump from a file, `-`, a URL or a PID."""
+    client = client or HttpClient()
+    when = datetime.now(UTC)
+    if source == "-":
+        return Capture(sys.stdin.buffer.read(), "<stdin>", "goroutine", when)
+    if source.startswith(("http://", "https://")):
+        return fetch_url(source, client=client, timeout=timeout)
+    path = Path(source)
+    if source.isdigit() and not path.exists():
+        return fetch_pid(int(source), client=client, timeout=timeout)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CollectError(f"{source}: no such file (nor a URL or a PID)") from None
+    except IsADirectoryError:
+        raise CollectError(f"{source}: is a directory, not a goroutine dump") from None
+    except OSError as exc:
+        raise CollectError(f"{source}: cannot read: {exc.strerror}") from None
+    return Capture(data, source, "goroutine", when)

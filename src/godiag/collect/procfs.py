@@ -1,0 +1,81 @@
+"""Find where a local process serves HTTP: its listening TCP sockets, read from /proc.
+
+/proc/PID/fd links name the socket inodes the process holds (`socket:[INODE]`);
+/proc/PID/net/tcp and tcp6 (the process's own network namespace) list sockets with
+their state (0A = LISTEN), local address and inode. Matching the two gives the
+process's listening addresses without any external tool.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from godiag.errors import CollectError
+
+LISTEN = "0A"
+
+
+def _socket_inodes(pid: int, proc: Path) -> set[str]:
+    fd_dir = proc / str(pid) / "fd"
+    if not (proc / str(pid)).is_dir():
+        raise CollectError(f"no process with PID {pid}")
+    try:
+        names = os.listdir(fd_dir)
+    except PermissionError:
+        raise CollectError(
+            f"cannot read {fd_dir}: permission denied (run godiag as the process's user or root)"
+        ) from None
+    except FileNotFoundError:
+        raise CollectError(f"process {pid} exited") from None
+    inodes: set[str] = set()
+    for name in names:
+        try:
+            target = os.readlink(fd_dir / name)
+        except OSError:
+            continue  # closed while we looked
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def _addr(hex_addr: str) -> tuple[str, int]:
+    """`0100007F:1F90` (v4) or 32 hex digits (v6, four little-endian words) -> (host, port)."""
+    host_hex, port_hex = hex_addr.split(":")
+    port = int(port_hex, 16)
+    raw = bytes.fromhex(host_hex)
+    # the kernel prints each 32-bit word in host (little-endian) order
+    words = [raw[i : i + 4][::-1] for i in range(0, len(raw), 4)]
+    b = b"".join(words)
+    if len(b) == 4:
+        host = ".".join(str(x) for x in b)
+        return ("127.0.0.1" if host == "0.0.0.0" else host), port
+    if b[:12] == b"\x00" * 10 + b"\xff\xff":  # IPv4-mapped
+        return ".".join(str(x) for x in b[12:]), port
+    groups = [f"{int.from_bytes(b[i : i + 2], 'big'):x}" for i in range(0, 16, 2)]
+    host = ":".join(groups)
+    if set(groups) == {"0"}:
+        return "::1", port
+    return host, port
+
+
+def listening_addresses(pid: int, proc: Path = Path("/proc")) -> list[tuple[str, int]]:
+    """(host, port) of every TCP socket process `pid` listens on, wildcards as loopback."""
+    inodes = _socket_inodes(pid, proc)
+    found: list[tuple[str, int]] = []
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = (proc / str(pid) / "net" / table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            cols = line.split()
+            if len(cols) > 9 and cols[3] == LISTEN and cols[9] in inodes:
+                addr = _addr(cols[1])
+                if addr not in found:
+                    found.append(addr)
+    return found
+
+
+def url_of(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

@@ -1,0 +1,53 @@
+"""collect -> formats -> analysis for goroutine dumps: what `godiag goroutines` runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from godiag.analysis.goroutines import analyze, diff
+from godiag.collect.goroutines import fetch
+from godiag.collect.http import HttpClient
+from godiag.formats.goroutines import parse
+from godiag.model.goroutine import Dump
+
+
+def load(source: str, *, client: HttpClient, timeout: float, strict: bool) -> tuple[Dump, str]:
+    """The parsed dump and where it really came from (a PID resolves to a URL)."""
+    cap = fetch(source, client=client, timeout=timeout)
+    where = cap.source if source.isdigit() and cap.source != source else source
+    return parse(cap.data, cap.source, strict=strict), where
+
+
+def combine(dumps: list[Dump]) -> Dump:
+    """Several dumps analysed as one (replicas of a service, or several log files)."""
+    if len(dumps) == 1:
+        return dumps[0]
+    formats = {d.format for d in dumps}
+    return Dump(
+        format=dumps[0].format if len(formats) == 1 else "mixed",
+        goroutines=tuple(g for d in dumps for g in d.goroutines),
+        header=tuple(h for d in dumps for h in d.header),
+        warnings=tuple(w for d in dumps for w in d.warnings),
+        errors=tuple(e for d in dumps for e in d.errors),
+        total=sum(d.total for d in dumps),
+    )
+
+
+def analyze_sources(
+    sources: list[str],
+    other: str | None,
+    *,
+    timeout: float = 30.0,
+    strict: bool = True,
+    client: HttpClient | None = None,
+) -> dict[str, Any]:
+    client = client or HttpClient()
+    loaded = [load(s, client=client, timeout=timeout, strict=strict) for s in sources]
+    dump = combine([d for d, _ in loaded])
+    label = ", ".join(where for _, where in loaded)
+    if other is None:
+        return analyze(dump, label)
+    before, before_where = load(other, client=client, timeout=timeout, strict=strict)
+    doc = diff(before, dump, label)
+    doc["diff"]["before"]["source"] = before_where
+    return doc

@@ -1,0 +1,88 @@
+"""replace-directives: replace directives in effect; missing local targets are errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from godiag.model.findings import Evidence, Finding, Location, Severity
+from godiag.toolchain.checks.base import ENV_SECTION, Check, Context, file_line, finding
+from godiag.toolchain.gocmd import decode_json_stream
+
+
+def _replaces(ctx: Context) -> list[tuple[Path, dict[str, Any]]]:
+    """(file that declares it, replace entry) from go.mod and the active go.work."""
+    out: list[tuple[Path, dict[str, Any]]] = []
+    if ctx.modroot is not None:
+        out += [(ctx.modroot / "go.mod", r) for r in (ctx.mod_edit or {}).get("Replace") or []]
+    gowork = ctx.gowork
+    if gowork and gowork != "off":
+        res = ctx.runner.run("work", "edit", "-json", gowork)
+        if res.ok:
+            objs = decode_json_stream(res.stdout, "go work edit -json")
+            if objs:
+                out += [(Path(gowork), r) for r in objs[0].get("Replace") or []]
+    return out
+
+
+def run(ctx: Context) -> list[Finding]:
+    out: list[Finding] = []
+    for declared_in, r in _replaces(ctx):
+        old, new = r.get("Old") or {}, r.get("New") or {}
+        old_s = old.get("Path", "") + (f"@{old['Version']}" if old.get("Version") else "")
+        local = not new.get("Version")
+        new_s = new.get("Path", "") + (f"@{new['Version']}" if not local else "")
+        line = file_line(declared_in, re.escape(old.get("Path", "")) + r"[^\n]*=>") or file_line(
+            declared_in, r"=>\s*" + re.escape(new.get("Path", ""))
+        )
+        loc = Location(str(declared_in), line)
+        text = f"replace {old_s} => {new_s}"
+        evidence = [Evidence(file=str(declared_in), line=line, output=text)]
+        if local:
+            target = (declared_in.parent / new.get("Path", "")).resolve()
+            if not (target / "go.mod").is_file():
+                what = "does not exist" if not target.exists() else "has no go.mod"
+                evidence.append(
+                    Evidence(command=f"test -f {target}/go.mod", output=f"{target} {what}")
+                )
+                out.append(
+                    finding(
+                        CHECK,
+                        f"replace of {old.get('Path')} points to {new.get('Path')}, which {what}",
+                        detail=f"{text} in {declared_in.name}: the directory {target} {what}, so "
+                        f"every build that needs {old.get('Path')} fails (`replacement directory "
+                        f"{new.get('Path')} does not exist`), or works only on the machine "
+                        "that has it.",
+                        evidence=evidence,
+                        location=loc,
+                        severity=Severity.ERROR,
+                        fix="Check the path in, fix the relative path, or drop the replace and "
+                        "require a published version.",
+                    )
+                )
+                continue
+        out.append(
+            finding(
+                CHECK,
+                f"{old.get('Path')} is replaced by {new_s}",
+                detail=f"{text} in {declared_in.name}: this module builds "
+                + ("a local directory" if local else "another version or fork")
+                + f" instead of {old.get('Path')}; modules that depend on this one do not "
+                "inherit the replace.",
+                evidence=evidence,
+                location=loc,
+                severity=Severity.INFO,
+                fix="Keep only deliberate replaces; publish and require a version when done.",
+            )
+        )
+    return out
+
+
+CHECK = Check(
+    "replace-directives",
+    ENV_SECTION,
+    Severity.ERROR,
+    "Replace directives in effect; local targets that do not exist are errors.",
+    run,
+)

@@ -1,0 +1,77 @@
+"""workspace-override: a go.work decides which module copies are built."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from godiag.model.findings import Evidence, Finding, Location, Severity
+from godiag.toolchain.checks.base import ENV_SECTION, Check, Context, finding
+
+
+def _directives(path: Path) -> list[tuple[int, str]]:
+    """(line, text) of every use/replace directive, including those inside blocks."""
+    out: list[tuple[int, str]] = []
+    block = ""
+    for n, raw in enumerate(path.read_text(errors="replace").splitlines(), start=1):
+        line = raw.split("//")[0].strip()
+        if not line:
+            continue
+        if block:
+            if line == ")":
+                block = ""
+            else:
+                out.append((n, f"{block} {line}"))
+            continue
+        m = re.match(r"^(use|replace)\s*\($", line)
+        if m:
+            block = m.group(1)
+        elif re.match(r"^(use|replace)\s", line):
+            out.append((n, line))
+    return out
+
+
+def run(ctx: Context) -> list[Finding]:
+    gowork = ctx.gowork
+    if not gowork or gowork == "off":
+        return []
+    path = Path(gowork)
+    setting = ctx.env.setting("GOWORK")
+    how = (
+        f"GOWORK={gowork} ({setting.where})"
+        if setting.source != "default"
+        else f"found by searching upward from {ctx.dir}"
+    )
+    try:
+        dirs = _directives(path)
+    except OSError:
+        dirs = []
+    evidence = [Evidence(command="go env GOWORK", output=gowork)]
+    evidence += [Evidence(file=str(path), line=n, output=text) for n, text in dirs]
+    inside = ctx.modroot is not None and path.parent in (ctx.modroot, *ctx.modroot.parents)
+    uses = [t for _, t in dirs if t.startswith("use")]
+    reps = [t for _, t in dirs if t.startswith("replace")]
+    return [
+        finding(
+            CHECK,
+            f"go.work at {path} selects the modules this build uses",
+            detail=f"Workspace mode is on ({how}). Modules listed by `use` are built from "
+            f"those directories instead of the versions in go.mod ({len(uses)} use, "
+            f"{len(reps)} replace). CI that checks out only this module builds something else."
+            + ("" if inside else " The go.work lives outside this module's directory."),
+            evidence=evidence,
+            location=Location(str(path), dirs[0][0] if dirs else None),
+            fix="Run with GOWORK=off to build as go.mod says, or remove/commit the go.work "
+            "deliberately (and add it to .gitignore if it is a local convenience).",
+        )
+    ]
+
+
+CHECK = Check(
+    "workspace-override",
+    ENV_SECTION,
+    Severity.WARNING,
+    "A go.work (found upward or via GOWORK) decides which module copies are used; "
+    "lists `use` and `replace` that override go.mod.",
+    run,
+)

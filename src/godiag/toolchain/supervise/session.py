@@ -1,0 +1,77 @@
+"""One `godiag run`: environment snapshot, supervision, findings, the godiag.run/v1 document."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+from godiag.errors import GoCommandError
+from godiag.toolchain.supervise import envinfo, outcome
+from godiag.toolchain.supervise.runner import RunOptions, expected_outputs, supervise
+
+
+def resolve_go(argv: list[str], env: dict[str, str]) -> str:
+    """The executable the command line names, found on the child's PATH."""
+    if not argv:
+        raise GoCommandError("nothing to run: give the go command after --, e.g. `-- go build`")
+    found = shutil.which(argv[0], path=env.get("PATH"))
+    if found is None:
+        raise GoCommandError(f"{argv[0]}: not found on PATH")
+    return found
+
+
+def run(opts: RunOptions, expect: list[Path]) -> dict[str, Any]:
+    go = resolve_go(opts.argv, opts.env)
+    from godiag.toolchain.supervise import goargs
+
+    args = goargs.parse(opts.argv, opts.env.get("GOFLAGS", ""))
+    before = expected_outputs(args, opts.cwd, expect)
+    # The env snapshot runs `go env` twice: do it while the command runs, not before.
+    env_box: dict[str, Any] = {}
+    snap_thread = threading.Thread(
+        target=lambda: env_box.update(envinfo.snapshot(go, opts.env, opts.cwd)), daemon=True
+    )
+    opts.after_spawn = snap_thread.start  # threads only after the fork
+    rec = supervise(opts)
+    if snap_thread.is_alive() or snap_thread.ident is not None:
+        snap_thread.join(timeout=60)
+    env_snap = env_box or {"settings": {}, "error": "`go env` did not answer in time"}
+    found = outcome.findings(rec, before, go, opts.env, opts.cwd)
+    info = outcome.exit_info(rec)
+    failed = (
+        rec.returncode != 0
+        or rec.ended_by != "exit"
+        or any(f.id == "postcondition-failed" and str(f.severity) == "error" for f in found)
+    )
+    settings = env_snap["settings"]
+    return {
+        "schema": "godiag.run/v1",
+        "command": rec.argv,
+        "effective_command": rec.effective_argv,
+        "x_added": rec.x_added,
+        "dir": os.path.abspath(opts.cwd),
+        "go": {
+            "path": go,
+            "version": settings.get("GOVERSION", {}).get("value"),
+            "goroot": settings.get("GOROOT", {}).get("value"),
+        },
+        "env": env_snap,
+        "started_at": rec.started_at,
+        "duration_s": rec.duration,
+        "stall_s": opts.stall,
+        "timeout_s": opts.timeout,
+        "exit": info,
+        "failed": failed,
+        "expected_outputs": sorted(before),
+        "timeline": rec.timeline,
+        "fetches": rec.recorder.get_events[:500],
+        "pending_fetches": sorted(rec.pending_gets),
+        "snapshots": rec.snapshots,
+        "dumps": rec.dumps,
+        "processes_seen": len(rec.seen),
+        "thawed_cgroups": rec.thawed,
+        "findings": [f.to_json() for f in found],
+    }

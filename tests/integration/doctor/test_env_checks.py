@@ -1,0 +1,268 @@
+"""Environment and mode checks on real modules with the real go command."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.integration.doctor.modules import (
+    TOOLCHAINS,
+    doctor_env,
+    evidence_text,
+    file_proxy,
+    go,
+    ids,
+    module,
+    of,
+    run_doctor,
+    toolchain_bin,
+    write,
+)
+
+pytestmark = pytest.mark.integration
+
+LIB = {
+    "lib.go": "package app\n\nfunc Add(a, b int) int { return a + b }\n",
+    "lib_test.go": 'package app\n\nimport "testing"\n\nfunc TestAdd(t *testing.T) {\n'
+    "\tif Add(1, 2) != 3 {\n\t\tt.Fatal()\n\t}\n}\n",
+}
+
+
+def clean(tmp_path: Path) -> Path:
+    return module(tmp_path / "app", LIB)
+
+
+def test_clean_module_has_no_warnings(tmp_path: Path) -> None:
+    d = clean(tmp_path)
+    env = doctor_env()
+    go(d, "test", "./...", env=env)
+    doc = run_doctor(d, env)
+    assert ids(doc, "warning") == set(), doc["findings"]
+
+
+def test_gopath_mode(tmp_path: Path) -> None:
+    d = clean(tmp_path)
+    env = doctor_env(GO111MODULE="off")
+    assert go(d, "env", "GOMOD", env=env).strip() == ""
+    f = of(run_doctor(d, env), "gopath-mode")
+    assert f and f[0]["severity"] == "warning" and "GO111MODULE=off" in f[0]["detail"]
+    assert not of(run_doctor(d, doctor_env()), "gopath-mode")
+
+
+def test_workspace_override_parent_go_work(tmp_path: Path) -> None:
+    d = clean(tmp_path)
+    lib = module(tmp_path / "lib", {"l.go": "package lib\n"}, path="example.com/lib")
+    write(tmp_path, {"go.work": "go 1.21\n\nuse (\n\t./app\n\t./lib\n)\n"})
+    env = doctor_env(GOWORK=None)
+    go(d, "build", "./...", env=env)
+    f = of(run_doctor(d, env), "workspace-override")
+    assert f and f[0]["severity"] == "warning"
+    assert f[0]["location"]["file"] == str(tmp_path / "go.work")
+    assert "use ./lib" in evidence_text(f[0])
+    assert lib.is_dir()
+    assert not of(run_doctor(d, doctor_env(GOWORK="off")), "workspace-override")
+
+
+def test_goflags_tags_change_files(tmp_path: Path) -> None:
+    d = module(
+        tmp_path / "app",
+        {**LIB, "integ.go": "//go:build integration\n\npackage app\n\nfunc Only() {}\n"},
+    )
+    env = doctor_env(GOFLAGS="-tags=integration")
+    go(d, "build", "./...", env=env)
+    f = of(run_doctor(d, env), "goflags-injection")
+    assert f and f[0]["severity"] == "warning"
+    assert "+ integ.go" in evidence_text(f[0])
+    assert not of(run_doctor(d, doctor_env()), "goflags-injection")
+
+
+def test_env_file_override_from_go_env_w(tmp_path: Path) -> None:
+    d = clean(tmp_path)
+    goenv = tmp_path / "goenv"
+    env = doctor_env(GOENV=str(goenv))
+    go(d, "env", "-w", "GOPRIVATE=git.corp.example", env=env)
+    doc = run_doctor(d, env)
+    f = of(doc, "env-file-override")
+    assert f and f[0]["severity"] == "warning"
+    assert f[0]["location"] == {"file": str(goenv), "line": 1}
+    s = {x["name"]: x for x in doc["env"]["settings"]}
+    assert s["GOPRIVATE"]["source"] == "goenv-file" and s["GOFLAGS"]["source"] == "default"
+    # the same value from the environment is not persisted state
+    assert not of(run_doctor(d, doctor_env(GOPRIVATE="git.corp.example")), "env-file-override")
+
+
+def test_toolchain_local_blocks_required_version(tmp_path: Path) -> None:
+    d = module(tmp_path / "app", LIB, go="1.99")
+    env = doctor_env()
+    assert "requires go >= 1.99" in go(d, "build", "./...", env=env, check=False)
+    f = of(run_doctor(d, env), "toolchain-switch")
+    assert f and f[0]["severity"] == "warning" and f[0]["location"]["file"].endswith("go.mod")
+    assert not of(run_doctor(clean(tmp_path / "ok"), env), "toolchain-switch")
+
+
+def test_toolchain_switch_to_cached_newer(tmp_path: Path) -> None:
+    newer = TOOLCHAINS["newer"]
+    if toolchain_bin(newer) is None:
+        pytest.skip(f"{newer} is not in the module cache (make install fetches it)")
+    d = module(tmp_path / "app", LIB)
+    (d / "go.mod").write_text(f"module example.com/app\n\ngo 1.21\n\ntoolchain {newer}\n")
+    env = doctor_env(GOTOOLCHAIN="auto")
+    assert newer in go(d, "version", env=env)
+    doc = run_doctor(d, env)
+    f = of(doc, "toolchain-switch")
+    assert f and newer in f[0]["title"] and doc["go"]["version"] == newer
+
+
+def test_goroot_mismatch_copied_go_binary(tmp_path: Path) -> None:
+    real = shutil.which("go")
+    assert real
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    shutil.copy2(Path(real).resolve(), bindir / "go")
+    d = clean(tmp_path)
+    goroot = str(Path(real).resolve().parents[1])
+    # a go binary copied out of its installation, kept working by GOROOT
+    env = doctor_env(PATH=f"{bindir}:{doctor_env()['PATH']}", GOROOT=goroot)
+    go(d, "version", env=env)
+    f = of(run_doctor(d, env), "goroot-mismatch")
+    assert f and f[0]["severity"] == "warning" and str(bindir / "go") in evidence_text(f[0])
+    assert not of(run_doctor(d, doctor_env()), "goroot-mismatch")
+
+
+CGO = {
+    "c.go": 'package app\n\n/*\nint two(void) { return 2; }\n*/\nimport "C"\n\n'
+    "func Two() int { return int(C.two()) }\n"
+}
+
+
+def test_cgo_files_excluded_with_cgo_off(tmp_path: Path) -> None:
+    d = module(tmp_path / "app", {**LIB, **CGO})
+    env = doctor_env(CGO_ENABLED="0")
+    go(d, "build", "./...", env=env)  # builds fine, silently without c.go
+    f = of(run_doctor(d, env), "cgo-disabled")
+    assert f and f[0]["severity"] == "error"
+    assert f[0]["location"] == {"file": "c.go", "line": 6}
+    if shutil.which("gcc"):
+        on = doctor_env(CGO_ENABLED="1")
+        go(d, "build", "./...", env=on)
+        assert not of(run_doctor(d, on), "cgo-disabled")
+
+
+def _dep(tmp_path: Path) -> None:
+    module(
+        tmp_path / "dep",
+        {"dep.go": "package dep\n\nfunc V() int { return 1 }\n"},
+        path="example.com/dep",
+    )
+
+
+USES_DEP = {"main.go": 'package main\n\nimport "example.com/dep"\n\nfunc main() { _ = dep.V() }\n'}
+
+
+def test_vendor_auto(tmp_path: Path) -> None:
+    _dep(tmp_path)
+    d = module(tmp_path / "app", USES_DEP)
+    with (d / "go.mod").open("a") as fh:
+        fh.write("\nrequire example.com/dep v0.0.0\n\nreplace example.com/dep => ../dep\n")
+    env = doctor_env()
+    go(d, "mod", "vendor", env=env)
+    go(d, "build", "./...", env=env)
+    doc = run_doctor(d, env)
+    f = of(doc, "vendor-auto")
+    assert f and f[0]["severity"] == "warning"
+    assert f[0]["location"]["file"] == str(d / "vendor" / "modules.txt")
+    r = of(doc, "replace-directives")
+    assert r and r[0]["severity"] == "info" and r[0]["location"]["line"] == 7
+    assert not of(run_doctor(d, doctor_env(GOFLAGS="-mod=mod")), "vendor-auto")
+
+
+def test_replace_to_missing_directory(tmp_path: Path) -> None:
+    d = module(tmp_path / "app", USES_DEP)
+    with (d / "go.mod").open("a") as fh:
+        fh.write("\nrequire example.com/dep v0.0.0\n\nreplace example.com/dep => ../missing\n")
+    env = doctor_env()
+    assert "does not exist" in go(d, "build", "./...", env=env, check=False)
+    f = of(run_doctor(d, env), "replace-directives")
+    assert f and f[0]["severity"] == "error"
+    assert f[0]["location"] == {"file": str(d / "go.mod"), "line": 7}
+    assert not of(run_doctor(clean(tmp_path / "ok"), env), "replace-directives")
+
+
+@pytest.mark.parametrize(
+    ("over", "sev", "name"),
+    [
+        ({"GOSUMDB": "off"}, "error", "GOSUMDB"),
+        ({"GONOSUMDB": "*"}, "warning", "GONOSUMDB"),
+        ({"GOINSECURE": "*.corp"}, "warning", "GOINSECURE"),
+    ],
+)
+def test_checksum_verification_weakened(
+    tmp_path: Path, over: dict[str, str], sev: str, name: str
+) -> None:
+    d = clean(tmp_path)
+    env = doctor_env(**over)
+    go(d, "build", "./...", env=env)
+    f = of(run_doctor(d, env), "checksum-verification-weakened")
+    assert f and f[0]["severity"] == sev and f"go env {name}" in evidence_text(f[0])
+    ok = doctor_env(GOPRIVATE="git.corp.example", GOPROXY="https://proxy.golang.org,direct")
+    assert not of(run_doctor(d, ok), "checksum-verification-weakened")
+
+
+def _with_cached_dep(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    proxy = file_proxy(
+        tmp_path / "proxy",
+        "example.com/dep",
+        "v1.0.0",
+        {"dep.go": "package dep\n\nfunc V() int { return 1 }\n"},
+    )
+    d = module(tmp_path / "app", USES_DEP)
+    env = doctor_env(
+        GOPROXY=proxy,
+        GOMODCACHE=str(tmp_path / "modcache"),
+        GONOSUMDB="example.com/dep",
+        GOFLAGS="-modcacherw",
+    )
+    go(d, "get", "example.com/dep@v1.0.0", env=env)
+    go(d, "build", "./...", env=env)
+    return d, env
+
+
+def test_module_cache_modified(tmp_path: Path) -> None:
+    d, env = _with_cached_dep(tmp_path)
+    assert not of(run_doctor(d, env, deep=True), "module-cache-modified")
+    src = tmp_path / "modcache" / "example.com" / "dep@v1.0.0" / "dep.go"
+    src.write_text("package dep\n\nfunc V() int { return 2 }\n")
+    assert "has been modified" in go(d, "mod", "verify", env=env, check=False)
+    doc = run_doctor(d, env, deep=True)
+    f = of(doc, "module-cache-modified")
+    assert f and f[0]["severity"] == "error" and "dep@v1.0.0" in f[0]["location"]["file"]
+    assert "module-cache-modified" in {s["id"] for s in run_doctor(d, env)["skipped"]}
+
+
+def test_graph_drift_with_mod_mod(tmp_path: Path) -> None:
+    d, env = _with_cached_dep(tmp_path)
+    gomod = (d / "go.mod").read_text()
+    (d / "go.mod").write_text("module example.com/app\n\ngo 1.21\n")
+    (d / "go.sum").unlink()
+    env["GOFLAGS"] = "-mod=mod"
+    doc = run_doctor(d, env, deep=True)
+    f = of(doc, "graph-drift")
+    assert f and f[0]["severity"] == "warning" and "example.com/dep" in evidence_text(f[0])
+    assert (d / "go.mod").read_text() == "module example.com/app\n\ngo 1.21\n"  # untouched
+    (d / "go.mod").write_text(gomod)
+    go(d, "mod", "tidy", env=env)
+    assert not of(run_doctor(d, env, deep=True), "graph-drift")
+
+
+@pytest.mark.parametrize("value", ["off", "relative/cache"])
+def test_gocache_misconfigured(tmp_path: Path, value: str) -> None:
+    d = clean(tmp_path)
+    env = doctor_env(GOCACHE=value)
+    out = subprocess.run(["go", "build", "./..."], cwd=d, env=env, capture_output=True, text=True)
+    assert out.returncode != 0  # the go command refuses, but `go env` says nothing
+    f = of(run_doctor(d, env), "gocache-misconfigured")
+    assert f and f[0]["severity"] == "warning" and value in f[0]["title"]
+    assert not of(run_doctor(d, doctor_env(GOCACHE=str(tmp_path / "c"))), "gocache-misconfigured")

@@ -1,0 +1,164 @@
+"""Files and packages checks on real modules, with the machine's go and older/newer ones."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.integration.doctor.modules import (
+    TOOLCHAINS,
+    doctor_env,
+    evidence_text,
+    go,
+    ids,
+    module,
+    of,
+    run_doctor,
+    toolchain_bin,
+)
+
+pytestmark = pytest.mark.integration
+
+LIB = {
+    "lib.go": "package app\n\nfunc Add(a, b int) int { return a + b }\n",
+    "lib_test.go": 'package app\n\nimport "testing"\n\nfunc TestAdd(t *testing.T) {\n'
+    "\tif Add(1, 2) != 3 {\n\t\tt.Fatal()\n\t}\n}\n",
+}
+FAILING_TEST = (
+    'package integ\n\nimport "testing"\n\nfunc TestFails(t *testing.T) { t.Fatal("x") }\n'
+)
+
+
+def envs() -> list[pytest.param]:
+    """The machine's go, plus the older and newer toolchains when `make install` cached them."""
+    out = [pytest.param(None, id="local")]
+    for label, version in TOOLCHAINS.items():
+        b = toolchain_bin(version)
+        out.append(
+            pytest.param(
+                str(b) if b else None,
+                id=label,
+                marks=[]
+                if b
+                else pytest.mark.skip(reason=f"{version} not in the module cache (make install)"),
+            )
+        )
+    return out
+
+
+def env_for(bindir: str | None, **over: str) -> dict[str, str]:
+    if bindir is None:
+        return doctor_env(**over)
+    return doctor_env(PATH=f"{bindir}:{os.environ['PATH']}", **over)
+
+
+@pytest.mark.parametrize("bindir", envs())
+def test_skipped_integration_dir(tmp_path: Path, bindir: str | None) -> None:
+    d = module(
+        tmp_path / "app",
+        {
+            **LIB,
+            "_integration/integ_test.go": FAILING_TEST,
+            "testdata/fixture.go": "package fixture\n",
+        },
+    )
+    env = env_for(bindir)
+    out = go(d, "test", "./...", env=env)  # passes: the failing test never runs
+    assert "ok" in out
+    doc = run_doctor(d, env)
+    f = of(doc, "skipped-test-dirs")
+    assert len(f) == 1 and f[0]["severity"] == "warning"
+    assert f[0]["location"]["file"] == "_integration/integ_test.go"
+    clean = module(tmp_path / "clean", LIB)
+    assert ids(run_doctor(clean, env), "warning") == set()
+
+
+def test_nested_module_and_symlink(tmp_path: Path) -> None:
+    d = module(tmp_path / "app", LIB)
+    module(
+        d / "tools", {"t_test.go": FAILING_TEST.replace("integ", "tools")}, path="example.com/tools"
+    )
+    other = module(tmp_path / "shared", {"s.go": "package shared\n"}, path="x")
+    (other / "go.mod").unlink()
+    os.symlink(other, d / "linked")
+    doc = run_doctor(d, doctor_env())
+    by_file = {f["location"]["file"]: f["severity"] for f in of(doc, "skipped-test-dirs")}
+    assert by_file == {"tools/t_test.go": "info", "linked/s.go": "warning"}
+
+
+@pytest.mark.parametrize("bindir", envs())
+def test_constraint_excluded(tmp_path: Path, bindir: str | None) -> None:
+    d = module(
+        tmp_path / "app",
+        {
+            **LIB,
+            "arm/impl_linux_arm64.go": "package arm\n\nfunc F() {}\n",
+            "lib_linux_arm64_test.go": FAILING_TEST.replace("integ", "app"),
+            "gen.go": "//go:build ignore\n\npackage main\n\nfunc main() {}\n",
+        },
+    )
+    env = env_for(bindir, GOOS="linux", GOARCH="amd64")
+    go(d, "test", "./...", env=env)
+    doc = run_doctor(d, env)
+    f = {x["location"]["file"]: x for x in of(doc, "constraint-excluded-files")}
+    assert f["arm/impl_linux_arm64.go"]["severity"] == "warning"
+    assert "exclude" in evidence_text(f["arm/impl_linux_arm64.go"])
+    assert f["lib_linux_arm64_test.go"]["severity"] == "warning"
+    assert "gen.go" not in evidence_text(f["lib_linux_arm64_test.go"])
+    assert not of(run_doctor(module(tmp_path / "ok", LIB), env), "constraint-excluded-files")
+
+
+EMBED = (
+    'package app\n\nimport "embed"\n\n//go:embed static\nvar Static embed.FS\n\n'
+    "// go:embed VERSION\nvar Version string\n"
+)
+
+
+@pytest.mark.parametrize("bindir", envs())
+def test_embed_hidden_files_and_typo(tmp_path: Path, bindir: str | None) -> None:
+    d = module(
+        tmp_path / "app",
+        {
+            **LIB,
+            "embed.go": EMBED,
+            "VERSION": "1.0\n",
+            "static/index.html": "<p>hi</p>",
+            "static/.env": "TOKEN=x\n",
+            "static/_draft.html": "x",
+        },
+    )
+    env = env_for(bindir)
+    go(d, "build", "./...", env=env)
+    doc = run_doctor(d, env)
+    f = of(doc, "embed-hidden-files")
+    assert {x["severity"] for x in f} == {"warning"}
+    hidden = next(x for x in f if "leaves out" in x["title"])
+    assert hidden["location"] == {"file": "embed.go", "line": 5}
+    assert "static/.env" in evidence_text(hidden) and "static/_draft.html" in evidence_text(hidden)
+    typo = next(x for x in f if "plain comment" in x["title"])
+    assert typo["location"] == {"file": "embed.go", "line": 8}
+    fixed = EMBED.replace("//go:embed static", "//go:embed all:static").replace("// go:", "//go:")
+    (d / "embed.go").write_text(fixed)
+    go(d, "build", "./...", env=env)
+    assert not of(run_doctor(d, env), "embed-hidden-files")
+
+
+@pytest.mark.parametrize("bindir", envs())
+def test_misnamed_tests(tmp_path: Path, bindir: str | None) -> None:
+    d = module(
+        tmp_path / "app",
+        {
+            **LIB,
+            "more_test.go": 'package app\n\nimport "testing"\n\nfunc Testadd(t *testing.T) '
+            "{ t.Fatal() }\n",
+            "helpers.go": 'package app\n\nimport "testing"\n\nfunc TestInLib(t *testing.T) {}\n',
+        },
+    )
+    env = env_for(bindir, GOFLAGS="-vet=off")
+    assert "ok" in go(d, "test", "./...", env=env)  # passes: neither test ran
+    doc = run_doctor(d, env, only=("misnamed-tests",))
+    where = {(x["location"]["file"], x["location"]["line"]) for x in of(doc, "misnamed-tests")}
+    assert where == {("more_test.go", 5), ("helpers.go", 5)}
+    assert not of(run_doctor(module(tmp_path / "ok", LIB), env), "misnamed-tests")

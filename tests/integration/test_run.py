@@ -1,0 +1,674 @@
+"""`godiag run` against the real go command, real processes and loopback servers.
+
+Every "Supervised commands" finding id is reproduced here with the real cause: a
+proxy that never answers, a deadlocked test, a lock held by another process, stopped
+and frozen processes, signals, a real seccomp filter, a git server asking for
+credentials, a proxy serving other bits than go.sum records.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import hashlib
+import http.server
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import termios
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from godiag.report import render
+from godiag.schemas import validate
+from tests.gohelpers import hermetic_go_env
+
+pytestmark = pytest.mark.integration
+
+HERE = Path(__file__).resolve().parent
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def write_module(root: Path, files: dict[str, str], path: str = "example.com/app") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "go.mod").write_text(f"module {path}\n\ngo 1.22\n")
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def go_env(tmp: Path, **over: str) -> dict[str, str]:
+    return hermetic_go_env(
+        GOMODCACHE=str(tmp / "modcache"), GOFLAGS="-buildvcs=false -modcacherw", **over
+    )
+
+
+def godiag(
+    args: list[str], cwd: Path, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "godiag", "run", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def run_json(
+    args: list[str], cwd: Path, env: dict[str, str], timeout: float = 120
+) -> tuple[dict[str, Any], subprocess.CompletedProcess[bytes]]:
+    res = godiag(["--format", "json", *args], cwd, env, timeout)
+    assert res.stdout, res.stderr.decode()[-3000:]
+    doc = json.loads(res.stdout)
+    validate(doc)
+    assert "godiag run:" in str(render(doc, "text"))  # the terminal view handles it too
+    return doc, res
+
+
+def ids(doc: dict[str, Any]) -> list[str]:
+    return [f["id"] for f in doc["findings"]]
+
+
+def finding(doc: dict[str, Any], fid: str) -> dict[str, Any]:
+    for f in doc["findings"]:
+        if f["id"] == fid:
+            return f
+    raise AssertionError(f"no {fid} finding in {ids(doc)}: {json.dumps(doc['findings'])[:2000]}")
+
+
+def evidence_text(f: dict[str, Any]) -> str:
+    return "\n".join(f"{e['command']}: {e['output']}" for e in f["evidence"]) + f["title"]
+
+
+class Server:
+    """A loopback HTTP server in a thread (stopped at test end)."""
+
+    def __init__(self, handler: type[http.server.BaseHTTPRequestHandler]) -> None:
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def servers() -> Iterator[list[Any]]:
+    started: list[Any] = []
+    yield started
+    for s in started:
+        s.close()
+
+
+def h1(files: dict[str, bytes]) -> str:
+    """The go.sum `h1:` hash (dirhash.Hash1) of named file contents."""
+    summary = "".join(
+        f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n" for n in sorted(files)
+    ).encode()
+    return "h1:" + base64.b64encode(hashlib.sha256(summary).digest()).decode()
+
+
+def proxy_tree(root: Path, mod: str, ver: str, code: str) -> dict[str, str]:
+    """Write a GOPROXY directory for one module version; return its real hashes."""
+    base = root / mod / "@v"
+    base.mkdir(parents=True)
+    gomod = f"module {mod}\n\ngo 1.22\n".encode()
+    files = {"go.mod": gomod, "dep.go": code.encode()}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in files.items():
+            z.writestr(f"{mod}@{ver}/{name}", data)
+    (base / f"{ver}.zip").write_bytes(buf.getvalue())
+    (base / f"{ver}.mod").write_bytes(gomod)
+    (base / f"{ver}.info").write_text(json.dumps({"Version": ver, "Time": "2024-01-01T00:00:00Z"}))
+    (base / "list").write_text(ver + "\n")
+    return {
+        "zip": h1({f"{mod}@{ver}/{n}": d for n, d in files.items()}),
+        "mod": h1({"go.mod": gomod}),
+    }
+
+
+def file_proxy(root: Path) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a: Any, **kw: Any) -> None:
+            super().__init__(*a, directory=str(root), **kw)
+
+        def log_message(self, *a: Any) -> None:
+            pass
+
+    return Handler
+
+
+class SilentProxy:
+    """Accepts connections and never answers (a wedged proxy or firewall)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.conns: list[socket.socket] = []
+        self.stop = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def _accept(self) -> None:
+        while not self.stop:
+            with contextlib.suppress(OSError):
+                self.conns.append(self.sock.accept()[0])
+
+    def close(self) -> None:
+        self.stop = True
+        self.thread.join(2)
+        for c in [*self.conns, self.sock]:
+            c.close()
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+# -- hangs -----------------------------------------------------------------------------
+
+
+def test_proxy_that_never_answers_is_named(tmp_path: Path, servers: list[Any]) -> None:
+    proxy = SilentProxy()
+    servers.append(proxy)
+    mod = write_module(tmp_path / "app", {"main.go": "package main\nfunc main(){}\n"})
+    (mod / "go.mod").write_text(
+        "module example.com/app\n\ngo 1.22\n\nrequire example.com/dep v1.0.0\n"
+    )
+    env = go_env(tmp_path, GOPROXY=proxy.url)
+    doc, res = run_json(["--stall", "2s", "--", "go", "mod", "download"], mod, env)
+    assert res.returncode == 1
+    assert doc["exit"]["ended_by"] == "stall"
+    f = finding(doc, "stalled-network-fetch")
+    assert f"{proxy.url}/example.com/dep/@v/v1.0.0.mod" in f["title"]
+    text = evidence_text(f)
+    assert "ESTABLISHED" in text  # the open connection to the proxy, from /proc/net/tcp
+    assert "net/http" in text  # the go command's own dump shows it waiting on the response
+    assert doc["dumps"] and doc["dumps"][0]["analysis"]["total"] > 1
+    # -x was added by godiag and its lines are not echoed.
+    assert doc["x_added"] is True
+    assert b"# get " not in res.stderr
+
+
+def test_deadlocked_test_binary_dump_names_frame(tmp_path: Path) -> None:
+    mod = write_module(
+        tmp_path / "app",
+        {
+            "lock.go": "package app\n",
+            "lock_test.go": (
+                'package app\n\nimport (\n\t"sync"\n\t"testing"\n)\n\n'
+                "func TestDeadlock(t *testing.T) {\n\tvar mu sync.Mutex\n\tmu.Lock()\n"
+                "\tmu.Lock()\n}\n"
+            ),
+        },
+    )
+    doc, res = run_json(["--stall", "2s", "--", "go", "test", "."], mod, go_env(tmp_path))
+    assert res.returncode == 1
+    f = finding(doc, "blocked-in-go-code")
+    assert "TestDeadlock" in f["title"] or "TestDeadlock" in f["detail"]
+    assert "sync.Mutex.Lock" in f["title"] or "Mutex" in evidence_text(f)
+    # the go command ignores SIGQUIT in test mode: the test binary was signalled.
+    signalled = [e for e in doc["timeline"] if e["event"] == "signal" and e["detail"] == "SIGQUIT"]
+    assert signalled and all(e["comm"] != "go" for e in signalled)
+    assert any(d["reason"] == "SIGQUIT" for d in doc["dumps"])
+
+
+def test_go_test_timeout_is_a_parsed_panic(tmp_path: Path) -> None:
+    mod = write_module(
+        tmp_path / "app",
+        {
+            "a.go": "package app\n",
+            "a_test.go": (
+                'package app\n\nimport (\n\t"testing"\n\t"time"\n)\n\n'
+                "func TestSlow(t *testing.T) { time.Sleep(time.Hour) }\n"
+            ),
+        },
+    )
+    doc, res = run_json(
+        ["--stall", "30s", "--", "go", "test", "-timeout", "2s", "."], mod, go_env(tmp_path)
+    )
+    assert res.returncode == 1
+    assert doc["exit"]["ended_by"] == "exit"
+    f = finding(doc, "go-panic")
+    assert f["title"] == "test timed out after 2s"
+    assert "TestSlow" in evidence_text(f)
+
+
+def test_lock_held_by_another_process(tmp_path: Path, servers: list[Any]) -> None:
+    proxy_dir = tmp_path / "proxy"
+    proxy_tree(proxy_dir, "example.com/dep", "v1.0.0", "package dep\n")
+    srv = Server(file_proxy(proxy_dir))
+    servers.append(srv)
+    mod = write_module(tmp_path / "app", {"main.go": "package main\nfunc main(){}\n"})
+    lockfile = tmp_path / "modcache/cache/download/example.com/dep/@v/v1.0.0.lock"
+    lockfile.parent.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl,sys,time\nf=open(sys.argv[1],'w')\nfcntl.flock(f,fcntl.LOCK_EX)\n"
+            "print('locked',flush=True)\ntime.sleep(120)\n",
+            str(lockfile),
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+        env = go_env(tmp_path, GOPROXY=srv.url)
+        doc, res = run_json(
+            ["--stall", "2s", "--", "go", "mod", "download", "example.com/dep@v1.0.0"], mod, env
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert res.returncode == 1
+    f = finding(doc, "file-lock-wait")
+    assert str(lockfile) in f["title"]
+    assert f"held by pid {holder.pid}" in f["title"]
+    assert "syscall.Flock" in evidence_text(f)
+
+
+STOPPER = """package main
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+)
+
+func main() {
+	fmt.Println("stopping", os.Getpid())
+	syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+	fmt.Println("continued")
+}
+"""
+
+
+def test_stopped_process_in_tree(tmp_path: Path) -> None:
+    mod = write_module(tmp_path / "app", {"main.go": STOPPER})
+    doc, res = run_json(["--stall", "2s", "--", "go", "run", "."], mod, go_env(tmp_path))
+    assert res.returncode == 1
+    f = finding(doc, "process-stopped")
+    assert "State T" in f["title"]
+    assert "State:\tT (stopped)" in evidence_text(f)
+    pid = int(res.stderr.split(b"stopping ")[1].split()[0])
+    assert not alive(pid)
+
+
+SPINNER = """package main
+
+import (
+	"os"
+	"strconv"
+)
+
+func main() {
+	os.WriteFile(os.Args[1], []byte(strconv.Itoa(os.Getpid())), 0o644)
+	n := 0
+	for {
+		n++
+	}
+}
+"""
+
+
+def test_frozen_cgroup(tmp_path: Path) -> None:
+    freezer = Path("/sys/fs/cgroup/freezer")
+    cg = freezer / f"godiag-test-{os.getpid()}"
+    try:
+        cg.mkdir()
+    except OSError as exc:
+        pytest.skip(f"cannot create a v1 freezer cgroup here: {exc}")
+    mod = write_module(tmp_path / "app", {"main.go": SPINNER})
+    pidfile = tmp_path / "pid"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "godiag", "run", "--stall", "2s", "--format", "json",
+         "--", "go", "run", ".", str(pidfile)],
+        cwd=mod, env=go_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not pidfile.exists() or not pidfile.read_text():
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.1)
+        pid = int(pidfile.read_text())
+        (cg / "cgroup.procs").write_text(str(pid))
+        (cg / "freezer.state").write_text("FROZEN")
+        out, _err = proc.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(OSError):
+            (cg / "freezer.state").write_text("THAWED")
+        if proc.poll() is None:
+            proc.kill()
+        for _ in range(50):
+            with contextlib.suppress(OSError):
+                cg.rmdir()
+                break
+            time.sleep(0.1)
+    doc = json.loads(out)
+    validate(doc)
+    assert proc.returncode == 1
+    f = finding(doc, "process-stopped")
+    assert "frozen cgroup" in f["title"] and f"pid {pid}" in f["title"]
+    assert "freezer.state: FROZEN" in evidence_text(f)
+    assert doc["thawed_cgroups"]  # godiag had to thaw it to end the tree
+    assert not alive(pid)
+
+
+# -- exits -----------------------------------------------------------------------------
+
+
+def test_program_killed_by_sigkill(tmp_path: Path) -> None:
+    code = (
+        'package main\n\nimport (\n\t"os"\n\t"syscall"\n)\n\n'
+        "func main() { syscall.Kill(os.Getpid(), syscall.SIGKILL) }\n"
+    )
+    mod = write_module(tmp_path / "app", {"main.go": code})
+    doc, res = run_json(["--", "go", "run", "."], mod, go_env(tmp_path))
+    assert res.returncode == 1
+    assert doc["exit"]["child_signal"] == "SIGKILL"
+    assert "SIGKILL" in finding(doc, "killed-by-signal")["title"]
+
+
+SEGV = """package main
+
+import (
+	"os"
+	"syscall"
+	"unsafe"
+)
+
+// The Go runtime turns SIGSEGV into a panic; restore the default action with a raw
+// rt_sigaction so the process really dies from the signal.
+func main() {
+	var act [4]uint64 // handler SIG_DFL, flags, restorer, mask
+	syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(syscall.SIGSEGV),
+		uintptr(unsafe.Pointer(&act)), 0, 8, 0, 0)
+	syscall.Kill(os.Getpid(), syscall.SIGSEGV)
+	select {}
+}
+"""
+
+
+def test_program_killed_by_sigsegv(tmp_path: Path) -> None:
+    mod = write_module(tmp_path / "app", {"main.go": SEGV})
+    doc, res = run_json(["--stall", "20s", "--", "go", "run", "."], mod, go_env(tmp_path))
+    assert res.returncode == 1
+    assert doc["exit"]["child_signal"] == "SIGSEGV"
+    assert "SIGSEGV" in finding(doc, "killed-by-signal")["title"]
+    assert "go-panic" not in ids(doc)
+
+
+def test_exit_from_init(tmp_path: Path) -> None:
+    code = 'package main\n\nimport "os"\n\nfunc init() { os.Exit(3) }\n\nfunc main() {}\n'
+    mod = write_module(tmp_path / "app", {"main.go": code})
+    doc, res = run_json(["--", "go", "run", "."], mod, go_env(tmp_path))
+    assert res.returncode == 1
+    assert doc["exit"]["code"] == 1 and doc["exit"]["child_exit_status"] == 3
+    assert doc["exit"]["child_signal"] is None
+    assert not {"killed-by-signal", "go-panic"} & set(ids(doc))
+
+
+@pytest.fixture(scope="session")
+def seccomp_launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("seccomp") / "seccomp_launcher"
+    try:
+        subprocess.run(
+            ["gcc", "-O", "-o", str(out), str(HERE / "data" / "seccomp_launcher.c")],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"no C compiler to build the seccomp launcher: {exc}")
+    return out
+
+
+@pytest.mark.parametrize("mode", ["eperm", "kill"])
+def test_seccomp_filter_refusing_threads(tmp_path: Path, seccomp_launcher: Path, mode: str) -> None:
+    code = 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("started") }\n'
+    mod = write_module(tmp_path / "app", {"main.go": code})
+    doc, res = run_json(
+        ["--", "go", "run", "-exec", f"{seccomp_launcher} {mode}", "."], mod, go_env(tmp_path)
+    )
+    assert res.returncode == 1
+    f = finding(doc, "seccomp-filtered")
+    if mode == "kill":
+        assert doc["exit"]["child_signal"] == "SIGSYS"
+        assert "SIGSYS" in f["title"]
+    else:
+        assert "EPERM" in f["title"]
+        assert "errno=1" in evidence_text(f)
+    assert "go-panic" not in ids(doc)
+
+
+# -- postconditions --------------------------------------------------------------------
+
+
+def test_build_output_path_not_writable(tmp_path: Path) -> None:
+    mod = write_module(tmp_path / "app", {"main.go": "package main\nfunc main(){}\n"})
+    (mod / "notadir").write_text("a regular file")
+    target = mod / "notadir" / "app"
+    doc, res = run_json(["--", "go", "build", "-o", str(target), "."], mod, go_env(tmp_path))
+    assert res.returncode == 1
+    f = finding(doc, "postcondition-failed")
+    assert str(target) in f["title"] and "not created" in f["title"]
+
+
+def test_build_succeeds_without_expected_file(tmp_path: Path) -> None:
+    mod = write_module(tmp_path / "app", {"lib/lib.go": "package lib\n\nfunc F() {}\n"})
+    expected = mod / "bin" / "lib"
+    doc, res = run_json(
+        ["--expect-output", str(expected), "--", "go", "build", "./lib"], mod, go_env(tmp_path)
+    )
+    assert doc["exit"]["code"] == 0
+    assert res.returncode == 1  # the command "worked" but did not do its job
+    assert str(expected) in finding(doc, "postcondition-failed")["title"]
+
+
+def test_build_that_does_its_job_passes_and_streams_unchanged(tmp_path: Path) -> None:
+    code = (
+        'package main\n\nimport (\n\t"fmt"\n\t"os"\n)\n\n'
+        'func main() { fmt.Print("out-1\\nout-2 no newline"); '
+        'fmt.Fprint(os.Stderr, "err line\\n") }\n'
+    )
+    mod = write_module(tmp_path / "app", {"main.go": code})
+    res = godiag(["--", "go", "run", "."], mod, go_env(tmp_path))
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == b"out-1\nout-2 no newline"  # byte for byte, no report on stdout
+    assert b"err line\n" in res.stderr
+    assert b"WORK=" not in res.stderr and b"compile" not in res.stderr
+    # JSON mode: stdout carries only the document, the program's stdout goes to stderr.
+    doc, res2 = run_json(["--", "go", "run", "."], mod, go_env(tmp_path))
+    assert res2.returncode == 0 and doc["findings"] == [] and not doc["failed"]
+    assert b"out-1\nout-2 no newline" in res2.stderr
+    # The user's own -x is kept.
+    res3 = godiag(
+        ["--", "go", "build", "-x", "-o", str(tmp_path / "bin"), "."], mod, go_env(tmp_path)
+    )
+    assert res3.returncode == 0 and b"WORK=" in res3.stderr
+
+
+def test_test_run_without_tests_is_surfaced(tmp_path: Path) -> None:
+    mod = write_module(
+        tmp_path / "app",
+        {"a.go": "package app\n", "a_test.go": "package app\n\nimport \"testing\"\n\n"
+         "func TestA(t *testing.T) {}\n", "empty/e.go": "package empty\n"},
+    )  # fmt: skip
+    doc, res = run_json(["--", "go", "test", "-run", "Nope", "./..."], mod, go_env(tmp_path))
+    assert doc["exit"]["code"] == 0
+    titles = [f["title"] for f in doc["findings"] if f["id"] == "postcondition-failed"]
+    assert any("example.com/app/empty has no test files" in t for t in titles)
+    assert any("no tests ran" in t for t in titles)
+    assert res.returncode == 0  # warnings only: the command did run
+
+
+# -- fetch problems --------------------------------------------------------------------
+
+
+def test_checksum_mismatch_names_both_hashes(tmp_path: Path, servers: list[Any]) -> None:
+    proxy_dir = tmp_path / "proxy"
+    real = proxy_tree(proxy_dir, "example.com/dep", "v1.0.0", "package dep\n\nconst V = 2\n")
+    srv = Server(file_proxy(proxy_dir))
+    servers.append(srv)
+    mod = write_module(tmp_path / "app", {"main.go": "package main\nfunc main(){}\n"})
+    (mod / "go.mod").write_text(
+        "module example.com/app\n\ngo 1.22\n\nrequire example.com/dep v1.0.0\n"
+    )
+    recorded = "h1:" + base64.b64encode(hashlib.sha256(b"the bits we saw before").digest()).decode()
+    (mod / "go.sum").write_text(
+        f"example.com/dep v1.0.0 {recorded}\nexample.com/dep v1.0.0/go.mod {real['mod']}\n"
+    )
+    doc, res = run_json(["--", "go", "mod", "download"], mod, go_env(tmp_path, GOPROXY=srv.url))
+    assert res.returncode == 1
+    f = finding(doc, "checksum-mismatch")
+    assert "example.com/dep@v1.0.0" in f["title"]
+    assert real["zip"] in f["detail"] and recorded in f["detail"]
+    assert f"proxy {srv.url}" in f["detail"]
+
+
+class Unauthorized(http.server.BaseHTTPRequestHandler):
+    """A git smart-HTTP server that wants credentials for every request."""
+
+    def do_GET(self) -> None:
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="git"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_POST = do_GET
+
+    def log_message(self, *a: Any) -> None:
+        pass
+
+
+def test_git_waiting_for_credentials_on_a_terminal(tmp_path: Path, servers: list[Any]) -> None:
+    srv = Server(Unauthorized)
+    servers.append(srv)
+    bare = tmp_path / "srv" / "private.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    gitconfig = tmp_path / "gitconfig"
+    gitconfig.write_text(f'[url "{srv.url}/"]\n\tinsteadOf = https://example.com/\n')
+    mod = write_module(tmp_path / "app", {"main.go": "package main\nfunc main(){}\n"})
+    env = go_env(
+        tmp_path,
+        GOPROXY="direct",
+        GOPRIVATE="example.com",
+        GIT_TERMINAL_PROMPT="1",
+        GIT_CONFIG_GLOBAL=str(gitconfig),
+        GIT_CONFIG_NOSYSTEM="1",
+    )
+    report = tmp_path / "report.json"
+    master, slave = os.openpty()
+
+    def controlling_tty() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "godiag", "run", "--stall", "2s", "-o", str(report),
+         "--", "go", "mod", "download", "example.com/private.git@latest"],
+        cwd=mod, env=env, stdin=slave, stdout=slave, stderr=slave,
+        preexec_fn=controlling_tty,
+    )  # fmt: skip
+    os.close(slave)
+    screen = bytearray()
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            screen += chunk
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    assert b"Username for 'http://127.0.0.1" in screen  # git really asked on the terminal
+    doc = json.loads(report.read_text())
+    validate(doc)
+    assert proc.returncode == 1
+    f = finding(doc, "credential-prompt")
+    assert "git" in f["title"]
+    assert "/dev/" in evidence_text(f)
+
+
+# -- cleanup ---------------------------------------------------------------------------
+
+SPAWNER = """package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"time"
+)
+
+func main() {
+	c := exec.Command("sleep", "300")
+	c.Start()
+	fmt.Println("child", c.Process.Pid, "self", os.Getpid())
+	for {
+		time.Sleep(10 * time.Millisecond) // keeps the tree busy: only --timeout ends it
+	}
+}
+"""
+
+
+def test_timeout_leaves_no_process_behind(tmp_path: Path) -> None:
+    mod = write_module(tmp_path / "app", {"main.go": SPAWNER})
+    doc, res = run_json(
+        ["--timeout", "4s", "--stall", "60s", "--", "go", "run", "."], mod, go_env(tmp_path)
+    )
+    assert res.returncode == 1
+    assert doc["exit"]["ended_by"] == "timeout"
+    words = res.stderr.split(b"child ")[1].split()
+    child, prog = int(words[0]), int(words[2])
+    assert not alive(child) and not alive(prog)
+    for snap in doc["snapshots"]:
+        for p in snap["processes"]:
+            assert not alive(p["pid"]), p
+    assert [e for e in doc["timeline"] if e["event"] == "signal" and e["detail"] == "SIGQUIT"]
+    assert any(d["reason"] == "SIGQUIT" for d in doc["dumps"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], b"give the command after --"),
+        (["--stall", "soon", "--", "go", "version"], b"invalid duration"),
+        (["--", "no-such-go-binary", "build"], b"not found on PATH"),
+    ],
+)
+def test_usage_errors_are_one_line(tmp_path: Path, args: list[str], message: bytes) -> None:
+    res = godiag(args, tmp_path, go_env(tmp_path))
+    assert res.returncode == 2
+    assert message in res.stderr and b"Traceback" not in res.stderr

@@ -1,0 +1,205 @@
+"""Unit tests of the `godiag run` building blocks: /proc readers on a fake root,
+/proc/locks, cgroup files, dump extraction, go argument handling, the -x filter."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from godiag.cli.run import parse_duration
+from godiag.errors import UsageError
+from godiag.toolchain.supervise import dumps, goargs
+from godiag.toolchain.supervise.procfs import ProcFS
+from godiag.toolchain.supervise.system import Cgroups, frozen, locks_of_tree, oom_kills, parse_locks
+
+LOCKS = """1: FLOCK  ADVISORY  WRITE 4242 00:2f:1234 0 EOF
+1: -> FLOCK  ADVISORY  WRITE 4343 00:2f:1234 0 EOF
+2: POSIX  ADVISORY  READ 99 08:01:777 0 EOF
+"""
+
+DUMP = """SIGQUIT: quit
+PC=0x4930a1 m=0 sigcode=0
+
+goroutine 1 gp=0xc000002380 m=nil [chan receive]:
+runtime.gopark(0x0?)
+\truntime/proc.go:462 +0xce
+main.main()
+\t/src/main.go:10 +0x20
+
+goroutine 7 [sync.Mutex.Lock, 3 minutes]:
+sync.runtime_SemacquireMutex(0x0?)
+\truntime/sema.go:95 +0x25
+sync.(*Mutex).Lock(...)
+\tsync/mutex.go:46
+example.com/app.TestDeadlock(0xc000003a40)
+\t/src/a_test.go:11 +0x45
+created by testing.(*T).Run in goroutine 1
+\ttesting/testing.go:1997 +0x465
+exit status 2
+FAIL\texample.com/app\t2.1s
+"""
+
+
+def fake_proc(root: Path, pid: int, ppid: int, state: str = "S", comm: str = "go") -> None:
+    d = root / str(pid)
+    (d / "fd").mkdir(parents=True)
+    (d / "stat").write_text(
+        f"{pid} ({comm}) {state} {ppid} {pid} 0 0 0 0 0 0 0 0 17 4 0 0 20 0 1 0\n"
+    )
+    (d / "status").write_text(
+        f"Name:\t{comm}\nState:\t{state} (sleeping)\nSigBlk:\t0000000000000000\n"
+        "Seccomp:\t2\nSeccomp_filters:\t1\nNoNewPrivs:\t1\nCapEff:\t000001ffffffffff\n"
+    )
+    (d / "io").write_text("rchar: 100\nwchar: 50\nread_bytes: 0\n")
+    (d / "wchan").write_text("do_wait")
+    (d / "syscall").write_text("61 0xffffffffffffffff 0x7ffd 0x0 0x0 0x0 0x0 0x7ffc 0x7f00")
+    (d / "cmdline").write_bytes(b"go\0build\0./...\0")
+    (d / "cgroup").write_text("6:freezer:/job\n0::/\n")
+
+
+def test_procfs_reads_a_fake_root(tmp_path: Path) -> None:
+    fake_proc(tmp_path, 10, 1)
+    fake_proc(tmp_path, 11, 10, "T", comm="my (odd) name")
+    fake_proc(tmp_path, 12, 11, "D")
+    fake_proc(tmp_path, 50, 1)
+    fs = ProcFS(tmp_path)
+    assert fs.tree(10) == [10, 11, 12]
+    info = fs.info(11)
+    assert info is not None
+    assert info.stat.comm == "my (odd) name" and info.stat.state == "T"
+    assert (info.stat.utime, info.stat.stime) == (17, 4)
+    assert info.status["Seccomp"] == "2" and info.status["NoNewPrivs"] == "1"
+    assert info.io["rchar"] == 100
+    assert info.cmdline == ["go", "build", "./..."]
+    assert fs.info(999) is None
+    assert not fs.is_go_binary(10)  # no exe link in the fake root
+
+
+def test_procfs_reads_this_process() -> None:
+    fs = ProcFS()
+    me = fs.info(os.getpid())
+    assert me is not None and me.stat.pid == os.getpid()
+    assert not fs.is_go_binary(os.getpid())  # python is not a Go binary
+
+
+def test_locks_pair_waiter_with_holder(tmp_path: Path) -> None:
+    locks = parse_locks(LOCKS)
+    assert [(lk.ordinal, lk.waiting, lk.pid) for lk in locks] == [
+        (1, False, 4242),
+        (1, True, 4343),
+        (2, False, 99),
+    ]
+    assert locks[0].dev == (0, 0x2F) and locks[0].inode == 1234
+    (tmp_path / "locks").write_text(LOCKS)
+    fake_proc(tmp_path, 4343, 1)
+    out = locks_of_tree(ProcFS(tmp_path), [4343])
+    assert out[0]["state"] == "awaited" and out[0]["holder_pid"] == 4242
+
+
+@given(st.text(max_size=400))
+def test_fuzz_locks_never_raise(text: str) -> None:
+    parse_locks(text)
+
+
+def test_cgroup_v1_freezer_and_oom(tmp_path: Path) -> None:
+    (tmp_path / "freezer/job").mkdir(parents=True)
+    (tmp_path / "freezer/job/freezer.state").write_text("FROZEN\n")
+    (tmp_path / "memory/m").mkdir(parents=True)
+    (tmp_path / "memory/m/memory.oom_control").write_text(
+        "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n"
+    )
+    cg = Cgroups(tmp_path).state(["6:freezer:/job", "4:memory:/m", "0::/"])
+    assert frozen(cg) == "/job/freezer.state: FROZEN"
+    assert oom_kills(cg) == 3
+
+
+def test_cgroup_v2_freeze_and_events(tmp_path: Path) -> None:
+    (tmp_path / "cgroup.controllers").write_text("cpu memory\n")
+    (tmp_path / "job").mkdir()
+    (tmp_path / "job/cgroup.freeze").write_text("1\n")
+    (tmp_path / "job/cgroup.events").write_text("populated 1\nfrozen 1\n")
+    (tmp_path / "job/memory.events").write_text("low 0\nhigh 0\nmax 2\noom 1\noom_kill 1\n")
+    cg = Cgroups(tmp_path).state(["0::/job"])
+    assert frozen(cg) == "/job/cgroup.events: frozen 1"
+    assert oom_kills(cg) == 1
+
+
+def test_dump_extraction_and_fallback_analysis() -> None:
+    blocks = dumps.extract("building...\n" + DUMP)
+    assert len(blocks) == 1
+    assert blocks[0].startswith("SIGQUIT: quit") and "exit status" not in blocks[0]
+    doc = dumps._fallback_analyze(blocks[0], "test")
+    assert doc["total"] == 2
+    lock = next(g for g in doc["groups"] if g["state"] == "sync.Mutex.Lock")
+    assert lock["category"] == "lock"
+    assert lock["user_frame"]["function"] == "example.com/app.TestDeadlock"
+    assert lock["user_frame"]["line"] == 11
+    assert lock["created_by"]["function"] == "testing.(*T).Run"
+
+
+@given(st.text(max_size=300), st.integers(min_value=0, max_value=len(DUMP)))
+def test_fuzz_dump_extraction(noise: str, cut: int) -> None:
+    """Truncated or noisy dumps give blocks and analyses, never exceptions."""
+    for block in dumps.extract(noise + "\n" + DUMP[:cut] + noise):
+        doc = dumps._fallback_analyze(block, "fuzz")
+        assert doc["total"] >= 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "sub", "output", "packages", "x"),
+    [
+        (["go", "build", "-o", "bin/x", "./cmd/x"], "build", "bin/x", ["./cmd/x"], False),
+        (["go", "build", "-o=out", "-x", "."], "build", "out", ["."], True),
+        (["go", "mod", "download", "-json"], "mod download", None, [], False),
+        (["go", "run", ".", "-o", "arg"], "run", None, ["."], False),
+        (["go", "test", "-run", "X", "./..."], "test", None, ["./..."], False),
+    ],
+)
+def test_goargs(
+    argv: list[str], sub: str, output: str | None, packages: list[str], x: bool
+) -> None:
+    ga = goargs.parse(argv)
+    assert (ga.sub, ga.output, ga.packages, ga.user_x) == (sub, output, packages, x)
+
+
+def test_goargs_adds_x_after_subcommand() -> None:
+    assert goargs.parse(["go", "mod", "download", "m@v"]).with_x() == [
+        "go", "mod", "download", "-x", "m@v",
+    ]  # fmt: skip
+    assert goargs.parse(["go", "build"], goflags="-mod=mod -x").user_x
+
+
+def test_x_filter_keeps_real_output() -> None:
+    f = goargs.XFilter()
+    lines = [
+        ("WORK=/tmp/go-build1", True),
+        ("mkdir -p $WORK/b001/", True),
+        ("cat >/tmp/go-build1/b001/importcfg << 'EOF' # internal", True),
+        ("# import config", True),
+        ("packagefile fmt=/x.a", True),
+        ("EOF", True),
+        ("/usr/local/go/pkg/tool/linux_amd64/compile -o $WORK/b001/_pkg_.a", True),
+        ("/tmp/go-build1/b001/exe/main", True),
+        ("# get https://proxy.golang.org/x/@v/list", True),
+        ("# example.com/app", False),
+        ("./main.go:3:2: undefined: x", False),
+        ("hello from the program", False),
+    ]
+    assert [f.is_x(text) for text, _ in lines] == [want for _, want in lines]
+
+
+@pytest.mark.parametrize(
+    ("text", "secs"), [("90", 90), ("2s", 2), ("500ms", 0.5), ("1m30s", 90), ("1h", 3600)]
+)
+def test_parse_duration(text: str, secs: float) -> None:
+    assert parse_duration(text) == secs
+
+
+@pytest.mark.parametrize("text", ["", "abc", "2x", "1m junk"])
+def test_parse_duration_rejects(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_duration(text)
