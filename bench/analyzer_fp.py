@@ -102,7 +102,7 @@ def analyze() -> int:
     from godiag.errors import GoCommandError
     from godiag.toolchain import analyzer
 
-    env = go_env(GODIAG_CACHE=str(REPO / ".cache" / "godiag"))
+    env = go_env(XDG_CACHE_HOME=str(REPO / ".cache" / "xdg"))
     os.environ.clear()
     os.environ.update(env)
     verdicts: dict[str, dict[str, str]] = json.loads(VERDICTS.read_text())

@@ -23,7 +23,7 @@ MARK = re.compile(r"// PLANTED: ([a-z-]+)")
 
 def godiag(*args: str, **env_over: str) -> subprocess.CompletedProcess[str]:
     # Shared cache: the analyzer is built once per source hash and go version.
-    env = hermetic_go_env(GODIAG_CACHE=str(REPO / ".cache" / "godiag"), **env_over)
+    env = hermetic_go_env(XDG_CACHE_HOME=str(REPO / ".cache" / "xdg"), **env_over)
     return subprocess.run(
         [sys.executable, "-m", "godiag", "analyze", *args],
         capture_output=True,
@@ -110,7 +110,7 @@ def test_not_a_module(tmp_path: Path) -> None:
 def test_no_go_on_path(tmp_path: Path) -> None:
     r = godiag(str(DATA / "clean"), PATH=str(tmp_path))
     assert r.returncode == 2
-    assert "no `go` command on PATH" in r.stderr
+    assert "go command is not on PATH" in r.stderr
 
 
 def test_too_old_go_is_refused(tmp_path: Path) -> None:

@@ -47,18 +47,6 @@ def test_empty_output_reports_stderr() -> None:
         analyzer.parse_output("", "pattern ./...: directory prefix . does not contain", 1, ROOT)
 
 
-def test_source_hash_tracks_sources(tmp_path: Path) -> None:
-    (tmp_path / "go.mod").write_text("module x\n")
-    (tmp_path / "a.go").write_text("package x\n")
-    before = analyzer.source_hash(tmp_path)
-    (tmp_path / "a_test.go").write_text("package x\n")
-    (tmp_path / "testdata").mkdir()
-    (tmp_path / "testdata" / "t.go").write_text("package t\n")
-    assert analyzer.source_hash(tmp_path) == before, "tests do not change the binary"
-    (tmp_path / "a.go").write_text("package x // changed\n")
-    assert analyzer.source_hash(tmp_path) != before
-
-
 @given(
     st.one_of(
         st.text(max_size=300),

@@ -2,17 +2,15 @@
 
 The analyzer's source ships in the package data (``godiag/_go/analyzer``) with its
 one dependency, golang.org/x/tools, vendored: the first use needs the user's `go`
-but no network. The binary is cached per (source hash, go version), so a new
-godiag or a new toolchain rebuilds it and nothing else does.
+but no network. The binary is cached per (source hash, go version) by
+toolchain.gobuild, so a new godiag or a new toolchain rebuilds it and nothing else does.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from importlib import resources
@@ -21,6 +19,7 @@ from typing import Any
 
 from godiag.errors import GoCommandError, ParseError, UsageError
 from godiag.model.findings import Evidence, Finding, Location, Severity
+from godiag.toolchain.gobuild import build_shipped, find_go
 
 # The analyzer module's go line; older toolchains refuse to build it under GOTOOLCHAIN=local.
 MIN_GO_MINOR = 22
@@ -85,13 +84,6 @@ CATALOG: dict[str, Rule] = {
 }
 
 
-def _cache_root() -> Path:
-    if env := os.environ.get("GODIAG_CACHE"):
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "godiag"
-
-
 def source_dir() -> Path:
     """The analyzer module inside the installed package."""
     path = Path(str(resources.files("godiag"))) / "_go" / "analyzer"
@@ -100,37 +92,14 @@ def source_dir() -> Path:
     return path
 
 
-def source_hash(src: Path) -> str:
-    """Hash of what the build reads (tests and testdata excluded)."""
-    h = hashlib.sha256()
-    for p in sorted(src.rglob("*")):
-        rel = p.relative_to(src)
-        if not p.is_file() or "testdata" in rel.parts or p.name.endswith("_test.go"):
-            continue
-        h.update(str(rel).encode() + b"\0" + p.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
-
-
-def _go() -> str:
-    go = shutil.which("go")
-    if go is None:
-        raise GoCommandError("no `go` command on PATH: install Go 1.22+ to use godiag analyze")
-    return go
-
-
-def build_env() -> dict[str, str]:
-    """The user's environment with everything that could reach the network pinned off."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "GOFLAGS": "-mod=vendor",
-            "GOPROXY": "off",
-            "GOWORK": "off",
-            "GOTOOLCHAIN": "local",
-            "CGO_ENABLED": "0",
-        }
-    )
-    return env
+# Everything that could reach the network or switch toolchains is pinned off.
+BUILD_ENV = {
+    "GOFLAGS": "-mod=vendor -buildvcs=false",
+    "GOPROXY": "off",
+    "GOWORK": "off",
+    "GOTOOLCHAIN": "local",
+    "CGO_ENABLED": "0",
+}
 
 
 def go_version(go: str) -> str:
@@ -140,7 +109,7 @@ def go_version(go: str) -> str:
             [go, "env", "GOVERSION"],
             capture_output=True,
             text=True,
-            env=build_env(),
+            env={**os.environ, **BUILD_ENV},
             timeout=60,
             check=False,
         )
@@ -158,45 +127,16 @@ def _minor(version: str) -> int | None:
 
 
 def ensure_built() -> Path:
-    """Path of the leakcheck binary, building it first when needed."""
-    go = _go()
-    version = go_version(go)
+    """Path of the leakcheck binary, built (offline, from the vendored sources) when the
+    sources or the go version changed since the last build."""
+    version = go_version(find_go())
     minor = _minor(version)
     if minor is not None and minor < MIN_GO_MINOR:
         raise GoCommandError(
             f"godiag analyze needs Go 1.{MIN_GO_MINOR} or newer to build its analyzer "
             f"(the go on PATH is {version})"
         )
-    src = source_dir()
-    out_dir = _cache_root() / "leakcheck" / f"{source_hash(src)}-{version}"
-    binary = out_dir / "leakcheck"
-    if binary.is_file():
-        return binary
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / f"leakcheck.tmp{os.getpid()}"
-    proc = subprocess.run(
-        [go, "build", "-trimpath", "-o", str(tmp), "."],
-        cwd=src,
-        env=build_env(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    if proc.returncode != 0:
-        first = next((ln for ln in proc.stderr.splitlines() if ln.strip()), "no output")
-        raise GoCommandError(f"building the analyzer with {version} failed: {first}")
-    tmp.replace(binary)
-    _prune(out_dir)
-    return binary
-
-
-def _prune(keep: Path) -> None:
-    """Drop builds of older analyzer sources for the same go version."""
-    suffix = keep.name.split("-", 1)[1]
-    for old in keep.parent.iterdir():
-        if old != keep and old.name.endswith("-" + suffix):
-            shutil.rmtree(old, ignore_errors=True)
+    return build_shipped("analyzer", extra_env=BUILD_ENV, timeout=900)
 
 
 def module_root(directory: Path) -> Path:
@@ -204,7 +144,7 @@ def module_root(directory: Path) -> Path:
     if not directory.is_dir():
         raise UsageError(f"{directory}: not a directory")
     proc = subprocess.run(
-        [_go(), "env", "GOMOD"],
+        [find_go(), "env", "GOMOD"],
         cwd=directory,
         capture_output=True,
         text=True,

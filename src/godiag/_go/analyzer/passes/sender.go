@@ -82,6 +82,9 @@ func checkSender(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast.B
 		return
 	}
 	if sel := selectOf(parents, recv); sel != nil && len(sel.Body.List) > 1 {
+		if siblingCases(pass, sel, recv, goStmt) {
+			return
+		}
 		pass.Reportf(send.Pos(), "goroutine sends on unbuffered channel %s whose only receive is in a select that can take another case: the sender then blocks forever; make it buffered (make(chan T, 1)) or select on ctx.Done() in the sender", ch.Name())
 		return
 	}
@@ -146,4 +149,43 @@ func selectOf(parents map[ast.Node]ast.Node, n ast.Node) *ast.SelectStmt {
 func inSelect(parents map[ast.Node]ast.Node, n ast.Node) bool {
 	c, ok := parents[n].(*ast.CommClause)
 	return ok && c.Comm == n
+}
+
+// siblingCases: every other case of sel receives from a channel that the same
+// goroutine sends on (e.g. a result channel and an error channel fed by one
+// goroutine, exactly one of which is sent): whichever case runs takes the send.
+func siblingCases(pass *analysis.Pass, sel *ast.SelectStmt, recv ast.Node, g *ast.GoStmt) bool {
+	sent := map[*types.Var]bool{}
+	ast.Inspect(g.Call.Fun, func(n ast.Node) bool {
+		if s, ok := n.(*ast.SendStmt); ok {
+			if v := objOf(pass.TypesInfo, s.Chan); v != nil {
+				sent[v] = true
+			}
+		}
+		return true
+	})
+	for _, c := range sel.Body.List {
+		cc := c.(*ast.CommClause)
+		if cc.Comm != nil && cc.Comm.Pos() <= recv.Pos() && recv.End() <= cc.Comm.End() {
+			continue
+		}
+		var ch ast.Expr
+		switch st := cc.Comm.(type) {
+		case *ast.ExprStmt:
+			if u, ok := st.X.(*ast.UnaryExpr); ok {
+				ch = u.X
+			}
+		case *ast.AssignStmt:
+			if u, ok := st.Rhs[0].(*ast.UnaryExpr); ok {
+				ch = u.X
+			}
+		}
+		if ch == nil {
+			return false // default, or a send case
+		}
+		if v := objOf(pass.TypesInfo, ch); v == nil || !sent[v] {
+			return false
+		}
+	}
+	return true
 }

@@ -90,3 +90,23 @@ func earlyBeforeGo(bad bool) int {
 	go func() { ch <- fetch() }()
 	return <-ch
 }
+
+// One goroutine feeds either the result or the error channel; the select takes both.
+func resultOrError(work func() (int, error)) (int, error) {
+	res := make(chan int)
+	errs := make(chan error)
+	go func() {
+		v, err := work()
+		if err != nil {
+			errs <- err
+			return
+		}
+		res <- v
+	}()
+	select {
+	case v := <-res:
+		return v, nil
+	case err := <-errs:
+		return 0, err
+	}
+}
