@@ -23,7 +23,7 @@ MARK = re.compile(r"// PLANTED: ([a-z-]+)")
 
 def godiag(*args: str, **env_over: str) -> subprocess.CompletedProcess[str]:
     # Shared cache: the analyzer is built once per source hash and go version.
-    env = hermetic_go_env(XDG_CACHE_HOME=str(REPO / ".cache" / "xdg"), **env_over)
+    env = hermetic_go_env(**{"XDG_CACHE_HOME": str(REPO / ".cache" / "xdg"), **env_over})
     return subprocess.run(
         [sys.executable, "-m", "godiag", "analyze", *args],
         capture_output=True,
@@ -133,3 +133,31 @@ def test_too_old_go_is_refused(tmp_path: Path) -> None:
     )
     assert r.returncode == 2
     assert "needs Go 1.22 or newer" in r.stderr
+
+
+def _cached_toolchain(version: str) -> Path | None:
+    gomodcache = subprocess.run(
+        ["go", "env", "GOMODCACHE"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    hits = sorted(Path(gomodcache).glob(f"golang.org/toolchain@v0.0.1-{version}.*/bin/go"))
+    return hits[0] if hits else None
+
+
+def test_oldest_supported_go_builds_and_finds_the_same(tmp_path: Path) -> None:
+    # Go 1.22 is the minimum (x/tools v0.30.0's go line); `make test-deps` caches it.
+    go = _cached_toolchain("go1.22.12")
+    if go is None:
+        pytest.skip("go1.22.12 is not in the module cache (make test-deps fetches it)")
+    r = godiag(
+        str(DATA / "planted"),
+        "--format",
+        "json",
+        PATH=f"{go.parent}{os.pathsep}{os.environ['PATH']}",
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+    )
+    assert r.returncode == 1, r.stderr
+    got = {
+        (f["id"], f["location"]["file"], f["location"]["line"])
+        for f in json.loads(r.stdout)["findings"]
+    }
+    assert got == planted_marks()
