@@ -24,13 +24,27 @@ func (c *cache) send(k string) {
 func (c *cache) deferred() {
 	c.rw.RLock()
 	defer c.rw.RUnlock()
-	time.Sleep(time.Millisecond) // want `time.Sleep while holding c.rw`
+	time.Sleep(time.Millisecond) // a read lock only holds back writers: not reported
+}
+
+func (c *cache) sleepy() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	time.Sleep(time.Millisecond) // want `time.Sleep while holding c.mu`
+}
+
+// work is what c.wg counts; it needs c.mu, so waiting for it under c.mu deadlocks.
+func (c *cache) work() {
+	defer c.wg.Done()
+	c.mu.Lock()
+	c.data["w"] = "1"
+	c.mu.Unlock()
 }
 
 func (c *cache) wait() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.wg.Wait() // want `WaitGroup.Wait while holding c.mu`
+	c.wg.Wait() // want `WaitGroup.Wait while holding c.mu \(locked at line \d+\) and work, which would end the wait, takes c.mu too: deadlock`
 }
 
 func (c *cache) fetch(url string) error {
@@ -109,3 +123,44 @@ func (n *notifier) collect(out chan<- int) {
 }
 
 func newCache() *cache { return &cache{updates: make(chan string), data: map[string]string{}} }
+
+type syncer struct {
+	mu   sync.Mutex
+	stop chan struct{}
+	done chan struct{}
+	quit chan struct{}
+}
+
+func (s *syncer) flush() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+}
+
+// loop closes done on exit; it calls flush, which takes s.mu.
+func (s *syncer) loop(tick <-chan time.Time) {
+	defer close(s.done)
+	for {
+		select {
+		case <-tick:
+			s.flush()
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+func (s *syncer) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.stop)
+	<-s.done // want `channel receive from s.done while holding s.mu .* and loop, which would end the wait, takes s.mu too`
+}
+
+// Nothing that closes quit needs s.mu: a bounded, deliberate wait.
+func (s *syncer) closer() { close(s.quit) }
+
+func (s *syncer) Quit() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	<-s.quit
+}
