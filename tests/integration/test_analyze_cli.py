@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +80,20 @@ def test_text_and_sarif_views(tmp_path: Path) -> None:
     rule_ids = {rule["id"] for rule in sarif["runs"][0]["tool"]["driver"]["rules"]}
     assert {res["ruleId"] for res in results} <= rule_ids
     assert all(res["locations"][0]["physicalLocation"]["region"]["startLine"] for res in results)
+    tool = REPO / ".cache" / "npm" / "node_modules" / ".bin" / "sarif-multitool"
+    if not tool.exists() or shutil.which("node") is None:
+        pytest.skip("@microsoft/sarif-multitool not installed (make test-deps installs it)")
+    v = subprocess.run(
+        [str(tool), "validate", str(out), "-o", str(tmp_path / "v.sarif")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    report = json.loads((tmp_path / "v.sarif").read_text())
+    errors = [
+        x for run in report["runs"] for x in run.get("results", []) if x.get("level") == "error"
+    ]
+    assert v.returncode == 0 and not errors, (v.stdout, errors)
 
 
 def test_fail_on_threshold(tmp_path: Path) -> None:
