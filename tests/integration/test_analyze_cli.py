@@ -176,3 +176,17 @@ def test_oldest_supported_go_builds_and_finds_the_same(tmp_path: Path) -> None:
         for f in json.loads(r.stdout)["findings"]
     }
     assert got == planted_marks()
+
+
+def test_no_tests_skips_test_files(tmp_path: Path) -> None:
+    # A test file that does not compile: loading fails with tests, works without.
+    mod = tmp_path / "m"
+    mod.mkdir()
+    (mod / "go.mod").write_text("module m\n\ngo 1.22\n")
+    (mod / "m.go").write_text("package m\n\nfunc F() int { return 1 }\n")
+    (mod / "m_test.go").write_text("package m\n\nvar _ = missingHelper()\n")
+    r = godiag(str(mod))
+    assert r.returncode == 2 and "undefined: missingHelper" in r.stderr
+    r = godiag(str(mod), "--no-tests", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["findings"] == []

@@ -38,7 +38,7 @@ def test_test_variants_are_deduplicated() -> None:
 def test_package_errors_become_one_line() -> None:
     out = json.dumps({"m": {"timer_leak": {"error": "analysis skipped due to errors in package"}}})
     err = "-: # m\n./a.go:3:1: undefined: x\n"
-    with pytest.raises(GoCommandError, match=r"do not load: \./a\.go:3:1: undefined: x$"):
+    with pytest.raises(GoCommandError, match=r"load: \./a\.go:3:1: undefined: x \(only in"):
         analyzer.parse_output(out, err, 1, Path("/m"))
 
 

@@ -8,11 +8,13 @@ from typing import Any
 from godiag.model.findings import Severity
 
 
-def analyze_module(directory: Path, fail_on: str) -> tuple[dict[str, Any], bool]:
+def analyze_module(
+    directory: Path, fail_on: str, *, tests: bool = True
+) -> tuple[dict[str, Any], bool]:
     """Run the analyzer on DIR; returns the document and whether --fail-on is reached."""
     from godiag.toolchain import analyzer
 
-    findings = analyzer.run(directory)
+    findings = analyzer.run(directory, tests=tests)
     threshold = Severity.parse(fail_on)
     counts: dict[str, int] = {}
     for f in findings:

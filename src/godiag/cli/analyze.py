@@ -21,10 +21,17 @@ FORMATS = ["text", "json", "sarif", "html"]
     show_default=True,
     help="Exit 1 when a finding at or above this severity is found.",
 )
+@click.option(
+    "--tests/--no-tests",
+    default=True,
+    show_default=True,
+    help="Also analyze _test.go files (--no-tests when tests do not compile with your go).",
+)
 @output_options(FORMATS)
 def analyze(
     directory: Path,
     fail_on: str,
+    tests: bool,
     fmt: str | None,
     output: Path | None,
     quiet: bool,
@@ -42,6 +49,6 @@ def analyze(
     from godiag.report import emit
 
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
-    doc, found = analyze_module(directory, fail_on)
+    doc, found = analyze_module(directory, fail_on, tests=tests)
     emit(doc, out.format, out.output, color=out.color, quiet=out.quiet, verbose=out.verbose)
     return int(ExitStatus.FOUND if found else ExitStatus.OK)

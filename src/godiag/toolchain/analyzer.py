@@ -214,7 +214,9 @@ def parse_output(stdout: str, stderr: str, returncode: int, root: Path) -> list[
     if errors:
         lines = (ln.removeprefix("-: ").strip() for ln in stderr.splitlines())
         detail = next((ln for ln in lines if ln and not ln.startswith("#")), errors[0])
-        raise GoCommandError(f"packages of {root} do not load: {detail}")
+        raise GoCommandError(
+            f"packages of {root} do not load: {detail} (only in tests? try --no-tests)"
+        )
     findings.sort(key=lambda f: (*_where(f), f.id))
     return findings
 
