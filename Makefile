@@ -90,3 +90,10 @@ old-go-binaries:
 # (grpcio-tools is a dev dependency; the generated file is committed so users need only `protobuf`).
 proto: install
 	cd src/godiag/formats && ../../../$(BIN)/python -m grpc_tools.protoc -I. --python_out=. profile.proto
+# Static analyzer precision: pinned third-party modules (network, via the module proxy).
+.PHONY: fp-corpus fp-bench
+fp-corpus: install
+	$(BIN)/python bench/analyzer_fp.py --download
+
+fp-bench: install
+	$(BIN)/python bench/analyzer_fp.py

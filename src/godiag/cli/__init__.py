@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "demo": ("godiag.cli.demo", "demo", "Run godiag on the bundled leaking demo service."),
     "config": ("godiag.cli.config_cmd", "config", "Validate godiag.toml."),
+    "analyze": ("godiag.cli.analyze", "analyze", "Find goroutine and resource leaks in Go source."),
     "doctor": (
         "godiag.cli.doctor",
         "doctor",

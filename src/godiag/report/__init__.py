@@ -25,6 +25,7 @@ from godiag.errors import UsageError
 VIEWS: dict[str, str] = {
     "godiag.goroutines/v1": "godiag.report.goroutines",
     "godiag.config/v1": "godiag.report.configview",
+    "godiag.analyze/v1": "godiag.report.analyze",
     "godiag.doctor/v1": "godiag.report.doctor",
     "godiag.run/v1": "godiag.report.run",
     "godiag.inspect/v1": "godiag.report.inspect",

@@ -1,0 +1,45 @@
+package passes_test
+
+import (
+	"testing"
+
+	"golang.org/x/tools/go/analysis/analysistest"
+
+	"godiag.dev/leakcheck/passes"
+)
+
+func TestGoexitMisuse(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.GoexitMisuse, "goexit", "goexittest")
+}
+
+func TestAbandonedSender(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.AbandonedSender, "sender")
+}
+
+func TestUnclosedRange(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.UnclosedRange, "rangech")
+}
+
+func TestLostCancelWatcher(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.LostCancelWatcher, "cancel")
+}
+
+func TestWaitGroupMissingDone(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.WaitGroupMissingDone, "waitgroup")
+}
+
+func TestLockHeldBlocking(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.LockHeldBlocking, "lock")
+}
+
+func TestUnclosedResponseBody(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.UnclosedResponseBody, "body")
+}
+
+func TestTransportPerRequest(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.TransportPerRequest, "transport")
+}
+
+func TestTimerLeak(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.TimerLeak, "timer", "timer123")
+}

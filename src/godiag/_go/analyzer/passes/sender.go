@@ -1,0 +1,191 @@
+package passes
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+
+	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/ast/astutil"
+)
+
+// AbandonedSender flags the classic goroutine leak: a goroutine sends on an
+// unbuffered channel whose only receive can be skipped (a select with another
+// case, or a return between starting the goroutine and receiving).
+var AbandonedSender = &analysis.Analyzer{
+	Name: "abandoned_sender",
+	Doc:  "goroutine sends on an unbuffered channel whose only receiver can return early",
+	Run:  runSender,
+}
+
+func runSender(pass *analysis.Pass) (any, error) {
+	funcs(pass, func(_ *ast.File, _ *ast.FuncDecl, _ *ast.FuncType, body *ast.BlockStmt) {
+		parents := parentMap(body)
+		shallow(body, func(n ast.Node) bool {
+			as, ok := n.(*ast.AssignStmt)
+			if !ok || len(as.Lhs) != 1 || len(as.Rhs) != 1 || !isUnbufferedMake(pass, as.Rhs[0]) {
+				return true
+			}
+			if v := objOf(pass.TypesInfo, as.Lhs[0]); isLocal(v) {
+				checkSender(pass, parents, body, v)
+			}
+			return true
+		})
+	})
+	return nil, nil
+}
+
+func isUnbufferedMake(pass *analysis.Pass, e ast.Expr) bool {
+	call, ok := astutil.Unparen(e).(*ast.CallExpr)
+	if !ok || calleeName(pass.TypesInfo, call) != "make" {
+		return false
+	}
+	if _, ok := pass.TypesInfo.TypeOf(call).Underlying().(*types.Chan); !ok {
+		return false
+	}
+	if len(call.Args) == 1 {
+		return true
+	}
+	tv := pass.TypesInfo.Types[call.Args[1]]
+	return tv.Value != nil && tv.Value.String() == "0"
+}
+
+// checkSender requires every use of ch to be: its make, exactly one send inside a
+// `go func` literal, and exactly one receive in the function itself.
+func checkSender(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast.BlockStmt, ch *types.Var) {
+	var send *ast.SendStmt
+	var goStmt *ast.GoStmt
+	var recv ast.Node // the receiving expression
+	for _, id := range identUses(pass.TypesInfo, body, ch) {
+		switch p := parents[id].(type) {
+		case *ast.AssignStmt:
+			if len(p.Lhs) == 1 && p.Lhs[0] == id && isUnbufferedMake(pass, p.Rhs[0]) {
+				continue
+			}
+			return
+		case *ast.SendStmt:
+			g := enclosingGo(parents, p, body)
+			if p.Chan != id || send != nil || g == nil || inSelect(parents, p) {
+				return
+			}
+			send, goStmt = p, g
+		case *ast.UnaryExpr:
+			if p.Op != token.ARROW || recv != nil || enclosingFuncLit(parents, p, body) != nil {
+				return
+			}
+			recv = p
+		default:
+			return
+		}
+	}
+	if send == nil || recv == nil || recv.Pos() < goStmt.End() {
+		return
+	}
+	if sel := selectOf(parents, recv); sel != nil && len(sel.Body.List) > 1 {
+		if siblingCases(pass, sel, recv, goStmt) {
+			return
+		}
+		pass.Reportf(send.Pos(), "goroutine sends on unbuffered channel %s whose only receive is in a select that can take another case: the sender then blocks forever; make it buffered (make(chan T, 1)) or select on ctx.Done() in the sender", ch.Name())
+		return
+	}
+	var early *ast.ReturnStmt
+	shallow(body, func(n ast.Node) bool {
+		if r, ok := n.(*ast.ReturnStmt); ok && early == nil && r.Pos() > goStmt.End() && r.End() < recv.Pos() {
+			early = r
+		}
+		return early == nil
+	})
+	if early != nil {
+		pass.Reportf(send.Pos(), "goroutine sends on unbuffered channel %s but the function can return (line %d) before receiving: the sender then blocks forever; make it buffered (make(chan T, 1))", ch.Name(), posLine(pass.Fset, early.Pos()))
+	}
+}
+
+// enclosingGo is the go statement whose function literal directly contains n.
+func enclosingGo(parents map[ast.Node]ast.Node, n, stop ast.Node) *ast.GoStmt {
+	lit := enclosingFuncLit(parents, n, stop)
+	if lit == nil {
+		return nil
+	}
+	call, ok := parents[lit].(*ast.CallExpr)
+	if !ok || call.Fun != lit {
+		return nil
+	}
+	g, _ := parents[call].(*ast.GoStmt)
+	return g
+}
+
+func enclosingFuncLit(parents map[ast.Node]ast.Node, n, stop ast.Node) *ast.FuncLit {
+	for cur := parents[n]; cur != nil && cur != stop; cur = parents[cur] {
+		if lit, ok := cur.(*ast.FuncLit); ok {
+			return lit
+		}
+	}
+	return nil
+}
+
+// selectOf is the select statement whose communication clause is (or contains) n.
+func selectOf(parents map[ast.Node]ast.Node, n ast.Node) *ast.SelectStmt {
+	for cur := parents[n]; cur != nil; cur = parents[cur] {
+		switch x := cur.(type) {
+		case *ast.CommClause:
+			if x.Comm != nil && x.Comm.Pos() <= n.Pos() && n.End() <= x.Comm.End() {
+				s, _ := parents[parents[x]].(*ast.SelectStmt)
+				return s
+			}
+			return nil
+		case ast.Stmt:
+			if _, ok := x.(*ast.ExprStmt); ok {
+				continue
+			}
+			if _, ok := x.(*ast.AssignStmt); ok {
+				continue
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+func inSelect(parents map[ast.Node]ast.Node, n ast.Node) bool {
+	c, ok := parents[n].(*ast.CommClause)
+	return ok && c.Comm == n
+}
+
+// siblingCases: every other case of sel receives from a channel that the same
+// goroutine sends on (e.g. a result channel and an error channel fed by one
+// goroutine, exactly one of which is sent): whichever case runs takes the send.
+func siblingCases(pass *analysis.Pass, sel *ast.SelectStmt, recv ast.Node, g *ast.GoStmt) bool {
+	sent := map[*types.Var]bool{}
+	ast.Inspect(g.Call.Fun, func(n ast.Node) bool {
+		if s, ok := n.(*ast.SendStmt); ok {
+			if v := objOf(pass.TypesInfo, s.Chan); v != nil {
+				sent[v] = true
+			}
+		}
+		return true
+	})
+	for _, c := range sel.Body.List {
+		cc := c.(*ast.CommClause)
+		if cc.Comm != nil && cc.Comm.Pos() <= recv.Pos() && recv.End() <= cc.Comm.End() {
+			continue
+		}
+		var ch ast.Expr
+		switch st := cc.Comm.(type) {
+		case *ast.ExprStmt:
+			if u, ok := st.X.(*ast.UnaryExpr); ok {
+				ch = u.X
+			}
+		case *ast.AssignStmt:
+			if u, ok := st.Rhs[0].(*ast.UnaryExpr); ok {
+				ch = u.X
+			}
+		}
+		if ch == nil {
+			return false // default, or a send case
+		}
+		if v := objOf(pass.TypesInfo, ch); v == nil || !sent[v] {
+			return false
+		}
+	}
+	return true
+}

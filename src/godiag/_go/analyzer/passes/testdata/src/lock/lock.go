@@ -1,0 +1,166 @@
+package lock
+
+import (
+	"net/http"
+	"sync"
+	"time"
+)
+
+type cache struct {
+	mu      sync.Mutex
+	rw      sync.RWMutex
+	updates chan string
+	wg      sync.WaitGroup
+	data    map[string]string
+}
+
+func (c *cache) send(k string) {
+	c.mu.Lock()
+	c.data[k] = "x"
+	c.updates <- k // want `channel send on c.updates while holding c.mu`
+	c.mu.Unlock()
+}
+
+func (c *cache) deferred() {
+	c.rw.RLock()
+	defer c.rw.RUnlock()
+	time.Sleep(time.Millisecond) // a read lock only holds back writers: not reported
+}
+
+func (c *cache) sleepy() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	time.Sleep(time.Millisecond) // want `time.Sleep while holding c.mu`
+}
+
+// work is what c.wg counts; it needs c.mu, so waiting for it under c.mu deadlocks.
+func (c *cache) work() {
+	defer c.wg.Done()
+	c.mu.Lock()
+	c.data["w"] = "1"
+	c.mu.Unlock()
+}
+
+func (c *cache) wait() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.wg.Wait() // want `WaitGroup.Wait while holding c.mu \(locked at line \d+\) and work, which would end the wait, takes c.mu too: deadlock`
+}
+
+func (c *cache) fetch(url string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	resp, err := http.Get(url) // want `http.Get while holding c.mu`
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
+
+func (c *cache) unlockedFirst(k string) {
+	c.mu.Lock()
+	c.data[k] = "y"
+	c.mu.Unlock()
+	c.updates <- k // after Unlock: fine
+}
+
+func (c *cache) nonBlocking(k string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case c.updates <- k:
+	default:
+	}
+}
+
+func (c *cache) inGoroutine(k string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	go func() { c.updates <- k }()
+}
+
+// An early Unlock on one branch makes the rest ambiguous: not reported.
+func (c *cache) branchy(k string) {
+	c.mu.Lock()
+	if k == "" {
+		c.mu.Unlock()
+		return
+	}
+	c.updates <- k
+	c.mu.Unlock()
+}
+
+// Parking forever on purpose (the process is about to crash) waits for nothing.
+func (c *cache) park() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	go panic("fatal")
+	select {}
+}
+
+type notifier struct {
+	mu    sync.Mutex
+	ready chan struct{}
+	subs  []chan int
+}
+
+func newNotifier() *notifier { return &notifier{ready: make(chan struct{}, 1)} }
+
+// Sends on channels sized for them (or of unknown buffering) are not reported.
+func (n *notifier) notify(v int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.ready <- struct{}{}
+	for _, ch := range n.subs {
+		ch <- v
+	}
+}
+
+func (n *notifier) collect(out chan<- int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out <- len(n.subs)
+}
+
+func newCache() *cache { return &cache{updates: make(chan string), data: map[string]string{}} }
+
+type syncer struct {
+	mu   sync.Mutex
+	stop chan struct{}
+	done chan struct{}
+	quit chan struct{}
+}
+
+func (s *syncer) flush() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+}
+
+// loop closes done on exit; it calls flush, which takes s.mu.
+func (s *syncer) loop(tick <-chan time.Time) {
+	defer close(s.done)
+	for {
+		select {
+		case <-tick:
+			s.flush()
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+func (s *syncer) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.stop)
+	<-s.done // want `channel receive from s.done while holding s.mu .* and loop, which would end the wait, takes s.mu too`
+}
+
+// Nothing that closes quit needs s.mu: a bounded, deliberate wait.
+func (s *syncer) closer() { close(s.quit) }
+
+func (s *syncer) Quit() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	<-s.quit
+}

@@ -1,0 +1,112 @@
+package sender
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+func fetch() int { return 1 }
+
+func timeout() (int, error) {
+	ch := make(chan int)
+	go func() {
+		ch <- fetch() // want `goroutine sends on unbuffered channel ch whose only receive is in a select`
+	}()
+	select {
+	case v := <-ch:
+		return v, nil
+	case <-time.After(time.Second):
+		return 0, errors.New("timeout")
+	}
+}
+
+func cancelled(ctx context.Context) (int, error) {
+	ch := make(chan int, 0)
+	go func() {
+		ch <- fetch() // want `goroutine sends on unbuffered channel ch whose only receive`
+	}()
+	select {
+	case v := <-ch:
+		return v, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+func errorPath(check func() error) (int, error) {
+	ch := make(chan int)
+	go func() {
+		ch <- fetch() // want `the function can return \(line \d+\) before receiving`
+	}()
+	if err := check(); err != nil {
+		return 0, err
+	}
+	return <-ch, nil
+}
+
+// Buffered: the sender always completes.
+func buffered() (int, error) {
+	ch := make(chan int, 1)
+	go func() { ch <- fetch() }()
+	select {
+	case v := <-ch:
+		return v, nil
+	case <-time.After(time.Second):
+		return 0, errors.New("timeout")
+	}
+}
+
+// The sender itself gives up on cancellation.
+func senderSelects(ctx context.Context) (int, error) {
+	ch := make(chan int)
+	go func() {
+		select {
+		case ch <- fetch():
+		case <-ctx.Done():
+		}
+	}()
+	select {
+	case v := <-ch:
+		return v, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// Always received.
+func plain() int {
+	ch := make(chan int)
+	go func() { ch <- fetch() }()
+	return <-ch
+}
+
+// Return before the goroutine starts does not strand it.
+func earlyBeforeGo(bad bool) int {
+	if bad {
+		return 0
+	}
+	ch := make(chan int)
+	go func() { ch <- fetch() }()
+	return <-ch
+}
+
+// One goroutine feeds either the result or the error channel; the select takes both.
+func resultOrError(work func() (int, error)) (int, error) {
+	res := make(chan int)
+	errs := make(chan error)
+	go func() {
+		v, err := work()
+		if err != nil {
+			errs <- err
+			return
+		}
+		res <- v
+	}()
+	select {
+	case v := <-res:
+		return v, nil
+	case err := <-errs:
+		return 0, err
+	}
+}

@@ -1,0 +1,3 @@
+module clean.example
+
+go 1.22
