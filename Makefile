@@ -84,3 +84,7 @@ old-go-binaries:
 	  tar -xzf $$tgz -C $$p.tmp && rm -f $$tgz && mv $$p.tmp $$p; } \
 	  || echo "warning: could not fetch $$spec"; \
 	done
+# Regenerate the committed pprof protobuf module from the vendored profile.proto
+# (grpcio-tools is a dev dependency; the generated file is committed so users need only `protobuf`).
+proto: install
+	cd src/godiag/formats && ../../../$(BIN)/python -m grpc_tools.protoc -I. --python_out=. profile.proto

@@ -23,6 +23,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "goroutines",
         "Group, classify and diff goroutine dumps.",
     ),
+    "profile": (
+        "godiag.cli.profile",
+        "profile",
+        "Read, compare and draw pprof profiles (top, tree, flame graph, call graph).",
+    ),
+    "trace": (
+        "godiag.cli.trace",
+        "trace",
+        "Take a CPU profile of a service and draw its flame graph.",
+    ),
     "demo": ("godiag.cli.demo", "demo", "Run godiag on the bundled leaking demo service."),
     "config": ("godiag.cli.config_cmd", "config", "Validate godiag.toml."),
     "doctor": (

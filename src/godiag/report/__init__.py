@@ -30,6 +30,7 @@ VIEWS: dict[str, str] = {
     "godiag.inspect/v1": "godiag.report.inspect",
     "godiag.store/v1": "godiag.report.storeview",
     "godiag.export/v1": "godiag.report.exportview",
+    "godiag.profile/v1": "godiag.report.profile",
 }
 
 

@@ -1,0 +1,234 @@
+"""Collect net/http/pprof profiles, /debug/vars and /metrics from a Go service.
+
+Bytes only: decoding happens in formats/. Errors name the likely cause (pprof not
+registered, the server's WriteTimeout, a runtime without the goroutineleak profile,
+auth, TLS) because a bare "HTTP 400" teaches nobody anything.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from godiag.collect.http import HttpClient, HttpResult, describe_http_error
+from godiag.errors import CollectError, ParseError
+from godiag.model.capture import Capture, CaptureMeta
+
+# profile type -> endpoint under /debug/pprof/
+ENDPOINTS: dict[str, str] = {
+    "cpu": "profile",
+    "heap": "heap",
+    "allocs": "allocs",
+    "goroutine": "goroutine",
+    "goroutineleak": "goroutineleak",
+    "block": "block",
+    "mutex": "mutex",
+    "threadcreate": "threadcreate",
+    "trace": "trace",
+}
+WINDOWED = {"cpu", "trace"}  # these block for `seconds` before answering
+SLACK = 15.0  # seconds of answer time on top of the profile window
+
+Progress = Callable[[float, float], None]  # (elapsed, window) seconds
+
+_SECRET_ARG = re.compile(
+    r"(pass(word|wd)?|secret|token|api[-_]?key|auth|credential|private[-_]?key|dsn|access[-_]?key)",
+    re.IGNORECASE,
+)
+_URL_USERINFO = re.compile(r"(\w+://)[^/@\s]+@")
+
+
+def base_url(target: str) -> str:
+    return target.rstrip("/")
+
+
+def profile_url(target: str, kind: str, seconds: float | None = None, gc: bool = False) -> str:
+    if kind not in ENDPOINTS:
+        raise CollectError(f"unknown profile type {kind!r} (one of {', '.join(sorted(ENDPOINTS))})")
+    query: dict[str, str] = {}
+    if kind in WINDOWED:
+        query["seconds"] = f"{seconds:g}" if seconds is not None else "30"
+    if kind == "heap" and gc:
+        query["gc"] = "1"
+    url = f"{base_url(target)}/debug/pprof/{ENDPOINTS[kind]}"
+    return url + ("?" + urlencode(query) if query else "")
+
+
+def _explain(kind: str, res: HttpResult, seconds: float | None) -> str:
+    body = res.body[:300].decode("utf-8", "replace").strip()
+    if res.status == 400 and "WriteTimeout" in body:
+        return (
+            f"{res.url}: the server's WriteTimeout is not longer than {seconds:g}s, so it refuses "
+            f"this profile window: use a shorter --seconds, or raise http.Server.WriteTimeout"
+        )
+    if res.status == 503 and seconds is not None:
+        return (
+            f"{res.url}: 503 after the window: a timeout in front of pprof (such as "
+            f"http.TimeoutHandler or a proxy) is shorter than {seconds:g}s; use a shorter --seconds"
+        )
+    if res.status == 404 and "Unknown profile" in body:
+        if kind == "goroutineleak":
+            return (
+                f"{res.url}: this Go runtime has no goroutineleak profile "
+                f"(it needs Go 1.27+, or Go 1.26 built with GOEXPERIMENT=goroutineleakprofile)"
+            )
+        return f"{res.url}: the runtime does not know the {kind} profile"
+    if res.status == 500 and "already in use" in body:
+        return f"{res.url}: a CPU profile is already being taken in this process; retry later"
+    return describe_http_error(res.url, res.status, res.body)
+
+
+def _get_with_progress(
+    client: HttpClient, url: str, timeout: float, window: float, progress: Progress | None
+) -> HttpResult:
+    if progress is None or window <= 0:
+        return client.get(url, timeout, allow_error=True)
+    box: dict[str, HttpResult | BaseException] = {}
+
+    def run() -> None:
+        try:
+            box["r"] = client.get(url, timeout, allow_error=True)
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["e"] = exc
+
+    th = threading.Thread(target=run, daemon=True)
+    start = time.monotonic()
+    th.start()
+    while th.is_alive():
+        progress(min(time.monotonic() - start, window), window)
+        th.join(0.25)
+    progress(window, window)
+    if "e" in box:
+        raise box["e"]
+    result = box["r"]
+    assert isinstance(result, HttpResult)
+    return result
+
+
+def collect_profile(
+    client: HttpClient,
+    target: str,
+    kind: str,
+    *,
+    seconds: float | None = None,
+    gc: bool = False,
+    timeout: float = 30.0,
+    progress: Progress | None = None,
+    meta: CaptureMeta | None = None,
+) -> Capture:
+    """One profile (or an execution trace, kept raw) from `target`'s /debug/pprof."""
+    url = profile_url(target, kind, seconds, gc)
+    window = (seconds if seconds is not None else 30.0) if kind in WINDOWED else 0.0
+    when = datetime.now(UTC)
+    started = time.monotonic()
+    try:
+        res = _get_with_progress(client, url, timeout + window + SLACK, window, progress)
+    except CollectError as exc:
+        elapsed = time.monotonic() - started
+        if window and "connection" in str(exc).lower() and elapsed >= 1.0:
+            raise CollectError(
+                f"{exc} after {elapsed:.0f}s of a {window:g}s window: the server probably closed "
+                f"the connection at its WriteTimeout; use a shorter --seconds"
+            ) from None
+        raise
+    if res.status != 200:
+        raise CollectError(_explain(kind, res, seconds))
+    if kind in WINDOWED and not res.body:
+        raise CollectError(
+            f"{url}: empty answer after the window: the server's WriteTimeout is probably "
+            f"shorter than {window:g}s"
+        )
+    cap = Capture(res.body, url, kind, when, res.content_type, meta or CaptureMeta())
+    if kind in ("block", "mutex"):
+        _check_rate(cap)
+    return cap
+
+
+def _check_rate(cap: Capture) -> None:
+    from godiag.formats.pprof import decode
+
+    try:
+        prof = decode(cap.data, cap.source)
+    except ParseError:
+        return  # the caller decodes again and reports it
+    if not any(any(s.values) for s in prof.samples):
+        call = (
+            "runtime.SetBlockProfileRate(rate)"
+            if cap.profile_type == "block"
+            else "runtime.SetMutexProfileFraction(rate)"
+        )
+        raise CollectError(
+            f"{cap.source}: the {cap.profile_type} profile is empty: its sampling rate is 0 "
+            f"(the service never called {call}, so nothing is recorded)"
+        )
+
+
+def redact_cmdline(args: list[str]) -> list[str]:
+    """Command lines carry secrets: values of secret-looking flags and URL passwords go."""
+    out: list[str] = []
+    hide_next = False
+    for a in args:
+        if hide_next and not a.startswith("-"):
+            out.append("REDACTED")
+            hide_next = False
+            continue
+        hide_next = False
+        a = _URL_USERINFO.sub(r"\1REDACTED@", a)
+        if a.startswith("-") and _SECRET_ARG.search(a):
+            if "=" in a:
+                a = a.split("=", 1)[0] + "=REDACTED"
+            else:
+                hide_next = True
+        elif "=" in a and _SECRET_ARG.search(a.split("=", 1)[0]):
+            a = a.split("=", 1)[0] + "=REDACTED"
+        out.append(a)
+    return out
+
+
+def collect_cmdline(client: HttpClient, target: str, timeout: float = 10.0) -> list[str]:
+    url = f"{base_url(target)}/debug/pprof/cmdline"
+    res = client.get(url, timeout)
+    args = [a for a in res.body.decode("utf-8", "replace").split("\x00") if a]
+    return redact_cmdline(args)
+
+
+def collect_vars(client: HttpClient, target: str, timeout: float = 10.0) -> Capture:
+    return _plain(client, f"{base_url(target)}/debug/vars", "expvar", timeout)
+
+
+def collect_metrics(client: HttpClient, target: str, timeout: float = 10.0) -> Capture:
+    return _plain(client, f"{base_url(target)}/metrics", "metrics", timeout)
+
+
+def _plain(client: HttpClient, url: str, kind: str, timeout: float) -> Capture:
+    when = datetime.now(UTC)
+    res = client.get(url, timeout)
+    return Capture(res.body, url, kind, when, res.content_type)
+
+
+def service_meta(client: HttpClient, target: str, timeout: float = 10.0) -> CaptureMeta:
+    """What the service says about itself: go_info/go_build_info from /metrics, else nothing.
+
+    Best effort: a service without /metrics is normal, so failures just leave fields empty.
+    """
+    from godiag.formats import prometheus
+
+    meta = CaptureMeta(host=base_url(target).split("://", 1)[-1])
+    try:
+        cap = collect_metrics(client, target, timeout)
+        fams = prometheus.parse(cap.data, cap.source)
+    except (CollectError, ParseError):
+        return meta
+    tags: dict[str, str] = {}
+    path = prometheus.label_of(fams, "go_build_info", "path")
+    version = prometheus.label_of(fams, "go_build_info", "version")
+    if path:
+        tags["module"] = path
+    if version and version != "(devel)":
+        tags["module_version"] = version
+    return replace(meta, go_version=prometheus.label_of(fams, "go_info", "version"), tags=tags)

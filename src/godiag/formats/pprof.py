@@ -1,0 +1,181 @@
+"""pprof profiles: bytes (gzipped or raw protobuf, or Go's legacy text) -> model.Profile.
+
+`decode(data, source)` is the one entry point other capabilities use (the goroutines
+command reads proto goroutine profiles through it). Every malformed input becomes a
+ParseError; formats we recognise but deliberately do not read (C++/Java legacy,
+fuzzer corpus wrappers) become UnsupportedFormatError.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from typing import Any
+
+from godiag.errors import ParseError, UnsupportedFormatError
+from godiag.model.profile import Function, Line, Location, Mapping, Profile, Sample, ValueType
+
+MAX_DECOMPRESSED = 1 << 30  # a gzip bomb stops here, not at the machine's memory limit
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def gunzip(data: bytes, source: str) -> bytes:
+    """Decompress a gzip stream with a size cap; truncation is a ParseError."""
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = d.decompress(data, MAX_DECOMPRESSED)
+        if d.unconsumed_tail:
+            raise ParseError(source, f"gzip data expands beyond {MAX_DECOMPRESSED >> 20} MB")
+        out += d.flush()
+    except zlib.error as exc:
+        raise ParseError(source, f"corrupt gzip data: {exc}") from None
+    if not d.eof:
+        raise ParseError(source, "truncated gzip data")
+    # Concatenated gzip members are legal; pprof's reader accepts them too.
+    if d.unused_data.startswith(GZIP_MAGIC):
+        try:
+            rest = gzip.decompress(d.unused_data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ParseError(source, f"corrupt gzip data: {exc}") from None
+        out += rest
+    return out
+
+
+def decode(data: bytes, source: str) -> Profile:
+    """Decode a profile in any format Go produces."""
+    if not data:
+        raise ParseError(source, "empty profile")
+    if data[:2] == GZIP_MAGIC:
+        data = gunzip(data, source)
+        if not data:
+            raise ParseError(source, "empty profile (gzip of nothing)")
+    from godiag.formats import pprof_legacy
+
+    kind = pprof_legacy.sniff(data, source)
+    if kind is not None:
+        return pprof_legacy.parse(data, source, kind)
+    return decode_proto(data, source)
+
+
+def _message(data: bytes, source: str) -> Any:
+    from google.protobuf.message import DecodeError
+
+    from godiag.formats import profile_pb2
+
+    msg = profile_pb2.Profile()
+    try:
+        msg.ParseFromString(data)
+    except (DecodeError, RuntimeError, ValueError) as exc:
+        raise ParseError(source, f"not a pprof protobuf profile ({exc})") from None
+    return msg
+
+
+def decode_proto(data: bytes, source: str) -> Profile:
+    msg = _message(data, source)
+    strings: list[str] = list(msg.string_table)
+    if not strings or strings[0] != "":
+        raise ParseError(source, "not a pprof profile: string table must start with an empty string")
+    nstr = len(strings)
+
+    def s(i: int, what: str) -> str:
+        if i < 0 or i >= nstr:
+            raise ParseError(source, f"{what}: string index {i} out of range (table has {nstr})")
+        return strings[i]
+
+    if not msg.sample_type:
+        raise ParseError(source, "not a pprof profile: no sample types")
+    sample_types = tuple(
+        ValueType(s(v.type, "sample_type"), s(v.unit, "sample_type")) for v in msg.sample_type
+    )
+    mappings: dict[int, Mapping] = {}
+    for m in msg.mapping:
+        if m.id == 0 or m.id in mappings:
+            raise ParseError(source, f"mapping id {m.id} is zero or repeated")
+        mappings[m.id] = Mapping(
+            m.id,
+            m.memory_start,
+            m.memory_limit,
+            m.file_offset,
+            s(m.filename, "mapping"),
+            s(m.build_id, "mapping"),
+            m.has_functions,
+            m.has_filenames,
+            m.has_line_numbers,
+            m.has_inline_frames,
+        )
+    functions: dict[int, Function] = {}
+    for f in msg.function:
+        if f.id == 0 or f.id in functions:
+            raise ParseError(source, f"function id {f.id} is zero or repeated")
+        functions[f.id] = Function(
+            f.id, s(f.name, "function"), s(f.system_name, "function"), s(f.filename, "function"),
+            f.start_line,
+        )
+    locations: dict[int, Location] = {}
+    for loc in msg.location:
+        if loc.id == 0 or loc.id in locations:
+            raise ParseError(source, f"location id {loc.id} is zero or repeated")
+        mapping = None
+        if loc.mapping_id:
+            mapping = mappings.get(loc.mapping_id)
+            if mapping is None:
+                raise ParseError(source, f"location {loc.id}: unknown mapping id {loc.mapping_id}")
+        lines = []
+        for ln in loc.line:
+            fn = None
+            if ln.function_id:
+                fn = functions.get(ln.function_id)
+                if fn is None:
+                    raise ParseError(
+                        source, f"location {loc.id}: unknown function id {ln.function_id}"
+                    )
+            lines.append(Line(fn, ln.line, ln.column))
+        locations[loc.id] = Location(loc.id, mapping, loc.address, tuple(lines), loc.is_folded)
+
+    nvalues = len(sample_types)
+    samples: list[Sample] = []
+    getloc = locations.__getitem__
+    for i, smp in enumerate(msg.sample):
+        vals = tuple(smp.value)
+        if len(vals) != nvalues:
+            raise ParseError(
+                source, f"sample {i} has {len(vals)} values for {nvalues} sample types"
+            )
+        try:
+            locs = tuple(map(getloc, smp.location_id))
+        except KeyError as exc:
+            raise ParseError(source, f"sample {i}: unknown location id {exc.args[0]}") from None
+        labels: tuple[tuple[str, str], ...] = ()
+        nums: tuple[tuple[str, int, str], ...] = ()
+        if smp.label:
+            sl = []
+            nl = []
+            for lab in smp.label:
+                key = s(lab.key, "label")
+                if lab.str:
+                    sl.append((key, s(lab.str, "label")))
+                else:
+                    nl.append((key, lab.num, s(lab.num_unit, "label")))
+            labels, nums = tuple(sl), tuple(nl)
+        samples.append(Sample(locs, vals, labels, nums))
+
+    period_type = None
+    if msg.HasField("period_type"):
+        period_type = ValueType(s(msg.period_type.type, "period_type"), s(msg.period_type.unit, "period_type"))
+    return Profile(
+        sample_types=sample_types,
+        samples=tuple(samples),
+        mappings=tuple(mappings.values()),
+        locations=tuple(locations.values()),
+        functions=tuple(functions.values()),
+        drop_frames=s(msg.drop_frames, "drop_frames"),
+        keep_frames=s(msg.keep_frames, "keep_frames"),
+        time_nanos=msg.time_nanos,
+        duration_nanos=msg.duration_nanos,
+        period_type=period_type,
+        period=msg.period,
+        comments=tuple(s(c, "comment") for c in msg.comment),
+        default_sample_type=s(msg.default_sample_type, "default_sample_type"),
+        source=source,
+        format="proto",
+    )

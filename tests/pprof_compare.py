@@ -1,0 +1,49 @@
+"""Run `go tool pprof -top` and read its table back as exact numbers.
+
+`-unit=ns` / `-unit=B` make pprof print unscaled integers, so the comparison is
+number for number, not after rounding to "1.28s".
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from godiag.analysis.profiles import build_stacks, top
+from godiag.formats.pprof import decode
+
+_ROW = re.compile(r"^\s*(-?[\d.]+)[a-zA-Z]*\s+\S+\s+\S+\s+(-?[\d.]+)[a-zA-Z]*\s+\S+\s+(.*)$")
+
+Row = tuple[int, int, str]
+
+
+def pprof_top(path: Path, n: int, sample_index: str | None = None, *extra: str) -> list[Row]:
+    prof = decode(path.read_bytes(), str(path))
+    unit = prof.sample_types[prof.sample_index(sample_index)].unit
+    args = ["go", "tool", "pprof", "-top", f"-nodecount={n}"]
+    if sample_index:
+        args.append(f"-sample_index={sample_index}")
+    args += [*extra, "-unit=ns" if unit == "nanoseconds" else "-unit=B", str(path)]
+    res = subprocess.run(args, capture_output=True, text=True, timeout=300, check=True)
+    rows: list[Row] = []
+    in_table = False
+    for line in res.stdout.splitlines():
+        if line.strip().startswith("flat"):
+            in_table = True
+            continue
+        if in_table:
+            m = _ROW.match(line)
+            assert m, f"unexpected pprof line {line!r}"
+            rows.append((int(float(m.group(1))), int(float(m.group(2))), m.group(3).strip()))
+    return rows
+
+
+def godiag_top(
+    path: Path, n: int, sample_index: str | None = None, **filters: str | None
+) -> list[Row]:
+    prof = decode(path.read_bytes(), str(path))
+    table = top(build_stacks(prof, sample_index, **filters), n)
+    return [
+        (r.flat, r.cum, r.function + (f" ({r.inline})" if r.inline else "")) for r in table.rows
+    ]

@@ -1,0 +1,43 @@
+"""Profiles made by the tests themselves (for sizes the corpus does not have)."""
+
+from __future__ import annotations
+
+from godiag.model.profile import Function, Line, Location, Mapping, Profile, Sample, ValueType
+
+
+def wide_profile(fanout: tuple[int, ...] = (100, 100, 10), unit: str = "nanoseconds") -> Profile:
+    """main -> a_i -> b_j -> c_k: one sample per leaf, so the tree has prod(fanout) leaves."""
+    mapping = Mapping(1, 0x400000, 0x800000, 0, "/bin/wide", "", True, True, True, False)
+    funcs: dict[str, Function] = {}
+    locs: dict[str, Location] = {}
+
+    def loc(name: str) -> Location:
+        got = locs.get(name)
+        if got is None:
+            fn = funcs.setdefault(name, Function(len(funcs) + 1, name, name, f"/src/{name[0]}.go", 10))
+            got = locs[name] = Location(len(locs) + 1, mapping, 0x400000 + len(locs), (Line(fn, 11),))
+        return got
+
+    samples = []
+    prefixes = "abcdefgh"
+
+    def walk(level: int, stack: list[Location], v: int) -> int:
+        if level == len(fanout):
+            samples.append(Sample(tuple(reversed(stack)), (1, 10_000_000)))
+            return v + 1
+        for i in range(fanout[level]):
+            v = walk(level + 1, [*stack, loc(f"{prefixes[level]}_{i}")], v)
+        return v
+
+    walk(0, [loc("main.main")], 1)
+    return Profile(
+        sample_types=(ValueType("samples", "count"), ValueType("cpu", unit)),
+        samples=tuple(samples),
+        mappings=(mapping,),
+        locations=tuple(locs.values()),
+        functions=tuple(funcs.values()),
+        period_type=ValueType("cpu", unit),
+        period=10_000_000,
+        time_nanos=1_700_000_000_000_000_000,
+        duration_nanos=10_000_000_000,
+    )
