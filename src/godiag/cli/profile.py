@@ -48,22 +48,46 @@ def progress_bar(quiet: bool):  # type: ignore[no-untyped-def]
 
 @click.command()
 @click.argument("source")
-@click.option("--type", "kind", type=click.Choice(TYPES), default=None,
-              help="Profile to collect when SOURCE is a service (default cpu).")
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(TYPES),
+    default=None,
+    help="Profile to collect when SOURCE is a service (default cpu).",
+)
 @click.option("--sample-index", default=None, help="Sample type to show (name or number).")
-@click.option("--top", "top_n", type=click.IntRange(min=0), default=20, show_default=True,
-              help="Rows of the top table (0: all).")
+@click.option(
+    "--top",
+    "top_n",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Rows of the top table (0: all).",
+)
 @click.option("--focus", default=None, help="Only samples with a frame matching this regexp.")
 @click.option("--ignore", default=None, help="Drop samples with a frame matching this regexp.")
 @click.option("--base", "base", default=None, help="Subtract this base profile (pprof -base).")
-@click.option("--diff-base", "diff_base", default=None,
-              help="Compare against this base profile (pprof -diff_base).")
-@click.option("--seconds", type=click.FloatRange(min=0.1), default=None,
-              help="CPU profile window when collecting (default 30).")
+@click.option(
+    "--diff-base",
+    "diff_base",
+    default=None,
+    help="Compare against this base profile (pprof -diff_base).",
+)
+@click.option(
+    "--seconds",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help="CPU profile window when collecting (default 30).",
+)
 @click.option("--gc", is_flag=True, help="Heap: run a GC before taking the profile.")
 @click.option("--tree", is_flag=True, help="Also show the call tree (text, json).")
-@click.option("--timeout", type=float, default=30.0, show_default=True,
-              help="Seconds to wait for an answer beyond the profile window.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for an answer beyond the profile window.",
+)
 @click.option("--config", "config_path", default=None, help="godiag.toml to use.")
 @metadata_options(store_default=False)
 @output_options(FORMATS)

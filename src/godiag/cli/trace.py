@@ -34,8 +34,13 @@ def parse_duration(text: str) -> float:
 @click.command()
 @click.argument("target")
 @click.option("--duration", default="30s", show_default=True, help="CPU profile window.")
-@click.option("--timeout", type=float, default=30.0, show_default=True,
-              help="Seconds to wait for an answer beyond the window.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for an answer beyond the window.",
+)
 @click.option("--config", "config_path", default=None, help="godiag.toml to use.")
 @metadata_options(store_default=False)
 @output_options(["html", "json"])
