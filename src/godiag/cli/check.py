@@ -1,22 +1,4 @@
-"""Check a live service against a rule, comparing a capture taken now with an earlier one.
-
-TARGET is a service base URL or the name of a target in godiag.toml. Rules:
-
-\b
-  memory-leak      heap in use growing at a call site (two absolute heap snapshots, gc=1)
-  goroutine-leak   groups of waiting goroutines that keep growing
-  gc-pressure      GC cycles per second and GC CPU share (/metrics or /debug/vars)
-  lock-contention  mutex wait time growing at a call site (needs mutex profiling on)
-
-With --baseline (an artifact id, an RFC 3339 time, or `latest`: the newest marked
-baseline of the service and the rule's artifact type, else its newest capture), the
-capture now is compared with that stored capture; without it, two captures are taken
---window apart. Store a baseline with `godiag profile TARGET --type heap --gc --store
---as-baseline` (memory-leak), `godiag goroutines URL --store --as-baseline`
-(goroutine-leak), or `godiag check ... --store --as-baseline`.
-
-Exit status: 0 the rule holds, 1 it is violated, 2 bad usage or no baseline found.
-"""
+"""`godiag check`: a rule verdict comparing a live service now with a baseline."""
 
 from __future__ import annotations
 
@@ -70,7 +52,27 @@ def check(
     build_commit: str | None, tags: tuple[str, ...], store: bool, as_baseline: bool,
     fmt: str | None, output: Path | None, quiet: bool, verbose: bool, no_color: bool,
 ) -> int:  # fmt: skip
-    """Compare TARGET now with a baseline under RULE: exit 1 when the rule is violated."""
+    """Compare TARGET now with a baseline under RULE: exit 1 when the rule is violated.
+
+    Check a live service against a rule, comparing a capture taken now with an earlier one.
+
+    TARGET is a service base URL or the name of a target in godiag.toml. Rules:
+
+    \b
+      memory-leak      heap in use growing at a call site (two absolute heap snapshots, gc=1)
+      goroutine-leak   groups of waiting goroutines that keep growing
+      gc-pressure      GC cycles per second and GC CPU share (/metrics or /debug/vars)
+      lock-contention  mutex wait time growing at a call site (needs mutex profiling on)
+
+    With --baseline (an artifact id, an RFC 3339 time, or `latest`: the newest marked
+    baseline of the service and the rule's artifact type, else its newest capture), the
+    capture now is compared with that stored capture; without it, two captures are taken
+    --window apart. Store a baseline with `godiag profile TARGET --type heap --gc --store
+    --as-baseline` (memory-leak), `godiag goroutines URL --store --as-baseline`
+    (goroutine-leak), or `godiag check ... --store --as-baseline`.
+
+    Exit status: 0 the rule holds, 1 it is violated, 2 bad usage or no baseline found.
+    """
     from godiag.cli.storeopts import overrides, say_stored
     from godiag.errors import ExitStatus
     from godiag.pipeline.check import CheckRequest, run_check
