@@ -54,8 +54,6 @@ def check(
 ) -> int:  # fmt: skip
     """Compare TARGET now with a baseline under RULE: exit 1 when the rule is violated.
 
-    Check a live service against a rule, comparing a capture taken now with an earlier one.
-
     TARGET is a service base URL or the name of a target in godiag.toml. Rules:
 
     \b
