@@ -180,3 +180,37 @@ def test_gc_pressure_reads_runtime_metrics(goprog: Callable[..., Any]) -> None:
                          "--format", "json"), 0)  # fmt: skip
     now = doc["measurements"]["now"]
     assert now["gc_cycles_per_s"] >= 0 and 0 <= now["gc_cpu_fraction"] < 0.10
+
+
+def test_configured_target_metadata_and_command_line_precedence(
+    goprog: Callable[..., Any], tmp_path: Path
+) -> None:
+    svc = goprog("cmd/heapleak")
+    conf = tmp_path / "godiag.toml"
+    conf.write_text(
+        f'[[targets]]\nname = "cache"\nurl = "{svc.url}"\nservice_name = "cache-svc"\n'
+        'build_commit = "c0ffee1"\ngo_version = "go0.0-from-config"\n'
+        'tags = { env = "test", team = "core" }\n'
+    )
+    res = godiag("profile", "cache", "--config", str(conf), "--type", "heap", "--gc", "--store",
+                 "--as-baseline", "--go-version", "go9.9-cli", "--tag", "team=perf",
+                 "--format", "json")  # fmt: skip
+    [entry] = json_of(res, 0)["stored"]
+    art = json_of(godiag("store", "show", entry["id"], "--format", "json"), 0)["artifacts"][0]
+    # service name, commit and env from the target; the command line beats both the
+    # configuration and what /metrics says (go_info would give the real version).
+    assert art["service_name"] == "cache-svc" and art["build_commit"] == "c0ffee1"
+    assert art["go_version"] == "go9.9-cli"
+    assert art["tags"]["env"] == "test" and art["tags"]["team"] == "perf"
+    assert art["tags"]["module"] == "godiag.test"  # from go_build_info on /metrics
+    # The URL of a configured target picks up its metadata too; configuration beats /metrics.
+    by_url = godiag("profile", svc.url, "--config", str(conf), "--type", "heap", "--store",
+                    "--format", "json")  # fmt: skip
+    [e2] = json_of(by_url, 0)["stored"]
+    art2 = json_of(godiag("store", "show", e2["id"], "--format", "json"), 0)["artifacts"][0]
+    assert art2["service_name"] == "cache-svc" and art2["go_version"] == "go0.0-from-config"
+    time.sleep(2)
+    doc = json_of(godiag("check", "--rule", "memory-leak", "cache", "--config", str(conf),
+                         "--baseline", "latest", "--format", "json"), 1)  # fmt: skip
+    assert doc["target"]["service_name"] == "cache-svc"
+    assert doc["baseline"]["artifact"] == entry["id"]  # the marked baseline, not the newest
