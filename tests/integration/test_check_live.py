@@ -180,6 +180,16 @@ def test_gc_pressure_reads_runtime_metrics(goprog: Callable[..., Any]) -> None:
                          "--format", "json"), 0)  # fmt: skip
     now = doc["measurements"]["now"]
     assert now["gc_cycles_per_s"] >= 0 and 0 <= now["gc_cpu_fraction"] < 0.10
+    assert doc["measurements"]["reference"] is None
+    # A stored metrics snapshot becomes the reference period of a later check.
+    kept = json_of(godiag("check", "--rule", "gc-pressure", svc.url, "--window", "0.5s",
+                          "--store", "--as-baseline", "--build-commit", "b1", "--format",
+                          "json"), 0)  # fmt: skip
+    assert [e["stored"] for e in kept["stored"]] == [True, True]
+    later = json_of(godiag("check", "--rule", "gc-pressure", svc.url, "--baseline", "latest",
+                           "--window", "0.5s", "--format", "json"), 0)  # fmt: skip
+    assert later["baseline"]["artifact"] == kept["stored"][1]["id"]
+    assert later["measurements"]["reference"]["seconds"] > 0
 
 
 def test_configured_target_metadata_and_command_line_precedence(

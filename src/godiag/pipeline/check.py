@@ -81,9 +81,17 @@ def stored_baseline(req: CheckRequest, conf: Any, service: str, kind: str) -> Ca
     from godiag.store import open_store
 
     assert req.baseline is not None
+    # GC counters are stored as `metrics` (/metrics) or `expvar` (/debug/vars).
+    kinds = [kind, "expvar"] if kind == "metrics" else [kind]
     try:
         with open_store(conf) as st:
-            art = st.resolve_baseline(req.baseline, service, kind)
+            for i, k in enumerate(kinds):
+                try:
+                    art = st.resolve_baseline(req.baseline, service, k)
+                    break
+                except StoreError:
+                    if i == len(kinds) - 1:
+                        raise
             data = st.read(art.id)
     except StoreError as exc:
         raise UsageError(
