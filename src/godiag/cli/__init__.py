@@ -53,6 +53,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "schema": ("godiag.cli.schema", "schema", "Print the JSON Schema of a godiag.*/v1 document."),
     "store": ("godiag.cli.store_cmd", "store", "List, fetch, mark, expire and verify artifacts."),
+    "check": (
+        "godiag.cli.check",
+        "check",
+        "Compare a service now with a stored baseline under a rule (memory-leak, ...).",
+    ),
     "export": (
         "godiag.cli.export",
         "export",

@@ -2,7 +2,11 @@
 
 SOURCE is a profile file (pprof protobuf, gzipped or raw, or Go's legacy text), a
 service base URL (the profile is collected from /debug/pprof), a full /debug/pprof
-URL, or the name of a target in godiag.toml. The top table's flat and cum values are
+URL, the name of a target in godiag.toml, or the id (or a unique prefix) of an
+artifact in the store. With --store, a profile collected from a service is kept in
+the artifact store with its metadata (from the service's /metrics, the configured
+target, then --service/--go-version/--build-commit); one lacking mandatory metadata
+is still shown, and a message says which fields to set. The top table's flat and cum values are
 those `go tool pprof -top` prints for the same options. Diff: --base subtracts a base
 profile like pprof -base; --diff-base compares against it like pprof -diff_base.
 """
@@ -15,6 +19,7 @@ from pathlib import Path
 import click
 
 from godiag.cli.common import make_output, output_options
+from godiag.cli.storeopts import metadata_options
 
 FORMATS = ["text", "json", "html", "speedscope", "folded", "pprof", "svg", "dot"]
 TYPES = ["cpu", "heap", "allocs", "goroutine", "goroutineleak", "block", "mutex", "threadcreate"]
@@ -83,15 +88,20 @@ def progress_bar(quiet: bool):  # type: ignore[no-untyped-def]
     show_default=True,
     help="Seconds to wait for an answer beyond the profile window.",
 )
+@click.option("--config", "config_path", default=None, help="godiag.toml to use.")
+@metadata_options(store_default=False)
 @output_options(FORMATS)
 def profile(
     source: str, kind: str | None, sample_index: str | None, top_n: int, focus: str | None,
     ignore: str | None, base: str | None, diff_base: str | None, seconds: float | None,
-    gc: bool, tree: bool, timeout: float, fmt: str | None, output: Path | None, quiet: bool,
-    verbose: bool, no_color: bool,
+    gc: bool, tree: bool, timeout: float, config_path: str | None, service: str | None,
+    go_version: str | None, build_commit: str | None, tags: tuple[str, ...], store: bool,
+    as_baseline: bool, fmt: str | None, output: Path | None, quiet: bool, verbose: bool,
+    no_color: bool,
 ) -> int:  # fmt: skip
     """Show a profile's top functions, call tree, flame graph or call graph."""
     from godiag.analysis.profile_doc import ProfileQuery, build_document
+    from godiag.cli.storeopts import overrides, say_stored
     from godiag.errors import UsageError
     from godiag.pipeline.profiles import load_profile
     from godiag.report import emit, say_written, write_file
@@ -99,9 +109,20 @@ def profile(
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
     if base and diff_base:
         raise UsageError("use --base or --diff-base, not both")
+    user = overrides(service, go_version, build_commit, tags)
     prof, cap = load_profile(
-        source, kind=kind, seconds=seconds, gc=gc, timeout=timeout, progress=progress_bar(quiet)
-    )
+        source, kind=kind, seconds=seconds, gc=gc, timeout=timeout, progress=progress_bar(quiet),
+        user_meta=user, config_path=config_path,
+    )  # fmt: skip
+    stored = None
+    if (store or as_baseline) and not (cap is not None and cap.source.startswith("store:")):
+        from godiag.pipeline.storing import keep, load_config
+
+        if cap is None:
+            raise UsageError(f"--store keeps captures of a service; {source} is a file "
+                             "(use `godiag store put`)")  # fmt: skip
+        stored = keep([cap], load_config(config_path), enabled=True, baseline=as_baseline)
+        say_stored(stored, quiet)
     if out.format == "pprof":
         from godiag.formats.pprof_write import encode
 
@@ -116,8 +137,9 @@ def profile(
         return 0
     base_src = base or diff_base
     base_prof = (
-        load_profile(base_src, kind=kind, seconds=seconds, timeout=timeout)[0] if base_src else None
-    )
+        load_profile(base_src, kind=kind, seconds=seconds, timeout=timeout,
+                     config_path=config_path)[0] if base_src else None
+    )  # fmt: skip
     query = ProfileQuery(
         sample_index=sample_index, focus=focus, ignore=ignore, node_count=top_n or None,
         diff_base=bool(diff_base), flame=out.format in ("html", "folded", "speedscope"),
@@ -127,5 +149,7 @@ def profile(
         prof, query, source=source, base=base_prof, base_source=base_src,
         profile_type=(cap.profile_type if cap is not None else None),
     )  # fmt: skip
+    if stored is not None:
+        doc["stored"] = stored
     emit(doc, out.format, out.output, color=out.color, quiet=quiet, verbose=verbose)
     return 0

@@ -56,3 +56,14 @@ def overrides(
         build_commit=build_commit,
         tags=parse_tags(tags),
     )
+
+
+def say_stored(entries: list[dict[str, Any]], quiet: bool) -> None:
+    """One stderr line per capture: its artifact id, or what was missing and where to set it."""
+    for e in entries:
+        if e.get("stored"):
+            if not quiet:
+                click.echo(f"godiag: stored {e['profile_type']} as {e['id']}", err=True)
+        else:
+            # Always said, even with -q: the user asked for --store and it did not happen.
+            click.echo(f"godiag: {e['message']}", err=True)

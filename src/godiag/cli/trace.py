@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from godiag.cli.common import make_output, output_options
+from godiag.cli.storeopts import metadata_options
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 
@@ -40,14 +41,22 @@ def parse_duration(text: str) -> float:
     show_default=True,
     help="Seconds to wait for an answer beyond the window.",
 )
+@click.option("--config", "config_path", default=None, help="godiag.toml to use.")
+@metadata_options(store_default=False)
 @output_options(["html", "json"])
 def trace(
-    target: str, duration: str, timeout: float, fmt: str | None, output: Path | None,
-    quiet: bool, verbose: bool, no_color: bool,
+    target: str, duration: str, timeout: float, config_path: str | None, service: str | None,
+    go_version: str | None, build_commit: str | None, tags: tuple[str, ...], store: bool,
+    as_baseline: bool, fmt: str | None, output: Path | None, quiet: bool, verbose: bool,
+    no_color: bool,
 ) -> int:  # fmt: skip
-    """CPU-profile TARGET for --duration and write a flame graph (plus the raw .pb.gz)."""
+    """CPU-profile TARGET for --duration and write a flame graph (plus the raw .pb.gz).
+
+    With --store the CPU profile is also kept in the artifact store (see `godiag profile`).
+    """
     from godiag.analysis.profile_doc import ProfileQuery, build_document
     from godiag.cli.profile import progress_bar
+    from godiag.cli.storeopts import overrides, say_stored
     from godiag.pipeline.profiles import is_url, load_profile
     from godiag.report import emit, write_file
 
@@ -61,9 +70,11 @@ def trace(
         from godiag.errors import UsageError
 
         raise UsageError(f"{target} is a file: use `godiag profile {target} --format html`")
+    user = overrides(service, go_version, build_commit, tags)
     prof, cap = load_profile(
-        target, kind="cpu", seconds=seconds, timeout=timeout, progress=progress_bar(quiet)
-    )
+        target, kind="cpu", seconds=seconds, timeout=timeout, progress=progress_bar(quiet),
+        user_meta=user, config_path=config_path,
+    )  # fmt: skip
     assert cap is not None and out.output is not None
     raw = out.output.with_suffix(".pb.gz")
     write_file(raw, cap.data)
@@ -71,5 +82,10 @@ def trace(
         prof, ProfileQuery(node_count=30, flame=True), source=cap.source, profile_type="cpu"
     )
     doc["raw_profile"] = str(raw)
+    if store or as_baseline:
+        from godiag.pipeline.storing import keep, load_config
+
+        doc["stored"] = keep([cap], load_config(config_path), enabled=True, baseline=as_baseline)
+        say_stored(doc["stored"], quiet)
     emit(doc, out.format, out.output, color=out.color, quiet=quiet, verbose=verbose)
     return 0

@@ -8,12 +8,25 @@ from godiag.analysis.goroutines import analyze, diff
 from godiag.collect.goroutines import fetch
 from godiag.collect.http import HttpClient
 from godiag.formats.goroutines import parse
+from godiag.model.capture import Capture
 from godiag.model.goroutine import Dump
 
 
-def load(source: str, *, client: HttpClient, timeout: float, strict: bool) -> tuple[Dump, str]:
-    """The parsed dump and where it really came from (the URL asked, also for a PID)."""
+def load(
+    source: str,
+    *,
+    client: HttpClient,
+    timeout: float,
+    strict: bool,
+    captures: list[Capture] | None = None,
+) -> tuple[Dump, str]:
+    """The parsed dump and where it really came from (the URL asked, also for a PID).
+
+    The raw capture is appended to `captures` when given (for `--store`).
+    """
     cap = fetch(source, client=client, timeout=timeout)
+    if captures is not None:
+        captures.append(cap)
     return parse(cap.data, cap.source, strict=strict), cap.source
 
 
@@ -39,9 +52,12 @@ def analyze_sources(
     timeout: float = 30.0,
     strict: bool = True,
     client: HttpClient | None = None,
+    captures: list[Capture] | None = None,
 ) -> dict[str, Any]:
     client = client or HttpClient()
-    loaded = [load(s, client=client, timeout=timeout, strict=strict) for s in sources]
+    loaded = [
+        load(s, client=client, timeout=timeout, strict=strict, captures=captures) for s in sources
+    ]
     dump = combine([d for d, _ in loaded])
     label = ", ".join(where for _, where in loaded)
     if other is None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from godiag.collect.http import HttpClient
-from godiag.collect.pprof import Progress, collect_profile, service_meta
+from godiag.collect.pprof import Progress, collect_profile
 from godiag.errors import UsageError
 from godiag.model.capture import Capture, CaptureMeta
 from godiag.model.profile import Profile
 
 MAX_FILE = 1 << 30
+STORED_ID = re.compile(r"[0-9a-f]{4,64}")
 
 
 @dataclass(frozen=True)
@@ -27,8 +29,11 @@ def is_url(source: str) -> bool:
 
 def resolve_service(target: str, config_path: str | None = None) -> Service:
     """A base URL as given, or a target of godiag.toml (with its auth and TLS settings)."""
+    from godiag.pipeline.storing import config_meta, load_config
+
     if is_url(target):
-        return Service(target.rstrip("/"), HttpClient(), CaptureMeta())
+        conf = load_config(config_path)
+        return Service(target.rstrip("/"), HttpClient(), config_meta(conf, target))
     from godiag import config
 
     conf = config.load(config_path)
@@ -37,7 +42,7 @@ def resolve_service(target: str, config_path: str | None = None) -> Service:
         known = ", ".join(x.name for x in conf.targets) or "none configured"
         raise UsageError(f"{target!r} is not a file, a URL or a configured target ({known})")
     client = HttpClient(headers=t.auth.header(), tls_verify=t.tls_verify, ca_file=t.ca_file)
-    meta = CaptureMeta(t.service_name, t.go_version, t.build_commit, dict(t.tags))
+    meta = CaptureMeta(t.service_name or t.name, t.go_version, t.build_commit, dict(t.tags))
     return Service(t.url.rstrip("/"), client, meta)
 
 
@@ -60,25 +65,55 @@ def load_profile(
     timeout: float = 30.0,
     progress: Progress | None = None,
     user_meta: CaptureMeta | None = None,
+    config_path: str | None = None,
 ) -> tuple[Profile, Capture | None]:
-    """Decode a profile from a file, or collect it from a service first."""
+    """Decode a profile from a file, a stored artifact, or collect it from a service first.
+
+    The capture of a service carries the metadata to store it with (service-exposed,
+    then configured, then `user_meta`); a stored artifact's capture has source `store:ID`.
+    """
     from godiag.formats.pprof import decode
+    from godiag.pipeline.storing import service_metadata
 
     path = Path(source)
     if not is_url(source) and path.exists():
         return decode(read_file(path), source), None
-    svc = resolve_service(source)
+    if STORED_ID.fullmatch(source.lower()):
+        stored = from_store(source, config_path)
+        if stored is not None:
+            return decode(stored.data, stored.source), stored
+    svc = resolve_service(source, config_path)
+    meta = service_metadata(svc.url, client=svc.client, configured=svc.meta, user=user_meta)
     if "/debug/pprof/" in svc.url:
         from datetime import UTC, datetime
 
         res = svc.client.get(svc.url, timeout + (seconds or 0) + 15)
-        cap = Capture(res.body, svc.url, kind or "profile", datetime.now(UTC), res.content_type)
+        cap = Capture(
+            res.body, svc.url, kind or "profile", datetime.now(UTC), res.content_type, meta
+        )
     else:
-        meta = service_meta(svc.client, svc.url).merged(svc.meta)
-        if user_meta is not None:
-            meta = meta.merged(user_meta)
         cap = collect_profile(
             svc.client, svc.url, kind or "cpu", seconds=seconds, gc=gc, timeout=timeout,
             progress=progress, meta=meta,
         )  # fmt: skip
     return decode(cap.data, cap.source), cap
+
+
+def from_store(ref: str, config_path: str | None = None) -> Capture | None:
+    """A stored artifact as a capture, or None when `ref` is a configured target's name.
+
+    An id that looks right but is not in the store is a clear error, not a fall-through
+    to "not a file, URL or target".
+    """
+    from godiag.pipeline.storing import load_config
+    from godiag.store import open_store
+
+    conf = load_config(config_path)
+    if conf.target(ref) is not None:
+        return None
+    with open_store(conf) as store:
+        art = store.get(ref)
+        data = store.read(art.id)
+    m = art.meta
+    meta = CaptureMeta(m.service_name, m.go_version, m.build_commit, dict(m.tags), m.host)
+    return Capture(data, f"store:{art.id}", m.profile_type, m.captured_at, None, meta)

@@ -32,6 +32,7 @@ VIEWS: dict[str, str] = {
     "godiag.store/v1": "godiag.report.storeview",
     "godiag.export/v1": "godiag.report.exportview",
     "godiag.profile/v1": "godiag.report.profile",
+    "godiag.check/v1": "godiag.report.checkview",
 }
 
 

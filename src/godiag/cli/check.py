@@ -1,0 +1,89 @@
+"""`godiag check`: a rule verdict comparing a live service now with a baseline."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+
+from godiag.cli.common import make_output, output_options
+from godiag.cli.storeopts import metadata_options
+
+FORMATS = ["text", "json", "html"]
+RULE_NAMES = ["memory-leak", "goroutine-leak", "gc-pressure", "lock-contention"]
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+
+
+def parse_window(text: str) -> float:
+    from godiag.errors import UsageError
+
+    m = _DURATION.match(text)
+    if not m:
+        raise UsageError(f"--window {text!r}: use a number with ms, s, m or h (e.g. 30s)")
+    value = float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2) or "s"]
+    if value <= 0:
+        raise UsageError("--window must be longer than 0")
+    return value
+
+
+@click.command(name="check")
+@click.argument("target")
+@click.option("--rule", required=True, type=click.Choice(RULE_NAMES), help="Rule to check.")
+@click.option(
+    "--baseline",
+    default=None,
+    metavar="ID|TIMESTAMP|latest",
+    help="Stored capture to compare with (default: two captures --window apart).",
+)
+@click.option(
+    "--window",
+    default="10s",
+    show_default=True,
+    help="Time between the two captures when there is no baseline (gc-pressure: always).",
+)
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="HTTP timeout (s).")
+@click.option("--config", "config_path", default=None, help="godiag.toml to use.")
+@metadata_options(store_default=False)
+@output_options(FORMATS)
+def check(
+    target: str, rule: str, baseline: str | None, window: str, timeout: float,
+    config_path: str | None, service: str | None, go_version: str | None,
+    build_commit: str | None, tags: tuple[str, ...], store: bool, as_baseline: bool,
+    fmt: str | None, output: Path | None, quiet: bool, verbose: bool, no_color: bool,
+) -> int:  # fmt: skip
+    """Compare TARGET now with a baseline under RULE: exit 1 when the rule is violated.
+
+    TARGET is a service base URL or the name of a target in godiag.toml. Rules:
+
+    \b
+      memory-leak      heap in use growing at a call site (two absolute heap snapshots, gc=1)
+      goroutine-leak   groups of waiting goroutines that keep growing
+      gc-pressure      GC cycles per second and GC CPU share (/metrics or /debug/vars)
+      lock-contention  mutex wait time growing at a call site (needs mutex profiling on)
+
+    With --baseline (an artifact id, an RFC 3339 time, or `latest`: the newest marked
+    baseline of the service and the rule's artifact type, else its newest capture), the
+    capture now is compared with that stored capture; without it, two captures are taken
+    --window apart. Store a baseline with `godiag profile TARGET --type heap --gc --store
+    --as-baseline` (memory-leak), `godiag goroutines URL --store --as-baseline`
+    (goroutine-leak), or `godiag check ... --store --as-baseline`.
+
+    Exit status: 0 the rule holds, 1 it is violated, 2 bad usage or no baseline found.
+    """
+    from godiag.cli.storeopts import overrides, say_stored
+    from godiag.errors import ExitStatus
+    from godiag.pipeline.check import CheckRequest, run_check
+    from godiag.report import emit
+
+    out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
+    req = CheckRequest(
+        rule=rule, target=target, baseline=baseline, window_s=parse_window(window),
+        config_path=config_path, user=overrides(service, go_version, build_commit, tags),
+        store=store, as_baseline=as_baseline, timeout=timeout,
+    )  # fmt: skip
+    doc = run_check(req)
+    if "stored" in doc:
+        say_stored(doc["stored"], quiet)
+    emit(doc, out.format, out.output, color=out.color, quiet=out.quiet, verbose=out.verbose)
+    return int(ExitStatus.FOUND if doc["violated"] else ExitStatus.OK)

@@ -1,0 +1,122 @@
+"""What a collecting command knows about the service it captured, and keeping captures.
+
+Metadata comes from three places, later ones winning (CONTRACTS "Common options"):
+what the service exposes (go_info / go_build_info on /metrics, or the build info of a
+local process read from /proc/PID/exe), the matching target of godiag.toml, then the
+command line. The service name falls back to the target's host:port, so captures of an
+unconfigured service still group together for `--baseline latest`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from godiag.collect.http import HttpClient
+from godiag.config import Config
+from godiag.errors import ConfigError, ParseError
+from godiag.model.capture import Capture, CaptureMeta
+
+
+def base_of(url: str) -> str:
+    """scheme://host:port of any URL under a service (a /debug/pprof URL included)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def host_port(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+def exe_meta(pid: int, proc: Path = Path("/proc")) -> CaptureMeta:
+    """Go version and vcs.revision of a local process's executable (best effort).
+
+    /proc/PID/exe stays readable after the file was replaced on disk, so this is the
+    build that is actually running. Unreadable (other user, not Go): nothing learned.
+    """
+    from godiag.formats.buildinfo import read_buildinfo
+    from godiag.formats.exe import open_exe
+
+    try:
+        info = read_buildinfo(open_exe(proc / str(pid) / "exe"))
+    except (ParseError, OSError):
+        return CaptureMeta()
+    if info is None:
+        return CaptureMeta()
+    tags = {"module": info.path} if info.path else {}
+    commit = info.setting("vcs.revision")
+    return CaptureMeta(go_version=info.go_version, build_commit=commit, tags=tags)
+
+
+def config_meta(config: Config, url: str) -> CaptureMeta:
+    """Metadata of the configured target whose base URL is `url`'s, if any."""
+    base = base_of(url)
+    for t in config.targets:
+        if base_of(t.url) == base:
+            return CaptureMeta(t.service_name or t.name, t.go_version, t.build_commit, dict(t.tags))
+    return CaptureMeta()
+
+
+def service_metadata(
+    url: str,
+    *,
+    client: HttpClient,
+    configured: CaptureMeta | None = None,
+    user: CaptureMeta | None = None,
+    pid: int | None = None,
+) -> CaptureMeta:
+    """Service-exposed < configured < user; service_name defaults to host:port."""
+    from godiag.collect.pprof import service_meta
+
+    meta = service_meta(client, base_of(url), timeout=5.0)
+    if pid is not None:
+        meta = meta.merged(exe_meta(pid))
+    if configured is not None:
+        meta = meta.merged(configured)
+    if user is not None:
+        meta = meta.merged(user)
+    if not meta.service_name:
+        meta = replace(meta, service_name=host_port(url))
+    return meta
+
+
+def load_config(path: str | None) -> Config:
+    from godiag import config
+
+    try:
+        return config.load(path)
+    except ConfigError:
+        if path:
+            raise
+        return Config(path=None)  # a broken default config must not block a capture
+
+
+def keep(
+    captures: list[Capture],
+    config: Config,
+    *,
+    enabled: bool,
+    baseline: bool = False,
+) -> list[dict[str, Any]]:
+    """Store each capture that came from a service; the report's `stored` entries."""
+    from godiag.store import store_outcome
+
+    out: list[dict[str, Any]] = []
+    for cap in captures:
+        if "://" not in cap.source:
+            out.append(
+                {
+                    "stored": False,
+                    "missing": [],
+                    "message": f"{cap.source} not stored: only captures from a service are "
+                    "(use `godiag store put` for files)",
+                }
+            )
+            continue
+        entry = store_outcome(cap, None, config, enabled=enabled, baseline=baseline)
+        entry["source"] = cap.source
+        entry.setdefault("profile_type", cap.profile_type)
+        out.append(entry)
+    return out
