@@ -321,6 +321,44 @@ def test_stopped_process_in_tree(tmp_path: Path) -> None:
     assert not alive(pid)
 
 
+def build_c(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    out = tmp_path_factory.mktemp(name) / name
+    try:
+        subprocess.run(
+            ["gcc", "-O", "-o", str(out), str(HERE / "data" / f"{name}.c")],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"no C compiler to build {name}: {exc}")
+    return out
+
+
+@pytest.fixture(scope="session")
+def vfork_launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_c(tmp_path_factory, "vfork_launcher")
+
+
+def test_process_in_state_d(tmp_path: Path, vfork_launcher: Path) -> None:
+    code = 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("started") }\n'
+    mod = write_module(tmp_path / "app", {"main.go": code})
+    doc, res = run_json(
+        ["--stall", "2s", "--", "go", "run", "-exec", str(vfork_launcher), "."],
+        mod, go_env(tmp_path),
+    )  # fmt: skip
+    assert res.returncode == 1 and doc["exit"]["ended_by"] == "stall"
+    parent = int(res.stderr.split(b"vfork parent ")[1].split()[0])
+    procs = {p["pid"]: p for p in doc["snapshots"][0]["processes"]}
+    assert procs[parent]["state"] == "D"  # what /proc/PID/stat said while it hung
+    child = next(p for p in procs.values() if p["ppid"] == parent)
+    f = finding(doc, "uninterruptible-io")
+    assert f"pid {parent}" in f["title"] and "State D" in f["title"]
+    text = evidence_text(f)
+    assert "State:\tD" in text and f"/proc/{parent}/wchan" in text
+    assert procs[parent]["wchan"] and procs[parent]["wchan"] in text
+    assert "vfork()" in f["detail"] and f"pid {child['pid']}" in f["detail"]
+    assert not alive(parent) and not alive(child["pid"])
+
+
 SPINNER = """package main
 
 import (
@@ -437,15 +475,7 @@ def test_exit_from_init(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def seccomp_launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("seccomp") / "seccomp_launcher"
-    try:
-        subprocess.run(
-            ["gcc", "-O", "-o", str(out), str(HERE / "data" / "seccomp_launcher.c")],
-            check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
-    except (OSError, subprocess.CalledProcessError) as exc:
-        pytest.skip(f"no C compiler to build the seccomp launcher: {exc}")
-    return out
+    return build_c(tmp_path_factory, "seccomp_launcher")
 
 
 @pytest.mark.parametrize("mode", ["eperm", "kill"])
