@@ -434,6 +434,86 @@ def test_program_killed_by_sigkill(tmp_path: Path) -> None:
     assert "SIGKILL" in finding(doc, "killed-by-signal")["title"]
 
 
+HOG = """package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+)
+
+// Grows by 2 MiB every 50 ms (pages touched) until the memory cgroup's limit is hit.
+func main() {
+	fmt.Fprintln(os.Stderr, "hog", os.Getpid())
+	var keep [][]byte
+	for i := 0; i < 400; i++ {
+		b := make([]byte, 2<<20)
+		for j := range b {
+			b[j] = byte(j)
+		}
+		keep = append(keep, b)
+		time.Sleep(50 * time.Millisecond)
+	}
+	fmt.Println("never killed", len(keep))
+}
+"""
+
+
+@pytest.fixture
+def memory_cgroup() -> Iterator[Path]:
+    """A child of our own v1 memory cgroup limited to 64 MiB (memory+swap), removed after."""
+    root = Path("/sys/fs/cgroup/memory")
+    own = next(
+        (ln.split(":", 2)[2] for ln in Path("/proc/self/cgroup").read_text().splitlines()
+         if "memory" in ln.split(":")[1].split(",")),
+        None,
+    )  # fmt: skip
+    if own is None or not (root / "memory.oom_control").exists():
+        pytest.skip("no cgroup v1 memory hierarchy at /sys/fs/cgroup/memory")
+    cg = root / own.lstrip("/") / f"godiag-oom-{os.getpid()}"
+    try:
+        cg.mkdir()
+    except OSError as exc:
+        pytest.skip(f"cannot create a v1 memory cgroup at {cg}: {exc}")
+    try:
+        limit = str(64 << 20)
+        (cg / "memory.limit_in_bytes").write_text(limit)
+        if (cg / "memory.memsw.limit_in_bytes").exists():
+            (cg / "memory.memsw.limit_in_bytes").write_text(limit)  # no escape to swap
+    except OSError as exc:
+        cg.rmdir()
+        pytest.skip(f"cannot set a memory limit on {cg}: {exc}")
+    yield cg
+    for _ in range(50):  # the killed process may take a moment to leave the cgroup
+        with contextlib.suppress(OSError):
+            cg.rmdir()
+            break
+        time.sleep(0.1)
+    assert not cg.exists(), f"could not remove {cg}"
+
+
+def test_oom_kill_in_a_memory_cgroup(tmp_path: Path, memory_cgroup: Path) -> None:
+    launcher = tmp_path / "in-cgroup"
+    launcher.write_text(f'#!/bin/sh\necho $$ > {memory_cgroup}/cgroup.procs && exec "$@"\n')
+    launcher.chmod(0o755)
+    mod = write_module(tmp_path / "app", {"main.go": HOG})
+    doc, res = run_json(
+        ["--", "go", "run", "-exec", str(launcher), "."], mod, go_env(tmp_path), timeout=180
+    )
+    assert res.returncode == 1
+    assert doc["exit"]["child_signal"] == "SIGKILL"
+    hog = int(res.stderr.split(b"hog ")[1].split()[0])
+    f = finding(doc, "killed-by-signal")
+    assert "out of memory" in f["title"]
+    counter = f"{memory_cgroup}/memory.oom_control"
+    assert counter in f["detail"]
+    assert f"grep oom_kill {counter}: oom_kill 0 -> 1" in evidence_text(f)
+    assert f"pid {hog}" in evidence_text(f)
+    cgs = {c["file"]: c for c in doc["memory_cgroups"]}
+    assert hog in cgs[counter]["pids"] and cgs[counter]["oom_kill_after"] == 1
+    assert not alive(hog)
+
+
 SEGV = """package main
 
 import (
