@@ -623,6 +623,47 @@ def test_build_that_does_its_job_passes_and_streams_unchanged(tmp_path: Path) ->
     assert res3.returncode == 0 and b"WORK=" in res3.stderr
 
 
+def test_install_into_gobin_that_is_a_file(tmp_path: Path) -> None:
+    mod = write_module(tmp_path / "app", {"main.go": "package main\nfunc main(){}\n"})
+    gobin = tmp_path / "gobin"
+    gobin.write_text("a regular file, not a directory")
+    env = go_env(tmp_path, GOBIN=str(gobin), GOPATH=str(tmp_path / "gopath"))
+    doc, res = run_json(["--", "go", "install", "."], mod, env)
+    assert res.returncode == 1 and doc["exit"]["code"] == 1
+    f = finding(doc, "postcondition-failed")
+    assert f["title"] == f"go install did not update {gobin}/app"
+    assert f"{gobin} is not a directory" in f["detail"]
+    assert gobin.read_text() == "a regular file, not a directory"
+
+
+def test_install_that_lands_elsewhere_than_expected(tmp_path: Path) -> None:
+    mod = write_module(tmp_path / "app", {"main.go": "package main\nfunc main(){}\n"})
+    gopath, other = tmp_path / "gopath", tmp_path / "other-bin"
+    env = go_env(tmp_path, GOBIN=str(other), GOPATH=str(gopath))
+    expected = gopath / "bin" / "app"  # where it goes when GOBIN is not set
+    doc, res = run_json(["--expect-output", str(expected), "--", "go", "install", "."], mod, env)
+    assert doc["exit"]["code"] == 0 and res.returncode == 1
+    assert (other / "app").is_file() and not expected.exists()
+    f = finding(doc, "postcondition-failed")
+    assert str(expected) in f["title"] and "not created" in f["title"]
+    assert f"go install puts the binary at {other}/app" in f["detail"]
+    assert f"GOBIN={other}" in f["detail"]
+    assert f"go list -f {{{{.Target}}}}: {other}/app" in evidence_text(f)
+
+
+def test_install_that_does_its_job_has_no_finding(tmp_path: Path) -> None:
+    mod = write_module(tmp_path / "app", {"main.go": "package main\nfunc main(){}\n"})
+    gopath = tmp_path / "gopath"
+    env = go_env(tmp_path, GOBIN="", GOPATH=str(gopath))
+    for _ in range(2):  # the second install finds the binary up to date
+        doc, res = run_json(
+            ["--expect-output", str(gopath / "bin" / "app"), "--", "go", "install", "."], mod, env
+        )
+        assert res.returncode == 0 and doc["exit"]["code"] == 0, doc["findings"]
+        assert doc["findings"] == [] and not doc["failed"]
+    assert (gopath / "bin" / "app").is_file()
+
+
 def test_test_run_without_tests_is_surfaced(tmp_path: Path) -> None:
     mod = write_module(
         tmp_path / "app",
