@@ -321,6 +321,44 @@ def test_stopped_process_in_tree(tmp_path: Path) -> None:
     assert not alive(pid)
 
 
+def build_c(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    out = tmp_path_factory.mktemp(name) / name
+    try:
+        subprocess.run(
+            ["gcc", "-O", "-o", str(out), str(HERE / "data" / f"{name}.c")],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"no C compiler to build {name}: {exc}")
+    return out
+
+
+@pytest.fixture(scope="session")
+def vfork_launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_c(tmp_path_factory, "vfork_launcher")
+
+
+def test_process_in_state_d(tmp_path: Path, vfork_launcher: Path) -> None:
+    code = 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("started") }\n'
+    mod = write_module(tmp_path / "app", {"main.go": code})
+    doc, res = run_json(
+        ["--stall", "2s", "--", "go", "run", "-exec", str(vfork_launcher), "."],
+        mod, go_env(tmp_path),
+    )  # fmt: skip
+    assert res.returncode == 1 and doc["exit"]["ended_by"] == "stall"
+    parent = int(res.stderr.split(b"vfork parent ")[1].split()[0])
+    procs = {p["pid"]: p for p in doc["snapshots"][0]["processes"]}
+    assert procs[parent]["state"] == "D"  # what /proc/PID/stat said while it hung
+    child = next(p for p in procs.values() if p["ppid"] == parent)
+    f = finding(doc, "uninterruptible-io")
+    assert f"pid {parent}" in f["title"] and "State D" in f["title"]
+    text = evidence_text(f)
+    assert "State:\tD" in text and f"/proc/{parent}/wchan" in text
+    assert procs[parent]["wchan"] and procs[parent]["wchan"] in text
+    assert "vfork()" in f["detail"] and f"pid {child['pid']}" in f["detail"]
+    assert not alive(parent) and not alive(child["pid"])
+
+
 SPINNER = """package main
 
 import (
@@ -396,6 +434,86 @@ def test_program_killed_by_sigkill(tmp_path: Path) -> None:
     assert "SIGKILL" in finding(doc, "killed-by-signal")["title"]
 
 
+HOG = """package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+)
+
+// Grows by 2 MiB every 50 ms (pages touched) until the memory cgroup's limit is hit.
+func main() {
+	fmt.Fprintln(os.Stderr, "hog", os.Getpid())
+	var keep [][]byte
+	for i := 0; i < 400; i++ {
+		b := make([]byte, 2<<20)
+		for j := range b {
+			b[j] = byte(j)
+		}
+		keep = append(keep, b)
+		time.Sleep(50 * time.Millisecond)
+	}
+	fmt.Println("never killed", len(keep))
+}
+"""
+
+
+@pytest.fixture
+def memory_cgroup() -> Iterator[Path]:
+    """A child of our own v1 memory cgroup limited to 64 MiB (memory+swap), removed after."""
+    root = Path("/sys/fs/cgroup/memory")
+    own = next(
+        (ln.split(":", 2)[2] for ln in Path("/proc/self/cgroup").read_text().splitlines()
+         if "memory" in ln.split(":")[1].split(",")),
+        None,
+    )  # fmt: skip
+    if own is None or not (root / "memory.oom_control").exists():
+        pytest.skip("no cgroup v1 memory hierarchy at /sys/fs/cgroup/memory")
+    cg = root / own.lstrip("/") / f"godiag-oom-{os.getpid()}"
+    try:
+        cg.mkdir()
+    except OSError as exc:
+        pytest.skip(f"cannot create a v1 memory cgroup at {cg}: {exc}")
+    try:
+        limit = str(64 << 20)
+        (cg / "memory.limit_in_bytes").write_text(limit)
+        if (cg / "memory.memsw.limit_in_bytes").exists():
+            (cg / "memory.memsw.limit_in_bytes").write_text(limit)  # no escape to swap
+    except OSError as exc:
+        cg.rmdir()
+        pytest.skip(f"cannot set a memory limit on {cg}: {exc}")
+    yield cg
+    for _ in range(50):  # the killed process may take a moment to leave the cgroup
+        with contextlib.suppress(OSError):
+            cg.rmdir()
+            break
+        time.sleep(0.1)
+    assert not cg.exists(), f"could not remove {cg}"
+
+
+def test_oom_kill_in_a_memory_cgroup(tmp_path: Path, memory_cgroup: Path) -> None:
+    launcher = tmp_path / "in-cgroup"
+    launcher.write_text(f'#!/bin/sh\necho $$ > {memory_cgroup}/cgroup.procs && exec "$@"\n')
+    launcher.chmod(0o755)
+    mod = write_module(tmp_path / "app", {"main.go": HOG})
+    doc, res = run_json(
+        ["--", "go", "run", "-exec", str(launcher), "."], mod, go_env(tmp_path), timeout=180
+    )
+    assert res.returncode == 1
+    assert doc["exit"]["child_signal"] == "SIGKILL"
+    hog = int(res.stderr.split(b"hog ")[1].split()[0])
+    f = finding(doc, "killed-by-signal")
+    assert "out of memory" in f["title"]
+    counter = f"{memory_cgroup}/memory.oom_control"
+    assert counter in f["detail"]
+    assert f"grep oom_kill {counter}: oom_kill 0 -> 1" in evidence_text(f)
+    assert f"pid {hog}" in evidence_text(f)
+    cgs = {c["file"]: c for c in doc["memory_cgroups"]}
+    assert hog in cgs[counter]["pids"] and cgs[counter]["oom_kill_after"] == 1
+    assert not alive(hog)
+
+
 SEGV = """package main
 
 import (
@@ -437,15 +555,7 @@ def test_exit_from_init(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def seccomp_launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("seccomp") / "seccomp_launcher"
-    try:
-        subprocess.run(
-            ["gcc", "-O", "-o", str(out), str(HERE / "data" / "seccomp_launcher.c")],
-            check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
-    except (OSError, subprocess.CalledProcessError) as exc:
-        pytest.skip(f"no C compiler to build the seccomp launcher: {exc}")
-    return out
+    return build_c(tmp_path_factory, "seccomp_launcher")
 
 
 @pytest.mark.parametrize("mode", ["eperm", "kill"])
@@ -511,6 +621,47 @@ def test_build_that_does_its_job_passes_and_streams_unchanged(tmp_path: Path) ->
         ["--", "go", "build", "-x", "-o", str(tmp_path / "bin"), "."], mod, go_env(tmp_path)
     )
     assert res3.returncode == 0 and b"WORK=" in res3.stderr
+
+
+def test_install_into_gobin_that_is_a_file(tmp_path: Path) -> None:
+    mod = write_module(tmp_path / "app", {"main.go": "package main\nfunc main(){}\n"})
+    gobin = tmp_path / "gobin"
+    gobin.write_text("a regular file, not a directory")
+    env = go_env(tmp_path, GOBIN=str(gobin), GOPATH=str(tmp_path / "gopath"))
+    doc, res = run_json(["--", "go", "install", "."], mod, env)
+    assert res.returncode == 1 and doc["exit"]["code"] == 1
+    f = finding(doc, "postcondition-failed")
+    assert f["title"] == f"go install did not update {gobin}/app"
+    assert f"{gobin} is not a directory" in f["detail"]
+    assert gobin.read_text() == "a regular file, not a directory"
+
+
+def test_install_that_lands_elsewhere_than_expected(tmp_path: Path) -> None:
+    mod = write_module(tmp_path / "app", {"main.go": "package main\nfunc main(){}\n"})
+    gopath, other = tmp_path / "gopath", tmp_path / "other-bin"
+    env = go_env(tmp_path, GOBIN=str(other), GOPATH=str(gopath))
+    expected = gopath / "bin" / "app"  # where it goes when GOBIN is not set
+    doc, res = run_json(["--expect-output", str(expected), "--", "go", "install", "."], mod, env)
+    assert doc["exit"]["code"] == 0 and res.returncode == 1
+    assert (other / "app").is_file() and not expected.exists()
+    f = finding(doc, "postcondition-failed")
+    assert str(expected) in f["title"] and "not created" in f["title"]
+    assert f"go install puts the binary at {other}/app" in f["detail"]
+    assert f"GOBIN={other}" in f["detail"]
+    assert f"go list -f {{{{.Target}}}}: {other}/app" in evidence_text(f)
+
+
+def test_install_that_does_its_job_has_no_finding(tmp_path: Path) -> None:
+    mod = write_module(tmp_path / "app", {"main.go": "package main\nfunc main(){}\n"})
+    gopath = tmp_path / "gopath"
+    env = go_env(tmp_path, GOBIN="", GOPATH=str(gopath))
+    for _ in range(2):  # the second install finds the binary up to date
+        doc, res = run_json(
+            ["--expect-output", str(gopath / "bin" / "app"), "--", "go", "install", "."], mod, env
+        )
+        assert res.returncode == 0 and doc["exit"]["code"] == 0, doc["findings"]
+        assert doc["findings"] == [] and not doc["failed"]
+    assert (gopath / "bin" / "app").is_file()
 
 
 def test_test_run_without_tests_is_surfaced(tmp_path: Path) -> None:

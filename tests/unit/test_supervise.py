@@ -14,7 +14,16 @@ from godiag.cli.run import parse_duration
 from godiag.errors import UsageError
 from godiag.toolchain.supervise import dumps, goargs
 from godiag.toolchain.supervise.procfs import ProcFS
-from godiag.toolchain.supervise.system import Cgroups, frozen, locks_of_tree, oom_kills, parse_locks
+from godiag.toolchain.supervise.stallfind import state_findings
+from godiag.toolchain.supervise.system import (
+    Cgroups,
+    frozen,
+    locks_of_tree,
+    memory_counter_files,
+    oom_kill_count,
+    oom_kills,
+    parse_locks,
+)
 
 LOCKS = """1: FLOCK  ADVISORY  WRITE 4242 00:2f:1234 0 EOF
 1: -> FLOCK  ADVISORY  WRITE 4343 00:2f:1234 0 EOF
@@ -115,6 +124,40 @@ def test_cgroup_v1_freezer_and_oom(tmp_path: Path) -> None:
     cg = Cgroups(tmp_path).state(["6:freezer:/job", "4:memory:/m", "0::/"])
     assert frozen(cg) == "/job/freezer.state: FROZEN"
     assert oom_kills(cg) == 3
+
+
+def test_memory_counter_files_v1_and_v2(tmp_path: Path) -> None:
+    (tmp_path / "memory/a/b").mkdir(parents=True)
+    (tmp_path / "memory/a/b/memory.oom_control").write_text("oom_kill_disable 0\noom_kill 2\n")
+    (tmp_path / "unified/job").mkdir(parents=True)
+    (tmp_path / "unified/job/memory.events").write_text("oom 1\noom_kill 1\n")
+    files = memory_counter_files(Cgroups(tmp_path), ["4:memory:/a/b", "6:freezer:/", "0::/job"])
+    assert files == [
+        tmp_path / "memory/a/b/memory.oom_control",
+        tmp_path / "unified/job/memory.events",
+    ]
+    assert [oom_kill_count(f) for f in files] == [2, 1]
+    assert memory_counter_files(Cgroups(tmp_path), ["4:memory:/gone"]) == []
+    assert oom_kill_count(tmp_path / "nope") is None
+
+
+def _proc(pid: int, ppid: int, state: str, wchan: str, stack: str = "") -> dict[str, object]:
+    return {
+        "pid": pid, "ppid": ppid, "comm": f"p{pid}", "cmdline": [f"/bin/p{pid}"],
+        "state": state, "wchan": wchan, "stack": stack, "cgroup_state": {},
+        "status": {"Name": f"p{pid}", "State": f"{state} (x)"},
+    }  # fmt: skip
+
+
+def test_state_d_names_vfork_child_or_filesystem() -> None:
+    vfork = {"processes": [_proc(10, 1, "D", "kernel_clone"), _proc(11, 10, "S", "hrtimer")]}
+    (f,) = state_findings(vfork)
+    assert f.id == "uninterruptible-io" and "pid 10" in f.title and "kernel_clone" in f.title
+    assert "vfork()" in f.detail and "pid 11" in f.detail
+    nfs = {"processes": [_proc(20, 1, "D", "", "rpc_wait_bit_killable+0x1d/0x90\nnfs_read")]}
+    (g,) = state_findings(nfs)
+    assert "rpc_wait_bit_killable" in g.title and "NFS" in g.detail
+    assert any("/proc/20/stack" in e.command for e in g.evidence)
 
 
 def test_cgroup_v2_freeze_and_events(tmp_path: Path) -> None:

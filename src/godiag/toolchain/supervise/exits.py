@@ -80,23 +80,36 @@ def signal_findings(rec: RunRecord, info: dict[str, Any]) -> list[Finding]:
         return out
     if sig is None or rec.ended_by in ("stall", "timeout", "interrupted"):
         return out
-    oom = rec.oom_after > rec.oom_before and sig == "SIGKILL"
+    grown = {f: e for f, e in rec.memcgs.items() if e["after"] > e["before"]}
+    own = rec.oom_after > rec.oom_before
+    oom = sig == "SIGKILL" and bool(grown or own)
     who = "the go command" if info["signal"] else "the program run by the go command"
     ev = [Evidence(command="exit status", output=f"{who} ended by {sig}")]
     if oom:
-        ev.append(
-            Evidence(
-                command="memory cgroup oom_kill counter",
-                output=f"{rec.oom_before} -> {rec.oom_after}",
+        for f, e in sorted(grown.items()):
+            pids = ", ".join(map(str, e["pids"]))
+            ev.append(
+                Evidence(
+                    command=f"grep oom_kill {f}",
+                    output=f"oom_kill {e['before']} -> {e['after']} (cgroup of pid {pids})",
+                )
             )
-        )
+        if own and not grown:
+            ev.append(
+                Evidence(
+                    command="memory cgroup oom_kill counter (godiag's cgroup)",
+                    output=f"{rec.oom_before} -> {rec.oom_after}",
+                )
+            )
     out.append(
         Finding(
             id="killed-by-signal",
             severity=Severity.ERROR,
             title=f"{who} was killed by {sig}" + (" (out of memory)" if oom else ""),
             detail=(
-                "The memory cgroup recorded an OOM kill while the command ran."
+                "The kernel's OOM killer ended it: the oom_kill counter of the memory cgroup "
+                f"{' and '.join(sorted(grown)) or 'of godiag'} grew while the command ran "
+                "(the cgroup's memory limit was reached)."
                 if oom
                 else f"{sig} ended the process; nothing in Go printed a panic for it."
             ),

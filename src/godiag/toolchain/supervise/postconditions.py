@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 from godiag.model.findings import Evidence, Finding, Severity
@@ -19,6 +20,8 @@ def postcondition_findings(
     rec: RunRecord, before: dict[str, float | None], go: str, env: dict[str, str], cwd: str
 ) -> list[Finding]:
     out = []
+    # Where go install puts binaries (go list .Target): asked once, used twice.
+    targets = _install_targets(rec, go, env, cwd) if rec.args.sub == "install" else []
     for path, mtime in before.items():
         p = Path(path)
         try:
@@ -32,11 +35,28 @@ def postcondition_findings(
             ok = now is not None and (mtime is None or now > mtime)
         if not ok:
             why = "was not created" if now is None else "was not rewritten by this run"
-            out.append(
-                _post(f"{path} {why}", f"expected output {path} {why}", f"ls -l {path}", why)
-            )
-    if rec.returncode == 0 and rec.args.sub == "install":
-        out += _install_check(rec, go, env, cwd)
+            f = _post(f"{path} {why}", f"expected output {path} {why}", f"ls -l {path}", why)
+            elsewhere = [t for t in targets if t != path]
+            if elsewhere:
+                # The usual surprise: GOBIN (or GOPATH) sends the binary somewhere else.
+                gobin = env.get("GOBIN") or _go_env(go, env, cwd, "GOBIN")
+                gopath = env.get("GOPATH") or _go_env(go, env, cwd, "GOPATH")
+                f = replace(
+                    f,
+                    detail=f"expected output {path} {why}: go install puts the binary at "
+                    f"{', '.join(elsewhere)} (GOBIN={gobin or '(unset)'}, GOPATH={gopath}).",
+                    evidence=(
+                        *f.evidence,
+                        Evidence(command="go list -f {{.Target}}", output="\n".join(elsewhere)),
+                        Evidence(command="go env GOBIN GOPATH", output=f"{gobin}\n{gopath}"),
+                    ),
+                    fix="Set GOBIN to the directory you expect (or drop it to use GOPATH/bin), "
+                    "or look for the binary where go list says.",
+                )
+            out.append(f)
+    if rec.args.sub == "install":
+        # Also after a failed install: the binary not landing is what the user sees.
+        out += _install_check(rec, targets, before)
     if rec.returncode == 0 and rec.args.sub == "test":
         text = rec.output_text()
         for m in NO_TEST_FILES.finditer(text):
@@ -76,11 +96,24 @@ def _post(
     )
 
 
-def _install_check(rec: RunRecord, go: str, env: dict[str, str], cwd: str) -> list[Finding]:
-    pkgs = [p for p in rec.args.packages] or ["."]
+def _go_env(go: str, env: dict[str, str], cwd: str, key: str) -> str:
     try:
         res = subprocess.run(
-            [go, "list", "-f", '{{if eq .Name "main"}}{{.Target}}{{end}}', *pkgs],
+            [go, "env", key], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return res.stdout.strip()
+
+
+def _install_targets(rec: RunRecord, go: str, env: dict[str, str], cwd: str) -> list[str]:
+    """The paths go list says go install writes the named main packages to."""
+    if any("@" in p for p in rec.args.packages):
+        return []  # pkg@version installs outside the main module: go list cannot tell
+    pkgs = list(rec.args.packages) or ["."]
+    try:
+        res = subprocess.run(
+            [go, "list", "-e", "-f", '{{if eq .Name "main"}}{{.Target}}{{end}}', *pkgs],
             env=env,
             cwd=cwd,
             capture_output=True,
@@ -89,11 +122,28 @@ def _install_check(rec: RunRecord, go: str, env: dict[str, str], cwd: str) -> li
         )
     except (OSError, subprocess.SubprocessError):
         return []
+    return [t for t in res.stdout.split("\n") if t]
+
+
+def _install_check(
+    rec: RunRecord, targets: list[str], before: dict[str, float | None]
+) -> list[Finding]:
     out = []
-    for target in filter(None, res.stdout.split("\n")):
+    for target in targets:
+        if target in before:
+            continue  # already checked as an expected output
         p = Path(target)
-        if not p.exists() or p.stat().st_mtime < rec.started_at - 1:
+        if p.is_file() and p.stat().st_mtime >= rec.started_at - 1:
+            continue
+        if p.exists() and not p.is_file():
+            state = "not a regular file"
+        else:
             state = "missing" if not p.exists() else "older than this run"
-            detail = f"`go list` says the binary belongs at {target} (GOBIN/GOPATH): {state}."
-            out.append(_post(f"go install did not update {target}", detail, "go list", target))
+        parent = p.parent
+        blocker = next((a for a in [parent, *parent.parents] if a.exists()), parent)
+        if not blocker.is_dir():
+            state += f"; {blocker} is not a directory, so GOBIN/GOPATH/bin cannot hold it"
+        detail = f"`go list` says the binary belongs at {target} (GOBIN/GOPATH): {state}."
+        ev = f"{target}\n{state}"
+        out.append(_post(f"go install did not update {target}", detail, "go list", ev))
     return out

@@ -49,6 +49,7 @@ class ProcInfo:
     io: dict[str, int] = field(default_factory=dict)
     wchan: str = ""
     syscall: str = ""
+    stack: str = ""  # kernel stack (/proc/PID/stack, root only): where a D-state task sleeps
     cmdline: list[str] = field(default_factory=list)
     exe: str = ""
     cgroups: list[str] = field(default_factory=list)
@@ -67,6 +68,7 @@ class ProcInfo:
             "io": dict(self.io),
             "wchan": self.wchan,
             "syscall": self.syscall,
+            "stack": self.stack,
             "cmdline": list(self.cmdline),
             "exe": self.exe,
             "cgroups": list(self.cgroups),
@@ -140,6 +142,11 @@ class ProcFS:
     def syscall(self, pid: int) -> str:
         return (self._read(pid, "syscall") or "").strip()
 
+    def stack(self, pid: int) -> str:
+        """The kernel stack, without addresses; empty when not readable (not root)."""
+        lines = (self._read(pid, "stack") or "").splitlines()
+        return "\n".join(ln.split("] ", 1)[-1] for ln in lines[:12])
+
     def cmdline(self, pid: int) -> list[str]:
         text = self._read(pid, "cmdline") or ""
         return [a for a in text.split("\0") if a]
@@ -208,6 +215,7 @@ class ProcFS:
             info.status = self.status(pid)
             info.wchan = self.wchan(pid)
             info.syscall = self.syscall(pid)
+            info.stack = self.stack(pid)
             info.cmdline = self.cmdline(pid)
             info.exe = self.exe(pid)
             info.cgroups = self.cgroups(pid)

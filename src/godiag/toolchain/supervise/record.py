@@ -49,6 +49,8 @@ class RunRecord:
     recorder: Recorder = field(default_factory=Recorder)
     oom_before: int = 0
     oom_after: int = 0
+    # memory cgroup counter file -> {"before": oom_kill at first sight, "after", "pids"}
+    memcgs: dict[str, dict[str, Any]] = field(default_factory=dict)
     pending_gets: dict[str, float] = field(default_factory=dict)
     seen: dict[int, str] = field(default_factory=dict)  # pid -> comm, every process seen
     thawed: list[str] = field(default_factory=list)

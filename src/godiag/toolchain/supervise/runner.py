@@ -14,13 +14,14 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from godiag.errors import GoCommandError
 from godiag.toolchain.supervise import goargs, investigate, termination
 from godiag.toolchain.supervise.output import Pump, Recorder
 from godiag.toolchain.supervise.record import RunOptions, RunRecord, expected_outputs
-from godiag.toolchain.supervise.system import oom_kills
+from godiag.toolchain.supervise.system import memory_counter_files, oom_kill_count, oom_kills
 
 __all__ = ["RunOptions", "RunRecord", "Supervisor", "expected_outputs", "supervise"]
 
@@ -88,6 +89,7 @@ class Supervisor:
                 self.rec.seen[pid] = info.stat.comm
                 if len(self.rec.seen) <= 300:
                     self.rec.event("process", info.stat.comm, pid=pid, ppid=info.stat.ppid)
+            self.watch_memcg(pid)
             sig.append(
                 (
                     pid,
@@ -96,6 +98,20 @@ class Supervisor:
                 )
             )
         return (tuple(sig), self.rec.recorder.total)
+
+    def watch_memcg(self, pid: int) -> None:
+        """Remember the memory cgroup of every process while it lives: once the kernel's
+        OOM killer has ended it, /proc no longer says which cgroup's counter to read.
+        A process may move (a launcher writing cgroup.procs), so this runs every sample."""
+        for f in memory_counter_files(self.o.cgroups, self.o.procfs.cgroups(pid)):
+            entry = self.rec.memcgs.get(str(f))
+            if entry is None:
+                count = oom_kill_count(f)
+                if count is None:
+                    continue
+                entry = self.rec.memcgs[str(f)] = {"before": count, "after": count, "pids": []}
+            if pid not in entry["pids"] and len(entry["pids"]) < 50:
+                entry["pids"].append(pid)
 
     def progress_line(self, pids: list[int], idle: float) -> None:
         if not self.o.progress:
@@ -194,6 +210,8 @@ class Supervisor:
             self.rec.duration = round(o.clock() - self.t0, 3)
             self.rec.pending_gets = self.rec.pending_gets or dict(self.rec.recorder.gets)
             self.rec.oom_after = oom_kills(o.cgroups.state(o.procfs.cgroups(os.getpid())))
+            for f, entry in self.rec.memcgs.items():
+                entry["after"] = oom_kill_count(Path(f)) or entry["before"]
             self.rec.event("exit", f"returncode {proc.returncode}")
         return self.rec
 

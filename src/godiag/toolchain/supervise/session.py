@@ -93,6 +93,15 @@ def run(opts: RunOptions, expect: list[Path]) -> dict[str, Any]:
         "dumps": rec.dumps,
         "processes_seen": len(rec.seen),
         "thawed_cgroups": rec.thawed,
+        "memory_cgroups": [
+            {
+                "file": f,
+                "oom_kill_before": e["before"],
+                "oom_kill_after": e["after"],
+                "pids": e["pids"],
+            }
+            for f, e in sorted(rec.memcgs.items())
+        ],
         "findings": [f.to_json() for f in found],
         "warnings": rec.warnings,
     }

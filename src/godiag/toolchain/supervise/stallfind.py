@@ -99,21 +99,49 @@ def state_findings(snap: dict[str, Any]) -> list[Finding]:
                 )
             )
         elif p["state"] == "D":
-            out.append(
-                Finding(
-                    id="uninterruptible-io",
-                    severity=Severity.ERROR,
-                    title=f"{p['comm']} (pid {p['pid']}) is in uninterruptible I/O (State D)",
-                    detail=f"`{_cmd(p)}` waits in the kernel at {p['wchan'] or '?'}; usually a "
-                    "network filesystem (NFS, FUSE) or a failing disk.",
-                    evidence=(
-                        Evidence(command=f"grep State /proc/{p['pid']}/status", output=st),
-                        Evidence(command=f"cat /proc/{p['pid']}/wchan", output=p["wchan"]),
-                    ),
-                    fix="Check the filesystems of GOCACHE, GOMODCACHE and the sources.",
-                )
-            )
+            out.append(_d_state(p, snap))
     return out
+
+
+VFORK_WAIT = ("vfork", "kernel_clone", "do_fork", "_do_fork")
+
+
+def _d_state(p: dict[str, Any], snap: dict[str, Any]) -> Finding:
+    """State D: name where the kernel holds the task (wchan, stack) and a likely cause."""
+    st = status_lines(p, ("Name", "State"))
+    stack = p.get("stack", "")
+    where = p["wchan"] or (stack.splitlines()[0].split("+")[0] if stack else "?")
+    ev = [
+        Evidence(command=f"grep State /proc/{p['pid']}/status", output=st),
+        Evidence(command=f"cat /proc/{p['pid']}/wchan", output=p["wchan"] or "(unreadable)"),
+    ]
+    if stack:
+        ev.append(Evidence(command=f"cat /proc/{p['pid']}/stack", output=stack))
+    # A vfork() parent sleeps (killable, shown as D) until its child execs or exits: the
+    # real culprit is that child, not a filesystem.
+    if any(w in f"{p['wchan']}\n{stack}" for w in VFORK_WAIT):
+        kids = [c for c in snap["processes"] if c["ppid"] == p["pid"]]
+        kid = f"pid {kids[0]['pid']} ({_cmd(kids[0])}, State {kids[0]['state']})" if kids else ""
+        detail = (
+            f"`{_cmd(p)}` called vfork() and the kernel holds it at {where} until the child "
+            f"{kid or 'it created'} calls exec or exits; the child has not done so."
+        )
+        fix = "Find why the vfork child does not exec (it sleeps, waits for input or is stuck); "
+        fix += "a launcher or wrapper using vfork/posix_spawn should exec at once."
+    else:
+        detail = (
+            f"`{_cmd(p)}` waits in the kernel at {where} and ignores signals meanwhile; usually "
+            "a network filesystem (NFS, FUSE) or a failing disk."
+        )
+        fix = "Check the filesystems of GOCACHE, GOMODCACHE and the sources."
+    return Finding(
+        id="uninterruptible-io",
+        severity=Severity.ERROR,
+        title=f"{p['comm']} (pid {p['pid']}) is in uninterruptible wait (State D) at {where}",
+        detail=detail,
+        evidence=tuple(ev),
+        fix=fix,
+    )
 
 
 def lock_findings(snap: dict[str, Any], rec: RunRecord) -> list[Finding]:

@@ -204,6 +204,35 @@ class Cgroups:
         return out
 
 
+def memory_counter_files(cgroups: Cgroups, cgroup_lines: list[str]) -> list[Path]:
+    """The files holding the oom_kill counter of a process's memory cgroups (v1 and v2).
+
+    Counters are per cgroup (v1 does not propagate them to the parent), so the cgroup
+    of the process that gets killed must be read, not godiag's own.
+    """
+    out = []
+    for line in cgroup_lines:
+        _hid, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        rel = path.lstrip("/")
+        if controllers == "":
+            base = cgroups.root / rel
+            if not (cgroups.root / "cgroup.controllers").exists():
+                base = cgroups.root / "unified" / rel
+            out.append(base / "memory.events")
+        elif "memory" in controllers.split(","):
+            out.append(cgroups.root / "memory" / rel / "memory.oom_control")
+    return [f for f in out if f.is_file()]
+
+
+def oom_kill_count(path: Path) -> int | None:
+    """The oom_kill line of a memory.events / memory.oom_control file."""
+    try:
+        return _kv(path.read_text()).get("oom_kill")
+    except OSError:
+        return None
+
+
 def frozen(cg: dict[str, object]) -> str | None:
     """A one-line proof that the cgroup is frozen, or None."""
     if cg.get("v1_freezer_state") in ("FROZEN", "FREEZING"):
