@@ -214,6 +214,10 @@ func blockingOps(pass *analysis.Pass, s ast.Stmt) []blockingOp {
 				ops = append(ops, blockingOp{"sleep", label, x, nil})
 			case label != "":
 				ops = append(ops, blockingOp{"net", label, x, nil})
+			default:
+				if op, ok := blockingCallee(pass, x); ok {
+					ops = append(ops, op)
+				}
 			}
 		}
 		return true
@@ -354,4 +358,66 @@ func knownUnbuffered(pass *analysis.Pass, ch ast.Expr) bool {
 		})
 	}
 	return makes > 0 && makes == unbuffered
+}
+
+// blockingCallee: call is to a function of this package whose own body (not its
+// literals, go or defer statements) sleeps or makes a network call, e.g. a
+// flushLocked helper writing to a backend or a fetch standing in for an upstream.
+// One level only: deeper chains are too often guarded by conditions we cannot see.
+func blockingCallee(pass *analysis.Pass, call *ast.CallExpr) (blockingOp, bool) {
+	var id *ast.Ident
+	switch fn := call.Fun.(type) {
+	case *ast.Ident:
+		id = fn
+	case *ast.SelectorExpr:
+		id = fn.Sel
+	}
+	if id == nil {
+		return blockingOp{}, false
+	}
+	fn, ok := pass.TypesInfo.Uses[id].(*types.Func)
+	if !ok || fn.Pkg() != pass.Pkg {
+		return blockingOp{}, false
+	}
+	decl := funcDeclOf(pass, fn)
+	if decl == nil || decl.Body == nil {
+		return blockingOp{}, false
+	}
+	var op blockingOp
+	found := false
+	shallow(decl.Body, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.GoStmt, *ast.DeferStmt:
+			return false
+		case *ast.CallExpr:
+			name := calleeName(pass.TypesInfo, x)
+			label := blockingCalls[name]
+			if label == "" || name == "(*sync.WaitGroup).Wait" {
+				return true
+			}
+			kind := "net"
+			if name == "time.Sleep" {
+				kind = "sleep"
+			}
+			what := fmt.Sprintf("call to %s, which calls %s (line %d),", fn.Name(), label, posLine(pass.Fset, x.Pos()))
+			op, found = blockingOp{kind, what, call, nil}, true
+		}
+		return !found
+	})
+	return op, found
+}
+
+// funcDeclOf finds the declaration of fn among the package's files.
+func funcDeclOf(pass *analysis.Pass, fn *types.Func) *ast.FuncDecl {
+	for _, f := range pass.Files {
+		if f.Pos() > fn.Pos() || fn.Pos() > f.End() {
+			continue
+		}
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && pass.TypesInfo.Defs[fd.Name] == fn {
+				return fd
+			}
+		}
+	}
+	return nil
 }

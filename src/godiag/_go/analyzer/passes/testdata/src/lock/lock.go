@@ -164,3 +164,40 @@ func (s *syncer) Quit() {
 	defer s.mu.Unlock()
 	<-s.quit
 }
+
+// flushLocked writes to the backend; callers hold c.mu.
+func (c *cache) flushLocked() {
+	c.data = map[string]string{}
+	time.Sleep(time.Millisecond)
+}
+
+func (c *cache) addAndFlush(k string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.data[k] = "z"
+	c.flushLocked() // want `call to flushLocked, which calls time.Sleep \(line \d+\), while holding c.mu`
+}
+
+func (c *cache) readFlush() {
+	c.rw.RLock()
+	defer c.rw.RUnlock()
+	c.flushLocked() // a read lock only holds back writers: not reported
+}
+
+// later sleeps only in a goroutine it starts: calling it under the lock does not block.
+func (c *cache) later() {
+	go func() { time.Sleep(time.Millisecond) }()
+}
+
+func (c *cache) spawnLocked() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.later()
+}
+
+func (c *cache) flushAfterUnlock() {
+	c.mu.Lock()
+	c.data["k"] = "v"
+	c.mu.Unlock()
+	c.flushLocked()
+}

@@ -110,3 +110,38 @@ func resultOrError(work func() (int, error)) (int, error) {
 		return 0, err
 	}
 }
+
+// First reply wins over an unbuffered channel: the slower senders leak.
+func firstReply(replicas []string) int {
+	c := make(chan int)
+	for range replicas {
+		go func() {
+			c <- fetch() // want `goroutines started in a loop \(line \d+\) send on unbuffered channel c, which is received from once`
+		}()
+	}
+	return <-c
+}
+
+// One receive per goroutine: every sender completes.
+func gatherAll(replicas []string) int {
+	c := make(chan int)
+	for range replicas {
+		go func() { c <- fetch() }()
+	}
+	sum := 0
+	for range replicas {
+		sum += <-c
+	}
+	return sum
+}
+
+// Start and receive in the same iteration.
+func oneByOne(replicas []string) int {
+	sum := 0
+	for range replicas {
+		c := make(chan int)
+		go func() { c <- fetch() }()
+		sum += <-c
+	}
+	return sum
+}
