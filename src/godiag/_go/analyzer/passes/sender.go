@@ -32,6 +32,7 @@ func runSender(pass *analysis.Pass) (any, error) {
 			return true
 		})
 	})
+	checkFieldSenders(pass)
 	return nil, nil
 }
 

@@ -145,3 +145,72 @@ func oneByOne(replicas []string) int {
 	}
 	return sum
 }
+
+type event struct{ id int }
+
+type auditor struct {
+	queue chan event
+	other chan event
+	safe  chan event
+}
+
+func newAuditor() *auditor {
+	return &auditor{queue: make(chan event, 8), other: make(chan event, 8), safe: make(chan event, 8)}
+}
+
+func write(event) error { return nil }
+
+// run stops on the first write error, leaving queue undrained.
+func (a *auditor) run() {
+	for ev := range a.queue {
+		if err := write(ev); err != nil {
+			return
+		}
+	}
+}
+
+func (a *auditor) record(ev event) {
+	go func() {
+		a.queue <- ev // want `goroutine sends on a.queue, whose only receiver is the range loop at line \d+, which can stop`
+	}()
+}
+
+// runAll keeps draining whatever happens.
+func (a *auditor) runAll() {
+	for ev := range a.safe {
+		_ = write(ev)
+	}
+}
+
+func (a *auditor) recordSafe(ev event) {
+	go func() { a.safe <- ev }()
+}
+
+// other has two receivers: one stopping loop does not strand the senders.
+func (a *auditor) runOther() {
+	for ev := range a.other {
+		if write(ev) != nil {
+			return
+		}
+	}
+}
+
+func (a *auditor) drainOther() {
+	for {
+		<-a.other
+	}
+}
+
+func (a *auditor) recordOther(ev event) {
+	go func() { a.other <- ev }()
+}
+
+// The sender gives up with the request.
+func (a *auditor) recordCtx(ctx context.Context, ev event) {
+	go func() {
+		select {
+		case a.queue <- ev:
+		case <-ctx.Done():
+		}
+	}()
+}
