@@ -363,9 +363,11 @@ func knownUnbuffered(pass *analysis.Pass, ch ast.Expr) bool {
 	return makes > 0 && makes == unbuffered
 }
 
-// blockingCallee: call is to a function of this package whose own body (not its
-// literals, go or defer statements) sleeps or makes a network call, e.g. a
-// flushLocked helper writing to a backend or a fetch standing in for an upstream.
+// blockingCallee: call is to a function of this package whose body always
+// sleeps or makes a network call: a top-level statement of it, not one under a
+// condition or in a loop, literal, go or defer (e.g. a flushLocked helper writing
+// to a backend, a fetch standing in for an upstream). A sleep on some branch only
+// (a retry helper's optional pause) may not happen for this caller: not reported.
 // One level only: deeper chains are too often guarded by conditions we cannot see.
 func blockingCallee(pass *analysis.Pass, call *ast.CallExpr) (blockingOp, bool) {
 	var id *ast.Ident
@@ -386,28 +388,28 @@ func blockingCallee(pass *analysis.Pass, call *ast.CallExpr) (blockingOp, bool) 
 	if decl == nil || decl.Body == nil {
 		return blockingOp{}, false
 	}
-	var op blockingOp
-	found := false
-	shallow(decl.Body, func(n ast.Node) bool {
-		switch x := n.(type) {
-		case *ast.GoStmt, *ast.DeferStmt:
-			return false
-		case *ast.CallExpr:
-			name := calleeName(pass.TypesInfo, x)
-			label := blockingCalls[name]
-			if label == "" || name == "(*sync.WaitGroup).Wait" {
-				return true
-			}
-			kind := "net"
-			if name == "time.Sleep" {
-				kind = "sleep"
-			}
-			what := fmt.Sprintf("call to %s, which calls %s (line %d),", fn.Name(), label, posLine(pass.Fset, x.Pos()))
-			op, found = blockingOp{kind, what, call, nil}, true
+	for _, st := range decl.Body.List {
+		es, ok := st.(*ast.ExprStmt)
+		if !ok {
+			continue
 		}
-		return !found
-	})
-	return op, found
+		x, ok := es.X.(*ast.CallExpr)
+		if !ok {
+			continue
+		}
+		name := calleeName(pass.TypesInfo, x)
+		label := blockingCalls[name]
+		if label == "" || name == "(*sync.WaitGroup).Wait" {
+			continue
+		}
+		kind := "net"
+		if name == "time.Sleep" {
+			kind = "sleep"
+		}
+		what := fmt.Sprintf("call to %s, which calls %s (line %d),", fn.Name(), label, posLine(pass.Fset, x.Pos()))
+		return blockingOp{kind, what, call, nil}, true
+	}
+	return blockingOp{}, false
 }
 
 // funcDeclOf finds the declaration of fn among the package's files.

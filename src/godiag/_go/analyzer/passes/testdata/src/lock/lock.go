@@ -279,3 +279,18 @@ func (t *tokens) afterUnlock(k string) string {
 	_ = v
 	return t.refresh(k)
 }
+
+// retry sleeps only when asked to pause first: not every call blocks.
+func retry(pauseFirst bool, f func() bool) {
+	if pauseFirst {
+		time.Sleep(time.Millisecond)
+	}
+	for !f() {
+	}
+}
+
+func (c *cache) resetWithRetry() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	retry(false, func() bool { return true })
+}
