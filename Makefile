@@ -93,7 +93,7 @@ proto: install
 # Static analyzer precision: pinned third-party modules (network, via the module proxy).
 .PHONY: fp-corpus fp-bench
 fp-corpus: install
-	$(BIN)/python bench/analyzer_fp.py --download
+	$(BIN)/python -P bench/analyzer_fp.py --download
 
 fp-bench: install
-	$(BIN)/python bench/analyzer_fp.py
+	$(BIN)/python -P bench/analyzer_fp.py

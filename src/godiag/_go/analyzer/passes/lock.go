@@ -123,6 +123,9 @@ func scanLocked(pass *analysis.Pass, list []ast.Stmt) {
 			if k2, _ := lockCall(pass, t); k2 == key {
 				break
 			}
+			if relock(pass, t, call) {
+				break
+			}
 			for _, op := range blockingOps(pass, t) {
 				why := ""
 				switch op.kind {
@@ -214,6 +217,10 @@ func blockingOps(pass *analysis.Pass, s ast.Stmt) []blockingOp {
 				ops = append(ops, blockingOp{"sleep", label, x, nil})
 			case label != "":
 				ops = append(ops, blockingOp{"net", label, x, nil})
+			default:
+				if op, ok := blockingCallee(pass, x); ok {
+					ops = append(ops, op)
+				}
 			}
 		}
 		return true
@@ -354,4 +361,146 @@ func knownUnbuffered(pass *analysis.Pass, ch ast.Expr) bool {
 		})
 	}
 	return makes > 0 && makes == unbuffered
+}
+
+// blockingCallee: call is to a function of this package whose body always
+// sleeps or makes a network call: a top-level statement of it, not one under a
+// condition or in a loop, literal, go or defer (e.g. a flushLocked helper writing
+// to a backend, a fetch standing in for an upstream). A sleep on some branch only
+// (a retry helper's optional pause) may not happen for this caller: not reported.
+// One level only: deeper chains are too often guarded by conditions we cannot see.
+func blockingCallee(pass *analysis.Pass, call *ast.CallExpr) (blockingOp, bool) {
+	var id *ast.Ident
+	switch fn := call.Fun.(type) {
+	case *ast.Ident:
+		id = fn
+	case *ast.SelectorExpr:
+		id = fn.Sel
+	}
+	if id == nil {
+		return blockingOp{}, false
+	}
+	fn, ok := pass.TypesInfo.Uses[id].(*types.Func)
+	if !ok || fn.Pkg() != pass.Pkg {
+		return blockingOp{}, false
+	}
+	decl := funcDeclOf(pass, fn)
+	if decl == nil || decl.Body == nil {
+		return blockingOp{}, false
+	}
+	for _, st := range decl.Body.List {
+		es, ok := st.(*ast.ExprStmt)
+		if !ok {
+			continue
+		}
+		x, ok := es.X.(*ast.CallExpr)
+		if !ok {
+			continue
+		}
+		name := calleeName(pass.TypesInfo, x)
+		label := blockingCalls[name]
+		if label == "" || name == "(*sync.WaitGroup).Wait" {
+			continue
+		}
+		kind := "net"
+		if name == "time.Sleep" {
+			kind = "sleep"
+		}
+		what := fmt.Sprintf("call to %s, which calls %s (line %d),", fn.Name(), label, posLine(pass.Fset, x.Pos()))
+		return blockingOp{kind, what, call, nil}, true
+	}
+	return blockingOp{}, false
+}
+
+// funcDeclOf finds the declaration of fn among the package's files.
+func funcDeclOf(pass *analysis.Pass, fn *types.Func) *ast.FuncDecl {
+	for _, f := range pass.Files {
+		if f.Pos() > fn.Pos() || fn.Pos() > f.End() {
+			continue
+		}
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && pass.TypesInfo.Defs[fd.Name] == fn {
+				return fd
+			}
+		}
+	}
+	return nil
+}
+
+// relock reports, in statement t run while key is held, a call to a method on
+// the same receiver whose body locks the same field again before any unlock of
+// it: sync mutexes are not reentrant, so Lock after Lock deadlocks at once, and
+// RLock after RLock deadlocks as soon as a writer queues in between (sync.RWMutex
+// forbids recursive read locking). Reported at the inner lock, where it blocks.
+func relock(pass *analysis.Pass, t ast.Stmt, outer *ast.CallExpr) bool {
+	sel, ok := recvExpr(outer).(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	base, field := types.ExprString(sel.X), sel.Sel.Name
+	reported := false
+	shallow(t, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.GoStmt, *ast.DeferStmt:
+			return false
+		case *ast.CallExpr:
+			m, ok := x.Fun.(*ast.SelectorExpr)
+			if !ok || types.ExprString(m.X) != base {
+				return true
+			}
+			fn, ok := pass.TypesInfo.Uses[m.Sel].(*types.Func)
+			if !ok || fn.Pkg() != pass.Pkg {
+				return true
+			}
+			decl := funcDeclOf(pass, fn)
+			if decl == nil || decl.Body == nil || decl.Recv == nil || len(decl.Recv.List[0].Names) != 1 {
+				return true
+			}
+			inner := decl.Recv.List[0].Names[0].Name + "." + field
+			if lk := firstLock(pass, decl.Body, inner); lk != nil {
+				pass.Reportf(lk.Pos(), "%s locks %s again while its caller %s already holds it (locked at line %d, call at line %d): sync mutexes are not reentrant, so this deadlocks; take the lock in one place, or split out a helper that expects the lock held",
+					fn.Name(), inner, enclosingName(pass, outer), posLine(pass.Fset, outer.Pos()), posLine(pass.Fset, x.Pos()))
+				reported = true
+			}
+		}
+		return !reported
+	})
+	return reported
+}
+
+// firstLock is the first Lock/RLock of key in body, if no unlock of key precedes
+// it (a callee that releases the lock first is written to be called locked).
+func firstLock(pass *analysis.Pass, body *ast.BlockStmt, key string) *ast.CallExpr {
+	var lk *ast.CallExpr
+	stop := false
+	shallow(body, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.GoStmt, *ast.DeferStmt:
+			return false
+		case *ast.CallExpr:
+			name := calleeName(pass.TypesInfo, x)
+			if recvExpr(x) == nil || types.ExprString(recvExpr(x)) != key {
+				return !stop
+			}
+			if _, isLock := lockMethods[name]; isLock {
+				lk, stop = x, true
+			} else if name == "(*sync.Mutex).Unlock" || name == "(*sync.RWMutex).Unlock" || name == "(*sync.RWMutex).RUnlock" {
+				stop = true
+			}
+		}
+		return !stop
+	})
+	return lk
+}
+
+// enclosingName names the function declaration containing n.
+func enclosingName(pass *analysis.Pass, n ast.Node) string {
+	for _, f := range pass.Files {
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Pos() <= n.Pos() && n.End() <= fd.End() {
+				return fd.Name.Name
+			}
+		}
+	}
+	return "the caller"
 }

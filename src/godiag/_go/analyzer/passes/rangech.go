@@ -58,6 +58,7 @@ func runRange(pass *analysis.Pass) (any, error) {
 			return true
 		})
 	}
+	checkEarlyReturn(pass)
 	return nil, nil
 }
 

@@ -32,6 +32,7 @@ func runSender(pass *analysis.Pass) (any, error) {
 			return true
 		})
 	})
+	checkFieldSenders(pass)
 	return nil, nil
 }
 
@@ -79,6 +80,11 @@ func checkSender(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast.B
 		}
 	}
 	if send == nil || recv == nil || recv.Pos() < goStmt.End() {
+		return
+	}
+	if loop := loopAround(parents, goStmt, body); loop != nil && !within(recv, loop) && loopAround(parents, recv, body) == nil {
+		// Fan-out, first reply wins: one goroutine per iteration, one receive in all.
+		pass.Reportf(send.Pos(), "goroutines started in a loop (line %d) send on unbuffered channel %s, which is received from once: all senders but the first block forever; make it buffered with room for every sender (make(chan T, n)) or receive once per goroutine", posLine(pass.Fset, loop.Pos()), ch.Name())
 		return
 	}
 	if sel := selectOf(parents, recv); sel != nil && len(sel.Body.List) > 1 {
@@ -188,4 +194,23 @@ func siblingCases(pass *analysis.Pass, sel *ast.SelectStmt, recv ast.Node, g *as
 		}
 	}
 	return true
+}
+
+// loopAround is the innermost for/range statement of body enclosing n.
+func loopAround(parents map[ast.Node]ast.Node, n, stop ast.Node) ast.Stmt {
+	for cur := parents[n]; cur != nil && cur != stop; cur = parents[cur] {
+		switch x := cur.(type) {
+		case *ast.ForStmt:
+			return x
+		case *ast.RangeStmt:
+			return x
+		case *ast.FuncLit:
+			return nil
+		}
+	}
+	return nil
+}
+
+func within(n, outer ast.Node) bool {
+	return outer.Pos() <= n.Pos() && n.End() <= outer.End()
 }

@@ -164,3 +164,133 @@ func (s *syncer) Quit() {
 	defer s.mu.Unlock()
 	<-s.quit
 }
+
+// flushLocked writes to the backend; callers hold c.mu.
+func (c *cache) flushLocked() {
+	c.data = map[string]string{}
+	time.Sleep(time.Millisecond)
+}
+
+func (c *cache) addAndFlush(k string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.data[k] = "z"
+	c.flushLocked() // want `call to flushLocked, which calls time.Sleep \(line \d+\), while holding c.mu`
+}
+
+func (c *cache) readFlush() {
+	c.rw.RLock()
+	defer c.rw.RUnlock()
+	c.flushLocked() // a read lock only holds back writers: not reported
+}
+
+// later sleeps only in a goroutine it starts: calling it under the lock does not block.
+func (c *cache) later() {
+	go func() { time.Sleep(time.Millisecond) }()
+}
+
+func (c *cache) spawnLocked() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.later()
+}
+
+func (c *cache) flushAfterUnlock() {
+	c.mu.Lock()
+	c.data["k"] = "v"
+	c.mu.Unlock()
+	c.flushLocked()
+}
+
+// Reentrant locking through a method on the same receiver.
+type tokens struct {
+	mu   sync.Mutex
+	rw   sync.RWMutex
+	vals map[string]string
+}
+
+func (t *tokens) get(k string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if v, ok := t.vals[k]; ok {
+		return v
+	}
+	return t.refresh(k)
+}
+
+func (t *tokens) refresh(k string) string {
+	t.mu.Lock() // want `refresh locks t.mu again while its caller get already holds it`
+	defer t.mu.Unlock()
+	t.vals[k] = "new"
+	return "new"
+}
+
+func (t *tokens) lookup(k string) string {
+	t.rw.RLock()
+	defer t.rw.RUnlock()
+	return t.resolve(k)
+}
+
+func (t *tokens) resolve(k string) string {
+	t.rw.RLock() // want `resolve locks t.rw again while its caller lookup already holds it`
+	defer t.rw.RUnlock()
+	return t.vals[k]
+}
+
+// refill is written to be called locked: it releases the lock around slow work.
+func (t *tokens) refill(k string) {
+	t.mu.Unlock()
+	v := k + "!"
+	t.mu.Lock()
+	t.vals[k] = v
+}
+
+func (t *tokens) getOrRefill(k string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.refill(k)
+}
+
+// Another instance's lock (a different object) is not a relock.
+func (t *tokens) copyFrom(other *tokens) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	other.refreshRW()
+}
+
+func (t *tokens) refreshRW() {
+	t.rw.Lock()
+	defer t.rw.Unlock()
+	t.vals = map[string]string{}
+}
+
+// A method locking another field of the same receiver.
+func (t *tokens) both() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.refreshRW()
+}
+
+// The call comes after the unlock.
+func (t *tokens) afterUnlock(k string) string {
+	t.mu.Lock()
+	v := t.vals[k]
+	t.mu.Unlock()
+	_ = v
+	return t.refresh(k)
+}
+
+// retry sleeps only when asked to pause first: not every call blocks.
+func retry(pauseFirst bool, f func() bool) {
+	if pauseFirst {
+		time.Sleep(time.Millisecond)
+	}
+	for !f() {
+	}
+}
+
+func (c *cache) resetWithRetry() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	retry(false, func() bool { return true })
+}

@@ -76,3 +76,72 @@ func bounded(n int) {
 		}
 	}
 }
+
+// stage counts values until its input is closed.
+func stage(in <-chan string, done chan<- int) {
+	n := 0
+	for range in { // want `for range over channel lines, whose producer returns at line \d+ before its close\(lines\)`
+		n++
+	}
+	done <- n
+}
+
+func produce(items []string) (int, error) {
+	lines := make(chan string)
+	done := make(chan int, 1)
+	go stage(lines, done)
+	for _, it := range items {
+		if it == "" {
+			return 0, errEmpty
+		}
+		lines <- it
+	}
+	close(lines)
+	return <-done, nil
+}
+
+type emptyErr struct{}
+
+func (emptyErr) Error() string { return "empty" }
+
+var errEmpty error = emptyErr{}
+
+// stage2 is the same stage, fed by producers that always close.
+func stage2(in <-chan string, done chan<- int) {
+	n := 0
+	for range in {
+		n++
+	}
+	done <- n
+}
+
+func produceDeferred(items []string) (int, error) {
+	lines := make(chan string)
+	done := make(chan int, 1)
+	go stage2(lines, done)
+	defer close(lines)
+	for _, it := range items {
+		if it == "" {
+			return 0, errEmpty
+		}
+		lines <- it
+	}
+	return len(items), nil
+}
+
+func produceClosedFirst(items []string) (int, error) {
+	lines := make(chan string)
+	done := make(chan int, 1)
+	go stage2(lines, done)
+	for _, it := range items {
+		if it == "" {
+			break
+		}
+		lines <- it
+	}
+	close(lines)
+	if len(items) == 0 {
+		return 0, errEmpty // after the close: the stage ends
+	}
+	return <-done, nil
+}

@@ -110,3 +110,107 @@ func resultOrError(work func() (int, error)) (int, error) {
 		return 0, err
 	}
 }
+
+// First reply wins over an unbuffered channel: the slower senders leak.
+func firstReply(replicas []string) int {
+	c := make(chan int)
+	for range replicas {
+		go func() {
+			c <- fetch() // want `goroutines started in a loop \(line \d+\) send on unbuffered channel c, which is received from once`
+		}()
+	}
+	return <-c
+}
+
+// One receive per goroutine: every sender completes.
+func gatherAll(replicas []string) int {
+	c := make(chan int)
+	for range replicas {
+		go func() { c <- fetch() }()
+	}
+	sum := 0
+	for range replicas {
+		sum += <-c
+	}
+	return sum
+}
+
+// Start and receive in the same iteration.
+func oneByOne(replicas []string) int {
+	sum := 0
+	for range replicas {
+		c := make(chan int)
+		go func() { c <- fetch() }()
+		sum += <-c
+	}
+	return sum
+}
+
+type event struct{ id int }
+
+type auditor struct {
+	queue chan event
+	other chan event
+	safe  chan event
+}
+
+func newAuditor() *auditor {
+	return &auditor{queue: make(chan event, 8), other: make(chan event, 8), safe: make(chan event, 8)}
+}
+
+func write(event) error { return nil }
+
+// run stops on the first write error, leaving queue undrained.
+func (a *auditor) run() {
+	for ev := range a.queue {
+		if err := write(ev); err != nil {
+			return
+		}
+	}
+}
+
+func (a *auditor) record(ev event) {
+	go func() {
+		a.queue <- ev // want `goroutine sends on a.queue, whose only receiver is the range loop at line \d+, which can stop`
+	}()
+}
+
+// runAll keeps draining whatever happens.
+func (a *auditor) runAll() {
+	for ev := range a.safe {
+		_ = write(ev)
+	}
+}
+
+func (a *auditor) recordSafe(ev event) {
+	go func() { a.safe <- ev }()
+}
+
+// other has two receivers: one stopping loop does not strand the senders.
+func (a *auditor) runOther() {
+	for ev := range a.other {
+		if write(ev) != nil {
+			return
+		}
+	}
+}
+
+func (a *auditor) drainOther() {
+	for {
+		<-a.other
+	}
+}
+
+func (a *auditor) recordOther(ev event) {
+	go func() { a.other <- ev }()
+}
+
+// The sender gives up with the request.
+func (a *auditor) recordCtx(ctx context.Context, ev event) {
+	go func() {
+		select {
+		case a.queue <- ev:
+		case <-ctx.Done():
+		}
+	}()
+}
