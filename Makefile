@@ -61,13 +61,13 @@ unit: install
 	$(BIN)/pytest tests/unit
 
 bench: install
-	$(BIN)/python bench/goroutines.py
-	$(BIN)/python bench/doctor.py
-	$(BIN)/python bench/run_overhead.py 5
-	$(BIN)/python bench/inspect.py
-	$(BIN)/python bench/store.py
-	$(BIN)/python bench/profiles.py
-	$(BIN)/python bench/serve.py
+	$(BIN)/python -P bench/goroutines.py
+	$(BIN)/python -P bench/doctor.py
+	$(BIN)/python -P bench/run_overhead.py 5
+	$(BIN)/python -P bench/inspect.py
+	$(BIN)/python -P bench/store.py
+	$(BIN)/python -P bench/profiles.py
+	$(BIN)/python -P bench/serve.py
 
 fuzz: install
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest -k fuzz
