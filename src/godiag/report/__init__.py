@@ -31,6 +31,7 @@ VIEWS: dict[str, str] = {
     "godiag.store/v1": "godiag.report.storeview",
     "godiag.export/v1": "godiag.report.exportview",
     "godiag.profile/v1": "godiag.report.profile",
+    "godiag.diagnosis/v1": "godiag.report.diagnosis",
 }
 
 
