@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: go-toolchains sarif-multitool test-deps
+.PHONY: collect train eval
 .PHONY: install demo test lint fmt unit bench fuzz clean old-go-binaries scenario-modules
 
 install: $(STAMP)
@@ -66,6 +67,7 @@ bench: install
 	$(BIN)/python bench/run_overhead.py 5
 	$(BIN)/python bench/inspect.py
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/diagnose.py
 
 fuzz: install
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest -k fuzz
@@ -88,3 +90,14 @@ old-go-binaries:
 # (grpcio-tools is a dev dependency; the generated file is committed so users need only `protobuf`).
 proto: install
 	cd src/godiag/formats && ../../../$(BIN)/python -m grpc_tools.protoc -I. --python_out=. profile.proto
+
+# Root-cause ranker of `godiag diagnose`: dataset from the scenario programs, the model
+# file rebuilt from it (seeded, byte for byte), and the leave-one-program-out evaluation.
+collect: install scenario-modules
+	$(BIN)/python -m tools.rootcause_collect
+
+train: install
+	$(BIN)/python -m tools.rootcause_train train
+
+eval: install
+	$(BIN)/python -m tools.rootcause_train eval
