@@ -19,12 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from godiag.config import Target  # noqa: E402
-from godiag.model.capture import CaptureMeta  # noqa: E402
-from godiag.pipeline.diagnose import DiagnoseOptions, diagnose  # noqa: E402
-from godiag.report import render  # noqa: E402
-from tests.gohelpers import GoProcess  # noqa: E402
-from tests.scenario_probe import PROGRAMS, binary  # noqa: E402
+from tests.gohelpers import GoProcess
+from tests.scenario_probe import PROGRAMS, binary
+
+from godiag.config import Target
+from godiag.model.capture import CaptureMeta
+from godiag.pipeline.diagnose import DiagnoseOptions, diagnose
+from godiag.report import render
 
 ANCHOR_S = 92.0
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -56,7 +57,9 @@ def main() -> int:
     print(f"anchor (reported manual pipeline): {ANCHOR_S:.0f} s")
     print(f"godiag diagnose (default 5 s window, store on, HTML): best {best:.2f} s, "
           f"median {med:.2f} s")  # fmt: skip
-    print(f"ratio anchor/godiag: {ANCHOR_S / med:.1f}x; bar < 10 s: {'met' if med < 10 else 'MISSED'}")
+    print(
+        f"ratio anchor/godiag: {ANCHOR_S / med:.1f}x; bar < 10 s: {'met' if med < 10 else 'MISSED'}"
+    )
     return 0
 
 

@@ -23,7 +23,9 @@ INTENSITIES = ("low", "medium", "high")
 OUT = REPO / "data" / "diagnose" / "dataset.jsonl"
 
 
-def observe_program(prog: dict[str, Any], intensity: str, window: float, warmup: float = 1.0) -> dict[str, Any]:
+def observe_program(
+    prog: dict[str, Any], intensity: str, window: float, warmup: float = 1.0
+) -> dict[str, Any]:
     from godiag.analysis.rootcause.features import extract
     from godiag.analysis.rootcause.locate import locate_all
     from godiag.collect.http import HttpClient
@@ -69,8 +71,11 @@ def main(argv: list[str]) -> int:
             fh.write(json.dumps(r, sort_keys=True) + "\n")
     for r in rows:
         f = r["features"]
-        print(f"{r['kind']:16} {r['program']:13} {r['intensity']:6} g/min {f['goroutine_growth_per_min']}"
-              f" heap/s {f['heap_growth_bytes_per_s']} cpu {f['cpu_seconds_per_s']} gc/s {f['gc_cycles_per_s']}")
+        print(
+            f"{r['kind']:16} {r['program']:13} {r['intensity']:6} "
+            f"g/min {f['goroutine_growth_per_min']} heap/s {f['heap_growth_bytes_per_s']} "
+            f"cpu {f['cpu_seconds_per_s']} gc/s {f['gc_cycles_per_s']}"
+        )
     print(f"wrote {len(rows)} rows to {args.out}")
     return 0
 

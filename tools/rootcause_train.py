@@ -105,8 +105,8 @@ def train(rows: list[dict[str, Any]]) -> dict[str, Any]:
     model = fit_lr(rows)
     model["temperature"] = fit_temperature(rows)
     model = _round(model)
-    return {"schema": "godiag.rootcause-model/v1", "algorithm":
-            "multinomial logistic regression (L2, C=%g), temperature-scaled" % C,
+    algo = f"multinomial logistic regression (L2, C={C:g}), temperature-scaled"
+    return {"schema": "godiag.rootcause-model/v1", "algorithm": algo,
             "inputs": ranker.input_names(), "rows": len(rows), **model}  # fmt: skip
 
 
@@ -127,7 +127,9 @@ def loc_ok(loc: dict[str, Any] | None, fault: dict[str, Any] | None) -> bool:
     return str(loc["file"]).endswith("/" + fault["file"]) and abs(loc["line"] - fault["line"]) <= 3
 
 
-def score(name: str, rows: list[dict[str, Any]], ranked: list[list[tuple[str, float]]]) -> dict[str, Any]:
+def score(
+    name: str, rows: list[dict[str, Any]], ranked: list[list[tuple[str, float]]]
+) -> dict[str, Any]:
     n = len(rows)
     top1 = [rk[0][0] for rk in ranked]
     ac1 = sum(t == r["kind"] for t, r in zip(top1, rows, strict=True)) / n
@@ -135,7 +137,9 @@ def score(name: str, rows: list[dict[str, Any]], ranked: list[list[tuple[str, fl
     faults = [(rk, r) for rk, r in zip(ranked, rows, strict=True) if r["kind"] != "healthy"]
     loc = sum(rk[0][0] == r["kind"] and loc_ok(r["locations"].get(r["kind"]), r["fault"])
               for rk, r in faults) / max(1, len(faults))  # fmt: skip
-    loc_given = sum(loc_ok(r["locations"].get(r["kind"]), r["fault"]) for _, r in faults) / max(1, len(faults))
+    loc_given = sum(loc_ok(r["locations"].get(r["kind"]), r["fault"]) for _, r in faults) / max(
+        1, len(faults)
+    )
     healthy = [(rk, r) for rk, r in zip(ranked, rows, strict=True) if r["kind"] == "healthy"]
     flagged = sum(rk[0][0] != "healthy" and rk[0][1] >= 0.5 for rk, _ in healthy)
     brier = sum(sum((p - (k == r["kind"])) ** 2 for k, p in rk)
@@ -171,8 +175,9 @@ def evaluate(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str
     for rk, r in zip(ranked, rows, strict=True):
         ok_loc = r["kind"] == "healthy" or loc_ok(r["locations"].get(r["kind"]), r["fault"])
         if rk[0][0] != r["kind"] or not ok_loc:
+            where = "ok" if ok_loc else f"wrong: {r['locations'].get(r['kind'])}"
             misses.append(f"{r['program']} ({r['intensity']}, {r['kind']}): top {rk[0][0]} "
-                          f"{rk[0][1]:.2f}; location {'ok' if ok_loc else 'wrong: ' + str(r['locations'].get(r['kind']))}")  # fmt: skip
+                          f"{rk[0][1]:.2f}; location {where}")  # fmt: skip
     results = [
         score("trained model (LOPO)", rows, ranked),
         score("rules only", rows, [_complete(ranker.rules(r["features"])) for r in rows]),
@@ -186,12 +191,16 @@ def main_eval() -> int:
     rows = load()
     results, misses = evaluate(rows)
     progs = len({r["program"] for r in rows})
-    head = ("| ranker | AC@1 | AC@3 | location | location (true kind) | Brier | ECE | abstain "
-            "| healthy flagged |\n|---|---|---|---|---|---|---|---|---|")
+    head = (
+        "| ranker | AC@1 | AC@3 | location | location (true kind) | Brier | ECE | abstain "
+        "| healthy flagged |\n|---|---|---|---|---|---|---|---|---|"
+    )
     lines = [head] + [
         f"| {r['name']} | {r['ac1']:.3f} | {r['ac3']:.3f} | {r['location']:.3f} | "
-        f"{r['location_true_kind']:.3f} | {r['brier']:.3f} | {r['ece']:.3f} | {r['abstention']:.3f} "
-        f"| {r['healthy_flagged']}/{r['healthy_runs']} |" for r in results
+        f"{r['location_true_kind']:.3f} | {r['brier']:.3f} | {r['ece']:.3f} | "
+        f"{r['abstention']:.3f} "
+        f"| {r['healthy_flagged']}/{r['healthy_runs']} |"
+        for r in results
     ]
     table = "\n".join(lines)
     print(table)

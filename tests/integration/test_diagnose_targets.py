@@ -153,3 +153,26 @@ def test_pprof_without_metrics_still_ranks(tmp_path: Path) -> None:
     assert any(m.startswith("/metrics") for m in doc["missing"])
     assert doc["causes"] and doc["features"]["goroutines"] is not None
     assert doc["features"]["cpu_seconds_per_s"] is None  # missing, not zero
+
+
+class _Slow(_Html):
+    def do_GET(self) -> None:
+        time.sleep(2.5)
+        super().do_GET()
+
+
+def test_slow_target_is_bounded_by_the_timeout() -> None:
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}"
+        t = time.monotonic()
+        opts = DiagnoseOptions(window=1.0, store=False, timeout=0.5)
+        doc = diagnose(Target(name="slow", url=url), opts)
+        took = time.monotonic() - t
+    finally:
+        srv.shutdown()
+    schemas.validate(doc)
+    assert doc["causes"] == [] and doc["status"] == "partial"
+    assert any("timed out" in m or "no answer" in m for m in doc["missing"]), doc["missing"]
+    assert took < 10

@@ -43,17 +43,30 @@ def parse_duration(text: str, what: str) -> float:
 @click.command()
 @click.argument("target")
 @click.option("--window", default="5s", show_default=True, help="How long to observe.")
-@click.option("--cpu", default=None,
-              help="CPU profile: 0 never, Ns always for N seconds (default: when CPU use is high).")
-@click.option("--source", "source", type=click.Path(file_okay=False), default=None,
-              help="Module directory for static corroboration (when the analyzer is present).")
-@click.option("--min-probability", type=click.FloatRange(0, 1), default=0.5, show_default=True,
-              help="Exit 1 when the top fault's probability is at least this.")
+@click.option(
+    "--cpu",
+    default=None,
+    help="CPU profile: 0 never, Ns always for N seconds (default: when CPU use is high).",
+)
+@click.option(
+    "--source",
+    "source",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Module directory for static corroboration (when the analyzer is present).",
+)
+@click.option(
+    "--min-probability",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Exit 1 when the top fault's probability is at least this.",
+)
 @click.option("--timeout", default="10s", show_default=True, help="Per-request timeout.")
 @click.option("--config", "config_path", default=None, help="godiag.toml to use.")
 @metadata_options(store_default=True)
 @output_options(FORMATS)
-def diagnose(  # noqa: PLR0913
+def diagnose(
     target: str, window: str, cpu: str | None, source: str | None, min_probability: float,
     timeout: str, config_path: str | None, service: str | None, go_version: str | None,
     build_commit: str | None, tags: tuple[str, ...], store: bool, as_baseline: bool,
@@ -62,7 +75,8 @@ def diagnose(  # noqa: PLR0913
     """Rank the likely root causes of a misbehaving Go service."""
     from godiag import config as cfg
     from godiag.errors import ExitStatus, UsageError
-    from godiag.pipeline.diagnose import DiagnoseOptions, diagnose as run, is_fault
+    from godiag.pipeline.diagnose import DiagnoseOptions, is_fault
+    from godiag.pipeline.diagnose import diagnose as run
     from godiag.report import emit
 
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)

@@ -119,7 +119,8 @@ def _groups(obs: Observation) -> list[dict[str, Any]]:
     if len(obs.dumps) != 2:
         return []
     keep = ("signature", "count", "growth", "state", "category", "user_frame", "created_by")
-    return [{k: g[k] for k in keep} for g in diff(*obs.dumps, "diff")["groups"][:10]]
+    groups = diff(obs.dumps[0], obs.dumps[1], "diff")["groups"][:10]
+    return [{k: g[k] for k in keep} for g in groups]
 
 
 def _flames(obs: Observation) -> dict[str, Any]:
@@ -189,7 +190,8 @@ def diagnose(
         try:
             flames = _flames(obs)
         except Exception as exc:  # a report extra must never sink the diagnosis
-            flames, _ = {}, notes.append(f"flame graphs skipped: {type(exc).__name__}")
+            flames = {}
+            notes.append(f"flame graphs skipped: {type(exc).__name__}")
     else:
         flames = {}
     artifacts, store = _store(obs.captures, meta, options)

@@ -121,7 +121,9 @@ class Observer:
         return time.monotonic() - self.obs.started
 
     # ---- single fetches, each returning None (and noting why) on failure
-    def _profile(self, kind: str, *, gc: bool = False, seconds: float | None = None) -> Profile | None:
+    def _profile(
+        self, kind: str, *, gc: bool = False, seconds: float | None = None
+    ) -> Profile | None:
         from godiag.formats.pprof import decode
 
         try:
@@ -148,7 +150,9 @@ class Observer:
         url = profile_url(self.url, "goroutine") + "?debug=2"
         try:
             res = self.client.get(url, self.timeout)
-            cap = Capture(res.body, url, "goroutine", datetime.now(UTC), res.content_type, self.meta)
+            cap = Capture(
+                res.body, url, "goroutine", datetime.now(UTC), res.content_type, self.meta
+            )
             dump = parse(cap.data, cap.source, strict=False)
             if not dump.goroutines:
                 raise ParseError(url, "no goroutines in the answer (not a goroutine dump)")
@@ -254,11 +258,11 @@ class Observer:
                     left = deadline - self._now()
                     if left >= 0.8:
                         cpu_job = self._start_cpu(left - 0.3)
-        ends = {
-            "dump": pool.submit(self._dump),
+        end_dump = pool.submit(self._dump)
+        end_vars = pool.submit(self._vars)
+        ends: dict[str, Future[Profile | None] | None] = {
             "mutex": pool.submit(self._profile, "mutex") if m0 is not None else None,
             "block": pool.submit(self._profile, "block") if b0 is not None else None,
-            "vars": pool.submit(self._vars),
         }
         last = self._sample()
         heap_b = self._profile("heap", gc=True) if first_heap is not None else None
@@ -269,7 +273,7 @@ class Observer:
         for s in (last, after):
             if s is not None:
                 obs.samples.append(s)
-        d1 = ends["dump"].result()
+        d1 = end_dump.result()
         obs.dumps = [d for d in (d0, d1) if d is not None]
         obs.heap = [h for h in (first_heap, heap_b) if h is not None]
         for name, a in (("mutex", m0), ("block", b0)):
@@ -277,7 +281,7 @@ class Observer:
             b = job.result() if job is not None else None
             if a is not None and b is not None:
                 setattr(obs, name, [a, b])
-        obs.vars_last = ends["vars"].result()
+        obs.vars_last = end_vars.result()
         if cpu_job is not None:
             obs.cpu = cpu_job.result()
         elif self.cpu == 0:

@@ -54,7 +54,8 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
     st = doc["store"]
     if doc["artifacts"]:
         console.print(f"{st['message']} (godiag store show ID): "
-                      + ", ".join(f"{a['profile_type']} {a['id'][:12]}" for a in doc["artifacts"][:8]))  # fmt: skip
+                      + ", ".join(f"{a['profile_type']} {a['id'][:12]}"
+                                  for a in doc["artifacts"][:8]))  # fmt: skip
     else:
         console.print(st["message"])
 
@@ -67,8 +68,12 @@ def polyline(points: list[list[float]], w: int = 320, h: int = 90) -> dict[str, 
     y0, y1 = min(ys), max(ys)
     span_x = (x1 - x0) or 1.0
     span_y = (y1 - y0) or 1.0
-    pts = " ".join(f"{(x - x0) / span_x * (w - 10) + 5:.1f},{h - 5 - (y - y0) / span_y * (h - 20):.1f}"
-                   for x, y in zip(xs, ys, strict=True))  # fmt: skip
+    coords = []
+    for x, y in zip(xs, ys, strict=True):
+        px = (x - x0) / span_x * (w - 10) + 5
+        py = h - 5 - (y - y0) / span_y * (h - 20)
+        coords.append(f"{px:.1f},{py:.1f}")
+    pts = " ".join(coords)
     return {"points": pts, "min": y0, "max": y1, "w": w, "h": h}
 
 

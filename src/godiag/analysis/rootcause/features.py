@@ -43,6 +43,8 @@ FEATURES: dict[str, tuple[str, str]] = {
     "cpu_seconds_per_s": ("s/s", "process_cpu_seconds_total"),
     "mutex_wait_s_per_s": ("s/s", "mutex profile delay, end - start (null when rate is off)"),
     "block_wait_s_per_s": ("s/s", "block profile delay, end - start (null when rate is off)"),
+    "cpu_profile_gc_share": ("fraction", "CPU profile: samples in GC work or malloc"),
+    "alloc_bytes_per_cpu_s": ("bytes/CPU s", "alloc_bytes_per_s / cpu_seconds_per_s"),
     "http_5xx_per_s": ("requests/s", "*requests_total{code=5xx} when exported"),
     "http_requests_per_s": ("requests/s", "*requests_total when exported"),
 }
@@ -97,6 +99,9 @@ def _dump_features(obs: Observation, out: dict[str, Any]) -> None:
         out["largest_group_wait_minutes"] = g["wait_minutes"]["max"]
     cats = doc["categories"]
     out["lock_waiters"] = cats.get("lock", 0)
+    if len(obs.dumps) == 2:  # the larger of the two dumps' counts: contention comes and goes
+        first = analyze(obs.dumps[0], "start")["categories"]
+        out["lock_waiters"] = max(out["lock_waiters"], first.get("lock", 0))
     out["blocked_user_goroutines"] = sum(
         g["count"] for g in groups if g["category"] in BLOCKED and g["user_frame"]
     )
@@ -164,6 +169,11 @@ def extract(obs: Observation) -> dict[str, Any]:
     if obs.leak is not None:
         out["leaked_goroutines"] = sites.total(obs.leak, "goroutine")
     out["gc_pause_p99_ms"] = _gc_pause_p99(obs)
+    if obs.cpu is not None:
+        out["cpu_profile_gc_share"] = sites.share(obs.cpu, "cpu", sites.has_prefix(sites.GC_WORK))
+    cpu, alloc = out["cpu_seconds_per_s"], out["alloc_bytes_per_s"]
+    if cpu is not None and alloc is not None and cpu > 0.005:
+        out["alloc_bytes_per_cpu_s"] = alloc / cpu
     mem = (obs.vars_last or {}).get("memstats")
     if isinstance(mem, dict) and isinstance(mem.get("GCCPUFraction"), int | float):
         out["gc_cpu_fraction"] = float(mem["GCCPUFraction"])

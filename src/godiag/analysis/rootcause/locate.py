@@ -89,14 +89,37 @@ def deadlock(obs: Observation, prefix: str | None) -> Located:
                 f"{biggest['count']} goroutines wait in {_where(_user(biggest, prefix))}",
                 f"{g['count']} goroutine(s) holding it are blocked on {g['state']} in {_where(uf)}",
             ]
+    # a channel cycle: small long-lived goroutines (actors) stuck sending across the
+    # window; the blocked send is the edge to break
+    actors = [g for g in stuck if g is not biggest and g["count"] <= 2 and g["growth"] <= 0
+              and "send" in g["state"] and not _from_server(g)]  # fmt: skip
+    if biggest["category"] in ("channel", "select") and actors:
+        g = actors[0]
+        uf = _user(g, prefix)
+        return uf, [
+            f"{biggest['count']} goroutines wait in {_where(_user(biggest, prefix))}",
+            f"a long-lived goroutine is stuck on {g['state']} in {_where(uf)}",
+        ]
     loc = _user(biggest, prefix)
     return loc, [f"{biggest['count']} goroutines stuck on {biggest['state']} in {_where(loc)} "
                  f"across the window"]  # fmt: skip
 
 
+def _from_server(g: dict[str, Any]) -> bool:
+    cb = g.get("created_by") or {}
+    return str(cb.get("function", "")).startswith("net/http.")
+
+
 def _contended(profiles: list[Any], prefix: str | None) -> tuple[sites.Site, int] | None:
     if len(profiles) != 2:
         return None
+    # A writer waiting on an RWMutex is the one whose critical section the readers
+    # queue behind (block profiles record waiters, not holders): prefer its site.
+    writer = sites.has_prefix(("sync.(*RWMutex).Lock",))
+    a, b = (sites.by_site(p, "delay", prefix, writer) for p in profiles)
+    hit = sites.top(sites.growth(a, b))
+    if hit is not None:
+        return hit
     a, b = (sites.by_site(p, "delay", prefix) for p in profiles)
     return sites.top(sites.growth(a, b)) or sites.top(b)
 
@@ -131,21 +154,62 @@ def memory_leak(obs: Observation, prefix: str | None) -> Located:
 
 
 def connection_leak(obs: Observation, prefix: str | None) -> Located:
-    loc, ev = memory_leak(obs, prefix)
-    if loc is not None:
-        return loc, [e.replace("live heap", "connection state") for e in ev]
+    """Where the service's code obtains the connections it never gives back.
+
+    In order: live objects allocated under a dial (connections, their buffers, the
+    registry entries); live-heap growth over the window; allocation under HTTP client
+    calls (transports dial on their own goroutines, so the client call is the owner).
+    A helper returning a connection (dial, get, acquire...) hands over to its caller.
+    """
+    if not obs.heap:
+        return goroutine_leak(obs, prefix)
+    own = sites.pick_owner
+    dial = sites.has_prefix(sites.DIAL)
+    accepted = sites.has_prefix(("net.(*TCPListener).Accept", "net.(*netFD).accept"))
+    client_side = lambda frames: not accepted(frames)  # noqa: E731  # not the server's
+    tries = [
+        ("live objects from dials", sites.by_site(obs.heap[-1], "inuse_space", prefix, dial, own)),
+        ("live heap growth", sites.growth(
+            *(sites.by_site(p, "inuse_space", prefix, client_side, own) for p in obs.heap))
+         if len(obs.heap) == 2 else {}),
+        ("HTTP client allocation", sites.by_site(
+            obs.heap[-1], "alloc_space", prefix, sites.has_prefix(sites.NET_CLIENT), own)),
+    ]  # fmt: skip
+    for what, found in tries:
+        hit = sites.top(found, strict=True)
+        if hit is not None:
+            loc = _loc(hit[0])
+            return loc, [f"connections obtained at {_where(loc)} ({what}: "
+                         f"{hit[1] / 2**20:.2f} MiB)"]  # fmt: skip
     return goroutine_leak(obs, prefix)
 
 
 def gc_pressure(obs: Observation, prefix: str | None) -> Located:
     if len(obs.heap) != 2:
         return None, []
+    gogc = _gogc(obs)
+    if gogc is not None and 0 <= gogc <= 25:
+        # the collector runs often because GOGC is tiny relative to a large live heap:
+        # the live heap's main site is where the setting is made and the data is built
+        live = sites.top(sites.by_site(obs.heap[-1], "inuse_space", prefix))
+        if live is not None:
+            loc = _loc(live[0])
+            return loc, [
+                f"GOGC is {gogc:g}% with {live[1] / 2**20:.0f} MiB live from {_where(loc)}"
+            ]
     a, b = (sites.by_site(p, "alloc_space", prefix) for p in obs.heap)
     hit = sites.top(sites.growth(a, b))
     if hit is None:
         return None, []
     loc = _loc(hit[0])
     return loc, [f"{hit[1] / 2**20:.1f} MiB allocated at {_where(loc)} during the window"]
+
+
+def _gogc(obs: Observation) -> float | None:
+    for smp in reversed(obs.samples):
+        if "go_gc_gogc_percent" in smp.values:
+            return smp.values["go_gc_gogc_percent"]
+    return None
 
 
 def cpu_saturation(obs: Observation, prefix: str | None) -> Located:

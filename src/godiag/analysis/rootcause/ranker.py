@@ -26,12 +26,29 @@ KINDS = (
 )
 FLOOR = 0.4  # below this top probability the diagnosis says it is not sure
 CATEGORIES = ("channel", "select", "lock", "running", "runnable", "io", "sleep", "other")
-FRACTIONS = {"largest_group_share", "heap_growth_top_share", "gc_cpu_fraction"}
+FRACTIONS = {
+    "largest_group_share",
+    "heap_growth_top_share",
+    "gc_cpu_fraction",
+    "cpu_profile_gc_share",
+}
 FLAGS = {"top_growth_blocked", "top_growth_lock"}
-BYTES = {"heap_inuse_bytes", "heap_growth_bytes_per_s", "alloc_bytes_per_s"}
+BYTES = {
+    "heap_inuse_bytes",
+    "heap_growth_bytes_per_s",
+    "alloc_bytes_per_s",
+    "alloc_bytes_per_cpu_s",
+}
 SKIP = {"largest_group_category", "goroutines_delta_5m"}
-MISSING_FLAGS = ("mutex_wait_s_per_s", "block_wait_s_per_s", "leaked_goroutines",
-                 "http_5xx_per_s", "gc_pause_p99_ms", "cpu_seconds_per_s")  # fmt: skip
+MISSING_FLAGS = (
+    "mutex_wait_s_per_s",
+    "block_wait_s_per_s",
+    "leaked_goroutines",
+    "http_5xx_per_s",
+    "gc_pause_p99_ms",
+    "cpu_seconds_per_s",
+    "cpu_profile_gc_share",
+)
 
 
 def _slog(v: float) -> float:
@@ -117,7 +134,10 @@ def _f(features: dict[str, Any], name: str) -> float:
 
 def rules(features: dict[str, Any]) -> list[tuple[str, float]]:
     """Hand-written thresholds, as an alerting rule book would have them (baseline)."""
-    f = lambda n: _f(features, n)  # noqa: E731
+
+    def f(name: str) -> float:
+        return _f(features, name)
+
     fired: list[str] = []
     if f("goroutine_growth_per_min") > 600 and f("top_growth_blocked"):
         fired.append("deadlock")

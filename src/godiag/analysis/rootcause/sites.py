@@ -8,7 +8,9 @@ snapshots (heap growth, mutex delay over the window) is a subtraction of two dic
 
 from __future__ import annotations
 
-from godiag.analysis.goroutine_rules import is_stdlib
+from collections.abc import Callable
+
+from godiag.analysis.goroutine_rules import is_stdlib, package_of
 from godiag.model.profile import Profile
 
 Site = tuple[str, str, int]
@@ -47,20 +49,46 @@ def _frames(sample_locs: tuple[object, ...]) -> list[Site]:
 
 
 def pick(frames: list[Site], prefix: str | None) -> Site | None:
-    """The user's frame of a leaf-first stack: main code, then the module, then non-std."""
-    for pred in (
-        lambda f: is_main(f),
-        lambda f: is_user(f, prefix),
-        lambda f: f not in ("", "?") and not is_stdlib(f),
-    ):
-        for site in frames:
-            if pred(site[0]):
-                return site
+    """The user's frame of a leaf-first stack: the innermost frame of the service's own
+    code (main or its module), else the innermost non-standard-library frame."""
+    for site in frames:
+        if is_user(site[0], prefix):
+            return site
+    for site in frames:
+        if site[0] not in ("", "?") and not is_stdlib(site[0]):
+            return site
     return None
 
 
-def by_site(profile: Profile, sample_type: str, prefix: str | None = None) -> dict[Site, int]:
-    """Sum of one sample type per user site (samples with no user frame are skipped)."""
+_HELPER_WORDS = ("dial", "get", "conn", "acquire", "open", "connect", "checkout", "borrow")
+
+
+def pick_owner(frames: list[Site], prefix: str | None) -> Site | None:
+    """Like pick, but a connection-returning helper (dial, get, acquire...) hands over to
+    its caller: the caller owns, and leaks, the connection."""
+    users = [i for i, f in enumerate(frames) if is_user(f[0], prefix)]
+    if not users:
+        return pick(frames, prefix)
+    first = frames[users[0]]
+    name = first[0].rsplit(".", 1)[-1].lower()
+    if len(users) > 1 and any(w in name for w in _HELPER_WORDS):
+        caller = frames[users[1]]
+        if package_of(caller[0]) == package_of(first[0]):  # a helper of the same package
+            return caller
+    return first
+
+
+def by_site(
+    profile: Profile,
+    sample_type: str,
+    prefix: str | None = None,
+    require: Callable[[list[Site]], bool] | None = None,
+    chooser: Callable[[list[Site], str | None], Site | None] = pick,
+) -> dict[Site, int]:
+    """Sum of one sample type per user site (samples with no user frame are skipped).
+
+    `require(frames)`, when given, keeps only samples whose leaf-first frames satisfy it.
+    """
     try:
         idx = next(i for i, st in enumerate(profile.sample_types) if st.type == sample_type)
     except StopIteration:
@@ -73,7 +101,9 @@ def by_site(profile: Profile, sample_type: str, prefix: str | None = None) -> di
             continue
         key = tuple(id(x) for x in smp.locations)
         if key not in cache:
-            cache[key] = pick(_frames(smp.locations), prefix)
+            frames = _frames(smp.locations)
+            keep = require is None or require(frames)
+            cache[key] = chooser(frames, prefix) if keep else None
         site = cache[key]
         if site is not None:
             out[site] = out.get(site, 0) + v
@@ -93,8 +123,11 @@ def growth(a: dict[Site, int], b: dict[Site, int]) -> dict[Site, int]:
     return {k: v for k, v in out.items() if v > 0}
 
 
-def top(sites: dict[Site, int], prefer_main: bool = True) -> tuple[Site, int] | None:
-    """The largest site; a `main.` site wins when it holds at least 5% of the total."""
+def top(
+    sites: dict[Site, int], prefer_main: bool = True, strict: bool = False
+) -> tuple[Site, int] | None:
+    """The largest site; a `main.` site wins when it holds at least 5% of the total
+    (`strict`: whenever there is one, for sparse evidence such as a few heap samples)."""
     if not sites:
         return None
     best = max(sites.items(), key=lambda kv: (kv[1], kv[0]))
@@ -103,7 +136,7 @@ def top(sites: dict[Site, int], prefer_main: bool = True) -> tuple[Site, int] | 
         whole = sum(sites.values())
         if mains:
             m = max(mains, key=lambda kv: (kv[1], kv[0]))
-            if whole and m[1] >= 0.05 * whole:
+            if strict or (whole and m[1] >= 0.05 * whole):
                 return m
     return best
 
@@ -121,3 +154,28 @@ def function_hotspot(sites: dict[Site, int]) -> tuple[Site, int] | None:
     fn = chosen[0][0]
     line = max(((s, v) for s, v in sites.items() if s[0] == fn), key=lambda kv: (kv[1], kv[0]))
     return line[0], chosen[1]
+
+
+def share(profile: Profile, sample_type: str, pred: Callable[[list[Site]], bool]) -> float | None:
+    """Fraction of a sample type in samples whose frames satisfy `pred`."""
+    try:
+        idx = next(i for i, st in enumerate(profile.sample_types) if st.type == sample_type)
+    except StopIteration:
+        return None
+    whole = hit = 0
+    for smp in profile.samples:
+        v = smp.values[idx]
+        whole += v
+        if v and pred(_frames(smp.locations)):
+            hit += v
+    return hit / whole if whole else None
+
+
+DIAL = ("net.Dial", "net.(*Dialer)", "database/sql.(*DB).conn")
+NET_CLIENT = ("net/http.(*Client)", "net/http.(*Transport).roundTrip")
+GC_WORK = ("runtime.gcBgMarkWorker", "runtime.gcAssistAlloc", "runtime.mallocgc",
+           "runtime.gcDrain", "runtime.bgsweep", "runtime.memclrNoHeapPointers")  # fmt: skip
+
+
+def has_prefix(names: tuple[str, ...]) -> Callable[[list[Site]], bool]:
+    return lambda frames: any(f[0].startswith(names) for f in frames)
