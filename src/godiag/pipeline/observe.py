@@ -83,14 +83,16 @@ def _expvar_sample(at: float, doc: dict[str, Any]) -> MetricSample:
     from godiag.formats.expvar import memstats
 
     mem = memstats(doc)
-    values = {
-        "go_memstats_heap_inuse_bytes": mem.get("HeapInuse", 0.0),
-        "go_gc_cycles_total": mem.get("NumGC", 0.0),
+    names = {
+        "HeapInuse": "go_memstats_heap_inuse_bytes",
+        "HeapAlloc": "go_memstats_heap_alloc_bytes",
+        "NumGC": "go_gc_cycles_total",
     }
+    values = {metric: mem[key] for key, metric in names.items() if key in mem}
     total = (doc.get("memstats") or {}).get("TotalAlloc")
-    if isinstance(total, int | float):
+    if isinstance(total, int | float) and not isinstance(total, bool):
         values["go_memstats_alloc_bytes_total"] = float(total)
-    return MetricSample(at, {k: v for k, v in values.items() if k in mem or "alloc" in k})
+    return MetricSample(at, values)
 
 
 class Observer:

@@ -28,6 +28,12 @@ def where(loc: dict[str, Any] | None) -> str:
     return f"{loc['function']}  {loc['file']}:{loc['line']}"
 
 
+def short(loc: dict[str, Any] | None) -> str:
+    if not loc:
+        return "-"
+    return f"{loc['function']} ({str(loc['file']).rsplit('/', 1)[-1]}:{loc['line']})"
+
+
 def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) -> None:
     tgt = doc["target"]
     console.print(f"[bold]diagnosis[/] of {tgt.get('service_name') or ''} {tgt['url']} "
@@ -37,7 +43,7 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
     for col in ("#", "kind", "probability", "location"):
         table.add_column(col)
     for c in doc["causes"]:
-        table.add_row(str(c["rank"]), c["kind"], f"{c['probability']:.0%}", where(c["location"]))
+        table.add_row(str(c["rank"]), c["kind"], f"{c['probability']:.0%}", short(c["location"]))
     if doc["causes"]:
         console.print(table)
     for c in doc["causes"][: 3 if verbose else 1]:
