@@ -10,28 +10,26 @@ Prints the best and median of 3 runs, and the ratio to the anchor.
 
 from __future__ import annotations
 
-import os
-import statistics
 import sys
-import tempfile
-import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# bench/inspect.py would shadow the standard library's inspect: run from the repo root
+sys.path[0] = __file__.rsplit("/", 2)[0]
 
-from tests.gohelpers import GoProcess
-from tests.scenario_probe import PROGRAMS, binary
-
-from godiag.config import Target
-from godiag.model.capture import CaptureMeta
-from godiag.pipeline.diagnose import DiagnoseOptions, diagnose
-from godiag.report import render
+import os  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
 
 ANCHOR_S = 92.0
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 
 
 def once(url: str) -> tuple[float, str]:
+    from godiag.config import Target
+    from godiag.model.capture import CaptureMeta
+    from godiag.pipeline.diagnose import DiagnoseOptions, diagnose
+    from godiag.report import render
+
     meta = CaptureMeta(service_name="quoteproxy", go_version="go1.26", build_commit="bench")
     t = time.perf_counter()
     doc = diagnose(Target(name="quoteproxy", url=url), DiagnoseOptions(overrides=meta))
@@ -40,6 +38,9 @@ def once(url: str) -> tuple[float, str]:
 
 
 def main() -> int:
+    from tests.gohelpers import GoProcess
+    from tests.scenario_probe import PROGRAMS, binary
+
     prog = next(p for p in PROGRAMS if p["name"] == "quoteproxy")
     times: list[float] = []
     with tempfile.TemporaryDirectory() as home:
