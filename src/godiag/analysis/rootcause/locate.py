@@ -130,7 +130,10 @@ def lock_contention(obs: Observation, prefix: str | None) -> Located:
         if hit is not None:
             loc = _loc(hit[0])
             return loc, [f"{name} profile: {hit[1] / 1e9:.3f}s of waiting at {_where(loc)}"]
-    locks = [g for g in _groups(obs) if g["category"] == "lock" and g["count"] > 0]
+    from godiag.analysis.goroutines import analyze
+
+    # waiters come and go (a lock held in bursts): look at both dumps
+    locks = [g for d in obs.dumps for g in analyze(d, "dump")["groups"] if g["category"] == "lock"]
     if not locks:
         return None, []
     g = max(locks, key=lambda g: g["count"])
