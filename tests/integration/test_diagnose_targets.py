@@ -176,3 +176,28 @@ def test_slow_target_is_bounded_by_the_timeout() -> None:
     assert doc["causes"] == [] and doc["status"] == "partial"
     assert any("timed out" in m or "no answer" in m for m in doc["missing"]), doc["missing"]
     assert took < 10
+
+
+def test_cli_json_on_a_leak_exits_1_and_names_the_site(tmp_path: Path) -> None:
+    from tests.gohelpers import GoProcess
+    from tests.scenario_probe import PROGRAMS, binary
+
+    prog = next(p for p in PROGRAMS if p["name"] == "searchfan")
+    proc = GoProcess(binary(prog), ["-intensity", "medium", "-lifetime", "60s"])
+    try:
+        time.sleep(1.0)
+        r = godiag("diagnose", proc.url, "--window", "2s", "--format", "json",
+                   "--service", "searchfan", "--go-version", "go1.26", "--build-commit", "t1",
+                   env={"GODIAG_HOME": str(tmp_path)})  # fmt: skip
+    finally:
+        proc.close()
+    assert r.returncode == 1, r.stderr
+    doc = json.loads(r.stdout)
+    schemas.validate(doc)
+    top = doc["causes"][0]
+    assert top["kind"] == "goroutine-leak" and top["probability"] >= 0.5
+    assert top["location"]["function"] == prog["fault"]["function"]
+    assert doc["store"]["stored"] == len(doc["artifacts"]) >= 5
+    listed = godiag("store", "ls", "--service", "searchfan", "--format", "json",
+                    env={"GODIAG_HOME": str(tmp_path)})  # fmt: skip
+    assert listed.returncode == 0 and doc["artifacts"][0]["id"] in listed.stdout

@@ -72,7 +72,17 @@ def diagnose(
     build_commit: str | None, tags: tuple[str, ...], store: bool, as_baseline: bool,
     fmt: str | None, output: Path | None, quiet: bool, verbose: bool, no_color: bool,
 ) -> int:  # fmt: skip
-    """Rank the likely root causes of a misbehaving Go service."""
+    """Observe a live Go service and rank the likely root causes, down to file:line.
+
+    TARGET is a base URL (serving net/http/pprof, /metrics or /debug/vars) or a target
+    of godiag.toml. During --window godiag samples metrics, takes goroutine dumps at both
+    ends, two heap snapshots after a GC, mutex/block profiles when their rates are on,
+    the goroutineleak profile when offered, and a CPU profile when CPU use is high (or as
+    --cpu says). It reports the top 3 causes with calibrated probabilities, locations and
+    evidence, and stores every artifact (missing metadata: not stored, and the report
+    says where to set it). Exit 1 when the top cause is a fault with probability at
+    least --min-probability.
+    """
     from godiag import config as cfg
     from godiag.errors import ExitStatus, UsageError
     from godiag.pipeline.diagnose import DiagnoseOptions, is_fault
@@ -95,7 +105,7 @@ def diagnose(
         raise UsageError("--window: at least 1s (two samples need time between them)")
     opts = DiagnoseOptions(
         window=win, cpu=None if cpu is None else parse_duration(cpu, "--cpu"), source=source,
-        store=store, min_probability=min_probability,
+        store=store, baseline=as_baseline, min_probability=min_probability,
         overrides=overrides(service, go_version, build_commit, tags), config=conf,
         timeout=parse_duration(timeout, "--timeout"),
     )  # fmt: skip

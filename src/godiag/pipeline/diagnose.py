@@ -27,6 +27,7 @@ class DiagnoseOptions:
     cpu: float | None = None  # None: automatic (when CPU use is high), 0: never, N: seconds
     source: str | None = None  # module directory for static corroboration
     store: bool = True
+    baseline: bool = False  # mark the stored artifacts as the service's baseline
     min_probability: float = 0.5
     overrides: CaptureMeta = field(default_factory=CaptureMeta)  # the command line's metadata
     config: Config | None = None
@@ -72,7 +73,9 @@ def _store(
     arts: list[dict[str, Any]] = []
     missing: set[str] = set()
     for cap in captures:
-        out = store_outcome(replace(cap, meta=meta), options.overrides, options.config)
+        out = store_outcome(
+            replace(cap, meta=meta), options.overrides, options.config, baseline=options.baseline
+        )
         if out.get("stored"):
             aid = str(out["id"])
             arts.append({"id": aid, "profile_type": cap.profile_type,
