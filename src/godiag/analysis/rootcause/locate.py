@@ -178,12 +178,15 @@ def connection_leak(obs: Observation, prefix: str | None) -> Located:
         ("HTTP client allocation", sites.by_site(
             obs.heap[-1], "alloc_space", prefix, sites.has_prefix(sites.NET_CLIENT), own)),
     ]  # fmt: skip
-    for what, found in tries:
-        hit = sites.top(found, strict=True)
-        if hit is not None:
-            loc = _loc(hit[0])
-            return loc, [f"connections obtained at {_where(loc)} ({what}: "
-                         f"{hit[1] / 2**20:.2f} MiB)"]  # fmt: skip
+    # evidence in the main package wins over an earlier kind of evidence elsewhere
+    # (libraries, shared plumbing): connections are obtained by the service's own code
+    found_any = [(what, hit) for what, f in tries if (hit := sites.top(f, strict=True))]
+    found_any.sort(key=lambda wh: not sites.is_main(wh[1][0][0]))  # stable: keeps order
+    if found_any:
+        what, hit = found_any[0]
+        loc = _loc(hit[0])
+        return loc, [f"connections obtained at {_where(loc)} ({what}: "
+                     f"{hit[1] / 2**20:.2f} MiB)"]  # fmt: skip
     return goroutine_leak(obs, prefix)
 
 
