@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: go-toolchains sarif-multitool test-deps
+.PHONY: collect train eval
 .PHONY: install demo test lint fmt unit bench fuzz clean old-go-binaries scenario-modules
 
 install: $(STAMP)
@@ -68,6 +69,7 @@ bench: install
 	$(BIN)/python -P bench/store.py
 	$(BIN)/python -P bench/profiles.py
 	$(BIN)/python -P bench/serve.py
+	$(BIN)/python -P bench/diagnose.py
 
 fuzz: install
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest -k fuzz
@@ -97,3 +99,14 @@ fp-corpus: install
 
 fp-bench: install
 	$(BIN)/python -P bench/analyzer_fp.py
+
+# Root-cause ranker of `godiag diagnose`: dataset from the scenario programs, the model
+# file rebuilt from it (seeded, byte for byte), and the leave-one-program-out evaluation.
+collect: install scenario-modules
+	$(BIN)/python -m tools.rootcause_collect
+
+train: install
+	$(BIN)/python -m tools.rootcause_train train
+
+eval: install
+	$(BIN)/python -m tools.rootcause_train eval

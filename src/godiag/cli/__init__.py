@@ -34,6 +34,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Take a CPU profile of a service and draw its flame graph.",
     ),
     "demo": ("godiag.cli.demo", "demo", "Run godiag on the bundled leaking demo service."),
+    "diagnose": (
+        "godiag.cli.diagnose",
+        "diagnose",
+        "Rank the likely root causes of a live Go service, down to file:line.",
+    ),
     "config": ("godiag.cli.config_cmd", "config", "Validate godiag.toml."),
     "analyze": ("godiag.cli.analyze", "analyze", "Find goroutine and resource leaks in Go source."),
     "doctor": (

@@ -1,4 +1,4 @@
-"""`godiag demo`: diagnose the bundled leaking Go service, live, end to end."""
+"""`godiag demo`: diagnose the bundled Go service, live, end to end."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from godiag.cli.common import make_output, output_options
+from godiag.demo.run import FAULTS
 from godiag.report import emit, render, say_written, write_file
 
 
@@ -20,27 +21,32 @@ from godiag.report import emit, render, say_written, write_file
     help="Where to write the HTML report.",
 )
 @click.option(
-    "--requests",
-    default=300,
+    "--fault",
+    type=click.Choice(FAULTS),
+    default="goroutine-leak",
     show_default=True,
-    help="Requests sent to the demo service between the two captures.",
+    help="The fault planted in the demo service.",
 )
+@click.option("--window", type=click.FloatRange(1, 60), default=3.0, show_default=True,
+              help="Seconds of observation.")  # fmt: skip
 @output_options(["text", "json", "html"])
 def demo(
     report_path: Path,
-    requests: int,
+    fault: str,
+    window: float,
     fmt: str | None,
     output: Path | None,
     quiet: bool,
     verbose: bool,
     no_color: bool,
 ) -> int:
-    """Build the bundled Go demo service (a quote API with a goroutine leak), load it,
-    capture two goroutine dumps over HTTP, and show which goroutines pile up and where.
-    The service runs on loopback and is stopped at the end. Needs the go command.
+    """Build the bundled Go demo service (a quote API; by default with a goroutine leak),
+    keep it under load, run `godiag diagnose` on it and show the ranked causes. The
+    service runs on loopback and is stopped at the end; nothing is stored. Needs the go
+    command.
     """
     out = make_output(fmt, output, quiet, verbose, no_color, ["text", "json", "html"])
-    from godiag.demo.run import run_demo
+    from godiag.demo.run import run_diagnosis
     from godiag.report.terminal import console_for
 
     err = console_for(stderr=True, color=out.color)
@@ -49,7 +55,7 @@ def demo(
         if not out.quiet:
             err.print(f"[dim]godiag demo:[/] {msg}")
 
-    doc = run_demo(progress, requests=requests)
+    doc = run_diagnosis(progress, fault=fault, window=window)
     emit(doc, out.format, out.output, color=out.color, quiet=out.quiet, verbose=out.verbose)
     write_file(report_path, render(doc, "html"))
     if not out.quiet:

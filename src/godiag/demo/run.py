@@ -36,3 +36,41 @@ def run_demo(progress: Progress, *, requests: int = 300, pause: float = 1.5) -> 
         progress("stopping the demo service")
     doc = diff(parse(before.data, before.source), parse(after.data, after.source), after.source)
     return doc
+
+
+FAULTS = ("goroutine-leak", "memory-leak", "lock-contention", "healthy")
+
+
+def run_diagnosis(
+    progress: Progress, *, fault: str = "goroutine-leak", window: float = 3.0, warmup: int = 150
+) -> dict[str, Any]:
+    """Build the demo with the chosen fault, keep it busy, and diagnose it live."""
+    import threading
+
+    from godiag.config import Target
+    from godiag.demo.load import hit
+    from godiag.pipeline.diagnose import DiagnoseOptions, diagnose
+
+    find_go()
+    progress("building the demo service with your go command")
+    binary = build_shipped("demo")
+    with DemoService(binary, args=("-fault", fault)) as svc:
+        progress(f"demo service ({fault}) listening on {svc.url}; sending traffic to /quote")
+        hit(f"{svc.url}/quote", warmup)
+        stop = threading.Event()
+
+        def load() -> None:  # steady traffic for the whole observation window
+            while not stop.is_set():
+                hit(f"{svc.url}/quote", 40, concurrency=8)
+
+        th = threading.Thread(target=load, daemon=True)
+        th.start()
+        try:
+            progress(f"diagnosing for {window:g}s")
+            opts = DiagnoseOptions(window=window, store=False)
+            doc = diagnose(Target(name="godiag-demo", url=svc.url), opts, progress=progress)
+        finally:
+            stop.set()
+            th.join(10)
+        progress("stopping the demo service")
+    return doc

@@ -33,6 +33,7 @@ VIEWS: dict[str, str] = {
     "godiag.export/v1": "godiag.report.exportview",
     "godiag.profile/v1": "godiag.report.profile",
     "godiag.check/v1": "godiag.report.checkview",
+    "godiag.diagnosis/v1": "godiag.report.diagnosis",
 }
 
 

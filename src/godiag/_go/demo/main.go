@@ -3,6 +3,10 @@
 // The slower backend's goroutine is abandoned: it blocks forever sending on an
 // unbuffered channel nobody reads any more. Each request leaks one goroutine.
 //
+// -fault picks the planted fault: goroutine-leak (the default, above), memory-leak
+// (every quote is also kept in an ever-growing history), lock-contention (the cache
+// mutex is held while the quote is "audited"), or healthy (a buffered result channel).
+//
 // It listens on loopback only ($ADDR, default 127.0.0.1:0), prints
 // "LISTEN http://ADDR" when ready, and serves net/http/pprof and expvar.
 package main
@@ -10,17 +14,24 @@ package main
 import (
 	"encoding/json"
 	"expvar"
+	"flag"
 	"fmt"
 	"math/rand"
 	"net"
 	"net/http"
 	_ "net/http/pprof"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 )
 
-var requests = expvar.NewInt("quote_requests")
+var (
+	requests = expvar.NewInt("quote_requests")
+	fault    = flag.String("fault", "goroutine-leak", "goroutine-leak, memory-leak, lock-contention or healthy")
+	history  [][]byte // memory-leak: every answer's raw record, never trimmed
+	histMu   sync.Mutex
+)
 
 type quote struct {
 	Symbol string  `json:"symbol"`
@@ -37,7 +48,11 @@ func askBackend(name, symbol string, lo, hi time.Duration) quote {
 // fetchQuote returns the first backend answer. The bug: results is unbuffered,
 // so the slower backend's goroutine blocks on its send forever.
 func fetchQuote(symbol string) quote {
-	results := make(chan quote)
+	size := 0
+	if *fault != "goroutine-leak" {
+		size = 2 // both backends can always deliver: nothing leaks
+	}
+	results := make(chan quote, size)
 	for _, b := range []struct {
 		name   string
 		lo, hi time.Duration
@@ -59,13 +74,42 @@ type cache struct {
 func (c *cache) put(q quote) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if *fault == "lock-contention" {
+		audit(q) // the bug: slow work while every other request waits for the lock
+	}
 	if len(c.m) > 1000 {
 		c.m = map[string]quote{}
 	}
 	c.m[q.Symbol] = q
 }
 
+// audit burns a little CPU per quote (a stand-in for a slow validation).
+func audit(q quote) {
+	deadline := time.Now().Add(2 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		q.Price *= 1.0000001
+	}
+}
+
+// remember keeps a 64 KiB record of every answer forever (memory-leak).
+func remember(q quote) {
+	rec := make([]byte, 64<<10)
+	copy(rec, q.Symbol)
+	histMu.Lock()
+	history = append(history, rec)
+	histMu.Unlock()
+}
+
 func main() {
+	flag.Parse()
+	switch *fault {
+	case "goroutine-leak", "healthy", "memory-leak":
+	case "lock-contention":
+		runtime.SetMutexProfileFraction(5)
+	default:
+		fmt.Fprintf(os.Stderr, "demo: unknown -fault %q\n", *fault)
+		os.Exit(2)
+	}
 	c := &cache{m: map[string]quote{}}
 	http.HandleFunc("/quote", func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)
@@ -75,6 +119,9 @@ func main() {
 		}
 		q := fetchQuote(sym)
 		c.put(q)
+		if *fault == "memory-leak" {
+			remember(q)
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(q)
 	})

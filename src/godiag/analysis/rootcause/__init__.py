@@ -1,0 +1,1 @@
+"""Root-cause ranking of a live Go service: features, a trained ranker, locations."""

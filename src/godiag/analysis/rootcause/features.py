@@ -1,0 +1,182 @@
+"""Observation -> the feature vector the ranker reads (docs/diagnose.md lists each one).
+
+A feature the service does not expose is None ("missing"), never 0: zero mutex wait
+and "mutex profiling is off" are different facts. Rates are per second over the
+observation window, growth per minute.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from godiag.analysis.rootcause import sites
+from godiag.pipeline.observe import MetricSample, Observation
+
+BLOCKED = {"channel", "select", "lock", "waitgroup", "cond"}
+
+# name -> (unit, source); the order is the model's input order for numeric features
+FEATURES: dict[str, tuple[str, str]] = {
+    "goroutines": ("count", "go_goroutines, else the end goroutine dump's total"),
+    "goroutine_growth_per_min": ("goroutines/min", "go_goroutines over the window, else dumps"),
+    "goroutines_delta_5m": ("goroutines", "Prometheus query_range history (not yet collected)"),
+    "largest_group_share": ("fraction", "end dump: largest identical-stack group / total"),
+    "largest_group_category": ("category", "end dump: largest group's wait category"),
+    "largest_group_wait_minutes": ("minutes", "end dump: largest group's longest wait"),
+    "top_growth_per_min": ("goroutines/min", "dump diff: fastest-growing group"),
+    "top_growth_blocked": ("0/1", "dump diff: fastest-growing group waits on chan/lock/..."),
+    "top_growth_lock": ("0/1", "dump diff: fastest-growing group waits on a sync lock"),
+    "leaked_goroutines": ("count", "goroutineleak profile (Go 1.27+, or experiment)"),
+    "lock_waiters": ("count", "end dump: goroutines waiting on a sync lock"),
+    "blocked_user_goroutines": ("count", "end dump: goroutines blocked on chan/select/lock"),
+    "running_goroutines": ("count", "end dump: running or runnable goroutines"),
+    "heap_inuse_bytes": ("bytes", "go_memstats_heap_inuse_bytes / expvar HeapInuse"),
+    "heap_growth_bytes_per_s": ("bytes/s", "live heap after forced GCs at both ends"),
+    "heap_growth_top_share": ("fraction", "heap diff: top site's share of inuse growth"),
+    "alloc_bytes_per_s": ("bytes/s", "go_memstats_alloc_bytes_total / expvar TotalAlloc"),
+    "gc_cycles_per_s": ("cycles/s", "go_gc_duration_seconds_count / NumGC, forced GCs excluded"),
+    "gc_pause_p99_ms": ("ms", "expvar PauseNs ring (client_golang's summary has no p99)"),
+    "gc_cpu_fraction": ("fraction", "expvar memstats GCCPUFraction (since process start)"),
+    "gogc_percent": ("percent", "go_gc_gogc_percent"),
+    "threads": ("count", "go_threads"),
+    "open_fds": ("count", "process_open_fds"),
+    "fd_growth_per_min": ("fds/min", "process_open_fds over the window"),
+    "cpu_seconds_per_s": ("s/s", "process_cpu_seconds_total"),
+    "mutex_wait_s_per_s": ("s/s", "mutex profile delay, end - start (null when rate is off)"),
+    "block_wait_s_per_s": ("s/s", "block profile delay, end - start (null when rate is off)"),
+    "cpu_profile_gc_share": ("fraction", "CPU profile: samples in GC work or malloc"),
+    "alloc_bytes_per_cpu_s": ("bytes/CPU s", "alloc_bytes_per_s / cpu_seconds_per_s"),
+    "http_5xx_per_s": ("requests/s", "*requests_total{code=5xx} when exported"),
+    "http_requests_per_s": ("requests/s", "*requests_total when exported"),
+}
+
+
+def _series(samples: list[MetricSample], name: str) -> list[tuple[float, float]]:
+    return [(s.at, s.values[name]) for s in samples if name in s.values]
+
+
+def _rate(samples: list[MetricSample], name: str) -> float | None:
+    pts = _series(samples, name)
+    if len(pts) < 2 or pts[-1][0] <= pts[0][0]:
+        return None
+    return (pts[-1][1] - pts[0][1]) / (pts[-1][0] - pts[0][0])
+
+
+def _last(samples: list[MetricSample], name: str) -> float | None:
+    pts = _series(samples, name)
+    return pts[-1][1] if pts else None
+
+
+def _contention(profiles: list[Any], seconds: float) -> float | None:
+    if len(profiles) != 2 or seconds <= 0:
+        return None
+    a, b = (sites.total(p, "delay") for p in profiles)
+    return max(0, b - a) / 1e9 / seconds
+
+
+def _gc_pause_p99(obs: Observation) -> float | None:
+    doc = obs.vars_last
+    mem = (doc or {}).get("memstats")
+    if not isinstance(mem, dict):
+        return None
+    ring, n = mem.get("PauseNs"), mem.get("NumGC")
+    if not isinstance(ring, list) or not isinstance(n, int) or n <= 0:
+        return None
+    pauses = sorted(float(x) for x in (ring if n >= 256 else ring[:n]))
+    return pauses[min(len(pauses) - 1, int(0.99 * len(pauses)))] / 1e6
+
+
+def _dump_features(obs: Observation, out: dict[str, Any]) -> None:
+    from godiag.analysis.goroutines import analyze, diff
+
+    end = obs.dumps[-1]
+    doc = analyze(end, "end")
+    groups = doc["groups"]
+    total = max(1, sum(g["count"] for g in groups))
+    if groups:
+        g = groups[0]
+        out["largest_group_share"] = g["count"] / total
+        out["largest_group_category"] = g["category"]
+        out["largest_group_wait_minutes"] = g["wait_minutes"]["max"]
+    cats = doc["categories"]
+    out["lock_waiters"] = cats.get("lock", 0)
+    if len(obs.dumps) == 2:  # the larger of the two dumps' counts: contention comes and goes
+        first = analyze(obs.dumps[0], "start")["categories"]
+        out["lock_waiters"] = max(out["lock_waiters"], first.get("lock", 0))
+    out["blocked_user_goroutines"] = sum(
+        g["count"] for g in groups if g["category"] in BLOCKED and g["user_frame"]
+    )
+    out["running_goroutines"] = max(0, cats.get("running", 0) + cats.get("runnable", 0) - 1)
+    if out["goroutines"] is None:
+        out["goroutines"] = end.total or len(end.goroutines)
+    if len(obs.dumps) == 2 and obs.duration > 0:
+        d = diff(obs.dumps[0], end, "diff")
+        grow = d["groups"][0] if d["groups"] else None
+        minutes = obs.duration / 60
+        if grow is not None and grow["growth"] > 0:
+            out["top_growth_per_min"] = grow["growth"] / minutes
+            out["top_growth_blocked"] = int(grow["category"] in BLOCKED)
+            out["top_growth_lock"] = int(grow["category"] == "lock")
+        else:
+            out["top_growth_per_min"], out["top_growth_blocked"], out["top_growth_lock"] = 0, 0, 0
+        if out["goroutine_growth_per_min"] is None:
+            out["goroutine_growth_per_min"] = d["diff"]["growth"] / minutes
+
+
+def extract(obs: Observation) -> dict[str, Any]:
+    out: dict[str, Any] = {k: None for k in FEATURES}
+    s = obs.samples
+    # the post-GC read at the end follows a forced collection: rates of GC counters stop
+    # before it; heap growth compares the two post-GC reads
+    pre = [x for x in s if not (x.post_gc and x is s[-1])] if len(s) > 2 else s
+    out["goroutines"] = _last(s, "go_goroutines")
+    g = _rate(s, "go_goroutines")
+    out["goroutine_growth_per_min"] = None if g is None else g * 60
+    out["threads"] = _last(s, "go_threads")
+    out["open_fds"] = _last(s, "process_open_fds")
+    f = _rate(s, "process_open_fds")
+    out["fd_growth_per_min"] = None if f is None else f * 60
+    out["cpu_seconds_per_s"] = _rate(pre, "process_cpu_seconds_total")
+    out["alloc_bytes_per_s"] = _rate(pre, "go_memstats_alloc_bytes_total")
+    gc = _rate(pre, "go_gc_duration_seconds_count")
+    if gc is None:
+        gc = _rate(pre, "go_gc_cycles_total")
+    out["gc_cycles_per_s"] = gc
+    out["gogc_percent"] = _last(s, "go_gc_gogc_percent")
+    out["heap_inuse_bytes"] = _last(s, "go_memstats_heap_inuse_bytes")
+    live = [x for x in s if x.post_gc]
+    name = "go_memstats_heap_alloc_bytes"
+    if len(live) == 2 and all(name in x.values for x in live) and live[1].at > live[0].at:
+        out["heap_growth_bytes_per_s"] = (live[1].values[name] - live[0].values[name]) / (
+            live[1].at - live[0].at
+        )
+    elif len(obs.heap) == 2 and obs.duration > 0:
+        a, b = (sites.total(p, "inuse_space") for p in obs.heap)
+        out["heap_growth_bytes_per_s"] = (b - a) / obs.duration
+    if len(obs.heap) == 2:
+        grow = sites.growth(*(sites.by_site(p, "inuse_space") for p in obs.heap))
+        whole = sum(grow.values())
+        best = sites.top(grow, prefer_main=False)
+        out["heap_growth_top_share"] = best[1] / whole if best and whole else 0.0
+    e5 = [(x.at, x.http_5xx) for x in pre if x.http_5xx is not None]
+    if len(e5) >= 2 and e5[-1][0] > e5[0][0]:
+        assert e5[-1][1] is not None and e5[0][1] is not None
+        out["http_5xx_per_s"] = (e5[-1][1] - e5[0][1]) / (e5[-1][0] - e5[0][0])
+    reqs = [k for k in (s[0].values if s else {}) if k.endswith("requests_total")]
+    if reqs:
+        out["http_requests_per_s"] = sum(_rate(pre, k) or 0.0 for k in reqs)
+    out["mutex_wait_s_per_s"] = _contention(obs.mutex, obs.duration)
+    out["block_wait_s_per_s"] = _contention(obs.block, obs.duration)
+    if obs.leak is not None:
+        out["leaked_goroutines"] = sites.total(obs.leak, "goroutine")
+    out["gc_pause_p99_ms"] = _gc_pause_p99(obs)
+    if obs.cpu is not None:
+        out["cpu_profile_gc_share"] = sites.share(obs.cpu, "cpu", sites.has_prefix(sites.GC_WORK))
+    cpu, alloc = out["cpu_seconds_per_s"], out["alloc_bytes_per_s"]
+    if cpu is not None and alloc is not None and cpu > 0.005:
+        out["alloc_bytes_per_cpu_s"] = alloc / cpu
+    mem = (obs.vars_last or {}).get("memstats")
+    if isinstance(mem, dict) and isinstance(mem.get("GCCPUFraction"), int | float):
+        out["gc_cpu_fraction"] = float(mem["GCCPUFraction"])
+    if obs.dumps:
+        _dump_features(obs, out)
+    return out

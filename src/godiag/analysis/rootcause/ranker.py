@@ -1,0 +1,170 @@
+"""Fault-kind probabilities from features: the trained model, and two baselines.
+
+The model is multinomial logistic regression over transformed features, scaled by a
+temperature fitted on held-out (leave-one-program-out) predictions, stored as plain
+JSON (coefficients, scaling, temperature): loading it runs no code, unlike a pickle,
+and scoring needs only arithmetic, so scikit-learn is a training-time tool only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+KINDS = (
+    "goroutine-leak",
+    "lock-contention",
+    "deadlock",
+    "memory-leak",
+    "cpu-saturation",
+    "gc-pressure",
+    "connection-leak",
+    "healthy",
+)
+FLOOR = 0.4  # below this top probability the diagnosis says it is not sure
+CATEGORIES = ("channel", "select", "lock", "running", "runnable", "io", "sleep", "other")
+FRACTIONS = {
+    "largest_group_share",
+    "heap_growth_top_share",
+    "gc_cpu_fraction",
+    "cpu_profile_gc_share",
+}
+FLAGS = {"top_growth_blocked", "top_growth_lock"}
+BYTES = {
+    "heap_inuse_bytes",
+    "heap_growth_bytes_per_s",
+    "alloc_bytes_per_s",
+    "alloc_bytes_per_cpu_s",
+}
+SKIP = {"largest_group_category", "goroutines_delta_5m"}
+MISSING_FLAGS = (
+    "mutex_wait_s_per_s",
+    "block_wait_s_per_s",
+    "leaked_goroutines",
+    "http_5xx_per_s",
+    "gc_pause_p99_ms",
+    "cpu_seconds_per_s",
+    "cpu_profile_gc_share",
+)
+
+
+def _slog(v: float) -> float:
+    return math.copysign(math.log1p(abs(v)), v)
+
+
+def input_names() -> list[str]:
+    from godiag.analysis.rootcause.features import FEATURES
+
+    names = [n for n in FEATURES if n not in SKIP]
+    names += [f"largest_group_is_{c}" for c in CATEGORIES]
+    names += [f"{n}_missing" for n in MISSING_FLAGS]
+    return names
+
+
+def vectorize(features: dict[str, Any]) -> tuple[list[float], list[bool]]:
+    """Model inputs and, per input, whether it was missing (imputed at the mean later)."""
+    from godiag.analysis.rootcause.features import FEATURES
+
+    xs: list[float] = []
+    miss: list[bool] = []
+    for n in FEATURES:
+        if n in SKIP:
+            continue
+        v = features.get(n)
+        if v is None:
+            xs.append(0.0)
+            miss.append(True)
+            continue
+        v = float(v)
+        if n in BYTES:
+            v /= 2**20
+        xs.append(v if n in FRACTIONS | FLAGS else _slog(v))
+        miss.append(False)
+    cat = features.get("largest_group_category")
+    for c in CATEGORIES:
+        xs.append(float(cat == c))
+        miss.append(False)
+    for n in MISSING_FLAGS:
+        xs.append(float(features.get(n) is None))
+        miss.append(False)
+    return xs, miss
+
+
+@lru_cache(maxsize=1)
+def load_model() -> dict[str, Any]:
+    text = resources.files("godiag.analysis.rootcause").joinpath("model.json").read_text()
+    model: dict[str, Any] = json.loads(text)
+    return model
+
+
+def _softmax(z: list[float]) -> list[float]:
+    m = max(z)
+    e = [math.exp(v - m) for v in z]
+    s = sum(e)
+    return [v / s for v in e]
+
+
+def scores(model: dict[str, Any], features: dict[str, Any]) -> list[float]:
+    xs, miss = vectorize(features)
+    z = [
+        (x - mu) / sd if not m else 0.0
+        for x, m, mu, sd in zip(xs, miss, model["mean"], model["scale"], strict=True)
+    ]
+    logits = [
+        b + sum(w * v for w, v in zip(row, z, strict=True))
+        for row, b in zip(model["coef"], model["intercept"], strict=True)
+    ]
+    return [v / model.get("temperature", 1.0) for v in logits]
+
+
+def rank(features: dict[str, Any], model: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+    """(kind, calibrated probability) for every kind, most likely first."""
+    model = model or load_model()
+    probs = _softmax(scores(model, features))
+    return sorted(zip(model["classes"], probs, strict=True), key=lambda kv: -kv[1])
+
+
+def _f(features: dict[str, Any], name: str) -> float:
+    v = features.get(name)
+    return 0.0 if v is None else float(v)
+
+
+def rules(features: dict[str, Any]) -> list[tuple[str, float]]:
+    """Hand-written thresholds, as an alerting rule book would have them (baseline)."""
+
+    def f(name: str) -> float:
+        return _f(features, name)
+
+    fired: list[str] = []
+    if f("goroutine_growth_per_min") > 600 and f("top_growth_blocked"):
+        fired.append("deadlock")
+    if f("fd_growth_per_min") > 120:
+        fired.append("connection-leak")
+    if f("top_growth_blocked") and f("top_growth_per_min") > 60:
+        fired.append("goroutine-leak")
+    if f("lock_waiters") >= 3 or f("mutex_wait_s_per_s") > 0.05 or f("block_wait_s_per_s") > 0.05:
+        fired.append("lock-contention")
+    if f("heap_growth_bytes_per_s") > 256 * 1024:
+        fired.append("memory-leak")
+    if f("gc_cycles_per_s") > 5 or (features.get("gogc_percent") or 100) <= 25:
+        fired.append("gc-pressure")
+    if f("cpu_seconds_per_s") > 0.2:
+        fired.append("cpu-saturation")
+    fired.append("healthy")
+    return [(k, 1.0 if i == 0 else 0.0) for i, k in enumerate(fired)]
+
+
+def largest_group(features: dict[str, Any]) -> list[tuple[str, float]]:
+    """What a reader of the largest goroutine group alone would conclude (baseline)."""
+    cat, share = features.get("largest_group_category"), _f(features, "largest_group_share")
+    kind = "healthy"
+    if cat in ("channel", "select") and share >= 0.2:
+        kind = "goroutine-leak"
+    elif cat == "lock" and share >= 0.2:
+        kind = "deadlock" if share >= 0.5 else "lock-contention"
+    elif cat in ("running", "runnable"):
+        kind = "cpu-saturation"
+    return [(kind, 1.0)]

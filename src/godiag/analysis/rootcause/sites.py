@@ -1,0 +1,181 @@
+"""Code sites in profiles and dumps: which frame of a stack is "the user's line".
+
+A site is (function, file, line). For a profile sample it is the first frame, from the
+leaf, that belongs to the service's own code: `main.*` or the main module's packages,
+else any non-standard-library frame. Values are summed per site so a diff of two
+snapshots (heap growth, mutex delay over the window) is a subtraction of two dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from godiag.analysis.goroutine_rules import is_stdlib, package_of
+from godiag.model.profile import Profile
+
+Site = tuple[str, str, int]
+_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "gopkg.in", "go.googlesource.com")
+
+
+def module_prefix(build_path: str | None) -> str | None:
+    """The main module's import-path prefix from go_build_info's path (best guess)."""
+    if not build_path:
+        return None
+    parts = build_path.split("/")
+    n = 3 if parts[0] in _HOSTS else 1
+    return "/".join(parts[:n]) + "/" if len(parts) >= n else None
+
+
+def is_main(function: str) -> bool:
+    return function.startswith("main.")
+
+
+def is_user(function: str, prefix: str | None) -> bool:
+    if function in ("", "?") or is_stdlib(function):
+        return False
+    if is_main(function):
+        return True
+    return prefix is not None and function.startswith(prefix)
+
+
+def _frames(sample_locs: tuple[object, ...]) -> list[Site]:
+    out: list[Site] = []
+    for loc in sample_locs:
+        for ln in loc.lines:  # type: ignore[attr-defined]
+            fn = ln.function
+            if fn is not None and fn.name:
+                out.append((fn.name, fn.filename, ln.line))
+    return out
+
+
+def pick(frames: list[Site], prefix: str | None) -> Site | None:
+    """The user's frame of a leaf-first stack: the innermost frame of the service's own
+    code (main or its module), else the innermost non-standard-library frame."""
+    for site in frames:
+        if is_user(site[0], prefix):
+            return site
+    for site in frames:
+        if site[0] not in ("", "?") and not is_stdlib(site[0]):
+            return site
+    return None
+
+
+_HELPER_WORDS = ("dial", "get", "conn", "acquire", "open", "connect", "checkout", "borrow")
+
+
+def pick_owner(frames: list[Site], prefix: str | None) -> Site | None:
+    """Like pick, but a connection-returning helper (dial, get, acquire...) hands over to
+    its caller: the caller owns, and leaks, the connection."""
+    users = [i for i, f in enumerate(frames) if is_user(f[0], prefix)]
+    if not users:
+        return pick(frames, prefix)
+    first = frames[users[0]]
+    name = first[0].rsplit(".", 1)[-1].lower()
+    if len(users) > 1 and any(w in name for w in _HELPER_WORDS):
+        caller = frames[users[1]]
+        if package_of(caller[0]) == package_of(first[0]):  # a helper of the same package
+            return caller
+    return first
+
+
+def by_site(
+    profile: Profile,
+    sample_type: str,
+    prefix: str | None = None,
+    require: Callable[[list[Site]], bool] | None = None,
+    chooser: Callable[[list[Site], str | None], Site | None] = pick,
+) -> dict[Site, int]:
+    """Sum of one sample type per user site (samples with no user frame are skipped).
+
+    `require(frames)`, when given, keeps only samples whose leaf-first frames satisfy it.
+    """
+    try:
+        idx = next(i for i, st in enumerate(profile.sample_types) if st.type == sample_type)
+    except StopIteration:
+        return {}
+    out: dict[Site, int] = {}
+    cache: dict[tuple[int, ...], Site | None] = {}
+    for smp in profile.samples:
+        v = smp.values[idx]
+        if not v:
+            continue
+        key = tuple(id(x) for x in smp.locations)
+        if key not in cache:
+            frames = _frames(smp.locations)
+            keep = require is None or require(frames)
+            cache[key] = chooser(frames, prefix) if keep else None
+        site = cache[key]
+        if site is not None:
+            out[site] = out.get(site, 0) + v
+    return out
+
+
+def total(profile: Profile, sample_type: str) -> int:
+    for i, st in enumerate(profile.sample_types):
+        if st.type == sample_type:
+            return sum(s.values[i] for s in profile.samples)
+    return 0
+
+
+def growth(a: dict[Site, int], b: dict[Site, int]) -> dict[Site, int]:
+    """b - a per site, positive growth only."""
+    out = {k: v - a.get(k, 0) for k, v in b.items()}
+    return {k: v for k, v in out.items() if v > 0}
+
+
+def top(
+    sites: dict[Site, int], prefer_main: bool = True, strict: bool = False
+) -> tuple[Site, int] | None:
+    """The largest site; a `main.` site wins when it holds at least 5% of the total
+    (`strict`: whenever there is one, for sparse evidence such as a few heap samples)."""
+    if not sites:
+        return None
+    best = max(sites.items(), key=lambda kv: (kv[1], kv[0]))
+    if prefer_main and not is_main(best[0][0]):
+        mains = [kv for kv in sites.items() if is_main(kv[0][0])]
+        whole = sum(sites.values())
+        if mains:
+            m = max(mains, key=lambda kv: (kv[1], kv[0]))
+            if strict or (whole and m[1] >= 0.05 * whole):
+                return m
+    return best
+
+
+def function_hotspot(sites: dict[Site, int]) -> tuple[Site, int] | None:
+    """Hottest function (summed over its lines), reported at its hottest line."""
+    per_fn: dict[str, int] = {}
+    for (fn, _, _), v in sites.items():
+        per_fn[fn] = per_fn.get(fn, 0) + v
+    if not per_fn:
+        return None
+    fns = {(fn, "", 0): v for fn, v in per_fn.items()}
+    chosen = top(fns)
+    assert chosen is not None
+    fn = chosen[0][0]
+    line = max(((s, v) for s, v in sites.items() if s[0] == fn), key=lambda kv: (kv[1], kv[0]))
+    return line[0], chosen[1]
+
+
+def share(profile: Profile, sample_type: str, pred: Callable[[list[Site]], bool]) -> float | None:
+    """Fraction of a sample type in samples whose frames satisfy `pred`."""
+    try:
+        idx = next(i for i, st in enumerate(profile.sample_types) if st.type == sample_type)
+    except StopIteration:
+        return None
+    whole = hit = 0
+    for smp in profile.samples:
+        v = smp.values[idx]
+        whole += v
+        if v and pred(_frames(smp.locations)):
+            hit += v
+    return hit / whole if whole else None
+
+
+DIAL = ("net.Dial", "net.(*Dialer)", "database/sql.(*DB).conn")
+NET_CLIENT = ("net/http.(*Client)", "net/http.(*Transport).roundTrip")
+GC_WORK = ("runtime.gcBgMarkWorker", "runtime.gcAssistAlloc", "runtime.mallocgc",
+           "runtime.gcDrain", "runtime.bgsweep", "runtime.memclrNoHeapPointers")  # fmt: skip
+
+
+def has_prefix(names: tuple[str, ...]) -> Callable[[list[Site]], bool]:
+    return lambda frames: any(f[0].startswith(names) for f in frames)

@@ -1,0 +1,119 @@
+"""Observe a live Go service and rank the likely root causes, down to file:line.
+
+TARGET is a base URL (http://host:port serving net/http/pprof, /metrics or /debug/vars)
+or the name of a target in godiag.toml. During --window godiag samples metrics several
+times, takes goroutine dumps at both ends, two heap snapshots after a GC, mutex/block
+profiles when their rates are on, the goroutineleak profile when offered, and a short CPU
+profile when CPU use is high (or as --cpu says). It prints the top 3 causes with
+calibrated probabilities, locations and evidence, and stores every artifact (--no-store
+to skip; missing metadata is reported with where to set it).
+
+Exit status: 1 when the top cause is a fault with probability >= --min-probability,
+0 otherwise (healthy, unsure, or nothing could be read: see the report's `missing`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from godiag.cli.common import make_output, output_options
+from godiag.cli.storeopts import metadata_options, overrides
+
+FORMATS = ["text", "json", "html"]
+
+
+def parse_duration(text: str, what: str) -> float:
+    from godiag.errors import UsageError
+
+    t = text.strip().lower()
+    scale = 60.0 if t.endswith("m") and not t.endswith("ms") else 1.0
+    num = t.removesuffix("ms").removesuffix("s").removesuffix("m")
+    try:
+        v = float(num) * scale / (1000.0 if t.endswith("ms") else 1.0)
+    except ValueError:
+        raise UsageError(f"{what}: {text!r} is not a duration (e.g. 5s, 500ms, 1m)") from None
+    if v < 0 or v != v:
+        raise UsageError(f"{what}: must not be negative")
+    return v
+
+
+@click.command()
+@click.argument("target")
+@click.option("--window", default="5s", show_default=True, help="How long to observe.")
+@click.option(
+    "--cpu",
+    default=None,
+    help="CPU profile: 0 never, Ns always for N seconds (default: when CPU use is high).",
+)
+@click.option(
+    "--source",
+    "source",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Module directory for static corroboration (when the analyzer is present).",
+)
+@click.option(
+    "--min-probability",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Exit 1 when the top fault's probability is at least this.",
+)
+@click.option("--timeout", default="10s", show_default=True, help="Per-request timeout.")
+@click.option("--config", "config_path", default=None, help="godiag.toml to use.")
+@metadata_options(store_default=True)
+@output_options(FORMATS)
+def diagnose(
+    target: str, window: str, cpu: str | None, source: str | None, min_probability: float,
+    timeout: str, config_path: str | None, service: str | None, go_version: str | None,
+    build_commit: str | None, tags: tuple[str, ...], store: bool, as_baseline: bool,
+    fmt: str | None, output: Path | None, quiet: bool, verbose: bool, no_color: bool,
+) -> int:  # fmt: skip
+    """Observe a live Go service and rank the likely root causes, down to file:line.
+
+    TARGET is a base URL (serving net/http/pprof, /metrics or /debug/vars) or a target
+    of godiag.toml. During --window godiag samples metrics, takes goroutine dumps at both
+    ends, two heap snapshots after a GC, mutex/block profiles when their rates are on,
+    the goroutineleak profile when offered, and a CPU profile when CPU use is high (or as
+    --cpu says). It reports the top 3 causes with calibrated probabilities, locations and
+    evidence, and stores every artifact (missing metadata: not stored, and the report
+    says where to set it). Exit 1 when the top cause is a fault with probability at
+    least --min-probability.
+    """
+    from godiag import config as cfg
+    from godiag.errors import ExitStatus, UsageError
+    from godiag.pipeline.diagnose import DiagnoseOptions, is_fault
+    from godiag.pipeline.diagnose import diagnose as run
+    from godiag.report import emit
+
+    out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
+    conf = cfg.load(config_path)
+    if target.startswith(("http://", "https://")):
+        host = target.split("://", 1)[1].split("/", 1)[0]
+        tgt = cfg.Target(name=host, url=target.rstrip("/"))
+    else:
+        found = conf.target(target)
+        if found is None:
+            known = ", ".join(t.name for t in conf.targets) or "none configured"
+            raise UsageError(f"{target!r} is neither a URL nor a configured target ({known})")
+        tgt = found
+    win = parse_duration(window, "--window")
+    if win < 1:
+        raise UsageError("--window: at least 1s (two samples need time between them)")
+    opts = DiagnoseOptions(
+        window=win, cpu=None if cpu is None else parse_duration(cpu, "--cpu"), source=source,
+        store=store, baseline=as_baseline, min_probability=min_probability,
+        overrides=overrides(service, go_version, build_commit, tags), config=conf,
+        timeout=parse_duration(timeout, "--timeout"),
+    )  # fmt: skip
+
+    def progress(msg: str) -> None:
+        if not quiet:
+            sys.stderr.write(msg + "\n")
+
+    doc = run(tgt, opts, progress=progress)
+    emit(doc, out.format, out.output, color=out.color, quiet=quiet, verbose=verbose)
+    return int(ExitStatus.FOUND) if is_fault(doc) else 0

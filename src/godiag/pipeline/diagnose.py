@@ -1,0 +1,238 @@
+"""`diagnose(target, options)`: observe a live service, rank fault kinds, locate, store.
+
+Returns the `godiag.diagnosis/v1` document (CONTRACTS.md). Never raises for a service
+that is down, slow, or serves only some endpoints: the document is then partial and its
+`missing` list says what could not be read and why.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from godiag.collect.http import HttpClient
+from godiag.config import Config, Target
+from godiag.model.capture import Capture, CaptureMeta
+from godiag.pipeline.observe import Observation, Observer, Progress
+
+SCHEMA = "godiag.diagnosis/v1"
+MAX_CAUSES = 3
+
+
+@dataclass(frozen=True)
+class DiagnoseOptions:
+    window: float = 5.0
+    cpu: float | None = None  # None: automatic (when CPU use is high), 0: never, N: seconds
+    source: str | None = None  # module directory for static corroboration
+    store: bool = True
+    baseline: bool = False  # mark the stored artifacts as the service's baseline
+    min_probability: float = 0.5
+    overrides: CaptureMeta = field(default_factory=CaptureMeta)  # the command line's metadata
+    config: Config | None = None
+    timeout: float = 10.0
+    flames: bool = True  # carry CPU / heap-growth flame rows for the HTML report
+
+
+def _service_meta(obs: Observation, target: Target) -> CaptureMeta:
+    """What the service says about itself (go_info), under the target's and user's values."""
+    from godiag.errors import ParseError
+    from godiag.formats import prometheus
+
+    go_version = None
+    tags: dict[str, str] = {}
+    for cap in obs.captures:
+        if cap.profile_type == "metrics":
+            try:
+                fams = prometheus.parse(cap.data, cap.source)
+            except ParseError:
+                continue
+            go_version = prometheus.label_of(fams, "go_info", "version")
+            mod = prometheus.label_of(fams, "go_build_info", "path")
+            if mod:
+                tags["module"] = mod
+            break
+    host = target.url.split("://", 1)[-1].rstrip("/")
+    exposed = CaptureMeta(service_name=host, go_version=go_version, tags=tags, host=host)
+    configured = CaptureMeta(
+        target.service_name or (target.name if target.name != host else None),
+        target.go_version, target.build_commit, dict(target.tags),
+    )  # fmt: skip
+    return exposed.merged(configured)
+
+
+def _store(
+    captures: list[Capture], meta: CaptureMeta, options: DiagnoseOptions
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    from godiag.store import store_outcome
+    from godiag.store.metadata import describe_missing
+
+    if not options.store:
+        return [], {"stored": 0, "missing": [], "message": "not stored (--no-store)"}
+    arts: list[dict[str, Any]] = []
+    missing: set[str] = set()
+    for cap in captures:
+        out = store_outcome(
+            replace(cap, meta=meta), options.overrides, options.config, baseline=options.baseline
+        )
+        if out.get("stored"):
+            aid = str(out["id"])
+            arts.append({"id": aid, "profile_type": cap.profile_type,
+                         "uri": f"godiag-store:{aid}", "source": cap.source})  # fmt: skip
+        else:
+            missing.update(str(m) for m in out.get("missing", []))  # type: ignore[attr-defined]
+    msg = f"{len(arts)} artifacts stored"
+    if missing:
+        msg = f"artifacts not stored: {describe_missing(sorted(missing))}"
+    return arts, {"stored": len(arts), "missing": sorted(missing), "message": msg}
+
+
+def _title(kind: str, feats: dict[str, Any], loc: dict[str, Any] | None) -> str:
+    where = f" in {loc['function']}" if loc else ""
+    g = feats.get("goroutine_growth_per_min")
+    titles = {
+        "goroutine-leak": f"goroutines pile up blocked{where}"
+        + (f" ({g:+.0f}/min)" if g is not None else ""),
+        "deadlock": f"goroutines stuck on a lock or channel that never frees{where}",
+        "lock-contention": f"goroutines queue on a contended lock{where}",
+        "memory-leak": f"live heap keeps growing, allocated{where}",
+        "cpu-saturation": f"CPU burnt{where}",
+        "gc-pressure": f"the garbage collector runs constantly, allocations{where}",
+        "connection-leak": f"connections are opened and never released{where}",
+        "healthy": "no fault: the service looks healthy over the window",
+    }
+    return titles[kind]
+
+
+def _series(obs: Observation) -> dict[str, list[list[float]]]:
+    names = ("go_goroutines", "go_memstats_heap_inuse_bytes", "process_open_fds",
+             "process_cpu_seconds_total", "go_gc_duration_seconds_count")  # fmt: skip
+    out: dict[str, list[list[float]]] = {}
+    for n in names:
+        pts = [[round(s.at, 3), s.values[n]] for s in obs.samples if n in s.values]
+        if pts:
+            out[n] = pts
+    return out
+
+
+def _groups(obs: Observation) -> list[dict[str, Any]]:
+    from godiag.analysis.goroutines import diff
+
+    if len(obs.dumps) != 2:
+        return []
+    keep = ("signature", "count", "growth", "state", "category", "user_frame", "created_by")
+    groups = diff(obs.dumps[0], obs.dumps[1], "diff")["groups"][:10]
+    return [{k: g[k] for k in keep} for g in groups]
+
+
+def _flames(obs: Observation) -> dict[str, Any]:
+    from godiag.analysis.flame import flame_rows
+    from godiag.analysis.profiles import NodeTable, build_stacks, subtract
+
+    out: dict[str, Any] = {}
+    if obs.cpu is not None:
+        out["cpu"] = {"unit": "nanoseconds", **flame_rows(build_stacks(obs.cpu, "cpu"))}
+    if len(obs.heap) == 2:
+        table = NodeTable()
+        a = build_stacks(obs.heap[0], "inuse_space", table=table)
+        b = build_stacks(obs.heap[1], "inuse_space", table=table)
+        grow = subtract(b, a)
+        grow.stacks[:] = [(s, v) for s, v in grow.stacks if v > 0]
+        if grow.stacks:
+            out["heap_growth"] = {"unit": "bytes", **flame_rows(grow)}
+    return out
+
+
+def _corroborate(source: str | None, causes: list[dict[str, Any]], notes: list[str]) -> None:
+    if not source:
+        return
+    import importlib.util
+
+    if importlib.util.find_spec("godiag.toolchain.analyzer") is None:
+        notes.append("--source ignored: the static analyzer is not part of this build")
+        return
+    notes.append("--source: static analyzer present but not wired into the ranking yet")
+
+
+def diagnose(
+    target: Target,
+    options: DiagnoseOptions,
+    *,
+    client: HttpClient | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    from godiag.analysis.rootcause import ranker
+    from godiag.analysis.rootcause.features import extract
+    from godiag.analysis.rootcause.locate import locate_all
+
+    started = datetime.now(UTC)
+    t0 = time.monotonic()
+    client = client or HttpClient(
+        headers=target.auth.header(), tls_verify=target.tls_verify, ca_file=target.ca_file
+    )
+    obs = Observer(
+        target.url, client, options.window, options.cpu, CaptureMeta(), options.timeout, progress
+    ).run()
+    meta = _service_meta(obs, target)
+    feats = extract(obs)
+    answered = bool(obs.samples or obs.dumps or obs.heap)
+    causes: list[dict[str, Any]] = []
+    notes = list(obs.notes)
+    if answered:
+        where = locate_all(obs)
+        for kind, p in ranker.rank(feats)[:MAX_CAUSES]:
+            loc, ev = where.get(kind, (None, []))
+            causes.append({"rank": len(causes) + 1, "kind": kind, "probability": round(p, 4),
+                           "title": _title(kind, feats, loc), "location": loc,
+                           "evidence": ev})  # fmt: skip
+        _corroborate(options.source, causes, notes)
+    top = causes[0] if causes else None
+    confident = top is not None and top["probability"] >= ranker.FLOOR
+    if options.flames and answered:
+        try:
+            flames = _flames(obs)
+        except Exception as exc:  # a report extra must never sink the diagnosis
+            flames = {}
+            notes.append(f"flame graphs skipped: {type(exc).__name__}")
+    else:
+        flames = {}
+    artifacts, store = _store(obs.captures, meta, options)
+    if not answered:
+        verdict = "no diagnosis: the service could not be observed"
+    elif not confident:
+        verdict = (f"not sure: the most likely cause, {top['kind']}, has only "  # type: ignore[index]
+                   f"{top['probability']:.0%} (below the {ranker.FLOOR:.0%} floor)")  # type: ignore[index]  # fmt: skip
+    else:
+        verdict = f"{top['kind']} ({top['probability']:.0%})"  # type: ignore[index]
+    return {
+        "schema": SCHEMA,
+        "target": {"url": target.url, "service_name": meta.service_name},
+        "started_at": started.isoformat().replace("+00:00", "Z"),
+        "duration_s": round(time.monotonic() - t0, 3),
+        "window_s": options.window,
+        "status": "complete" if answered and not obs.missing else "partial",
+        "verdict": verdict,
+        "confident": confident,
+        "min_probability": options.min_probability,
+        "features": feats,
+        "causes": causes,
+        "missing": list(obs.missing),
+        "notes": notes,
+        "metrics_source": obs.metrics_source,
+        "series": _series(obs),
+        "goroutine_groups": _groups(obs),
+        "flames": flames,
+        "artifacts": artifacts,
+        "store": store,
+    }
+
+
+def is_fault(doc: dict[str, Any]) -> bool:
+    """The exit-status rule: the top cause is a fault at or above min_probability."""
+    causes = doc.get("causes") or []
+    return bool(
+        causes
+        and causes[0]["kind"] != "healthy"
+        and causes[0]["probability"] >= doc.get("min_probability", 0.5)
+    )

@@ -1,0 +1,104 @@
+"""Views of a `godiag.diagnosis/v1` document: terminal summary and HTML report.
+
+The HTML report draws the metric series as inline SVG polylines (no script needed) and
+embeds each flame graph (CPU, heap growth) in its own srcdoc iframe so the existing
+canvas flame graph (report/assets/flame.js, which owns fixed element ids) is reused as is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+TEMPLATE = "diagnosis.html.j2"
+SERIES_LABELS = {
+    "go_goroutines": "goroutines",
+    "go_memstats_heap_inuse_bytes": "heap in use (bytes)",
+    "process_open_fds": "open fds",
+    "process_cpu_seconds_total": "CPU seconds (cumulative)",
+    "go_gc_duration_seconds_count": "GC cycles (cumulative)",
+}
+
+
+def where(loc: dict[str, Any] | None) -> str:
+    if not loc:
+        return "(no location from the evidence)"
+    return f"{loc['function']}  {loc['file']}:{loc['line']}"
+
+
+def short(loc: dict[str, Any] | None) -> str:
+    if not loc:
+        return "-"
+    return f"{loc['function']} ({str(loc['file']).rsplit('/', 1)[-1]}:{loc['line']})"
+
+
+def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) -> None:
+    tgt = doc["target"]
+    console.print(f"[bold]diagnosis[/] of {tgt.get('service_name') or ''} {tgt['url']} "
+                  f"({doc['duration_s']:.1f}s, window {doc['window_s']:g}s)")  # fmt: skip
+    console.print(f"verdict: [bold]{doc['verdict']}[/]")
+    table = Table(show_header=True, header_style="bold", box=None)
+    for col in ("#", "kind", "probability", "location"):
+        table.add_column(col)
+    for c in doc["causes"]:
+        table.add_row(str(c["rank"]), c["kind"], f"{c['probability']:.0%}", short(c["location"]))
+    if doc["causes"]:
+        console.print(table)
+    for c in doc["causes"][: 3 if verbose else 1]:
+        console.print(f"[bold]{c['kind']}[/]: {c['title']}")
+        for e in c["evidence"]:
+            console.print(f"  - {e}")
+    for m in doc["missing"]:
+        console.print(f"[yellow]missing:[/] {m}")
+    if verbose:
+        for n in doc["notes"]:
+            console.print(f"[dim]note: {n}[/]")
+        for k, v in doc["features"].items():
+            console.print(f"  {k:28} {'missing' if v is None else v}")
+    st = doc["store"]
+    if doc["artifacts"]:
+        console.print(f"{st['message']} (godiag store show ID): "
+                      + ", ".join(f"{a['profile_type']} {a['id'][:12]}"
+                                  for a in doc["artifacts"][:8]))  # fmt: skip
+    else:
+        console.print(st["message"])
+
+
+def polyline(points: list[list[float]], w: int = 320, h: int = 90) -> dict[str, Any]:
+    """SVG polyline coordinates for a series (min..max scaled into the box)."""
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    x0, x1 = min(xs), max(xs) or 1
+    y0, y1 = min(ys), max(ys)
+    span_x = (x1 - x0) or 1.0
+    span_y = (y1 - y0) or 1.0
+    coords = []
+    for x, y in zip(xs, ys, strict=True):
+        px = (x - x0) / span_x * (w - 10) + 5
+        py = h - 5 - (y - y0) / span_y * (h - 20)
+        coords.append(f"{px:.1f},{py:.1f}")
+    pts = " ".join(coords)
+    return {"points": pts, "min": y0, "max": y1, "w": w, "h": h}
+
+
+def display_of(unit: str, total: int) -> dict[str, Any]:
+    from godiag.analysis.units import pick_unit
+
+    suffix, div = pick_unit(unit, total)
+    return {"suffix": suffix, "div": div}
+
+
+def _register() -> None:
+    """Helpers the template calls (the shared jinja environment is created once)."""
+    from godiag.report.html import _env
+
+    env = _env()
+    env.globals["diag_polyline"] = polyline
+    env.globals["diag_display"] = display_of
+    env.globals["diag_where"] = where
+    env.globals["diag_labels"] = SERIES_LABELS
+
+
+_register()

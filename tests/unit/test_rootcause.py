@@ -1,0 +1,94 @@
+"""The ranker's model file, its inputs, the baselines and the command's option errors."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from godiag.analysis.rootcause import ranker
+from godiag.analysis.rootcause.features import FEATURES
+from godiag.cli.diagnose import parse_duration
+from godiag.errors import UsageError
+
+REPO = Path(__file__).resolve().parents[2]
+DATASET = REPO / "data" / "diagnose" / "dataset.jsonl"
+
+
+def rows() -> list[dict[str, object]]:
+    return [json.loads(x) for x in DATASET.read_text().splitlines() if x.strip()]
+
+
+def test_model_is_plain_json_over_the_documented_inputs() -> None:
+    model = ranker.load_model()
+    assert model["schema"] == "godiag.rootcause-model/v1"
+    assert sorted(model["classes"]) == sorted(ranker.KINDS)
+    assert model["inputs"] == ranker.input_names()
+    assert len(model["coef"]) == len(model["classes"])
+    assert all(len(r) == len(model["inputs"]) for r in model["coef"])
+    assert model["temperature"] > 0
+
+
+def test_probabilities_are_a_distribution_and_stable() -> None:
+    feats = rows()[0]["features"]
+    assert isinstance(feats, dict)
+    a, b = ranker.rank(feats), ranker.rank(feats)
+    assert a == b
+    assert math.isclose(sum(p for _, p in a), 1.0, rel_tol=1e-9)
+    assert [p for _, p in a] == sorted((p for _, p in a), reverse=True)
+
+
+def test_missing_is_not_zero() -> None:
+    feats = {k: None for k in FEATURES}
+    xs, miss = ranker.vectorize(feats)
+    zero = ranker.vectorize({**feats, "mutex_wait_s_per_s": 0.0})
+    assert xs != zero[0] or miss != zero[1]
+    i = ranker.input_names().index("mutex_wait_s_per_s_missing")
+    assert xs[i] == 1.0 and zero[0][i] == 0.0
+
+
+def test_every_feature_is_documented() -> None:
+    doc = (REPO / "docs" / "diagnose.md").read_text()
+    for name in FEATURES:
+        assert f"`{name}`" in doc, name
+
+
+def test_make_train_rebuilds_the_committed_model_bit_for_bit() -> None:
+    pytest.importorskip("sklearn")
+    sys.path.insert(0, str(REPO))
+    from tools.rootcause_train import MODEL, load, train
+
+    text = json.dumps(train(load()), indent=1, sort_keys=True) + "\n"
+    assert text == MODEL.read_text()
+
+
+def test_baselines_name_kinds() -> None:
+    for r in rows():
+        f = r["features"]
+        assert isinstance(f, dict)
+        assert ranker.rules(f)[0][0] in ranker.KINDS
+        assert ranker.largest_group(f)[0][0] in ranker.KINDS
+
+
+@pytest.mark.parametrize(("text", "secs"), [("5s", 5.0), ("500ms", 0.5), ("1m", 60.0), ("3", 3.0)])
+def test_durations(text: str, secs: float) -> None:
+    assert parse_duration(text, "--window") == secs
+
+
+def test_bad_duration_is_a_usage_error() -> None:
+    with pytest.raises(UsageError):
+        parse_duration("soon", "--window")
+
+
+def test_bad_window_is_one_line_exit_2() -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "godiag", "diagnose", "http://127.0.0.1:9", "--window", "x"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert r.returncode == 2
+    assert "--window" in r.stderr and "Traceback" not in r.stderr
+    assert r.stderr.strip().count("\n") == 0

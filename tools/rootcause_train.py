@@ -1,0 +1,274 @@
+"""`make train` / `make eval` for the root-cause ranker.
+
+train: fit multinomial logistic regression (scikit-learn, lbfgs, deterministic) on every
+row of data/diagnose/dataset.jsonl, fit a temperature on out-of-fold logits (grouped by
+program), and write src/godiag/analysis/rootcause/model.json with rounded numbers, so the
+same dataset always gives the same bytes.
+
+eval: leave-one-program-out. For each program, the model (and its temperature) is fitted
+on the other programs only and scores every run of the held-out program. Prints and
+writes docs/evaluation.md: AC@1, AC@3, location accuracy, Brier, ECE, abstention, healthy
+programs flagged, next to the rules-only and largest-goroutine-group baselines.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from godiag.analysis.rootcause import ranker
+
+REPO = Path(__file__).resolve().parent.parent
+DATASET = REPO / "data" / "diagnose" / "dataset.jsonl"
+MODEL = REPO / "src" / "godiag" / "analysis" / "rootcause" / "model.json"
+REPORT = REPO / "docs" / "evaluation.md"
+C = 0.5  # L2 strength: the dataset is small, keep coefficients modest
+TEMPS = [round(0.25 + 0.05 * i, 2) for i in range(76)]  # 0.25 .. 4.0
+
+
+def load(path: Path = DATASET) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def matrix(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    xs, ms = zip(*(ranker.vectorize(r["features"]) for r in rows), strict=True)
+    return np.array(xs, dtype=float), np.array(ms, dtype=bool)
+
+
+def fit_lr(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    from sklearn.linear_model import LogisticRegression
+
+    x, miss = matrix(rows)
+    mean = np.array([x[~miss[:, j], j].mean() if (~miss[:, j]).any() else 0.0
+                     for j in range(x.shape[1])])  # fmt: skip
+    sd = np.array([x[~miss[:, j], j].std() if (~miss[:, j]).any() else 1.0
+                   for j in range(x.shape[1])])  # fmt: skip
+    sd[sd < 1e-9] = 1.0
+    z = np.where(miss, 0.0, (x - mean) / sd)
+    y = [r["kind"] for r in rows]
+    lr = LogisticRegression(C=C, max_iter=10000, class_weight="balanced")
+    lr.fit(z, y)
+    return {
+        "classes": [str(c) for c in lr.classes_],
+        "mean": mean.tolist(), "scale": sd.tolist(),
+        "coef": lr.coef_.tolist(), "intercept": lr.intercept_.tolist(), "temperature": 1.0,
+    }  # fmt: skip
+
+
+def _nll(logits: list[list[float]], classes: list[str], y: list[str], t: float) -> float:
+    total = 0.0
+    for z, label in zip(logits, y, strict=True):
+        zs = [v / t for v in z]
+        m = max(zs)
+        lse = m + math.log(sum(math.exp(v - m) for v in zs))
+        total += lse - zs[classes.index(label)]
+    return total / len(y)
+
+
+def fit_temperature(rows: list[dict[str, Any]]) -> float:
+    """Temperature minimising the log loss of out-of-fold logits (5 program groups)."""
+    progs = sorted({r["program"] for r in rows})
+    folds = [progs[i::5] for i in range(5)]
+    logits: list[list[float]] = []
+    labels: list[str] = []
+    classes = sorted({r["kind"] for r in rows})
+    for fold in folds:
+        train = [r for r in rows if r["program"] not in fold]
+        test = [r for r in rows if r["program"] in fold]
+        if not test or len({r["kind"] for r in train}) < len(classes):
+            continue
+        m = fit_lr(train)
+        for r in test:
+            raw = ranker.scores(m, r["features"])
+            logits.append([raw[m["classes"].index(c)] for c in classes])
+            labels.append(r["kind"])
+    return min(TEMPS, key=lambda t: _nll(logits, classes, labels, t)) if logits else 1.0
+
+
+def _round(v: Any) -> Any:
+    if isinstance(v, float):
+        return float(f"{v:.6g}")
+    if isinstance(v, list):
+        return [_round(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _round(x) for k, x in v.items()}
+    return v
+
+
+def train(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    model = fit_lr(rows)
+    model["temperature"] = fit_temperature(rows)
+    model = _round(model)
+    algo = f"multinomial logistic regression (L2, C={C:g}), temperature-scaled"
+    return {"schema": "godiag.rootcause-model/v1", "algorithm": algo,
+            "inputs": ranker.input_names(), "rows": len(rows), **model}  # fmt: skip
+
+
+def main_train() -> int:
+    rows = load()
+    model = train(rows)
+    MODEL.write_text(json.dumps(model, indent=1, sort_keys=True) + "\n")
+    print(f"trained on {len(rows)} rows -> {MODEL.relative_to(REPO)} (T={model['temperature']})")
+    return 0
+
+
+# ---------------------------------------------------------------- evaluation
+def loc_ok(loc: dict[str, Any] | None, fault: dict[str, Any] | None) -> bool:
+    if not loc or not fault:
+        return False
+    if loc["function"] == fault["function"]:
+        return True
+    return str(loc["file"]).endswith("/" + fault["file"]) and abs(loc["line"] - fault["line"]) <= 3
+
+
+def score(
+    name: str, rows: list[dict[str, Any]], ranked: list[list[tuple[str, float]]]
+) -> dict[str, Any]:
+    n = len(rows)
+    top1 = [rk[0][0] for rk in ranked]
+    ac1 = sum(t == r["kind"] for t, r in zip(top1, rows, strict=True)) / n
+    ac3 = sum(r["kind"] in [k for k, _ in rk[:3]] for rk, r in zip(ranked, rows, strict=True)) / n
+    faults = [(rk, r) for rk, r in zip(ranked, rows, strict=True) if r["kind"] != "healthy"]
+    loc = sum(rk[0][0] == r["kind"] and loc_ok(r["locations"].get(r["kind"]), r["fault"])
+              for rk, r in faults) / max(1, len(faults))  # fmt: skip
+    loc_given = sum(loc_ok(r["locations"].get(r["kind"]), r["fault"]) for _, r in faults) / max(
+        1, len(faults)
+    )
+    healthy = [(rk, r) for rk, r in zip(ranked, rows, strict=True) if r["kind"] == "healthy"]
+    flagged = sum(rk[0][0] != "healthy" and rk[0][1] >= 0.5 for rk, _ in healthy)
+    brier = sum(sum((p - (k == r["kind"])) ** 2 for k, p in rk)
+                for rk, r in zip(ranked, rows, strict=True)) / n  # fmt: skip
+    bins: dict[int, list[tuple[float, bool]]] = {}
+    for rk, r in zip(ranked, rows, strict=True):
+        bins.setdefault(min(9, int(rk[0][1] * 10)), []).append((rk[0][1], rk[0][0] == r["kind"]))
+    ece = sum(abs(sum(p for p, _ in b) / len(b) - sum(c for _, c in b) / len(b)) * len(b)
+              for b in bins.values()) / n  # fmt: skip
+    abst = sum(rk[0][1] < ranker.FLOOR for rk in ranked) / n
+    return {"name": name, "ac1": ac1, "ac3": ac3, "location": loc, "location_true_kind": loc_given,
+            "brier": brier, "ece": ece, "abstention": abst, "healthy_flagged": flagged,
+            "healthy_runs": len(healthy)}  # fmt: skip
+
+
+def _complete(rk: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    seen = {k for k, _ in rk}
+    return rk + [(k, 0.0) for k in ranker.KINDS if k not in seen]
+
+
+def evaluate(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    progs = sorted({r["program"] for r in rows})
+    model_ranked: dict[int, list[tuple[str, float]]] = {}
+    misses: list[str] = []
+    for p in progs:
+        train_rows = [r for r in rows if r["program"] != p]
+        m = fit_lr(train_rows)
+        m["temperature"] = fit_temperature(train_rows)
+        for i, r in enumerate(rows):
+            if r["program"] == p:
+                model_ranked[i] = ranker.rank(r["features"], m)
+    ranked = [model_ranked[i] for i in range(len(rows))]
+    for rk, r in zip(ranked, rows, strict=True):
+        ok_loc = r["kind"] == "healthy" or loc_ok(r["locations"].get(r["kind"]), r["fault"])
+        if rk[0][0] != r["kind"] or not ok_loc:
+            where = "ok" if ok_loc else f"wrong: {r['locations'].get(r['kind'])}"
+            misses.append(f"{r['program']} ({r['intensity']}, {r['kind']}): top {rk[0][0]} "
+                          f"{rk[0][1]:.2f}; location {where}")  # fmt: skip
+    results = [
+        score("trained model (LOPO)", rows, ranked),
+        score("rules only", rows, [_complete(ranker.rules(r["features"])) for r in rows]),
+        score("largest goroutine group", rows,
+              [_complete(ranker.largest_group(r["features"])) for r in rows]),
+    ]  # fmt: skip
+    return results, misses
+
+
+def main_eval() -> int:
+    rows = load()
+    results, misses = evaluate(rows)
+    progs = len({r["program"] for r in rows})
+    head = (
+        "| ranker | AC@1 | AC@3 | location | location (true kind) | Brier | ECE | abstain "
+        "| healthy flagged |\n|---|---|---|---|---|---|---|---|---|"
+    )
+    lines = [head] + [
+        f"| {r['name']} | {r['ac1']:.3f} | {r['ac3']:.3f} | {r['location']:.3f} | "
+        f"{r['location_true_kind']:.3f} | {r['brier']:.3f} | {r['ece']:.3f} | "
+        f"{r['abstention']:.3f} "
+        f"| {r['healthy_flagged']}/{r['healthy_runs']} |"
+        for r in results
+    ]
+    table = "\n".join(lines)
+    print(table)
+    print("\nmisses:\n" + "\n".join("  " + m for m in misses))
+    m = results[0]
+    bars = "\n".join([
+        f"- AC@1 >= 0.9: {m['ac1']:.3f}, {'met' if m['ac1'] >= 0.9 else 'NOT met'}",
+        f"- location >= 0.85: {m['location']:.3f}, {'met' if m['location'] >= 0.85 else 'NOT met'}",
+        f"- healthy services not flagged: {m['healthy_flagged']}/{m['healthy_runs']} flagged, "
+        f"{'met' if m['healthy_flagged'] == 0 else 'NOT met'}",
+    ])  # fmt: skip
+    print("\n" + bars)
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    REPORT.write_text(TEMPLATE.format(
+        rows=len(rows), progs=progs, table=table, date=today, floor=ranker.FLOOR, bars=bars,
+        misses="\n".join(f"- {m}" for m in misses) or "- none",
+        window=rows[0]["window_s"] if rows else 0,
+    ))  # fmt: skip
+    print(f"\nwrote {REPORT.relative_to(REPO)}")
+    return 0
+
+
+TEMPLATE = """# Evaluation of `godiag diagnose`
+
+Reproduce with `make eval` (reads the committed `data/diagnose/dataset.jsonl`; rebuild the
+dataset with `make collect` and the model with `make train`). Generated {date}.
+
+**Data.** {rows} observations of {progs} scenario programs (`go/scenarios`, docs/scenarios.md),
+each at intensities low, medium and high, observed like `godiag diagnose` does with a
+{window:g} s window on the shared 2-core machine (other jobs running), without the
+goroutineleak profile (plain Go 1.26 builds).
+
+**Protocol.** Leave-one-program-out: for each program, the classifier and its temperature
+are fitted on the other programs only, then score every run of the held-out program; no
+program is ever scored by a model that saw it. Location: the top-1 cause is the true kind
+and its file:line is within 3 lines of the manifest's fault line, or names the right
+function ("true kind" column: the location the evidence gives for the true kind, whatever
+the ranking). Brier: multi-class, summed over kinds, mean over runs. ECE: top-1 confidence,
+10 bins. Abstain: top probability under the {floor:.0%} floor, where the report says it is
+not sure. Healthy flagged: healthy runs whose top cause is a fault at 50% or more.
+
+{table}
+
+Baselines get the same locators for whatever kind they name; their probabilities are 1
+for the named kind, which is why their Brier scores are poor.
+
+## Against the bars
+
+{bars}
+
+The figures move between collections: CPU and GC rates are measured on a machine shared
+with other jobs, and the heap sampler sees few samples in 3 s. An earlier collection with
+the same programs (and slightly different locators) gave AC@1 0.898 and location 0.811.
+Where it falls short, per the list below: gc-pressure versus cpu-saturation (`metricfmt`,
+`geometry` and `loggrep` have nearly the same CPU profile share in GC and the same bytes
+allocated per CPU second, and `loggrep` is labelled cpu-saturation); the `orderdesk`
+channel-cycle deadlock looks like a connection leak (its stuck handlers hold their client
+connections); connection-leak locations for `memclient` and `inventorydb` (each dial
+allocates a few hundred bytes, below what the 512 KiB heap sampler reliably sees in a
+short window, so the in-process server side or the load generator wins); and
+`featureflags`, whose block profile shows the readers waiting, not the writer holding the
+RWMutex.
+
+## Runs the model got wrong (kind or location)
+
+{misses}
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main_train() if sys.argv[1:] == ["train"] else main_eval())
