@@ -33,6 +33,7 @@ class DiagnoseOptions:
     config: Config | None = None
     timeout: float = 10.0
     flames: bool = True  # carry CPU / heap-growth flame rows for the HTML report
+    incident_id: str | None = None  # set by `godiag serve`: artifacts belong to the incident
 
 
 def _service_meta(obs: Observation, target: Target) -> CaptureMeta:
@@ -74,7 +75,11 @@ def _store(
     missing: set[str] = set()
     for cap in captures:
         out = store_outcome(
-            replace(cap, meta=meta), options.overrides, options.config, baseline=options.baseline
+            replace(cap, meta=meta),
+            options.overrides,
+            options.config,
+            baseline=options.baseline,
+            incident_id=options.incident_id,
         )
         if out.get("stored"):
             aid = str(out["id"])

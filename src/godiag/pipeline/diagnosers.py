@@ -5,9 +5,9 @@ Every diagnoser returns the same envelope (what pages, the API and notifications
 "target", "started_at", "duration_s"}` where `document` is a godiag.*/v1 document that
 the reporters can render to HTML.
 
-Until `godiag diagnose` (godiag.pipeline.diagnose) exists, jobs run a goroutine
-diagnosis: two debug=2 dumps `window_seconds` apart, diffed; both dumps are stored as
-artifacts of the incident. Switching is the one line in `default_diagnoser` below.
+Jobs run the full ranked diagnosis (`godiag.pipeline.diagnose`), with every artifact
+stored under the incident. `goroutine_diagnoser` (two dumps a window apart, diffed) is a
+lighter diagnoser that can be injected instead (`create_app(config, diagnoser)`).
 """
 
 from __future__ import annotations
@@ -100,7 +100,38 @@ def goroutine_diagnoser(config: Config) -> Diagnoser:
     return run
 
 
+def diagnosis_diagnoser(config: Config) -> Diagnoser:
+    """Ranked root causes: the same diagnosis as `godiag diagnose TARGET`."""
+
+    def run(target: Target, options: dict[str, Any], incident: Incident) -> dict[str, Any]:
+        from godiag.pipeline.diagnose import DiagnoseOptions, diagnose
+
+        opts = DiagnoseOptions(
+            window=float(options.get("window_seconds", 5)),
+            timeout=float(options.get("timeout_seconds", 10)),
+            store=True,
+            config=config,
+            incident_id=incident.id,
+        )
+        started = datetime.now(UTC)
+        t0 = time.monotonic()
+        doc = diagnose(target, opts)
+        causes = [
+            {k: c.get(k) for k in ("rank", "kind", "probability", "title", "location", "evidence")}
+            for c in doc.get("causes", [])
+        ]
+        return {
+            "kind": "diagnosis",
+            "document": doc,
+            "causes": causes,
+            "artifacts": [{**a, "stored": True} for a in doc.get("artifacts", [])],
+            "target": {"name": target.name, "url": target.url},
+            "started_at": started.isoformat(),
+            "duration_s": round(time.monotonic() - t0, 3),
+        }
+
+    return run
+
+
 def default_diagnoser(config: Config) -> Diagnoser:
-    # Switch to ranked root causes when godiag.pipeline.diagnose lands: return a diagnoser
-    # wrapping diagnose(target, options) whose envelope takes `causes` from the document.
-    return goroutine_diagnoser(config)
+    return diagnosis_diagnoser(config)
