@@ -201,3 +201,28 @@ def test_cli_json_on_a_leak_exits_1_and_names_the_site(tmp_path: Path) -> None:
     listed = godiag("store", "ls", "--service", "searchfan", "--format", "json",
                     env={"GODIAG_HOME": str(tmp_path)})  # fmt: skip
     assert listed.returncode == 0 and doc["artifacts"][0]["id"] in listed.stdout
+
+
+def test_source_corroborates_the_leak_with_the_static_finding(tmp_path: Path) -> None:
+    """--source runs the analyzer on the scenario module: the abandoned sender it finds at
+    quoteproxy's fault line raises the goroutine-leak cause, and the evidence says so."""
+    from tests.gohelpers import GoProcess
+    from tests.scenario_probe import PROGRAMS, binary
+
+    prog = next(p for p in PROGRAMS if p["name"] == "quoteproxy")
+    scen = Path(__file__).resolve().parents[2] / "go" / "scenarios"
+    proc = GoProcess(binary(prog), ["-intensity", "medium", "-lifetime", "60s"])
+    try:
+        time.sleep(1.0)
+        r = godiag("diagnose", proc.url, "--window", "2s", "--format", "json", "--no-store",
+                   "--source", str(scen), env={"GODIAG_HOME": str(tmp_path)})  # fmt: skip
+    finally:
+        proc.close()
+    assert r.returncode == 1, r.stderr
+    doc = json.loads(r.stdout)
+    schemas.validate(doc)
+    top = doc["causes"][0]
+    assert top["kind"] == "goroutine-leak"
+    assert any(f["id"] == "abandoned-sender" for f in top["static_support"])
+    assert any(e.startswith("static: abandoned-sender") for e in top["evidence"])
+    assert any("static finding(s)" in n for n in doc["notes"])

@@ -149,15 +149,27 @@ def _flames(obs: Observation) -> dict[str, Any]:
     return out
 
 
-def _corroborate(source: str | None, causes: list[dict[str, Any]], notes: list[str]) -> None:
+def _corroborate(
+    source: str | None, causes: list[dict[str, Any]], notes: list[str]
+) -> list[dict[str, Any]]:
+    """Adjust the causes with the static analyzer's findings on the module in `source`."""
     if not source:
-        return
-    import importlib.util
+        return causes
+    from pathlib import Path
 
-    if importlib.util.find_spec("godiag.toolchain.analyzer") is None:
-        notes.append("--source ignored: the static analyzer is not part of this build")
-        return
-    notes.append("--source: static analyzer present but not wired into the ranking yet")
+    from godiag.analysis.rootcause.corroborate import corroborate
+    from godiag.errors import GodiagError
+    from godiag.toolchain import analyzer
+
+    try:
+        findings = analyzer.run(Path(source))
+    except GodiagError as exc:
+        notes.append(f"--source: static analysis failed, causes not adjusted: {exc}")
+        return causes
+    notes.append(
+        f"--source: {len(findings)} static finding(s) in {source} compared with the causes"
+    )
+    return corroborate(causes, findings)
 
 
 def diagnose(
@@ -191,7 +203,7 @@ def diagnose(
             causes.append({"rank": len(causes) + 1, "kind": kind, "probability": round(p, 4),
                            "title": _title(kind, feats, loc), "location": loc,
                            "evidence": ev})  # fmt: skip
-        _corroborate(options.source, causes, notes)
+        causes = _corroborate(options.source, causes, notes)
     top = causes[0] if causes else None
     confident = top is not None and top["probability"] >= ranker.FLOOR
     if options.flames and answered:

@@ -1,0 +1,78 @@
+"""Static corroboration: raise or lower a runtime cause with the analyzer's findings.
+
+Runtime evidence says where goroutines, heap or lock waits pile up; the static analyzer
+(`godiag analyze`) says why code can leak. A finding of an analyzer that explains the
+cause's kind, in the same file within `NEAR` lines of the cause's location, raises the
+cause's probability; a cause of a statically checkable kind with no finding anywhere
+near its location is lowered a little (the analyzers favour precision, so their silence
+is weak evidence). Every change is written into the cause's evidence.
+
+Paths: the runtime location is the path compiled into the binary (often absolute, from
+another machine); the finding's path is relative to the module root. They match when the
+runtime path ends with the finding's path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from godiag.model.findings import Finding
+
+NEAR = 5  # lines between the runtime frame (e.g. the blocked send) and the finding
+RAISE = 0.5  # a match moves the probability half-way to 1
+LOWER = 0.85  # no match keeps 85% of it
+
+# Which fault kinds each analyzer explains.
+EXPLAINS: dict[str, frozenset[str]] = {
+    "abandoned-sender": frozenset({"goroutine-leak"}),
+    "unclosed-range": frozenset({"goroutine-leak", "deadlock"}),
+    "lost-cancel-watcher": frozenset({"goroutine-leak"}),
+    "waitgroup-missing-done": frozenset({"goroutine-leak", "deadlock"}),
+    "timer-leak": frozenset({"goroutine-leak", "memory-leak"}),
+    "goexit-misuse": frozenset({"deadlock"}),
+    "lock-held-blocking": frozenset({"lock-contention", "deadlock"}),
+    "unclosed-response-body": frozenset({"connection-leak"}),
+    "transport-per-request": frozenset({"connection-leak"}),
+}
+CHECKABLE = frozenset().union(*EXPLAINS.values())
+
+
+def _matches(loc: dict[str, Any] | None, finding: Finding) -> bool:
+    if loc is None or finding.location is None:
+        return False
+    runtime_file = str(loc.get("file") or "").replace("\\", "/")
+    rel = finding.location.file.lstrip("./")
+    if not rel or not (runtime_file == rel or runtime_file.endswith("/" + rel)):
+        return False
+    line = loc.get("line")
+    return isinstance(line, int) and abs(line - (finding.location.line or 0)) <= NEAR
+
+
+def corroborate(causes: list[dict[str, Any]], findings: list[Finding]) -> list[dict[str, Any]]:
+    """Return the causes with adjusted probabilities and evidence, re-ranked."""
+    out: list[dict[str, Any]] = []
+    for cause in causes:
+        kind = str(cause.get("kind"))
+        if kind not in CHECKABLE:
+            out.append(cause)
+            continue
+        support = [f for f in findings if kind in EXPLAINS.get(f.id, frozenset())
+                   and _matches(cause.get("location"), f)]  # fmt: skip
+        p = float(cause.get("probability") or 0.0)
+        evidence = list(cause.get("evidence") or [])
+        if support:
+            new_p = p + (1.0 - p) * RAISE
+            for f in support:
+                assert f.location is not None
+                evidence.append(f"static: {f.id} at {f.location.file}:{f.location.line}: "
+                                f"{f.detail} (probability {p:.2f} -> {new_p:.2f})")  # fmt: skip
+        else:
+            new_p = p * LOWER
+            evidence.append(f"static: no analyzer finding within {NEAR} lines of the location "
+                            f"(probability {p:.2f} -> {new_p:.2f})")  # fmt: skip
+        out.append({**cause, "probability": round(new_p, 4), "evidence": evidence,
+                    "static_support": [f.to_json() for f in support]})  # fmt: skip
+    out.sort(key=lambda c: -float(c.get("probability") or 0.0))
+    for rank, cause in enumerate(out, 1):
+        cause["rank"] = rank
+    return out
