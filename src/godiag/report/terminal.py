@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from types import ModuleType
 from typing import Any
@@ -14,6 +15,10 @@ def console_for(
     file: Any = None, *, color: bool = True, width: int | None = None, stderr: bool = False
 ) -> Console:
     target = file if file is not None else (sys.stderr if stderr else sys.stdout)
+    if width is None and not (hasattr(target, "isatty") and target.isatty()):
+        # Piped into a file, a log or CI: rich would wrap at 80 columns and split the
+        # file:line evidence people grep for; keep lines whole instead.
+        width = int(os.environ.get("COLUMNS", "") or 160)
     return Console(
         file=target,
         no_color=not color,
