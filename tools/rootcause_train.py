@@ -214,16 +214,23 @@ def main_eval() -> int:
     ])  # fmt: skip
     print("\n" + bars)
     today = datetime.now(UTC).strftime("%Y-%m-%d")
-    REPORT.write_text(TEMPLATE.format(
+    section = TEMPLATE.format(
         rows=len(rows), progs=progs, table=table, date=today, floor=ranker.FLOOR, bars=bars,
         misses="\n".join(f"- {m}" for m in misses) or "- none",
         window=rows[0]["window_s"] if rows else 0,
-    ))  # fmt: skip
+    )  # fmt: skip
+    # docs/evaluation.md holds other evaluations too: replace only this section (the last).
+    old = REPORT.read_text() if REPORT.exists() else "# Evaluation\n\n"
+    keep = old.split(SECTION, 1)[0].rstrip("\n") + "\n\n"
+    REPORT.write_text(keep + section)
     print(f"\nwrote {REPORT.relative_to(REPO)}")
     return 0
 
 
-TEMPLATE = """# Evaluation of `godiag diagnose`
+SECTION = "## `godiag diagnose` (root-cause ranking)"
+TEMPLATE = (
+    SECTION
+    + """
 
 Reproduce with `make eval` (reads the committed `data/diagnose/dataset.jsonl`; rebuild the
 dataset with `make collect` and the model with `make train`). Generated {date}.
@@ -247,7 +254,7 @@ not sure. Healthy flagged: healthy runs whose top cause is a fault at 50% or mor
 Baselines get the same locators for whatever kind they name; their probabilities are 1
 for the named kind, which is why their Brier scores are poor.
 
-## Against the bars
+### Against the bars
 
 {bars}
 
@@ -264,10 +271,11 @@ short window, so the in-process server side or the load generator wins); and
 `featureflags`, whose block profile shows the readers waiting, not the writer holding the
 RWMutex.
 
-## Runs the model got wrong (kind or location)
+### Runs the model got wrong (kind or location)
 
 {misses}
 """
+)
 
 
 if __name__ == "__main__":
