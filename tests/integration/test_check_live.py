@@ -93,7 +93,9 @@ def test_steady_service_is_not_a_memory_leak(goprog: Callable[..., Any]) -> None
 
 
 def test_memory_leak_without_baseline_takes_two_snapshots(goprog: Callable[..., Any]) -> None:
-    svc = goprog("cmd/heapleak")
+    # A faster leak than the default (256 KiB per 20 ms): a 2 s window on a loaded machine
+    # must still clear the noise threshold of 8 sampling periods by a wide margin.
+    svc = goprog("cmd/heapleak", "-size", str(256 << 10))
     doc = json_of(godiag("check", "--rule", "memory-leak", svc.url, "--window", "2s",
                          "--format", "json"), 1)  # fmt: skip
     assert doc["baseline"]["ref"] is None and doc["baseline"]["artifact"] is None
