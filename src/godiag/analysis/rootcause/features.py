@@ -13,6 +13,7 @@ from godiag.analysis.rootcause import sites
 from godiag.pipeline.observe import MetricSample, Observation
 
 BLOCKED = {"channel", "select", "lock", "waitgroup", "cond"}
+MIN_CPU_SAMPLES = 20  # 0.2 s of CPU at Go's 100 Hz
 
 # name -> (unit, source); the order is the model's input order for numeric features
 FEATURES: dict[str, tuple[str, str]] = {
@@ -169,7 +170,8 @@ def extract(obs: Observation) -> dict[str, Any]:
     if obs.leak is not None:
         out["leaked_goroutines"] = sites.total(obs.leak, "goroutine")
     out["gc_pause_p99_ms"] = _gc_pause_p99(obs)
-    if obs.cpu is not None:
+    # a short profile of an idle-ish process holds a handful of samples: no share from it
+    if obs.cpu is not None and sites.total(obs.cpu, "samples") >= MIN_CPU_SAMPLES:
         out["cpu_profile_gc_share"] = sites.share(obs.cpu, "cpu", sites.has_prefix(sites.GC_WORK))
     cpu, alloc = out["cpu_seconds_per_s"], out["alloc_bytes_per_s"]
     if cpu is not None and alloc is not None and cpu > 0.005:
