@@ -77,8 +77,8 @@ def test_installed_demo_builds_shipped_go_and_writes_html(installed: Path, tmp_p
     r = _run(
         installed,
         "demo",
-        "--requests",
-        "60",
+        "--window",
+        "2",
         "--format",
         "json",
         "--report",
@@ -87,5 +87,6 @@ def test_installed_demo_builds_shipped_go_and_writes_html(installed: Path, tmp_p
     )
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
-    assert doc["schema"] == "godiag.goroutines/v1"
+    assert doc["schema"] == "godiag.diagnosis/v1"
+    assert doc["causes"][0]["kind"] == "goroutine-leak"  # the shipped model file is in the wheel
     assert report.read_text().startswith("<!doctype html>")
