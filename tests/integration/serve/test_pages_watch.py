@@ -56,6 +56,17 @@ def test_pages_render_in_chromium(serve_factory, leaky, tmp_path: Path) -> None:
     assert "main.fetch.func1" in dom and "<pre" not in dom[:300]  # rendered as a page
 
 
+def _goroutines(url: str) -> float:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    for line in text.splitlines():
+        if line.startswith("go_goroutines "):
+            return float(line.split()[1])
+    return 0.0
+
+
 def test_watch_diagnoses_on_local_rule(leaky, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     rules = (
         "[serve.watch]\ninterval_seconds = 1\n[[serve.watch.rules]]\n"
@@ -68,6 +79,11 @@ def test_watch_diagnoses_on_local_rule(leaky, tmp_path: Path) -> None:  # type: 
     )
     env = {**os.environ, "GODIAG_TEST_ADMIN": "x"}
     env.pop("GODIAG_HOME", None)
+    # The service was just started: let it leak past the rule's threshold first (bounded),
+    # so the one scrape of --once sees the condition the rule is about.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and _goroutines(leaky.url) <= 30:
+        time.sleep(0.2)
     t0 = time.monotonic()
     out = subprocess.run(
         [sys.executable, "-m", "godiag", "watch", "--config", str(conf), "--once"],
