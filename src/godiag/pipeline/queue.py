@@ -129,7 +129,7 @@ class JobDb:
                     sqlite_path, timeout=60, isolation_level=None, check_same_thread=False
                 )
                 self.conn.execute("PRAGMA busy_timeout = 60000")
-                self.conn.execute("PRAGMA journal_mode = WAL")
+                self._wal()
                 self.conn.execute("PRAGMA synchronous = FULL")  # accepted = on disk
                 with self.txn() as cur:
                     for stmt in (DDL, *INDEXES):
@@ -140,6 +140,24 @@ class JobDb:
             if type(exc).__module__.startswith("psycopg"):
                 raise StoreError(f"cannot open the job queue in PostgreSQL: {exc}") from None
             raise
+
+    def _wal(self) -> None:
+        """Switch to WAL. Several workers open the file at once when serve starts: changing
+        the journal mode can answer "database is locked" at once, without waiting on the
+        busy timeout, so retry for a while unless another connection already did it."""
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError:
+                with contextlib.suppress(sqlite3.OperationalError):
+                    mode = self.conn.execute("PRAGMA journal_mode").fetchone()
+                    if mode and str(mode[0]).lower() == "wal":
+                        return
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def sql(self, text: str) -> str:
         return text.replace("?", "%s") if self.pg else text
