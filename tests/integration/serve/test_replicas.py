@@ -43,8 +43,9 @@ def test_two_replicas_split_jobs(serve_factory, leaky, tmp_path, request) -> Non
     assert [i["id"] for i in b.incidents()] == [i["id"] for i in items]  # one shared queue
     full = a.incident(items[0]["id"])
     assert all(x["stored"] for x in full["artifacts"])
+    dump = next(x for x in full["artifacts"] if x["profile_type"] == "goroutine")
     r = httpx.get(
-        f"{b.url}/incidents/{full['id']}/artifacts/{full['artifacts'][0]['id']}",
+        f"{b.url}/incidents/{full['id']}/artifacts/{dump['id']}",
         auth=("viewer", "viewer-pw-77"), timeout=20,
     )  # fmt: skip
     assert r.status_code == 200 and b"goroutine " in r.content

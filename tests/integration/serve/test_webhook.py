@@ -139,7 +139,7 @@ def test_idempotent_concurrently_and_across_restart(serve_factory, leaky) -> Non
     # the diagnosis keeps both goroutine dumps (start and end of the window) among its evidence
     assert sum(a["profile_type"] == "goroutine" for a in done["artifacts"]) == 2
     # artifacts download, and only this incident's ones
-    aid = done["artifacts"][0]["id"]
+    aid = next(a["id"] for a in done["artifacts"] if a["profile_type"] == "goroutine")
     r = httpx.get(f"{sp.url}/incidents/{done['id']}/artifacts/{aid}", auth=READER, timeout=10)
     assert r.status_code == 200 and b"goroutine " in r.content
     # resolved closes the incident and never diagnoses
