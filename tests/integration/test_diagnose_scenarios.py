@@ -29,6 +29,12 @@ WINDOW = 3.0  # the window the dataset was collected with
 KNOWN_KIND = {
     "metricfmt": "its CPU and garbage profile matches loggrep's (labelled cpu-saturation)",
     "loggrep": "compiling a regexp per line is as much garbage as CPU",
+    "geometry": "its GC share of CPU and allocation rate sit on the gc-pressure / "
+    "cpu-saturation boundary",
+    "thumbq": "healthy, but its work queue reads as a memory leak at medium intensity "
+    "(flagged in the leave-one-program-out runs too)",
+    "kvstore": "healthy, but its mutex profile reads as lock contention at medium intensity "
+    "(flagged in the leave-one-program-out runs too)",
 }
 KNOWN_LOCATION = {
     "featureflags": "the block profile records the readers waiting, not the writer holding "
