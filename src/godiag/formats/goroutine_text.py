@@ -234,28 +234,7 @@ class _Parser:
                     self.body_cache[body_text] = b
                 if b.error is None:  # the common case, inlined: it runs per goroutine
                     h = parsed[1]
-                    self.goroutines.append(
-                        fast_goroutine(
-                            {
-                                "id": parsed[0],
-                                "state": h.state,
-                                "frames": b.frames,
-                                "wait_minutes": h.minutes,
-                                "locked_to_thread": h.locked,
-                                "leaked": h.leaked,
-                                "durable": h.durable,
-                                "labels": h.labels,
-                                "frames_elided": b.elided,
-                                "created_by": b.created_by,
-                                "ancestors": b.ancestors,
-                                "stack_unavailable": b.unavailable,
-                                "count": 1,
-                                "line": lineno,
-                                "cut_off": False,
-                                "created_by_goroutine": b.parent if parent is None else parent,
-                            }
-                        )
-                    )
+                    self.goroutines.append(_goroutine(parsed[0], h, b, lineno, False, parent))
                 else:
                     self.add(parsed[0], parsed[1], b, lineno, is_last, parent)
                 if b.rest is not None:
@@ -339,29 +318,7 @@ class _Parser:
         parent: int | None,
         cut_off: bool = False,
     ) -> None:
-        # every field of Goroutine, in FIELDS order (see model.goroutine.fast_goroutine)
-        self.goroutines.append(
-            fast_goroutine(
-                {
-                    "id": gid,
-                    "state": h.state,
-                    "frames": b.frames,
-                    "wait_minutes": h.minutes,
-                    "locked_to_thread": h.locked,
-                    "leaked": h.leaked,
-                    "durable": h.durable,
-                    "labels": h.labels,
-                    "frames_elided": b.elided,
-                    "created_by": b.created_by,
-                    "ancestors": b.ancestors,
-                    "stack_unavailable": b.unavailable,
-                    "count": 1,
-                    "line": lineno,
-                    "cut_off": cut_off,
-                    "created_by_goroutine": b.parent if parent is None else parent,
-                }
-            )
-        )
+        self.goroutines.append(_goroutine(gid, h, b, lineno, cut_off, parent))
 
 
 def parse(text: str, source: str, *, strict: bool = True) -> Dump:
@@ -402,3 +359,29 @@ def detect_kind(header: tuple[str, ...], goroutines: list[Goroutine], has_race: 
     if header:
         return "traceback"
     return "debug2"
+
+
+def _goroutine(
+    gid: int, h: hdr.Header, b: _Body, lineno: int, cut_off: bool, parent: int | None
+) -> Goroutine:
+    """One goroutine from its parsed header and body (the record every path builds)."""
+    return fast_goroutine(
+        {
+            "id": gid,
+            "state": h.state,
+            "frames": b.frames,
+            "wait_minutes": h.minutes,
+            "locked_to_thread": h.locked,
+            "leaked": h.leaked,
+            "durable": h.durable,
+            "labels": h.labels,
+            "frames_elided": b.elided,
+            "created_by": b.created_by,
+            "ancestors": b.ancestors,
+            "stack_unavailable": b.unavailable,
+            "count": 1,
+            "line": lineno,
+            "cut_off": cut_off,
+            "created_by_goroutine": b.parent if parent is None else parent,
+        }
+    )
