@@ -188,9 +188,11 @@ def diagnose(
     client = client or HttpClient(
         headers=target.auth.header(), tls_verify=target.tls_verify, ca_file=target.ca_file
     )
+    prom = options.config.prometheus_url if options.config is not None else None
     obs = Observer(
-        target.url, client, options.window, options.cpu, CaptureMeta(), options.timeout, progress
-    ).run()
+        target.url, client, options.window, options.cpu, CaptureMeta(), options.timeout, progress,
+        prometheus=prom,
+    ).run()  # fmt: skip
     meta = _service_meta(obs, target)
     feats = extract(obs)
     answered = bool(obs.samples or obs.dumps or obs.heap)
@@ -200,6 +202,10 @@ def diagnose(
         where = locate_all(obs)
         for kind, p in ranker.rank(feats)[:MAX_CAUSES]:
             loc, ev = where.get(kind, (None, []))
+            d5 = feats.get("goroutines_delta_5m")
+            if kind in ("goroutine-leak", "deadlock") and d5 is not None:
+                ev = [*ev, f"Prometheus: go_goroutines changed by {d5:+.0f} over the last "
+                      f"5 minutes"]  # fmt: skip
             causes.append({"rank": len(causes) + 1, "kind": kind, "probability": round(p, 4),
                            "title": _title(kind, feats, loc), "location": loc,
                            "evidence": ev})  # fmt: skip

@@ -49,6 +49,9 @@ class Observation:
     block: list[Profile] = field(default_factory=list)
     cpu: Profile | None = None
     cpu_seconds: float = 0.0
+    # go_goroutines before the window, from the Prometheus named in the configuration:
+    # (seconds relative to the observation's start, value)
+    history: list[tuple[float, float]] = field(default_factory=list)
     build_path: str | None = None
     captures: list[Capture] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
@@ -108,10 +111,12 @@ class Observer:
         timeout: float = 10.0,
         progress: Progress | None = None,
         samples: int = 5,
+        prometheus: str | None = None,
     ) -> None:
         self.url, self.client, self.window, self.cpu = url.rstrip("/"), client, window, cpu
         self.meta, self.timeout, self.progress = meta, timeout, progress
         self.n_samples = max(3, samples)
+        self.prometheus = prometheus
         self.obs = Observation(self.url)
         self.pool = ThreadPoolExecutor(6)
 
@@ -208,6 +213,19 @@ class Observer:
         except (CollectError, ParseError):
             return None
 
+    def _history(self) -> list[tuple[float, float]]:
+        from godiag.collect.promapi import goroutine_history
+
+        assert self.prometheus is not None
+        try:  # a client of its own: the target's credentials are not Prometheus's
+            pts = goroutine_history(HttpClient(), self.prometheus, self.url, timeout=self.timeout)
+        except (CollectError, ParseError) as exc:
+            self.obs.note_missing(f"Prometheus history: {exc}")
+            return []
+        # wall-clock points, relative to the observation's start like the samples
+        at0 = time.time() - self._now()
+        return [(t - at0, v) for t, v in pts]
+
     # ---- the observation
     def run(self) -> Observation:
         obs = self.obs
@@ -222,9 +240,12 @@ class Observer:
     def _run(self) -> None:
         obs, pool = self.obs, self.pool
         self._say(f"observing {self.url} for {self.window:g}s")
+        history = pool.submit(self._history) if self.prometheus else None
         # Start: the heap snapshot forces a GC, so it goes first and the first metrics
-        # sample after it reads the live heap.
-        heap_a = pool.submit(self._profile, "heap", gc=True)
+        # sample right after it reads the live heap; the other fetches wait for that read
+        # (a debug=2 dump of thousands of goroutines is megabytes of fresh garbage).
+        first_heap = self._profile("heap", gc=True)
+        first = self._sample(keep=True)
         starts: dict[str, Future[Any]] = {
             "dump": pool.submit(self._dump),
             "leak": pool.submit(self._profile, "goroutineleak"),
@@ -232,8 +253,6 @@ class Observer:
             "block": pool.submit(self._profile, "block"),
             "vars": pool.submit(self._vars),
         }
-        first_heap = heap_a.result()
-        first = self._sample(keep=True)
         if obs.metrics_source == "none" and first_heap is None and starts["dump"].result() is None:
             obs.note_missing(f"{self.url}: nothing answered: no metrics, dumps or profiles")
             return
@@ -267,6 +286,11 @@ class Observer:
             "block": pool.submit(self._profile, "block") if b0 is not None else None,
         }
         last = self._sample()
+        # as at the start: nothing else in flight while the end snapshot's GC runs and
+        # the live heap is read after it
+        for job in (end_dump, end_vars, *ends.values()):
+            if job is not None:
+                job.exception()
         heap_b = self._profile("heap", gc=True) if first_heap is not None else None
         # the live heap right after the end snapshot's GC
         after = self._sample(keep=True)
@@ -284,6 +308,8 @@ class Observer:
             if a is not None and b is not None:
                 setattr(obs, name, [a, b])
         obs.vars_last = end_vars.result()
+        if history is not None:
+            obs.history = history.result()
         if cpu_job is not None:
             obs.cpu = cpu_job.result()
         elif self.cpu == 0:

@@ -69,20 +69,25 @@ receivers:
     return srv
 
 
-def start_prometheus(target: str, alertmanager: str, rules: str) -> Server:
+def start_prometheus(target: str, alertmanager: str | None = None, rules: str = "") -> Server:
+    """Prometheus scraping `target` (host:port) every second; alerting only when given an
+    Alertmanager."""
     assert PROM_BIN, "prometheus is not installed"
     work = Path(tempfile.mkdtemp(prefix="godiag-prom-"))
-    (work / "rules.yml").write_text(rules)
+    (work / "rules.yml").write_text(rules or "groups: []\n")
+    alerting = ""
+    if alertmanager is not None:
+        alerting = f"""alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ["{alertmanager.removeprefix("http://")}"]
+"""
     (work / "prom.yml").write_text(
         f"""global:
   scrape_interval: 1s
   evaluation_interval: 1s
 rule_files: [{work / "rules.yml"}]
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: ["{alertmanager.removeprefix("http://")}"]
-scrape_configs:
+{alerting}scrape_configs:
   - job_name: leaky
     static_configs:
       - targets: ["{target}"]

@@ -19,7 +19,7 @@ MIN_CPU_SAMPLES = 20  # 0.2 s of CPU at Go's 100 Hz
 FEATURES: dict[str, tuple[str, str]] = {
     "goroutines": ("count", "go_goroutines, else the end goroutine dump's total"),
     "goroutine_growth_per_min": ("goroutines/min", "go_goroutines over the window, else dumps"),
-    "goroutines_delta_5m": ("goroutines", "Prometheus query_range history (not yet collected)"),
+    "goroutines_delta_5m": ("goroutines", "Prometheus query_range of go_goroutines, last 5 min"),
     "largest_group_share": ("fraction", "end dump: largest identical-stack group / total"),
     "largest_group_category": ("category", "end dump: largest group's wait category"),
     "largest_group_wait_minutes": ("minutes", "end dump: largest group's longest wait"),
@@ -130,6 +130,8 @@ def extract(obs: Observation) -> dict[str, Any]:
     # before it; heap growth compares the two post-GC reads
     pre = [x for x in s if not (x.post_gc and x is s[-1])] if len(s) > 2 else s
     out["goroutines"] = _last(s, "go_goroutines")
+    if len(obs.history) >= 2:
+        out["goroutines_delta_5m"] = obs.history[-1][1] - obs.history[0][1]
     g = _rate(s, "go_goroutines")
     out["goroutine_growth_per_min"] = None if g is None else g * 60
     out["threads"] = _last(s, "go_threads")

@@ -1,0 +1,77 @@
+"""History from a Prometheus server: `/api/v1/query_range` (Prometheus HTTP API v1).
+
+A diagnosis window is seconds long; how the service got there (the goroutine count five
+minutes ago) is in the Prometheus that scrapes it, when the configuration names one. The
+series is selected by the scrape target's `instance` label, which Prometheus sets to the
+target's host:port by default.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from urllib.parse import urlencode, urlparse
+
+from godiag.collect.http import HttpClient
+from godiag.errors import CollectError, ParseError
+
+Series = list[tuple[float, float]]  # (unix seconds, value)
+STEP = 5.0  # seconds between points: 60 points for 5 minutes
+
+
+def instance_of(target_url: str) -> str:
+    """The `instance` label Prometheus gives a scrape target at this URL."""
+    u = urlparse(target_url)
+    port = u.port or (443 if u.scheme == "https" else 80)
+    return f"{u.hostname}:{port}"
+
+
+def query_range(
+    client: HttpClient, prom_url: str, query: str, start: float, end: float, step: float,
+    timeout: float,
+) -> list[tuple[dict[str, str], Series]]:  # fmt: skip
+    """Run a range query; one (labels, points) per returned series."""
+    args = urlencode({"query": query, "start": f"{start:.3f}", "end": f"{end:.3f}",
+                      "step": f"{step:g}"})  # fmt: skip
+    url = f"{prom_url.rstrip('/')}/api/v1/query_range?{args}"
+    res = client.get(url, timeout, allow_error=True)
+    try:
+        doc = json.loads(res.body)
+    except (ValueError, UnicodeDecodeError):
+        why = f"HTTP {res.status}: not a Prometheus API answer (not JSON)"
+        raise ParseError(url, why) from None
+    if not isinstance(doc, dict) or doc.get("status") != "success":
+        why = doc.get("error") if isinstance(doc, dict) else None
+        raise CollectError(f"{url}: Prometheus answered HTTP {res.status}: {why or 'no data'}")
+    data = doc.get("data")
+    if not isinstance(data, dict) or data.get("resultType") != "matrix":
+        raise ParseError(url, "query_range answer is not a matrix")
+    result = data.get("result") or []
+    if not isinstance(result, list):
+        raise ParseError(url, "query_range answer has no list of series")
+    out: list[tuple[dict[str, str], Series]] = []
+    for item in result:
+        try:
+            labels = {str(k): str(v) for k, v in dict(item["metric"]).items()}
+            pts = [(float(t), float(v)) for t, v in item["values"]]
+        except (KeyError, TypeError, ValueError):
+            raise ParseError(url, "malformed series in the query_range answer") from None
+        out.append((labels, [p for p in pts if math.isfinite(p[1])]))
+    return out
+
+
+def goroutine_history(
+    client: HttpClient, prom_url: str, target_url: str, minutes: float = 5.0,
+    timeout: float = 10.0, now: float | None = None,
+) -> Series:  # fmt: skip
+    """go_goroutines of the target over the last `minutes`. An instance scraped by two
+    jobs has two identical series: the first is kept."""
+    end = time.time() if now is None else now
+    inst = instance_of(target_url)
+    query = f'go_goroutines{{instance="{inst}"}}'
+    found = query_range(client, prom_url, query, end - minutes * 60, end, STEP, timeout)
+    series = [pts for _, pts in found if pts]
+    if not series:
+        raise CollectError(f"Prometheus at {prom_url} has no {query} in the last {minutes:g} min")
+    return series[0]

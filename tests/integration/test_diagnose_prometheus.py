@@ -1,0 +1,64 @@
+"""diagnose with a real Prometheus (Debian package) in the configuration: the
+goroutine history comes from its query_range API."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from godiag.config import Config, Target
+from godiag.pipeline.diagnose import DiagnoseOptions, diagnose
+from tests.integration.serve.promstack import PROM_BIN, start_prometheus
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(PROM_BIN is None, reason="prometheus is not installed (.ci/run does it)"),
+]
+
+
+def _scraped(prom: str, instance: str, points: int) -> None:
+    query = f'count_over_time(go_goroutines{{instance="{instance}"}}[5m])'
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        res = httpx.get(f"{prom}/api/v1/query", params={"query": query}, timeout=5).json()
+        got = res["data"]["result"]
+        if got and float(got[0]["value"][1]) >= points:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"Prometheus did not scrape {instance} {points} times")
+
+
+def test_history_from_prometheus(goprog: Any) -> None:
+    leaky = goprog("cmd/leakymetrics")
+    instance = leaky.url.removeprefix("http://")
+    prom = start_prometheus(instance)
+    try:
+        url = prom.info["url"]
+        _scraped(url, instance, 12)
+        conf = Config(path=None, prometheus_url=url)
+        opts = DiagnoseOptions(window=2.0, store=False, flames=False, config=conf)
+        doc = diagnose(Target(name="leaky", url=leaky.url), opts)
+    finally:
+        prom.stop()
+    delta = doc["features"]["goroutines_delta_5m"]
+    assert delta is not None and delta > 0, doc["missing"]  # leakymetrics leaks steadily
+    assert not [m for m in doc["missing"] if "Prometheus" in m]
+    leak = next(c for c in doc["causes"] if c["kind"] == "goroutine-leak")
+    assert any(e.startswith("Prometheus: go_goroutines changed by +") for e in leak["evidence"])
+
+
+def test_prometheus_without_the_series_is_reported_missing(goprog: Any) -> None:
+    leaky = goprog("cmd/leakymetrics")
+    prom = start_prometheus("127.0.0.1:9")  # scrapes nothing that answers
+    try:
+        conf = Config(path=None, prometheus_url=prom.info["url"])
+        opts = DiagnoseOptions(window=2.0, store=False, flames=False, config=conf)
+        doc = diagnose(Target(name="leaky", url=leaky.url), opts)
+    finally:
+        prom.stop()
+    assert doc["features"]["goroutines_delta_5m"] is None
+    assert any("Prometheus history" in m and "has no go_goroutines" in m for m in doc["missing"])
+    assert doc["causes"]  # the rest of the diagnosis is unaffected
