@@ -1,10 +1,10 @@
-// loggrep lets operators search the recent log buffer with a pattern.
+// loggrep lets operators search the recent log buffer with a wildcard pattern
+// ("*status=5*", "*items/1*dur=9*").
 package main
 
 import (
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 
 	"godiag.scenarios/internal/svc"
@@ -14,19 +14,43 @@ type grepper struct {
 	lines []string
 }
 
+// match reports whether s matches the wildcard pattern p ('*' matches any run of
+// bytes, '?' one byte). It backtracks on every '*': each star retries the rest of
+// the pattern at every later offset, so a pattern with several stars costs
+// O(len(s)^stars) on a line that almost matches.
+func match(p, s string) bool {
+	for len(p) > 0 {
+		switch p[0] {
+		case '*':
+			for i := 0; i <= len(s); i++ {
+				if match(p[1:], s[i:]) { // FAULT(cpu-saturation)
+					return true
+				}
+			}
+			return false
+		case '?':
+			if len(s) == 0 {
+				return false
+			}
+		default:
+			if len(s) == 0 || s[0] != p[0] {
+				return false
+			}
+		}
+		p, s = p[1:], s[1:]
+	}
+	return len(s) == 0
+}
+
 // search returns the lines matching pattern.
-func (g *grepper) search(pattern string) ([]string, error) {
+func (g *grepper) search(pattern string) []string {
 	var out []string
 	for _, line := range g.lines {
-		re, err := regexp.Compile(pattern) // FAULT(cpu-saturation)
-		if err != nil {
-			return nil, err
-		}
-		if re.MatchString(line) {
+		if match(pattern, line) {
 			out = append(out, line)
 		}
 	}
-	return out, nil
+	return out
 }
 
 func main() {
@@ -36,14 +60,10 @@ func main() {
 	}
 	s := svc.Start("loggrep")
 	s.Handle("/grep", func(w http.ResponseWriter, r *http.Request) {
-		hits, err := g.search(r.URL.Query().Get("re"))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
+		hits := g.search(r.URL.Query().Get("q"))
 		fmt.Fprintf(w, "%d matches\n%s", len(hits), strings.Join(hits[:min(len(hits), 5)], "\n"))
 	})
-	patterns := []string{`status=5\d\d`, `path=/api/items/1\d+ `, `dur=9[0-9]ms`, `(?i)ERROR|panic`}
-	s.Workers(4, 0, func(w int) { s.Get("/grep?re=" + patterns[w%len(patterns)]) })
+	patterns := []string{"*status=5*", "*items/1*=2*dur=9*", "*e*e*e*x", "*=*=*=*=*x"}
+	s.Workers(4, 0, func(w int) { s.Get("/grep?q=" + patterns[w%len(patterns)]) })
 	s.Serve()
 }

@@ -36,28 +36,37 @@ func cacheServer(store *sync.Map) func(net.Conn) {
 	}
 }
 
+// conn is one client connection with its buffered reader and writer, the way
+// memcached clients keep them.
+type conn struct {
+	nc     net.Conn
+	rw     *bufio.ReadWriter
+	opened time.Time
+}
+
 type cacheClient struct {
 	addr string
 	mu   sync.Mutex
-	live map[net.Conn]time.Time // open connections, listed on /debug/conns
+	live map[net.Conn]*conn // open connections, listed on /debug/conns
 }
 
-func (cc *cacheClient) dial() (net.Conn, error) {
-	c, err := net.DialTimeout("tcp", cc.addr, time.Second)
+func (cc *cacheClient) dial() (*conn, error) {
+	nc, err := net.DialTimeout("tcp", cc.addr, time.Second)
 	if err != nil {
 		return nil, err
 	}
+	c := &conn{nc: nc, rw: bufio.NewReadWriter(bufio.NewReader(nc), bufio.NewWriter(nc)), opened: time.Now()}
 	cc.mu.Lock()
-	cc.live[c] = time.Now()
+	cc.live[nc] = c
 	cc.mu.Unlock()
 	return c, nil
 }
 
-func (cc *cacheClient) close(c net.Conn) {
+func (cc *cacheClient) close(c *conn) {
 	cc.mu.Lock()
-	delete(cc.live, c)
+	delete(cc.live, c.nc)
 	cc.mu.Unlock()
-	c.Close()
+	c.nc.Close()
 }
 
 // lookup asks the cache for a user's profile.
@@ -66,14 +75,16 @@ func (cc *cacheClient) lookup(user string) (string, bool, error) {
 	if err != nil {
 		return "", false, err
 	}
-	c.SetDeadline(time.Now().Add(time.Second))
-	fmt.Fprintf(c, "get %s\r\n", user)
-	rd := bufio.NewReader(c)
-	head, err := rd.ReadString('\n')
+	c.nc.SetDeadline(time.Now().Add(time.Second))
+	fmt.Fprintf(c.rw, "get %s\r\n", user)
+	if err := c.rw.Flush(); err != nil {
+		return "", false, err
+	}
+	head, err := c.rw.ReadString('\n')
 	if err != nil || strings.HasPrefix(head, "END") {
 		return "", false, err
 	}
-	val, err := rd.ReadString('\n')
+	val, err := c.rw.ReadString('\n')
 	return strings.TrimSpace(val), err == nil, err
 }
 
@@ -82,7 +93,7 @@ func main() {
 	for i := 0; i < 100; i++ {
 		store.Store(fmt.Sprintf("user%d", i), fmt.Sprintf(`{"name":"User %d","plan":"pro"}`, i))
 	}
-	cc := &cacheClient{addr: svc.TCPUpstream(cacheServer(store)), live: map[net.Conn]time.Time{}}
+	cc := &cacheClient{addr: svc.TCPUpstream(cacheServer(store)), live: map[net.Conn]*conn{}}
 	s := svc.Start("memclient")
 	s.Handle("/profile", func(w http.ResponseWriter, r *http.Request) {
 		v, ok, err := cc.lookup(r.URL.Query().Get("user"))
