@@ -1,17 +1,26 @@
 """`make collect`: run every scenario program at several intensities, observe it the way
-`godiag diagnose` does (short window), and write features, label and per-kind locations
-to data/diagnose/dataset.jsonl (one JSON object per line, committed).
+`godiag diagnose` does, and write features, label and per-kind locations to
+data/diagnose/dataset.jsonl (one JSON object per line, committed).
 
-Usage: python -m tools.rootcause_collect [--window 3] [--only NAME ...] [--out FILE]
+Each program first runs under load for a warm-up (an alert fires after a fault has been
+building for a while, not at process start), then is observed for the window. Runs are
+serial: CPU and GC rates measured next to another busy program are not the program's own.
+
+Every raw observation is also kept under build/observations/ (a local cache of this
+machine's own runs, never committed or shipped), so `--replay` re-derives features and
+locations after a change to them without running the programs again.
+
+Usage: python -m tools.rootcause_collect [--window 5] [--warmup 8] [--only NAME ...]
+                                         [--replay] [--out FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,24 +30,31 @@ SCENARIOS = REPO / "go" / "scenarios"
 MANIFEST: dict[str, Any] = json.loads((SCENARIOS / "scenarios.json").read_text())
 INTENSITIES = ("low", "medium", "high")
 OUT = REPO / "data" / "diagnose" / "dataset.jsonl"
+CACHE = REPO / "build" / "observations"
+WINDOW = 5.0  # diagnose's default window
+WARMUP = 8.0
 
 
-def observe_program(
-    prog: dict[str, Any], intensity: str, window: float, warmup: float = 1.0
-) -> dict[str, Any]:
-    from godiag.analysis.rootcause.features import extract
-    from godiag.analysis.rootcause.locate import locate_all
+def observe(prog: dict[str, Any], intensity: str, window: float, warmup: float) -> Any:
     from godiag.collect.http import HttpClient
     from godiag.model.capture import CaptureMeta
     from godiag.pipeline.observe import Observer
 
     binary = build(prog["dir"], module_dir=SCENARIOS)
-    proc = GoProcess(binary, ["-intensity", intensity, "-lifetime", "90s"])
+    proc = GoProcess(binary, ["-intensity", intensity, "-lifetime", "120s"])
     try:
         time.sleep(warmup)
         obs = Observer(proc.url, HttpClient(), window, None, CaptureMeta()).run()
     finally:
         proc.close()
+    obs.captures = []  # raw bytes are not needed to re-derive features
+    return obs
+
+
+def row(prog: dict[str, Any], intensity: str, window: float, obs: Any) -> dict[str, Any]:
+    from godiag.analysis.rootcause.features import extract
+    from godiag.analysis.rootcause.locate import locate_all
+
     where = locate_all(obs)
     return {
         "program": prog["name"],
@@ -55,27 +71,45 @@ def observe_program(
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--window", type=float, default=3.0)
+    ap.add_argument("--window", type=float, default=WINDOW)
+    ap.add_argument("--warmup", type=float, default=WARMUP)
     ap.add_argument("--only", nargs="*", default=None)
     ap.add_argument("--intensities", nargs="*", default=list(INTENSITIES))
+    ap.add_argument("--replay", action="store_true", help="re-derive from build/observations")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     progs = [p for p in MANIFEST["programs"] if not args.only or p["name"] in args.only]
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(lambda p: build(p["dir"], module_dir=SCENARIOS), progs))
-        jobs = [(p, i) for p in progs for i in args.intensities]
-        rows = list(pool.map(lambda j: observe_program(j[0], j[1], args.window), jobs))
+    rows = []
+    CACHE.mkdir(parents=True, exist_ok=True)
+    for p in progs:
+        for i in args.intensities:
+            cached = CACHE / f"{p['name']}-{i}.pickle"
+            if args.replay:
+                # our own cache, written below by this tool on this machine
+                obs, window = pickle.loads(cached.read_bytes())
+            else:
+                window = args.window
+                obs = observe(p, i, window, args.warmup)
+                cached.write_bytes(pickle.dumps((obs, window)))
+            r = row(p, i, window, obs)
+            rows.append(r)
+            f = r["features"]
+            print(
+                f"{r['kind']:16} {r['program']:13} {i:6} "
+                f"g/min {f['goroutine_growth_per_min']} heap/s {f['heap_growth_bytes_per_s']} "
+                f"cpu {f['cpu_seconds_per_s']} gc/s {f['gc_cycles_per_s']}",
+                flush=True,
+            )
+    if args.only and args.out == OUT:  # a partial run replaces only its own rows
+        keep = [json.loads(x) for x in OUT.read_text().splitlines() if x.strip()]
+        done = {(r["program"], r["intensity"]) for r in rows}
+        rows = [r for r in keep if (r["program"], r["intensity"]) not in done] + rows
+        order = {p["name"]: n for n, p in enumerate(MANIFEST["programs"])}
+        rows.sort(key=lambda r: (order[r["program"]], INTENSITIES.index(r["intensity"])))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w") as fh:
         for r in rows:
             fh.write(json.dumps(r, sort_keys=True) + "\n")
-    for r in rows:
-        f = r["features"]
-        print(
-            f"{r['kind']:16} {r['program']:13} {r['intensity']:6} "
-            f"g/min {f['goroutine_growth_per_min']} heap/s {f['heap_growth_bytes_per_s']} "
-            f"cpu {f['cpu_seconds_per_s']} gc/s {f['gc_cycles_per_s']}"
-        )
     print(f"wrote {len(rows)} rows to {args.out}")
     return 0
 
