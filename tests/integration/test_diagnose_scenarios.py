@@ -1,8 +1,9 @@
 """`diagnose` on every scenario program, with the committed model: kind and location.
 
-The programs run two at a time with the dataset's 3 s window (about 2 minutes for all
-36 on two cores); the sweep at three intensities with leave-one-program-out scoring is
-`make eval`. This test scores the shipped model on programs it was trained on, so it
+The programs run one at a time, as the dataset was collected (CPU and GC rates measured
+next to another busy program are not the program's own), after a warm-up under load and
+with a 3 s window (about 6 minutes for all 36); the sweep at three intensities with the
+default 5 s window and leave-one-program-out scoring is `make eval`. This test scores the shipped model on programs it was trained on, so it
 checks the pipeline end to end (collection, features, model file, locators), not the
 model's generalisation: docs/evaluation.md is where that is measured.
 """
@@ -22,7 +23,8 @@ from tests.gohelpers import GoProcess
 from tests.scenario_probe import PROGRAMS, binary
 
 pytestmark = pytest.mark.integration
-WINDOW = 3.0  # the window the dataset was collected with
+WINDOW = 3.0  # short, as QUALITY.md asks of tests; the dataset uses diagnose's default 5 s
+WARMUP = 5.0  # the fault builds up under load first, as before an alert fires
 # Known weaknesses, measured in docs/evaluation.md (leave-one-program-out). When one of
 # them shows up the test is marked xfail with the reason, not passed; anything else that
 # goes wrong fails.
@@ -51,7 +53,7 @@ FALSE_ALARM = 0.6  # a healthy program's top fault below this is a known low-con
 def _run(prog: dict[str, Any]) -> dict[str, Any]:
     proc = GoProcess(binary(prog), ["-intensity", "medium", "-lifetime", "60s"])
     try:
-        time.sleep(1.0)
+        time.sleep(WARMUP)
         opts = DiagnoseOptions(window=WINDOW, store=False, flames=False)
         return diagnose(Target(name=prog["name"], url=proc.url), opts)
     finally:
@@ -62,7 +64,7 @@ def _run(prog: dict[str, Any]) -> dict[str, Any]:
 def results() -> dict[str, dict[str, Any]]:
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(binary, PROGRAMS))
-        docs = list(pool.map(_run, PROGRAMS))
+    docs = [_run(p) for p in PROGRAMS]
     return {p["name"]: d for p, d in zip(PROGRAMS, docs, strict=True)}
 
 

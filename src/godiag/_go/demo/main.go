@@ -8,7 +8,7 @@
 // mutex is held while the quote is "audited"), or healthy (a buffered result channel).
 //
 // It listens on loopback only ($ADDR, default 127.0.0.1:0), prints
-// "LISTEN http://ADDR" when ready, and serves net/http/pprof and expvar.
+// "LISTEN http://ADDR" when ready, and serves net/http/pprof, expvar and /metrics.
 package main
 
 import (
@@ -111,7 +111,8 @@ func main() {
 		os.Exit(2)
 	}
 	c := &cache{m: map[string]quote{}}
-	http.HandleFunc("/quote", func(w http.ResponseWriter, r *http.Request) {
+	http.HandleFunc("/metrics", serveMetrics)
+	http.HandleFunc("/quote", counted(func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)
 		sym := r.URL.Query().Get("symbol")
 		if sym == "" {
@@ -124,7 +125,7 @@ func main() {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(q)
-	})
+	}))
 	http.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
