@@ -69,6 +69,16 @@ def row(prog: dict[str, Any], intensity: str, window: float, obs: Any) -> dict[s
     }
 
 
+def _upgrade(obs: Any) -> None:
+    """Fields added to Observation after the cache was written take their defaults."""
+    from dataclasses import MISSING, fields
+
+    for f in fields(obs):
+        if not hasattr(obs, f.name):
+            default = f.default_factory() if f.default_factory is not MISSING else f.default
+            setattr(obs, f.name, default)
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--window", type=float, default=WINDOW)
@@ -87,6 +97,7 @@ def main(argv: list[str]) -> int:
             if args.replay:
                 # our own cache, written below by this tool on this machine
                 obs, window = pickle.loads(cached.read_bytes())
+                _upgrade(obs)
             else:
                 window = args.window
                 obs = observe(p, i, window, args.warmup)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"time"
 
 	"godiag.scenarios/internal/svc"
 )
@@ -16,7 +15,9 @@ type offer struct {
 	Price    float64 `json:"price"`
 }
 
-var client = &http.Client{Timeout: 2 * time.Second}
+// client is shared by all lookups. Like http.DefaultClient it has no overall
+// timeout, so nothing ever cancels a response whose body is left unread.
+var client = &http.Client{}
 
 // bestOffer asks the supplier API and decodes only what it needs.
 func bestOffer(base, sku string) (offer, error) {

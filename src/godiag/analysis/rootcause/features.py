@@ -30,6 +30,8 @@ FEATURES: dict[str, tuple[str, str]] = {
     "lock_waiters": ("count", "end dump: goroutines waiting on a sync lock"),
     "blocked_user_goroutines": ("count", "end dump: goroutines blocked on chan/select/lock"),
     "running_goroutines": ("count", "end dump: running or runnable goroutines"),
+    "stuck_handlers": ("count", "both dumps: the same request handlers blocked at both ends"),
+    "stuck_handler_share": ("fraction", "stuck_handlers / goroutines in the end dump"),
     "heap_inuse_bytes": ("bytes", "go_memstats_heap_inuse_bytes / expvar HeapInuse"),
     "heap_growth_bytes_per_s": ("bytes/s", "live heap after forced GCs at both ends"),
     "heap_growth_top_share": ("fraction", "heap diff: top site's share of inuse growth"),
@@ -86,6 +88,21 @@ def _gc_pause_p99(obs: Observation) -> float | None:
     return pauses[min(len(pauses) - 1, int(0.99 * len(pauses)))] / 1e6
 
 
+HANDLER = ("net/http.(*conn).serve", "google.golang.org/grpc.(*Server).handleStream")
+
+
+def _blocked_handlers(dump: Any) -> set[int]:
+    from godiag.analysis.goroutine_rules import category
+
+    return {
+        g.id
+        for g in dump.goroutines
+        if g.id is not None
+        and category(g.state, g.frames) in BLOCKED
+        and any(f.function.startswith(HANDLER) for f in g.frames)
+    }
+
+
 def _dump_features(obs: Observation, out: dict[str, Any]) -> None:
     from godiag.analysis.goroutines import analyze, diff
 
@@ -121,6 +138,11 @@ def _dump_features(obs: Observation, out: dict[str, Any]) -> None:
             out["top_growth_per_min"], out["top_growth_blocked"], out["top_growth_lock"] = 0, 0, 0
         if out["goroutine_growth_per_min"] is None:
             out["goroutine_growth_per_min"] = d["diff"]["growth"] / minutes
+        # a request that is blocked at both ends of the window never completes: the mark
+        # of a deadlock (a leak's goroutines are spawned by handlers that did return)
+        stuck = len(_blocked_handlers(obs.dumps[0]) & _blocked_handlers(end))
+        out["stuck_handlers"] = stuck
+        out["stuck_handler_share"] = stuck / total
 
 
 def extract(obs: Observation) -> dict[str, Any]:

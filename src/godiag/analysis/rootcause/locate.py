@@ -114,10 +114,12 @@ def _contended(profiles: list[Any], prefix: str | None) -> tuple[sites.Site, int
     if len(profiles) != 2:
         return None
     # A writer waiting on an RWMutex is the one whose critical section the readers
-    # queue behind (block profiles record waiters, not holders): prefer its site.
+    # queue behind (block profiles record waiters, not holders): prefer its site. It
+    # waits only for the few readers already inside, so its own delay is small and may
+    # not grow within a short window: any writer in the profile counts.
     writer = sites.has_prefix(("sync.(*RWMutex).Lock",))
     a, b = (sites.by_site(p, "delay", prefix, writer) for p in profiles)
-    hit = sites.top(sites.growth(a, b))
+    hit = sites.top(sites.growth(a, b)) or sites.top(b)
     if hit is not None:
         return hit
     a, b = (sites.by_site(p, "delay", prefix) for p in profiles)

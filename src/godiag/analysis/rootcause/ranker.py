@@ -31,6 +31,7 @@ FRACTIONS = {
     "heap_growth_top_share",
     "gc_cpu_fraction",
     "cpu_profile_gc_share",
+    "stuck_handler_share",
 }
 FLAGS = {"top_growth_blocked", "top_growth_lock"}
 BYTES = {
