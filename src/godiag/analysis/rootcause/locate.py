@@ -162,21 +162,27 @@ def connection_leak(obs: Observation, prefix: str | None) -> Located:
     """Where the service's code obtains the connections it never gives back.
 
     In order: live objects allocated under a dial (connections, their buffers, the
-    registry entries); live-heap growth over the window; allocation under HTTP client
-    calls (transports dial on their own goroutines, so the client call is the owner).
+    registry entries); live-heap growth over the window; live objects outside in-process
+    servers' connection goroutines; allocation under HTTP client calls (transports dial
+    on their own goroutines, so the client call is the owner).
     A helper returning a connection (dial, get, acquire...) hands over to its caller.
     """
     if not obs.heap:
         return goroutine_leak(obs, prefix)
     own = sites.pick_owner
     dial = sites.has_prefix(sites.DIAL)
-    accepted = sites.has_prefix(("net.(*TCPListener).Accept", "net.(*netFD).accept"))
-    client_side = lambda frames: not accepted(frames)  # noqa: E731  # not the server's
+    server = _server_side(obs)
+
+    def client_side(frames: list[sites.Site]) -> bool:
+        return not any(f[0].startswith(ACCEPT) or f[0] in server for f in frames)
     tries = [
-        ("live objects from dials", sites.by_site(obs.heap[-1], "inuse_space", prefix, dial, own)),
+        ("live objects from dials", sites.by_site(
+            obs.heap[-1], "inuse_space", prefix, lambda f: dial(f) and client_side(f), own)),
         ("live heap growth", sites.growth(
             *(sites.by_site(p, "inuse_space", prefix, client_side, own) for p in obs.heap))
          if len(obs.heap) == 2 else {}),
+        ("live objects, client side", sites.by_site(
+            obs.heap[-1], "inuse_space", prefix, client_side, own)),
         ("HTTP client allocation", sites.by_site(
             obs.heap[-1], "alloc_space", prefix, sites.has_prefix(sites.NET_CLIENT), own)),
     ]  # fmt: skip
@@ -190,6 +196,33 @@ def connection_leak(obs: Observation, prefix: str | None) -> Located:
         return loc, [f"connections obtained at {_where(loc)} ({what}: "
                      f"{hit[1] / 2**20:.2f} MiB)"]  # fmt: skip
     return goroutine_leak(obs, prefix)
+
+
+ACCEPT = ("net.(*TCPListener).Accept", "net.(*netFD).accept", "net.(*UnixListener).Accept")
+
+
+def _server_side(obs: Observation) -> set[str]:
+    """Entry functions of goroutines serving accepted connections (in-process servers:
+    their buffers are the far end of the service's own connections, not its leak).
+
+    An accept loop is a goroutine blocked in Accept; the goroutines it started (their
+    `created by` is the loop's function) serve one connection each. net/http's own
+    per-connection goroutine is left out: request handlers are where clients are used.
+    """
+    loops: set[str] = set()
+    for d in obs.dumps:
+        for g in d.goroutines:
+            names = [f.function for f in g.frames]
+            hits = [i for i, n in enumerate(names) if n.startswith(ACCEPT)]
+            if hits and hits[-1] + 1 < len(names):  # the caller of the outermost Accept
+                loops.add(names[hits[-1] + 1])
+    out = {
+        g.frames[-1].function
+        for d in obs.dumps
+        for g in d.goroutines
+        if g.frames and g.created_by is not None and g.created_by.function in loops
+    }
+    return out - {"net/http.(*conn).serve"}
 
 
 def gc_pressure(obs: Observation, prefix: str | None) -> Located:
