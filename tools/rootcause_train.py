@@ -50,7 +50,11 @@ def fit_lr(rows: list[dict[str, Any]]) -> dict[str, Any]:
     sd = np.array([x[~miss[:, j], j].std() if (~miss[:, j]).any() else 1.0
                    for j in range(x.shape[1])])  # fmt: skip
     sd[sd < 1e-9] = 1.0
-    z = np.where(miss, 0.0, (x - mean) / sd)
+    # a column seen on few programs can have a tiny spread; a new program's value then
+    # sits hundreds of deviations out and one weight decides everything: floor the scale
+    # and clip, exactly as ranker.scores does
+    sd = np.maximum(sd, ranker.MIN_SCALE)
+    z = np.where(miss, 0.0, np.clip((x - mean) / sd, -ranker.CLIP, ranker.CLIP))
     y = [r["kind"] for r in rows]
     lr = LogisticRegression(C=C, max_iter=10000, class_weight="balanced")
     lr.fit(z, y)

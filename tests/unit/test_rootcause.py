@@ -45,9 +45,9 @@ def test_probabilities_are_a_distribution_and_stable() -> None:
 def test_missing_is_not_zero() -> None:
     feats = {k: None for k in FEATURES}
     xs, miss = ranker.vectorize(feats)
-    zero = ranker.vectorize({**feats, "mutex_wait_s_per_s": 0.0})
+    zero = ranker.vectorize({**feats, "lock_wait_s_per_s": 0.0})
     assert xs != zero[0] or miss != zero[1]
-    i = ranker.input_names().index("mutex_wait_s_per_s_missing")
+    i = ranker.input_names().index("lock_wait_s_per_s_missing")
     assert xs[i] == 1.0 and zero[0][i] == 0.0
 
 

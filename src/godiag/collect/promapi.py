@@ -42,8 +42,8 @@ def query_range(
         why = f"HTTP {res.status}: not a Prometheus API answer (not JSON)"
         raise ParseError(url, why) from None
     if not isinstance(doc, dict) or doc.get("status") != "success":
-        why = doc.get("error") if isinstance(doc, dict) else None
-        raise CollectError(f"{url}: Prometheus answered HTTP {res.status}: {why or 'no data'}")
+        err = doc.get("error") if isinstance(doc, dict) else None
+        raise CollectError(f"{url}: Prometheus answered HTTP {res.status}: {err or 'no data'}")
     data = doc.get("data")
     if not isinstance(data, dict) or data.get("resultType") != "matrix":
         raise ParseError(url, "query_range answer is not a matrix")

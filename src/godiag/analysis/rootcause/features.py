@@ -45,7 +45,15 @@ FEATURES: dict[str, tuple[str, str]] = {
     "fd_growth_per_min": ("fds/min", "process_open_fds over the window"),
     "cpu_seconds_per_s": ("s/s", "process_cpu_seconds_total"),
     "mutex_wait_s_per_s": ("s/s", "mutex profile delay, end - start (null when rate is off)"),
-    "block_wait_s_per_s": ("s/s", "block profile delay, end - start (null when rate is off)"),
+    "block_wait_s_per_s": (
+        "s/s",
+        "block profile delay on sync locks, end - start (null when rate is off)",
+    ),
+    "lock_wait_s_per_s": (
+        "s/s",
+        "mutex_wait_s_per_s, else block_wait_s_per_s: time waited on sync locks",
+    ),
+    "lock_waiter_share": ("fraction", "lock_waiters / goroutines in the end dump"),
     "cpu_profile_gc_share": ("fraction", "CPU profile: samples in GC work or malloc"),
     "alloc_bytes_per_cpu_s": ("bytes/CPU s", "alloc_bytes_per_s / cpu_seconds_per_s"),
     "http_5xx_per_s": ("requests/s", "*requests_total{code=5xx} when exported"),
@@ -69,11 +77,26 @@ def _last(samples: list[MetricSample], name: str) -> float | None:
     return pts[-1][1] if pts else None
 
 
-def _contention(profiles: list[Any], seconds: float) -> float | None:
+SYNC_LOCKS = ("sync.(*Mutex).Lock", "sync.(*RWMutex).Lock", "sync.(*RWMutex).RLock")
+
+
+def _contention(profiles: list[Any], seconds: float, locks_only: bool = False) -> float | None:
+    """Delay added over the window, s/s. The block profile also records every channel
+    and select wait (idle workers, clients awaiting answers): `locks_only` keeps the
+    samples waiting on a sync lock, which is what contention means."""
     if len(profiles) != 2 or seconds <= 0:
         return None
-    a, b = (sites.total(p, "delay") for p in profiles)
+    if locks_only:
+        on_lock = sites.has_prefix(SYNC_LOCKS)
+        a, b = (sum(sites.by_site(p, "delay", None, on_lock, _any_site).values())
+                for p in profiles)  # fmt: skip
+    else:
+        a, b = (sites.total(p, "delay") for p in profiles)
     return max(0, b - a) / 1e9 / seconds
+
+
+def _any_site(frames: list[sites.Site], prefix: str | None) -> sites.Site | None:
+    return frames[0] if frames else None
 
 
 def _gc_pause_p99(obs: Observation) -> float | None:
@@ -124,6 +147,7 @@ def _dump_features(obs: Observation, out: dict[str, Any]) -> None:
         g["count"] for g in groups if g["category"] in BLOCKED and g["user_frame"]
     )
     out["running_goroutines"] = max(0, cats.get("running", 0) + cats.get("runnable", 0) - 1)
+    out["lock_waiter_share"] = out["lock_waiters"] / total
     if out["goroutines"] is None:
         out["goroutines"] = end.total or len(end.goroutines)
     if len(obs.dumps) == 2 and obs.duration > 0:
@@ -190,7 +214,10 @@ def extract(obs: Observation) -> dict[str, Any]:
     if reqs:
         out["http_requests_per_s"] = sum(_rate(pre, k) or 0.0 for k in reqs)
     out["mutex_wait_s_per_s"] = _contention(obs.mutex, obs.duration)
-    out["block_wait_s_per_s"] = _contention(obs.block, obs.duration)
+    out["block_wait_s_per_s"] = _contention(obs.block, obs.duration, locks_only=True)
+    # one measure of lock waiting, whichever profile the service has turned on
+    mw, bw = out["mutex_wait_s_per_s"], out["block_wait_s_per_s"]
+    out["lock_wait_s_per_s"] = mw if mw is not None else bw
     if obs.leak is not None:
         out["leaked_goroutines"] = sites.total(obs.leak, "goroutine")
     out["gc_pause_p99_ms"] = _gc_pause_p99(obs)

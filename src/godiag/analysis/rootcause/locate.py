@@ -175,6 +175,7 @@ def connection_leak(obs: Observation, prefix: str | None) -> Located:
 
     def client_side(frames: list[sites.Site]) -> bool:
         return not any(f[0].startswith(ACCEPT) or f[0] in server for f in frames)
+
     tries = [
         ("live objects from dials", sites.by_site(
             obs.heap[-1], "inuse_space", prefix, lambda f: dial(f) and client_side(f), own)),

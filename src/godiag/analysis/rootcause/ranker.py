@@ -25,6 +25,8 @@ KINDS = (
     "healthy",
 )
 FLOOR = 0.4  # below this top probability the diagnosis says it is not sure
+MIN_SCALE = 0.1  # smallest standard deviation of an input (transformed units)
+CLIP = 5.0  # standardised inputs are clipped to +-CLIP
 CATEGORIES = ("channel", "select", "lock", "running", "runnable", "io", "sleep", "other")
 FRACTIONS = {
     "largest_group_share",
@@ -32,6 +34,7 @@ FRACTIONS = {
     "gc_cpu_fraction",
     "cpu_profile_gc_share",
     "stuck_handler_share",
+    "lock_waiter_share",
 }
 FLAGS = {"top_growth_blocked", "top_growth_lock"}
 BYTES = {
@@ -40,10 +43,18 @@ BYTES = {
     "alloc_bytes_per_s",
     "alloc_bytes_per_cpu_s",
 }
-SKIP = {"largest_group_category", "goroutines_delta_5m"}
-MISSING_FLAGS = (
+# Reported, not model inputs: the two lock profiles enter as lock_wait_s_per_s (few
+# services turn on either, so one column learns from both); the request rate measures
+# load, not a fault; the history has no training data (no Prometheus in the scenarios).
+SKIP = {
+    "largest_group_category",
+    "goroutines_delta_5m",
     "mutex_wait_s_per_s",
     "block_wait_s_per_s",
+    "http_requests_per_s",
+}
+MISSING_FLAGS = (
+    "lock_wait_s_per_s",
     "leaked_goroutines",
     "http_5xx_per_s",
     "gc_pause_p99_ms",
@@ -111,7 +122,7 @@ def _softmax(z: list[float]) -> list[float]:
 def scores(model: dict[str, Any], features: dict[str, Any]) -> list[float]:
     xs, miss = vectorize(features)
     z = [
-        (x - mu) / sd if not m else 0.0
+        0.0 if m else max(-CLIP, min(CLIP, (x - mu) / max(sd, MIN_SCALE)))
         for x, m, mu, sd in zip(xs, miss, model["mean"], model["scale"], strict=True)
     ]
     logits = [
