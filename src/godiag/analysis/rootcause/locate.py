@@ -110,6 +110,9 @@ def _from_server(g: dict[str, Any]) -> bool:
     return str(cb.get("function", "")).startswith("net/http.")
 
 
+LOCKS = ("sync.(*Mutex).", "sync.(*RWMutex).")  # Lock/RLock waits, Unlock (mutex profile)
+
+
 def _contended(profiles: list[Any], prefix: str | None) -> tuple[sites.Site, int] | None:
     if len(profiles) != 2:
         return None
@@ -117,21 +120,61 @@ def _contended(profiles: list[Any], prefix: str | None) -> tuple[sites.Site, int
     # queue behind (block profiles record waiters, not holders): prefer its site. It
     # waits only for the few readers already inside, so its own delay is small and may
     # not grow within a short window: any writer in the profile counts.
-    writer = sites.has_prefix(("sync.(*RWMutex).Lock",))
-    a, b = (sites.by_site(p, "delay", prefix, writer) for p in profiles)
-    hit = sites.top(sites.growth(a, b)) or sites.top(b)
-    if hit is not None:
-        return hit
-    a, b = (sites.by_site(p, "delay", prefix) for p in profiles)
-    return sites.top(sites.growth(a, b)) or sites.top(b)
+    # Then lock waits only: a block profile also records every channel and select wait.
+    for need in (("sync.(*RWMutex).Lock",), LOCKS, None):
+        keep = sites.has_prefix(need) if need else None
+        a, b = (sites.by_site(p, "delay", prefix, keep) for p in profiles)
+        hit = sites.top(sites.growth(a, b)) or sites.top(b)
+        if hit is not None:
+            return hit
+    return None
+
+
+def _readers(profiles: list[Any], site: sites.Site, prefix: str | None) -> bool:
+    """Whether the delay at `site` is readers waiting in RLock."""
+    rlock = sites.has_prefix(("sync.(*RWMutex).RLock",))
+    return bool(profiles) and site in sites.by_site(profiles[-1], "delay", prefix, rlock)
+
+
+def _holder(obs: Observation, waiter: str) -> tuple[sites.Site, int] | None:
+    """Where a write lock is held while readers wait in `waiter`, from the dumps.
+
+    A lock is normally a field of the struct whose methods take it: the holder is a
+    goroutine inside another method of the waiter's receiver type that is not itself
+    waiting for a lock (it is working, sleeping or doing I/O inside its critical section).
+    """
+    from godiag.analysis.goroutine_rules import category
+
+    if ".(*" not in waiter:
+        return None
+    recv = waiter.rsplit(".", 1)[0] + "."
+    seen: dict[sites.Site, int] = {}
+    for d in obs.dumps:
+        for g in d.goroutines:
+            if category(g.state, g.frames) == "lock":
+                continue
+            f = next((f for f in g.frames if f.function.startswith(recv)), None)
+            if f is not None and f.function != waiter:
+                site = (f.function, f.file, f.line)
+                seen[site] = seen.get(site, 0) + 1
+    return max(seen.items(), key=lambda kv: (kv[1], kv[0])) if seen else None
 
 
 def lock_contention(obs: Observation, prefix: str | None) -> Located:
     for name, profs in (("mutex", obs.mutex), ("block", obs.block)):
         hit = _contended(profs, prefix)
-        if hit is not None:
-            loc = _loc(hit[0])
-            return loc, [f"{name} profile: {hit[1] / 1e9:.3f}s of waiting at {_where(loc)}"]
+        if hit is None:
+            continue
+        loc = _loc(hit[0])
+        ev = [f"{name} profile: {hit[1] / 1e9:.3f}s of waiting at {_where(loc)}"]
+        held = _holder(obs, hit[0][0]) if _readers(profs, hit[0], prefix) else None
+        if held is not None:
+            # readers wait for a writer: its critical section is the fault
+            hloc = _loc(held[0])
+            ev.append(f"readers wait in RLock; the write lock is held in {_where(hloc)} "
+                      f"(there in {held[1]} dump record(s), not itself waiting)")  # fmt: skip
+            return hloc, ev
+        return loc, ev
     from godiag.analysis.goroutines import analyze
 
     # waiters come and go (a lock held in bursts): look at both dumps
