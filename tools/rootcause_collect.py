@@ -10,8 +10,12 @@ Every raw observation is also kept under build/observations/ (a local cache of t
 machine's own runs, never committed or shipped), so `--replay` re-derives features and
 locations after a change to them without running the programs again.
 
-Usage: python -m tools.rootcause_collect [--window 5] [--warmup 8] [--only NAME ...]
-                                         [--replay] [--out FILE]
+Each program and intensity is observed `--runs` times (separate processes), so the
+model sees how much one program's figures move from run to run; leave-one-program-out
+evaluation holds out all runs of a program together.
+
+Usage: python -m tools.rootcause_collect [--window 5] [--warmup 8] [--runs 2]
+                                         [--only NAME ...] [--replay] [--out FILE]
 """
 
 from __future__ import annotations
@@ -51,7 +55,9 @@ def observe(prog: dict[str, Any], intensity: str, window: float, warmup: float) 
     return obs
 
 
-def row(prog: dict[str, Any], intensity: str, window: float, obs: Any) -> dict[str, Any]:
+def row(
+    prog: dict[str, Any], intensity: str, run: int, window: float, obs: Any
+) -> dict[str, Any]:
     from godiag.analysis.rootcause.features import extract
     from godiag.analysis.rootcause.locate import locate_all
 
@@ -60,6 +66,7 @@ def row(prog: dict[str, Any], intensity: str, window: float, obs: Any) -> dict[s
         "program": prog["name"],
         "kind": prog["kind"],
         "intensity": intensity,
+        "run": run,
         "window_s": window,
         "fault": prog["fault"],
         "features": extract(obs),
@@ -85,38 +92,40 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--warmup", type=float, default=WARMUP)
     ap.add_argument("--only", nargs="*", default=None)
     ap.add_argument("--intensities", nargs="*", default=list(INTENSITIES))
+    ap.add_argument("--runs", nargs="*", type=int, default=[1, 2], help="run numbers")
     ap.add_argument("--replay", action="store_true", help="re-derive from build/observations")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     progs = [p for p in MANIFEST["programs"] if not args.only or p["name"] in args.only]
     rows = []
     CACHE.mkdir(parents=True, exist_ok=True)
-    for p in progs:
-        for i in args.intensities:
-            cached = CACHE / f"{p['name']}-{i}.pickle"
-            if args.replay:
-                # our own cache, written below by this tool on this machine
-                obs, window = pickle.loads(cached.read_bytes())
-                _upgrade(obs)
-            else:
-                window = args.window
-                obs = observe(p, i, window, args.warmup)
-                cached.write_bytes(pickle.dumps((obs, window)))
-            r = row(p, i, window, obs)
-            rows.append(r)
-            f = r["features"]
-            print(
-                f"{r['kind']:16} {r['program']:13} {i:6} "
-                f"g/min {f['goroutine_growth_per_min']} heap/s {f['heap_growth_bytes_per_s']} "
-                f"cpu {f['cpu_seconds_per_s']} gc/s {f['gc_cycles_per_s']}",
-                flush=True,
-            )
-    if args.only and args.out == OUT:  # a partial run replaces only its own rows
+    jobs = [(p, i, n) for n in args.runs for p in progs for i in args.intensities]
+    for p, i, n in jobs:
+        cached = CACHE / f"{p['name']}-{i}-{n}.pickle"
+        if args.replay:
+            # our own cache, written below by this tool on this machine
+            obs, window = pickle.loads(cached.read_bytes())
+            _upgrade(obs)
+        else:
+            window = args.window
+            obs = observe(p, i, window, args.warmup)
+            cached.write_bytes(pickle.dumps((obs, window)))
+        r = row(p, i, n, window, obs)
+        rows.append(r)
+        f = r["features"]
+        print(
+            f"{r['kind']:16} {r['program']:13} {i:6} {n} "
+            f"g/min {f['goroutine_growth_per_min']} heap/s {f['heap_growth_bytes_per_s']} "
+            f"cpu {f['cpu_seconds_per_s']} gc/s {f['gc_cycles_per_s']}",
+            flush=True,
+        )
+    partial = args.only or args.runs != [1, 2] or args.intensities != list(INTENSITIES)
+    if partial and args.out == OUT and OUT.exists():  # replace only this run's own rows
         keep = [json.loads(x) for x in OUT.read_text().splitlines() if x.strip()]
-        done = {(r["program"], r["intensity"]) for r in rows}
-        rows = [r for r in keep if (r["program"], r["intensity"]) not in done] + rows
-        order = {p["name"]: n for n, p in enumerate(MANIFEST["programs"])}
-        rows.sort(key=lambda r: (order[r["program"]], INTENSITIES.index(r["intensity"])))
+        done = {(r["program"], r["intensity"], r["run"]) for r in rows}
+        rows = [r for r in keep if (r["program"], r["intensity"], r["run"]) not in done] + rows
+    order = {p["name"]: n for n, p in enumerate(MANIFEST["programs"])}
+    rows.sort(key=lambda r: (r["run"], order[r["program"]], INTENSITIES.index(r["intensity"])))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w") as fh:
         for r in rows:
