@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from godiag.analysis.goroutine_rules import package_of
 from godiag.analysis.rootcause import sites
 from godiag.pipeline.observe import Observation
 
@@ -89,16 +90,22 @@ def deadlock(obs: Observation, prefix: str | None) -> Located:
                 f"{biggest['count']} goroutines wait in {_where(_user(biggest, prefix))}",
                 f"{g['count']} goroutine(s) holding it are blocked on {g['state']} in {_where(uf)}",
             ]
-    # a channel cycle: small long-lived goroutines (actors) stuck sending across the
-    # window; the blocked send is the edge to break
-    actors = [g for g in stuck if g is not biggest and g["count"] <= 2 and g["growth"] <= 0
-              and "send" in g["state"] and not _from_server(g)]  # fmt: skip
+    # a channel cycle: a few long-lived goroutines of the service's own code (actors, a
+    # worker pool) stuck across the window while requests wait on them; a blocked send
+    # is the edge to break. Idle plumbing of other packages (tickers, signal waits) and
+    # the waiters' own function are not candidates.
+    pkg = package_of(str((_user(biggest, prefix) or {}).get("function", "")))
+    inner = [g for g in stuck if g is not biggest and g["count"] <= 8 and g["growth"] <= 0
+             and g["category"] in ("channel", "select") and not _from_server(g)
+             and (uf := _user(g, prefix)) is not None and uf["function"] != waited_in
+             and package_of(uf["function"]) == pkg]  # fmt: skip
+    actors = [g for g in inner if "send" in g["state"]] or inner
     if biggest["category"] in ("channel", "select") and actors:
         g = actors[0]
         uf = _user(g, prefix)
         return uf, [
             f"{biggest['count']} goroutines wait in {_where(_user(biggest, prefix))}",
-            f"a long-lived goroutine is stuck on {g['state']} in {_where(uf)}",
+            f"{g['count']} long-lived goroutine(s) stuck on {g['state']} in {_where(uf)}",
         ]
     loc = _user(biggest, prefix)
     return loc, [f"{biggest['count']} goroutines stuck on {biggest['state']} in {_where(loc)} "
