@@ -55,9 +55,7 @@ def observe(prog: dict[str, Any], intensity: str, window: float, warmup: float) 
     return obs
 
 
-def row(
-    prog: dict[str, Any], intensity: str, run: int, window: float, obs: Any
-) -> dict[str, Any]:
+def row(prog: dict[str, Any], intensity: str, run: int, window: float, obs: Any) -> dict[str, Any]:
     from godiag.analysis.rootcause.features import extract
     from godiag.analysis.rootcause.locate import locate_all
 
