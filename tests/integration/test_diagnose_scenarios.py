@@ -2,7 +2,7 @@
 
 The programs run one at a time, as the dataset was collected (CPU and GC rates measured
 next to another busy program are not the program's own), after a warm-up under load and
-with a 3 s window (about 6 minutes for all 36); the sweep at three intensities with the
+with a 3 s window (about 6 minutes for all 37); the sweep at three intensities with the
 default 5 s window and leave-one-program-out scoring is `make eval`. This test scores
 the shipped model on programs it was trained on, so it checks the pipeline end to end
 (collection, features, model file, locators), not the model's generalisation:
