@@ -102,6 +102,8 @@ fp-bench: install
 
 # Root-cause ranker of `godiag diagnose`: dataset from the scenario programs, the model
 # file rebuilt from it (seeded, byte for byte), and the leave-one-program-out evaluation.
+# collect runs 37 programs x 3 intensities x 2 runs one at a time (about 50 minutes; keep
+# the machine otherwise idle: CPU and GC rates are features).
 collect: install scenario-modules
 	$(BIN)/python -m tools.rootcause_collect
 
