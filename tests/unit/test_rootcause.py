@@ -45,9 +45,9 @@ def test_probabilities_are_a_distribution_and_stable() -> None:
 def test_missing_is_not_zero() -> None:
     feats = {k: None for k in FEATURES}
     xs, miss = ranker.vectorize(feats)
-    zero = ranker.vectorize({**feats, "lock_wait_s_per_s": 0.0})
+    zero = ranker.vectorize({**feats, "cpu_seconds_per_s": 0.0})
     assert xs != zero[0] or miss != zero[1]
-    i = ranker.input_names().index("lock_wait_s_per_s_missing")
+    i = ranker.input_names().index("cpu_seconds_per_s_missing")
     assert xs[i] == 1.0 and zero[0][i] == 0.0
 
 
@@ -92,3 +92,18 @@ def test_bad_window_is_one_line_exit_2() -> None:
     assert r.returncode == 2
     assert "--window" in r.stderr and "Traceback" not in r.stderr
     assert r.stderr.strip().count("\n") == 0
+
+
+def test_lock_contention_is_not_ranked_without_lock_evidence() -> None:
+    none = {k: None for k in FEATURES}
+    assert ranker.ruled_out({**none, "lock_waiters": 0}) == {"lock-contention"}
+    assert ranker.ruled_out({**none, "lock_waiters": 0, "lock_wait_s_per_s": 0.0}) == {
+        "lock-contention"
+    }
+    # some evidence, or no dump to look in: nothing is ruled out
+    assert ranker.ruled_out({**none, "lock_waiters": 3}) == set()
+    assert ranker.ruled_out({**none, "lock_waiters": 0, "lock_wait_s_per_s": 0.5}) == set()
+    assert ranker.ruled_out(none) == set()
+    ranked = dict(ranker.rank({**none, "lock_waiters": 0}))
+    assert ranked["lock-contention"] == 0.0
+    assert math.isclose(sum(ranked.values()), 1.0)

@@ -137,6 +137,10 @@ def category(state: str, frames: tuple[Frame, ...]) -> str:
             for fr in top:
                 if fr.function.startswith(prefix):
                     return c
+        if state.startswith("semacquire") and frames:
+            # no sync frame: a runtime-internal semaphore (a GC starting, the world being
+            # stopped for ReadMemStats), whose waiters sit in allocations, not on a lock
+            return "other"
     if state.startswith("data race"):
         return "other"
     return BY_REASON.get(state, "other")

@@ -30,7 +30,11 @@ FEATURES: dict[str, tuple[str, str]] = {
     "lock_waiters": ("count", "end dump: goroutines waiting on a sync lock"),
     "blocked_user_goroutines": ("count", "end dump: goroutines blocked on chan/select/lock"),
     "running_goroutines": ("count", "end dump: running or runnable goroutines"),
-    "stuck_handlers": ("count", "both dumps: the same request handlers blocked at both ends"),
+    "stuck_handlers": (
+        "count",
+        "both dumps: the same handler call (same goroutine, frames and "
+        "arguments) blocked on a channel or lock at both ends",
+    ),
     "stuck_handler_share": ("fraction", "stuck_handlers / goroutines in the end dump"),
     "heap_inuse_bytes": ("bytes", "go_memstats_heap_inuse_bytes / expvar HeapInuse"),
     "heap_growth_bytes_per_s": ("bytes/s", "live heap after forced GCs at both ends"),
@@ -114,11 +118,15 @@ def _gc_pause_p99(obs: Observation) -> float | None:
 HANDLER = ("net/http.(*conn).serve", "google.golang.org/grpc.(*Server).handleStream")
 
 
-def _blocked_handlers(dump: Any) -> set[int]:
+def _blocked_handlers(dump: Any) -> dict[int, tuple[tuple[str, str], ...]]:
+    """Request handlers blocked on a channel or lock: goroutine id -> its frames with their
+    arguments. A keep-alive connection's goroutine serves request after request, so the
+    same id blocked at both ends of the window can be two requests; the same frames with
+    the same arguments (per-request pointers included) are the same call, still waiting."""
     from godiag.analysis.goroutine_rules import category
 
     return {
-        g.id
+        g.id: tuple((f.function, f.args) for f in g.frames)
         for g in dump.goroutines
         if g.id is not None
         and category(g.state, g.frames) in BLOCKED
@@ -164,7 +172,8 @@ def _dump_features(obs: Observation, out: dict[str, Any]) -> None:
             out["goroutine_growth_per_min"] = d["diff"]["growth"] / minutes
         # a request that is blocked at both ends of the window never completes: the mark
         # of a deadlock (a leak's goroutines are spawned by handlers that did return)
-        stuck = len(_blocked_handlers(obs.dumps[0]) & _blocked_handlers(end))
+        before, after = _blocked_handlers(obs.dumps[0]), _blocked_handlers(end)
+        stuck = sum(1 for i, frames in after.items() if before.get(i) == frames)
         out["stuck_handlers"] = stuck
         out["stuck_handler_share"] = stuck / total
 

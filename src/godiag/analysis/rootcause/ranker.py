@@ -27,6 +27,7 @@ KINDS = (
 FLOOR = 0.4  # below this top probability the diagnosis says it is not sure
 MIN_SCALE = 0.1  # smallest standard deviation of an input (transformed units)
 CLIP = 5.0  # standardised inputs are clipped to +-CLIP
+MIN_LOCK_WAIT = 0.001  # s/s of lock waiting below which a profile shows no contention
 CATEGORIES = ("channel", "select", "lock", "running", "runnable", "io", "sleep", "other")
 FRACTIONS = {
     "largest_group_share",
@@ -45,19 +46,24 @@ BYTES = {
 }
 # Reported, not model inputs: the two lock profiles enter as lock_wait_s_per_s (few
 # services turn on either, so one column learns from both); the request rate measures
-# load, not a fault; the history has no training data (no Prometheus in the scenarios).
+# load, not a fault; the history has no training data (no Prometheus in the scenarios);
+# GC pause p99 and the thread count follow the machine (scheduling delays stretch
+# stop-the-world pauses, blocking syscalls add threads) more than the fault, and
+# with them the leave-one-program-out runs picked up spurious patterns.
 SKIP = {
     "largest_group_category",
     "goroutines_delta_5m",
     "mutex_wait_s_per_s",
     "block_wait_s_per_s",
     "http_requests_per_s",
+    "gc_pause_p99_ms",
+    "threads",
 }
+# Whether a lock profile is on says how a service is run, not whether it is contended
+# (the scenarios that turn one on are mostly the contended ones): no flag for it.
 MISSING_FLAGS = (
-    "lock_wait_s_per_s",
     "leaked_goroutines",
     "http_5xx_per_s",
-    "gc_pause_p99_ms",
     "cpu_seconds_per_s",
     "cpu_profile_gc_share",
 )
@@ -132,10 +138,29 @@ def scores(model: dict[str, Any], features: dict[str, Any]) -> list[float]:
     return [v / model.get("temperature", 1.0) for v in logits]
 
 
+def ruled_out(features: dict[str, Any]) -> set[str]:
+    """Kinds whose own evidence was looked for and is absent: they are not ranked.
+
+    Lock contention needs goroutines waiting on a sync lock in a dump, or time waited on
+    locks in a mutex/block profile. Without that, a busy service with many blocked
+    goroutines (long polls, idle keep-alives) only resembles it. When the dumps could not
+    be read nothing is ruled out: absence is known only where it was observed.
+    """
+    out: set[str] = set()
+    waiters, waited = features.get("lock_waiters"), features.get("lock_wait_s_per_s")
+    if waiters == 0 and (waited is None or waited < MIN_LOCK_WAIT):
+        out.add("lock-contention")
+    return out
+
+
 def rank(features: dict[str, Any], model: dict[str, Any] | None = None) -> list[tuple[str, float]]:
     """(kind, calibrated probability) for every kind, most likely first."""
     model = model or load_model()
     probs = _softmax(scores(model, features))
+    out = set(ruled_out(features))
+    if out and len(out) < len(probs):
+        keep = [0.0 if c in out else p for c, p in zip(model["classes"], probs, strict=True)]
+        probs = [p / sum(keep) for p in keep]
     return sorted(zip(model["classes"], probs, strict=True), key=lambda kv: -kv[1])
 
 
