@@ -147,11 +147,11 @@ def test_html_everywhere_is_a_partial_diagnosis() -> None:
 
 
 def test_pprof_without_metrics_still_ranks(tmp_path: Path) -> None:
-    """The bundled demo serves pprof and expvar but no /metrics: partial, still ranked."""
+    """The bundled demo without /metrics serves pprof and expvar: partial, still ranked."""
     from godiag.demo.service import DemoService
     from godiag.toolchain.gobuild import build_shipped
 
-    with DemoService(build_shipped("demo"), args=("-fault", "healthy")) as svc:
+    with DemoService(build_shipped("demo"), args=("-fault", "healthy", "-metrics=false")) as svc:
         doc = diagnose(Target(name="demo", url=svc.url), DiagnoseOptions(window=1.5, store=False))
     schemas.validate(doc)
     assert doc["status"] == "partial" and doc["metrics_source"] == "expvar"

@@ -58,6 +58,11 @@ FEATURES: dict[str, tuple[str, str]] = {
         "mutex_wait_s_per_s, else block_wait_s_per_s: time waited on sync locks",
     ),
     "lock_waiter_share": ("fraction", "lock_waiters / goroutines in the end dump"),
+    "lock_wait_share": (
+        "fraction",
+        "lock_wait_s_per_s / goroutines: the average share of "
+        "goroutines waiting on a lock over the window",
+    ),
     "cpu_profile_gc_share": ("fraction", "CPU profile: samples in GC work or malloc"),
     "alloc_bytes_per_cpu_s": ("bytes/CPU s", "alloc_bytes_per_s / cpu_seconds_per_s"),
     "http_5xx_per_s": ("requests/s", "*requests_total{code=5xx} when exported"),
@@ -241,4 +246,7 @@ def extract(obs: Observation) -> dict[str, Any]:
         out["gc_cpu_fraction"] = float(mem["GCCPUFraction"])
     if obs.dumps:
         _dump_features(obs, out)
+    lw, n = out["lock_wait_s_per_s"], out["goroutines"]
+    if lw is not None and n:
+        out["lock_wait_share"] = min(1.0, lw / n)
     return out

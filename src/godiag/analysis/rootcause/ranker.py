@@ -36,6 +36,7 @@ FRACTIONS = {
     "cpu_profile_gc_share",
     "stuck_handler_share",
     "lock_waiter_share",
+    "lock_wait_share",
 }
 FLAGS = {"top_growth_blocked", "top_growth_lock"}
 BYTES = {
