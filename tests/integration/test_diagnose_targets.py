@@ -68,11 +68,6 @@ def seaweed() -> Iterator[str]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known weakness of the current model (docs/evaluation.md): on a freshly started "
-    "SeaweedFS master, healthy and memory-leak sit near 50/40%, so the verdict flips between runs",
-)
 def test_seaweedfs_at_rest_is_healthy_and_stored(seaweed: str, tmp_path: Path) -> None:
     conf = tmp_path / "godiag.toml"
     conf.write_text(
