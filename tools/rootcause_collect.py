@@ -60,6 +60,7 @@ def row(prog: dict[str, Any], intensity: str, run: int, window: float, obs: Any)
     from godiag.analysis.rootcause.locate import locate_all
 
     where = locate_all(obs)
+    locations = {k: _neutral(v[0]) for k, v in where.items()}
     return {
         "program": prog["name"],
         "kind": prog["kind"],
@@ -68,7 +69,7 @@ def row(prog: dict[str, Any], intensity: str, run: int, window: float, obs: Any)
         "window_s": window,
         "fault": prog["fault"],
         "features": extract(obs),
-        "locations": {k: v[0] for k, v in where.items()},
+        "locations": locations,
         "missing": obs.missing,
         "cpu_profile": obs.cpu is not None,
     }
@@ -82,6 +83,14 @@ def _upgrade(obs: Any) -> None:
         if not hasattr(obs, f.name):
             default = f.default_factory() if f.default_factory is not MISSING else f.default
             setattr(obs, f.name, default)
+
+
+def _neutral(loc: dict[str, Any] | None) -> dict[str, Any] | None:
+    """File paths under this checkout, as from a checkout at /build/godiag: the dataset
+    does not depend on where it was collected (the manifest's paths are relative)."""
+    if loc is None:
+        return None
+    return {**loc, "file": str(loc["file"]).replace(str(REPO), "/build/godiag", 1)}
 
 
 def main(argv: list[str]) -> int:

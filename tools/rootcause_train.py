@@ -277,8 +277,8 @@ dataset with `make collect` and the model with `make train`). Generated {date}.
 each program at intensities low, medium and high, in {runs} separate runs (a fresh process
 each time). Each run puts the program under load for an 8 s warm-up (a fault has been
 building for a while when an alert fires), then observes it exactly as `godiag diagnose`
-does with its default {window:g} s window. Runs are serial on a 2-core machine with nothing
-else running, and plain Go 1.26 builds have no goroutineleak profile.
+does with its default {window:g} s window. Runs are serial on an otherwise idle 2-core
+machine, and plain Go 1.26 builds have no goroutineleak profile.
 
 **Protocol.** Leave-one-program-out: for each program, the classifier and its temperature
 are fitted on the other programs only (all their runs), then score every run of the held-out
@@ -294,11 +294,15 @@ says it is not sure. Healthy flagged: healthy runs whose top cause is a fault at
 Baselines get the same locators for whatever kind they name; their probabilities are 1
 for the named kind, which is why their Brier scores are poor.
 
-**How the inputs were chosen, and a check.** There is no separate test set: the model's
-inputs (which features enter it, how lock waiting is measured, clipping) were chosen while
-reading leave-one-program-out results of run 1, which flatters run 1. Run 2 was collected
-after those choices were fixed; each run evaluated alone (model and temperature fitted on
-that run's other programs):
+**How the inputs were chosen.** There is no untouched test set. A first round of choices
+(which features enter the model, lock waiting measured on sync locks only, the scaling floor
+and clipping) was made reading the leave-one-program-out results of run 1; run 2 was then
+collected, and a second round (lock-contention ruled out without lock evidence, stuck
+handlers identified by their frames and arguments, the runtime's own semaphore no longer
+counted as a lock wait, `lock_wait_share`) was made reading both runs. Leave-one-program-out
+keeps every scored program out of its model's training, but these design choices saw all
+programs, so the figures are optimistic to that extent. Each run evaluated alone (model and
+temperature fitted on that run's other programs) shows how much one collection moves them:
 
 {runs_table}
 
