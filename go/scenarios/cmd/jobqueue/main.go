@@ -49,11 +49,11 @@ func (p *pool) render(j *job) string {
 	parts := make([]*job, j.sections)
 	for i := range parts {
 		parts[i] = &job{name: fmt.Sprintf("%s/%d", j.name, i), sections: j.sections - 1, done: make(chan string, 1)}
-		p.queue <- parts[i] // FAULT(deadlock)
+		p.queue <- parts[i]
 	}
 	out := make([]string, 0, len(parts))
 	for _, part := range parts {
-		out = append(out, <-part.done)
+		out = append(out, <-part.done) // FAULT(deadlock)
 	}
 	return strings.Join(out, ",")
 }
