@@ -86,26 +86,15 @@ def _last(samples: list[MetricSample], name: str) -> float | None:
     return pts[-1][1] if pts else None
 
 
-SYNC_LOCKS = ("sync.(*Mutex).Lock", "sync.(*RWMutex).Lock", "sync.(*RWMutex).RLock")
-
-
 def _contention(profiles: list[Any], seconds: float, locks_only: bool = False) -> float | None:
     """Delay added over the window, s/s. The block profile also records every channel
     and select wait (idle workers, clients awaiting answers): `locks_only` keeps the
     samples waiting on a sync lock, which is what contention means."""
     if len(profiles) != 2 or seconds <= 0:
         return None
-    if locks_only:
-        on_lock = sites.has_prefix(SYNC_LOCKS)
-        a, b = (sum(sites.by_site(p, "delay", None, on_lock, _any_site).values())
-                for p in profiles)  # fmt: skip
-    else:
-        a, b = (sites.total(p, "delay") for p in profiles)
+    on_lock = sites.has_prefix(sites.LOCKS) if locks_only else None
+    a, b = (sites.total(p, "delay", on_lock) for p in profiles)
     return max(0, b - a) / 1e9 / seconds
-
-
-def _any_site(frames: list[sites.Site], prefix: str | None) -> sites.Site | None:
-    return frames[0] if frames else None
 
 
 def _gc_pause_p99(obs: Observation) -> float | None:

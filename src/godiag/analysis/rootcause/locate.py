@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from godiag.analysis.goroutine_rules import package_of
+from godiag.analysis.goroutine_rules import category, package_of
 from godiag.analysis.rootcause import sites
 from godiag.pipeline.observe import Observation
 
@@ -117,9 +117,6 @@ def _from_server(g: dict[str, Any]) -> bool:
     return str(cb.get("function", "")).startswith("net/http.")
 
 
-LOCKS = ("sync.(*Mutex).", "sync.(*RWMutex).")  # Lock/RLock waits, Unlock (mutex profile)
-
-
 def _contended(profiles: list[Any], prefix: str | None) -> tuple[sites.Site, int] | None:
     if len(profiles) != 2:
         return None
@@ -128,7 +125,7 @@ def _contended(profiles: list[Any], prefix: str | None) -> tuple[sites.Site, int
     # waits only for the few readers already inside, so its own delay is small and may
     # not grow within a short window: any writer in the profile counts.
     # Then lock waits only: a block profile also records every channel and select wait.
-    for need in (("sync.(*RWMutex).Lock",), LOCKS, None):
+    for need in (("sync.(*RWMutex).Lock",), sites.LOCKS, None):
         keep = sites.has_prefix(need) if need else None
         a, b = (sites.by_site(p, "delay", prefix, keep) for p in profiles)
         hit = sites.top(sites.growth(a, b)) or sites.top(b)
@@ -150,8 +147,6 @@ def _holder(obs: Observation, waiter: str) -> tuple[sites.Site, int] | None:
     goroutine inside another method of the waiter's receiver type that is not itself
     waiting for a lock (it is working, sleeping or doing I/O inside its critical section).
     """
-    from godiag.analysis.goroutine_rules import category
-
     if ".(*" not in waiter:
         return None
     recv = waiter.rsplit(".", 1)[0] + "."

@@ -158,7 +158,7 @@ def rank(features: dict[str, Any], model: dict[str, Any] | None = None) -> list[
     """(kind, calibrated probability) for every kind, most likely first."""
     model = model or load_model()
     probs = _softmax(scores(model, features))
-    out = set(ruled_out(features))
+    out = ruled_out(features)
     if out and len(out) < len(probs):
         keep = [0.0 if c in out else p for c, p in zip(model["classes"], probs, strict=True)]
         probs = [p / sum(keep) for p in keep]

@@ -110,10 +110,17 @@ def by_site(
     return out
 
 
-def total(profile: Profile, sample_type: str) -> int:
+def total(
+    profile: Profile, sample_type: str, require: Callable[[list[Site]], bool] | None = None
+) -> int:
+    """Sum of one sample type, over the samples whose frames satisfy `require` if given."""
     for i, st in enumerate(profile.sample_types):
         if st.type == sample_type:
-            return sum(s.values[i] for s in profile.samples)
+            return sum(
+                s.values[i]
+                for s in profile.samples
+                if require is None or (s.values[i] and require(_frames(s.locations)))
+            )
     return 0
 
 
@@ -171,6 +178,8 @@ def share(profile: Profile, sample_type: str, pred: Callable[[list[Site]], bool]
     return hit / whole if whole else None
 
 
+# sync lock frames: Lock/RLock in waiters' stacks, Unlock in the mutex profile's
+LOCKS = ("sync.(*Mutex).", "sync.(*RWMutex).")
 DIAL = ("net.Dial", "net.(*Dialer)", "database/sql.(*DB).conn")
 NET_CLIENT = ("net/http.(*Client)", "net/http.(*Transport).roundTrip")
 GC_WORK = ("runtime.gcBgMarkWorker", "runtime.gcAssistAlloc", "runtime.mallocgc",
