@@ -32,7 +32,8 @@ WARMUP = 5.0  # the fault builds up under load first, as before an alert fires
 KNOWN_KIND = {
     "statsagg": "lock contention with profiling off and the lock held in bursts: a dump may "
     "catch no waiter, and then nothing tells it from CPU or GC load",
-    "geoindex": "GOGC=5 over a large live heap: at low load its heap movement reads as a leak",
+    "geoindex": "the only program with GOGC lowered: at low and medium load its GC rate is "
+    "one that busy healthy services also show",
     "fxrates": "at low load the waits on its mutex are short and the service can read healthy",
 }
 KNOWN_LOCATION = {

@@ -14,6 +14,8 @@ from godiag.pipeline.observe import MetricSample, Observation
 
 BLOCKED = {"channel", "select", "lock", "waitgroup", "cond"}
 MIN_CPU_SAMPLES = 20  # 0.2 s of CPU at Go's 100 Hz
+HEAP_PERIOD = 512 * 1024  # runtime.MemProfileRate's default
+HEAP_SAMPLES = 2  # sampling periods of growth at one site before its share counts
 
 # name -> (unit, source); the order is the model's input order for numeric features
 FEATURES: dict[str, tuple[str, str]] = {
@@ -38,7 +40,10 @@ FEATURES: dict[str, tuple[str, str]] = {
     "stuck_handler_share": ("fraction", "stuck_handlers / goroutines in the end dump"),
     "heap_inuse_bytes": ("bytes", "go_memstats_heap_inuse_bytes / expvar HeapInuse"),
     "heap_growth_bytes_per_s": ("bytes/s", "live heap after forced GCs at both ends"),
-    "heap_growth_top_share": ("fraction", "heap diff: top site's share of inuse growth"),
+    "heap_growth_top_share": (
+        "fraction",
+        "heap diff: top site's share of inuse growth (0 below 2 sample periods)",
+    ),
     "alloc_bytes_per_s": ("bytes/s", "go_memstats_alloc_bytes_total / expvar TotalAlloc"),
     "gc_cycles_per_s": ("cycles/s", "go_gc_duration_seconds_count / NumGC, forced GCs excluded"),
     "gc_pause_p99_ms": ("ms", "expvar PauseNs ring (client_golang's summary has no p99)"),
@@ -208,7 +213,12 @@ def extract(obs: Observation) -> dict[str, Any]:
         grow = sites.growth(*(sites.by_site(p, "inuse_space") for p in obs.heap))
         whole = sum(grow.values())
         best = sites.top(grow, prefer_main=False)
-        out["heap_growth_top_share"] = best[1] / whole if best and whole else 0.0
+        # A heap profile estimates one sampled allocation as about one sampling period
+        # (512 KiB by default): a site with a single new sample at rest would own 100%
+        # of the growth. Below HEAP_SAMPLES periods of growth the share says nothing.
+        period = obs.heap[1].period or HEAP_PERIOD
+        enough = best is not None and best[1] >= HEAP_SAMPLES * period
+        out["heap_growth_top_share"] = best[1] / whole if best and whole and enough else 0.0
     e5 = [(x.at, x.http_5xx) for x in pre if x.http_5xx is not None]
     if len(e5) >= 2 and e5[-1][0] > e5[0][0]:
         assert e5[-1][1] is not None and e5[0][1] is not None
