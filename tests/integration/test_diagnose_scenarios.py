@@ -25,7 +25,7 @@ from tests.scenario_probe import PROGRAMS, binary
 
 pytestmark = pytest.mark.integration
 WINDOW = 3.0  # short, as QUALITY.md asks of tests; the dataset uses diagnose's default 5 s
-WARMUP = 5.0  # the fault builds up under load first, as before an alert fires
+WARMUP = 8.0  # the fault builds up under load first, as before an alert fires (the dataset's)
 # Known weaknesses, measured in docs/evaluation.md (leave-one-program-out). When one of
 # them shows up the test is marked xfail with the reason, not passed; anything else that
 # goes wrong fails.
@@ -40,6 +40,8 @@ KNOWN_LOCATION = {
     "featureflags": "the writer holding the RWMutex is found only if a dump catches it inside "
     "its critical section",
     "webhooks": "at low load its client allocations are below the heap sampler's reach",
+    "inventorydb": "its leaked connections hold about 4 KB each: after seconds of uptime "
+    "they can be under one 512 KiB heap sample, and another site is named",
 }
 FALSE_ALARM = 0.6  # a healthy program's top fault below this is a known low-confidence miss
 
