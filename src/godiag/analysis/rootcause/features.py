@@ -29,7 +29,7 @@ FEATURES: dict[str, tuple[str, str]] = {
     "top_growth_blocked": ("0/1", "dump diff: fastest-growing group waits on chan/lock/..."),
     "top_growth_lock": ("0/1", "dump diff: fastest-growing group waits on a sync lock"),
     "leaked_goroutines": ("count", "goroutineleak profile (Go 1.27+, or experiment)"),
-    "lock_waiters": ("count", "end dump: goroutines waiting on a sync lock"),
+    "lock_waiters": ("count", "goroutines waiting on a sync lock: dumps, lock profile mean"),
     "blocked_user_goroutines": ("count", "end dump: goroutines blocked on chan/select/lock"),
     "running_goroutines": ("count", "end dump: running or runnable goroutines"),
     "stuck_handlers": (
@@ -150,6 +150,12 @@ def _dump_features(obs: Observation, out: dict[str, Any]) -> None:
     if len(obs.dumps) == 2:  # the larger of the two dumps' counts: contention comes and goes
         first = analyze(obs.dumps[0], "start")["categories"]
         out["lock_waiters"] = max(out["lock_waiters"], first.get("lock", 0))
+    # Two dumps are two instants; a lock profile's waiting seconds per second is the mean
+    # number of waiters over the whole window, so a dump taken between bursts of
+    # contention does not make a contended lock read as free.
+    lw = out.get("lock_wait_s_per_s")
+    if lw is not None:
+        out["lock_waiters"] = max(out["lock_waiters"], round(lw))
     out["blocked_user_goroutines"] = sum(
         g["count"] for g in groups if g["category"] in BLOCKED and g["user_frame"]
     )
@@ -215,9 +221,13 @@ def extract(obs: Observation) -> dict[str, Any]:
         best = sites.top(grow, prefer_main=False)
         # A heap profile estimates one sampled allocation as about one sampling period
         # (512 KiB by default): a site with a single new sample at rest would own 100%
-        # of the growth. Below HEAP_SAMPLES periods of growth the share says nothing.
-        period = obs.heap[1].period or HEAP_PERIOD
-        enough = best is not None and best[1] >= HEAP_SAMPLES * period
+        # of the growth, and a churning map's site moves by a few samples either way.
+        # Below HEAP_SAMPLES periods of growth, at the site and in the live heap over
+        # the window, the share says nothing.
+        period = (obs.heap[1].period or HEAP_PERIOD) * HEAP_SAMPLES
+        rate = out.get("heap_growth_bytes_per_s")
+        enough = best is not None and best[1] >= period
+        enough = enough and (rate is None or rate * obs.duration >= period)
         out["heap_growth_top_share"] = best[1] / whole if best and whole and enough else 0.0
     e5 = [(x.at, x.http_5xx) for x in pre if x.http_5xx is not None]
     if len(e5) >= 2 and e5[-1][0] > e5[0][0]:
