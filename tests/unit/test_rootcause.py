@@ -104,6 +104,12 @@ def test_lock_contention_is_not_ranked_without_lock_evidence() -> None:
     assert ranker.ruled_out({**none, "lock_waiters": 3}) == set()
     assert ranker.ruled_out({**none, "lock_waiters": 0, "lock_wait_s_per_s": 0.5}) == set()
     assert ranker.ruled_out(none) == set()
+    # a goroutine waiting on a lock for the whole window, on average, is not healthy
+    assert ranker.ruled_out({**none, "lock_waiters": 0, "lock_wait_s_per_s": 4.5}) == {"healthy"}
+    assert ranker.ruled_out({**none, "lock_waiters": 2, "lock_wait_s_per_s": 0.9}) == set()
     ranked = dict(ranker.rank({**none, "lock_waiters": 0}))
     assert ranked["lock-contention"] == 0.0
     assert math.isclose(sum(ranked.values()), 1.0)
+    ranked = dict(ranker.rank({**none, "lock_waiters": 6, "lock_wait_s_per_s": 4.5}))
+    assert ranked["healthy"] == 0.0
+    assert max(ranked, key=lambda k: ranked[k]) == "lock-contention"
