@@ -299,11 +299,15 @@ for the named kind, which is why their Brier scores are poor.
 and clipping) was made reading the leave-one-program-out results of run 1; run 2 was then
 collected, and a second round (lock-contention ruled out without lock evidence, stuck
 handlers identified by their frames and arguments, the runtime's own semaphore no longer
-counted as a lock wait, `lock_wait_share`) was made reading both runs. A third change came
-from outside the scenarios: SeaweedFS's master at rest (a 20 MB heap) read as a memory leak
-in one of several runs, so the heap's size is no longer an input (only the leaking
-scenarios had large heaps) and a site's share of heap growth counts only from two sampling
-periods of growth (one sampled allocation at rest owned 100% of it). Leave-one-program-out
+counted as a lock wait, `lock_wait_share`) was made reading both runs. A third round came
+from live runs outside this dataset: SeaweedFS's master at rest (a 20 MB heap) read as a
+memory leak in one of several runs, so the heap's size is no longer an input (only the
+leaking scenarios had large heaps) and a site's share of heap growth counts only when the
+site and the live heap grew two sampling periods (one sampled allocation at rest owned
+100% of it); featureflags with both dumps between contention bursts read healthy, so lock
+waiters also come from a lock profile's mean; the demo's lock held across a slow call, in
+an otherwise idle service, read healthy, so healthy is not ranked over a lock profile
+showing a goroutine waiting the whole window. Leave-one-program-out
 keeps every scored program out of its model's training, but these design choices saw all
 programs, so the figures are optimistic to that extent. Each run evaluated alone (model and
 temperature fitted on that run's other programs) shows how much one collection moves them:
