@@ -153,6 +153,13 @@ def test_clear_errors(goprog: Callable[..., Any]) -> None:
         res = godiag("profile", norate.url, "--type", kind)
         assert res.returncode == 2 and "rate is 0" in res.stderr
 
+    # profiling on and nothing contended yet: the empty mutex profile is data (the rate is
+    # read from its debug=1 text), not the error above
+    quiet = goprog("cmd/profiled", "-mutexfrac=1000000", "-lockers=0")
+    res = godiag("profile", quiet.url, "--type", "mutex", "--format", "json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["total"] == 0
+
     with pytest.raises(CollectError, match="no goroutineleak profile"):
         collect_profile(HttpClient(), norate.url, "goroutineleak")
 

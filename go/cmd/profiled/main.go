@@ -96,6 +96,7 @@ func main() {
 	token := flag.String("token", "", "require this bearer token")
 	leakEvery := flag.Duration("leakevery", 20*time.Millisecond, "leak one buffer this often")
 	parked := flag.Int("parked", 50, "goroutines parked for ever")
+	lockers := flag.Int("lockers", 4, "goroutines contending for one mutex (0: no contention)")
 	_ = flag.String("password", "", "a secret, as real services take them (cmdline redaction)")
 	flag.Parse()
 
@@ -149,7 +150,7 @@ func main() {
 	ch := make(chan int)
 	go blockOnChannel(ch)
 	go feedSlowly(ch)
-	for i := 0; i < 4; i++ {
+	for i := 0; i < *lockers; i++ {
 		go holdSharedLock()
 	}
 	park := make(chan struct{})

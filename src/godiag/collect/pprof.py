@@ -144,11 +144,25 @@ def collect_profile(
         )
     cap = Capture(res.body, url, kind, when, res.content_type, meta or CaptureMeta())
     if kind in ("block", "mutex"):
-        _check_rate(cap)
+        _check_rate(cap, client, target, timeout)
     return cap
 
 
-def _check_rate(cap: Capture) -> None:
+_MUTEX_PERIOD = re.compile(rb"^sampling period=(\d+)\s*$", re.MULTILINE)
+
+
+def _mutex_fraction(client: HttpClient, target: str, timeout: float) -> int | None:
+    """The service's current SetMutexProfileFraction, which the debug=1 text of the mutex
+    profile prints as `sampling period=N` (the binary form does not carry it)."""
+    try:
+        res = client.get(profile_url(target, "mutex") + "?debug=1", timeout)
+    except CollectError:
+        return None
+    m = _MUTEX_PERIOD.search(res.body[:4096]) if res.status == 200 else None
+    return int(m.group(1)) if m else None
+
+
+def _check_rate(cap: Capture, client: HttpClient, target: str, timeout: float) -> None:
     from godiag.formats.pprof import decode
 
     try:
@@ -156,6 +170,10 @@ def _check_rate(cap: Capture) -> None:
     except ParseError:
         return  # the caller decodes again and reports it
     if not any(any(s.values) for s in prof.samples):
+        # Empty is also what an uncontended service with profiling on answers: for the
+        # mutex profile the rate can be asked, and then empty means no contention yet.
+        if cap.profile_type == "mutex" and (_mutex_fraction(client, target, timeout) or 0) > 0:
+            return
         call = (
             "runtime.SetBlockProfileRate(rate)"
             if cap.profile_type == "block"
