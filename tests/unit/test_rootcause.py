@@ -113,3 +113,36 @@ def test_lock_contention_is_not_ranked_without_lock_evidence() -> None:
     ranked = dict(ranker.rank({**none, "lock_waiters": 6, "lock_wait_s_per_s": 4.5}))
     assert ranked["healthy"] == 0.0
     assert max(ranked, key=lambda k: ranked[k]) == "lock-contention"
+
+
+_CLIENT_DUMP = b"""goroutine 41 [IO wait]:
+net/http.(*persistConn).roundTrip(0xc000180000, 0xc0001a2000)
+\t/usr/local/go/src/net/http/transport.go:2800 +0x7d1
+net/http.(*Transport).roundTrip(0xc000001000, 0xc0000ff400)
+\t/usr/local/go/src/net/http/transport.go:700 +0x9a5
+net/http.(*Client).Get(...)
+\t/usr/local/go/src/net/http/client.go:480
+main.bestOffer({0xc000020100, 0x1a}, {0xc000012200, 0x4})
+\t/src/pricefeed/main.go:24 +0x8e
+main.main.func2({0x7f0000, 0xc0001c0000}, 0xc0001b6000)
+\t/src/pricefeed/main.go:52 +0x5c
+created by net/http.(*Server).Serve in goroutine 1
+\t/usr/local/go/src/net/http/server.go:3454 +0x485
+
+goroutine 7 [select]:
+main.worker()
+\t/src/pricefeed/main.go:70 +0x20
+created by main.main in goroutine 1
+\t/src/pricefeed/main.go:60 +0x25
+"""
+
+
+def test_connection_leak_located_from_goroutines_in_client_calls() -> None:
+    """The dumps name the service's code inside HTTP client calls, not the libraries."""
+    from godiag.analysis.rootcause import locate
+    from godiag.formats.goroutines import parse
+    from godiag.pipeline.observe import Observation
+
+    dump = parse(_CLIENT_DUMP, "test")
+    hits = locate._in_client_calls(Observation("test", dumps=[dump, dump]), None)
+    assert hits == {("main.bestOffer", "/src/pricefeed/main.go", 24): 2}

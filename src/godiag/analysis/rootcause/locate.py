@@ -209,8 +209,10 @@ def connection_leak(obs: Observation, prefix: str | None) -> Located:
     In order: live objects allocated under a dial (connections, their buffers, the
     registry entries); live-heap growth over the window; live objects outside in-process
     servers' connection goroutines; allocation under HTTP client calls (transports dial
-    on their own goroutines, so the client call is the owner).
-    A helper returning a connection (dial, get, acquire...) hands over to its caller.
+    on their own goroutines, so the client call is the owner); goroutines inside HTTP
+    client calls in the dumps. A site in the service's main package wins over the kind
+    of evidence found first. A helper returning a connection (dial, get, acquire...)
+    hands over to its caller.
     """
     if not obs.heap:
         return goroutine_leak(obs, prefix)
@@ -231,6 +233,9 @@ def connection_leak(obs: Observation, prefix: str | None) -> Located:
             obs.heap[-1], "inuse_space", prefix, client_side, own)),
         ("HTTP client allocation", sites.by_site(
             obs.heap[-1], "alloc_space", prefix, sites.has_prefix(sites.NET_CLIENT), own)),
+        # a handful of heap samples at seconds of uptime can all fall elsewhere; the dumps
+        # show the service's code inside HTTP client calls at that moment
+        ("goroutines in HTTP client calls", _in_client_calls(obs, prefix)),
     ]  # fmt: skip
     # evidence in the main package wins over an earlier kind of evidence elsewhere
     # (libraries, shared plumbing): connections are obtained by the service's own code
@@ -239,9 +244,22 @@ def connection_leak(obs: Observation, prefix: str | None) -> Located:
     if found_any:
         what, hit = found_any[0]
         loc = _loc(hit[0])
-        return loc, [f"connections obtained at {_where(loc)} ({what}: "
-                     f"{hit[1] / 2**20:.2f} MiB)"]  # fmt: skip
+        size = f"{hit[1]}" if what.startswith("goroutines") else f"{hit[1] / 2**20:.2f} MiB"
+        return loc, [f"connections obtained at {_where(loc)} ({what}: {size})"]
     return goroutine_leak(obs, prefix)
+
+
+def _in_client_calls(obs: Observation, prefix: str | None) -> dict[sites.Site, int]:
+    """Goroutines (over both dumps) inside an HTTP client call, by the owner's frame."""
+    client = sites.has_prefix(sites.NET_CLIENT)
+    out: dict[sites.Site, int] = {}
+    for d in obs.dumps:
+        for g in d.goroutines:
+            frames = [(f.function, f.file, f.line) for f in g.frames]
+            site = sites.pick_owner(frames, prefix) if client(frames) else None
+            if site is not None:
+                out[site] = out.get(site, 0) + 1
+    return out
 
 
 ACCEPT = ("net.(*TCPListener).Accept", "net.(*netFD).accept", "net.(*UnixListener).Accept")
