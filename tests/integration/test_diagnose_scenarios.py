@@ -40,6 +40,8 @@ KNOWN_LOCATION = {
     "featureflags": "the writer holding the RWMutex is found only if a dump catches it inside "
     "its critical section",
     "webhooks": "at low load its client allocations are below the heap sampler's reach",
+    "statsagg": "profiling off: the location comes from lock waiters in the dumps only, and a "
+    "dump between its bursts holds none in its code",
     "inventorydb": "its leaked connections hold about 4 KB each: after seconds of uptime "
     "they can be under one 512 KiB heap sample, and another site is named",
 }
