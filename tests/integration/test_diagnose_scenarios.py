@@ -42,6 +42,8 @@ KNOWN_LOCATION = {
     "webhooks": "at low load its client allocations are below the heap sampler's reach",
     "statsagg": "profiling off: the location comes from lock waiters in the dumps only, and a "
     "dump between its bursts holds none in its code",
+    "pricefeed": "at seconds of uptime few heap samples and in-flight client calls fall "
+    "under its client call; the in-process load generator's own client calls are more",
     "inventorydb": "its leaked connections hold about 4 KB each: after seconds of uptime "
     "they can be under one 512 KiB heap sample, and another site is named",
 }
