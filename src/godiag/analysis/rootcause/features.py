@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from godiag.analysis.rootcause import sites
+from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
 from godiag.pipeline.observe import MetricSample, Observation
 
 BLOCKED = {"channel", "select", "lock", "waitgroup", "cond"}
 MIN_CPU_SAMPLES = 20  # 0.2 s of CPU at Go's 100 Hz
-HEAP_PERIOD = 512 * 1024  # runtime.MemProfileRate's default
 HEAP_SAMPLES = 2  # sampling periods of growth at one site before its share counts
 
 # name -> (unit, source); the order is the model's input order for numeric features
@@ -224,7 +224,7 @@ def extract(obs: Observation) -> dict[str, Any]:
         # of the growth, and a churning map's site moves by a few samples either way.
         # Below HEAP_SAMPLES periods of growth, at the site and in the live heap over
         # the window, the share says nothing.
-        period = (obs.heap[1].period or HEAP_PERIOD) * HEAP_SAMPLES
+        period = (obs.heap[1].period or DEFAULT_PERIOD) * HEAP_SAMPLES
         rate = out.get("heap_growth_bytes_per_s")
         enough = best is not None and best[1] >= period
         enough = enough and (rate is None or rate * obs.duration >= period)

@@ -16,6 +16,7 @@ Each locator returns a location dict (function, file, line) plus evidence lines,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from godiag.analysis.goroutine_rules import category, package_of
@@ -249,17 +250,27 @@ def connection_leak(obs: Observation, prefix: str | None) -> Located:
     return goroutine_leak(obs, prefix)
 
 
-def _in_client_calls(obs: Observation, prefix: str | None) -> dict[sites.Site, int]:
-    """Goroutines (over both dumps) inside an HTTP client call, by the owner's frame."""
-    client = sites.has_prefix(sites.NET_CLIENT)
+def _dump_sites(
+    obs: Observation,
+    prefix: str | None,
+    keep: Callable[[Any, list[sites.Site]], bool],
+    chooser: Callable[[list[sites.Site], str | None], sites.Site | None] = sites.pick,
+) -> dict[sites.Site, int]:
+    """Goroutines of both dumps that `keep(goroutine, frames)` accepts, by chosen site."""
     out: dict[sites.Site, int] = {}
     for d in obs.dumps:
         for g in d.goroutines:
             frames = [(f.function, f.file, f.line) for f in g.frames]
-            site = sites.pick_owner(frames, prefix) if client(frames) else None
+            site = chooser(frames, prefix) if keep(g, frames) else None
             if site is not None:
-                out[site] = out.get(site, 0) + 1
+                out[site] = out.get(site, 0) + g.count
     return out
+
+
+def _in_client_calls(obs: Observation, prefix: str | None) -> dict[sites.Site, int]:
+    """Goroutines (over both dumps) inside an HTTP client call, by the owner's frame."""
+    client = sites.has_prefix(sites.NET_CLIENT)
+    return _dump_sites(obs, prefix, lambda g, frames: client(frames), sites.pick_owner)
 
 
 ACCEPT = ("net.(*TCPListener).Accept", "net.(*netFD).accept", "net.(*UnixListener).Accept")
@@ -323,14 +334,7 @@ def cpu_saturation(obs: Observation, prefix: str | None) -> Located:
         if hot is not None:
             loc = _loc(hot[0])
             return loc, [f"CPU profile: {hot[1] / 1e9:.2f}s in {_where(loc)}"]
-    busy: dict[sites.Site, int] = {}
-    for d in obs.dumps:
-        for g in d.goroutines:
-            if g.state in ("running", "runnable"):
-                frames = [(f.function, f.file, f.line) for f in g.frames]
-                s = sites.pick(frames, prefix)
-                if s is not None:
-                    busy[s] = busy.get(s, 0) + g.count
+    busy = _dump_sites(obs, prefix, lambda g, frames: g.state in ("running", "runnable"))
     hit = sites.function_hotspot(busy)
     if hit is None:
         return None, []
