@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus" / "pprof"
+CORPUS = REPO / "tests" / "data" / "corpus" / "pprof"
 CACHE = REPO / ".cache" / "bench"
 REPEAT = 3
 TARGET_BYTES = 50 * 1024 * 1024

@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests import datapaths
 from tests.gohelpers import GoProcess, build
+
+datapaths.install_guard()
 
 settings.register_profile(
     "ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -17,14 +20,28 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    if not CORPUS.is_dir():
-        pytest.fail(f"the shared corpus is missing at {CORPUS}")
-    return CORPUS
+    """The third-party dumps and profiles of tests/data/corpus (see tests/data/README.md)."""
+    return datapaths.CORPUS
+
+
+@pytest.fixture(autouse=True)
+def _reads_stay_in_the_repository() -> Iterator[None]:
+    """Fail a test that read a file beside the checkout: a user's clone has none."""
+    before = len(datapaths.violations)
+    yield
+    seen = datapaths.violations[before:]
+    if seen:
+        pytest.fail(f"read outside the repository: {seen[:3]}", pytrace=False)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # Reads at collection time (module-level globs) happen outside any test.
+    if datapaths.violations and exitstatus == 0:
+        print(f"\nread outside the repository: {sorted(set(datapaths.violations))[:5]}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

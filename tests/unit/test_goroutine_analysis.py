@@ -13,8 +13,9 @@ from godiag.analysis.goroutines import analyze, diff
 from godiag.formats.goroutines import parse
 from godiag.model.goroutine import Frame
 from godiag.schemas import validate
+from tests import datapaths
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "goroutines"
+CORPUS = datapaths.CORPUS / "goroutines"
 
 
 def _runtime_wait_reasons() -> list[str]:

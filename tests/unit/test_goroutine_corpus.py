@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,8 +10,9 @@ import pytest
 from godiag.errors import ParseError
 from godiag.formats.goroutines import parse
 from godiag.model.goroutine import Ancestor, Frame, Goroutine
+from tests import datapaths
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "goroutines"
+CORPUS = datapaths.CORPUS / "goroutines"
 
 # The corpus README names these as deliberately empty, broken or not a goroutine dump.
 EMPTY = {"gostackparse/empty_input.txt"}

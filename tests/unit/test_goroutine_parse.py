@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -12,8 +10,9 @@ from godiag.errors import ParseError, UnsupportedFormatError
 from godiag.formats.goroutine_header import parse_header
 from godiag.formats.goroutines import parse
 from godiag.model.goroutine import Dump
+from tests import datapaths
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "goroutines"
+CORPUS = datapaths.CORPUS / "goroutines"
 DEBUG2 = CORPUS / "go-profiler-notes" / "2.net.http.pprof.goroutine.debug2.txt"
 DEBUG1 = CORPUS / "go-profiler-notes" / "2.net.http.pprof.goroutine.debug1.txt"
 

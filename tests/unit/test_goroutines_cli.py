@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from godiag.schemas import validate
+from tests import datapaths
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "goroutines"
+CORPUS = datapaths.CORPUS / "goroutines"
 DUMP = CORPUS / "go-profiler-notes" / "2.net.http.pprof.goroutine.debug2.txt"
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -17,8 +16,9 @@ from godiag.errors import ParseError
 from godiag.formats import expvar, prometheus
 from godiag.formats import profile_pb2 as pb
 from godiag.formats.pprof import decode
+from tests import datapaths
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "pprof"
+CORPUS = datapaths.CORPUS / "pprof"
 SEEDS = [
     gzip.decompress((CORPUS / n).read_bytes())
     for n in ("parca/single-stack.pb.gz", "parca/two-stacks.pb.gz", "parca/no-python.pb.gz")

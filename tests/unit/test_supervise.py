@@ -24,6 +24,7 @@ from godiag.toolchain.supervise.system import (
     oom_kills,
     parse_locks,
 )
+from tests import datapaths
 
 LOCKS = """1: FLOCK  ADVISORY  WRITE 4242 00:2f:1234 0 EOF
 1: -> FLOCK  ADVISORY  WRITE 4343 00:2f:1234 0 EOF
@@ -171,7 +172,7 @@ def test_cgroup_v2_freeze_and_events(tmp_path: Path) -> None:
     assert oom_kills(cg) == 1
 
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "goroutines"
+CORPUS = datapaths.CORPUS / "goroutines"
 # A real SIGQUIT dump (a console capture: a runtime.Stack dump first, then `^\\SIGQUIT: quit`).
 SIGQUIT_CAPTURE = CORPUS / "go-profiler-notes" / "runtime-stack.txt"
 PANICS = sorted((CORPUS / "clusterfuzz").glob("golang_*panic*.txt"))
