@@ -11,7 +11,7 @@ import enum
 
 
 class ExitStatus(enum.IntEnum):
-    """Exit codes shared by every command (CONTRACTS.md)."""
+    """Exit codes shared by every command (docs/contracts.md)."""
 
     OK = 0
     FOUND = 1

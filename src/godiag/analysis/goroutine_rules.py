@@ -1,6 +1,6 @@
 """Classification rules for goroutines: wait reason -> category, and what counts as user code.
 
-Categories (CONTRACTS.md): running, runnable, channel, select, lock, waitgroup, cond,
+Categories (docs/contracts.md): running, runnable, channel, select, lock, waitgroup, cond,
 sleep, io, syscall, gc, idle, other. The table covers every string of the runtime's
 waitReasonStrings (runtime2.go) plus the plain statuses and older spellings.
 

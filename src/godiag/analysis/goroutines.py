@@ -1,6 +1,6 @@
 """Goroutine analysis: groups of identical stacks, categories, suspects, and diffs.
 
-Pure functions from `Dump` to the `godiag.goroutines/v1` document (CONTRACTS.md).
+Pure functions from `Dump` to the `godiag.goroutines/v1` document (docs/contracts.md).
 A group is every goroutine with the same state and the same frames (function, file,
 line); arguments and ids do not matter. `count` is always exact; `ids` is capped.
 """

@@ -1,4 +1,5 @@
-"""Options every command shares (CONTRACTS.md "Common options") and the output step."""
+"""Options every command shares (docs/contracts.md, "Options every command shares"), and
+the output step."""
 
 from __future__ import annotations
 

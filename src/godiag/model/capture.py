@@ -1,7 +1,7 @@
 """A capture: raw bytes plus where and when they came from and what was learned on the way.
 
 Collectors return captures and never parse them, so storing a capture later is a thin
-layer: the metadata needed by the store (CONTRACTS.md "Artifact metadata") travels with it.
+layer: the metadata needed by the store (docs/contracts.md "Artifact metadata") travels with it.
 """
 
 from __future__ import annotations

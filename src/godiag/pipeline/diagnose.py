@@ -1,6 +1,6 @@
 """`diagnose(target, options)`: observe a live service, rank fault kinds, locate, store.
 
-Returns the `godiag.diagnosis/v1` document (CONTRACTS.md). Never raises for a service
+Returns the `godiag.diagnosis/v1` document (docs/contracts.md). Never raises for a service
 that is down, slow, or serves only some endpoints: the document is then partial and its
 `missing` list says what could not be read and why.
 """

@@ -1,4 +1,4 @@
-"""Artifact metadata (CONTRACTS.md "Artifact metadata"): schema, validation, name mappings.
+"""Artifact metadata (docs/contracts.md "Artifact metadata"): schema, validation, name mappings.
 
 One frozen record is what every backend stores and what exports show. Validation happens
 before any byte is written, and names *every* missing field at once so the user fixes

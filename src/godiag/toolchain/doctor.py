@@ -78,8 +78,9 @@ def catalog_markdown() -> str:
         "# godiag doctor checks",
         "",
         "Generated from `godiag.toolchain.checks` by `godiag doctor --list --format markdown`;",
-        "ids are stable (CONTRACTS.md). Severity is the default; some findings of a check are",
-        "reported lower (context) or higher (a broken build), as the check's text says.",
+        "ids are stable ([contracts.md](contracts.md)). Severity is the default; some findings",
+        "of a check are reported lower (context) or higher (a broken build), as the check's text",
+        "says.",
         "",
     ]
     section = ""

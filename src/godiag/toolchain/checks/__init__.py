@@ -1,6 +1,6 @@
 """The doctor check catalog: one module per check, registered here by stable id.
 
-`CHECKS` keeps catalog order (CONTRACTS.md); `run_checks` runs the selected checks
+`CHECKS` keeps catalog order (docs/contracts.md); `run_checks` runs the selected checks
 against one `Context`, in threads because most of their time is spent waiting on the go
 command. A check that cannot run (too old a go, `--deep` only) yields a skip record
 with the reason instead of silently passing.
