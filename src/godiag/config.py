@@ -13,7 +13,7 @@ import os
 import sys
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -123,10 +123,15 @@ def parse(raw: dict[str, Any], path: Path | None = None) -> Config:
     extra = {
         k: v for k, v in values.items() if k not in {"targets", "store", "prometheus", "serve"}
     }
+    store: StoreConfig = values.get("store", StoreConfig())
+    if store.path and path is not None and not Path(store.path).expanduser().is_absolute():
+        # A relative store path means the folder beside the file, whatever the working
+        # directory of the process (a service manager starts serve in /).
+        store = replace(store, path=str(path.resolve().parent / store.path))
     return Config(
         path=path,
         targets=values.get("targets", ()),
-        store=values.get("store", StoreConfig()),
+        store=store,
         prometheus_url=values.get("prometheus"),
         serve=values.get("serve"),
         extra=extra,

@@ -33,12 +33,14 @@ def default_root() -> Path:
 
 
 def local_root(conf: StoreConfig) -> Path:
-    """GODIAG_HOME (per invocation) wins over `[store] path`, which wins over the default."""
+    """GODIAG_HOME (per invocation) wins over `[store] path`, which wins over the default.
+
+    Always absolute: artifact URIs are file URIs, and a relative one cannot be written."""
     home = os.environ.get("GODIAG_HOME")
     if home:
-        return Path(home).expanduser() / "store"
+        return Path(home).expanduser().absolute() / "store"
     if conf.path:
-        return Path(conf.path).expanduser()
+        return Path(conf.path).expanduser().absolute()
     return default_root()
 
 
