@@ -1,4 +1,5 @@
-"""The guard that keeps the tests' reads inside the repository (a user's clone has nothing beside it)."""
+"""The guard that keeps the tests' reads inside the repository: a user's clone has nothing
+beside it."""
 
 from __future__ import annotations
 
