@@ -4,14 +4,21 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: go-toolchains sarif-multitool test-deps
+.PHONY: go-toolchains sarif-multitool test-deps system-deps
 .PHONY: collect train eval
 .PHONY: install demo test lint fmt unit bench fuzz clean old-go-binaries scenario-modules
 
 install: $(STAMP)
 
-# What only the test suite needs (extra toolchains, npm tools); each part fails soft.
-test-deps: go-toolchains sarif-multitool old-go-binaries scenario-modules
+# What only the test suite needs (Debian packages, extra toolchains, npm tools); each part
+# fails soft: a test that needs a missing piece skips with the reason.
+test-deps: system-deps
+	@$(MAKE) --no-print-directory go-toolchains sarif-multitool old-go-binaries scenario-modules
+
+# Debian packages (graphviz, gcc, postgresql, chromium, prometheus, alertmanager, npm):
+# installed when run as root with apt-get, else listed with the command that installs them.
+system-deps:
+	@bash tools/system-deps.sh
 
 # The scenario services' module dependencies, so tests can build them with GOPROXY=off.
 scenario-modules:
