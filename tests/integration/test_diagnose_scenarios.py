@@ -84,6 +84,10 @@ def test_scenario_diagnosed(prog: dict[str, Any], results: dict[str, dict[str, A
     assert doc["causes"], doc["missing"]
     top = doc["causes"][0]
     if top["kind"] != prog["kind"]:
+        if not doc["confident"] and doc["verdict"].startswith("not sure: this machine's"):
+            # The machine was saturated by other work (a loaded CI host): the scenario ran
+            # below its intensity, and godiag said it could not tell instead of guessing.
+            pytest.xfail(doc["verdict"])
         if name in KNOWN_KIND:
             pytest.xfail(f"kind: {KNOWN_KIND[name]}")
         if prog["kind"] == "healthy" and top["probability"] < FALSE_ALARM:
@@ -93,3 +97,27 @@ def test_scenario_diagnosed(prog: dict[str, Any], results: dict[str, dict[str, A
         if name in KNOWN_LOCATION:
             pytest.xfail(f"location: {KNOWN_LOCATION[name]}")
         raise AssertionError((top["location"], prog["fault"]))
+
+
+def test_a_saturated_machine_is_not_read_as_healthy() -> None:
+    """A CPU-bound service on a machine that other processes keep busy gets what is left:
+    its CPU rate reads low, and a confident "healthy" would be a guess. godiag says so."""
+    import os
+    import subprocess
+    import sys
+
+    prog = next(p for p in PROGRAMS if p["kind"] == "cpu-saturation")
+    spin = "import time\nend = time.monotonic() + 60\nwhile time.monotonic() < end: pass\n"
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", spin]) for _ in range(4 * (os.cpu_count() or 1))
+    ]
+    try:
+        doc = _run(prog)
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+    schemas.validate(doc)
+    assert not doc["confident"], doc["verdict"]
+    assert doc["verdict"].startswith("not sure: this machine's"), doc["verdict"]
+    assert any(n.startswith("this machine's") for n in doc["notes"])

@@ -179,9 +179,10 @@ def diagnose(
     client: HttpClient | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    from godiag.analysis.rootcause import ranker
+    from godiag.analysis.rootcause import hostload, ranker
     from godiag.analysis.rootcause.features import extract
     from godiag.analysis.rootcause.locate import locate_all
+    from godiag.collect import hostcpu
 
     started = datetime.now(UTC)
     t0 = time.monotonic()
@@ -189,12 +190,15 @@ def diagnose(
         headers=target.auth.header(), tls_verify=target.tls_verify, ca_file=target.ca_file
     )
     prom = options.config.prometheus_url if options.config is not None else None
+    local = hostcpu.is_local(target.url)
+    cpu_before = hostcpu.read() if local else None
     obs = Observer(
         target.url, client, options.window, options.cpu, CaptureMeta(), options.timeout, progress,
         prometheus=prom,
     ).run()  # fmt: skip
     meta = _service_meta(obs, target)
     feats = extract(obs)
+    host_busy = hostcpu.busy_cpus(cpu_before, hostcpu.read() if local else None)
     answered = bool(obs.samples or obs.dumps or obs.heap)
     causes: list[dict[str, Any]] = []
     notes = list(obs.notes)
@@ -212,6 +216,9 @@ def diagnose(
         causes = _corroborate(options.source, causes, notes)
     top = causes[0] if causes else None
     confident = top is not None and top["probability"] >= ranker.FLOOR
+    starved = hostload.starved(host_busy, hostcpu.cpu_count(), feats.get("cpu_seconds_per_s"))
+    if starved and answered:
+        notes.append(starved)
     if options.flames and answered:
         try:
             flames = _flames(obs)
@@ -223,6 +230,9 @@ def diagnose(
     artifacts, store = _store(obs.captures, meta, options)
     if not answered:
         verdict = "no diagnosis: the service could not be observed"
+    elif starved and top is not None and hostload.undecidable(top["kind"]):
+        confident = False
+        verdict = f"not sure: {starved}"
     elif not confident:
         verdict = (f"not sure: the most likely cause, {top['kind']}, has only "  # type: ignore[index]
                    f"{top['probability']:.0%} (below the {ranker.FLOOR:.0%} floor)")  # type: ignore[index]  # fmt: skip

@@ -1,0 +1,34 @@
+"""Whether a diagnosis can trust a local service's CPU and GC rates.
+
+The ranker reads CPU use and GC rates as the service's own. On a machine whose CPUs are
+all busy, mostly with other processes, a CPU-bound service gets what the scheduler leaves
+it and reads as idle: "healthy" would be a confident guess, not a finding. Kinds that rest
+on those rates (healthy, cpu-saturation, gc-pressure) are then reported as not sure, with
+the measurement; kinds that rest on goroutines, heap or locks keep their verdict and carry
+the same note.
+"""
+
+from __future__ import annotations
+
+SATURATED = 0.9  # share of the machine's CPUs busy over the window
+OTHERS = 0.5  # share of that busy time spent outside the service
+CPU_KINDS = frozenset({"healthy", "cpu-saturation", "gc-pressure"})
+
+
+def starved(busy_cpus: float | None, cpus: int, service_cpus: float | None) -> str | None:
+    """Why the service's CPU figures are not its own, or None when they are (or unknown)."""
+    if busy_cpus is None or cpus <= 0 or busy_cpus < SATURATED * cpus:
+        return None
+    mine = service_cpus or 0.0
+    if mine >= (1 - OTHERS) * busy_cpus:
+        return None  # the service itself keeps the machine busy: that is evidence, not noise
+    return (
+        f"this machine's {cpus} CPUs were {busy_cpus / cpus:.0%} busy during the window, "
+        f"the service used {mine:.2f} of them: its CPU and GC rates are what other work "
+        f"left it, so cpu-saturation, gc-pressure and healthy cannot be told apart; "
+        f"diagnose again when the machine is less busy"
+    )
+
+
+def undecidable(kind: str) -> bool:
+    return kind in CPU_KINDS
