@@ -174,12 +174,12 @@ def create_app(config: Config, diagnoser: Diagnoser, *, workers: bool = True) ->
         d = inc.summary()
         # alert data may carry secrets: pages and the API show it redacted, like notifications
         d["labels"], d["annotations"] = redact_labels(inc.labels), redact_labels(inc.annotations)
+        # Lists load the report as an empty stand-in (queue.LIST_COLUMNS): an empty `causes`
+        # there would read as "no cause found", so causes come only with a loaded report.
+        if inc.report:
+            d["causes"] = inc.report.get("causes", [])
+            d["artifacts"] = inc.report.get("artifacts", [])
         if full:
-            # Lists leave the report out (queue.LIST_COLUMNS): an empty `causes` there would
-            # read as "no cause found", so causes and artifacts are only in the full document.
-            rep = inc.report or {}
-            d["causes"] = rep.get("causes", [])
-            d["artifacts"] = rep.get("artifacts", [])
             d["report"] = inc.report
         return d
 
