@@ -17,6 +17,7 @@ from tests.integration.doctor.modules import (
     of,
     run_doctor,
     toolchain_bin,
+    write,
 )
 
 pytestmark = pytest.mark.integration
@@ -80,12 +81,38 @@ def test_nested_module_and_symlink(tmp_path: Path) -> None:
     module(
         d / "tools", {"t_test.go": FAILING_TEST.replace("integ", "tools")}, path="example.com/tools"
     )
-    other = module(tmp_path / "shared", {"s.go": "package shared\n"}, path="x")
+    other = module(
+        tmp_path / "shared",
+        {"s.go": "package shared\n", "s_test.go": FAILING_TEST.replace("integ", "shared")},
+        path="x",
+    )
     (other / "go.mod").unlink()
     os.symlink(other, d / "linked")
+    # Code without tests in a hidden directory (a generator, examples) is context only.
+    write(d, {"_gen/gen.go": "package main\n\nfunc main() {}\n"})
     doc = run_doctor(d, doctor_env())
     by_file = {f["location"]["file"]: f["severity"] for f in of(doc, "skipped-test-dirs")}
-    assert by_file == {"tools/t_test.go": "info", "linked/s.go": "warning"}
+    assert by_file == {
+        "tools/t_test.go": "info",
+        "linked/s_test.go": "warning",
+        "_gen/gen.go": "info",
+    }
+
+
+def test_testdata_is_never_reported(tmp_path: Path) -> None:
+    """testdata/ holds fixtures by convention, _test.go files included (x/tools' analyzers)."""
+    d = module(
+        tmp_path / "app",
+        {
+            **LIB,
+            "testdata/src/a/a.go": "package a\n",
+            "testdata/src/a/a_test.go": FAILING_TEST.replace("integ", "a"),
+            "sub/testdata/golden_test.go": FAILING_TEST,
+        },
+    )
+    doc = run_doctor(d, doctor_env())
+    assert not of(doc, "skipped-test-dirs")
+    assert ids(doc, "warning") == set()
 
 
 @pytest.mark.parametrize("bindir", envs())
@@ -162,3 +189,46 @@ def test_misnamed_tests(tmp_path: Path, bindir: str | None) -> None:
     where = {(x["location"]["file"], x["location"]["line"]) for x in of(doc, "misnamed-tests")}
     assert where == {("more_test.go", 5), ("helpers.go", 5)}
     assert not of(run_doctor(module(tmp_path / "ok", LIB), env), "misnamed-tests")
+
+
+def test_misnamed_tests_parses_go(tmp_path: Path) -> None:
+    """Go source inside raw strings, helpers other packages call, methods: none are tests."""
+    fixture = (
+        'package app\n\nimport "testing"\n\nconst src = `package p\n\nimport "testing"\n\n'
+        "func TestHello(t *testing.T) {}\nfunc Testlower(t *testing.T) {}\n`\n\n"
+        "func TestSource(t *testing.T) { _ = src }\n"
+    )
+    suite = (
+        'package suite\n\nimport "testing"\n\ntype F struct{}\n\n'
+        "// TestAll runs the suite; callers pass their own fixture.\n"
+        "func TestAll(t *testing.T, f F) {}\n\n"
+        "func BenchmarkAll(b *testing.B) {}\n\n"
+        "func (F) TestMethod(t *testing.T) {}\n\n"
+        "func TestOrphan(t *testing.T) {}\n"
+    )
+    user = (
+        'package app_test\n\nimport (\n\t"testing"\n\n\t"example.com/app/suite"\n)\n\n'
+        "func BenchmarkSuite(b *testing.B) { suite.BenchmarkAll(b) }\n"
+    )
+    generic = (
+        'package app\n\nimport tt "testing"\n\nfunc Testalias(t *tt.T) {}\n'
+        "\nfunc Testresult(t *tt.T) error { return nil }\n"
+    )
+    d = module(
+        tmp_path / "app",
+        {
+            **LIB,
+            "fixture_test.go": fixture,
+            "suite/suite.go": suite,
+            "user_test.go": user,
+            "alias_test.go": generic,
+        },
+    )
+    env = doctor_env(GOFLAGS="-vet=off")
+    assert "ok" in go(d, "test", "./...", env=env)
+    doc = run_doctor(d, env, only=("misnamed-tests",))
+    where = {(x["location"]["file"], x["location"]["line"]) for x in of(doc, "misnamed-tests")}
+    # The orphan in a non-test file and the lower-case one through an import alias; not
+    # the declarations inside the raw string, the helper that takes two arguments, the
+    # benchmark helper app_test calls, the method, or a lower-case one with a result.
+    assert where == {("suite/suite.go", 14), ("alias_test.go", 5)}
