@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -124,17 +125,56 @@ def test_constraint_excluded(tmp_path: Path, bindir: str | None) -> None:
             "arm/impl_linux_arm64.go": "package arm\n\nfunc F() {}\n",
             "lib_linux_arm64_test.go": FAILING_TEST.replace("integ", "app"),
             "gen.go": "//go:build ignore\n\npackage main\n\nfunc main() {}\n",
+            # Lost: a gate below the go line (1.21), and a contradiction.
+            "old_test.go": "//go:build !go1.18\n\n" + FAILING_TEST.replace("integ", "app"),
+            "dead/dead.go": "//go:build linux && windows\n\npackage dead\n",
+            "dead/dead_test.go": "//go:build linux && windows\n\n"
+            + FAILING_TEST.replace("integ", "dead"),
+            # Normal: an opt-in tag.
+            "integ_test.go": "//go:build integration\n\n" + FAILING_TEST.replace("integ", "app"),
         },
     )
     env = env_for(bindir, GOOS="linux", GOARCH="amd64")
-    go(d, "test", "./...", env=env)
+    go(d, "test", "./...", env=env)  # passes: none of the failing tests ran
     doc = run_doctor(d, env)
     f = {x["location"]["file"]: x for x in of(doc, "constraint-excluded-files")}
-    assert f["arm/impl_linux_arm64.go"]["severity"] == "warning"
-    assert "exclude" in evidence_text(f["arm/impl_linux_arm64.go"])
-    assert f["lib_linux_arm64_test.go"]["severity"] == "warning"
-    assert "gen.go" not in evidence_text(f["lib_linux_arm64_test.go"])
+    assert f["old_test.go"]["severity"] == "warning"
+    assert "no configuration builds" in f["old_test.go"]["title"]
+    assert f["old_test.go"]["location"]["line"] == 1
+    assert "go1.21 (go.mod)" in f["old_test.go"]["detail"]  # says which matrix
+    assert f["dead/dead.go"]["severity"] == "warning"
+    assert "exclude" in evidence_text(f["dead/dead.go"])
+    # Built on another port or with -tags: context, and says where.
+    assert f["arm/impl_linux_arm64.go"]["severity"] == "info"
+    assert "linux/arm64" in f["arm/impl_linux_arm64.go"]["detail"]
+    tests_elsewhere = next(x for x in f.values() if "do not run on linux/amd64" in x["title"])
+    assert tests_elsewhere["severity"] == "info"
+    assert "linux/arm64" in tests_elsewhere["detail"]
+    assert "integ_test.go" in tests_elsewhere["detail"] and "-tags" in tests_elsewhere["detail"]
+    assert "gen.go" not in json.dumps(doc["findings"])
     assert not of(run_doctor(module(tmp_path / "ok", LIB), env), "constraint-excluded-files")
+
+
+def test_go_version_gates_are_normal(tmp_path: Path) -> None:
+    """client_golang/gin style: files per Go release; a healthy module exits 0."""
+    gated = '//go:build go1.22 && !go1.23\n\npackage app\n\nfunc v() string { return "22" }\n'
+    d = module(
+        tmp_path / "app",
+        {
+            **LIB,
+            "v_go122.go": gated,
+            "v_go123.go": gated.replace("go1.22 && !go1.23", "go1.23").replace("22", "23"),
+            "v_old.go": '//go:build !go1.22\n\npackage app\n\nfunc v() string { return "21" }\n',
+            "v_go122_test.go": "//go:build go1.22 && !go1.23\n\n"
+            + LIB["lib_test.go"].replace("TestAdd", "TestAdd122"),
+            "w_windows.go": "package app\n",
+        },
+    )
+    env = doctor_env(GOOS="linux", GOARCH="amd64")
+    go(d, "test", "./...", env=env)
+    doc = run_doctor(d, env)
+    assert not of(doc, "constraint-excluded-files")
+    assert ids(doc, "warning") == set()
 
 
 EMBED = (
