@@ -100,6 +100,15 @@ fp-corpus: install
 fp-bench: install
 	$(BIN)/python -P bench/analyzer_fp.py
 
+# Doctor precision: pinned third-party modules, a go.work workspace, a vendored module, etcd in
+# its repository layout (network, via the module proxy; fails soft), then the offline bench.
+.PHONY: doctor-corpus doctor-bench
+doctor-corpus: install
+	$(BIN)/python -P bench/doctor_fp.py --download
+
+doctor-bench: install
+	$(BIN)/python -P bench/doctor_fp.py
+
 # Root-cause ranker of `godiag diagnose`: dataset from the scenario programs, the model
 # file rebuilt from it (seeded, byte for byte), and the leave-one-program-out evaluation.
 # collect runs 37 programs x 3 intensities x 2 runs one at a time (about 50 minutes; keep

@@ -298,25 +298,35 @@ class Config:
 class Matrix:
     """The configurations a module can be built in.
 
-    ports: (GOOS, GOARCH, cgo supported) of the toolchain (`go tool dist list`);
-    go releases from `min_minor` (the go line, enforced since Go 1.21) up to any later
-    one; cgo on and off where the port supports it; gc and gccgo.
+    ports: (GOOS, GOARCH, cgo supported) of the toolchain (`go tool dist list`), built
+    with gc or gccgo; every other GOOS/GOARCH pair go/build knows (zos, hurd, sparc64…)
+    with another implementation only (gccgo, IBM's z/OS port): x/sys carries files for
+    those. Go releases from `min_minor` (the go line, enforced since Go 1.21) up to any
+    later one; cgo on and off where the port supports it.
     """
 
     ports: tuple[tuple[str, str, bool], ...]
     min_minor: int
     cur_minor: int
+    floor: str = ""  # how min_minor was chosen, for describe()
     matrix_tags: frozenset[str] = field(init=False)
+    other_ports: tuple[tuple[str, str, bool], ...] = field(init=False)
 
     def __post_init__(self) -> None:
         tags = {"cgo", "unix", *COMPILERS, *KNOWN_OS, *KNOWN_ARCH}
         object.__setattr__(self, "matrix_tags", frozenset(tags))
+        have = {(o, a) for o, a, _ in self.ports}
+        other = tuple(
+            (o, a, True) for o in sorted(KNOWN_OS) for a in sorted(KNOWN_ARCH) if (o, a) not in have
+        )
+        object.__setattr__(self, "other_ports", other)
 
     def describe(self) -> str:
         return (
-            f"{len(self.ports)} ports (`go tool dist list`) × cgo on/off × gc/gccgo × "
-            f"go1.{self.min_minor} (go.mod) and every later release; other tags free "
-            "(either value, as -tags can set them)"
+            f"{len(self.ports)} ports (`go tool dist list`) × cgo on/off × gc/gccgo, other "
+            f"known GOOS/GOARCH pairs with gccgo; go1.{self.min_minor} "
+            f"({self.floor or 'go.mod'}) and every later release; other tags free (either "
+            "value, as -tags can set them)"
         )
 
     def _minors(self, e: Expr) -> list[int]:
@@ -330,12 +340,17 @@ class Matrix:
         return sorted({self.min_minor, *named})
 
     def configs(self, e: Expr) -> Iterable[Config]:
+        minors = self._minors(e)
         for (goos, goarch, cgo_ok), minor, cgo, comp in itertools.product(
-            self.ports, self._minors(e), (False, True), COMPILERS
+            self.ports, minors, (False, True), COMPILERS
         ):
             if cgo and not cgo_ok:
                 continue
             yield Config(goos, goarch, minor, cgo, comp)
+        for (goos, goarch, _), minor, cgo in itertools.product(
+            self.other_ports, minors, (False, True)
+        ):
+            yield Config(goos, goarch, minor, cgo, "gccgo")
 
     def free(self, e: Expr) -> list[str]:
         return sorted(

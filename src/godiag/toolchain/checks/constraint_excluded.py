@@ -71,8 +71,10 @@ def matrix(ctx: Context) -> bc.Matrix:
         ports = [(o, a, True) for o in sorted(bc.KNOWN_OS) for a in sorted(bc.KNOWN_ARCH)]
     line = ctx.go_line()
     # The go line is a floor only since Go 1.21; older toolchains build anything.
-    floor = line[1] if line and line[:2] >= (1, 21) else 1
-    return bc.Matrix(tuple(ports), floor, ctx.goversion[1])
+    if line and line[:2] >= (1, 21):
+        return bc.Matrix(tuple(ports), line[1], ctx.goversion[1], "go.mod")
+    why = f"go line go1.{line[1]} is not enforced before Go 1.21" if line else "no go line"
+    return bc.Matrix(tuple(ports), 1, ctx.goversion[1], why)
 
 
 @dataclass
@@ -88,7 +90,8 @@ class Excluded:
         if self.built_by is None:
             return f"{self.file} ({c}): no configuration builds it"
         if self.opt_in:
-            return f"{self.file} ({c}): built here only with -tags"
+            flag = "-race" if "race" in bc.idents(self.expr) else "-tags"
+            return f"{self.file} ({c}): built here only with {flag}"
         return f"{self.file} ({c}): built for {self.built_by.label()}"
 
 
@@ -118,7 +121,13 @@ def _evidence(ctx: Context, d: Path, items: list[Excluded]) -> list[Evidence]:
 
 
 def _package_findings(
-    ctx: Context, p: dict[str, Any], res: Any, m: bc.Matrix, here: bc.Config, cgo_off: bool
+    ctx: Context,
+    p: dict[str, Any],
+    res: Any,
+    m: bc.Matrix,
+    here: bc.Config,
+    port: bc.Config,
+    cgo_off: bool,
 ) -> list[Finding]:
     d = Path(p.get("Dir", ""))
     ipath = p.get("ImportPath")
@@ -136,12 +145,12 @@ def _package_findings(
                 CHECK,
                 f"{ipath}: no configuration builds any file of the package"
                 if lost_all
-                else f"{ipath}: not built for {here.label()}",
+                else f"{ipath}: not built for {port.label()}",
                 detail=(
                     f"Every file of {rel(ctx, d)}/ is excluded in every configuration: the "
                     "package and its tests are dead code that nothing compiles or runs. "
                     if lost_all
-                    else f"No file of {rel(ctx, d)}/ is compiled for {here.label()}; it is "
+                    else f"No file of {rel(ctx, d)}/ is compiled for {port.label()}; it is "
                     f"built for {', '.join(sorted(where)[:5]) or 'opt-in -tags'}, so its tests "
                     "run only there. "
                 )
@@ -191,7 +200,7 @@ def _package_findings(
         out.append(
             finding(
                 CHECK,
-                f"{ipath}: {len(elsewhere)} test file(s) do not run on {here.label()}",
+                f"{ipath}: {len(elsewhere)} test file(s) do not run on {port.label()}",
                 detail="; ".join(x.why() for x in elsewhere[:5])
                 + ". `go test` here passes without them; they run where CI sets that "
                 "port or those tags.",
@@ -224,9 +233,12 @@ def run(ctx: Context) -> list[Finding]:
         not cgo_off,
         "gc",
     )
+    here_port = bc.Config(here.goos, here.goarch, here.go_minor, False, "gc")  # for titles
     out: list[Finding] = []
     for i, p in enumerate(pkgs):
-        out += _package_findings(ctx, p, res if i < listed else extra_res, m, here, cgo_off)
+        out += _package_findings(
+            ctx, p, res if i < listed else extra_res, m, here, here_port, cgo_off
+        )
     return out
 
 
