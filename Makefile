@@ -17,9 +17,9 @@ test-deps: go-toolchains sarif-multitool old-go-binaries scenario-modules
 scenario-modules:
 	cd go/scenarios && GOFLAGS= GOWORK=off go mod download
 
-# Older and newer Go toolchains for the doctor integration tests, cached in the module
+# Older and newer Go toolchains for the doctor and inspect integration tests, cached in the module
 # cache through GOTOOLCHAIN. Fails soft: tests that need them skip with the reason.
-DOCTOR_TOOLCHAINS ?= go1.22.12 go1.27.4
+DOCTOR_TOOLCHAINS ?= go1.22.12 go1.27.4 go1.19.13
 go-toolchains:
 	@for v in $(DOCTOR_TOOLCHAINS); do \
 	  GOTOOLCHAIN=$$v GOFLAGS= go version >/dev/null 2>&1 \
