@@ -62,8 +62,10 @@ def matrix(ctx: Context) -> bc.Matrix:
     if res.ok:
         try:
             rows = json.loads(res.stdout)
-            # First-class ports first, so "built for" names a port people know.
-            rows.sort(key=lambda r: not r.get("FirstClass"))
+            # First-class ports with this machine's GOARCH first, so "built for" names the
+            # port people would try (windows/amd64 rather than windows/386).
+            arch = ctx.env.get("GOARCH")
+            rows.sort(key=lambda r: (not r.get("FirstClass"), r.get("GOARCH") != arch))
             ports = [(r["GOOS"], r["GOARCH"], bool(r.get("CgoSupported"))) for r in rows]
         except (ValueError, KeyError, TypeError):
             ports = []
@@ -84,6 +86,9 @@ class Excluded:
     line: int | None
     built_by: bc.Config | None  # None: lost
     opt_in: bool  # built here with some -tags
+
+    def named(self) -> str:
+        return f"{self.file} (`{bc.to_text(self.expr)}`)"
 
     def why(self) -> str:
         c = bc.to_text(self.expr)
@@ -174,7 +179,7 @@ def _package_findings(
             finding(
                 CHECK,
                 f"{ipath}: {len(lost_tests)} test file(s) no configuration builds",
-                detail=f"{', '.join(x.file for x in lost_tests[:5])}: the build constraints "
+                detail=f"{', '.join(x.named() for x in lost_tests[:5])}: the build constraints "
                 "exclude them in every configuration, so their tests never run anywhere. "
                 + considered,
                 evidence=[ev(res, f"{ipath} IgnoredGoFiles"), *_evidence(ctx, d, lost_tests)],
@@ -188,7 +193,7 @@ def _package_findings(
             finding(
                 CHECK,
                 f"{ipath}: {len(lost_code)} file(s) no configuration builds",
-                detail=f"{', '.join(x.file for x in lost_code[:5])}: dead code, never "
+                detail=f"{', '.join(x.named() for x in lost_code[:5])}: dead code, never "
                 "compiled. " + considered,
                 evidence=[ev(res, f"{ipath} IgnoredGoFiles"), *_evidence(ctx, d, lost_code)],
                 location=Location(rel(ctx, d / lost_code[0].file), lost_code[0].line),
