@@ -14,6 +14,10 @@ positives at warning and above.
     python bench/doctor_fp.py --download   # what make doctor-corpus runs
     python bench/doctor_fp.py              # doctor + figures (offline)
     python bench/doctor_fp.py --json F     # also write every finding to F
+
+The verdicts file also holds the reviewed findings of the doctor before issue 18 (main at
+23f33ad, run with this script and PYTHONPATH pointing at that checkout's src/), so both
+columns of the table in docs/evaluation.md can be reproduced.
 """
 
 from __future__ import annotations
