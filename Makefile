@@ -24,9 +24,9 @@ system-deps:
 scenario-modules:
 	cd go/scenarios && GOFLAGS= GOWORK=off go mod download
 
-# Older and newer Go toolchains for the doctor integration tests, cached in the module
+# Older and newer Go toolchains for the doctor and inspect integration tests, cached in the module
 # cache through GOTOOLCHAIN. Fails soft: tests that need them skip with the reason.
-DOCTOR_TOOLCHAINS ?= go1.22.12 go1.27.4
+DOCTOR_TOOLCHAINS ?= go1.22.12 go1.27.4 go1.19.13
 go-toolchains:
 	@for v in $(DOCTOR_TOOLCHAINS); do \
 	  GOTOOLCHAIN=$$v GOFLAGS= go version >/dev/null 2>&1 \
@@ -106,6 +106,15 @@ fp-corpus: install
 
 fp-bench: install
 	$(BIN)/python -P bench/analyzer_fp.py
+
+# Doctor precision: pinned third-party modules, a go.work workspace, a vendored module, etcd in
+# its repository layout (network, via the module proxy; fails soft), then the offline bench.
+.PHONY: doctor-corpus doctor-bench
+doctor-corpus: install
+	$(BIN)/python -P bench/doctor_fp.py --download
+
+doctor-bench: install
+	$(BIN)/python -P bench/doctor_fp.py
 
 # Root-cause ranker of `godiag diagnose`: dataset from the scenario programs, the model
 # file rebuilt from it (seeded, byte for byte), and the leave-one-program-out evaluation.

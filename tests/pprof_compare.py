@@ -47,3 +47,26 @@ def godiag_top(
     return [
         (r.flat, r.cum, r.function + (f" ({r.inline})" if r.inline else "")) for r in table.rows
     ]
+
+
+_DROPPED = re.compile(r"^Dropped (\d+) nodes? \(cum <= (-?[\d.]+)[a-zA-Z]*\)$")
+_OUT_OF = re.compile(r"^Showing top \d+ nodes out of (\d+)$")
+
+
+def pprof_legend(path: Path, n: int, sample_index: str | None, *extra: str) -> tuple[int, int, int]:
+    """(dropped nodes, printed cutoff, nodes kept) from pprof's legend lines."""
+    prof = decode(path.read_bytes(), str(path))
+    unit = prof.sample_types[prof.sample_index(sample_index)].unit
+    args = ["go", "tool", "pprof", "-top", f"-nodecount={n}"]
+    if sample_index:
+        args.append(f"-sample_index={sample_index}")
+    args += [*extra, "-unit=ns" if unit == "nanoseconds" else "-unit=B", str(path)]
+    res = subprocess.run(args, capture_output=True, text=True, timeout=300, check=True)
+    dropped = cutoff = 0
+    kept = -1
+    for line in res.stdout.splitlines():
+        if m := _DROPPED.match(line.strip()):
+            dropped, cutoff = int(m.group(1)), int(float(m.group(2)))
+        elif m := _OUT_OF.match(line.strip()):
+            kept = int(m.group(1))
+    return dropped, cutoff, kept

@@ -183,6 +183,11 @@ def test_against_catches_dirty_tree(variants: dict[str, Path]) -> None:
     # A binary built clean, compared with a checkout that has changed since.
     doc = inspect_json(str(variants["vcs-clean"]), "--against", str(repo_dir("dirty")), rc=1)
     assert ids(doc) == {"buildinfo-version-drift"}
+    # The text view lists the differences its title counts, without -v.
+    text = godiag("inspect", str(variants["vcs-dirty"]), "--against", str(repo_dir("dirty")))
+    assert "difference" in text.stdout and "(1 differences)" not in text.stdout
+    assert "git status --porcelain" in text.stdout and "main.go" in text.stdout
+    assert "gnu None" not in godiag("inspect", "-v", str(variants["plain"])).stdout
 
 
 def test_against_catches_binary_from_another_module(variants: dict[str, Path]) -> None:
@@ -243,3 +248,34 @@ def test_pre_118_binaries_match_go_version(name: str) -> None:
         "windows-64": ("pe", 8, "little"),
     }[name]
     assert (b["binary"]["format"], b["binary"]["ptr_size"], b["binary"]["endian"]) == expect
+
+
+OLD_TOOLCHAIN = "go1.19.13"  # build settings, but -buildmode recorded only from Go 1.20
+
+
+def test_stripped_go119_binary_race_from_settings(tmp_path: Path) -> None:
+    """No symbols to look for __tsan_init: the build settings alone must answer."""
+    from tests.integration.doctor.modules import toolchain_bin
+
+    b = toolchain_bin(OLD_TOOLCHAIN)
+    if b is None:
+        pytest.skip(f"{OLD_TOOLCHAIN} not in the module cache (make test-deps)")
+    src = tmp_path / "m"
+    src.mkdir()
+    (src / "go.mod").write_text("module example.com/old\n\ngo 1.19\n")
+    (src / "main.go").write_text('package main\n\nimport "fmt"\n\nfunc main() { fmt.Println(1) }\n')
+    env = hermetic_go_env(PATH=f"{b}:{hermetic_go_env()['PATH']}", CGO_ENABLED="1")
+    for name, flags in (("plain", ()), ("race", ("-race",))):
+        subprocess.run(
+            [str(b / "go"), "build", *flags, "-ldflags=-s -w", "-o", str(tmp_path / name), "."],
+            cwd=src,
+            env=env,
+            check=True,
+            timeout=600,
+        )
+    docs = {n: inspect_json(str(tmp_path / n)) for n in ("plain", "race")}
+    for name, doc in docs.items():
+        (b_,) = doc["binaries"]
+        assert b_["buildinfo"]["GoVersion"] == OLD_TOOLCHAIN
+        assert b_["binary"]["symtab"] is False
+        assert b_["binary"]["race"] is (name == "race")

@@ -45,7 +45,7 @@ def test_cpu_profile_names_the_hot_function_and_matches_pprof(service: Any, tmp_
     raw = tmp_path / "cpu.pb.gz"
     res = godiag("profile", service.url, "--seconds", "2", "--format", "pprof", "-o", str(raw))
     assert res.returncode == 0, res.stderr
-    assert "profiling [" in res.stderr  # the countdown bar
+    assert "profiling [" not in res.stderr  # stderr is a pipe: no countdown bar in logs
     doc = doc_of("profile", str(raw), "--top", "0")
     cum = {r["function"]: r["cum"] for r in doc["top"]}
     assert cum["main.godiagHotLoop"] >= 0.3 * doc["total"]
@@ -188,3 +188,31 @@ def test_goroutineleak_profile_with_the_experiment(goprog: Callable[..., Any]) -
         assert "main.sendForever" in names  # the abandoned senders, proven unreachable
     finally:
         proc.close()
+
+
+def test_countdown_bar_only_on_a_terminal(service: Any, tmp_path: Path) -> None:
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.run(
+            [sys.executable, "-m", "godiag", "profile", service.url, "--seconds", "2"],
+            stdout=subprocess.DEVNULL,
+            stderr=slave,
+            timeout=300,
+        )
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the pty is closed and drained
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(master)
+    assert p.returncode == 0
+    assert b"profiling [" in b"".join(chunks)

@@ -8,7 +8,7 @@ import pytest
 
 from godiag.analysis.profiles import NodeTable, build_stacks, subtract, top
 from godiag.formats.pprof import decode
-from tests.pprof_compare import godiag_top, pprof_top
+from tests.pprof_compare import godiag_top, pprof_legend, pprof_top
 
 pytestmark = pytest.mark.integration
 
@@ -76,3 +76,40 @@ def test_base_and_diff_base_equal_pprof(corpus: Path, mode: str, new: str, old: 
             (r.flat, r.cum, r.function + (f" ({r.inline})" if r.inline else "")) for r in got.rows
         ]
         assert ours == pprof_top(a, 20, si, f"{mode}={b}")
+
+
+@pytest.mark.parametrize("mode", ["-base", "-diff_base"])
+@pytest.mark.parametrize(
+    ("new", "old", "si"),
+    [
+        # Builds with another GOROOT: the same runtime functions under two file paths.
+        ("flameshow/profile-10seconds.out", "parca/profile1.pb.gz", None),
+        (
+            "flameshow/profile-10seconds.out",
+            "google-pprof/internal-report-testdata/sample.cpu",
+            None,
+        ),
+        (
+            "parca/many/1644509299337903000.pb.gz",
+            "parca/many/1644509272337470000.pb.gz",
+            "alloc_objects",
+        ),
+    ],
+)
+def test_dropped_and_kept_nodes_equal_pprof(
+    corpus: Path, mode: str, new: str, old: str, si: str | None
+) -> None:
+    """The legend: "Dropped N nodes (cum <= X)" and "… out of M" say what pprof says."""
+    a, b = corpus / "pprof" / new, corpus / "pprof" / old
+    table = NodeTable()
+    sa = build_stacks(decode(a.read_bytes(), str(a)), si, table=table)
+    sb = build_stacks(decode(b.read_bytes(), str(b)), si, table=table)
+    got = top(subtract(sa, sb, diff_base=mode == "-diff_base"), 20)
+    dropped, cutoff, kept = pprof_legend(a, 20, si, f"{mode}={b}")
+    assert (got.dropped_nodes, got.nodes_total) == (dropped, kept)
+    if dropped and mode == "-diff_base":
+        # The printed cutoff is a fraction of the report total. With -diff_base that is
+        # the base's total, exact here; with -base pprof merges samples by location
+        # (address) identity, which two builds never share, so its total keeps both sides
+        # whole, where ours nets them by function (a known difference, percentages too).
+        assert got.cutoff == cutoff

@@ -169,7 +169,8 @@ def against_findings(b: InspectedBinary, co: Checkout) -> list[Finding]:
             Finding(
                 "buildinfo-version-drift",
                 Severity.WARNING,
-                f"{b.path}: differs from the source in {co.dir} ({len(drift)} difference(s))",
+                f"{b.path}: differs from the source in {co.dir} ({len(drift)} "
+                f"difference{'' if len(drift) == 1 else 's'})",
                 "The binary was built from another revision, toolchain or dependency set than "
                 "what the checkout holds now, or the checkout has uncommitted changes: what "
                 "runs is not what you are reading.",

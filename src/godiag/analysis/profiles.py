@@ -31,7 +31,11 @@ class NodeTable:
     names: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
-    index: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Keyed by name alone, as pprof's default (function) granularity clears file names:
+    # a profile and its base from builds with another GOROOT or -trimpath hold the same
+    # function under two paths, and must give one node, not two (the extra half-nodes made
+    # "Dropped N nodes … out of M" disagree with pprof). The first file seen is shown.
+    index: dict[str, int] = field(default_factory=dict)
     # A "frame group" is one location's nodes, inlined callee first: interned so that
     # stacks of a profile and of its base compare equal when their functions do.
     groups: list[tuple[int, ...]] = field(default_factory=list)
@@ -46,11 +50,10 @@ class NodeTable:
         return g
 
     def intern(self, name: str, file: str, line: int) -> int:
-        key = (name, file)
-        i = self.index.get(key)
+        i = self.index.get(name)
         if i is None:
             i = len(self.names)
-            self.index[key] = i
+            self.index[name] = i
             self.names.append(name)
             self.files.append(file)
             self.lines.append(line)
@@ -328,10 +331,17 @@ def top(
     flat, cum = flat_cum(stacks)
     for n in cum:
         flat.setdefault(n, 0)
+    # pprof trims at a fraction of the net flat sum, but its legend ("Dropped N nodes
+    # (cum <= X)") prints the fraction of the report total (the base's with -diff_base);
+    # the table keeps pprof's printed value.
     flat_sum = sum(flat.values())
-    cutoff = abs(int(flat_sum * node_fraction))
-    kept = [n for n, c in cum.items() if abs(c) >= cutoff] if cutoff > 0 else list(cum)
-    dropped = len(cum) - len(kept)
+    cut = abs(int(flat_sum * node_fraction))
+    cutoff = abs(int(stacks.total * node_fraction))
+    # A node whose flat and cum both net to zero (it is on stacks of the profile and of
+    # its base with equal weight) is no node at all for pprof, dropped or shown.
+    nodes = [n for n, c in cum.items() if c or flat[n]]
+    kept = [n for n in nodes if abs(cum[n]) >= cut] if cut > 0 else nodes
+    dropped = len(nodes) - len(kept)
     if cum_sort:
         kept.sort(key=lambda n: (-abs(cum[n]), t.names[n], -abs(flat[n]), t.files[n]))
     else:

@@ -26,8 +26,11 @@ TYPES = ["cpu", "heap", "allocs", "goroutine", "goroutineleak", "block", "mutex"
 
 
 def progress_bar(quiet: bool):  # type: ignore[no-untyped-def]
-    """A countdown on stderr while a CPU window runs (nothing when quiet or not a tty)."""
-    if quiet:
+    """A countdown on stderr while a CPU window runs (nothing when quiet or not a tty).
+
+    `\r`-redrawn lines written to a pipe or a log file pile up as one long line of bars.
+    """
+    if quiet or not sys.stderr.isatty():
         return None
     state = {"last": -1}
 

@@ -84,8 +84,12 @@ def _cgo(exe: Exe, settings: dict[str, str], libc: bool) -> bool | None:
 def _race(exe: Exe, settings: dict[str, str]) -> bool | None:
     if "-race" in settings:
         return settings["-race"] == "true"
-    if settings and "-buildmode" in settings:
-        return False  # Go 1.18+ always records -race=true for race builds
+    if settings:
+        # Build settings exist only since Go 1.18, which records -race=true for every race
+        # build; their absence there means no race detector. (-buildmode, once used as the
+        # marker, is recorded for default builds only since Go 1.20, so stripped 1.18/1.19
+        # binaries showed "unknown".)
+        return False
     return _symbols_mention(exe, b"__tsan_init")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Console
@@ -9,6 +10,7 @@ from rich.markup import escape
 
 TEMPLATE = "generic.html.j2"
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+COUNTED = re.compile(r"\(\d+ \w+\)")
 
 
 def _size(n: int) -> str:
@@ -60,8 +62,9 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
         if facts["needed"]:
             console.print(f"  needs: {escape(', '.join(facts['needed']))}", highlight=False)
         ids = facts["build_id"]
-        if verbose and (ids["go"] or ids["gnu"]):
-            console.print(f"  build ID: go {ids['go']} gnu {ids['gnu']}", highlight=False)
+        present = [f"{k} {ids[k]}" for k in ("go", "gnu") if ids.get(k)]
+        if verbose and present:
+            console.print(f"  build ID: {', '.join(present)}", highlight=False)
         if verbose:
             top = sorted(facts["sections"].items(), key=lambda kv: -kv[1])[:8]
             console.print(
@@ -72,12 +75,14 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
             style = SEVERITY_STYLE.get(f["severity"], "")
             title = f["title"].removeprefix(b["file"] + ": ")
             console.print(f"  [{style}]{f['severity']}[/] {f['id']}: {escape(title)}")
-            if verbose:
-                for e in f["evidence"]:
-                    what = e.get("command") or e.get("file") or ""
-                    console.print(f"      {escape(what)}: {escape(e.get('output') or '')}")
-                if f["fix"]:
-                    console.print(f"      fix: {escape(f['fix'])}")
+            # A title that counts things ("3 differences") is useless without them: its
+            # evidence is shown by default, the rest only with -v.
+            listed = f["evidence"] if verbose or COUNTED.search(title) else []
+            for e in listed:
+                what = e.get("command") or e.get("file") or ""
+                console.print(f"      {escape(what)}: {escape(e.get('output') or '')}")
+            if verbose and f["fix"]:
+                console.print(f"      fix: {escape(f['fix'])}")
     if verbose:
         for s in doc["skipped"]:
             console.print(f"[dim]skipped {escape(s['file'])}: {escape(s['reason'])}[/]")

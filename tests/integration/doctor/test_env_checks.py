@@ -62,6 +62,9 @@ def test_workspace_override_parent_go_work(tmp_path: Path) -> None:
     assert f and f[0]["severity"] == "warning"
     assert f[0]["location"]["file"] == str(tmp_path / "go.work")
     assert "use ./lib" in evidence_text(f[0])
+    # Names the module swapped, the version go.mod asks for and the directory used.
+    assert "example.com/lib" in f[0]["title"]
+    assert f"example.com/lib: not required by this module; go.work:5 adds {lib}" in f[0]["detail"]
     assert lib.is_dir()
     assert not of(run_doctor(d, doctor_env(GOWORK="off")), "workspace-override")
 
@@ -176,7 +179,17 @@ def test_vendor_auto(tmp_path: Path) -> None:
     assert f[0]["location"]["file"] == str(d / "vendor" / "modules.txt")
     r = of(doc, "replace-directives")
     assert r and r[0]["severity"] == "info" and r[0]["location"]["line"] == 7
+    assert "edits in them are ignored" in f[0]["detail"] and "../dep" in f[0]["detail"]
     assert not of(run_doctor(d, doctor_env(GOFLAGS="-mod=mod")), "vendor-auto")
+
+
+def test_vendor_auto_without_local_replace_is_context(tmp_path: Path) -> None:
+    d = module(tmp_path / "app", {**USES_DEP, "main.go": "package main\n\nfunc main() {}\n"})
+    write(d, {"vendor/modules.txt": ""})
+    env = doctor_env()
+    go(d, "build", "./...", env=env)
+    f = of(run_doctor(d, env), "vendor-auto")
+    assert f and f[0]["severity"] == "info"
 
 
 def test_replace_to_missing_directory(tmp_path: Path) -> None:
@@ -189,6 +202,13 @@ def test_replace_to_missing_directory(tmp_path: Path) -> None:
     assert f and f[0]["severity"] == "error"
     assert f[0]["location"] == {"file": str(d / "go.mod"), "line": 7}
     assert not of(run_doctor(clean(tmp_path / "ok"), env), "replace-directives")
+    # etcd's guard: a replace of a module the build does not use points nowhere on purpose.
+    guard = module(tmp_path / "guard", {"main.go": "package main\n\nfunc main() {}\n"})
+    with (guard / "go.mod").open("a") as fh:
+        fh.write("\nreplace example.com/forbidden => ./FORBIDDEN_DEPENDENCY\n")
+    go(guard, "build", "./...", env=env)
+    g = of(run_doctor(guard, env), "replace-directives")
+    assert g and g[0]["severity"] == "info" and "not in the build" in g[0]["title"]
 
 
 @pytest.mark.parametrize(

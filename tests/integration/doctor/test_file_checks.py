@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tests.integration.doctor.modules import (
     of,
     run_doctor,
     toolchain_bin,
+    write,
 )
 
 pytestmark = pytest.mark.integration
@@ -80,12 +82,38 @@ def test_nested_module_and_symlink(tmp_path: Path) -> None:
     module(
         d / "tools", {"t_test.go": FAILING_TEST.replace("integ", "tools")}, path="example.com/tools"
     )
-    other = module(tmp_path / "shared", {"s.go": "package shared\n"}, path="x")
+    other = module(
+        tmp_path / "shared",
+        {"s.go": "package shared\n", "s_test.go": FAILING_TEST.replace("integ", "shared")},
+        path="x",
+    )
     (other / "go.mod").unlink()
     os.symlink(other, d / "linked")
+    # Code without tests in a hidden directory (a generator, examples) is context only.
+    write(d, {"_gen/gen.go": "package main\n\nfunc main() {}\n"})
     doc = run_doctor(d, doctor_env())
     by_file = {f["location"]["file"]: f["severity"] for f in of(doc, "skipped-test-dirs")}
-    assert by_file == {"tools/t_test.go": "info", "linked/s.go": "warning"}
+    assert by_file == {
+        "tools/t_test.go": "info",
+        "linked/s_test.go": "warning",
+        "_gen/gen.go": "info",
+    }
+
+
+def test_testdata_is_never_reported(tmp_path: Path) -> None:
+    """testdata/ holds fixtures by convention, _test.go files included (x/tools' analyzers)."""
+    d = module(
+        tmp_path / "app",
+        {
+            **LIB,
+            "testdata/src/a/a.go": "package a\n",
+            "testdata/src/a/a_test.go": FAILING_TEST.replace("integ", "a"),
+            "sub/testdata/golden_test.go": FAILING_TEST,
+        },
+    )
+    doc = run_doctor(d, doctor_env())
+    assert not of(doc, "skipped-test-dirs")
+    assert ids(doc, "warning") == set()
 
 
 @pytest.mark.parametrize("bindir", envs())
@@ -97,17 +125,56 @@ def test_constraint_excluded(tmp_path: Path, bindir: str | None) -> None:
             "arm/impl_linux_arm64.go": "package arm\n\nfunc F() {}\n",
             "lib_linux_arm64_test.go": FAILING_TEST.replace("integ", "app"),
             "gen.go": "//go:build ignore\n\npackage main\n\nfunc main() {}\n",
+            # Lost: a gate below the go line (1.21), and a contradiction.
+            "old_test.go": "//go:build !go1.18\n\n" + FAILING_TEST.replace("integ", "app"),
+            "dead/dead.go": "//go:build linux && windows\n\npackage dead\n",
+            "dead/dead_test.go": "//go:build linux && windows\n\n"
+            + FAILING_TEST.replace("integ", "dead"),
+            # Normal: an opt-in tag.
+            "integ_test.go": "//go:build integration\n\n" + FAILING_TEST.replace("integ", "app"),
         },
     )
     env = env_for(bindir, GOOS="linux", GOARCH="amd64")
-    go(d, "test", "./...", env=env)
+    go(d, "test", "./...", env=env)  # passes: none of the failing tests ran
     doc = run_doctor(d, env)
     f = {x["location"]["file"]: x for x in of(doc, "constraint-excluded-files")}
-    assert f["arm/impl_linux_arm64.go"]["severity"] == "warning"
-    assert "exclude" in evidence_text(f["arm/impl_linux_arm64.go"])
-    assert f["lib_linux_arm64_test.go"]["severity"] == "warning"
-    assert "gen.go" not in evidence_text(f["lib_linux_arm64_test.go"])
+    assert f["old_test.go"]["severity"] == "warning"
+    assert "no configuration builds" in f["old_test.go"]["title"]
+    assert f["old_test.go"]["location"]["line"] == 1
+    assert "go1.21 (go.mod)" in f["old_test.go"]["detail"]  # says which matrix
+    assert f["dead/dead.go"]["severity"] == "warning"
+    assert "exclude" in evidence_text(f["dead/dead.go"])
+    # Built on another port or with -tags: context, and says where.
+    assert f["arm/impl_linux_arm64.go"]["severity"] == "info"
+    assert "linux/arm64" in f["arm/impl_linux_arm64.go"]["detail"]
+    tests_elsewhere = next(x for x in f.values() if "do not run on linux/amd64" in x["title"])
+    assert tests_elsewhere["severity"] == "info"
+    assert "linux/arm64" in tests_elsewhere["detail"]
+    assert "integ_test.go" in tests_elsewhere["detail"] and "-tags" in tests_elsewhere["detail"]
+    assert "gen.go" not in json.dumps(doc["findings"])
     assert not of(run_doctor(module(tmp_path / "ok", LIB), env), "constraint-excluded-files")
+
+
+def test_go_version_gates_are_normal(tmp_path: Path) -> None:
+    """client_golang/gin style: files per Go release; a healthy module exits 0."""
+    gated = '//go:build go1.22 && !go1.23\n\npackage app\n\nfunc v() string { return "22" }\n'
+    d = module(
+        tmp_path / "app",
+        {
+            **LIB,
+            "v_go122.go": gated,
+            "v_go123.go": gated.replace("go1.22 && !go1.23", "go1.23").replace("22", "23"),
+            "v_old.go": '//go:build !go1.22\n\npackage app\n\nfunc v() string { return "21" }\n',
+            "v_go122_test.go": "//go:build go1.22 && !go1.23\n\n"
+            + LIB["lib_test.go"].replace("TestAdd", "TestAdd122"),
+            "w_windows.go": "package app\n",
+        },
+    )
+    env = doctor_env(GOOS="linux", GOARCH="amd64")
+    go(d, "test", "./...", env=env)
+    doc = run_doctor(d, env)
+    assert not of(doc, "constraint-excluded-files")
+    assert ids(doc, "warning") == set()
 
 
 EMBED = (
@@ -162,3 +229,46 @@ def test_misnamed_tests(tmp_path: Path, bindir: str | None) -> None:
     where = {(x["location"]["file"], x["location"]["line"]) for x in of(doc, "misnamed-tests")}
     assert where == {("more_test.go", 5), ("helpers.go", 5)}
     assert not of(run_doctor(module(tmp_path / "ok", LIB), env), "misnamed-tests")
+
+
+def test_misnamed_tests_parses_go(tmp_path: Path) -> None:
+    """Go source inside raw strings, helpers other packages call, methods: none are tests."""
+    fixture = (
+        'package app\n\nimport "testing"\n\nconst src = `package p\n\nimport "testing"\n\n'
+        "func TestHello(t *testing.T) {}\nfunc Testlower(t *testing.T) {}\n`\n\n"
+        "func TestSource(t *testing.T) { _ = src }\n"
+    )
+    suite = (
+        'package suite\n\nimport "testing"\n\ntype F struct{}\n\n'
+        "// TestAll runs the suite; callers pass their own fixture.\n"
+        "func TestAll(t *testing.T, f F) {}\n\n"
+        "func BenchmarkAll(b *testing.B) {}\n\n"
+        "func (F) TestMethod(t *testing.T) {}\n\n"
+        "func TestOrphan(t *testing.T) {}\n"
+    )
+    user = (
+        'package app_test\n\nimport (\n\t"testing"\n\n\t"example.com/app/suite"\n)\n\n'
+        "func BenchmarkSuite(b *testing.B) { suite.BenchmarkAll(b) }\n"
+    )
+    generic = (
+        'package app\n\nimport tt "testing"\n\nfunc Testalias(t *tt.T) {}\n'
+        "\nfunc Testresult(t *tt.T) error { return nil }\n"
+    )
+    d = module(
+        tmp_path / "app",
+        {
+            **LIB,
+            "fixture_test.go": fixture,
+            "suite/suite.go": suite,
+            "user_test.go": user,
+            "alias_test.go": generic,
+        },
+    )
+    env = doctor_env(GOFLAGS="-vet=off")
+    assert "ok" in go(d, "test", "./...", env=env)
+    doc = run_doctor(d, env, only=("misnamed-tests",))
+    where = {(x["location"]["file"], x["location"]["line"]) for x in of(doc, "misnamed-tests")}
+    # The orphan in a non-test file and the lower-case one through an import alias; not
+    # the declarations inside the raw string, the helper that takes two arguments, the
+    # benchmark helper app_test calls, the method, or a lower-case one with a result.
+    assert where == {("suite/suite.go", 14), ("alias_test.go", 5)}

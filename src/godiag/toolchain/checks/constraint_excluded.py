@@ -1,16 +1,31 @@
-"""constraint-excluded-files: files dropped by build constraints or file-name suffixes."""
+"""constraint-excluded-files: files and packages that no build configuration ever selects.
+
+Excluded "here" is the normal state of portable Go code: `_windows.go` files, Go-version
+gates (`//go:build go1.22 && !go1.23`), `purego`/`integration` tags. What is lost is a
+file that no configuration of the module's matrix builds: every port of the toolchain,
+cgo on and off, gc and gccgo, every Go release from the go line on, any custom tag
+(`godiag.toolchain.constraints`). Lost test files and packages are warnings (their
+tests never run anywhere); a lost non-test file is info. Test files and packages that
+only other ports or opt-in tags build are info (they do not run here); Go-version gates
+are not reported.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from godiag.model.findings import Evidence, Finding, Location, Severity
+from godiag.toolchain import constraints as bc
 from godiag.toolchain.checks.base import FILES_SECTION, NO_NETWORK, Check, Context, ev, finding, rel
 
 _IGNORE_TAG = re.compile(r"^//go:build\s+ignore\s*$|^// \+build ignore\s*$", re.M)
 _IMPORT_C = re.compile(r'^\s*(?:import\s+)?"C"\s*$', re.M)
+_EXCLUDE_ALL = "build constraints exclude all Go files"
 
 
 def _deliberate(path: Path, cgo_off: bool) -> bool:
@@ -40,62 +55,194 @@ def _unlisted_dirs(ctx: Context, listed: set[Path]) -> list[Path]:
     return out
 
 
+def matrix(ctx: Context) -> bc.Matrix:
+    """The module's build matrix: the toolchain's ports, its go line, later releases."""
+    res = ctx.runner.run("tool", "dist", "list", "-json", env_over=NO_NETWORK)
+    ports: list[tuple[str, str, bool]] = []
+    if res.ok:
+        try:
+            rows = json.loads(res.stdout)
+            # First-class ports with this machine's GOARCH first, so "built for" names the
+            # port people would try (windows/amd64 rather than windows/386).
+            arch = ctx.env.get("GOARCH")
+            rows.sort(key=lambda r: (not r.get("FirstClass"), r.get("GOARCH") != arch))
+            ports = [(r["GOOS"], r["GOARCH"], bool(r.get("CgoSupported"))) for r in rows]
+        except (ValueError, KeyError, TypeError):
+            ports = []
+    if not ports:  # an over-approximation reports less, never more
+        ports = [(o, a, True) for o in sorted(bc.KNOWN_OS) for a in sorted(bc.KNOWN_ARCH)]
+    line = ctx.go_line()
+    # The go line is a floor only since Go 1.21; older toolchains build anything.
+    if line and line[:2] >= (1, 21):
+        return bc.Matrix(tuple(ports), line[1], ctx.goversion[1], "go.mod")
+    why = f"go line go1.{line[1]} is not enforced before Go 1.21" if line else "no go line"
+    return bc.Matrix(tuple(ports), 1, ctx.goversion[1], why)
+
+
+@dataclass
+class Excluded:
+    file: str
+    expr: bc.Expr
+    line: int | None
+    built_by: bc.Config | None  # None: lost
+    opt_in: bool  # built here with some -tags
+
+    def named(self) -> str:
+        return f"{self.file} (`{bc.to_text(self.expr)}`)"
+
+    def why(self) -> str:
+        c = bc.to_text(self.expr)
+        if self.built_by is None:
+            return f"{self.file} ({c}): no configuration builds it"
+        if self.opt_in:
+            flag = "-race" if "race" in bc.idents(self.expr) else "-tags"
+            return f"{self.file} ({c}): built here only with {flag}"
+        return f"{self.file} ({c}): built for {self.built_by.label()}"
+
+
+def _classify(
+    d: Path, names: list[str], m: bc.Matrix, here: bc.Config, cgo_off: bool
+) -> list[Excluded]:
+    out: list[Excluded] = []
+    for f in names:
+        path = d / f
+        if _deliberate(path, cgo_off):
+            continue
+        try:
+            expr, line = bc.file_constraint(path)
+        except (OSError, bc.ConstraintError):
+            continue  # go list says why it is excluded; we cannot: say nothing
+        if m.builds(expr, here, tags=False) is not None:
+            continue  # a Go-version gate: this port builds it with another release
+        if m.builds(expr, here) is not None:
+            out.append(Excluded(f, expr, line, here, opt_in=True))
+            continue
+        out.append(Excluded(f, expr, line, m.builds(expr), opt_in=False))
+    return out
+
+
+def _evidence(ctx: Context, d: Path, items: list[Excluded]) -> list[Evidence]:
+    return [Evidence(file=rel(ctx, d / x.file), line=x.line, output=x.why()) for x in items[:10]]
+
+
+def _package_findings(
+    ctx: Context,
+    p: dict[str, Any],
+    res: Any,
+    m: bc.Matrix,
+    here: bc.Config,
+    port: bc.Config,
+    cgo_off: bool,
+) -> list[Finding]:
+    d = Path(p.get("Dir", ""))
+    ipath = p.get("ImportPath")
+    err = (p.get("Error") or {}).get("Err", "")
+    items = _classify(d, list(p.get("IgnoredGoFiles") or []), m, here, cgo_off)
+    considered = f"Matrix considered: {m.describe()}."
+    if _EXCLUDE_ALL in err:
+        if not items:
+            return []
+        lost_all = all(x.built_by is None for x in items)
+        first = next((x for x in items if x.built_by is None), items[0])
+        where = {x.built_by.label() for x in items if x.built_by and not x.opt_in}
+        return [
+            finding(
+                CHECK,
+                f"{ipath}: no configuration builds any file of the package"
+                if lost_all
+                else f"{ipath}: not built for {port.label()}",
+                detail=(
+                    f"Every file of {rel(ctx, d)}/ is excluded in every configuration: the "
+                    "package and its tests are dead code that nothing compiles or runs. "
+                    if lost_all
+                    else f"No file of {rel(ctx, d)}/ is compiled for {port.label()}; it is "
+                    f"built for {', '.join(sorted(where)[:5]) or 'opt-in -tags'}, so its tests "
+                    "run only there. "
+                )
+                + considered,
+                evidence=[ev(res, f"{ipath}: {err}"), *_evidence(ctx, d, items)],
+                location=Location(rel(ctx, d / first.file), first.line),
+                severity=Severity.WARNING if lost_all else Severity.INFO,
+                fix="Fix or delete the constraints no configuration satisfies (a go line "
+                "newer than a `!go1.N` gate, contradictory GOOS/GOARCH)."
+                if lost_all
+                else "Nothing to fix if those ports are tested in CI (GOOS/GOARCH or -tags).",
+            )
+        ]
+    out: list[Finding] = []
+    tests = [x for x in items if x.file.endswith("_test.go")]
+    lost_tests = [x for x in tests if x.built_by is None]
+    lost_code = [x for x in items if x.built_by is None and not x.file.endswith("_test.go")]
+    elsewhere = [x for x in tests if x.built_by is not None]
+    if lost_tests:
+        out.append(
+            finding(
+                CHECK,
+                f"{ipath}: {len(lost_tests)} test file(s) no configuration builds",
+                detail=f"{', '.join(x.named() for x in lost_tests[:5])}: the build constraints "
+                "exclude them in every configuration, so their tests never run anywhere. "
+                + considered,
+                evidence=[ev(res, f"{ipath} IgnoredGoFiles"), *_evidence(ctx, d, lost_tests)],
+                location=Location(rel(ctx, d / lost_tests[0].file), lost_tests[0].line),
+                fix="Fix the constraint (a `!go1.N` gate at or below the go line, a "
+                "contradiction) or delete the file.",
+            )
+        )
+    if lost_code:
+        out.append(
+            finding(
+                CHECK,
+                f"{ipath}: {len(lost_code)} file(s) no configuration builds",
+                detail=f"{', '.join(x.named() for x in lost_code[:5])}: dead code, never "
+                "compiled. " + considered,
+                evidence=[ev(res, f"{ipath} IgnoredGoFiles"), *_evidence(ctx, d, lost_code)],
+                location=Location(rel(ctx, d / lost_code[0].file), lost_code[0].line),
+                severity=Severity.INFO,
+                fix="Delete the file or fix its constraint.",
+            )
+        )
+    if elsewhere:
+        out.append(
+            finding(
+                CHECK,
+                f"{ipath}: {len(elsewhere)} test file(s) do not run on {port.label()}",
+                detail="; ".join(x.why() for x in elsewhere[:5])
+                + ". `go test` here passes without them; they run where CI sets that "
+                "port or those tags.",
+                evidence=[ev(res, f"{ipath} IgnoredGoFiles"), *_evidence(ctx, d, elsewhere)],
+                location=Location(rel(ctx, d / elsewhere[0].file), elsewhere[0].line),
+                severity=Severity.INFO,
+                fix="Run them in CI with the matching GOOS/GOARCH or -tags.",
+            )
+        )
+    return out
+
+
 def run(ctx: Context) -> list[Finding]:
     res, pkgs = ctx.packages()
     # Since Go 1.2x `./...` drops packages whose files are all excluded without a word;
     # list those directories by name to get the go command's own explanation.
     missing = _unlisted_dirs(ctx, {Path(p["Dir"]) for p in pkgs if p.get("Dir")})
+    extra_res, listed = res, len(pkgs)
     if missing:
-        res, extra = ctx.runner.list_packages(
+        extra_res, extra = ctx.runner.list_packages(
             *("./" + rel(ctx, m) for m in missing), flags=ctx.list_flags(), env_over=NO_NETWORK
         )
         pkgs = [*pkgs, *extra]
-    platform = f"GOOS={ctx.env.get('GOOS')} GOARCH={ctx.env.get('GOARCH')}"
-    tags = ctx.env.get("GOFLAGS")
+    m = matrix(ctx)
     cgo_off = ctx.env.get("CGO_ENABLED") == "0"
+    here = bc.Config(
+        ctx.env.get("GOOS"),
+        ctx.env.get("GOARCH"),
+        ctx.goversion[1],
+        not cgo_off,
+        "gc",
+    )
+    here_port = bc.Config(here.goos, here.goarch, here.go_minor, False, "gc")  # for titles
     out: list[Finding] = []
-    for p in pkgs:
-        d = Path(p.get("Dir", ""))
-        ignored = [f for f in p.get("IgnoredGoFiles") or [] if not _deliberate(d / f, cgo_off)]
-        err = (p.get("Error") or {}).get("Err", "")
-        if "build constraints exclude all Go files" in err:
-            first = rel(ctx, d / ignored[0]) if ignored else rel(ctx, d)
-            out.append(
-                finding(
-                    CHECK,
-                    f"{p.get('ImportPath')}: build constraints exclude every Go file",
-                    detail=f"For {platform}{' ' + tags if tags else ''} no file of "
-                    f"{rel(ctx, d)}/ is compiled: the package silently disappears from "
-                    "`./...` builds and its tests never run here.",
-                    evidence=[
-                        ev(res, f"{p.get('ImportPath')}: {err}"),
-                        *(Evidence(file=rel(ctx, d / f)) for f in ignored[:10]),
-                    ],
-                    location=Location(first),
-                    fix="Add a file for the other platforms (a stub with the opposite "
-                    "constraint), or test it with GOOS/GOARCH/-tags set explicitly in CI.",
-                )
-            )
-            continue
-        if not ignored:
-            continue
-        tests = [f for f in ignored if f.endswith("_test.go")]
-        out.append(
-            finding(
-                CHECK,
-                f"{p.get('ImportPath')}: {len(ignored)} file(s) excluded for {platform}",
-                detail=f"{', '.join(ignored[:5])} {'are' if len(ignored) > 1 else 'is'} not "
-                "compiled here (file-name suffix or //go:build line)"
-                + (f"; {len(tests)} of them hold tests that never run here" if tests else "")
-                + ".",
-                evidence=[
-                    ev(res, f"{p.get('ImportPath')} IgnoredGoFiles: {' '.join(ignored)}"),
-                    *(Evidence(file=rel(ctx, d / f)) for f in ignored[:10]),
-                ],
-                location=Location(rel(ctx, d / (tests or ignored)[0])),
-                severity=Severity.WARNING if tests else Severity.INFO,
-                fix="Run the excluded tests in CI with the matching GOOS/GOARCH/-tags.",
-            )
+    for i, p in enumerate(pkgs):
+        out += _package_findings(
+            ctx, p, res if i < listed else extra_res, m, here, here_port, cgo_off
         )
     return out
 
@@ -104,7 +251,8 @@ CHECK = Check(
     "constraint-excluded-files",
     FILES_SECTION,
     Severity.WARNING,
-    "Files dropped by build constraints or file-name suffixes for the current "
-    "GOOS/GOARCH/tags, and packages where every file is excluded.",
+    "Test files and packages that no configuration of the module's matrix builds (every "
+    "port, cgo on/off, gc/gccgo, Go releases from the go line on, any -tags); Go-version "
+    "gates are normal. Tests that run only on other ports or with -tags are info.",
     run,
 )

@@ -1,67 +1,108 @@
-"""misnamed-tests: test functions `go test` will never run."""
+"""misnamed-tests: test functions `go test` silently never runs.
+
+The rule follows what `go test` does with a parsed declaration (cmd/go's test loader and
+vet's `tests` pass), read through go/ast (`godiag.toolchain.gotests`), never by regex:
+
+- In a _test.go file of the package's test build, a top-level function taking one
+  *testing.T/B/F and returning nothing is skipped without a word when the letter after
+  Test/Benchmark/Fuzz is lower-case (`Testadd`), or when it has type parameters.
+  A well-named TestXxx with a wrong signature is not reported: `go test` refuses to build
+  it ("wrong signature for TestXxx"), which is loud.
+- In a non-test file, a function that would be a test in a _test.go file is never run.
+  Exported TestXxx/BenchmarkXxx functions there are usually helpers for other packages'
+  tests (x/tools' `analysistest`-style suites): one that anything in the module refers to,
+  or whose signature is not a test's, is a helper and not reported.
+"""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from godiag.errors import GoCommandError
 from godiag.model.findings import Evidence, Finding, Location, Severity
-from godiag.toolchain.checks.base import FILES_SECTION, Check, Context, finding, rel
+from godiag.toolchain import gotests
+from godiag.toolchain.checks.base import FILES_SECTION, Check, Context, Skipped, finding, rel
 
-_FUNC = re.compile(
-    r"^func\s+(?P<kind>Test|Benchmark|Fuzz)(?P<rest>\w*)\s*\((?P<params>[^)]*)\)", re.M
-)
-_WANT = {"Test": "*testing.T", "Benchmark": "*testing.B", "Fuzz": "*testing.F"}
+_PREFIXES = ("Test", "Benchmark", "Fuzz")
+_KIND = {"Test": "T", "Benchmark": "B", "Fuzz": "F"}
 
 
-def _problem(kind: str, rest: str, params: str, in_test_file: bool) -> str | None:
-    if kind == "Test" and rest == "Main":
+def _prefix(name: str) -> str:
+    return next(p for p in _PREFIXES if name.startswith(p))
+
+
+def _well_named(name: str, prefix: str) -> bool:
+    """cmd/go's isTest: the prefix alone, or followed by a non-lower-case letter."""
+    rest = name[len(prefix) :]
+    return not rest or not rest[0].islower()
+
+
+def _problem(f: gotests.Func, refs: frozenset[str]) -> str | None:
+    prefix = _prefix(f.name)
+    if f.method or f.results or f.type_params or f.param != _KIND[prefix] or f.name == "TestMain":
+        return None  # not test-shaped: a helper, or a loud `go test` error
+    if f.test_file:
+        if not _well_named(f.name, prefix):
+            return (
+                f"the letter after {prefix} is lower-case, so `go test` treats it as a plain "
+                "function"
+            )
         return None
-    if not in_test_file:
-        return "is in a file not ending in _test.go, so `go test` never sees it"
-    if rest and not (rest[0].isupper() or rest[0].isdigit() or rest[0] == "_"):
+    if _well_named(f.name, prefix) and f.name not in refs:
         return (
-            f"`{kind}{rest}`: the letter after {kind} is lower-case, so `go test` treats "
-            "it as a plain function"
+            "it is in a file not ending in _test.go, so `go test` never sees it (and nothing "
+            "in the module calls it, so it is not a helper)"
         )
-    want = _WANT[kind]
-    got = params.split()[-1] if params.split() else ""
-    if params.count(",") or got != want:
-        return f"takes ({params.strip()}) instead of one {want}, so it is not a {kind.lower()}"
     return None
 
 
-def run(ctx: Context) -> list[Finding]:
+def _files(ctx: Context) -> list[tuple[Path, bool]]:
     _, pkgs = ctx.packages()
-    out: list[Finding] = []
+    out: list[tuple[Path, bool]] = []
     for p in pkgs:
         d = Path(p.get("Dir", ""))
-        files = [(d / f, True) for k in ("TestGoFiles", "XTestGoFiles") for f in p.get(k) or []]
-        files += [(d / f, False) for f in p.get("GoFiles") or []]
-        for path, in_test in files:
-            try:
-                text = path.read_text(errors="replace")
-            except OSError:
-                continue
-            if not in_test and '"testing"' not in text:
-                continue
-            for m in _FUNC.finditer(text):
-                why = _problem(m["kind"], m["rest"], m["params"], in_test)
-                if why is None:
-                    continue
-                line = text.count("\n", 0, m.start()) + 1
-                name = m["kind"] + m["rest"]
-                out.append(
-                    finding(
-                        CHECK,
-                        f"{rel(ctx, path)}:{line}: {name} never runs",
-                        detail=f"{name} {why}. `go test` passes without running it.",
-                        evidence=[Evidence(file=rel(ctx, path), line=line, output=m.group(0))],
-                        location=Location(rel(ctx, path), line),
-                        fix=f"Name it {m['kind']}Xxx with an upper-case letter, take one "
-                        f"{_WANT[m['kind']]}, and keep it in a _test.go file.",
+        for key, test in (
+            ("TestGoFiles", True),
+            ("XTestGoFiles", True),
+            ("GoFiles", False),
+            ("CgoFiles", False),
+        ):
+            out += [(d / f, test) for f in p.get(key) or []]
+    return out
+
+
+def run(ctx: Context) -> list[Finding]:
+    files = _files(ctx)
+    if not files:
+        return []
+    try:
+        found = gotests.scan(files)
+    except GoCommandError as exc:
+        raise Skipped(str(exc)) from None
+    out: list[Finding] = []
+    for f in found.funcs:
+        why = _problem(f, found.refs)
+        if why is None:
+            continue
+        prefix = _prefix(f.name)
+        where = rel(ctx, f.file)
+        out.append(
+            finding(
+                CHECK,
+                f"{where}:{f.line}: {f.name} never runs",
+                detail=f"{f.name}: {why}. `go test` passes without running it.",
+                evidence=[
+                    Evidence(
+                        file=where,
+                        line=f.line,
+                        output=f"func {f.name}(*testing.{f.param}) (parsed with go/ast)",
                     )
-                )
+                ],
+                location=Location(where, f.line),
+                fix=f"Name it {prefix}Xxx with an upper-case letter after {prefix} and keep it "
+                "in a _test.go file.",
+            )
+        )
     return out
 
 
@@ -69,6 +110,7 @@ CHECK = Check(
     "misnamed-tests",
     FILES_SECTION,
     Severity.WARNING,
-    "Test functions `go test` will never run (Testfoo, wrong signature, tests in non-_test files).",
+    "Test functions `go test` silently never runs (Testfoo, or a test in a non-_test file "
+    "that nothing calls), found by parsing the Go files.",
     run,
 )

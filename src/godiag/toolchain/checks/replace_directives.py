@@ -1,4 +1,10 @@
-"""replace-directives: replace directives in effect; missing local targets are errors."""
+"""replace-directives: replace directives in effect; missing local targets are errors.
+
+A replace only matters for a module in the build's module graph: multi-module
+repositories (etcd) park `replace go.etcd.io/etcd => ./FORBIDDEN_DEPENDENCY` lines to
+keep a module out of the graph on purpose. A missing target for a module the graph
+does not contain breaks nothing, so it is info, not an error.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +32,17 @@ def _replaces(ctx: Context) -> list[tuple[Path, dict[str, Any]]]:
     return out
 
 
+def _graph(ctx: Context) -> tuple[str, set[str] | None]:
+    """Module paths of the build list (offline), or None when the go command cannot say."""
+    res, mods = ctx.runner.list_modules(env_over={"GOPROXY": "off", "GOFLAGS": "-mod=readonly"})
+    if not mods:
+        return res.command, None
+    return res.command, {str(m.get("Path")) for m in mods if m.get("Path")}
+
+
 def run(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
+    graph: tuple[str, set[str] | None] | None = None
     for declared_in, r in _replaces(ctx):
         old, new = r.get("Old") or {}, r.get("New") or {}
         old_s = old.get("Path", "") + (f"@{old['Version']}" if old.get("Version") else "")
@@ -46,6 +61,27 @@ def run(ctx: Context) -> list[Finding]:
                 evidence.append(
                     Evidence(command=f"test -f {target}/go.mod", output=f"{target} {what}")
                 )
+                graph = graph or _graph(ctx)
+                command, paths = graph
+                if paths is not None and old.get("Path") not in paths:
+                    evidence.append(
+                        Evidence(command=command, output=f"{old.get('Path')} not in the build list")
+                    )
+                    out.append(
+                        finding(
+                            CHECK,
+                            f"replace of {old.get('Path')} (not in the build) points to "
+                            f"{new.get('Path')}, which {what}",
+                            detail=f"{text} in {declared_in.name}: {old.get('Path')} is not in "
+                            "the module graph, so the replace is inert; a dependency on it "
+                            "would fail to build (often deliberate: it keeps the module out).",
+                            evidence=evidence,
+                            location=loc,
+                            severity=Severity.INFO,
+                            fix="Nothing to do if it is a guard; otherwise drop the line.",
+                        )
+                    )
+                    continue
                 out.append(
                     finding(
                         CHECK,

@@ -2,6 +2,12 @@
 
 The go command cannot report what its pattern walk skipped, so this check walks the
 tree itself and compares with the directories `go list ./...` returned.
+
+What is left out on purpose is not a silent failure: `testdata/` is the Go convention
+for fixtures (analyzer inputs, golden packages, even _test.go files meant to be read, not
+run), so it is never reported. A `_`/`.` directory or a symlink hides its tests from
+`./...` (a warning); one that holds only non-test Go code (examples, tools) is context
+(info); nested modules are their own `./...` (info).
 """
 
 from __future__ import annotations
@@ -31,8 +37,6 @@ def _reason(name: str, path: Path, root: Path) -> str | None:
         return "name starts with '.'"
     if name.startswith("_"):
         return "name starts with '_'"
-    if name == "testdata":
-        return "testdata directory"
     if path != root and (path / "go.mod").is_file():
         return "nested module (own go.mod)"
     return None
@@ -40,7 +44,7 @@ def _reason(name: str, path: Path, root: Path) -> str | None:
 
 def _collect(top: Path, item: Skipped) -> None:
     for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
-        dirnames[:] = [d for d in dirnames if d not in NEVER_ENTER]
+        dirnames[:] = [d for d in dirnames if d not in NEVER_ENTER and d != "testdata"]
         for f in filenames:
             if f.endswith(".go"):
                 p = Path(dirpath) / f
@@ -55,8 +59,8 @@ def scan(root: Path) -> list[Skipped]:
     for dirpath, dirnames, _ in os.walk(root):
         keep = []
         for d in sorted(dirnames):
-            if d in NEVER_ENTER:
-                continue
+            if d in NEVER_ENTER or d == "testdata":
+                continue  # fixtures by convention: neither reported nor searched
             path = Path(dirpath) / d
             why = _reason(d, path, root)
             if why is None:
@@ -78,8 +82,6 @@ def run(ctx: Context) -> list[Finding]:
     listed = {Path(p["Dir"]) for p in pkgs if p.get("Dir")}
     out: list[Finding] = []
     for item in scan(ctx.dir):
-        if item.reason == "testdata directory" and not item.test_files:
-            continue  # Go sources in testdata are fixtures by convention
         if any(d == item.dir or item.dir in d.parents for d in listed):
             continue
         nested = item.reason.startswith("nested module")
@@ -104,12 +106,13 @@ def run(ctx: Context) -> list[Finding]:
                     ),
                 ],
                 location=Location(rel(ctx, first)),
-                severity=Severity.INFO if nested else None,
+                # Tests that never run are the silent failure; code alone is context.
+                severity=Severity.INFO if nested or not n_tests else None,
                 fix=(
                     f"Test it explicitly (`cd {rel(ctx, item.dir)} && go test ./...`) in CI"
                     if nested or item.reason == "symlinked directory"
-                    else f"Rename {item.dir.name} (drop the leading '_'/'.', move tests out "
-                    "of testdata) or run it explicitly with `go test ./"
+                    else f"Rename {item.dir.name} (drop the leading '_'/'.') or run it "
+                    "explicitly with `go test ./"
                     f"{rel(ctx, item.dir)}/...`"
                 )
                 + ", or use build tags (`//go:build integration`) for opt-in tests.",
@@ -122,7 +125,8 @@ CHECK = Check(
     "skipped-test-dirs",
     FILES_SECTION,
     Severity.WARNING,
-    "Directories holding Go/test files that `./...` never visits: testdata/, names starting "
-    "with `_` or `.`, nested modules, symlinked directories.",
+    "Directories holding test files that `./...` never visits: names starting with `_` or "
+    "`.`, symlinked directories (warning); nested modules and test-less ones (info). "
+    "testdata/ is fixtures by convention and never reported.",
     run,
 )

@@ -1,4 +1,9 @@
-"""workspace-override: a go.work decides which module copies are built."""
+"""workspace-override: a go.work decides which module copies are built.
+
+The finding names each module the workspace swaps in: its path, the version this
+module's go.mod requires (what CI without the go.work builds), and the directory
+the workspace builds instead; and each go.work replace with both sides.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +36,48 @@ def _directives(path: Path) -> list[tuple[int, str]]:
     return out
 
 
+_MODULE = re.compile(r"^module\s+\"?([^\s\"]+)", re.M)
+
+
+def _module_path(directory: Path) -> str | None:
+    try:
+        m = _MODULE.search((directory / "go.mod").read_text(errors="replace"))
+    except OSError:
+        return None
+    return m.group(1) if m else None
+
+
+def swaps(ctx: Context, work: Path, dirs: list[tuple[int, str]]) -> list[str]:
+    """One line per module the workspace swaps: path, go.mod's version, the workspace copy."""
+    required = {
+        str(r["Path"]): str(r.get("Version", ""))
+        for r in (ctx.mod_edit or {}).get("Require") or []
+        if r.get("Path")
+    }
+    out: list[str] = []
+    for n, text in dirs:
+        kind, _, arg = text.partition(" ")
+        arg = arg.strip().strip('"')
+        if kind == "use":
+            target = (work.parent / arg).resolve()
+            if ctx.modroot is not None and target == ctx.modroot.resolve():
+                continue  # this module itself
+            mod = _module_path(target) or "?"
+            if mod in required:
+                out.append(
+                    f"{mod}: go.mod requires {required[mod]}; go.work:{n} builds {target} "
+                    f"(`use {arg}`) instead"
+                )
+            else:
+                out.append(f"{mod}: not required by this module; go.work:{n} adds {target}")
+        else:
+            old, _, new = arg.partition("=>")
+            mod = old.split()[0] if old.split() else "?"
+            was = required.get(mod, "not required by this module")
+            out.append(f"{mod}: go.mod {was}; go.work:{n} replaces it with {new.strip()}")
+    return out
+
+
 def run(ctx: Context) -> list[Finding]:
     gowork = ctx.gowork
     if not gowork or gowork == "off":
@@ -51,14 +98,21 @@ def run(ctx: Context) -> list[Finding]:
     inside = ctx.modroot is not None and path.parent in (ctx.modroot, *ctx.modroot.parents)
     uses = [t for _, t in dirs if t.startswith("use")]
     reps = [t for _, t in dirs if t.startswith("replace")]
+    swapped = swaps(ctx, path, dirs)
+    evidence += [Evidence(file=str(path), output=s) for s in swapped]
+    names = [s.split(":")[0] for s in swapped]
     return [
         finding(
             CHECK,
-            f"go.work at {path} selects the modules this build uses",
+            f"go.work at {path} swaps {len(swapped)} module(s): {', '.join(names[:3])}"
+            + ("…" if len(names) > 3 else "")
+            if swapped
+            else f"go.work at {path} selects the modules this build uses",
             detail=f"Workspace mode is on ({how}). Modules listed by `use` are built from "
             f"those directories instead of the versions in go.mod ({len(uses)} use, "
             f"{len(reps)} replace). CI that checks out only this module builds something else."
-            + ("" if inside else " The go.work lives outside this module's directory."),
+            + ("" if inside else " The go.work lives outside this module's directory.")
+            + "".join(f"\n- {s}" for s in swapped),
             evidence=evidence,
             location=Location(str(path), dirs[0][0] if dirs else None),
             fix="Run with GOWORK=off to build as go.mod says, or remove/commit the go.work "

@@ -1,0 +1,3 @@
+module godiag.dev/gotests
+
+go 1.21

@@ -1,0 +1,68 @@
+"""Test-shaped functions of Go files, read by the go/ast helper shipped in godiag/_go/gotests.
+
+`go test` decides what a test is from the parsed declaration (name, receiver, one
+*testing.T/B/F parameter, no results, no type parameters), so the doctor asks a parser
+too: a regular expression over the text also matches code inside raw string literals
+(test fixtures that hold Go source) and cannot see aliased imports.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from godiag.errors import GoCommandError
+from godiag.toolchain.gobuild import build_shipped
+
+# The helper uses only the standard library; nothing may reach the network or switch
+# toolchains while it is built.
+BUILD_ENV = {
+    "GOFLAGS": "-buildvcs=false",
+    "GOPROXY": "off",
+    "GOWORK": "off",
+    "GOTOOLCHAIN": "local",
+    "CGO_ENABLED": "0",
+}
+
+
+@dataclass(frozen=True)
+class Func:
+    file: str
+    line: int
+    name: str
+    test_file: bool  # in a _test.go file of the package's test build
+    method: bool
+    params: int
+    param: str  # "T", "B" or "F" when the only parameter is *testing.T/B/F, else ""
+    results: int
+    type_params: int
+
+
+@dataclass(frozen=True)
+class Scan:
+    funcs: list[Func]
+    refs: frozenset[str]  # test-shaped names used outside their own declaration
+    errors: list[str]
+
+
+def scan(files: Iterable[tuple[Path, bool]], timeout: float = 300.0) -> Scan:
+    """Parse `files` ((path, is a _test.go file of the test build)) with go/ast."""
+    binary = build_shipped("gotests", extra_env=BUILD_ENV)
+    stdin = "".join(f"{'T' if test else 'N'}\t{path}\n" for path, test in files)
+    try:
+        proc = subprocess.run(
+            [str(binary)], input=stdin, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise GoCommandError(f"the Go parser helper did not finish in {timeout:g}s") from None
+    if proc.returncode != 0:
+        raise GoCommandError(f"the Go parser helper failed: {proc.stderr.strip()[-300:]}")
+    data = json.loads(proc.stdout)
+    return Scan(
+        funcs=[Func(**f) for f in data["funcs"]],
+        refs=frozenset(data["refs"]),
+        errors=list(data["errors"]),
+    )
