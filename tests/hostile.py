@@ -12,6 +12,8 @@ such as http://127.0.0.1:PORT/chunked makes every endpoint of a diagnosis hostil
 - `/chunked/REST`: 200, chunked, 64 KiB chunks without end;
 - `/trickle/REST`: 200, `trickle_bytes` declared, one byte every `trickle_s` seconds
   (each read is quick, the whole answer is not);
+- `/mixed/REST`: a service whose heap profile is the gzip bomb while its goroutine dump
+  and /metrics are fine (a diagnosis must report the one and use the others);
 - `/ok/REST`: 200 "ok".
 
 Every request is recorded (path and Authorization header), so a test can check that no
@@ -27,6 +29,22 @@ import threading
 import time
 from dataclasses import dataclass, field
 from functools import cache
+
+DUMP = b"""goroutine 1 [running]:
+main.main()
+\t/src/app/main.go:10 +0x1d
+
+goroutine 7 [chan receive, 3 minutes]:
+main.worker(0xc000010000)
+\t/src/app/main.go:22 +0x2a
+created by main.main in goroutine 1
+\t/src/app/main.go:12 +0x3c
+"""
+METRICS = b"""# TYPE go_goroutines gauge
+go_goroutines 2
+# TYPE process_open_fds gauge
+process_open_fds 9
+"""
 
 
 @cache
@@ -95,6 +113,16 @@ class HostileServer:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _mixed(self, rest: str) -> None:
+                if rest.startswith("debug/pprof/heap"):
+                    self._bomb(rest)
+                elif rest.startswith("debug/pprof/goroutine"):
+                    self._fixed(DUMP)
+                elif rest.startswith("metrics"):
+                    self._fixed(METRICS)
+                else:
+                    self.send_error(404)
 
             def _bomb(self, rest: str) -> None:
                 self._fixed(bomb_body())
