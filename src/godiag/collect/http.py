@@ -191,7 +191,7 @@ class HttpClient:
                 f"{shown}: stopped at the diagnosis deadline (no complete answer yet)", "deadline"
             )
         return CaptureBudgetError(
-            f"{shown}: no complete answer within {timeout:g}s (the capture's time budget)", "time"
+            f"{shown}: no answer within {timeout:g}s (the capture's time budget)", "time"
         )
 
     def _body(self, resp: http.client.HTTPResponse, shown: str, cap: int, truncate: bool) -> bytes:
