@@ -1,8 +1,9 @@
 """The `godiag serve` HTTP application (Starlette on uvicorn; docs/architecture.md says why).
 
 Every route but /healthz needs a credential from `[serve]`: read for pages, GET API,
-downloads and /metrics; admin for posting alerts. Handlers do their database work in
-the thread pool (one queue connection per thread) so the event loop keeps answering.
+downloads and /metrics; admin for posting alerts. Handlers do their database work, the
+redaction of alert data and the rendering of pages in the thread pool (one queue
+connection per thread) so the event loop keeps answering /healthz and the webhook.
 """
 
 from __future__ import annotations
@@ -187,13 +188,18 @@ def create_app(config: Config, diagnoser: Diagnoser, *, workers: bool = True) ->
         state = request.query_params.get("state")
         if lim is None or off is None or state not in (None, *STATES):
             return JSONResponse({"error": "bad limit, offset or state"}, status_code=400)
-        rows = await run_in_threadpool(lambda: svc.queue().list(lim, off, state))
-        return JSONResponse({"incidents": [incident_doc(i, False) for i in rows]})
+
+        def docs() -> list[dict[str, Any]]:
+            return [incident_doc(i, False) for i in svc.queue().list(lim, off, state)]
+
+        return JSONResponse({"incidents": await run_in_threadpool(docs)})
 
     @guarded("read")
     async def api_one(request: Request) -> Response:
         inc = await load(request)
-        return inc if isinstance(inc, Response) else JSONResponse(incident_doc(inc, True))
+        if isinstance(inc, Response):
+            return inc
+        return JSONResponse(await run_in_threadpool(incident_doc, inc, True))
 
     @guarded("read")
     async def artifact(request: Request) -> Response:
@@ -221,18 +227,23 @@ def create_app(config: Config, diagnoser: Diagnoser, *, workers: bool = True) ->
 
     @guarded("read")
     async def page_list(request: Request) -> Response:
-        rows = await run_in_threadpool(lambda: svc.queue().list(200, 0, None))
-        counts = await run_in_threadpool(lambda: svc.queue().counts())
-        items = [{**incident_doc(i, False), "received": _time(i.received_at)} for i in rows]
-        doc = {"incidents": items, "total": len(items), "counts": counts}
-        return HTMLResponse(render_page("serve_incidents.html.j2", doc))
+        def page() -> str:
+            rows, counts = svc.queue().list(200, 0, None), svc.queue().counts()
+            items = [{**incident_doc(i, False), "received": _time(i.received_at)} for i in rows]
+            doc = {"incidents": items, "total": len(items), "counts": counts}
+            return render_page("serve_incidents.html.j2", doc)
+
+        return HTMLResponse(await run_in_threadpool(page))
 
     @guarded("read")
     async def page_one(request: Request) -> Response:
         inc = await load(request)
         if isinstance(inc, Response):
             return inc
-        return HTMLResponse(render_page("serve_incident.html.j2", incident_doc(inc, False)))
+        page = await run_in_threadpool(
+            lambda: render_page("serve_incident.html.j2", incident_doc(inc, False))
+        )
+        return HTMLResponse(page)
 
     @guarded("read")
     async def page_report(request: Request) -> Response:
