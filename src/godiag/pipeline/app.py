@@ -25,7 +25,7 @@ from starlette.routing import Route
 from godiag.config import Config
 from godiag.errors import ParseError
 from godiag.pipeline import webhook
-from godiag.pipeline.jobs import Committer, Diagnoser, Workers
+from godiag.pipeline.jobs import Committer, Diagnoser, Rejected, Workers
 from godiag.pipeline.openapi import SPEC
 from godiag.pipeline.queue import Incident, JobDb, Queue
 from godiag.pipeline.settings import ServeSettings
@@ -144,6 +144,10 @@ def create_app(config: Config, diagnoser: Diagnoser, *, workers: bool = True) ->
 
     @guarded("admin")
     async def post_alerts(request: Request) -> Response:
+        refused = webhook.cross_site(request, svc.settings.public_url)
+        if refused is not None:
+            svc.tel.received("refused")
+            return JSONResponse({"error": refused[1]}, status_code=refused[0])
         try:
             body = await webhook.read_body(request, limit)
         except webhook.TooLarge:
@@ -156,7 +160,11 @@ def create_app(config: Config, diagnoser: Diagnoser, *, workers: bool = True) ->
         except ParseError as exc:
             svc.tel.received("malformed")
             return JSONResponse({"error": exc.why}, status_code=400)
-        acc = await svc.committer.submit(note)  # returns once the batch holding it is committed
+        try:  # returns once the batch holding it is committed
+            acc = await svc.committer.submit(note)
+        except Rejected as exc:  # this request's data, alone: the batch committed without it
+            svc.tel.received("malformed")
+            return JSONResponse({"error": str(exc)}, status_code=400)
         svc.tel.received("accepted", len(acc.new), acc.duplicates)
         if acc.new:
             svc.workers.wake.set()

@@ -120,6 +120,42 @@ def accept_many(
     return out
 
 
+class Rejected(Exception):
+    """This notification cannot be stored (its data, not the database): a 400, alone."""
+
+
+def _database_down(exc: BaseException) -> bool:
+    # sqlite3's and psycopg's OperationalError: locked, disk full, connection lost...
+    return type(exc).__name__ in ("OperationalError", "InterfaceError") or isinstance(exc, OSError)
+
+
+def commit_batch(
+    queue: Queue, notes: list[Notification], config: Config, settings: ServeSettings
+) -> list[Accepted | BaseException]:
+    """Commit `notes` together; if that fails, each one alone, so one notification that
+    cannot be stored fails by itself (Rejected, a 400) and the others still commit. An
+    unavailable database fails them all (5xx: Alertmanager retries)."""
+    try:
+        return list(accept_many(queue, notes, config, settings))
+    except Exception as exc:
+        if len(notes) == 1 or _database_down(exc):
+            return [_rejected(exc)] * len(notes)
+    out: list[Accepted | BaseException] = []
+    for note in notes:
+        try:
+            out.append(accept_many(queue, [note], config, settings)[0])
+        except Exception as exc:
+            out.append(_rejected(exc))
+    return out
+
+
+def _rejected(exc: Exception) -> BaseException:
+    if _database_down(exc):
+        return exc
+    log.warning("notification not stored: %s: %s", type(exc).__name__, exc)
+    return Rejected(f"cannot be stored: {type(exc).__name__}: {str(exc)[:200]}")
+
+
 class Committer:
     """One writer thread that commits queued notifications in batches.
 
@@ -172,16 +208,12 @@ class Committer:
                         self.inbox.put(None)  # finish this batch, then stop
                         break
                     batch.append(nxt)
-                try:
-                    results = accept_many(
-                        jobs, [n for n, _, _ in batch], self.config, self.settings
-                    )
-                except Exception as exc:  # the requests answer 5xx; Alertmanager retries
-                    for _, loop, fut in batch:
-                        loop.call_soon_threadsafe(_fail, fut, exc)
-                    continue
-                for (_, loop, fut), res in zip(batch, results, strict=True):
-                    loop.call_soon_threadsafe(_ok, fut, res)
+                outcomes = commit_batch(jobs, [n for n, _, _ in batch], self.config, self.settings)
+                for (_, loop, fut), res in zip(batch, outcomes, strict=True):
+                    if isinstance(res, BaseException):
+                        loop.call_soon_threadsafe(_fail, fut, res)
+                    else:
+                        loop.call_soon_threadsafe(_ok, fut, res)
         finally:
             db.close()
 

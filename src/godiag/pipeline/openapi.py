@@ -81,6 +81,7 @@ SPEC: dict[str, Any] = {
                     "401": _ERR,
                     "403": _ERR,
                     "413": _ERR,
+                    "415": _ERR,
                 },
             }
         },
