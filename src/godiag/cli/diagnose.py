@@ -104,8 +104,7 @@ def diagnose(
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
     conf = cfg.load(config_path)
     if target.startswith(("http://", "https://")):
-        host = target.split("://", 1)[1].split("/", 1)[0]
-        tgt = cfg.Target(name=host, url=target.rstrip("/"))
+        tgt = cfg.target_from_url(target)
     else:
         found = conf.target(target)
         if found is None:

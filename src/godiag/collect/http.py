@@ -16,6 +16,7 @@ Authorization header across hosts and follows ftp://). The target is not trusted
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import io
@@ -25,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from godiag.errors import CaptureBudgetError, CollectError
 from godiag.limits import MB, SINGLE_CAPTURE_MB, Budget, InFlight
@@ -147,6 +148,10 @@ class HttpClient:
             conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=left)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         headers = {"User-Agent": self.user_agent, "Accept-Encoding": "identity", **self.headers}
+        if parts.username is not None and "Authorization" not in headers:
+            # user:password@ in the URL: sent as Basic auth, to this origin only
+            raw = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(raw).decode()
         dog = _Watchdog(conn, end)
         try:
             conn.request("GET", path, headers=headers)

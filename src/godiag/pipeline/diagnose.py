@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from godiag.collect.http import HttpClient
+from godiag.collect.http import HttpClient, shown_url
 from godiag.config import Config, Target
 from godiag.limits import CAPTURE_MB, CAPTURE_SECONDS, DEADLINE_SLACK_SECONDS, IN_FLIGHT, MB, Budget
 from godiag.model.capture import Capture, CaptureMeta
@@ -197,9 +197,10 @@ def diagnose(
     )
     client = replace(client, budget=budget, pool=client.pool or IN_FLIGHT)
     prom = options.config.prometheus_url if options.config is not None else None
+    prom_headers = options.config.prometheus_auth.header() if options.config is not None else {}
     obs = Observer(
         target.url, client, options.window, options.cpu, CaptureMeta(), options.timeout, progress,
-        prometheus=prom,
+        prometheus=prom, prometheus_headers=prom_headers,
     ).run()  # fmt: skip
     meta = _service_meta(obs, target)
     feats = extract(obs)
@@ -238,7 +239,7 @@ def diagnose(
         verdict = f"{top['kind']} ({top['probability']:.0%})"  # type: ignore[index]
     return {
         "schema": SCHEMA,
-        "target": {"url": target.url, "service_name": meta.service_name},
+        "target": {"url": shown_url(target.url), "service_name": meta.service_name},
         "started_at": started.isoformat().replace("+00:00", "Z"),
         "duration_s": round(time.monotonic() - t0, 3),
         "window_s": options.window,

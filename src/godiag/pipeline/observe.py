@@ -121,11 +121,13 @@ class Observer:
         progress: Progress | None = None,
         samples: int = 5,
         prometheus: str | None = None,
+        prometheus_headers: dict[str, str] | None = None,
     ) -> None:
         self.url, self.client, self.window, self.cpu = url.rstrip("/"), client, window, cpu
         self.meta, self.timeout, self.progress = meta, timeout, progress
         self.n_samples = max(3, samples)
         self.prometheus = prometheus
+        self.prometheus_headers = prometheus_headers or {}
         self.obs = Observation(self.url)
         self.pool = ThreadPoolExecutor(6)
 
@@ -233,7 +235,9 @@ class Observer:
 
         assert self.prometheus is not None
         # a client of its own: the target's credentials are not Prometheus's; its budget is
-        client = HttpClient(budget=self.client.budget, pool=self.client.pool)
+        client = HttpClient(
+            headers=self.prometheus_headers, budget=self.client.budget, pool=self.client.pool
+        )
         try:
             pts = goroutine_history(client, self.prometheus, self.url, timeout=self.timeout)
         except (CollectError, ParseError) as exc:

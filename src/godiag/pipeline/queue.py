@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -108,6 +109,19 @@ class NewRow:
     state: str
 
 
+def _private(path: Path) -> None:
+    """Create the queue file 0600 (alert labels, reports and errors live in it) before
+    SQLite opens it; SQLite gives its -wal and -shm files the same mode. A file left
+    group- or world-readable by an earlier version is narrowed. A symlink is refused:
+    the queue is written to, and must not land wherever a link points."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 class JobDb:
     """SQLite (a file next to the local store's index) or PostgreSQL (the fleet index)."""
 
@@ -125,6 +139,7 @@ class JobDb:
             else:
                 assert sqlite_path is not None
                 sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+                _private(sqlite_path)
                 self.conn = sqlite3.connect(
                     sqlite_path, timeout=60, isolation_level=None, check_same_thread=False
                 )
