@@ -159,3 +159,18 @@ def test_a_row_that_cannot_be_stored_fails_alone_in_its_batch(tmp_path: Path) ->
     assert all(isinstance(o, Accepted) and len(o.new) == 1 for o in good)
     assert Queue(db).counts() == {"queued": 7}
     db.close()
+
+
+def test_security_headers_and_a_sandboxed_report(client: TestClient) -> None:
+    assert post(client, body([alert("f1", {})])).status_code == 202
+    (inc,) = client.get("/api/v1/incidents", auth=READ).json()["incidents"]
+    for path in ("/", f"/incidents/{inc['id']}", "/api/v1/incidents", "/healthz"):
+        r = client.get(path, auth=READ)
+        assert r.headers["x-content-type-options"] == "nosniff", path
+        assert r.headers["x-frame-options"] == "DENY", path
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"], path
+    # no report yet (404), but the route's policy already holds: a sandbox, framed by godiag only
+    r = client.get(f"/incidents/{inc['id']}/report", auth=READ)
+    csp = r.headers["content-security-policy"]
+    assert csp.startswith("sandbox allow-scripts;") and "allow-same-origin" not in csp
+    assert r.headers["x-frame-options"] == "SAMEORIGIN"

@@ -18,6 +18,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -297,9 +298,52 @@ def create_app(config: Config, diagnoser: Diagnoser, *, workers: bool = True) ->
         finally:
             await run_in_threadpool(svc.shutdown)
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
     app.state.service = svc
     return app
+
+
+# Pages inline their CSS and JS (they work offline) and load nothing else. Only the
+# incident page may frame, and only godiag's own report.
+PAGE_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+    "img-src data:; frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'none'"
+)
+# A report renders a document made of what a target and an alert said: served as a
+# sandbox (an opaque origin, even when opened directly), it can run its own flame-graph
+# script but never read godiag's pages or API with the viewer's credentials.
+REPORT_CSP = (
+    "sandbox allow-scripts; default-src 'none'; style-src 'unsafe-inline'; "
+    "script-src 'unsafe-inline'; img-src data:; frame-src 'self' about:; "
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+)
+
+
+class SecurityHeaders:
+    """Adds nosniff, framing rules and a Content-Security-Policy to every response."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        report = str(scope.get("path", "")).endswith("/report")
+        extra = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"SAMEORIGIN" if report else b"DENY"),
+            (b"content-security-policy", (REPORT_CSP if report else PAGE_CSP).encode()),
+            (b"referrer-policy", b"no-referrer"),
+        ]
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 STATES = ("queued", "running", "done", "failed", "skipped")
