@@ -246,6 +246,8 @@ class Workers:
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
+        self.running: set[str] = set()  # ids of the jobs being diagnosed now
+        self._lock = threading.Lock()
 
     def start(self) -> None:
         for i in range(self.settings.concurrency):
@@ -254,10 +256,26 @@ class Workers:
             self.threads.append(t)
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming; wait up to `timeout` for the jobs in progress; give the others
+        back to the queue. A stop (SIGTERM, a deploy) is not a failed attempt: without
+        this, each restart during a diagnosis counted against max_attempts."""
         self.stopping.set()
         self.wake.set()
+        end = time.monotonic() + timeout
         for t in self.threads:
-            t.join(timeout)
+            t.join(max(0.0, end - time.monotonic()))
+        with self._lock:
+            left = sorted(self.running)
+        if not left:
+            return
+        db = self.open_db()
+        try:
+            q = Queue(db)
+            for jid in left:
+                if q.release(jid, self.owner):
+                    log.warning("job %s given back to the queue at shutdown", jid)
+        finally:
+            db.close()
 
     def _loop(self) -> None:
         db = self.open_db()
@@ -290,6 +308,8 @@ class Workers:
 
         keeper = threading.Thread(target=renew, daemon=True)
         keeper.start()
+        with self._lock:
+            self.running.add(job.id)
         t0 = time.monotonic()
         report: dict[str, Any] | None = None
         error: str | None = None
@@ -307,6 +327,8 @@ class Workers:
             done.set()
             keeper.join()
             renew_db.close()
+            with self._lock:
+                self.running.discard(job.id)
         elapsed = time.monotonic() - t0
         if queue.finish(job.id, self.owner, report, error) and self.on_done:
             self.on_done(job, report, error, elapsed)

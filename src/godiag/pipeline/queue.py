@@ -297,6 +297,19 @@ class Queue:
             )
             return bool(cur.rowcount == 1)
 
+    def release(self, jid: str, owner: str) -> bool:
+        """Give a job back (its worker is stopping): queued again, the attempt not counted."""
+        with self.db.txn() as cur:
+            cur.execute(
+                self.db.sql(
+                    "UPDATE serve_incidents SET state = 'queued', attempts = attempts - 1,"
+                    " lease_owner = NULL, lease_until = NULL, started_at = NULL"
+                    " WHERE id = ? AND lease_owner = ? AND state = 'running'"
+                ),
+                (jid, owner),
+            )
+            return bool(cur.rowcount == 1)
+
     def finish(
         self, jid: str, owner: str, report: dict[str, Any] | None, error: str | None
     ) -> bool:
