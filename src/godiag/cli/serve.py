@@ -52,6 +52,7 @@ def serve(config_path: Path | None, listen: str | None) -> int:
 
     from godiag.pipeline.app import create_app
     from godiag.pipeline.diagnosers import default_diagnoser
+    from godiag.pipeline.protocol import with_header_timeout
 
     conf, st = _load(config_path)
     if not st.credentials:
@@ -68,6 +69,7 @@ def serve(config_path: Path | None, listen: str | None) -> int:
         port=int(port),
         log_level="warning",
         access_log=False,
+        http=with_header_timeout(st.header_timeout_seconds),
     )
     return 0
 

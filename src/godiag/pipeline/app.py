@@ -150,10 +150,17 @@ def create_app(config: Config, diagnoser: Diagnoser, *, workers: bool = True) ->
             svc.tel.received("refused")
             return JSONResponse({"error": refused[1]}, status_code=refused[0])
         try:
-            body = await webhook.read_body(request, limit)
+            body = await webhook.read_body(request, limit, svc.settings.body_timeout_seconds)
         except webhook.TooLarge:
             svc.tel.received("too-large")
             return JSONResponse({"error": f"body over {limit} bytes"}, status_code=413)
+        except webhook.TooSlow:
+            svc.tel.received("too-slow")
+            return JSONResponse(
+                {"error": f"body not received within {svc.settings.body_timeout_seconds:g}s"},
+                status_code=408,
+                headers={"Connection": "close"},
+            )
         from godiag.formats.alertmanager import parse
 
         try:

@@ -80,6 +80,7 @@ SPEC: dict[str, Any] = {
                     "400": _ERR,
                     "401": _ERR,
                     "403": _ERR,
+                    "408": _ERR,
                     "413": _ERR,
                     "415": _ERR,
                 },

@@ -57,8 +57,23 @@ def allows(role: str | None, needed: str) -> bool:
     return role is not None and ROLES[role] >= ROLES[needed]
 
 
-async def read_body(request: Any, limit: int) -> bytes:
-    """The request body, or TooLarge as soon as it exceeds `limit` (declared or streamed)."""
+class TooSlow(Exception):
+    pass
+
+
+async def read_body(request: Any, limit: int, seconds: float = 30.0) -> bytes:
+    """The request body, or TooLarge as soon as it exceeds `limit` (declared or streamed),
+    or TooSlow when it has not all arrived within `seconds` (a trickling sender)."""
+    import asyncio
+
+    try:
+        async with asyncio.timeout(seconds):
+            return await _read_body(request, limit)
+    except TimeoutError:
+        raise TooSlow() from None
+
+
+async def _read_body(request: Any, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
