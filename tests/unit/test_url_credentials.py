@@ -14,8 +14,11 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from godiag import config as cfg
 from godiag.pipeline.app import create_app
@@ -118,3 +121,16 @@ def test_queue_file_is_private(tmp_path: Path) -> None:
     link.symlink_to(tmp_path / "elsewhere.sqlite3")
     with pytest.raises(Exception, match="cannot open the job queue"):
         JobDb(sqlite_path=link)
+
+
+_part = st.text(st.characters(blacklist_characters="/?#[]", blacklist_categories=("Cs",)),
+                max_size=8)  # fmt: skip
+
+
+@given(_part, _part, st.sampled_from(["127.0.0.1:8080", "svc.internal", "[::1]:9"]))
+def test_fuzz_split_userinfo(user: str, password: str, host: str) -> None:
+    url = f"http://{quote(user, safe='')}:{quote(password, safe='')}@{host}/base"
+    clean, auth = cfg.split_userinfo(url)
+    assert clean == f"http://{host}/base" and "@" not in clean
+    assert auth is not None and (auth.username, auth.password) == (user, password)
+    assert cfg.split_userinfo(clean) == (clean, None)
