@@ -18,12 +18,19 @@ TOKEN = {"Authorization": "Bearer target-secret-7f"}
 Pair = tuple[HostileServer, HostileServer]
 
 
-@pytest.fixture
-def servers() -> Iterator[tuple[HostileServer, HostileServer]]:
+@pytest.fixture(scope="module")
+def started() -> Iterator[Pair]:
     target, other = pair()
     yield target, other
     target.stop()
     other.stop()
+
+
+@pytest.fixture
+def servers(started: Pair) -> Pair:
+    for srv in started:
+        srv.seen.clear()  # each test sees its own requests only
+    return started
 
 
 @pytest.mark.timeout(30)
