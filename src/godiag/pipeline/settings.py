@@ -17,7 +17,7 @@ bearer = "env:GODIAG_AM_TOKEN"            # or username = "...", password = "env
 [[serve.routes]]
 alertnames = ["GoGoroutinesHigh"]         # empty: any alert name
 matchers = { severity = "critical", job = "~api-.*" }   # "~" prefix: regular expression
-options = { window_seconds = 5 }         # also timeout_seconds, deadline_seconds, max_capture_mb
+options = { window_seconds = 5 }          # also timeout_seconds, deadline_seconds, max_capture_mb
 [serve.notify]
 webhook = "http://hooks.internal/godiag"  # JSON; slack = "https://hooks.slack.com/..." too
 [serve.watch]                             # `godiag watch`: local rules without Prometheus
