@@ -84,7 +84,9 @@ class HostileServer:
 
             def do_GET(self) -> None:
                 outer.seen.append(Seen(self.path, self.headers.get("Authorization")))
-                mode, _, rest = self.path.lstrip("/").partition("/")
+                path = self.path.lstrip("/")
+                mode, _, rest = path.split("?", 1)[0].partition("/")
+                rest = path[len(mode) + 1 :]
                 # the client giving up half-way is the point of most modes
                 with contextlib.suppress(BrokenPipeError, ConnectionError):
                     getattr(self, f"_{mode}", self._ok)(rest)
