@@ -21,6 +21,7 @@ import click
 
 from godiag.cli.common import make_output, output_options
 from godiag.cli.storeopts import metadata_options, overrides
+from godiag.limits import CAPTURE_MB
 
 FORMATS = ["text", "json", "html"]
 
@@ -67,7 +68,7 @@ def parse_duration(text: str, what: str) -> float:
     help="Time budget of one capture, connect to last byte (windowed profiles add theirs).",
 )  # fmt: skip
 @click.option(
-    "--max-capture-mb", type=click.IntRange(1, 4096), default=64, show_default=True,
+    "--max-capture-mb", type=click.IntRange(1, 4096), default=CAPTURE_MB, show_default=True,
     help="Byte budget of one capture, after decompression.",
 )  # fmt: skip
 @click.option(
