@@ -9,6 +9,8 @@ diagnoses of `godiag serve`) cannot each grow to their own cap at the same time.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -20,9 +22,11 @@ CAPTURE_MB = 64
 CAPTURE_SECONDS = 10.0  # one capture, connect to last byte (windowed profiles add their window)
 DEADLINE_SLACK_SECONDS = 60.0  # a diagnosis ends by window + this, whatever the target does
 # Bytes that captures still being read or decompressed may hold together, per process.
-# Above one capture's cap (a legitimate 50 MB heap decompresses alone) and well under
-# the 1 GB of deploy/godiag.service's MemoryMax with the interpreter and the parsed data.
-IN_FLIGHT_MB = 160
+# Above one capture's cap (a legitimate 50 MB heap decompresses alone, first in a
+# diagnosis) and above four 25 MB dumps (serve's default concurrency on large services);
+# with the interpreter (~50-80 MB) and pin_mmap_threshold() it keeps a process diagnosing
+# hostile targets under 300 MB (docs/performance.md).
+IN_FLIGHT_MB = 128
 # Commands that take one capture at a time (profile, trace, goroutines) read up to this:
 # execution traces of busy services are far larger than any diagnosis capture.
 SINGLE_CAPTURE_MB = 512
@@ -64,3 +68,28 @@ class InFlight:
 
 
 IN_FLIGHT = InFlight(IN_FLIGHT_MB * MB)
+
+
+def pin_mmap_threshold(threshold: int = 256 * 1024) -> None:
+    """Make glibc give large freed buffers back to the system at once.
+
+    glibc raises its mmap threshold after a large buffer is freed (up to 32 MB); from
+    then on buffers of up to that size come from arenas that keep freed memory. A
+    process that reads and drops many large answers (every budget hit is one) then grows
+    far past what it holds: serve diagnosing hostile targets peaked at 349 MB with
+    dynamic thresholds and 192 MB with this (docs/performance.md). Setting the threshold
+    explicitly turns the adjustment off. Process-wide, so called by the commands (diagnose,
+    serve, watch), not the library; a no-op off glibc.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        if not os.confstr("CS_GNU_LIBC_VERSION"):
+            return
+    except (ValueError, OSError):
+        return
+    import ctypes
+
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    if mallopt is not None:
+        mallopt(-3, threshold)  # M_MMAP_THRESHOLD

@@ -21,7 +21,7 @@ import click
 
 from godiag.cli.common import make_output, output_options
 from godiag.cli.storeopts import metadata_options, overrides
-from godiag.limits import CAPTURE_MB
+from godiag.limits import CAPTURE_MB, pin_mmap_threshold
 
 FORMATS = ["text", "json", "html"]
 
@@ -127,6 +127,7 @@ def diagnose(
         if not quiet:
             sys.stderr.write(msg + "\n")
 
+    pin_mmap_threshold()  # what over-budget answers held goes back to the system
     doc = run(tgt, opts, progress=progress)
     emit(doc, out.format, out.output, color=out.color, quiet=quiet, verbose=verbose)
     return int(ExitStatus.FOUND) if is_fault(doc) else 0
