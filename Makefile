@@ -77,6 +77,7 @@ bench: install
 	$(BIN)/python -P bench/profiles.py
 	$(BIN)/python -P bench/serve.py
 	$(BIN)/python -P bench/diagnose.py
+	$(BIN)/python -P bench/hostile_rss.py
 
 fuzz: install
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest -k fuzz

@@ -69,6 +69,7 @@ class Config:
     targets: tuple[Target, ...] = ()
     store: StoreConfig = field(default_factory=StoreConfig)
     prometheus_url: str | None = None
+    prometheus_auth: Auth = field(default_factory=Auth)  # from user:pass@ in its URL
     serve: ServeSettings | None = None  # validated [serve] (godiag.pipeline.settings)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -132,7 +133,8 @@ def parse(raw: dict[str, Any], path: Path | None = None) -> Config:
         path=path,
         targets=values.get("targets", ()),
         store=store,
-        prometheus_url=values.get("prometheus"),
+        prometheus_url=values["prometheus"][0] if "prometheus" in values else None,
+        prometheus_auth=values["prometheus"][1] if "prometheus" in values else Auth(),
         serve=values.get("serve"),
         extra=extra,
     )
@@ -174,8 +176,33 @@ def _str(table: dict[str, Any], key: str, where: str, required: bool = False) ->
 def _url(value: str, where: str) -> str:
     u = urlparse(value)
     if u.scheme not in ("http", "https") or not u.netloc:
-        raise ConfigError(f"{where}: {value!r} is not an http(s) base URL")
+        raise ConfigError(f"{where}: {split_userinfo(value)[0]!r} is not an http(s) base URL")
     return value.rstrip("/")
+
+
+def split_userinfo(url: str) -> tuple[str, Auth | None]:
+    """`http://user:pass@host/…` -> (`http://host/…`, basic Auth(user, pass)).
+
+    Credentials written into a URL become the target's auth and leave the URL, so
+    every place that shows a URL (reports, the API, errors, `config check`) shows it
+    without them; they are sent as an Authorization header to that origin only.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    info, _, host = parts.netloc.rpartition("@")
+    user, sep, password = info.partition(":")
+    auth = Auth(username=unquote(user), password=unquote(password) if sep else "")
+    return parts._replace(netloc=host).geturl(), auth
+
+
+def target_from_url(url: str) -> Target:
+    """A target given on the command line as a URL (credentials in it become its auth)."""
+    clean, auth = split_userinfo(url.rstrip("/"))
+    host = clean.split("://", 1)[-1].split("/", 1)[0]
+    return Target(name=host, url=clean, auth=auth or Auth())
 
 
 def _targets(value: Any, where: str) -> tuple[Target, ...]:
@@ -203,7 +230,9 @@ def _targets(value: Any, where: str) -> tuple[Target, ...]:
         name = _str(t, "name", w, required=True)
         assert name is not None
         w = f"{where} {name!r}"
-        url = _url(_str(t, "url", w, required=True) or "", f"{w}.url")
+        url, url_auth = split_userinfo(_url(_str(t, "url", w, required=True) or "", f"{w}.url"))
+        if url_auth is not None and "auth" in t:
+            raise ConfigError(f"{w}: credentials both in url and in auth: keep one")
         tags = t.get("tags", {})
         if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
             raise ConfigError(f"{w}.tags: expected a table of strings")
@@ -216,7 +245,7 @@ def _targets(value: Any, where: str) -> tuple[Target, ...]:
             Target(
                 name=name,
                 url=url,
-                auth=_auth(t.get("auth", {}), f"{w}.auth"),
+                auth=url_auth or _auth(t.get("auth", {}), f"{w}.auth"),
                 service_name=_str(t, "service_name", w),
                 go_version=_str(t, "go_version", w),
                 build_commit=_str(t, "build_commit", w),
@@ -271,9 +300,10 @@ def _store(value: Any, where: str) -> StoreConfig:
     )
 
 
-def _prometheus(value: Any, where: str) -> str:
+def _prometheus(value: Any, where: str) -> tuple[str, Auth]:
     _check_keys(value, {"url"}, where, "")
-    return _url(_str(value, "url", where, required=True) or "", f"{where}.url")
+    url, auth = split_userinfo(_url(_str(value, "url", where, required=True) or "", f"{where}.url"))
+    return url, auth or Auth()
 
 
 def _serve(value: Any, where: str) -> ServeSettings:

@@ -72,3 +72,30 @@ class GoCommandError(GodiagError):
 
 class StoreError(GodiagError):
     """The artifact store rejected or could not complete an operation."""
+
+
+class OverBudget(GodiagError):
+    """Mixed into the errors of a capture that went over one of its budgets.
+
+    `budget` names which one ("bytes", "time", "deadline", "memory"), so a diagnosis can
+    say which capture hit which budget and go on with the others.
+    """
+
+    budget: str = "bytes"
+
+
+class CaptureBudgetError(CollectError, OverBudget):
+    """An answer was larger or slower than the capture's budget allows."""
+
+    def __init__(self, message: str, budget: str) -> None:
+        super().__init__(message)
+        self.budget = budget
+
+
+class DecompressBudgetError(ParseError, OverBudget):
+    """Compressed data expands beyond the capture's budget (a decompression bomb, or a
+    profile larger than the budget allows)."""
+
+    def __init__(self, source: str, why: str, budget: str = "bytes") -> None:
+        super().__init__(source, why)
+        self.budget = budget

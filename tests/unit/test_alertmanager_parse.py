@@ -125,3 +125,38 @@ def test_fuzz_structure(seed: Path, path: str, key: str, value: Any) -> None:
     for a in n.alerts:  # whatever passes is well typed
         assert a.status in ("firing", "resolved")
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in a.labels.items())
+
+
+_hostile_text = st.text(st.characters(min_codepoint=0xD7F0, max_codepoint=0xE010), max_size=6)
+_times = st.builds(
+    lambda y, mo, h, z: f"{y:04d}-{mo:02d}-01T{h:02d}:00:00{z}",
+    st.sampled_from([1, 2, 1970, 2026, 9998, 9999]),
+    st.integers(1, 12),
+    st.integers(0, 23),
+    st.sampled_from(["Z", "+01:00", "-01:00", "+23:59", "-23:59"]),
+)
+
+
+@given(
+    seed=st.sampled_from(SEEDS),
+    label=_hostile_text,
+    value=_hostile_text,
+    starts=_times,
+    digits=st.integers(1, 6000),
+)
+def test_fuzz_whatever_parses_can_be_stored(
+    seed: Path, label: str, value: str, starts: str, digits: int
+) -> None:
+    doc: Any = json.loads(seed.read_text())
+    doc["alerts"][0]["labels"][label or "x"] = value
+    doc["alerts"][0]["startsAt"] = starts
+    text = json.dumps(doc)  # escapes lone surrogates as \udxxx, as a hostile sender would
+    text = text.replace('"version"', f'"n": {"7" * digits}, "version"', 1)
+    try:
+        n = parse(text.encode())
+    except ParseError:
+        return
+    for a in n.alerts:  # storable: UTF-8 strings, a time in range
+        for k, v in (*a.labels.items(), *a.annotations.items()):
+            k.encode("utf-8"), v.encode("utf-8")
+        assert a.starts_at.isoformat()

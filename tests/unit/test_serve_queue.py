@@ -41,3 +41,38 @@ def test_claim_rules(tmp_path: Path) -> None:
     assert failed is not None and failed.state == "failed" and "interrupted" in (failed.error or "")
     assert q.counts() == {"done": 1, "running": 1, "failed": 1, "skipped": 1}
     db.close()
+
+
+def test_a_stop_gives_the_running_job_back_without_counting_it(tmp_path: Path) -> None:
+    import threading
+
+    from godiag import config as cfg
+    from godiag.pipeline.jobs import Workers
+    from godiag.pipeline.settings import ServeSettings
+
+    conf = cfg.parse({"targets": [{"name": "svc", "url": "http://127.0.0.1:9"}]})
+    started, gate = threading.Event(), threading.Event()
+
+    def slow(*_: object) -> dict[str, object]:
+        started.set()
+        gate.wait(30)  # a diagnosis still observing when SIGTERM arrives
+        return {}
+
+    def open_db() -> JobDb:
+        return JobDb(sqlite_path=tmp_path / "q.sqlite3")
+
+    db = open_db()
+    q = Queue(db)
+    (jid,) = q.insert([row("01", "svc")])
+    w = Workers(open_db, conf, ServeSettings(concurrency=1, lease_seconds=30), slow, poll=0.05)
+    w.start()
+    assert started.wait(20)
+    w.stop(timeout=0.2)
+    inc = q.get(jid)
+    assert inc is not None and inc.state == "queued" and inc.attempts == 0
+    assert inc.lease_owner is None
+    gate.set()  # the abandoned diagnosis ends: it no longer holds the job, nothing is recorded
+    w.threads[0].join(20)
+    again = q.get(jid)
+    assert again is not None and again.state == "queued" and again.report is None
+    db.close()

@@ -21,6 +21,7 @@ import click
 
 from godiag.cli.common import make_output, output_options
 from godiag.cli.storeopts import metadata_options, overrides
+from godiag.limits import CAPTURE_MB, pin_mmap_threshold
 
 FORMATS = ["text", "json", "html"]
 
@@ -62,13 +63,25 @@ def parse_duration(text: str, what: str) -> float:
     show_default=True,
     help="Exit 1 when the top fault's probability is at least this.",
 )
-@click.option("--timeout", default="10s", show_default=True, help="Per-request timeout.")
+@click.option(
+    "--timeout", default="10s", show_default=True,
+    help="Time budget of one capture, connect to last byte (windowed profiles add theirs).",
+)  # fmt: skip
+@click.option(
+    "--max-capture-mb", type=click.IntRange(1, 4096), default=CAPTURE_MB, show_default=True,
+    help="Byte budget of one capture, after decompression.",
+)  # fmt: skip
+@click.option(
+    "--deadline", default=None,
+    help="Wall time of the whole diagnosis (default: window + CPU profile + 60s).",
+)  # fmt: skip
 @click.option("--config", "config_path", default=None, help="godiag.toml to use.")
 @metadata_options(store_default=True)
 @output_options(FORMATS)
 def diagnose(
     target: str, window: str, cpu: str | None, source: str | None, min_probability: float,
-    timeout: str, config_path: str | None, service: str | None, go_version: str | None,
+    timeout: str, max_capture_mb: int, deadline: str | None, config_path: str | None,
+    service: str | None, go_version: str | None,
     build_commit: str | None, tags: tuple[str, ...], store: bool, as_baseline: bool,
     fmt: str | None, output: Path | None, quiet: bool, verbose: bool, no_color: bool,
 ) -> int:  # fmt: skip
@@ -92,8 +105,7 @@ def diagnose(
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
     conf = cfg.load(config_path)
     if target.startswith(("http://", "https://")):
-        host = target.split("://", 1)[1].split("/", 1)[0]
-        tgt = cfg.Target(name=host, url=target.rstrip("/"))
+        tgt = cfg.target_from_url(target)
     else:
         found = conf.target(target)
         if found is None:
@@ -107,13 +119,15 @@ def diagnose(
         window=win, cpu=None if cpu is None else parse_duration(cpu, "--cpu"), source=source,
         store=store, baseline=as_baseline, min_probability=min_probability,
         overrides=overrides(service, go_version, build_commit, tags), config=conf,
-        timeout=parse_duration(timeout, "--timeout"),
+        timeout=parse_duration(timeout, "--timeout"), max_capture_mb=max_capture_mb,
+        deadline=None if deadline is None else parse_duration(deadline, "--deadline"),
     )  # fmt: skip
 
     def progress(msg: str) -> None:
         if not quiet:
             sys.stderr.write(msg + "\n")
 
+    pin_mmap_threshold()  # what over-budget answers held goes back to the system
     doc = run(tgt, opts, progress=progress)
     emit(doc, out.format, out.output, color=out.color, quiet=quiet, verbose=verbose)
     return int(ExitStatus.FOUND) if is_fault(doc) else 0

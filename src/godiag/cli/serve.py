@@ -50,8 +50,10 @@ def serve(config_path: Path | None, listen: str | None) -> int:
     """
     import uvicorn
 
+    from godiag.limits import pin_mmap_threshold
     from godiag.pipeline.app import create_app
     from godiag.pipeline.diagnosers import default_diagnoser
+    from godiag.pipeline.protocol import with_header_timeout
 
     conf, st = _load(config_path)
     if not st.credentials:
@@ -61,6 +63,7 @@ def serve(config_path: Path | None, listen: str | None) -> int:
     host, _, port = (listen or st.listen).rpartition(":")
     if not port.isdigit():
         raise ConfigError(f"--listen {listen!r}: expected HOST:PORT")
+    pin_mmap_threshold()  # what over-budget answers held goes back to the system
     app = create_app(conf, default_diagnoser(conf))
     uvicorn.run(
         app,
@@ -68,6 +71,7 @@ def serve(config_path: Path | None, listen: str | None) -> int:
         port=int(port),
         log_level="warning",
         access_log=False,
+        http=with_header_timeout(st.header_timeout_seconds),
     )
     return 0
 
@@ -89,6 +93,7 @@ def watch(config_path: Path | None, once: bool) -> int:
     `over_seconds`, with `cooldown_seconds`); a firing rule queues the same diagnosis job
     an Alertmanager alert would, in the same queue.
     """
+    from godiag.limits import pin_mmap_threshold
     from godiag.pipeline.app import open_jobdb
     from godiag.pipeline.diagnosers import default_diagnoser
     from godiag.pipeline.jobs import Workers
@@ -98,6 +103,7 @@ def watch(config_path: Path | None, once: bool) -> int:
     conf, st = _load(config_path)
     if not st.watch_rules:
         raise ConfigError("[serve.watch] has no rules: nothing to watch")
+    pin_mmap_threshold()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     workers = Workers(lambda: open_jobdb(conf), conf, st, default_diagnoser(conf))

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
-from godiag.collect.http import HttpClient, describe_http_error
+from godiag.collect.http import HttpClient, describe_http_error, shown_url
 from godiag.collect.procfs import listening_addresses, url_of
 from godiag.errors import CollectError
 from godiag.model.capture import Capture, CaptureMeta
@@ -42,10 +42,10 @@ def fetch_url(url: str, *, client: HttpClient, timeout: float) -> Capture:
         res = client.get(asked, timeout, allow_error=True)
         if res.status >= 400:
             raise CollectError(describe_http_error(first.url, first.status, first.body))
-    host = urlparse(asked).netloc
+    host = urlparse(shown_url(asked)).netloc
     return Capture(
         data=res.body,
-        source=asked,
+        source=shown_url(asked),
         profile_type="goroutine",
         captured_at=when,
         content_type=res.content_type,

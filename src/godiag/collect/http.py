@@ -1,22 +1,41 @@
 """HTTP collection from Go services: bytes plus where and when, never parsed here.
 
-Uses the standard library's urllib so that reading a service needs no extra
-dependency; auth headers and TLS settings come from the target configuration.
+On the standard library's http.client (not urllib, whose redirect handler keeps the
+Authorization header across hosts and follows ftp://). The target is not trusted:
+
+- only http and https; redirects are followed only within the target's origin (scheme,
+  host, port), so its credentials never leave it;
+- every answer is read in pieces under a budget (limits.Budget): a declared
+  Content-Length over the byte cap is refused before reading, a stream is cut at the
+  cap, and a watchdog closes the socket at the capture's deadline (which a trickling
+  body, one byte every few seconds, would otherwise stretch forever: socket timeouts
+  only bound each read);
+- with a pool (limits.IN_FLIGHT, what diagnoses use), the bytes held while reading are
+  drawn from it, so concurrent captures cannot each grow to their cap at once.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import http.client
+import io
+import socket
 import ssl
-import urllib.error
-import urllib.request
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urlparse
+from urllib.parse import unquote, urljoin, urlsplit
 
-from godiag.errors import CollectError
+from godiag.errors import CaptureBudgetError, CollectError
+from godiag.limits import MB, SINGLE_CAPTURE_MB, Budget, InFlight
 from godiag.model.capture import Capture, CaptureMeta
 
-MAX_BYTES = 512 * 1024 * 1024  # never read more than this from one response
+MAX_REDIRECTS = 5
+ERROR_BODY_BYTES = 64 * 1024  # enough of an error page to explain it
+READ_STEP = 64 * 1024
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 @dataclass(frozen=True)
@@ -28,6 +47,49 @@ class HttpResult:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def shown_url(url: str) -> str:
+    """`url` without user:password@, for messages."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise CollectError(f"{shown_url(url)}: only http and https URLs are fetched")
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        raise CollectError(f"{shown_url(url)}: bad port") from None
+    if not parts.hostname:
+        raise CollectError(f"{shown_url(url)}: no host")
+    return scheme, parts.hostname.lower(), port
+
+
+class _Watchdog:
+    """Shuts the socket down at the deadline: unblocks any read, however slow the sender."""
+
+    def __init__(self, conn: http.client.HTTPConnection, end: float) -> None:
+        self.fired = False
+        self._conn = conn
+        self._timer = threading.Timer(max(0.0, end - time.monotonic()), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        sock = self._conn.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):  # already closed: nothing to unblock
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
 @dataclass(frozen=True)
 class HttpClient:
     """Injected into collectors so tests can point them at real loopback servers."""
@@ -36,8 +98,12 @@ class HttpClient:
     tls_verify: bool = True
     ca_file: str | None = None
     user_agent: str = "godiag"
+    budget: Budget = field(default_factory=lambda: Budget(SINGLE_CAPTURE_MB * MB))
+    # None: only the budget bounds a fetch (one capture at a time, as the CLI's commands
+    # take them); diagnoses pass limits.IN_FLIGHT since they read several at once.
+    pool: InFlight | None = None
 
-    def _context(self) -> ssl.SSLContext | None:
+    def _context(self) -> ssl.SSLContext:
         ctx = ssl.create_default_context(cafile=self.ca_file)
         if not self.tls_verify:
             ctx.check_hostname = False
@@ -45,41 +111,138 @@ class HttpClient:
         return ctx
 
     def get(self, url: str, timeout: float, *, allow_error: bool = False) -> HttpResult:
-        """GET `url`; HTTP errors raise CollectError unless `allow_error` (then returned)."""
-        req = urllib.request.Request(url, headers={"User-Agent": self.user_agent, **self.headers})
-        ctx = self._context() if urlparse(url).scheme == "https" else None
-        try:
-            with urllib.request.urlopen(req, timeout=timeout, context=ctx) as resp:
-                body = resp.read(MAX_BYTES + 1)
-                return self._result(url, resp.status, body, dict(resp.headers.items()))
-        except urllib.error.HTTPError as exc:
-            body = exc.read(64 * 1024) if exc.fp is not None else b""
-            result = self._result(url, exc.code, body, dict(exc.headers.items()))
-            if allow_error:
-                return result
-            raise CollectError(describe_http_error(url, exc.code, body)) from None
-        except urllib.error.URLError as exc:
-            reason = exc.reason
-            if isinstance(reason, ssl.SSLError):
+        """GET `url` within `timeout` seconds in all (and the budget's deadline); HTTP
+        errors raise CollectError unless `allow_error` (then returned)."""
+        origin = _origin(url)
+        end = self.budget.ends_at(timeout)
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            if end <= time.monotonic():
+                raise CaptureBudgetError(
+                    f"{shown_url(url)}: not asked: the diagnosis deadline has passed", "deadline"
+                )
+            res, location = self._once(current, end, timeout)
+            if location is None:
+                if res.status >= 400 and not allow_error:
+                    raise CollectError(describe_http_error(res.url, res.status, res.body))
+                return res
+            nxt = urljoin(current, location)
+            if urlsplit(nxt).scheme.lower() not in ("http", "https") or _origin(nxt) != origin:
                 raise CollectError(
-                    f"{url}: TLS error: {reason} (set tls_verify = false or "
-                    f"ca_file in the target's configuration)"
-                ) from None
-            raise CollectError(f"{url}: cannot connect: {reason}") from None
-        except TimeoutError:
-            raise CollectError(f"{url}: no answer within {timeout:g}s") from None
-        except (ConnectionError, OSError) as exc:
-            raise CollectError(f"{url}: connection failed: {exc}") from None
+                    f"{shown_url(url)}: redirected to another origin ({shown_url(nxt)[:200]}): "
+                    f"not followed, the target's credentials stay with the target"
+                )
+            current = nxt
+        raise CollectError(f"{shown_url(url)}: more than {MAX_REDIRECTS} redirects")
 
-    @staticmethod
-    def _result(url: str, status: int, body: bytes, headers: dict[str, str]) -> HttpResult:
-        if len(body) > MAX_BYTES:
-            raise CollectError(f"{url}: response larger than {MAX_BYTES // 2**20} MB")
-        ctype = headers.get("Content-Type") or headers.get("content-type")
-        return HttpResult(url, status, body, ctype, headers)
+    def _once(self, url: str, end: float, timeout: float) -> tuple[HttpResult, str | None]:
+        parts = urlsplit(url)
+        shown = shown_url(url)
+        left = max(0.001, end - time.monotonic())
+        conn: http.client.HTTPConnection
+        if parts.scheme.lower() == "https":
+            conn = http.client.HTTPSConnection(
+                parts.hostname or "", parts.port, timeout=left, context=self._context()
+            )
+        else:
+            conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=left)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = {"User-Agent": self.user_agent, "Accept-Encoding": "identity", **self.headers}
+        if parts.username is not None and "Authorization" not in headers:
+            # user:password@ in the URL: sent as Basic auth, to this origin only
+            raw = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(raw).decode()
+        dog = _Watchdog(conn, end)
+        try:
+            conn.request("GET", path, headers=headers)
+            resp = conn.getresponse()
+            hdrs = dict(resp.headers.items())
+            if resp.status in REDIRECTS and resp.getheader("Location"):
+                return HttpResult(shown, resp.status, b"", None, hdrs), resp.getheader("Location")
+            cap = self.budget.max_bytes if resp.status < 400 else ERROR_BODY_BYTES
+            body = self._body(resp, shown, cap, truncate=resp.status >= 400)
+            if dog.fired:  # the shut-down socket read as an early end of the answer
+                raise self._late(shown, timeout)
+            ctype = resp.getheader("Content-Type")
+            return HttpResult(shown, resp.status, body, ctype, hdrs), None
+        except CaptureBudgetError:
+            raise
+        except CollectError:
+            if dog.fired:
+                raise self._late(shown, timeout) from None
+            raise
+        except ssl.SSLError as exc:
+            if dog.fired:
+                raise self._late(shown, timeout) from None
+            raise CollectError(
+                f"{shown}: TLS error: {exc} (set tls_verify = false or "
+                f"ca_file in the target's configuration)"
+            ) from None
+        except TimeoutError:
+            raise self._late(shown, timeout) from None
+        except (http.client.HTTPException, OSError) as exc:
+            if dog.fired:
+                raise self._late(shown, timeout) from None
+            if isinstance(exc, ConnectionRefusedError | socket.gaierror):
+                raise CollectError(f"{shown}: cannot connect: {exc}") from None
+            raise CollectError(f"{shown}: connection failed: {exc}") from None
+        finally:
+            dog.cancel()
+            conn.close()
+
+    def _late(self, shown: str, timeout: float) -> CaptureBudgetError:
+        if self.budget.deadline is not None and time.monotonic() >= self.budget.deadline - 0.01:
+            return CaptureBudgetError(
+                f"{shown}: stopped at the diagnosis deadline (no complete answer yet)", "deadline"
+            )
+        return CaptureBudgetError(
+            f"{shown}: no answer within {timeout:g}s (the capture's time budget)", "time"
+        )
+
+    def _body(self, resp: http.client.HTTPResponse, shown: str, cap: int, truncate: bool) -> bytes:
+        declared = (resp.getheader("Content-Length") or "").strip()
+        # (a length of more digits than any real answer is refused without int())
+        if not truncate and declared.isdigit() and (len(declared) > 15 or int(declared) > cap):
+            raise CaptureBudgetError(
+                f"{shown}: answer of {declared[:20]} bytes declared, over the "
+                f"{cap // MB} MB capture budget: not read",
+                "bytes",
+            )
+        buf = io.BytesIO()
+        taken = 0
+        try:
+            while True:
+                piece = resp.read1(READ_STEP)
+                if not piece:
+                    break
+                if buf.tell() + len(piece) > cap:
+                    if truncate:
+                        buf.write(piece[: cap - buf.tell()])
+                        break
+                    raise CaptureBudgetError(
+                        f"{shown}: answer larger than the {cap // MB} MB capture budget: cut off",
+                        "bytes",
+                    )
+                if self.pool is not None and not self.pool.take(len(piece)):
+                    raise CaptureBudgetError(
+                        f"{shown}: cut off after {buf.tell() / MB:.0f} MB: captures in flight "
+                        f"hold the process's {self.pool.capacity // MB} MB",
+                        "memory",
+                    )
+                taken += len(piece)
+                buf.write(piece)
+            if not truncate and declared.isdigit() and buf.tell() < int(declared):
+                raise CollectError(
+                    f"{shown}: connection closed after {buf.tell()} of {declared} bytes"
+                )
+            return buf.getvalue()
+        finally:
+            if self.pool is not None:
+                self.pool.give(taken)  # the caller owns the bytes from here on
 
 
 def describe_http_error(url: str, status: int, body: bytes) -> str:
+    url = shown_url(url)
     text = body[:300].decode("utf-8", "replace").strip().splitlines()
     first = text[0] if text else ""
     if status == 404 and "/debug/pprof" in url:
@@ -103,7 +266,7 @@ def capture(
     res = client.get(url, timeout)
     return Capture(
         data=res.body,
-        source=url,
+        source=shown_url(url),
         profile_type=profile_type,
         captured_at=when,
         content_type=res.content_type,

@@ -166,7 +166,7 @@ def _check_rate(cap: Capture, client: HttpClient, target: str, timeout: float) -
     from godiag.formats.pprof import decode
 
     try:
-        prof = decode(cap.data, cap.source)
+        prof = decode(cap.data, cap.source, limit=client.budget.max_bytes, pool=client.pool)
     except ParseError:
         return  # the caller decodes again and reports it
     if not any(any(s.values) for s in prof.samples):

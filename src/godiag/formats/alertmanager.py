@@ -80,6 +80,18 @@ class _Reader:
             raise self.fail(f"{path}.{key}" if path else key, f"expected a string, got {_kind(v)}")
         if len(v) > MAX_STRING:
             raise self.fail(f"{path}.{key}" if path else key, f"longer than {MAX_STRING} chars")
+        return self.unicode(v, f"{path}.{key}" if path else key)
+
+    def unicode(self, v: str, where: str) -> str:
+        """`v` if it can be stored as UTF-8: JSON's \\ud800 escapes decode to lone
+        surrogates, which no database column accepts."""
+        if not v.isascii():
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise self.fail(
+                    where, f"not valid Unicode: lone surrogate at character {exc.start}"
+                ) from None
         return v
 
     def strmap(self, obj: dict[str, Any], key: str, path: str) -> dict[str, str]:
@@ -94,10 +106,13 @@ class _Reader:
         out: dict[str, str] = {}
         for k, val in v.items():
             if not isinstance(val, str):
-                raise self.fail(f"{where}.{k[:64]}", f"expected a string, got {_kind(val)}")
+                raise self.fail(
+                    f"{where}.{_printable(k[:64])}", f"expected a string, got {_kind(val)}"
+                )
             if len(k) > MAX_STRING or len(val) > MAX_STRING:
-                raise self.fail(f"{where}.{k[:64]}", f"longer than {MAX_STRING} chars")
-            out[k] = val
+                raise self.fail(f"{where}.{_printable(k[:64])}", f"longer than {MAX_STRING} chars")
+            name = self.unicode(k, f"{where} (a key)")
+            out[name] = self.unicode(val, f"{where}.{_printable(k[:64])}")
         return out
 
     def time(self, obj: dict[str, Any], key: str, path: str) -> datetime | None:
@@ -115,6 +130,13 @@ class _Reader:
             return datetime.fromisoformat(iso).astimezone(UTC)
         except ValueError as exc:
             raise self.fail(f"{path}.{key}", f"invalid time {text[:40]!r}: {exc}") from None
+        except OverflowError:  # 9999-12-31T23:59:59-01:00 is past datetime's last year in UTC
+            raise self.fail(f"{path}.{key}", f"time out of range: {text[:40]!r}") from None
+
+
+def _printable(text: str) -> str:
+    """A field name safe to put in an error message (lone surrogates escaped)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _kind(v: Any) -> str:
@@ -162,6 +184,8 @@ def parse(data: bytes | str, source: str = "alertmanager webhook") -> Notificati
         raise ParseError(source, f"not UTF-8: {exc.reason}", offset=exc.start) from None
     except json.JSONDecodeError as exc:
         raise ParseError(source, f"malformed JSON: {exc.msg}", offset=exc.pos) from None
+    except ValueError as exc:  # an integer of more than 4,300 digits (int's own limit)
+        raise ParseError(source, f"malformed JSON: {str(exc)[:120]}") from None
     except RecursionError:
         raise ParseError(source, "malformed JSON: nested too deeply") from None
     if not isinstance(doc, dict):

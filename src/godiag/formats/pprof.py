@@ -8,45 +8,83 @@ fuzzer corpus wrappers) become UnsupportedFormatError.
 
 from __future__ import annotations
 
-import gzip
+import io
 import zlib
 from typing import Any
 
-from godiag.errors import ParseError
+from godiag.errors import DecompressBudgetError, ParseError
+from godiag.limits import InFlight
 from godiag.model.profile import Function, Line, Location, Mapping, Profile, Sample, ValueType
 
 MAX_DECOMPRESSED = 1 << 30  # a gzip bomb stops here, not at the machine's memory limit
 GZIP_MAGIC = b"\x1f\x8b"
+_IN_STEP = 64 * 1024  # compressed bytes fed at a time (no big copies of the input)
+_OUT_STEP = 1 << 20  # decompressed bytes produced at a time, each one counted
 
 
-def gunzip(data: bytes, source: str) -> bytes:
-    """Decompress a gzip stream with a size cap; truncation is a ParseError."""
+def gunzip(
+    data: bytes, source: str, limit: int | None = None, pool: InFlight | None = None
+) -> bytes:
+    """Decompress gzip data, every member of it, streaming: the cap (`limit`, default
+    MAX_DECOMPRESSED) holds for the sum of the members, not for the first one only, and
+    the output grows by steps drawn from `pool` when given. Truncation is a ParseError,
+    going over the cap or the pool a DecompressBudgetError."""
+    cap = MAX_DECOMPRESSED if limit is None else limit
+    out = io.BytesIO()
+    view = memoryview(data)
+    pos = 0
+    taken = 0
     d = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        out = d.decompress(data, MAX_DECOMPRESSED)
-        if d.unconsumed_tail:
-            raise ParseError(source, f"gzip data expands beyond {MAX_DECOMPRESSED >> 20} MB")
-        out += d.flush()
+        while True:
+            if d.eof:
+                # Concatenated gzip members are legal; pprof's reader accepts them too.
+                # Anything else after the end is ignored, as before.
+                nxt = pos - len(d.unused_data)
+                if data[nxt : nxt + 2] != GZIP_MAGIC:
+                    break
+                pos = nxt
+                d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            if d.unconsumed_tail:
+                chunk: bytes | memoryview = d.unconsumed_tail
+            elif pos < len(data):
+                chunk = view[pos : pos + _IN_STEP]
+                pos += len(chunk)
+            else:
+                raise ParseError(source, "truncated gzip data")
+            piece = d.decompress(chunk, _OUT_STEP)
+            if not piece:
+                continue
+            if out.tell() + len(piece) > cap:
+                raise DecompressBudgetError(
+                    source, f"gzip data expands beyond {cap >> 20} MB (the capture budget)"
+                )
+            if pool is not None and not pool.take(len(piece)):
+                raise DecompressBudgetError(
+                    source,
+                    f"gzip data cut at {out.tell() >> 20} MB: captures in flight hold the "
+                    f"process's {pool.capacity >> 20} MB",
+                    "memory",
+                )
+            taken += len(piece)
+            out.write(piece)
     except zlib.error as exc:
         raise ParseError(source, f"corrupt gzip data: {exc}") from None
-    if not d.eof:
-        raise ParseError(source, "truncated gzip data")
-    # Concatenated gzip members are legal; pprof's reader accepts them too.
-    if d.unused_data.startswith(GZIP_MAGIC):
-        try:
-            rest = gzip.decompress(d.unused_data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ParseError(source, f"corrupt gzip data: {exc}") from None
-        out += rest
-    return out
+    finally:
+        if pool is not None:
+            pool.give(taken)
+    return out.getvalue()
 
 
-def decode(data: bytes, source: str) -> Profile:
-    """Decode a profile in any format Go produces."""
+def decode(
+    data: bytes, source: str, *, limit: int | None = None, pool: InFlight | None = None
+) -> Profile:
+    """Decode a profile in any format Go produces; `limit` and `pool` bound the
+    decompressed size (see gunzip)."""
     if not data:
         raise ParseError(source, "empty profile")
     if data[:2] == GZIP_MAGIC:
-        data = gunzip(data, source)
+        data = gunzip(data, source, limit, pool)
         if not data:
             raise ParseError(source, "empty profile (gzip of nothing)")
     from godiag.formats import pprof_legacy

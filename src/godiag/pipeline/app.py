@@ -1,8 +1,9 @@
 """The `godiag serve` HTTP application (Starlette on uvicorn; docs/architecture.md says why).
 
 Every route but /healthz needs a credential from `[serve]`: read for pages, GET API,
-downloads and /metrics; admin for posting alerts. Handlers do their database work in
-the thread pool (one queue connection per thread) so the event loop keeps answering.
+downloads and /metrics; admin for posting alerts. Handlers do their database work, the
+redaction of alert data and the rendering of pages in the thread pool (one queue
+connection per thread) so the event loop keeps answering /healthz and the webhook.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -24,7 +26,7 @@ from starlette.routing import Route
 from godiag.config import Config
 from godiag.errors import ParseError
 from godiag.pipeline import webhook
-from godiag.pipeline.jobs import Committer, Diagnoser, Workers
+from godiag.pipeline.jobs import Committer, Diagnoser, Rejected, Workers
 from godiag.pipeline.openapi import SPEC
 from godiag.pipeline.queue import Incident, JobDb, Queue
 from godiag.pipeline.settings import ServeSettings
@@ -143,11 +145,22 @@ def create_app(config: Config, diagnoser: Diagnoser, *, workers: bool = True) ->
 
     @guarded("admin")
     async def post_alerts(request: Request) -> Response:
+        refused = webhook.cross_site(request, svc.settings.public_url)
+        if refused is not None:
+            svc.tel.received("refused")
+            return JSONResponse({"error": refused[1]}, status_code=refused[0])
         try:
-            body = await webhook.read_body(request, limit)
+            body = await webhook.read_body(request, limit, svc.settings.body_timeout_seconds)
         except webhook.TooLarge:
             svc.tel.received("too-large")
             return JSONResponse({"error": f"body over {limit} bytes"}, status_code=413)
+        except webhook.TooSlow:
+            svc.tel.received("too-slow")
+            return JSONResponse(
+                {"error": f"body not received within {svc.settings.body_timeout_seconds:g}s"},
+                status_code=408,
+                headers={"Connection": "close"},
+            )
         from godiag.formats.alertmanager import parse
 
         try:
@@ -155,7 +168,11 @@ def create_app(config: Config, diagnoser: Diagnoser, *, workers: bool = True) ->
         except ParseError as exc:
             svc.tel.received("malformed")
             return JSONResponse({"error": exc.why}, status_code=400)
-        acc = await svc.committer.submit(note)  # returns once the batch holding it is committed
+        try:  # returns once the batch holding it is committed
+            acc = await svc.committer.submit(note)
+        except Rejected as exc:  # this request's data, alone: the batch committed without it
+            svc.tel.received("malformed")
+            return JSONResponse({"error": str(exc)}, status_code=400)
         svc.tel.received("accepted", len(acc.new), acc.duplicates)
         if acc.new:
             svc.workers.wake.set()
@@ -189,13 +206,18 @@ def create_app(config: Config, diagnoser: Diagnoser, *, workers: bool = True) ->
         state = request.query_params.get("state")
         if lim is None or off is None or state not in (None, *STATES):
             return JSONResponse({"error": "bad limit, offset or state"}, status_code=400)
-        rows = await run_in_threadpool(lambda: svc.queue().list(lim, off, state))
-        return JSONResponse({"incidents": [incident_doc(i, False) for i in rows]})
+
+        def docs() -> list[dict[str, Any]]:
+            return [incident_doc(i, False) for i in svc.queue().list(lim, off, state)]
+
+        return JSONResponse({"incidents": await run_in_threadpool(docs)})
 
     @guarded("read")
     async def api_one(request: Request) -> Response:
         inc = await load(request)
-        return inc if isinstance(inc, Response) else JSONResponse(incident_doc(inc, True))
+        if isinstance(inc, Response):
+            return inc
+        return JSONResponse(await run_in_threadpool(incident_doc, inc, True))
 
     @guarded("read")
     async def artifact(request: Request) -> Response:
@@ -223,18 +245,23 @@ def create_app(config: Config, diagnoser: Diagnoser, *, workers: bool = True) ->
 
     @guarded("read")
     async def page_list(request: Request) -> Response:
-        rows = await run_in_threadpool(lambda: svc.queue().list(200, 0, None))
-        counts = await run_in_threadpool(lambda: svc.queue().counts())
-        items = [{**incident_doc(i, False), "received": _time(i.received_at)} for i in rows]
-        doc = {"incidents": items, "total": len(items), "counts": counts}
-        return HTMLResponse(render_page("serve_incidents.html.j2", doc))
+        def page() -> str:
+            rows, counts = svc.queue().list(200, 0, None), svc.queue().counts()
+            items = [{**incident_doc(i, False), "received": _time(i.received_at)} for i in rows]
+            doc = {"incidents": items, "total": len(items), "counts": counts}
+            return render_page("serve_incidents.html.j2", doc)
+
+        return HTMLResponse(await run_in_threadpool(page))
 
     @guarded("read")
     async def page_one(request: Request) -> Response:
         inc = await load(request)
         if isinstance(inc, Response):
             return inc
-        return HTMLResponse(render_page("serve_incident.html.j2", incident_doc(inc, False)))
+        page = await run_in_threadpool(
+            lambda: render_page("serve_incident.html.j2", incident_doc(inc, False))
+        )
+        return HTMLResponse(page)
 
     @guarded("read")
     async def page_report(request: Request) -> Response:
@@ -280,9 +307,52 @@ def create_app(config: Config, diagnoser: Diagnoser, *, workers: bool = True) ->
         finally:
             await run_in_threadpool(svc.shutdown)
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
     app.state.service = svc
     return app
+
+
+# Pages inline their CSS and JS (they work offline) and load nothing else. Only the
+# incident page may frame, and only godiag's own report.
+PAGE_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+    "img-src data:; frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'none'"
+)
+# A report renders a document made of what a target and an alert said: served as a
+# sandbox (an opaque origin, even when opened directly), it can run its own flame-graph
+# script but never read godiag's pages or API with the viewer's credentials.
+REPORT_CSP = (
+    "sandbox allow-scripts; default-src 'none'; style-src 'unsafe-inline'; "
+    "script-src 'unsafe-inline'; img-src data:; frame-src 'self' about:; "
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+)
+
+
+class SecurityHeaders:
+    """Adds nosniff, framing rules and a Content-Security-Policy to every response."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        report = str(scope.get("path", "")).endswith("/report")
+        extra = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"SAMEORIGIN" if report else b"DENY"),
+            (b"content-security-policy", (REPORT_CSP if report else PAGE_CSP).encode()),
+            (b"referrer-policy", b"no-referrer"),
+        ]
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 STATES = ("queued", "running", "done", "failed", "skipped")

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from godiag.collect.http import HttpClient
+from godiag.collect.http import HttpClient, shown_url
 from godiag.config import Config, Target
+from godiag.limits import CAPTURE_MB, CAPTURE_SECONDS, DEADLINE_SLACK_SECONDS, IN_FLIGHT, MB, Budget
 from godiag.model.capture import Capture, CaptureMeta
 from godiag.pipeline.observe import Observation, Observer, Progress
 
@@ -31,7 +32,9 @@ class DiagnoseOptions:
     min_probability: float = 0.5
     overrides: CaptureMeta = field(default_factory=CaptureMeta)  # the command line's metadata
     config: Config | None = None
-    timeout: float = 10.0
+    timeout: float = CAPTURE_SECONDS  # one capture's time budget, connect to last byte
+    max_capture_mb: int = CAPTURE_MB  # one capture's budget, bytes after decompression
+    deadline: float | None = None  # seconds for the whole diagnosis (None: window + slack)
     flames: bool = True  # carry CPU / heap-growth flame rows for the HTML report
     incident_id: str | None = None  # set by `godiag serve`: artifacts belong to the incident
 
@@ -186,15 +189,21 @@ def diagnose(
 
     started = datetime.now(UTC)
     t0 = time.monotonic()
+    deadline_s = deadline_of(options)
+    # Every fetch of this diagnosis, whatever the target sends, ends by the deadline and
+    # holds at most max_capture_mb; concurrent fetches share the process's pool.
+    budget = Budget(options.max_capture_mb * MB, deadline=t0 + deadline_s)
     client = client or HttpClient(
         headers=target.auth.header(), tls_verify=target.tls_verify, ca_file=target.ca_file
     )
+    client = replace(client, budget=budget, pool=client.pool or IN_FLIGHT)
     prom = options.config.prometheus_url if options.config is not None else None
+    prom_headers = options.config.prometheus_auth.header() if options.config is not None else {}
     local = hostcpu.is_local(target.url)
     cpu_before = hostcpu.read() if local else None
     obs = Observer(
         target.url, client, options.window, options.cpu, CaptureMeta(), options.timeout, progress,
-        prometheus=prom,
+        prometheus=prom, prometheus_headers=prom_headers,
     ).run()  # fmt: skip
     meta = _service_meta(obs, target)
     feats = extract(obs)
@@ -240,7 +249,7 @@ def diagnose(
         verdict = f"{top['kind']} ({top['probability']:.0%})"  # type: ignore[index]
     return {
         "schema": SCHEMA,
-        "target": {"url": target.url, "service_name": meta.service_name},
+        "target": {"url": shown_url(target.url), "service_name": meta.service_name},
         "started_at": started.isoformat().replace("+00:00", "Z"),
         "duration_s": round(time.monotonic() - t0, 3),
         "window_s": options.window,
@@ -258,7 +267,21 @@ def diagnose(
         "flames": flames,
         "artifacts": artifacts,
         "store": store,
+        "budgets": {
+            "capture_mb": options.max_capture_mb,
+            "capture_s": options.timeout,
+            "deadline_s": round(deadline_s, 3),
+            "hits": list(obs.budget_hits),
+        },
     }
+
+
+def deadline_of(options: DiagnoseOptions) -> float:
+    """Seconds the whole diagnosis may take: the window, a CPU profile that may start
+    after it began, and the slack for the captures at both ends."""
+    if options.deadline is not None:
+        return options.deadline
+    return options.window + (options.cpu or 0.0) + DEADLINE_SLACK_SECONDS
 
 
 def is_fault(doc: dict[str, Any]) -> bool:

@@ -17,6 +17,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from godiag.config import Config, Target
+from godiag.limits import (
+    CAPTURE_MB,
+    CAPTURE_SECONDS,
+    DEADLINE_SLACK_SECONDS,
+    IN_FLIGHT,
+    MB,
+    Budget,
+)
 from godiag.pipeline.jobs import Diagnoser
 from godiag.pipeline.queue import Incident
 
@@ -63,13 +71,16 @@ def goroutine_diagnoser(config: Config) -> Diagnoser:
         from godiag.model.capture import CaptureMeta
         from godiag.store import store_outcome
 
-        client = HttpClient(
-            headers=target.auth.header(), tls_verify=target.tls_verify, ca_file=target.ca_file
-        )
-        timeout = float(options.get("timeout_seconds", 10))
+        timeout = float(options.get("timeout_seconds", CAPTURE_SECONDS))
         window = float(options.get("window_seconds", 3))
         started = datetime.now(UTC)
         t0 = time.monotonic()
+        limit = float(options.get("deadline_seconds", window + DEADLINE_SLACK_SECONDS))
+        budget = Budget(int(options.get("max_capture_mb", CAPTURE_MB)) * MB, t0 + limit)
+        client = HttpClient(
+            headers=target.auth.header(), tls_verify=target.tls_verify, ca_file=target.ca_file,
+            budget=budget, pool=IN_FLIGHT,
+        )  # fmt: skip
         first = fetch(target.url, client=client, timeout=timeout)
         time.sleep(max(0.0, window - (time.monotonic() - t0)))
         second = fetch(target.url, client=client, timeout=timeout)
@@ -106,9 +117,12 @@ def diagnosis_diagnoser(config: Config) -> Diagnoser:
     def run(target: Target, options: dict[str, Any], incident: Incident) -> dict[str, Any]:
         from godiag.pipeline.diagnose import DiagnoseOptions, diagnose
 
+        deadline = options.get("deadline_seconds")
         opts = DiagnoseOptions(
             window=float(options.get("window_seconds", 5)),
-            timeout=float(options.get("timeout_seconds", 10)),
+            timeout=float(options.get("timeout_seconds", CAPTURE_SECONDS)),
+            max_capture_mb=int(options.get("max_capture_mb", CAPTURE_MB)),
+            deadline=None if deadline is None else float(deadline),
             store=True,
             config=config,
             incident_id=incident.id,

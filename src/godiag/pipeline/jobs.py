@@ -120,6 +120,42 @@ def accept_many(
     return out
 
 
+class Rejected(Exception):
+    """This notification cannot be stored (its data, not the database): a 400, alone."""
+
+
+def _database_down(exc: BaseException) -> bool:
+    # sqlite3's and psycopg's OperationalError: locked, disk full, connection lost...
+    return type(exc).__name__ in ("OperationalError", "InterfaceError") or isinstance(exc, OSError)
+
+
+def commit_batch(
+    queue: Queue, notes: list[Notification], config: Config, settings: ServeSettings
+) -> list[Accepted | BaseException]:
+    """Commit `notes` together; if that fails, each one alone, so one notification that
+    cannot be stored fails by itself (Rejected, a 400) and the others still commit. An
+    unavailable database fails them all (5xx: Alertmanager retries)."""
+    try:
+        return list(accept_many(queue, notes, config, settings))
+    except Exception as exc:
+        if len(notes) == 1 or _database_down(exc):
+            return [_rejected(exc)] * len(notes)
+    out: list[Accepted | BaseException] = []
+    for note in notes:
+        try:
+            out.append(accept_many(queue, [note], config, settings)[0])
+        except Exception as exc:
+            out.append(_rejected(exc))
+    return out
+
+
+def _rejected(exc: Exception) -> BaseException:
+    if _database_down(exc):
+        return exc
+    log.warning("notification not stored: %s: %s", type(exc).__name__, exc)
+    return Rejected(f"cannot be stored: {type(exc).__name__}: {str(exc)[:200]}")
+
+
 class Committer:
     """One writer thread that commits queued notifications in batches.
 
@@ -172,16 +208,12 @@ class Committer:
                         self.inbox.put(None)  # finish this batch, then stop
                         break
                     batch.append(nxt)
-                try:
-                    results = accept_many(
-                        jobs, [n for n, _, _ in batch], self.config, self.settings
-                    )
-                except Exception as exc:  # the requests answer 5xx; Alertmanager retries
-                    for _, loop, fut in batch:
-                        loop.call_soon_threadsafe(_fail, fut, exc)
-                    continue
-                for (_, loop, fut), res in zip(batch, results, strict=True):
-                    loop.call_soon_threadsafe(_ok, fut, res)
+                outcomes = commit_batch(jobs, [n for n, _, _ in batch], self.config, self.settings)
+                for (_, loop, fut), res in zip(batch, outcomes, strict=True):
+                    if isinstance(res, BaseException):
+                        loop.call_soon_threadsafe(_fail, fut, res)
+                    else:
+                        loop.call_soon_threadsafe(_ok, fut, res)
         finally:
             db.close()
 
@@ -214,6 +246,8 @@ class Workers:
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
+        self.running: set[str] = set()  # ids of the jobs being diagnosed now
+        self._lock = threading.Lock()
 
     def start(self) -> None:
         for i in range(self.settings.concurrency):
@@ -222,10 +256,26 @@ class Workers:
             self.threads.append(t)
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming; wait up to `timeout` for the jobs in progress; give the others
+        back to the queue. A stop (SIGTERM, a deploy) is not a failed attempt: without
+        this, each restart during a diagnosis counted against max_attempts."""
         self.stopping.set()
         self.wake.set()
+        end = time.monotonic() + timeout
         for t in self.threads:
-            t.join(timeout)
+            t.join(max(0.0, end - time.monotonic()))
+        with self._lock:
+            left = sorted(self.running)
+        if not left:
+            return
+        db = self.open_db()
+        try:
+            q = Queue(db)
+            for jid in left:
+                if q.release(jid, self.owner):
+                    log.warning("job %s given back to the queue at shutdown", jid)
+        finally:
+            db.close()
 
     def _loop(self) -> None:
         db = self.open_db()
@@ -258,6 +308,8 @@ class Workers:
 
         keeper = threading.Thread(target=renew, daemon=True)
         keeper.start()
+        with self._lock:
+            self.running.add(job.id)
         t0 = time.monotonic()
         report: dict[str, Any] | None = None
         error: str | None = None
@@ -275,6 +327,8 @@ class Workers:
             done.set()
             keeper.join()
             renew_db.close()
+            with self._lock:
+                self.running.discard(job.id)
         elapsed = time.monotonic() - t0
         if queue.finish(job.id, self.owner, report, error) and self.on_done:
             self.on_done(job, report, error, elapsed)

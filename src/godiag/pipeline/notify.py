@@ -19,7 +19,7 @@ from godiag.toolchain.envsnapshot import redact_text
 log = logging.getLogger("godiag.serve")
 
 
-SHOWN_CHARS = 2048  # longer values are cut for display (the redaction regexes are not linear)
+SHOWN_CHARS = 2048  # longer values are cut for display
 
 
 def _shown(text: str) -> str:

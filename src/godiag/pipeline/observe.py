@@ -15,7 +15,7 @@ from typing import Any
 
 from godiag.collect.http import HttpClient
 from godiag.collect.pprof import collect_profile, profile_url
-from godiag.errors import CollectError, ParseError
+from godiag.errors import CollectError, OverBudget, ParseError
 from godiag.model.capture import Capture, CaptureMeta
 from godiag.model.goroutine import Dump
 from godiag.model.profile import Profile
@@ -56,10 +56,19 @@ class Observation:
     captures: list[Capture] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # captures that went over a budget: {"capture", "budget" (bytes|time|deadline|memory),
+    # "why"}; each is also one sentence in `missing`
+    budget_hits: list[dict[str, str]] = field(default_factory=list)
 
     def note_missing(self, what: str) -> None:
         if what not in self.missing:
             self.missing.append(what)
+
+    def failed(self, capture: str, exc: Exception) -> None:
+        """A capture that could not be had: one sentence, and which budget if one stopped it."""
+        if isinstance(exc, OverBudget):
+            self.budget_hits.append({"capture": capture, "budget": exc.budget, "why": str(exc)})
+        self.note_missing(f"{capture}: {exc}")
 
 
 def _metric_sample(at: float, cap: Capture) -> tuple[MetricSample, str | None]:
@@ -112,11 +121,13 @@ class Observer:
         progress: Progress | None = None,
         samples: int = 5,
         prometheus: str | None = None,
+        prometheus_headers: dict[str, str] | None = None,
     ) -> None:
         self.url, self.client, self.window, self.cpu = url.rstrip("/"), client, window, cpu
         self.meta, self.timeout, self.progress = meta, timeout, progress
         self.n_samples = max(3, samples)
         self.prometheus = prometheus
+        self.prometheus_headers = prometheus_headers or {}
         self.obs = Observation(self.url)
         self.pool = ThreadPoolExecutor(6)
 
@@ -138,13 +149,15 @@ class Observer:
                 self.client, self.url, kind, gc=gc, seconds=seconds, timeout=self.timeout,
                 meta=self.meta,
             )  # fmt: skip
-            prof = decode(cap.data, cap.source)
+            prof = decode(
+                cap.data, cap.source, limit=self.client.budget.max_bytes, pool=self.client.pool
+            )
         except (CollectError, ParseError) as exc:
             text = str(exc)
             if "sampling rate is 0" in text or "no goroutineleak profile" in text:
                 self.obs.notes.append(f"{kind} profile not available: {text}")  # normal
             else:
-                self.obs.note_missing(f"{kind} profile: {text}")
+                self.obs.failed(f"{kind} profile", exc)
             return None
         self.obs.captures.append(cap)
         return prof
@@ -164,7 +177,7 @@ class Observer:
             if not dump.goroutines:
                 raise ParseError(url, "no goroutines in the answer (not a goroutine dump)")
         except (CollectError, ParseError) as exc:
-            self.obs.note_missing(f"goroutine dump: {exc}")
+            self.obs.failed("goroutine dump", exc)
             return None
         self.obs.captures.append(cap)
         return dump
@@ -190,14 +203,18 @@ class Observer:
             except (CollectError, ParseError) as exc:
                 if src == "metrics":
                     self.obs.notes.append(f"metrics sample lost: {exc}")
+                    if isinstance(exc, OverBudget):
+                        self.obs.budget_hits.append(
+                            {"capture": "/metrics", "budget": exc.budget, "why": str(exc)}
+                        )
                     return None
-                self.obs.note_missing(f"/metrics: {exc}")
+                self.obs.failed("/metrics", exc)
         try:
             cap = collect_vars(self.client, self.url, self.timeout)
             doc = expvar.parse(cap.data, cap.source)
         except (CollectError, ParseError) as exc:
             if src is None:
-                self.obs.note_missing(f"/debug/vars: {exc}")
+                self.obs.failed("/debug/vars", exc)
                 self.obs.metrics_source = "none"
             return None
         self.obs.metrics_source = "expvar"
@@ -217,10 +234,14 @@ class Observer:
         from godiag.collect.promapi import goroutine_history
 
         assert self.prometheus is not None
-        try:  # a client of its own: the target's credentials are not Prometheus's
-            pts = goroutine_history(HttpClient(), self.prometheus, self.url, timeout=self.timeout)
+        # a client of its own: the target's credentials are not Prometheus's; its budget is
+        client = HttpClient(
+            headers=self.prometheus_headers, budget=self.client.budget, pool=self.client.pool
+        )
+        try:
+            pts = goroutine_history(client, self.prometheus, self.url, timeout=self.timeout)
         except (CollectError, ParseError) as exc:
-            self.obs.note_missing(f"Prometheus history: {exc}")
+            self.obs.failed("Prometheus history", exc)
             return []
         # wall-clock points, relative to the observation's start like the samples
         at0 = time.time() - self._now()

@@ -32,8 +32,12 @@ def resolve_service(target: str, config_path: str | None = None) -> Service:
     from godiag.pipeline.storing import config_meta, load_config
 
     if is_url(target):
+        from godiag.config import target_from_url
+
         conf = load_config(config_path)
-        return Service(target.rstrip("/"), HttpClient(), config_meta(conf, target))
+        given = target_from_url(target)
+        client = HttpClient(headers=given.auth.header())
+        return Service(given.url, client, config_meta(conf, given.url))
     from godiag import config
 
     conf = config.load(config_path)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -108,6 +109,19 @@ class NewRow:
     state: str
 
 
+def _private(path: Path) -> None:
+    """Create the queue file 0600 (alert labels, reports and errors live in it) before
+    SQLite opens it; SQLite gives its -wal and -shm files the same mode. A file left
+    group- or world-readable by an earlier version is narrowed. A symlink is refused:
+    the queue is written to, and must not land wherever a link points."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 class JobDb:
     """SQLite (a file next to the local store's index) or PostgreSQL (the fleet index)."""
 
@@ -125,6 +139,7 @@ class JobDb:
             else:
                 assert sqlite_path is not None
                 sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+                _private(sqlite_path)
                 self.conn = sqlite3.connect(
                     sqlite_path, timeout=60, isolation_level=None, check_same_thread=False
                 )
@@ -279,6 +294,19 @@ class Queue:
                     " AND state = 'running'"
                 ),
                 (time.time() + lease, jid, owner),
+            )
+            return bool(cur.rowcount == 1)
+
+    def release(self, jid: str, owner: str) -> bool:
+        """Give a job back (its worker is stopping): queued again, the attempt not counted."""
+        with self.db.txn() as cur:
+            cur.execute(
+                self.db.sql(
+                    "UPDATE serve_incidents SET state = 'queued', attempts = attempts - 1,"
+                    " lease_owner = NULL, lease_until = NULL, started_at = NULL"
+                    " WHERE id = ? AND lease_owner = ? AND state = 'running'"
+                ),
+                (jid, owner),
             )
             return bool(cur.rowcount == 1)
 

@@ -9,13 +9,15 @@ concurrency = 4                           # diagnoses at once, per process
 per_target = 1                            # diagnoses at once per target, across replicas
 lease_seconds = 30                        # a crashed worker's job is retried after this
 window_seconds = 3                        # default observation window of a diagnosis
+header_timeout_seconds = 10               # request headers must arrive within this
+body_timeout_seconds = 30                 # and a webhook body within this (408 otherwise)
 [[serve.credentials]]
 role = "admin"                            # admin: post alerts, everything; read: pages + GET API
 bearer = "env:GODIAG_AM_TOKEN"            # or username = "...", password = "env:..."
 [[serve.routes]]
 alertnames = ["GoGoroutinesHigh"]         # empty: any alert name
 matchers = { severity = "critical", job = "~api-.*" }   # "~" prefix: regular expression
-options = { window_seconds = 5 }
+options = { window_seconds = 5 }          # also timeout_seconds, deadline_seconds, max_capture_mb
 [serve.notify]
 webhook = "http://hooks.internal/godiag"  # JSON; slack = "https://hooks.slack.com/..." too
 [serve.watch]                             # `godiag watch`: local rules without Prometheus
@@ -93,6 +95,8 @@ class ServeSettings:
     notify_slack: str | None = None
     watch_interval: float = 15.0
     watch_rules: tuple[WatchRule, ...] = ()
+    header_timeout_seconds: float = 10.0  # a request's headers must arrive within this
+    body_timeout_seconds: float = 30.0  # and its body within this (slow senders)
 
     def route(self, labels: dict[str, str]) -> Route | None:
         """The first matching route; with no routes configured, a default one."""
@@ -114,8 +118,10 @@ KEYS = {
     "routes",
     "notify",
     "watch",
+    "header_timeout_seconds",
+    "body_timeout_seconds",
 }
-OPTION_KEYS = {"window_seconds", "timeout_seconds"}
+OPTION_KEYS = {"window_seconds", "timeout_seconds", "deadline_seconds", "max_capture_mb"}
 
 
 def _keys(table: Any, allowed: set[str], where: str) -> dict[str, Any]:
@@ -268,4 +274,6 @@ def parse_serve(value: Any, where: str = "serve") -> ServeSettings:
         ),
         watch_interval=interval,
         watch_rules=rules,
+        header_timeout_seconds=float(_num(t, "header_timeout_seconds", 10, where)),
+        body_timeout_seconds=float(_num(t, "body_timeout_seconds", 30, where)),
     )

@@ -92,10 +92,14 @@ def scrape_once(
 ) -> int:
     """One pass over every target; returns how many jobs it queued."""
     from godiag.collect.http import HttpClient
+    from godiag.limits import CAPTURE_MB, IN_FLIGHT, MB, Budget
 
     queued = 0
     for t in config.targets:
-        client = HttpClient(headers=t.auth.header(), tls_verify=t.tls_verify, ca_file=t.ca_file)
+        client = HttpClient(
+            headers=t.auth.header(), tls_verify=t.tls_verify, ca_file=t.ca_file,
+            budget=Budget(CAPTURE_MB * MB), pool=IN_FLIGHT,
+        )  # fmt: skip
         try:
             body = client.get(f"{t.url}/metrics", timeout=5).body
             values = samples(body.decode("utf-8", "replace"), f"{t.url}/metrics")

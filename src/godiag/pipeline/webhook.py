@@ -1,5 +1,6 @@
-"""Request guards of `godiag serve`: who is calling (bearer or basic, read or admin) and a
-bounded body. Both decide before any work is done: 401 before reading, 413 before parsing.
+"""Request guards of `godiag serve`: who is calling (bearer or basic, read or admin), where
+from (no cross-site posts) and a bounded body. They decide before any work is done: 401
+before reading, 415/403 before reading, 413 before parsing.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import base64
 import binascii
 import hmac
 from typing import Any
+from urllib.parse import urlsplit
 
 from godiag.pipeline.settings import Credential
 
@@ -55,8 +57,23 @@ def allows(role: str | None, needed: str) -> bool:
     return role is not None and ROLES[role] >= ROLES[needed]
 
 
-async def read_body(request: Any, limit: int) -> bytes:
-    """The request body, or TooLarge as soon as it exceeds `limit` (declared or streamed)."""
+class TooSlow(Exception):
+    pass
+
+
+async def read_body(request: Any, limit: int, seconds: float = 30.0) -> bytes:
+    """The request body, or TooLarge as soon as it exceeds `limit` (declared or streamed),
+    or TooSlow when it has not all arrived within `seconds` (a trickling sender)."""
+    import asyncio
+
+    try:
+        async with asyncio.timeout(seconds):
+            return await _read_body(request, limit)
+    except TimeoutError:
+        raise TooSlow() from None
+
+
+async def _read_body(request: Any, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -72,3 +89,25 @@ async def read_body(request: Any, limit: int) -> bytes:
             raise TooLarge()
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def cross_site(request: Any, public_url: str | None) -> tuple[int, str] | None:
+    """(status, why) when a state-changing request may come from another site's page.
+
+    A browser holding cached Basic credentials will send a cross-site form or beacon
+    with them, but only as text/plain, a form encoding or no type at all; a JSON post
+    needs a CORS preflight, which godiag never grants. Alertmanager always posts
+    application/json and sends no Origin. A browser's Origin, when present, must be
+    godiag's own (the Host it was asked under, or `public_url`)."""
+    ctype = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if ctype != "application/json":
+        return 415, "Content-Type must be application/json"
+    origin = request.headers.get("origin")
+    if origin is None:
+        return None
+    own = {(request.headers.get("host") or "").lower()}
+    if public_url:
+        own.add(urlsplit(public_url).netloc.lower())
+    if urlsplit(origin).netloc.lower() not in own:
+        return 403, f"cross-origin request refused (Origin {origin[:100]})"
+    return None

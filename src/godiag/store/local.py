@@ -98,7 +98,9 @@ class LocalStore(Store):
             return self.set_baseline(aid) if baseline and not existing.baseline else existing
         tmp = self.tmp / f"{aid}.{os.getpid()}.{time.monotonic_ns()}"
         try:
-            with open(tmp, "wb") as fh:
+            # a new private file, never a link planted at that name
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with open(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -183,7 +185,7 @@ class LocalStore(Store):
     def read(self, aid: str) -> bytes:
         art = self.get(aid)
         try:
-            data = self.object_path(art.meta.sha256).read_bytes()
+            data = _read_no_follow(self.object_path(art.meta.sha256))
         except OSError as exc:
             raise StoreError(f"artifact {art.id}: object unreadable: {exc}") from None
         if hashlib.sha256(data).hexdigest() != art.meta.sha256:
@@ -248,6 +250,14 @@ class LocalStore(Store):
 
     def close(self) -> None:
         self.db.close()
+
+
+def _read_no_follow(path: Path) -> bytes:
+    """An object's bytes; a symlink in objects/ is refused (ELOOP), not followed: the store
+    serves what it wrote, never a file some link points to."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with open(fd, "rb") as fh:
+        return fh.read()
 
 
 def _hash_file(path: Path) -> str:

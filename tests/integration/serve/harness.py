@@ -18,7 +18,8 @@ from tests.servers import free_ports
 
 ADMIN = "admin-token-1f3a9c"
 READER = ("viewer", "viewer-pw-77")
-ADMIN_H = {"Authorization": f"Bearer {ADMIN}"}
+# Alertmanager always posts JSON; serve refuses other types (a cross-site form could send them)
+ADMIN_H = {"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"}
 
 
 def write_config(
