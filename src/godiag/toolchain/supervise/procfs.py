@@ -128,7 +128,7 @@ class ProcFS:
         out: dict[str, int] = {}
         for line in (self._read(pid, "io") or "").splitlines():
             key, _, value = line.partition(":")
-            if key in ("rchar", "wchar", "read_bytes", "write_bytes"):
+            if key in ("rchar", "wchar", "syscr", "syscw", "read_bytes", "write_bytes"):
                 try:
                     out[key] = int(value)
                 except ValueError:

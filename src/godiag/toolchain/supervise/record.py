@@ -13,6 +13,10 @@ from godiag.toolchain.supervise.output import Recorder
 from godiag.toolchain.supervise.procfs import ProcFS
 from godiag.toolchain.supervise.system import Cgroups
 
+# A backstop for hangs that look like progress (a livelock, a loop rewriting a file):
+# longer than any sane build or `go test` (whose own default -timeout is 10m).
+DEFAULT_TIMEOUT = 3600.0
+
 
 @dataclass
 class RunOptions:
@@ -21,6 +25,7 @@ class RunOptions:
     cwd: str
     stall: float = 60.0
     timeout: float | None = None
+    timeout_is_default: bool = False  # the CLI's DEFAULT_TIMEOUT, not the user's --timeout
     add_x: bool = True
     stdout_sink: BinaryIO | None = None  # default: our stdout
     stderr_sink: BinaryIO | None = None
