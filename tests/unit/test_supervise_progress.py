@@ -37,35 +37,44 @@ def test_eventfd_wakeups_and_a_ticker_sliver_are_not_progress() -> None:
     for i in range(20):  # 10 s, sampled every 0.5 s
         # 50 wake-ups of 8 bytes each way per sample, 1 tick of CPU per second
         n = 50 * i
-        samples.append(Sample(i * 0.5, i // 2, _io(2000 + 8 * n, 8 * n, 10 + n, n), 300))
+        samples.append(Sample(i * 0.5, i // 2, 0, 0, _io(2000 + 8 * n, 8 * n, 10 + n, n), 300))
     assert _feed(samples)[1:] == [False] * 19
 
 
 def test_real_data_written_is_progress_at_once() -> None:
-    a = Sample(0.0, 0, _io(0, 0, 0, 0), 0)
-    b = Sample(0.5, 0, _io(0, 8 * 40 + 100, 0, 41), 0)
+    a = Sample(0.0, 0, 0, 0, _io(0, 0, 0, 0), 0)
+    b = Sample(0.5, 0, 0, 0, _io(0, 8 * 40 + 100, 0, 41), 0)
     assert _feed([a, b]) == [True, True]
 
 
 def test_reads_count_once_they_add_up_within_the_window() -> None:
-    small = [Sample(i * 0.5, 0, _io(200 * i, 0, 2 * i, 0), 0) for i in range(10)]
+    small = [Sample(i * 0.5, 0, 0, 0, _io(200 * i, 0, 2 * i, 0), 0) for i in range(10)]
     assert not any(_feed(small)[1:])  # a cgroup file re-read every half second
-    big = [Sample(i * 0.5, 0, _io(READ_FLOOR * i, 0, i, 0), 0) for i in range(4)]
+    big = [Sample(i * 0.5, 0, 0, 0, _io(READ_FLOOR * i, 0, i, 0), 0) for i in range(4)]
     assert _feed(big)[2:] == [True, True]
 
 
 def test_computing_is_progress_and_a_sliver_is_not() -> None:
     per_sample = int(TICKS_PER_S * 0.5 * COMPUTE_SHARE) + 1
-    busy = [Sample(i * 0.5, i * per_sample, _io(0, 0, 0, 0), 0) for i in range(6)]
+    busy = [Sample(i * 0.5, i * per_sample, 0, 0, _io(0, 0, 0, 0), 0) for i in range(6)]
     assert all(_feed(busy)[1:])
-    idle = [Sample(i * 0.5, i // 4, _io(0, 0, 0, 0), 0) for i in range(6)]
+    idle = [Sample(i * 0.5, i // 4, 0, 0, _io(0, 0, 0, 0), 0) for i in range(6)]
     assert not any(_feed(idle)[1:])
 
 
+def test_long_slices_are_computing_even_with_a_small_share_of_a_loaded_cpu() -> None:
+    # a compiler given 5% of a core, 500 us at a time
+    starved = [Sample(i * 0.5, 0, i * 25_000_000, i * 50, _io(0, 0, 0, 0), 0) for i in range(6)]
+    assert all(_feed(starved)[1:])
+    # a ticker: 1.3% of a core in 30 us slices
+    ticking = [Sample(i * 0.5, 0, i * 6_500_000, i * 216, _io(0, 0, 0, 0), 0) for i in range(6)]
+    assert not any(_feed(ticking)[1:])
+
+
 def test_output_and_processes_are_progress() -> None:
-    a = Sample(0.0, 0, _io(0, 0, 0, 0), 0)
-    out = Sample(0.5, 0, _io(0, 0, 0, 0), 12)
-    child = Sample(1.0, 0, ((100, 0, 0, 0, 0), (101, 0, 0, 0, 0)), 12)
+    a = Sample(0.0, 0, 0, 0, _io(0, 0, 0, 0), 0)
+    out = Sample(0.5, 0, 0, 0, _io(0, 0, 0, 0), 12)
+    child = Sample(1.0, 0, 0, 0, ((100, 0, 0, 0, 0), (101, 0, 0, 0, 0)), 12)
     assert _feed([a, out, child]) == [True, True, True]
 
 

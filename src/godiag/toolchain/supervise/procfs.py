@@ -124,6 +124,23 @@ class ProcFS:
                 out[key] = value.strip()
         return out
 
+    def schedstat(self, pid: int) -> tuple[int, int]:
+        """(ns on a CPU, timeslices) summed over the process's threads (task/*/schedstat);
+        (0, 0) where the kernel has no schedstat. A Go program works on many threads,
+        and /proc/PID/schedstat counts only the first."""
+        run = slices = 0
+        try:
+            tasks = os.listdir(self.root / str(pid) / "task")
+        except OSError:
+            return 0, 0
+        for tid in tasks:
+            text = self._read(pid, f"task/{tid}/schedstat") or ""
+            parts = text.split()
+            if len(parts) >= 3 and parts[0].isdigit() and parts[2].isdigit():
+                run += int(parts[0])
+                slices += int(parts[2])
+        return run, slices
+
     def io(self, pid: int) -> dict[str, int]:
         out: dict[str, int] = {}
         for line in (self._read(pid, "io") or "").splitlines():

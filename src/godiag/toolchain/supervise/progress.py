@@ -4,9 +4,12 @@ A hung test often keeps a periodic goroutine alive beside the stuck code (a tick
 flushing metrics, a 1 ms timer, a heartbeat): the process then burns a little CPU every
 few milliseconds forever. Counting every CPU tick as progress lets such a hang run until
 the go command's own timeout. CPU counts here only when the tree computes, i.e. uses at
-least `COMPUTE_SHARE` of one core over the last `WINDOW_S` seconds: a build or a
-CPU-bound test does (even on a loaded machine), a parked program woken by tickers does
-not (a 10 ms ticker doing real work costs well under 1% of a core).
+least `COMPUTE_SHARE` of one core over the last `WINDOW_S` seconds, or runs in long
+slices: a parked program woken by tickers does neither (a 10 ms ticker doing real work
+costs about 1% of a core, in slices of some 30 us), a build or a CPU-bound test does.
+On a loaded machine a compiler may get little more than a tenth of a core, but each
+time it runs it runs for hundreds of microseconds (measured: 370-860 us per slice at a
+load of 13 on 2 cores), hence the second test (`SLICE_NS`, from the threads' schedstat).
 
 I/O is read from /proc/PID/io, whose rchar/wchar cover files, pipes and sockets, but
 also the runtime's own chatter: the netpoller is woken through an eventfd, 8 bytes
@@ -27,6 +30,8 @@ from collections import deque
 from dataclasses import dataclass, field
 
 COMPUTE_SHARE = 0.10  # of one core, averaged over the window
+SLICE_NS = 200_000  # mean time on a CPU per timeslice of a tree that computes
+SLICE_SHARE = 0.02  # ... as long as it gets at least this share of a core
 READ_FLOOR = 4096  # bytes read by the tree within the window
 WAKEUP_BYTES = 8  # an eventfd write or read: the netpoller being woken, not data
 WINDOW_S = 2.0
@@ -39,6 +44,8 @@ class Sample:
 
     t: float
     cpu_ticks: int  # utime+stime summed over the live processes
+    run_ns: int  # schedstat: time on a CPU, summed over every thread (0: unknown)
+    slices: int  # schedstat: timeslices run
     io: tuple[tuple[int, int, int, int, int], ...]  # (pid, rchar, wchar, syscr, syscw)
     output: int  # bytes the command printed so far
 
@@ -82,7 +89,10 @@ class Progress:
             return False
         # A process that ended takes its ticks with it: a drop is not negative work.
         used = max(0, last.cpu_ticks - first.cpu_ticks) / TICKS_PER_S
-        return used >= COMPUTE_SHARE * span
+        if used >= COMPUTE_SHARE * span:
+            return True
+        ran, slices = last.run_ns - first.run_ns, last.slices - first.slices
+        return slices > 0 and ran >= SLICE_SHARE * span * 1e9 and ran >= SLICE_NS * slices
 
 
 def _data(a: Sample, b: Sample, *, write: bool) -> int:

@@ -80,7 +80,7 @@ class Supervisor:
 
     def sample(self, pids: list[int]) -> Sample:
         """CPU time and I/O of every process, plus output size (progress.py judges)."""
-        cpu = 0
+        cpu = run_ns = slices = 0
         io: list[tuple[int, int, int, int, int]] = []
         for pid in pids:
             info = self.o.procfs.info(pid, full=False)
@@ -92,9 +92,11 @@ class Supervisor:
                     self.rec.event("process", info.stat.comm, pid=pid, ppid=info.stat.ppid)
             self.watch_memcg(pid)
             cpu += info.stat.utime + info.stat.stime
+            ran, n = self.o.procfs.schedstat(pid)
+            run_ns, slices = run_ns + ran, slices + n
             r, w = info.io.get("rchar", 0), info.io.get("wchar", 0)
             io.append((pid, r, w, info.io.get("syscr", 0), info.io.get("syscw", 0)))
-        return Sample(self.o.clock(), cpu, tuple(io), self.rec.recorder.total)
+        return Sample(self.o.clock(), cpu, run_ns, slices, tuple(io), self.rec.recorder.total)
 
     def watch_memcg(self, pid: int) -> None:
         """Remember the memory cgroup of every process while it lives: once the kernel's
