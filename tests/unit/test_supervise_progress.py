@@ -198,3 +198,34 @@ def test_a_test_timeout_is_not_pinned_on_the_harness() -> None:
     assert "(*Account)" in f.detail and "_testmain.go" not in f.detail
     ev = "\n".join(e.output or "" for e in f.evidence)
     assert "_testmain.go" not in ev and "runtime.gopark" not in ev
+
+
+def test_after_the_command_is_reaped_only_its_own_processes_are_signalled() -> None:
+    """A reaped command's pid and group id are free numbers: a process carrying one of
+    them now (here: a `sleep` whose recorded start time differs) is not ours."""
+    import subprocess
+
+    from godiag.toolchain.supervise import termination
+    from godiag.toolchain.supervise.procfs import ProcFS
+    from godiag.toolchain.supervise.system import Cgroups
+
+    procfs = ProcFS()
+    done = subprocess.Popen(["true"])
+    done.wait()
+    stranger = subprocess.Popen(["sleep", "60"])
+    leftover = subprocess.Popen(["sleep", "60"])
+    try:
+        rec = _record()
+        st_stranger, st_leftover = procfs.stat(stranger.pid), procfs.stat(leftover.pid)
+        assert st_stranger is not None and st_leftover is not None
+        rec.starts[stranger.pid] = st_stranger.start - 1  # an older process had this pid
+        rec.starts[leftover.pid] = st_leftover.start  # one of the job's, still running
+        tree = lambda: [stranger.pid, leftover.pid]  # noqa: E731  (a stale root's "tree")
+        termination.terminate(done, tree, rec, procfs, Cgroups(), time.monotonic)
+        assert leftover.wait(10) == -15
+        assert stranger.poll() is None
+    finally:
+        stranger.kill()
+        leftover.kill()
+        stranger.wait()
+        leftover.wait()

@@ -37,6 +37,7 @@ class Stat:
     pgid: int
     utime: int
     stime: int
+    start: int = 0  # starttime (ticks since boot): with the pid, who the process is
 
 
 @dataclass
@@ -112,6 +113,7 @@ class ProcFS:
                 pgid=int(rest[2]),
                 utime=int(rest[11]),
                 stime=int(rest[12]),
+                start=int(rest[19]) if len(rest) > 19 else 0,
             )
         except (IndexError, ValueError):
             return None

@@ -58,6 +58,9 @@ class RunRecord:
     memcgs: dict[str, dict[str, Any]] = field(default_factory=dict)
     pending_gets: dict[str, float] = field(default_factory=dict)
     seen: dict[int, str] = field(default_factory=dict)  # pid -> comm, every process seen
+    # pid -> starttime at first sight: a pid number is only ours while it names the same
+    # process (pid_max is often 32768, and busy machines go round it in minutes)
+    starts: dict[int, int] = field(default_factory=dict)
     thawed: list[str] = field(default_factory=list)
     root_pid: int = 0
     clock: Callable[[], float] = time.monotonic

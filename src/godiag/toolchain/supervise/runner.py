@@ -88,6 +88,7 @@ class Supervisor:
                 continue
             if pid not in self.rec.seen:
                 self.rec.seen[pid] = info.stat.comm
+                self.rec.starts[pid] = info.stat.start
                 if len(self.rec.seen) <= 300:
                     self.rec.event("process", info.stat.comm, pid=pid, ppid=info.stat.ppid)
             self.watch_memcg(pid)
