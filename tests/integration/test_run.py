@@ -207,6 +207,9 @@ def test_proxy_that_never_answers_is_named(tmp_path: Path, servers: list[Any]) -
     assert doc["exit"]["ended_by"] == "stall"
     f = finding(doc, "stalled-network-fetch")
     assert f"{proxy.url}/example.com/dep/@v/v1.0.0.mod" in f["title"]
+    # measured from the `# get` line, after which nothing happened for --stall
+    waited = float(f["detail"].split("got no answer in ")[1].split("s.")[0])
+    assert waited >= 2.0
     text = evidence_text(f)
     assert "ESTABLISHED" in text  # the open connection to the proxy, from /proc/net/tcp
     assert "net/http" in text  # the go command's own dump shows it waiting on the response
