@@ -151,3 +151,13 @@ def test_suspect_lines_name_the_place_once_and_wrap_under_themselves() -> None:
     suspects = text[text.index("Suspects") : text.index("by category")]
     assert suspects.count("PutWithEviction") == 1
     assert all(len(line) <= 60 for line in suspects.splitlines())
+
+
+def test_the_test_harness_main_goes_after_the_tests_goroutines() -> None:
+    harness = (
+        "goroutine 1 [chan receive]:\ntesting.(*T).Run(0xc000003a40)\n"
+        "\t/go/src/testing/testing.go:2109 +0x4c5\nmain.main()\n\t_testmain.go:46 +0x9b\n"
+    )
+    doc = _doc(harness, _g(7, "sync.Mutex.Lock", "example.com/bank.Transfer", 31))
+    firsts = [g["user_frame"]["function"] for g in doc["groups"]]  # type: ignore[index]
+    assert firsts == ["example.com/bank.Transfer", "main.main"]
