@@ -161,3 +161,12 @@ def test_the_test_harness_main_goes_after_the_tests_goroutines() -> None:
     doc = _doc(harness, _g(7, "sync.Mutex.Lock", "example.com/bank.Transfer", 31))
     firsts = [g["user_frame"]["function"] for g in doc["groups"]]  # type: ignore[index]
     assert firsts == ["example.com/bank.Transfer", "main.main"]
+
+
+def test_the_html_suspect_line_names_the_place() -> None:
+    from godiag.report import render
+
+    doc = _doc(_g(7, "sync.Mutex.Lock, 12 minutes", "example.com/srv.(*Cache).Put", 31))
+    html = str(render(doc, "html"))
+    line = html[html.index('class="sus"') :].split("</li>")[0]
+    assert "[stuck]" in line and "at example.com/srv.(*Cache).Put (/app/code.go:31)" in line
