@@ -43,7 +43,7 @@ def _kinds(doc: dict[str, object]) -> list[str]:
 
 
 @pytest.mark.parametrize("name", DAEMONS)
-@pytest.mark.parametrize("which", ["a", "b"])
+@pytest.mark.parametrize("which", ["a", "b", "c"])
 def test_real_daemons_after_ten_minutes_have_no_suspect(name: str, which: str) -> None:
     doc = analyze(parse((DATA / f"{name}-{which}.txt").read_bytes(), name), name)
     validate(doc)
@@ -53,9 +53,10 @@ def test_real_daemons_after_ten_minutes_have_no_suspect(name: str, which: str) -
 
 
 @pytest.mark.parametrize("name", DAEMONS)
-def test_diff_of_two_daemon_dumps_minutes_apart_has_no_suspect(name: str) -> None:
+@pytest.mark.parametrize("later", ["b", "c"])
+def test_diff_of_two_daemon_dumps_minutes_apart_has_no_suspect(name: str, later: str) -> None:
     a = parse((DATA / f"{name}-a.txt").read_bytes(), "a")
-    b = parse((DATA / f"{name}-b.txt").read_bytes(), "b")
+    b = parse((DATA / f"{name}-{later}.txt").read_bytes(), "b")
     doc = diff(a, b, "b")
     validate(doc)
     assert doc["suspects"] == []
