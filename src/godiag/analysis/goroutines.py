@@ -1,6 +1,7 @@
 """Goroutine analysis: groups of identical stacks, categories, suspects, and diffs.
 
-Pure functions from `Dump` to the `godiag.goroutines/v1` document (docs/contracts.md).
+Pure functions from `Dump` to the `godiag.goroutines/v1` document (docs/contracts.md);
+which groups are suspects is goroutine_suspects.py's registry of rules.
 A group is every goroutine with the same state and the same frames (function, file,
 line); arguments and ids do not matter. `count` is always exact; `ids` is capped.
 """
@@ -12,13 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from godiag.analysis.goroutine_rules import category, is_stdlib, user_frame
+from godiag.analysis.goroutine_suspects import suspects
 from godiag.model.goroutine import CreatedBy, Dump, Frame, Goroutine
 
 SCHEMA = "godiag.goroutines/v1"
 MAX_IDS = 100
-LEAK_MIN_COUNT = 10  # one creation site with this many blocked goroutines is suspicious
-LONG_WAIT_MINUTES = 10
-BLOCKED = frozenset({"channel", "select", "lock", "waitgroup", "cond"})
 
 Sig = tuple[str, tuple[tuple[str, str, int], ...]]
 
@@ -108,46 +107,21 @@ def _group_doc(key: Sig, grp: Group) -> dict[str, Any]:
     }
 
 
-def _where(g: dict[str, Any]) -> str:
-    uf = g["user_frame"] or (g["frames"][0] if g["frames"] else None)
-    if uf is None:
-        return "an unknown place"
-    return f"{uf['function']} ({uf['file']}:{uf['line']})"
-
-
-def suspects(groups: list[dict[str, Any]], header: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Groups that look like leaks or deadlocks, each with the reason."""
-    out: list[dict[str, Any]] = []
-    deadlock = any("all goroutines are asleep" in h for h in header)
-    for i, g in enumerate(groups):
-        cat, state, n = g["category"], g["state"], g["count"]
-        reasons: list[tuple[str, str]] = []
-        if g["leaked"]:
-            reasons.append(("leaked", f"the runtime proved {g['leaked']} can never wake up"))
-        if "(nil chan)" in state or state == "select (no cases)":
-            reasons.append(("nil-channel", f"{n} blocked forever on {state}"))
-        if cat in BLOCKED and n >= LEAK_MIN_COUNT:
-            site = g["created_by"]
-            origin = f" created at {site['function']}" if site else ""
-            reasons.append(
-                ("leak", f"{n} goroutines{origin} blocked on {state or cat} in {_where(g)}")
-            )
-        if cat in BLOCKED | {"io", "syscall"} and g["wait_minutes"]["max"] >= LONG_WAIT_MINUTES:
-            reasons.append(
-                ("long-wait", f"waiting up to {g['wait_minutes']['max']} minutes in {_where(g)}")
-            )
-        if deadlock and cat in BLOCKED:
-            reasons.append(("deadlock", f"part of a deadlock: {n} blocked on {state}"))
-        for kind, reason in reasons:
-            out.append({"group": i, "kind": kind, "reason": reason})
-    return out
-
-
 _PRIORITY = {c: i for i, c in enumerate(["channel", "select", "lock", "waitgroup", "cond"])}
 
 
+def _harness(g: dict[str, Any]) -> bool:
+    """The test binary's own main (`main.main` of _testmain.go): in every test's dump,
+    never the answer, so it goes after the test's goroutines."""
+    uf = g["user_frame"]
+    return uf is not None and str(uf["file"]).endswith("_testmain.go")
+
+
 def _order(doc_groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(doc_groups, key=lambda g: (-g["count"], _PRIORITY.get(g["category"], 9)))
+    return sorted(
+        doc_groups,
+        key=lambda g: (_harness(g), -g["count"], _PRIORITY.get(g["category"], 9)),
+    )
 
 
 def _categories(groups: list[dict[str, Any]]) -> dict[str, int]:

@@ -4,12 +4,13 @@
 
 The command's output is streamed live and unchanged (stdout to stdout, stderr to
 stderr; with --format json and no -o, the command's stdout goes to stderr so that
-stdout carries only the JSON). When the process tree shows no CPU time, no I/O and
-no output for --stall (default 60s), godiag snapshots every process (/proc state,
-locks, connections, cgroups), asks the stuck Go processes for goroutine dumps
-(SIGQUIT), explains the blocking and ends the tree. --timeout ends it after D in any
-case. Exit status: 0 when the command succeeded, 1 when it failed, hung or did not
-produce what it should; the command's own status is in the JSON.
+stdout carries only the JSON). When the process tree makes no progress of its own
+(output, data written or read, processes, computing; a ticker's sliver of CPU does not
+count) for --stall (default 60s), godiag snapshots every process (/proc state, locks,
+connections, cgroups), asks the stuck Go processes for goroutine dumps (SIGQUIT),
+explains the blocking and ends the tree. --timeout ends it after D in any case
+(default 1h). Exit status: 0 when the command succeeded, 1 when it failed, hung or did
+not produce what it should; the command's own status is in the JSON.
 """
 
 from __future__ import annotations
@@ -47,13 +48,18 @@ def parse_duration(text: str) -> float:
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
-@click.option("--timeout", "timeout", default=None, help="End the command after D (e.g. 10m).")
+@click.option(
+    "--timeout",
+    "timeout",
+    default=None,
+    help="End the command after D (e.g. 10m); default 1h, 0 for none.",
+)
 @click.option(
     "--stall",
     "stall",
     default="60s",
     show_default=True,
-    help="Declare a hang after D without CPU, I/O or output in the whole tree.",
+    help="Declare a hang after D without output, I/O, new processes or computing.",
 )
 @click.option(
     "--expect-output",
@@ -84,16 +90,19 @@ def run(
 
     The command's output is streamed live and unchanged (with --format json and no
     -o, its stdout goes to stderr so stdout carries only the JSON). When the whole
-    process tree shows no CPU time, no I/O and no output for --stall, godiag
-    snapshots every process (/proc state, locks, connections, cgroups), asks the
-    stuck Go processes for goroutine dumps (SIGQUIT), explains the blocking and
-    ends the tree; --timeout ends it after D in any case. Exit status: 0 when the
-    command succeeded, 1 when it failed, hung or did not produce what it should.
+    process tree makes no progress of its own (output, data written or read, new
+    processes, computing; a ticker's sliver of CPU does not count) for --stall,
+    godiag snapshots every process (/proc state, locks, connections, cgroups), asks
+    the stuck Go processes for goroutine dumps (SIGQUIT, kept in the report, not
+    shown), explains the blocking and ends the tree; --timeout (default 1h, 0 for
+    none) ends it after D in any case. Exit status: 0 when the command succeeded, 1
+    when it failed, hung or did not produce what it should.
     """
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
     if not argv:
         raise UsageError("give the command after --, e.g. `godiag run -- go build ./...`")
     from godiag.report import emit
+    from godiag.toolchain.supervise.record import DEFAULT_TIMEOUT
     from godiag.toolchain.supervise.runner import RunOptions
     from godiag.toolchain.supervise.session import run as run_session
 
@@ -103,7 +112,8 @@ def run(
         env=dict(os.environ),
         cwd=os.getcwd(),
         stall=parse_duration(stall),
-        timeout=parse_duration(timeout) if timeout else None,
+        timeout=DEFAULT_TIMEOUT if timeout is None else (parse_duration(timeout) or None),
+        timeout_is_default=timeout is None,
         add_x=not no_x,
         stdout_sink=sys.stderr.buffer if json_on_stdout else sys.stdout.buffer,
         stderr_sink=sys.stderr.buffer,

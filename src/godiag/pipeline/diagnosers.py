@@ -28,7 +28,13 @@ from godiag.limits import (
 from godiag.pipeline.jobs import Diagnoser
 from godiag.pipeline.queue import Incident
 
-LEAK_KINDS = {"leak": "goroutine-leak", "leaked": "goroutine-leak", "deadlock": "deadlock"}
+LEAK_KINDS = {
+    "leak": "goroutine-leak",
+    "growth": "goroutine-leak",
+    "leaked": "goroutine-leak",
+    "deadlock": "deadlock",
+    "stuck": "deadlock",  # a lock or a send that never completes
+}
 
 
 def goroutine_causes(doc: dict[str, Any], limit: int = 3) -> list[dict[str, Any]]:

@@ -7,6 +7,8 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 
 TEMPLATE = "goroutines.html.j2"
 COMPACT_FRAMES = 4  # frames shown per group without --verbose
@@ -66,12 +68,21 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
         console.print(f"  [yellow]skipped line {e['line']}:[/] {escape(e['message'])}")
     if doc["suspects"]:
         console.print("\n[bold red]Suspects[/]")
+        # two columns, so that a long reason or place wraps under itself; the place is
+        # said once, on its own line, not inside the reason
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(overflow="fold")
         for s in doc["suspects"]:
             g = groups[s["group"]]
-            console.print(
-                f"  [red]{escape(s.get('kind', 'suspect'))}[/] (group {s['group'] + 1}): "
-                f"{escape(s['reason'])}  [dim]{escape(_short(g['user_frame']))}[/]"
-            )
+            head = Text("  ")
+            head.append(s.get("kind", "suspect"), style="red")
+            head.append(f" (group {s['group'] + 1})")
+            body = Text(s["reason"])
+            place = g["user_frame"] or (g["frames"][0] if g["frames"] else None)
+            body.append("\nat " + _short(place), style="dim")
+            grid.add_row(head, body)
+        console.print(grid)
     cats = ", ".join(f"{k} {v}" for k, v in doc.get("categories", {}).items())
     if cats:
         console.print(f"\n[dim]by category: {escape(cats)}[/]")

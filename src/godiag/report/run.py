@@ -11,12 +11,19 @@ TEMPLATE = "generic.html.j2"
 COLORS = {"error": "red", "warning": "yellow", "info": "blue"}
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def _exit_line(doc: dict[str, Any]) -> str:
     ex = doc["exit"]
     if ex["ended_by"] == "stall":
         return f"hung (no progress for {doc['stall_s']:g}s); ended by godiag"
     if ex["ended_by"] == "timeout":
-        return f"timed out after {doc['timeout_s'] or 0:g}s; ended by godiag"
+        line = f"timed out after {doc['timeout_s'] or 0:g}s; ended by godiag"
+        if doc.get("timeout_default"):
+            line += " (its default --timeout; --timeout 0 turns it off)"
+        return line
     if ex["ended_by"] == "interrupted":
         return "interrupted; ended by godiag"
     if ex["signal"]:
@@ -51,7 +58,7 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
     mark = "[red]FAILED[/]" if doc["failed"] else "[green]ok[/]"
     console.print(
         f"godiag run: {mark} {escape(cmd)}: {escape(_exit_line(doc))}, "
-        f"{doc['duration_s']:.1f}s, {doc['processes_seen']} processes"
+        f"{doc['duration_s']:.1f}s, {_count(doc['processes_seen'], 'process', 'processes')}"
     )
     for f in doc["findings"]:
         color = COLORS.get(f["severity"], "white")
@@ -69,6 +76,13 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
             console.print(f"    fix: {escape(f['fix'])}")
     for w in doc.get("warnings", []):
         console.print(f"  [yellow]warning[/]: {escape(w)}")
+    if doc.get("withheld_output_bytes"):
+        n = len(doc.get("dumps", []))
+        console.print(
+            f"  [dim]{doc['withheld_output_bytes']} bytes the command printed after godiag "
+            f"asked for goroutine dumps were not shown ({_count(n, 'dump', 'dumps')} in the "
+            "report; --format json keeps the text)[/]"
+        )
     env_lines = _env_lines(doc["env"], verbose)
     if env_lines and (verbose or doc["failed"]):
         console.print("  [dim]go settings not from the built-in defaults:[/]")

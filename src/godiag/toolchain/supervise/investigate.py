@@ -76,6 +76,7 @@ def collect_dumps(
     if not targets:
         rec.event("dump", "no Go process could be asked for a dump")
         return
+    rec.recorder.mute()  # the dumps are evidence for the report, not for the terminal
     marks = rec.recorder.sizes()
     for pid in targets:
         with contextlib.suppress(ProcessLookupError, PermissionError):

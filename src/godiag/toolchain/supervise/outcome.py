@@ -8,6 +8,7 @@ here: panics with their goroutine dump, checksum mismatches, refused git prompts
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from godiag.model.findings import Evidence, Finding, Severity
 from godiag.toolchain.supervise import dumps, stallfind
@@ -28,12 +29,38 @@ GIT_PROMPT_FAIL = re.compile(
 )
 
 
+FIRST_ID = re.compile(r"^goroutine (\d+) ", re.M)
+
+
+def _culprits(analysis: dict[str, Any] | None, text: str, hung: bool) -> list[dict[str, Any]]:
+    """The groups a crash or a timeout is about, in the user's code, never the harness.
+
+    A panic is about the goroutine that printed it, the first of the dump. A timeout or
+    a deadlock is about the goroutines parked in user code (stallfind.stuck_groups);
+    `main.main` of _testmain.go waits there in every test binary and is never the answer.
+    """
+    if not analysis:
+        return []
+    groups = analysis.get("groups", [])
+    first = FIRST_ID.search(text)
+    if first and not hung:
+        gid = int(first.group(1))
+        own = [g for g in groups if gid in g.get("ids", []) and g.get("user_frame")]
+        if own and not stallfind.is_harness(own[0]["user_frame"]):
+            return own
+    stuck = stallfind.stuck_groups(analysis)
+    if stuck:
+        return stuck
+    return [g for g in groups if g.get("user_frame") and not stallfind.is_harness(g["user_frame"])]
+
+
 def panic_findings(rec: RunRecord) -> list[Finding]:
     out = []
     text = rec.output_text()
     for m in PANIC.finditer(text):
         line = m.group(1)
         timeout = TEST_TIMEOUT.match(line)
+        hung = bool(timeout) or "all goroutines are asleep" in line
         found, warnings = dumps.find(dumps.pieces(text[m.start() :])[0], "panic output")
         rec.warnings.extend(warnings)
         analysis = found[0].analysis if found else None
@@ -47,19 +74,19 @@ def panic_findings(rec: RunRecord) -> list[Finding]:
                     "analysis": dump.analysis,
                 }
             )
+        culprits = _culprits(analysis, found[0].text if found else "", hung)
         where = ""
-        if analysis and analysis["groups"]:
-            uf = analysis["groups"][0].get("user_frame") or {}
-            if uf:
-                where = f"{uf.get('function')} ({uf.get('file')}:{uf.get('line')})"
+        if culprits:
+            uf = culprits[0]["user_frame"]
+            where = f"{uf.get('function')} ({uf.get('file')}:{uf.get('line')})"
         kind = (
             "test timeout" if timeout else ("fatal error" if line.startswith("fatal") else "panic")
         )
         if "all goroutines are asleep" in line:
             kind = "deadlock"
         ev = [Evidence(command="output", output=line)]
-        if where:
-            ev.append(Evidence(command="goroutine dump", output=where))
+        for g in culprits[: stallfind.MAX_SIDES]:
+            ev.append(Evidence(command="goroutine dump", output=stallfind.user_frames_text(g)))
         running = re.search(r"running tests:\n((?:\t\t.*\n)+)", text[m.start() :])
         if timeout and running:
             ev.append(Evidence(command="output", output=running.group(1).strip()))

@@ -23,15 +23,26 @@ MAX_RECORD = 64 << 20  # bytes kept per stream for analysis; output is forwarded
 class Recorder:
     """Bytes of both streams, the time of the last output and the `# get` bookkeeping."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, t0: float | None = None
+    ) -> None:
         self.lock = threading.Lock()
         self.data: dict[str, bytearray] = {"stdout": bytearray(), "stderr": bytearray()}
         self.total = 0
         self.clock = clock
-        self.last_output = clock()
+        self.last_output = clock()  # on the clock's own scale, compared with clock()
+        # `# get` times are seconds since t0 (the run's start), like the timeline's
+        self.t0 = self.last_output if t0 is None else t0
         self.gets: dict[str, float] = {}  # URL -> start time, while pending
         self.get_events: list[dict[str, object]] = []
         self._line_tail = b""
+        # Set once godiag has asked for goroutine dumps: what follows is godiag's
+        # evidence (hundreds of stack lines), recorded but not passed to the terminal.
+        self.muted = threading.Event()
+        self.withheld = 0  # bytes recorded but not passed through since then
+
+    def mute(self) -> None:
+        self.muted.set()
 
     def add(self, stream: str, chunk: bytes) -> None:
         with self.lock:
@@ -47,7 +58,7 @@ class Recorder:
         data = self._line_tail + chunk
         lines = data.split(b"\n")
         self._line_tail = lines.pop()
-        now = self.clock()
+        now = round(self.clock() - self.t0, 3)
         for raw in lines:
             line = raw.decode(errors="replace")
             done = GET_DONE.match(line)
@@ -95,6 +106,10 @@ class Pump(threading.Thread):
 
     def _write(self, data: bytes) -> None:
         if not data:
+            return
+        if self.recorder.muted.is_set():
+            with self.recorder.lock:
+                self.recorder.withheld += len(data)
             return
         with self.write_lock:
             self.before_write()

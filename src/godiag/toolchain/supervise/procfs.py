@@ -37,6 +37,7 @@ class Stat:
     pgid: int
     utime: int
     stime: int
+    start: int = 0  # starttime (ticks since boot): with the pid, who the process is
 
 
 @dataclass
@@ -112,6 +113,7 @@ class ProcFS:
                 pgid=int(rest[2]),
                 utime=int(rest[11]),
                 stime=int(rest[12]),
+                start=int(rest[19]) if len(rest) > 19 else 0,
             )
         except (IndexError, ValueError):
             return None
@@ -124,11 +126,28 @@ class ProcFS:
                 out[key] = value.strip()
         return out
 
+    def schedstat(self, pid: int) -> tuple[int, int]:
+        """(ns on a CPU, timeslices) summed over the process's threads (task/*/schedstat);
+        (0, 0) where the kernel has no schedstat. A Go program works on many threads,
+        and /proc/PID/schedstat counts only the first."""
+        run = slices = 0
+        try:
+            tasks = os.listdir(self.root / str(pid) / "task")
+        except OSError:
+            return 0, 0
+        for tid in tasks:
+            text = self._read(pid, f"task/{tid}/schedstat") or ""
+            parts = text.split()
+            if len(parts) >= 3 and parts[0].isdigit() and parts[2].isdigit():
+                run += int(parts[0])
+                slices += int(parts[2])
+        return run, slices
+
     def io(self, pid: int) -> dict[str, int]:
         out: dict[str, int] = {}
         for line in (self._read(pid, "io") or "").splitlines():
             key, _, value = line.partition(":")
-            if key in ("rchar", "wchar", "read_bytes", "write_bytes"):
+            if key in ("rchar", "wchar", "syscr", "syscw", "read_bytes", "write_bytes"):
                 try:
                     out[key] = int(value)
                 except ValueError:

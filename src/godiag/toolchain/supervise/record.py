@@ -13,6 +13,10 @@ from godiag.toolchain.supervise.output import Recorder
 from godiag.toolchain.supervise.procfs import ProcFS
 from godiag.toolchain.supervise.system import Cgroups
 
+# A backstop for hangs that look like progress (a livelock, a loop rewriting a file):
+# longer than any sane build or `go test` (whose own default -timeout is 10m).
+DEFAULT_TIMEOUT = 3600.0
+
 
 @dataclass
 class RunOptions:
@@ -21,6 +25,7 @@ class RunOptions:
     cwd: str
     stall: float = 60.0
     timeout: float | None = None
+    timeout_is_default: bool = False  # the CLI's DEFAULT_TIMEOUT, not the user's --timeout
     add_x: bool = True
     stdout_sink: BinaryIO | None = None  # default: our stdout
     stderr_sink: BinaryIO | None = None
@@ -53,6 +58,9 @@ class RunRecord:
     memcgs: dict[str, dict[str, Any]] = field(default_factory=dict)
     pending_gets: dict[str, float] = field(default_factory=dict)
     seen: dict[int, str] = field(default_factory=dict)  # pid -> comm, every process seen
+    # pid -> starttime at first sight: a pid number is only ours while it names the same
+    # process (pid_max is often 32768, and busy machines go round it in minutes)
+    starts: dict[int, int] = field(default_factory=dict)
     thawed: list[str] = field(default_factory=list)
     root_pid: int = 0
     clock: Callable[[], float] = time.monotonic

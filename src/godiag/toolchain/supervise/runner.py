@@ -15,11 +15,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from godiag.errors import GoCommandError
 from godiag.toolchain.supervise import goargs, investigate, termination
 from godiag.toolchain.supervise.output import Pump, Recorder
+from godiag.toolchain.supervise.progress import COMPUTE_SHARE, Progress, Sample
 from godiag.toolchain.supervise.record import RunOptions, RunRecord, expected_outputs
 from godiag.toolchain.supervise.system import memory_counter_files, oom_kill_count, oom_kills
 
@@ -39,7 +39,7 @@ class Supervisor:
             args=self.args,
             x_added=add,
             started_at=time.time(),
-            recorder=Recorder(opts.clock),
+            recorder=Recorder(opts.clock, self.t0),
             clock=opts.clock,
             t0=self.t0,
         )
@@ -78,26 +78,26 @@ class Supervisor:
         assert self.proc is not None
         return self.o.procfs.tree(self.proc.pid, self.proc.pid)
 
-    def signature(self, pids: list[int]) -> tuple[Any, ...]:
-        """CPU time and I/O of every process, plus output size: equal means no progress."""
-        sig = []
+    def sample(self, pids: list[int]) -> Sample:
+        """CPU time and I/O of every process, plus output size (progress.py judges)."""
+        cpu = run_ns = slices = 0
+        io: list[tuple[int, int, int, int, int]] = []
         for pid in pids:
             info = self.o.procfs.info(pid, full=False)
             if info is None:
                 continue
             if pid not in self.rec.seen:
                 self.rec.seen[pid] = info.stat.comm
+                self.rec.starts[pid] = info.stat.start
                 if len(self.rec.seen) <= 300:
                     self.rec.event("process", info.stat.comm, pid=pid, ppid=info.stat.ppid)
             self.watch_memcg(pid)
-            sig.append(
-                (
-                    pid,
-                    info.stat.utime + info.stat.stime,
-                    info.io.get("rchar", 0) + info.io.get("wchar", 0),
-                )
-            )
-        return (tuple(sig), self.rec.recorder.total)
+            cpu += info.stat.utime + info.stat.stime
+            ran, n = self.o.procfs.schedstat(pid)
+            run_ns, slices = run_ns + ran, slices + n
+            r, w = info.io.get("rchar", 0), info.io.get("wchar", 0)
+            io.append((pid, r, w, info.io.get("syscr", 0), info.io.get("syscw", 0)))
+        return Sample(self.o.clock(), cpu, run_ns, slices, tuple(io), self.rec.recorder.total)
 
     def watch_memcg(self, pid: int) -> None:
         """Remember the memory cgroup of every process while it lives: once the kernel's
@@ -117,7 +117,8 @@ class Supervisor:
         if not self.o.progress:
             return
         names = sorted({self.rec.seen.get(p, "?") for p in pids})
-        line = f"godiag run: {self.rec.now():.0f}s, {len(pids)} processes ({', '.join(names[:5])})"
+        n = f"{len(pids)} process" + ("" if len(pids) == 1 else "es")
+        line = f"godiag run: {self.rec.now():.0f}s, {n} ({', '.join(names[:5])})"
         if idle >= 2:
             line += f", no progress for {idle:.0f}s"
         with self.write_lock:
@@ -161,24 +162,27 @@ class Supervisor:
     def _sample(self, proc: subprocess.Popen[bytes]) -> None:
         """Sample until the command exits, stalls or times out."""
         o = self.o
-        last_sig: tuple[Any, ...] = ()
-        last_progress = o.clock()
+        progress = Progress(last=o.clock())
         while proc.poll() is None:
             pids = self.tree()
-            sig = self.signature(pids)
-            now = o.clock()
-            if sig != last_sig:
-                last_sig, last_progress = sig, now
-            idle = now - last_progress
+            sample = self.sample(pids)
+            progress.add(sample)
+            now = sample.t
+            idle = now - progress.last
             self.progress_line(pids, idle)
             if o.timeout is not None and now - self.t0 >= o.timeout:
                 self.rec.ended_by = "timeout"
-                self.rec.event("timeout", f"--timeout {o.timeout:g}s reached")
+                default = " (the default)" if o.timeout_is_default else ""
+                self.rec.event("timeout", f"--timeout {o.timeout:g}s{default} reached")
                 self.investigate("timeout")
                 return
             if idle >= o.stall:
                 self.rec.ended_by = "stall"
-                self.rec.event("stall", f"no CPU, I/O or output for {idle:.1f}s")
+                self.rec.event(
+                    "stall",
+                    f"no output, I/O, new process or computing for {idle:.1f}s "
+                    f"(CPU under {COMPUTE_SHARE:.0%} of a core does not count)",
+                )
                 self.investigate("stall")
                 return
             # Wake up as soon as the command exits, else sample again.

@@ -83,6 +83,7 @@ def run(opts: RunOptions, expect: list[Path]) -> dict[str, Any]:
         "duration_s": rec.duration,
         "stall_s": opts.stall,
         "timeout_s": opts.timeout,
+        "timeout_default": opts.timeout_is_default,
         "exit": info,
         "failed": failed,
         "expected_outputs": sorted(before),
@@ -102,6 +103,7 @@ def run(opts: RunOptions, expect: list[Path]) -> dict[str, Any]:
             }
             for f, e in sorted(rec.memcgs.items())
         ],
+        "withheld_output_bytes": rec.recorder.withheld,
         "findings": [f.to_json() for f in found],
         "warnings": rec.warnings,
     }

@@ -191,7 +191,9 @@ def fetch_findings(snap: dict[str, Any] | None, rec: RunRecord) -> list[Finding]
         frame = _frame_matching(rec, ("modfetch", "net/http", "internal/poll"))
         if frame:
             ev.append(Evidence(command="goroutine dump (SIGQUIT)", output=frame))
-        waited = round(rec.duration - started, 1)
+        # both relative to the run's start (the recorder's times are, like the timeline)
+        until = snap["t"] if snap is not None else rec.duration
+        waited = round(max(0.0, until - started), 1)
         out.append(
             Finding(
                 id="stalled-network-fetch",
@@ -215,45 +217,98 @@ def _frame_matching(rec: RunRecord, words: tuple[str, ...]) -> str | None:
     return None
 
 
+def is_harness(loc: dict[str, Any] | None) -> bool:
+    """The test harness's own frames: `main.main` of _testmain.go, the testing package."""
+    if not loc:
+        return True
+    return str(loc.get("file", "")).endswith("_testmain.go") or str(
+        loc.get("function", "")
+    ).startswith("testing.")
+
+
+def stuck_groups(analysis: dict[str, Any]) -> list[dict[str, Any]]:
+    """Groups of a dump parked in user code, the most telling first (locks before
+    channels before I/O), never the harness: every side of a cycle is in the list."""
+    groups = [
+        g
+        for g in analysis.get("groups", [])
+        if g.get("category") in BLOCKING and g.get("user_frame") and not is_harness(g["user_frame"])
+    ]
+    return sorted(groups, key=lambda g: (BLOCKING.index(g["category"]), -g["count"]))
+
+
+def _same(f: dict[str, Any], loc: dict[str, Any]) -> bool:
+    return (f.get("function"), f.get("file"), f.get("line")) == (
+        loc.get("function"),
+        loc.get("file"),
+        loc.get("line"),
+    )
+
+
+def user_frames_text(g: dict[str, Any], limit: int = 5) -> str:
+    """The group's wait in the user's frames: the call it waits in (e.g.
+    sync.(*Mutex).Lock), then the user's code from the innermost user frame outwards;
+    the runtime's own parking frames (gopark, semacquire1) are left out."""
+    frames = g["frames"]
+    uf = g["user_frame"]
+    first = next((i for i, f in enumerate(frames) if _same(f, uf)), 0)
+    # the outermost standard-library call just above the user's code is what it waits in
+    waits_in = next(
+        (f for f in reversed(frames[:first]) if not str(f["function"]).startswith("runtime.")),
+        None,
+    )
+    lines = [f"[{g['state']}] {g['count']} goroutine(s)"]
+    if waits_in is not None:
+        lines.append(f"{waits_in['function']} (waits here)")
+    for f in frames[first:]:
+        if f.get("stdlib") or is_harness(f):
+            continue
+        lines.append(f"{f['function']}\n\t{f.get('file')}:{f.get('line')}")
+        if len(lines) >= limit + 2:
+            break
+    if g.get("created_by"):
+        cb = g["created_by"]
+        lines.append(f"created by {cb['function']}\n\t{cb.get('file')}:{cb.get('line')}")
+    return "\n".join(lines)
+
+
+MAX_SIDES = 4  # groups named in one finding: both sides of a cycle and a little more
+
+
 def dump_findings(rec: RunRecord, explained: bool) -> list[Finding]:
     out = []
     for d in rec.dumps:
         if d["reason"] != "SIGQUIT":
             continue
-        groups = [
-            g
-            for g in d["analysis"].get("groups", [])
-            if g.get("category") in BLOCKING
-            and g.get("user_frame")
-            and not str(g["user_frame"]["function"]).startswith(("testing.", "main.main"))
-        ]
+        groups = stuck_groups(d["analysis"])
         if not groups:
             continue
         if explained and d["pids"] == [rec.root_pid]:
             continue  # the go command's own wait is what the specific finding explains
-        groups.sort(key=lambda g: BLOCKING.index(g["category"]))
         top = groups[0]
         uf = top["user_frame"]
-        shown = top["frames"]
-        first = next((i for i, f in enumerate(shown) if f is uf or f == uf), 0)
-        start = max(0, first - 2)  # the wait itself, then the user's code that waits
-        frames = "\n".join(
-            f"{f['function']}\n\t{f.get('file')}:{f.get('line')}" for f in shown[start : start + 6]
-        )
+        # every goroutine held by a lock, WaitGroup, Cond or channel is a side of the
+        # hang; a select or a sleep beside them is usually a loop that still ticks
+        tier = max(BLOCKING.index(top["category"]), BLOCKING.index("channel"))
+        held = [g for g in groups if BLOCKING.index(g["category"]) <= tier]
+        sides = held[:MAX_SIDES]
+        others = f" and {len(held) - 1} other place(s)" if len(held) > 1 else ""
+        n = sum(g["count"] for g in held)
         out.append(
             Finding(
                 id="blocked-in-go-code",
                 severity=Severity.ERROR,
-                title=f"blocked in {uf['function']} ({top['state']})",
-                detail=(
-                    f"{top['count']} goroutine(s) wait in state `{top['state']}` at "
-                    f"{uf['function']} ({uf.get('file')}:{uf.get('line')}); the process makes "
-                    "no progress."
+                title=f"blocked in {uf['function']} ({top['state']}){others}",
+                detail=f"{n} goroutine(s) wait in the code below ({uf.get('file')}:"
+                f"{uf.get('line')} first); the process makes no progress.",
+                evidence=tuple(
+                    Evidence(command=f"goroutine dump ({d['stream']})", output=user_frames_text(g))
+                    for g in sides
                 ),
-                evidence=(Evidence(command=f"goroutine dump ({d['stream']})", output=frames),),
                 location=None,
-                fix="Look at what should release this wait (lock holder, channel peer, "
-                "WaitGroup.Done) in the frames above.",
+                fix="Look at what should release these waits (lock holder, channel peer, "
+                "WaitGroup.Done) in the frames above; two places waiting on each other's "
+                "lock or channel are a cycle.",
             )
         )
     return out

@@ -85,6 +85,16 @@ def live(procfs: ProcFS, pids: list[int]) -> list[int]:
     return [p for p in pids if (st := procfs.stat(p)) and st.state not in "ZX"]
 
 
+def ours(procfs: ProcFS, rec: RunRecord, pids: list[int]) -> list[int]:
+    """The pids that still name the processes first seen under those numbers."""
+    out = []
+    for pid in pids:
+        st = procfs.stat(pid)
+        if st is not None and pid in rec.starts and rec.starts[pid] == st.start:
+            out.append(pid)
+    return out
+
+
 def terminate(
     proc: subprocess.Popen[bytes],
     tree: Callable[[], list[int]],
@@ -93,16 +103,22 @@ def terminate(
     cgroups: Cgroups,
     clock: Callable[[], float],
 ) -> None:
-    """SIGTERM (with SIGCONT for stopped ones), then SIGKILL, to group and tree."""
+    """SIGTERM (with SIGCONT for stopped ones), then SIGKILL, to group and tree.
+
+    Once the command has been reaped, its pid and group id are free numbers: another
+    job's process (another `godiag run`'s go command is a group leader too) may carry
+    them by now. Then only processes first seen by a sample, and still the same ones
+    (pid and start time), are signalled, and the group id is left alone."""
     pgid = proc.pid
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        pids = tree()
-        if not pids and proc.poll() is not None:
+        reaped = proc.poll() is not None
+        pids = ours(procfs, rec, list(rec.starts)) if reaped else tree()
+        if not pids and reaped:
             return
         if sig == signal.SIGKILL:
             thaw(rec, cgroups)
         rec.event("signal", sig.name, pgid=pgid)
-        for target in (*pids, -pgid):
+        for target in (*pids, *(() if reaped else (-pgid,))):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 if target < 0:
                     os.killpg(-target, sig)
@@ -113,6 +129,7 @@ def terminate(
         deadline = clock() + (2.0 if sig == signal.SIGTERM else 5.0)
         while clock() < deadline:
             proc.poll()
-            if proc.returncode is not None and not live(procfs, tree()):
+            left = ours(procfs, rec, list(rec.starts)) if reaped else tree()
+            if proc.returncode is not None and not live(procfs, left):
                 return
             time.sleep(0.05)
