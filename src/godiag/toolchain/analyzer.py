@@ -66,6 +66,16 @@ CATALOG: dict[str, Rule] = {
         "mutex held across a blocking operation",
         "Release the lock before blocking; copy what you need while holding it.",
     ),
+    "lock-not-released": Rule(
+        Severity.WARNING,
+        "mutex left locked on an early return, continue or break",
+        "Unlock on every path out (or defer mu.Unlock() right after mu.Lock()).",
+    ),
+    "double-lock": Rule(
+        Severity.ERROR,
+        "mutex locked again by the goroutine that holds it",
+        "Unlock before locking again, or drop the second lock (sync mutexes are not reentrant).",
+    ),
     "unclosed-response-body": Rule(
         Severity.WARNING,
         "http.Response.Body not closed on every path",

@@ -31,6 +31,8 @@ EXPLAINS: dict[str, frozenset[str]] = {
     "timer-leak": frozenset({"goroutine-leak", "memory-leak"}),
     "goexit-misuse": frozenset({"deadlock"}),
     "lock-held-blocking": frozenset({"lock-contention", "deadlock"}),
+    "lock-not-released": frozenset({"deadlock", "lock-contention", "goroutine-leak"}),
+    "double-lock": frozenset({"deadlock", "goroutine-leak"}),
     "unclosed-response-body": frozenset({"connection-leak"}),
     "transport-per-request": frozenset({"connection-leak"}),
 }

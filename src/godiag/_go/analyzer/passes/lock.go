@@ -433,11 +433,20 @@ func funcDeclOf(pass *analysis.Pass, fn *types.Func) *ast.FuncDecl {
 // RLock after RLock deadlocks as soon as a writer queues in between (sync.RWMutex
 // forbids recursive read locking). Reported at the inner lock, where it blocks.
 func relock(pass *analysis.Pass, t ast.Stmt, outer *ast.CallExpr) bool {
-	sel, ok := recvExpr(outer).(*ast.SelectorExpr)
-	if !ok {
+	var base, field string
+	switch r := recvExpr(outer).(type) {
+	case *ast.SelectorExpr:
+		base, field = types.ExprString(r.X), "."+r.Sel.Name
+	case *ast.Ident:
+		// An embedded mutex (type T struct{ sync.Mutex }): t.Lock() locks t itself,
+		// and a method of T that calls Lock on its receiver takes the same mutex.
+		if !embedsMutex(pass.TypesInfo.TypeOf(r)) {
+			return false
+		}
+		base = r.Name
+	default:
 		return false
 	}
-	base, field := types.ExprString(sel.X), sel.Sel.Name
 	reported := false
 	shallow(t, func(n ast.Node) bool {
 		switch x := n.(type) {
@@ -456,7 +465,7 @@ func relock(pass *analysis.Pass, t ast.Stmt, outer *ast.CallExpr) bool {
 			if decl == nil || decl.Body == nil || decl.Recv == nil || len(decl.Recv.List[0].Names) != 1 {
 				return true
 			}
-			inner := decl.Recv.List[0].Names[0].Name + "." + field
+			inner := decl.Recv.List[0].Names[0].Name + field
 			if lk := firstLock(pass, decl.Body, inner); lk != nil {
 				pass.Reportf(lk.Pos(), "%s locks %s again while its caller %s already holds it (locked at line %d, call at line %d): sync mutexes are not reentrant, so this deadlocks; take the lock in one place, or split out a helper that expects the lock held",
 					fn.Name(), inner, enclosingName(pass, outer), posLine(pass.Fset, outer.Pos()), posLine(pass.Fset, x.Pos()))
@@ -466,6 +475,24 @@ func relock(pass *analysis.Pass, t ast.Stmt, outer *ast.CallExpr) bool {
 		return !reported
 	})
 	return reported
+}
+
+// embedsMutex: t (or what it points to) is a struct with an embedded sync.Mutex or sync.RWMutex.
+func embedsMutex(t types.Type) bool {
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	st, ok := t.Underlying().(*types.Struct)
+	if !ok {
+		return false
+	}
+	for i := 0; i < st.NumFields(); i++ {
+		f := st.Field(i)
+		if f.Embedded() && (isTypeNamed(f.Type(), "sync", "Mutex") || isTypeNamed(f.Type(), "sync", "RWMutex")) {
+			return true
+		}
+	}
+	return false
 }
 
 // firstLock is the first Lock/RLock of key in body, if no unlock of key precedes

@@ -43,3 +43,11 @@ func TestTransportPerRequest(t *testing.T) {
 func TestTimerLeak(t *testing.T) {
 	analysistest.Run(t, analysistest.TestData(), passes.TimerLeak, "timer", "timer123")
 }
+
+func TestLockNotReleased(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.LockNotReleased, "lockleak")
+}
+
+func TestDoubleLock(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.DoubleLock, "doublelock")
+}

@@ -20,6 +20,8 @@ var All = []*analysis.Analyzer{
 	LostCancelWatcher,
 	WaitGroupMissingDone,
 	LockHeldBlocking,
+	LockNotReleased,
+	DoubleLock,
 	UnclosedResponseBody,
 	TransportPerRequest,
 	TimerLeak,

@@ -294,3 +294,40 @@ func (c *cache) resetWithRetry() {
 	defer c.mu.Unlock()
 	retry(false, func() bool { return true })
 }
+
+// An embedded mutex: svm.Lock() locks svm itself, and so does the method it calls.
+type serviceVM struct {
+	sync.Mutex
+	disks []string
+}
+
+func (svm *serviceVM) hotAdd() {
+	svm.Lock()
+	defer svm.Unlock()
+	svm.hotRemove()
+}
+
+func (svm *serviceVM) hotRemove() {
+	svm.Lock() // want `hotRemove locks svm again while its caller hotAdd already holds it`
+	defer svm.Unlock()
+	svm.disks = nil
+}
+
+// The helper that expects the lock held does not lock: silent.
+func (svm *serviceVM) add(d string) {
+	svm.Lock()
+	defer svm.Unlock()
+	svm.addLocked(d)
+}
+
+func (svm *serviceVM) addLocked(d string) { svm.disks = append(svm.disks, d) }
+
+// A struct without an embedded mutex: its methods named Lock are not sync's.
+type journal struct{ entries []string }
+
+func (j *journal) Lock()   {}
+func (j *journal) Unlock() {}
+func (j *journal) flush() {
+	j.Lock()
+	j.Unlock()
+}

@@ -214,3 +214,47 @@ func (a *auditor) recordCtx(ctx context.Context, ev event) {
 		}
 	}()
 }
+
+// Two sends in one goroutine (one per branch): still abandoned when the loop's
+// select takes the stop case.
+func closeLoop(stop chan bool, ok func() bool) {
+	for {
+		done := make(chan bool)
+		go func() {
+			if !ok() {
+				done <- false // want `goroutine sends on unbuffered channel done whose only receive is in a select`
+				return
+			}
+			done <- true
+		}()
+		select {
+		case <-stop:
+			return
+		case <-done:
+		}
+	}
+}
+
+// Sends from two different goroutines on one channel: not followed (silent).
+func twoSenders(stop chan bool) {
+	done := make(chan bool)
+	go func() { done <- true }()
+	go func() { done <- false }()
+	select {
+	case <-stop:
+	case <-done:
+	}
+}
+
+// Two sends in one goroutine, received without a way out: silent.
+func closeLoopOK(ok func() bool) bool {
+	done := make(chan bool)
+	go func() {
+		if !ok() {
+			done <- false
+			return
+		}
+		done <- true
+	}()
+	return <-done
+}
