@@ -76,6 +76,17 @@ CATALOG: dict[str, Rule] = {
         "mutex locked again by the goroutine that holds it",
         "Unlock before locking again, or drop the second lock (sync mutexes are not reentrant).",
     ),
+    "receive-never-sent": Rule(
+        Severity.WARNING,
+        "receive from a channel nothing sends on or closes",
+        "Close the channel when the work ends (defer close(ch) in its owner), or select on a "
+        "context as well.",
+    ),
+    "send-never-received": Rule(
+        Severity.WARNING,
+        "send on an unbuffered channel nothing receives from",
+        "Receive from it where the result is wanted, give it a buffer, or drop the send.",
+    ),
     "unclosed-response-body": Rule(
         Severity.WARNING,
         "http.Response.Body not closed on every path",

@@ -33,6 +33,8 @@ EXPLAINS: dict[str, frozenset[str]] = {
     "lock-held-blocking": frozenset({"lock-contention", "deadlock"}),
     "lock-not-released": frozenset({"deadlock", "lock-contention", "goroutine-leak"}),
     "double-lock": frozenset({"deadlock", "goroutine-leak"}),
+    "receive-never-sent": frozenset({"goroutine-leak", "deadlock"}),
+    "send-never-received": frozenset({"goroutine-leak", "deadlock"}),
     "unclosed-response-body": frozenset({"connection-leak"}),
     "transport-per-request": frozenset({"connection-leak"}),
 }

@@ -295,7 +295,11 @@ func (w *lockWalker) plain(s ast.Stmt, st lockState) lockState {
 			if isLk, _ := w.isLock(call); isLk || w.isUnlock(call) {
 				unknown = true
 			}
-			if sel, ok := call.Fun.(*ast.SelectorExpr); ok && strings.Contains(strings.ToLower(sel.Sel.Name), "unlock") {
+			// Unlocking another mutex says nothing about this one; an unlock
+			// helper of the package (c.unlockAll()) may release it.
+			_, syncLock := lockMethods[calleeName(w.pass.TypesInfo, call)]
+			isSyncUnlock := strings.HasPrefix(calleeName(w.pass.TypesInfo, call), "(*sync.")
+			if sel, ok := call.Fun.(*ast.SelectorExpr); ok && !syncLock && !isSyncUnlock && strings.Contains(strings.ToLower(sel.Sel.Name), "unlock") {
 				unknown = true
 			}
 			if id, ok := call.Fun.(*ast.Ident); ok && strings.Contains(strings.ToLower(id.Name), "unlock") {

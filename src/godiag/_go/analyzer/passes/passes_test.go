@@ -51,3 +51,11 @@ func TestLockNotReleased(t *testing.T) {
 func TestDoubleLock(t *testing.T) {
 	analysistest.Run(t, analysistest.TestData(), passes.DoubleLock, "doublelock")
 }
+
+func TestReceiveNeverSent(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.ReceiveNeverSent, "orphanrecv")
+}
+
+func TestSendNeverReceived(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.SendNeverReceived, "orphansend")
+}

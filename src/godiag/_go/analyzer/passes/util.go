@@ -22,6 +22,8 @@ var All = []*analysis.Analyzer{
 	LockHeldBlocking,
 	LockNotReleased,
 	DoubleLock,
+	ReceiveNeverSent,
+	SendNeverReceived,
 	UnclosedResponseBody,
 	TransportPerRequest,
 	TimerLeak,

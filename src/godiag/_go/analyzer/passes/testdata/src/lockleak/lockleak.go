@@ -188,3 +188,22 @@ func (g *gossip) waitLocked() {
 	g.n++
 	g.mu.Lock()
 }
+
+type remote struct {
+	client *client
+	mu     sync.Mutex
+}
+
+// Positive: another mutex locked and unlocked in between does not hide the leak.
+func (r *remote) acquire() error {
+	for {
+		r.client.mu.RLock()
+		closed := r.client.cancel == nil
+		r.mu.Lock()
+		r.mu.Unlock()
+		if closed {
+			return errClosed // want `it returns leaves r.client.mu locked`
+		}
+		r.client.mu.RUnlock()
+	}
+}
