@@ -76,6 +76,12 @@ CATALOG: dict[str, Rule] = {
         "mutex locked again by the goroutine that holds it",
         "Unlock before locking again, or drop the second lock (sync mutexes are not reentrant).",
     ),
+    "lock-order-inversion": Rule(
+        Severity.WARNING,
+        "two mutexes locked in opposite orders (AB-BA deadlock)",
+        "Take the two locks in one order everywhere, or release the first before taking the "
+        "second.",
+    ),
     "receive-never-sent": Rule(
         Severity.WARNING,
         "receive from a channel nothing sends on or closes",

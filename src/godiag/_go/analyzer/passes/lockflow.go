@@ -69,6 +69,7 @@ type lockWalker struct {
 	want     string // "leak" or "double"
 	unlocks  bool   // the function unlocks key somewhere (not deferred)
 	loops    []ast.Stmt
+	entry    []bool // per entry of loops: the mutex was held when it started
 	reported bool
 }
 
@@ -204,7 +205,8 @@ func (w *lockWalker) stmt(s ast.Stmt, st lockState) (lockState, bool) {
 		}
 		return w.plain(s, st), false
 	case *ast.ReturnStmt:
-		if st.held && !st.unknown && !refersTo(x, w.key) && w.unlocks {
+		// `return c.updateAndUnlock()` hands the lock to a helper that releases it.
+		if st.held && !st.unknown && !refersTo(x, w.key) && w.unlocks && !w.plain(x, st).unknown {
 			w.leak(x.Pos(), st, "it returns")
 		}
 		return st, true
@@ -235,11 +237,14 @@ func (w *lockWalker) stmt(s ast.Stmt, st lockState) (lockState, bool) {
 		} else {
 			body = x.(*ast.RangeStmt).Body
 		}
-		w.loops = append(w.loops, x)
+		w.loops, w.entry = append(w.loops, x), append(w.entry, st.held)
 		out, term := w.block(body.List, st)
-		w.loops = w.loops[:len(w.loops)-1]
+		w.loops, w.entry = w.loops[:len(w.loops)-1], w.entry[:len(w.entry)-1]
 		if !term && (out.held != st.held || out.unknown) {
 			return lockState{unknown: true}, false // the loop changes the state: unknown after it
+		}
+		if f, ok := x.(*ast.ForStmt); ok && f.Cond == nil && !w.breaksOut(f) {
+			return st, true // for {} without a break: nothing runs after it
 		}
 		return st, false
 	case *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt:
@@ -259,7 +264,7 @@ func (w *lockWalker) stmt(s ast.Stmt, st lockState) (lockState, bool) {
 		}
 		var states []lockState
 		var terms []bool
-		w.loops = append(w.loops, x)
+		w.loops, w.entry = append(w.loops, x), append(w.entry, st.held)
 		for _, c := range clauses {
 			var body []ast.Stmt
 			switch cc := c.(type) {
@@ -274,7 +279,7 @@ func (w *lockWalker) stmt(s ast.Stmt, st lockState) (lockState, bool) {
 			s1, t1 := w.block(body, st)
 			states, terms = append(states, s1), append(terms, t1)
 		}
-		w.loops = w.loops[:len(w.loops)-1]
+		w.loops, w.entry = w.loops[:len(w.loops)-1], w.entry[:len(w.entry)-1]
 		if !hasDefault {
 			states, terms = append(states, st), append(terms, false)
 		}
@@ -319,7 +324,7 @@ func (w *lockWalker) branch(x *ast.BranchStmt, st lockState) (lockState, bool) {
 	if x.Tok == token.GOTO || x.Tok == token.FALLTHROUGH {
 		return lockState{unknown: true}, x.Tok == token.GOTO
 	}
-	target := w.target(x)
+	target, heldAtEntry := w.target(x)
 	if target == nil {
 		return lockState{unknown: true}, true
 	}
@@ -330,7 +335,9 @@ func (w *lockWalker) branch(x *ast.BranchStmt, st lockState) (lockState, bool) {
 		// enclosing statement cannot tell, so stop following this mutex.
 		return lockState{unknown: true}, false
 	}
-	if !st.held || st.unknown || !within(st.lock, target) || !w.unlocks {
+	// A loop entered with the lock held keeps it held from one iteration to the
+	// next (re-locking after unlocked work): continue and break are its normal exits.
+	if !st.held || st.unknown || heldAtEntry || !within(st.lock, target) || !w.unlocks {
 		return st, true
 	}
 	if x.Tok == token.CONTINUE {
@@ -352,25 +359,25 @@ func (w *lockWalker) branch(x *ast.BranchStmt, st lockState) (lockState, bool) {
 }
 
 // target is the statement a break/continue leaves (innermost, or by label).
-func (w *lockWalker) target(x *ast.BranchStmt) ast.Stmt {
+func (w *lockWalker) target(x *ast.BranchStmt) (ast.Stmt, bool) {
 	for i := len(w.loops) - 1; i >= 0; i-- {
 		l := w.loops[i]
 		if x.Label != nil {
 			if ls, ok := w.parentLabel(l); ok && ls == x.Label.Name {
-				return l
+				return l, w.entry[i]
 			}
 			continue
 		}
 		if x.Tok == token.CONTINUE {
 			switch l.(type) {
 			case *ast.ForStmt, *ast.RangeStmt:
-				return l
+				return l, w.entry[i]
 			}
 			continue
 		}
-		return l
+		return l, w.entry[i]
 	}
-	return nil
+	return nil, false
 }
 
 func (w *lockWalker) parentLabel(s ast.Stmt) (string, bool) {
@@ -382,6 +389,40 @@ func (w *lockWalker) parentLabel(s ast.Stmt) (string, bool) {
 		return !found
 	})
 	return name, found
+}
+
+// breaksOut: some break in loop's body leaves loop (unlabelled and not inside
+// an inner for/switch/select, or labelled with loop's label).
+func (w *lockWalker) breaksOut(loop *ast.ForStmt) bool {
+	label, _ := w.parentLabel(loop)
+	found := false
+	var walk func(n ast.Node, inner bool)
+	walk = func(n ast.Node, inner bool) {
+		ast.Inspect(n, func(m ast.Node) bool {
+			if found || m == nil {
+				return false
+			}
+			switch y := m.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.ForStmt, *ast.RangeStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt:
+				if m != ast.Node(loop) && m != n {
+					walk(m, true)
+					return false
+				}
+			case *ast.BranchStmt:
+				if y.Tok == token.BREAK && ((y.Label == nil && !inner) || (y.Label != nil && y.Label.Name == label)) {
+					found = true
+				}
+				if y.Tok == token.GOTO {
+					found = true // cannot tell where it goes
+				}
+			}
+			return true
+		})
+	}
+	walk(loop.Body, false)
+	return found
 }
 
 // merge joins the states of the paths that fall through; disagreement is unknown.

@@ -59,3 +59,7 @@ func TestReceiveNeverSent(t *testing.T) {
 func TestSendNeverReceived(t *testing.T) {
 	analysistest.Run(t, analysistest.TestData(), passes.SendNeverReceived, "orphansend")
 }
+
+func TestLockOrder(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.LockOrder, "lockorder")
+}

@@ -22,6 +22,7 @@ var All = []*analysis.Analyzer{
 	LockHeldBlocking,
 	LockNotReleased,
 	DoubleLock,
+	LockOrder,
 	ReceiveNeverSent,
 	SendNeverReceived,
 	UnclosedResponseBody,

@@ -207,3 +207,37 @@ func (r *remote) acquire() error {
 		r.client.mu.RUnlock()
 	}
 }
+
+// Negative: the return hands the lock to a helper that releases it.
+func (g *gossip) updateAndUnlock() error {
+	g.n++
+	g.mu.Unlock()
+	return nil
+}
+
+func (g *gossip) update() error {
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return errClosed
+	}
+	return g.updateAndUnlock()
+}
+
+// Negative: the loop keeps the lock from one iteration to the next; continue
+// and return are its normal exits.
+func (g *gossip) retry(op func() error) error {
+	g.mu.Lock()
+	for {
+		g.mu.Unlock()
+		err := op()
+		g.mu.Lock()
+		if g.closed {
+			continue
+		}
+		if err == nil {
+			g.mu.Unlock()
+			return nil
+		}
+	}
+}

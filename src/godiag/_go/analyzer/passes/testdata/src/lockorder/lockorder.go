@@ -1,0 +1,140 @@
+package lockorder
+
+import "sync"
+
+type store struct {
+	coalescedMu struct {
+		sync.Mutex
+		pending []int
+	}
+	replicas []*replica
+}
+
+type replica struct {
+	raftMu sync.Mutex
+	mu     sync.Mutex
+	store  *store
+}
+
+// Positive: coalescedMu, then (two calls down) raftMu ...
+func (s *store) sendHeartbeats() {
+	s.coalescedMu.Lock()
+	defer s.coalescedMu.Unlock()
+	s.sendToNode() // want `r.raftMu is locked while s.coalescedMu is held \(line \d+, through sendToNode\), but line \d+ locks r.store.coalescedMu while r.raftMu is held \(line \d+, through tickLocked\)`
+}
+
+func (s *store) sendToNode() {
+	for _, r := range s.replicas {
+		r.reportUnreachable()
+	}
+}
+
+func (r *replica) reportUnreachable() {
+	r.raftMu.Lock()
+	defer r.raftMu.Unlock()
+}
+
+// ... and raftMu, then (through mu) coalescedMu.
+func (r *replica) tick() {
+	r.raftMu.Lock()
+	defer r.raftMu.Unlock()
+	r.tickLocked()
+}
+
+func (r *replica) tickLocked() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.store.coalescedMu.Lock()
+	r.store.coalescedMu.Unlock()
+}
+
+// Positive: embedded mutexes, direct nesting both ways.
+type devices struct {
+	sync.Mutex
+	infos map[string]*info
+}
+
+type info struct {
+	lock sync.Mutex
+}
+
+func (d *devices) remove(name string) {
+	d.Lock()
+	defer d.Unlock()
+	i := d.infos[name]
+	i.lock.Lock() // want `i.lock is locked while d is held`
+	i.lock.Unlock()
+}
+
+func (d *devices) activate(i *info) {
+	i.lock.Lock()
+	defer i.lock.Unlock()
+	d.Lock()
+	d.Unlock()
+}
+
+// Negative: one order everywhere.
+type pair struct {
+	a, b sync.Mutex
+}
+
+func (p *pair) one() {
+	p.a.Lock()
+	p.b.Lock()
+	p.b.Unlock()
+	p.a.Unlock()
+}
+
+func (p *pair) two() {
+	p.a.Lock()
+	defer p.a.Unlock()
+	p.lockB()
+}
+
+func (p *pair) lockB() {
+	p.b.Lock()
+	p.b.Unlock()
+}
+
+// Negative: b is released before a is taken.
+func (p *pair) three() {
+	p.b.Lock()
+	p.b.Unlock()
+	p.a.Lock()
+	p.a.Unlock()
+}
+
+// Negative: taken in a goroutine started under the lock, not while holding it.
+type pair2 struct {
+	a, b sync.Mutex
+}
+
+func (p *pair2) one() {
+	p.a.Lock()
+	defer p.a.Unlock()
+	p.b.Lock()
+	p.b.Unlock()
+}
+
+func (p *pair2) two() {
+	p.b.Lock()
+	defer p.b.Unlock()
+	go func() {
+		p.a.Lock()
+		p.a.Unlock()
+	}()
+}
+
+// Negative: parent and child of one type (same field) are not an order.
+type node struct {
+	mu       sync.Mutex
+	children []*node
+}
+
+func (n *node) walk() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, c := range n.children {
+		c.walk()
+	}
+}
