@@ -364,7 +364,7 @@ func knownUnbuffered(pass *analysis.Pass, ch ast.Expr) bool {
 }
 
 // blockingCallee: call is to a function of this package whose body always
-// sleeps or makes a network call: a top-level statement of it, not one under a
+// sleeps, makes a network call or sends on an unbuffered channel: a top-level statement of it, not one under a
 // condition or in a loop, literal, go or defer (e.g. a flushLocked helper writing
 // to a backend, a fetch standing in for an upstream). A sleep on some branch only
 // (a retry helper's optional pause) may not happen for this caller: not reported.
@@ -389,6 +389,13 @@ func blockingCallee(pass *analysis.Pass, call *ast.CallExpr) (blockingOp, bool) 
 		return blockingOp{}, false
 	}
 	for _, st := range decl.Body.List {
+		// A send on a channel the package makes unbuffered, as a top-level
+		// statement of the callee (a notify helper): it waits for a receiver
+		// while the caller's lock is held.
+		if send, ok := st.(*ast.SendStmt); ok && knownUnbuffered(pass, send.Chan) {
+			what := fmt.Sprintf("call to %s, which sends on unbuffered %s (line %d),", fn.Name(), types.ExprString(send.Chan), posLine(pass.Fset, send.Pos()))
+			return blockingOp{"send", what, call, nil}, true
+		}
 		es, ok := st.(*ast.ExprStmt)
 		if !ok {
 			continue

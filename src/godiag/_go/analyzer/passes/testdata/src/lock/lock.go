@@ -331,3 +331,37 @@ func (j *journal) flush() {
 	j.Lock()
 	j.Unlock()
 }
+
+// A notify helper that sends on an unbuffered channel, called under the lock.
+type monitor struct {
+	mu   sync.Mutex
+	stop chan struct{}
+	buf  chan struct{}
+}
+
+func newMonitor() *monitor {
+	return &monitor{stop: make(chan struct{}), buf: make(chan struct{}, 1)}
+}
+
+func (m *monitor) closeMonitor() { m.stop <- struct{}{} }
+
+func (m *monitor) stateChanged() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closeMonitor() // want `call to closeMonitor, which sends on unbuffered m.stop \(line \d+\), while holding m.mu`
+}
+
+// The helper sends on a buffered channel, or only under a condition: silent.
+func (m *monitor) poke() { m.buf <- struct{}{} }
+func (m *monitor) maybeStop(b bool) {
+	if b {
+		m.stop <- struct{}{}
+	}
+}
+
+func (m *monitor) quiet(b bool) {
+	m.mu.Lock()
+	m.poke()
+	m.maybeStop(b)
+	m.mu.Unlock()
+}
