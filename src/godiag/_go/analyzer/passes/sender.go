@@ -164,13 +164,19 @@ func inSelect(parents map[ast.Node]ast.Node, n ast.Node) bool {
 }
 
 // siblingCases: every other case of sel receives from a channel that the same
-// goroutine sends on (e.g. a result channel and an error channel fed by one
+// goroutine sends on or closes (e.g. a result channel and an error channel fed by one
 // goroutine, exactly one of which is sent): whichever case runs takes the send.
 func siblingCases(pass *analysis.Pass, sel *ast.SelectStmt, recv ast.Node, g *ast.GoStmt) bool {
 	sent := map[*types.Var]bool{}
 	ast.Inspect(g.Call.Fun, func(n ast.Node) bool {
 		if s, ok := n.(*ast.SendStmt); ok {
 			if v := objOf(pass.TypesInfo, s.Chan); v != nil {
+				sent[v] = true
+			}
+		}
+		// close(done) on the goroutine's other exit readies the other case just as well.
+		if c, ok := n.(*ast.CallExpr); ok && calleeName(pass.TypesInfo, c) == "close" && len(c.Args) == 1 {
+			if v := objOf(pass.TypesInfo, c.Args[0]); v != nil {
 				sent[v] = true
 			}
 		}

@@ -258,3 +258,32 @@ func closeLoopOK(ok func() bool) bool {
 	}()
 	return <-done
 }
+
+// The goroutine either sends an error or closes done, and returns: the select
+// takes whichever happens. Silent.
+func errOrDone(fetch func() error) error {
+	errs := make(chan error)
+	done := make(chan struct{})
+	go func() {
+		for i := 0; ; i++ {
+			if i == 3 {
+				close(done)
+				return
+			}
+			if err := fetch(); err != nil {
+				errs <- err
+				return
+			}
+			if err := fetch(); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-errs:
+		return err
+	case <-done:
+		return nil
+	}
+}
