@@ -72,7 +72,7 @@ CATALOG: dict[str, Rule] = {
         "Unlock on every path out (or defer mu.Unlock() right after mu.Lock()).",
     ),
     "double-lock": Rule(
-        Severity.ERROR,
+        Severity.WARNING,
         "mutex locked again by the goroutine that holds it",
         "Unlock before locking again, or drop the second lock (sync mutexes are not reentrant).",
     ),
