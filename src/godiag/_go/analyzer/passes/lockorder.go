@@ -30,12 +30,20 @@ type lockEdge struct {
 	via          string    // "" or the function called that takes B
 	lockA        token.Pos
 	nameA, nameB string // as written at the lock calls
+	readA, readB bool   // A is held, B taken, with RLock
+}
+
+// taken is what a function's summary knows about one mutex it may lock.
+type taken struct {
+	name     string
+	read     bool                // only ever taken with RLock
+	releases map[*types.Var]bool // mutexes the call chain unlocks first (called with them held)
 }
 
 type lockOrderPass struct {
 	pass  *analysis.Pass
 	decls map[*types.Func]*ast.FuncDecl
-	memo  map[*types.Func]map[*types.Var]string
+	memo  map[*types.Func]map[*types.Var]taken
 	edges map[[2]*types.Var][]lockEdge
 }
 
@@ -43,7 +51,7 @@ func runLockOrder(pass *analysis.Pass) (any, error) {
 	lp := &lockOrderPass{
 		pass:  pass,
 		decls: map[*types.Func]*ast.FuncDecl{},
-		memo:  map[*types.Func]map[*types.Var]string{},
+		memo:  map[*types.Func]map[*types.Var]taken{},
 		edges: map[[2]*types.Var][]lockEdge{},
 	}
 	for _, f := range pass.Files {
@@ -82,8 +90,23 @@ func runLockOrder(pass *analysis.Pass) (any, error) {
 		if !ok || reported[pair] || reported[rev] {
 			continue
 		}
-		// Report once per pair, at the earlier site, naming the other.
-		e, o := first(es), first(back)
+		// Two readers do not exclude each other: a mutex read-locked on both
+		// sides is no part of a cycle. Report once per pair, at the earlier site.
+		var e, o lockEdge
+		found := false
+		for _, x := range es {
+			for _, y := range back {
+				if (x.readA && y.readB) || (x.readB && y.readA) {
+					continue
+				}
+				if !found || x.at < e.at || (x.at == e.at && y.at < o.at) {
+					e, o, found = x, y, true
+				}
+			}
+		}
+		if !found {
+			continue
+		}
 		if o.at < e.at {
 			e, o = o, e
 		}
@@ -93,16 +116,6 @@ func runLockOrder(pass *analysis.Pass) (any, error) {
 			posLine(pass.Fset, o.at), o.nameB, o.nameA, posLine(pass.Fset, o.lockA), viaText(o.via))
 	}
 	return nil, nil
-}
-
-func first(es []lockEdge) lockEdge {
-	best := es[0]
-	for _, e := range es[1:] {
-		if e.at < best.at {
-			best = e
-		}
-	}
-	return best
 }
 
 func viaText(via string) string {
@@ -158,13 +171,13 @@ func (lp *lockOrderPass) scan(list []ast.Stmt) {
 			if mentionsUnlock(t, key, unlock) {
 				break
 			}
-			lp.heldIn(t, a, call.Pos(), key)
+			lp.heldIn(t, a, call.Pos(), key, unlock == "RUnlock")
 		}
 	}
 }
 
 // heldIn records the locks statement t takes while a is held.
-func (lp *lockOrderPass) heldIn(t ast.Stmt, a *types.Var, lockA token.Pos, nameA string) {
+func (lp *lockOrderPass) heldIn(t ast.Stmt, a *types.Var, lockA token.Pos, nameA string, readA bool) {
 	shallow(t, func(n ast.Node) bool {
 		switch x := n.(type) {
 		case *ast.GoStmt, *ast.DeferStmt:
@@ -172,14 +185,16 @@ func (lp *lockOrderPass) heldIn(t ast.Stmt, a *types.Var, lockA token.Pos, nameA
 		case *ast.CallExpr:
 			if lp.isLockCall(x) {
 				if b := lp.mutexOf(x); b != nil && b != a {
-					lp.edge(a, b, lockEdge{at: x.Pos(), lockA: lockA, nameA: nameA, nameB: types.ExprString(recvExpr(x))})
+					lp.edge(a, b, lockEdge{at: x.Pos(), lockA: lockA, nameA: nameA, nameB: types.ExprString(recvExpr(x)), readA: readA, readB: isRLock(lp.pass, x)})
 				}
 				return true
 			}
 			if fn := lp.callee(x); fn != nil {
-				for b, nameB := range lp.locks(fn, lockOrderDepth, map[*types.Func]bool{}) {
-					if b != a {
-						lp.edge(a, b, lockEdge{at: x.Pos(), via: fn.Name(), lockA: lockA, nameA: nameA, nameB: nameB})
+				for b, tk := range lp.locks(fn, lockOrderDepth, map[*types.Func]bool{}) {
+					// A callee that unlocks a first (written to be called
+					// locked, e.g. applyNewSID) takes b after releasing a.
+					if b != a && !tk.releases[a] {
+						lp.edge(a, b, lockEdge{at: x.Pos(), via: fn.Name(), lockA: lockA, nameA: nameA, nameB: tk.name, readA: readA, readB: tk.read})
 					}
 				}
 			}
@@ -214,16 +229,56 @@ func (lp *lockOrderPass) callee(call *ast.CallExpr) *types.Func {
 
 // locks is the set of mutexes fn may lock, itself or through the functions it
 // calls (depth levels), outside go statements, defers and literals.
-func (lp *lockOrderPass) locks(fn *types.Func, depth int, visiting map[*types.Func]bool) map[*types.Var]string {
+func (lp *lockOrderPass) locks(fn *types.Func, depth int, visiting map[*types.Func]bool) map[*types.Var]taken {
 	if m, ok := lp.memo[fn]; ok && depth == lockOrderDepth {
 		return m
 	}
-	out := map[*types.Var]string{}
+	out := map[*types.Var]taken{}
 	if visiting[fn] || depth == 0 {
 		return out
 	}
 	visiting[fn] = true
 	defer delete(visiting, fn)
+	// Mutexes whose first operation here is an unlock: fn is called with them held.
+	releases := map[*types.Var]bool{}
+	seen := map[*types.Var]bool{}
+	shallow(lp.decls[fn].Body, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok {
+			name := calleeName(lp.pass.TypesInfo, call)
+			_, isLock := lockMethods[name]
+			isUnlock := name == "(*sync.Mutex).Unlock" || name == "(*sync.RWMutex).Unlock" || name == "(*sync.RWMutex).RUnlock"
+			if isLock || isUnlock {
+				if v := lp.mutexOf(call); v != nil && !seen[v] {
+					seen[v] = true
+					releases[v] = isUnlock
+				}
+			}
+		}
+		return true
+	})
+	add := func(v *types.Var, t taken) {
+		rel := map[*types.Var]bool{}
+		for r, ok := range releases {
+			if ok {
+				rel[r] = true
+			}
+		}
+		for r := range t.releases {
+			rel[r] = true
+		}
+		t.releases = rel
+		if old, ok := out[v]; ok {
+			old.read = old.read && t.read
+			for r := range old.releases {
+				if !rel[r] {
+					delete(old.releases, r) // released on every chain only
+				}
+			}
+			out[v] = old
+			return
+		}
+		out[v] = t
+	}
 	shallow(lp.decls[fn].Body, func(n ast.Node) bool {
 		switch x := n.(type) {
 		case *ast.GoStmt, *ast.DeferStmt:
@@ -231,15 +286,13 @@ func (lp *lockOrderPass) locks(fn *types.Func, depth int, visiting map[*types.Fu
 		case *ast.CallExpr:
 			if lp.isLockCall(x) {
 				if v := lp.mutexOf(x); v != nil && (v.IsField() || !isLocal(v)) {
-					out[v] = types.ExprString(recvExpr(x))
+					add(v, taken{name: types.ExprString(recvExpr(x)), read: isRLock(lp.pass, x)})
 				}
 				return true
 			}
 			if c := lp.callee(x); c != nil {
-				for v, name := range lp.locks(c, depth-1, visiting) {
-					if _, ok := out[v]; !ok {
-						out[v] = name
-					}
+				for v, t := range lp.locks(c, depth-1, visiting) {
+					add(v, t)
 				}
 			}
 		}
@@ -249,4 +302,8 @@ func (lp *lockOrderPass) locks(fn *types.Func, depth int, visiting map[*types.Fu
 		lp.memo[fn] = out
 	}
 	return out
+}
+
+func isRLock(pass *analysis.Pass, call *ast.CallExpr) bool {
+	return calleeName(pass.TypesInfo, call) == "(*sync.RWMutex).RLock"
 }

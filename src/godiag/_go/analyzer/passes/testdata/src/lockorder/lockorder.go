@@ -138,3 +138,71 @@ func (n *node) walk() {
 		c.walk()
 	}
 }
+
+// Negative: the trace is only read-locked on both sides: readers do not exclude each other.
+type trace struct {
+	mu   sync.RWMutex
+	refs int
+}
+
+type bucket struct {
+	mu  sync.Mutex
+	buf []*trace
+}
+
+func (t *trace) finish(b *bucket) {
+	t.mu.RLock()
+	b.add(t)
+	t.mu.RUnlock()
+}
+
+func (b *bucket) add(t *trace) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf[0].unref()
+	b.buf[0] = t
+}
+
+func (t *trace) unref() {
+	t.mu.RLock()
+	t.refs--
+	t.mu.RUnlock()
+}
+
+// Negative: the callee is called with sub.mu held and releases it before
+// taking subsMu (written that way to avoid the inversion).
+type conn struct {
+	subsMu sync.Mutex
+	subs   map[int]*sub
+}
+
+type sub struct {
+	mu   sync.Mutex
+	conn *conn
+	sid  int
+}
+
+func (s *sub) reset() {
+	s.mu.Lock()
+	s.applyNewSID()
+	s.mu.Unlock()
+}
+
+func (s *sub) applyNewSID() {
+	c := s.conn
+	s.mu.Unlock()
+	c.subsMu.Lock()
+	c.subs[s.sid] = s
+	c.subsMu.Unlock()
+	s.mu.Lock()
+}
+
+func (c *conn) close() {
+	c.subsMu.Lock()
+	defer c.subsMu.Unlock()
+	for _, s := range c.subs {
+		s.mu.Lock()
+		s.sid = 0
+		s.mu.Unlock()
+	}
+}
