@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"strings"
 
 	"golang.org/x/tools/go/analysis"
 )
@@ -45,6 +46,8 @@ type lockOrderPass struct {
 	decls map[*types.Func]*ast.FuncDecl
 	memo  map[*types.Func]map[*types.Var]taken
 	edges map[[2]*types.Var][]lockEdge
+	// written: mutexes the package write-locks somewhere (Lock, not RLock).
+	written map[*types.Var]bool
 }
 
 func runLockOrder(pass *analysis.Pass) (any, error) {
@@ -62,6 +65,17 @@ func runLockOrder(pass *analysis.Pass) (any, error) {
 				}
 			}
 		}
+	}
+	lp.written = map[*types.Var]bool{}
+	for _, f := range pass.Files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			if call, ok := n.(*ast.CallExpr); ok && lp.isLockCall(call) && !isRLock(pass, call) {
+				if v := lp.mutexOf(call); v != nil {
+					lp.written[v] = true
+				}
+			}
+			return true
+		})
 	}
 	funcs(pass, func(_ *ast.File, _ *ast.FuncDecl, _ *ast.FuncType, body *ast.BlockStmt) {
 		ast.Inspect(body, func(n ast.Node) bool {
@@ -90,13 +104,15 @@ func runLockOrder(pass *analysis.Pass) (any, error) {
 		if !ok || reported[pair] || reported[rev] {
 			continue
 		}
-		// Two readers do not exclude each other: a mutex read-locked on both
-		// sides is no part of a cycle. Report once per pair, at the earlier site.
+		// Two readers do not exclude each other, unless a writer queues between
+		// them (sync.RWMutex then blocks new readers): a mutex read-locked on both
+		// sides and never write-locked in the package is no part of a cycle.
+		// Report once per pair, at the earlier site.
 		var e, o lockEdge
 		found := false
 		for _, x := range es {
 			for _, y := range back {
-				if (x.readA && y.readB) || (x.readB && y.readA) {
+				if (x.readA && y.readB && !lp.written[pair[0]]) || (x.readB && y.readA && !lp.written[pair[1]]) {
 					continue
 				}
 				if !found || x.at < e.at || (x.at == e.at && y.at < o.at) {
@@ -279,10 +295,22 @@ func (lp *lockOrderPass) locks(fn *types.Func, depth int, visiting map[*types.Fu
 		}
 		out[v] = t
 	}
+	skip := map[*ast.BlockStmt]bool{}
 	shallow(lp.decls[fn].Body, func(n ast.Node) bool {
 		switch x := n.(type) {
 		case *ast.GoStmt, *ast.DeferStmt:
 			return false
+		case *ast.IfStmt:
+			// `if atomic.AddInt32(&t.refs, -1) == 0 { t.mu.Lock() ... }`: the last
+			// reference is being dropped, so no other goroutine can hold t (it
+			// would hold a reference): that lock orders after nothing.
+			if mentionsAtomic(lp.pass, x.Cond) {
+				skip[x.Body] = true
+			}
+		case *ast.BlockStmt:
+			if skip[x] {
+				return false
+			}
 		case *ast.CallExpr:
 			if lp.isLockCall(x) {
 				if v := lp.mutexOf(x); v != nil && (v.IsField() || !isLocal(v)) {
@@ -302,6 +330,21 @@ func (lp *lockOrderPass) locks(fn *types.Func, depth int, visiting map[*types.Fu
 		lp.memo[fn] = out
 	}
 	return out
+}
+
+// mentionsAtomic: e calls a sync/atomic function or method (a reference count).
+func mentionsAtomic(pass *analysis.Pass, e ast.Expr) bool {
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok {
+			name := calleeName(pass.TypesInfo, call)
+			if strings.HasPrefix(name, "sync/atomic.") || strings.HasPrefix(name, "(*sync/atomic.") {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }
 
 func isRLock(pass *analysis.Pass, call *ast.CallExpr) bool {

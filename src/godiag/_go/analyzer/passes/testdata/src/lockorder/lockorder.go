@@ -1,6 +1,9 @@
 package lockorder
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 type store struct {
 	coalescedMu struct {
@@ -139,10 +142,11 @@ func (n *node) walk() {
 	}
 }
 
-// Negative: the trace is only read-locked on both sides: readers do not exclude each other.
+// Negative: the bucket drops its reference to an evicted trace; the trace's
+// lock is taken only when the last reference goes (nobody else can hold it).
 type trace struct {
 	mu   sync.RWMutex
-	refs int
+	refs int32
 }
 
 type bucket struct {
@@ -164,9 +168,81 @@ func (b *bucket) add(t *trace) {
 }
 
 func (t *trace) unref() {
-	t.mu.RLock()
-	t.refs--
-	t.mu.RUnlock()
+	if atomic.AddInt32(&t.refs, -1) == 0 {
+		t.mu.Lock()
+		t.refs = 0
+		t.mu.Unlock()
+	}
+}
+
+// Negative: read-locked on both sides and never write-locked: readers do not
+// exclude each other.
+type index struct {
+	mu   sync.RWMutex
+	data map[string]int
+}
+
+type catalog struct {
+	mu  sync.Mutex
+	idx *index
+}
+
+func (x *index) get(c *catalog) int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	c.touch()
+	return x.data["a"]
+}
+
+func (c *catalog) touch() {
+	c.mu.Lock()
+	c.mu.Unlock()
+}
+
+func (c *catalog) lookup() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.idx.mu.RLock()
+	defer c.idx.mu.RUnlock()
+	return len(c.idx.data)
+}
+
+// Positive: the same shape, but the index is also write-locked: a queued
+// writer blocks the second reader, and the three goroutines deadlock.
+type index2 struct {
+	mu   sync.RWMutex
+	data map[string]int
+}
+
+type catalog2 struct {
+	mu  sync.Mutex
+	idx *index2
+}
+
+func (x *index2) get(c *catalog2) int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	c.touch() // want `c.mu is locked while x.mu is held`
+	return x.data["a"]
+}
+
+func (x *index2) put(k string) {
+	x.mu.Lock()
+	x.data[k] = 1
+	x.mu.Unlock()
+}
+
+func (c *catalog2) touch() {
+	c.mu.Lock()
+	c.mu.Unlock()
+}
+
+func (c *catalog2) lookup() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.idx.mu.RLock()
+	defer c.idx.mu.RUnlock()
+	return len(c.idx.data)
 }
 
 // Negative: the callee is called with sub.mu held and releases it before
