@@ -112,20 +112,9 @@ func scanLocked(pass *analysis.Pass, list []ast.Stmt) {
 		call := s.(*ast.ExprStmt).X.(*ast.CallExpr)
 		exclusive := unlock == "Unlock"
 		lockVar := objOf(pass.TypesInfo, recvExpr(call))
-	stmts:
-		for _, t := range list[i+1:] {
-			if d, ok := t.(*ast.DeferStmt); ok && mentionsUnlock(d, key, unlock) {
-				continue
-			}
-			if mentionsUnlock(t, key, unlock) {
-				break
-			}
-			if k2, _ := lockCall(pass, t); k2 == key {
-				break
-			}
-			if relock(pass, t, call) {
-				break
-			}
+		// report checks the blocking operations of t run with the lock held and
+		// reports the first one that counts; true when it reported.
+		report := func(t ast.Stmt) bool {
 			for _, op := range blockingOps(pass, t) {
 				why := ""
 				switch op.kind {
@@ -146,10 +135,64 @@ func scanLocked(pass *analysis.Pass, list []ast.Stmt) {
 					tail = why + "; unlock before waiting and re-lock after"
 				}
 				pass.Reportf(op.at.Pos(), "%s while holding %s (locked at line %d)%s", op.what, key, posLine(pass.Fset, s.Pos()), tail)
-				break stmts
+				return true
+			}
+			return false
+		}
+		for _, t := range list[i+1:] {
+			if d, ok := t.(*ast.DeferStmt); ok && mentionsUnlock(d, key, unlock) {
+				continue
+			}
+			if mentionsUnlock(t, key, unlock) {
+				// `if cond { <-ch; mu.Unlock() } else { mu.Unlock() }`: what a
+				// branch does before its unlock still runs locked.
+				for _, pre := range beforeUnlock(t, key, unlock) {
+					if report(pre) {
+						break
+					}
+				}
+				break
+			}
+			if k2, _ := lockCall(pass, t); k2 == key {
+				break
+			}
+			if relock(pass, t, call) {
+				break
+			}
+			if report(t) {
+				break
 			}
 		}
 	}
+}
+
+// beforeUnlock: for an if statement whose branches unlock key, the statements of
+// each branch before its first statement that mentions the unlock (top level of
+// the branch only).
+func beforeUnlock(t ast.Stmt, key, unlock string) []ast.Stmt {
+	ifs, ok := t.(*ast.IfStmt)
+	if !ok {
+		return nil
+	}
+	var out []ast.Stmt
+	branch := func(b ast.Stmt) {
+		switch x := b.(type) {
+		case *ast.BlockStmt:
+			for _, st := range x.List {
+				if mentionsUnlock(st, key, unlock) {
+					return
+				}
+				out = append(out, st)
+			}
+		case *ast.IfStmt:
+			out = append(out, beforeUnlock(x, key, unlock)...)
+		}
+	}
+	branch(ifs.Body)
+	if ifs.Else != nil {
+		branch(ifs.Else)
+	}
+	return out
 }
 
 type blockingOp struct {

@@ -23,9 +23,9 @@ var ReceiveNeverSent = &analysis.Analyzer{
 	Run:  runOrphanRecv,
 }
 
-// SendNeverReceived is the mirror image: a send on an unbuffered channel made by
-// the package that nothing in the package receives from (nor hands out as
-// receive-only); the sender waits forever.
+// SendNeverReceived is the mirror image: a send on a channel made by the package
+// unbuffered (or with a capacity that is not a constant) that nothing in the
+// package receives from (nor hands out as receive-only); the sender waits forever.
 var SendNeverReceived = &analysis.Analyzer{
 	Name: "send_never_received",
 	Doc:  "send on an unbuffered channel that nothing in the package receives from",
@@ -80,7 +80,7 @@ func runOrphan(pass *analysis.Pass, send bool) (any, error) {
 			if !isLocal(v) && !v.IsField() && v.Parent() != pass.Pkg.Scope() {
 				return true
 			}
-			if send && !isUnbufferedMake(pass, rhs) {
+			if send && !mayBeUnbuffered(pass, rhs) {
 				return true
 			}
 			o.hard = nil
@@ -88,7 +88,7 @@ func runOrphan(pass *analysis.Pass, send bool) (any, error) {
 				return true
 			}
 			if send {
-				pass.Reportf(o.hard[0].Pos(), "send on %s blocks forever: nothing in the package receives from unbuffered %s (made at line %d); receive it, make it buffered, or drop the send", v.Name(), v.Name(), posLine(pass.Fset, rhs.Pos()))
+				pass.Reportf(o.hard[0].Pos(), "send on %s blocks forever: nothing in the package receives from %s (made unbuffered, or with a capacity that may be 0, at line %d); receive it, make it buffered, or drop the send", v.Name(), v.Name(), posLine(pass.Fset, rhs.Pos()))
 			} else {
 				pass.Reportf(o.hard[0].Pos(), "receive from %s blocks forever: nothing in the package sends on %s or closes it (made at line %d); close it when the work ends, or select on a context", v.Name(), v.Name(), posLine(pass.Fset, rhs.Pos()))
 			}
@@ -188,13 +188,27 @@ func (o *orphan) receiveUse(e ast.Expr, depth int) bool {
 	return false
 }
 
-// isMake: a make of the channel; in send mode only an unbuffered one (a
-// buffered channel takes sends until it is full).
+// isMake: a make of the channel; in send mode only one that may be unbuffered
+// (a channel with a fixed buffer takes sends until it is full).
 func (o *orphan) isMake(e ast.Expr) bool {
 	if o.send {
-		return isUnbufferedMake(o.pass, e)
+		return mayBeUnbuffered(o.pass, e)
 	}
 	return isMakeChan(o.pass, e)
+}
+
+// mayBeUnbuffered: make(chan T), make(chan T, 0), or a capacity that is not a
+// constant (a parameter such as chanSize, which callers may set to 0).
+func mayBeUnbuffered(pass *analysis.Pass, e ast.Expr) bool {
+	if !isMakeChan(pass, e) {
+		return false
+	}
+	call := astutil.Unparen(e).(*ast.CallExpr)
+	if len(call.Args) < 2 {
+		return true
+	}
+	tv := pass.TypesInfo.Types[call.Args[1]]
+	return tv.Value == nil || tv.Value.String() == "0"
 }
 
 func isNil(pass *analysis.Pass, e ast.Expr) bool {

@@ -365,3 +365,43 @@ func (m *monitor) quiet(b bool) {
 	m.maybeStop(b)
 	m.mu.Unlock()
 }
+
+// The wait is inside the branch that unlocks after it; the waker needs the lock.
+type client2 struct {
+	mu      sync.Mutex
+	awaken  chan struct{}
+	streams []int
+}
+
+func newClient2() *client2 { return &client2{awaken: make(chan struct{})} }
+
+func (t *client2) keepalive() {
+	t.mu.Lock()
+	if len(t.streams) < 1 {
+		<-t.awaken // want `channel receive from t.awaken while holding t.mu \(locked at line \d+\) and newStream, which would end the wait, takes t.mu too: deadlock`
+		t.mu.Unlock()
+	} else {
+		t.mu.Unlock()
+	}
+}
+
+func (t *client2) newStream() {
+	t.mu.Lock()
+	t.streams = append(t.streams, 1)
+	select {
+	case t.awaken <- struct{}{}:
+	default:
+	}
+	t.mu.Unlock()
+}
+
+// The branch unlocks before it waits: silent.
+func (t *client2) keepaliveOK() {
+	t.mu.Lock()
+	if len(t.streams) < 1 {
+		t.mu.Unlock()
+		<-t.awaken
+	} else {
+		t.mu.Unlock()
+	}
+}

@@ -16,7 +16,7 @@ type watchChan struct {
 func (wc *watchChan) run() {
 	select {
 	case err := <-wc.errChan:
-		wc.resultChan <- err != nil // want `send on resultChan blocks forever: nothing in the package receives from unbuffered resultChan`
+		wc.resultChan <- err != nil // want `send on resultChan blocks forever: nothing in the package receives from resultChan \(made unbuffered`
 	case <-wc.ctx.Done():
 	}
 }
@@ -74,3 +74,14 @@ func handoff(consume func(chan int)) {
 	go consume(ch)
 	ch <- 1
 }
+
+// Positive: the capacity is the caller's choice (0 in some calls).
+type watcher struct{ result chan int }
+
+func newWatcher(size int) *watcher { return &watcher{result: make(chan int, size)} }
+
+func (w *watcher) emit(v int) {
+	w.result <- v // want `send on result blocks forever`
+}
+
+func (w *watcher) stop() { close(w.result) }
