@@ -93,6 +93,11 @@ CATALOG: dict[str, Rule] = {
         "send on an unbuffered channel nothing receives from",
         "Receive from it where the result is wanted, give it a buffer, or drop the send.",
     ),
+    "cond-never-signalled": Rule(
+        Severity.WARNING,
+        "sync.Cond waited on but never signalled",
+        "Call Signal or Broadcast where the condition changes (or use a channel instead).",
+    ),
     "unclosed-response-body": Rule(
         Severity.WARNING,
         "http.Response.Body not closed on every path",

@@ -36,6 +36,7 @@ EXPLAINS: dict[str, frozenset[str]] = {
     "lock-order-inversion": frozenset({"deadlock", "lock-contention"}),
     "receive-never-sent": frozenset({"goroutine-leak", "deadlock"}),
     "send-never-received": frozenset({"goroutine-leak", "deadlock"}),
+    "cond-never-signalled": frozenset({"goroutine-leak", "deadlock"}),
     "unclosed-response-body": frozenset({"connection-leak"}),
     "transport-per-request": frozenset({"connection-leak"}),
 }

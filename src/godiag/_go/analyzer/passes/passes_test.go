@@ -63,3 +63,7 @@ func TestSendNeverReceived(t *testing.T) {
 func TestLockOrder(t *testing.T) {
 	analysistest.Run(t, analysistest.TestData(), passes.LockOrder, "lockorder")
 }
+
+func TestCondNeverSignalled(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.CondNeverSignalled, "condwait")
+}

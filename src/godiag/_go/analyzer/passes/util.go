@@ -25,6 +25,7 @@ var All = []*analysis.Analyzer{
 	LockOrder,
 	ReceiveNeverSent,
 	SendNeverReceived,
+	CondNeverSignalled,
 	UnclosedResponseBody,
 	TransportPerRequest,
 	TimerLeak,

@@ -78,3 +78,30 @@ func (r *Registry) Ack(ok bool) { r.acks <- ok }
 func (r *Registry) Acks() <-chan bool { return r.acks }
 
 func (r *Registry) WaitReady() { <-r.ready }
+
+type Pool struct {
+	mu     sync.Mutex
+	wake   *sync.Cond
+	active bool
+}
+
+func NewPool() *Pool {
+	p := &Pool{}
+	p.wake = sync.NewCond(&p.mu)
+	return p
+}
+
+func (p *Pool) WaitActive() {
+	p.mu.Lock()
+	for !p.active {
+		p.wake.Wait()
+	}
+	p.mu.Unlock()
+}
+
+func (p *Pool) Activate() {
+	p.mu.Lock()
+	p.active = true
+	p.mu.Unlock()
+	p.wake.Broadcast()
+}

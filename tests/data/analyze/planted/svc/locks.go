@@ -82,3 +82,24 @@ func (r *Registry) Ack(ok bool) {
 func (r *Registry) WaitReady() {
 	<-r.ready // PLANTED: receive-never-sent
 }
+
+// Pool waits for an activation nobody announces.
+type Pool struct {
+	mu     sync.Mutex
+	wake   *sync.Cond
+	active bool
+}
+
+func NewPool() *Pool {
+	p := &Pool{}
+	p.wake = sync.NewCond(&p.mu)
+	return p
+}
+
+func (p *Pool) WaitActive() {
+	p.mu.Lock()
+	for !p.active {
+		p.wake.Wait() // PLANTED: cond-never-signalled
+	}
+	p.mu.Unlock()
+}
