@@ -197,8 +197,8 @@ func (o *orphan) isMake(e ast.Expr) bool {
 	return isMakeChan(o.pass, e)
 }
 
-// mayBeUnbuffered: make(chan T), make(chan T, 0), or a capacity that is not a
-// constant (a parameter such as chanSize, which callers may set to 0).
+// mayBeUnbuffered: make(chan T), make(chan T, 0), or a capacity that is a
+// parameter of the function (chanSize, which callers may set to 0).
 func mayBeUnbuffered(pass *analysis.Pass, e ast.Expr) bool {
 	if !isMakeChan(pass, e) {
 		return false
@@ -208,7 +208,50 @@ func mayBeUnbuffered(pass *analysis.Pass, e ast.Expr) bool {
 		return true
 	}
 	tv := pass.TypesInfo.Types[call.Args[1]]
-	return tv.Value == nil || tv.Value.String() == "0"
+	if tv.Value != nil {
+		return tv.Value.String() == "0"
+	}
+	// A parameter: the caller sizes it (newWatcher(0) in a test, say). A local
+	// computed in place (make(chan T, total)) is taken as sized for its sends.
+	id, ok := astutil.Unparen(call.Args[1]).(*ast.Ident)
+	if !ok {
+		return false
+	}
+	v, ok := pass.TypesInfo.Uses[id].(*types.Var)
+	return ok && isParamOf(pass, v, call)
+}
+
+// isParamOf: v is a parameter of a function (declaration or literal) enclosing at.
+func isParamOf(pass *analysis.Pass, v *types.Var, at ast.Node) bool {
+	found := false
+	for _, f := range pass.Files {
+		if f.Pos() > at.Pos() || at.End() > f.End() {
+			continue
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if found || n == nil || n.Pos() > at.Pos() || n.End() < at.End() {
+				return false
+			}
+			var ft *ast.FuncType
+			switch x := n.(type) {
+			case *ast.FuncDecl:
+				ft = x.Type
+			case *ast.FuncLit:
+				ft = x.Type
+			}
+			if ft != nil && ft.Params != nil {
+				for _, fld := range ft.Params.List {
+					for _, name := range fld.Names {
+						if pass.TypesInfo.Defs[name] == v {
+							found = true
+						}
+					}
+				}
+			}
+			return !found
+		})
+	}
+	return found
 }
 
 func isNil(pass *analysis.Pass, e ast.Expr) bool {

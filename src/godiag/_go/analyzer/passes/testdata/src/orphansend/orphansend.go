@@ -85,3 +85,13 @@ func (w *watcher) emit(v int) {
 }
 
 func (w *watcher) stop() { close(w.result) }
+
+// Negative: sized in place for its sends, counted with len.
+func counted(total int, subscribe func(func(int))) {
+	n := total * 2
+	recvd := make(chan int, n)
+	subscribe(func(v int) {
+		recvd <- v
+		_ = len(recvd)
+	})
+}
