@@ -287,3 +287,100 @@ func errOrDone(fetch func() error) error {
 		return nil
 	}
 }
+
+// A server loop that can return on stop, and a request method started as a goroutine.
+type node struct {
+	status chan chan int
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+func newNode() *node {
+	return &node{status: make(chan chan int), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+func (n *node) run() {
+	for {
+		select {
+		case c := <-n.status:
+			c <- 1
+		case <-n.stop:
+			close(n.done)
+			return
+		}
+	}
+}
+
+func (n *node) Status() int {
+	c := make(chan int, 1)
+	n.status <- c // want `goroutine sends on n.status, whose only receiver is the select loop at line \d+, which can stop`
+	return <-c
+}
+
+func startNode() {
+	n := newNode()
+	go n.run()
+	go n.Status()
+	close(n.stop)
+}
+
+// The requester also selects on done: silent.
+type node2 struct {
+	status chan chan int
+	done   chan struct{}
+	stop   chan struct{}
+}
+
+func newNode2() *node2 {
+	return &node2{status: make(chan chan int), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+func (n *node2) run() {
+	for {
+		select {
+		case c := <-n.status:
+			c <- 1
+		case <-n.stop:
+			close(n.done)
+			return
+		}
+	}
+}
+
+func (n *node2) Status() int {
+	c := make(chan int, 1)
+	select {
+	case n.status <- c:
+	case <-n.done:
+		return 0
+	}
+	return <-c
+}
+
+func startNode2() {
+	n := newNode2()
+	go n.run()
+	go n.Status()
+}
+
+// The loop never returns: silent.
+type pump struct{ in chan int }
+
+func newPump() *pump { return &pump{in: make(chan int)} }
+
+func (p *pump) loop(tick chan struct{}) {
+	for {
+		select {
+		case <-p.in:
+		case <-tick:
+		}
+	}
+}
+
+func (p *pump) push() { p.in <- 1 }
+
+func startPump(tick chan struct{}) {
+	p := newPump()
+	go p.loop(tick)
+	go p.push()
+}
