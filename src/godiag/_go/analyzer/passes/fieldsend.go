@@ -83,6 +83,11 @@ func checkFieldSenders(pass *analysis.Pass) {
 			if loop != nil {
 				kind := "range loop"
 				if _, ok := loop.(*ast.ForStmt); ok {
+					// A select-loop consumer usually comes with a buffer sized so
+					// that producers finish: only unbuffered channels are reported.
+					if !knownUnbuffered(pass, send.Chan) {
+						return true
+					}
 					kind = "select loop"
 				}
 				pass.Reportf(send.Pos(), "goroutine sends on %s, whose only receiver is the %s at line %d, which can stop before the channel is drained: after that every sender blocks forever; select on a done channel (or ctx.Done()) in the sender, or keep the consumer draining", types.ExprString(sel), kind, posLine(pass.Fset, loop.Pos()))

@@ -384,3 +384,29 @@ func startPump(tick chan struct{}) {
 	go p.loop(tick)
 	go p.push()
 }
+
+// A buffered queue with a select-loop consumer: silent.
+type fetcher struct {
+	next chan int
+	done chan struct{}
+}
+
+func newFetcher() *fetcher { return &fetcher{next: make(chan int, 1), done: make(chan struct{})} }
+
+func (f *fetcher) pull() {
+	for {
+		select {
+		case <-f.next:
+		case <-f.done:
+			return
+		}
+	}
+}
+
+func (f *fetcher) request() { f.next <- 1 }
+
+func startFetcher() {
+	f := newFetcher()
+	go f.pull()
+	go f.request()
+}
