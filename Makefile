@@ -129,3 +129,9 @@ train: install
 
 eval: install
 	$(BIN)/python -m tools.rootcause_train eval
+
+# Recall of `godiag analyze` on the GoKer blocking-bug kernels shipped with Go 1.26+ (read
+# from GOROOT at run time, analyzed in temporary modules; never copied into the project).
+.PHONY: goker-eval
+goker-eval: install
+	$(BIN)/python -P bench/goker_eval.py

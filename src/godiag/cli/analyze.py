@@ -42,8 +42,10 @@ def analyze(
 
     Runs godiag's analyzers (goexit-misuse, abandoned-sender, unclosed-range,
     lost-cancel-watcher, waitgroup-missing-done, lock-held-blocking,
-    unclosed-response-body, transport-per-request, timer-leak) over ./... of the
-    module. The analyzer is built once with your `go` (1.22+), offline, and cached.
+    lock-not-released, double-lock, lock-order-inversion, receive-never-sent,
+    send-never-received, cond-never-signalled, unclosed-response-body,
+    transport-per-request, timer-leak) over ./... of the module. The analyzer is
+    built once with your `go` (1.22+), offline, and cached.
     """
     from godiag.analysis.static import analyze_module
     from godiag.report import emit

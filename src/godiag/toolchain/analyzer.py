@@ -66,6 +66,38 @@ CATALOG: dict[str, Rule] = {
         "mutex held across a blocking operation",
         "Release the lock before blocking; copy what you need while holding it.",
     ),
+    "lock-not-released": Rule(
+        Severity.WARNING,
+        "mutex left locked on an early return, continue or break",
+        "Unlock on every path out (or defer mu.Unlock() right after mu.Lock()).",
+    ),
+    "double-lock": Rule(
+        Severity.WARNING,
+        "mutex locked again by the goroutine that holds it",
+        "Unlock before locking again, or drop the second lock (sync mutexes are not reentrant).",
+    ),
+    "lock-order-inversion": Rule(
+        Severity.WARNING,
+        "two mutexes locked in opposite orders (AB-BA deadlock)",
+        "Take the two locks in one order everywhere, or release the first before taking the "
+        "second.",
+    ),
+    "receive-never-sent": Rule(
+        Severity.WARNING,
+        "receive from a channel nothing sends on or closes",
+        "Close the channel when the work ends (defer close(ch) in its owner), or select on a "
+        "context as well.",
+    ),
+    "send-never-received": Rule(
+        Severity.WARNING,
+        "send on an unbuffered channel nothing receives from",
+        "Receive from it where the result is wanted, give it a buffer, or drop the send.",
+    ),
+    "cond-never-signalled": Rule(
+        Severity.WARNING,
+        "sync.Cond waited on but never signalled",
+        "Call Signal or Broadcast where the condition changes (or use a channel instead).",
+    ),
     "unclosed-response-body": Rule(
         Severity.WARNING,
         "http.Response.Body not closed on every path",

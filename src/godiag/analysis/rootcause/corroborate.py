@@ -31,6 +31,12 @@ EXPLAINS: dict[str, frozenset[str]] = {
     "timer-leak": frozenset({"goroutine-leak", "memory-leak"}),
     "goexit-misuse": frozenset({"deadlock"}),
     "lock-held-blocking": frozenset({"lock-contention", "deadlock"}),
+    "lock-not-released": frozenset({"deadlock", "lock-contention", "goroutine-leak"}),
+    "double-lock": frozenset({"deadlock", "goroutine-leak"}),
+    "lock-order-inversion": frozenset({"deadlock", "lock-contention"}),
+    "receive-never-sent": frozenset({"goroutine-leak", "deadlock"}),
+    "send-never-received": frozenset({"goroutine-leak", "deadlock"}),
+    "cond-never-signalled": frozenset({"goroutine-leak", "deadlock"}),
     "unclosed-response-body": frozenset({"connection-leak"}),
     "transport-per-request": frozenset({"connection-leak"}),
 }

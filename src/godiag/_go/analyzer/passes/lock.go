@@ -112,20 +112,9 @@ func scanLocked(pass *analysis.Pass, list []ast.Stmt) {
 		call := s.(*ast.ExprStmt).X.(*ast.CallExpr)
 		exclusive := unlock == "Unlock"
 		lockVar := objOf(pass.TypesInfo, recvExpr(call))
-	stmts:
-		for _, t := range list[i+1:] {
-			if d, ok := t.(*ast.DeferStmt); ok && mentionsUnlock(d, key, unlock) {
-				continue
-			}
-			if mentionsUnlock(t, key, unlock) {
-				break
-			}
-			if k2, _ := lockCall(pass, t); k2 == key {
-				break
-			}
-			if relock(pass, t, call) {
-				break
-			}
+		// report checks the blocking operations of t run with the lock held and
+		// reports the first one that counts; true when it reported.
+		report := func(t ast.Stmt) bool {
 			for _, op := range blockingOps(pass, t) {
 				why := ""
 				switch op.kind {
@@ -146,10 +135,64 @@ func scanLocked(pass *analysis.Pass, list []ast.Stmt) {
 					tail = why + "; unlock before waiting and re-lock after"
 				}
 				pass.Reportf(op.at.Pos(), "%s while holding %s (locked at line %d)%s", op.what, key, posLine(pass.Fset, s.Pos()), tail)
-				break stmts
+				return true
+			}
+			return false
+		}
+		for _, t := range list[i+1:] {
+			if d, ok := t.(*ast.DeferStmt); ok && mentionsUnlock(d, key, unlock) {
+				continue
+			}
+			if mentionsUnlock(t, key, unlock) {
+				// `if cond { <-ch; mu.Unlock() } else { mu.Unlock() }`: what a
+				// branch does before its unlock still runs locked.
+				for _, pre := range beforeUnlock(t, key, unlock) {
+					if report(pre) {
+						break
+					}
+				}
+				break
+			}
+			if k2, _ := lockCall(pass, t); k2 == key {
+				break
+			}
+			if relock(pass, t, call) {
+				break
+			}
+			if report(t) {
+				break
 			}
 		}
 	}
+}
+
+// beforeUnlock: for an if statement whose branches unlock key, the statements of
+// each branch before its first statement that mentions the unlock (top level of
+// the branch only).
+func beforeUnlock(t ast.Stmt, key, unlock string) []ast.Stmt {
+	ifs, ok := t.(*ast.IfStmt)
+	if !ok {
+		return nil
+	}
+	var out []ast.Stmt
+	branch := func(b ast.Stmt) {
+		switch x := b.(type) {
+		case *ast.BlockStmt:
+			for _, st := range x.List {
+				if mentionsUnlock(st, key, unlock) {
+					return
+				}
+				out = append(out, st)
+			}
+		case *ast.IfStmt:
+			out = append(out, beforeUnlock(x, key, unlock)...)
+		}
+	}
+	branch(ifs.Body)
+	if ifs.Else != nil {
+		branch(ifs.Else)
+	}
+	return out
 }
 
 type blockingOp struct {
@@ -364,7 +407,7 @@ func knownUnbuffered(pass *analysis.Pass, ch ast.Expr) bool {
 }
 
 // blockingCallee: call is to a function of this package whose body always
-// sleeps or makes a network call: a top-level statement of it, not one under a
+// sleeps, makes a network call or sends on an unbuffered channel: a top-level statement of it, not one under a
 // condition or in a loop, literal, go or defer (e.g. a flushLocked helper writing
 // to a backend, a fetch standing in for an upstream). A sleep on some branch only
 // (a retry helper's optional pause) may not happen for this caller: not reported.
@@ -389,6 +432,13 @@ func blockingCallee(pass *analysis.Pass, call *ast.CallExpr) (blockingOp, bool) 
 		return blockingOp{}, false
 	}
 	for _, st := range decl.Body.List {
+		// A send on a channel the package makes unbuffered, as a top-level
+		// statement of the callee (a notify helper): it waits for a receiver
+		// while the caller's lock is held.
+		if send, ok := st.(*ast.SendStmt); ok && knownUnbuffered(pass, send.Chan) {
+			what := fmt.Sprintf("call to %s, which sends on unbuffered %s (line %d),", fn.Name(), types.ExprString(send.Chan), posLine(pass.Fset, send.Pos()))
+			return blockingOp{"send", what, call, nil}, true
+		}
 		es, ok := st.(*ast.ExprStmt)
 		if !ok {
 			continue
@@ -433,11 +483,20 @@ func funcDeclOf(pass *analysis.Pass, fn *types.Func) *ast.FuncDecl {
 // RLock after RLock deadlocks as soon as a writer queues in between (sync.RWMutex
 // forbids recursive read locking). Reported at the inner lock, where it blocks.
 func relock(pass *analysis.Pass, t ast.Stmt, outer *ast.CallExpr) bool {
-	sel, ok := recvExpr(outer).(*ast.SelectorExpr)
-	if !ok {
+	var base, field string
+	switch r := recvExpr(outer).(type) {
+	case *ast.SelectorExpr:
+		base, field = types.ExprString(r.X), "."+r.Sel.Name
+	case *ast.Ident:
+		// An embedded mutex (type T struct{ sync.Mutex }): t.Lock() locks t itself,
+		// and a method of T that calls Lock on its receiver takes the same mutex.
+		if !embedsMutex(pass.TypesInfo.TypeOf(r)) {
+			return false
+		}
+		base = r.Name
+	default:
 		return false
 	}
-	base, field := types.ExprString(sel.X), sel.Sel.Name
 	reported := false
 	shallow(t, func(n ast.Node) bool {
 		switch x := n.(type) {
@@ -456,7 +515,7 @@ func relock(pass *analysis.Pass, t ast.Stmt, outer *ast.CallExpr) bool {
 			if decl == nil || decl.Body == nil || decl.Recv == nil || len(decl.Recv.List[0].Names) != 1 {
 				return true
 			}
-			inner := decl.Recv.List[0].Names[0].Name + "." + field
+			inner := decl.Recv.List[0].Names[0].Name + field
 			if lk := firstLock(pass, decl.Body, inner); lk != nil {
 				pass.Reportf(lk.Pos(), "%s locks %s again while its caller %s already holds it (locked at line %d, call at line %d): sync mutexes are not reentrant, so this deadlocks; take the lock in one place, or split out a helper that expects the lock held",
 					fn.Name(), inner, enclosingName(pass, outer), posLine(pass.Fset, outer.Pos()), posLine(pass.Fset, x.Pos()))
@@ -466,6 +525,24 @@ func relock(pass *analysis.Pass, t ast.Stmt, outer *ast.CallExpr) bool {
 		return !reported
 	})
 	return reported
+}
+
+// embedsMutex: t (or what it points to) is a struct with an embedded sync.Mutex or sync.RWMutex.
+func embedsMutex(t types.Type) bool {
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	st, ok := t.Underlying().(*types.Struct)
+	if !ok {
+		return false
+	}
+	for i := 0; i < st.NumFields(); i++ {
+		f := st.Field(i)
+		if f.Embedded() && (isTypeNamed(f.Type(), "sync", "Mutex") || isTypeNamed(f.Type(), "sync", "RWMutex")) {
+			return true
+		}
+	}
+	return false
 }
 
 // firstLock is the first Lock/RLock of key in body, if no unlock of key precedes

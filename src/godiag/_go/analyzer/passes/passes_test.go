@@ -43,3 +43,27 @@ func TestTransportPerRequest(t *testing.T) {
 func TestTimerLeak(t *testing.T) {
 	analysistest.Run(t, analysistest.TestData(), passes.TimerLeak, "timer", "timer123")
 }
+
+func TestLockNotReleased(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.LockNotReleased, "lockleak")
+}
+
+func TestDoubleLock(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.DoubleLock, "doublelock")
+}
+
+func TestReceiveNeverSent(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.ReceiveNeverSent, "orphanrecv")
+}
+
+func TestSendNeverReceived(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.SendNeverReceived, "orphansend")
+}
+
+func TestLockOrder(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.LockOrder, "lockorder")
+}
+
+func TestCondNeverSignalled(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), passes.CondNeverSignalled, "condwait")
+}

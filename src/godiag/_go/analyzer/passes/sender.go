@@ -51,8 +51,8 @@ func isUnbufferedMake(pass *analysis.Pass, e ast.Expr) bool {
 	return tv.Value != nil && tv.Value.String() == "0"
 }
 
-// checkSender requires every use of ch to be: its make, exactly one send inside a
-// `go func` literal, and exactly one receive in the function itself.
+// checkSender requires every use of ch to be: its make, sends inside one `go func`
+// literal (reported at the first), and exactly one receive in the function itself.
 func checkSender(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast.BlockStmt, ch *types.Var) {
 	var send *ast.SendStmt
 	var goStmt *ast.GoStmt
@@ -65,11 +65,17 @@ func checkSender(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast.B
 			}
 			return
 		case *ast.SendStmt:
+			// Several sends are fine when they are all in the one goroutine (a
+			// result on each branch, `done <- false; return` ... `done <- true`):
+			// it still makes exactly one of them, or waits at the first.
 			g := enclosingGo(parents, p, body)
-			if p.Chan != id || send != nil || g == nil || inSelect(parents, p) {
+			if p.Chan != id || g == nil || inSelect(parents, p) || (goStmt != nil && g != goStmt) {
 				return
 			}
-			send, goStmt = p, g
+			if send == nil {
+				send = p
+			}
+			goStmt = g
 		case *ast.UnaryExpr:
 			if p.Op != token.ARROW || recv != nil || enclosingFuncLit(parents, p, body) != nil {
 				return
@@ -158,13 +164,19 @@ func inSelect(parents map[ast.Node]ast.Node, n ast.Node) bool {
 }
 
 // siblingCases: every other case of sel receives from a channel that the same
-// goroutine sends on (e.g. a result channel and an error channel fed by one
+// goroutine sends on or closes (e.g. a result channel and an error channel fed by one
 // goroutine, exactly one of which is sent): whichever case runs takes the send.
 func siblingCases(pass *analysis.Pass, sel *ast.SelectStmt, recv ast.Node, g *ast.GoStmt) bool {
 	sent := map[*types.Var]bool{}
 	ast.Inspect(g.Call.Fun, func(n ast.Node) bool {
 		if s, ok := n.(*ast.SendStmt); ok {
 			if v := objOf(pass.TypesInfo, s.Chan); v != nil {
+				sent[v] = true
+			}
+		}
+		// close(done) on the goroutine's other exit readies the other case just as well.
+		if c, ok := n.(*ast.CallExpr); ok && calleeName(pass.TypesInfo, c) == "close" && len(c.Args) == 1 {
+			if v := objOf(pass.TypesInfo, c.Args[0]); v != nil {
 				sent[v] = true
 			}
 		}

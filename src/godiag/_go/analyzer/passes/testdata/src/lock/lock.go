@@ -294,3 +294,114 @@ func (c *cache) resetWithRetry() {
 	defer c.mu.Unlock()
 	retry(false, func() bool { return true })
 }
+
+// An embedded mutex: svm.Lock() locks svm itself, and so does the method it calls.
+type serviceVM struct {
+	sync.Mutex
+	disks []string
+}
+
+func (svm *serviceVM) hotAdd() {
+	svm.Lock()
+	defer svm.Unlock()
+	svm.hotRemove()
+}
+
+func (svm *serviceVM) hotRemove() {
+	svm.Lock() // want `hotRemove locks svm again while its caller hotAdd already holds it`
+	defer svm.Unlock()
+	svm.disks = nil
+}
+
+// The helper that expects the lock held does not lock: silent.
+func (svm *serviceVM) add(d string) {
+	svm.Lock()
+	defer svm.Unlock()
+	svm.addLocked(d)
+}
+
+func (svm *serviceVM) addLocked(d string) { svm.disks = append(svm.disks, d) }
+
+// A struct without an embedded mutex: its methods named Lock are not sync's.
+type journal struct{ entries []string }
+
+func (j *journal) Lock()   {}
+func (j *journal) Unlock() {}
+func (j *journal) flush() {
+	j.Lock()
+	j.Unlock()
+}
+
+// A notify helper that sends on an unbuffered channel, called under the lock.
+type monitor struct {
+	mu   sync.Mutex
+	stop chan struct{}
+	buf  chan struct{}
+}
+
+func newMonitor() *monitor {
+	return &monitor{stop: make(chan struct{}), buf: make(chan struct{}, 1)}
+}
+
+func (m *monitor) closeMonitor() { m.stop <- struct{}{} }
+
+func (m *monitor) stateChanged() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closeMonitor() // want `call to closeMonitor, which sends on unbuffered m.stop \(line \d+\), while holding m.mu`
+}
+
+// The helper sends on a buffered channel, or only under a condition: silent.
+func (m *monitor) poke() { m.buf <- struct{}{} }
+func (m *monitor) maybeStop(b bool) {
+	if b {
+		m.stop <- struct{}{}
+	}
+}
+
+func (m *monitor) quiet(b bool) {
+	m.mu.Lock()
+	m.poke()
+	m.maybeStop(b)
+	m.mu.Unlock()
+}
+
+// The wait is inside the branch that unlocks after it; the waker needs the lock.
+type client2 struct {
+	mu      sync.Mutex
+	awaken  chan struct{}
+	streams []int
+}
+
+func newClient2() *client2 { return &client2{awaken: make(chan struct{})} }
+
+func (t *client2) keepalive() {
+	t.mu.Lock()
+	if len(t.streams) < 1 {
+		<-t.awaken // want `channel receive from t.awaken while holding t.mu \(locked at line \d+\) and newStream, which would end the wait, takes t.mu too: deadlock`
+		t.mu.Unlock()
+	} else {
+		t.mu.Unlock()
+	}
+}
+
+func (t *client2) newStream() {
+	t.mu.Lock()
+	t.streams = append(t.streams, 1)
+	select {
+	case t.awaken <- struct{}{}:
+	default:
+	}
+	t.mu.Unlock()
+}
+
+// The branch unlocks before it waits: silent.
+func (t *client2) keepaliveOK() {
+	t.mu.Lock()
+	if len(t.streams) < 1 {
+		t.mu.Unlock()
+		<-t.awaken
+	} else {
+		t.mu.Unlock()
+	}
+}

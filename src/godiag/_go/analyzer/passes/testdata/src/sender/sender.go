@@ -214,3 +214,199 @@ func (a *auditor) recordCtx(ctx context.Context, ev event) {
 		}
 	}()
 }
+
+// Two sends in one goroutine (one per branch): still abandoned when the loop's
+// select takes the stop case.
+func closeLoop(stop chan bool, ok func() bool) {
+	for {
+		done := make(chan bool)
+		go func() {
+			if !ok() {
+				done <- false // want `goroutine sends on unbuffered channel done whose only receive is in a select`
+				return
+			}
+			done <- true
+		}()
+		select {
+		case <-stop:
+			return
+		case <-done:
+		}
+	}
+}
+
+// Sends from two different goroutines on one channel: not followed (silent).
+func twoSenders(stop chan bool) {
+	done := make(chan bool)
+	go func() { done <- true }()
+	go func() { done <- false }()
+	select {
+	case <-stop:
+	case <-done:
+	}
+}
+
+// Two sends in one goroutine, received without a way out: silent.
+func closeLoopOK(ok func() bool) bool {
+	done := make(chan bool)
+	go func() {
+		if !ok() {
+			done <- false
+			return
+		}
+		done <- true
+	}()
+	return <-done
+}
+
+// The goroutine either sends an error or closes done, and returns: the select
+// takes whichever happens. Silent.
+func errOrDone(fetch func() error) error {
+	errs := make(chan error)
+	done := make(chan struct{})
+	go func() {
+		for i := 0; ; i++ {
+			if i == 3 {
+				close(done)
+				return
+			}
+			if err := fetch(); err != nil {
+				errs <- err
+				return
+			}
+			if err := fetch(); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-errs:
+		return err
+	case <-done:
+		return nil
+	}
+}
+
+// A server loop that can return on stop, and a request method started as a goroutine.
+type node struct {
+	status chan chan int
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+func newNode() *node {
+	return &node{status: make(chan chan int), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+func (n *node) run() {
+	for {
+		select {
+		case c := <-n.status:
+			c <- 1
+		case <-n.stop:
+			close(n.done)
+			return
+		}
+	}
+}
+
+func (n *node) Status() int {
+	c := make(chan int, 1)
+	n.status <- c // want `goroutine sends on n.status, whose only receiver is the select loop at line \d+, which can stop`
+	return <-c
+}
+
+func startNode() {
+	n := newNode()
+	go n.run()
+	go n.Status()
+	close(n.stop)
+}
+
+// The requester also selects on done: silent.
+type node2 struct {
+	status chan chan int
+	done   chan struct{}
+	stop   chan struct{}
+}
+
+func newNode2() *node2 {
+	return &node2{status: make(chan chan int), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+func (n *node2) run() {
+	for {
+		select {
+		case c := <-n.status:
+			c <- 1
+		case <-n.stop:
+			close(n.done)
+			return
+		}
+	}
+}
+
+func (n *node2) Status() int {
+	c := make(chan int, 1)
+	select {
+	case n.status <- c:
+	case <-n.done:
+		return 0
+	}
+	return <-c
+}
+
+func startNode2() {
+	n := newNode2()
+	go n.run()
+	go n.Status()
+}
+
+// The loop never returns: silent.
+type pump struct{ in chan int }
+
+func newPump() *pump { return &pump{in: make(chan int)} }
+
+func (p *pump) loop(tick chan struct{}) {
+	for {
+		select {
+		case <-p.in:
+		case <-tick:
+		}
+	}
+}
+
+func (p *pump) push() { p.in <- 1 }
+
+func startPump(tick chan struct{}) {
+	p := newPump()
+	go p.loop(tick)
+	go p.push()
+}
+
+// A buffered queue with a select-loop consumer: silent.
+type fetcher struct {
+	next chan int
+	done chan struct{}
+}
+
+func newFetcher() *fetcher { return &fetcher{next: make(chan int, 1), done: make(chan struct{})} }
+
+func (f *fetcher) pull() {
+	for {
+		select {
+		case <-f.next:
+		case <-f.done:
+			return
+		}
+	}
+}
+
+func (f *fetcher) request() { f.next <- 1 }
+
+func startFetcher() {
+	f := newFetcher()
+	go f.pull()
+	go f.request()
+}
