@@ -228,8 +228,10 @@ def key_of(label: str, f: dict[str, Any], root: Path) -> str:
     """Stable across machines: paths inside the corpus tree are made relative to it."""
     loc = f.get("location") or {}
     file = str(loc.get("file", ""))
-    if file.startswith(str(root) + os.sep):
-        file = file[len(str(root)) + 1 :]
+    for r in (str(root), str(root.resolve())):  # doctor reports paths with links resolved
+        if file.startswith(r + os.sep):
+            file = file[len(r) + 1 :]
+            break
     where = f"{file}:{loc.get('line') or ''}".rstrip(":")
     return f"{label} {f['severity']} {f['id']} {where}"
 
