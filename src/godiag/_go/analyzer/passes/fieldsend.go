@@ -26,13 +26,7 @@ func checkFieldSenders(pass *analysis.Pass) {
 	for _, f := range pass.Files {
 		ast.Inspect(f, func(n ast.Node) bool {
 			if g, ok := n.(*ast.GoStmt); ok {
-				var id *ast.Ident
-				switch fn := g.Call.Fun.(type) {
-				case *ast.Ident:
-					id = fn
-				case *ast.SelectorExpr:
-					id = fn.Sel
-				}
+				id := funIdent(g.Call.Fun)
 				if id != nil {
 					if fn, ok := pass.TypesInfo.Uses[id].(*types.Func); ok {
 						started[fn] = true

@@ -345,13 +345,7 @@ func locksField(pass *analysis.Pass, decls map[types.Object]*ast.FuncDecl, body 
 			}
 		}
 		if depth > 0 {
-			var id *ast.Ident
-			switch fn := call.Fun.(type) {
-			case *ast.Ident:
-				id = fn
-			case *ast.SelectorExpr:
-				id = fn.Sel
-			}
+			id := funIdent(call.Fun)
 			if id != nil {
 				if fd := decls[pass.TypesInfo.Uses[id]]; fd != nil && fd.Body != body {
 					found = locksField(pass, decls, fd.Body, lockVar, depth-1)
@@ -413,13 +407,7 @@ func knownUnbuffered(pass *analysis.Pass, ch ast.Expr) bool {
 // (a retry helper's optional pause) may not happen for this caller: not reported.
 // One level only: deeper chains are too often guarded by conditions we cannot see.
 func blockingCallee(pass *analysis.Pass, call *ast.CallExpr) (blockingOp, bool) {
-	var id *ast.Ident
-	switch fn := call.Fun.(type) {
-	case *ast.Ident:
-		id = fn
-	case *ast.SelectorExpr:
-		id = fn.Sel
-	}
+	id := funIdent(call.Fun)
 	if id == nil {
 		return blockingOp{}, false
 	}

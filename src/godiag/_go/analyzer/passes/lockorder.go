@@ -226,13 +226,7 @@ func (lp *lockOrderPass) edge(a, b *types.Var, e lockEdge) {
 
 // callee is the package function or method a call statically invokes.
 func (lp *lockOrderPass) callee(call *ast.CallExpr) *types.Func {
-	var id *ast.Ident
-	switch fn := call.Fun.(type) {
-	case *ast.Ident:
-		id = fn
-	case *ast.SelectorExpr:
-		id = fn.Sel
-	}
+	id := funIdent(call.Fun)
 	if id == nil {
 		return nil
 	}

@@ -299,13 +299,7 @@ func (o *orphan) argOnlyReceived(call *ast.CallExpr, e ast.Expr, depth int) bool
 }
 
 func (o *orphan) calledDecl(call *ast.CallExpr) *ast.FuncDecl {
-	var id *ast.Ident
-	switch fn := astutil.Unparen(call.Fun).(type) {
-	case *ast.Ident:
-		id = fn
-	case *ast.SelectorExpr:
-		id = fn.Sel
-	}
+	id := funIdent(call.Fun)
 	if id == nil {
 		return nil
 	}

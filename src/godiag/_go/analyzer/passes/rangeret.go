@@ -93,13 +93,7 @@ func checkProducer(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast
 // rangeOverArg: call is `go f(..., arg, ...)` with f a function of this package
 // whose matching parameter is ranged over by a loop with no exit of its own.
 func rangeOverArg(pass *analysis.Pass, call *ast.CallExpr, arg ast.Expr) *ast.RangeStmt {
-	var id *ast.Ident
-	switch fn := call.Fun.(type) {
-	case *ast.Ident:
-		id = fn
-	case *ast.SelectorExpr:
-		id = fn.Sel
-	}
+	id := funIdent(call.Fun)
 	if id == nil {
 		return nil
 	}

@@ -31,16 +31,23 @@ var All = []*analysis.Analyzer{
 	TimerLeak,
 }
 
+// funIdent is the identifier a call's function expression names: f in f(...), M in
+// x.M(...); nil for a function value computed at run time (a literal, an index, a call).
+func funIdent(fun ast.Expr) *ast.Ident {
+	switch fn := astutil.Unparen(fun).(type) {
+	case *ast.Ident:
+		return fn
+	case *ast.SelectorExpr:
+		return fn.Sel
+	}
+	return nil
+}
+
 // calleeName is the full name of the function or method a call invokes
 // ("time.Tick", "(*sync.Mutex).Lock"), or "" for dynamic calls.
 func calleeName(info *types.Info, call *ast.CallExpr) string {
-	var id *ast.Ident
-	switch fn := astutil.Unparen(call.Fun).(type) {
-	case *ast.Ident:
-		id = fn
-	case *ast.SelectorExpr:
-		id = fn.Sel
-	default:
+	id := funIdent(call.Fun)
+	if id == nil {
 		return ""
 	}
 	if f, ok := info.Uses[id].(*types.Func); ok {
