@@ -11,6 +11,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
@@ -56,6 +57,25 @@ def _walk(node: Traversable, rel: str = "") -> list[tuple[str, Traversable]]:
     return sorted(files, key=lambda t: t[0])
 
 
+def _sources(src: Path, blobs: list[tuple[str, bytes]]) -> Path:
+    """The sources at `src`, written once and whole: a process that finds the folder finds
+    every file in it. They are written beside it and renamed into place (another process
+    rewriting files under a running `go build` made that build fail)."""
+    if src.is_dir():
+        return src
+    src.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=src.name + ".", dir=src.parent))
+    for rel, data in blobs:
+        dest = work / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+    try:
+        work.rename(src)
+    except OSError:  # another process put the same sources there first
+        shutil.rmtree(work, ignore_errors=True)
+    return src
+
+
 def build_shipped(
     name: str, *, extra_env: dict[str, str] | None = None, timeout: float = 600
 ) -> Path:
@@ -75,14 +95,12 @@ def build_shipped(
     out = cache_dir() / "bin" / f"{name}-{key}"
     if out.exists():
         return out
-    src = cache_dir() / "src" / f"{name}-{key}"
-    for rel, data in blobs:
-        dest = src / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(data)
+    src = _sources(cache_dir() / "src" / f"{name}-{key}", blobs)
     out.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "GOWORK": "off", "GOFLAGS": "-buildvcs=false", **(extra_env or {})}
-    tmp = out.with_name(out.name + ".tmp")
+    # Several godiag processes may build at once (parallel `analyze` runs on a fresh
+    # install): each builds to its own file, and the last rename wins with equal bytes.
+    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
     try:
         proc = subprocess.run(
             [go, "build", "-o", str(tmp), "."],
@@ -95,6 +113,7 @@ def build_shipped(
     except subprocess.TimeoutExpired:
         raise GoCommandError(f"go build of {name} did not finish in {timeout:g}s") from None
     if proc.returncode != 0:
+        tmp.unlink(missing_ok=True)
         last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise GoCommandError(f"go build of {name} failed: {last}")
     tmp.replace(out)
