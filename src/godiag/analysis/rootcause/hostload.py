@@ -2,17 +2,21 @@
 
 The ranker reads CPU use and GC rates as the service's own. On a machine whose CPUs are
 all busy, mostly with other processes, a CPU-bound service gets what the scheduler leaves
-it and reads as idle: "healthy" would be a confident guess, not a finding. Kinds that rest
-on those rates (healthy, cpu-saturation, gc-pressure) are then reported as not sure, with
-the measurement; kinds that rest on goroutines, heap or locks keep their verdict and carry
-the same note.
+it and reads as idle: "healthy" would be a confident guess, not a finding. A starved
+service also falls behind: requests pile up as goroutines and lock holders wait for a CPU,
+which reads as a goroutine leak or lock contention. Kinds that rest on those rates and waits
+are then reported as not sure, with the measurement; memory-leak, connection-leak and
+deadlock rest on what accumulates or never moves, which starvation does not create, and keep
+their verdict with the same note.
 """
 
 from __future__ import annotations
 
 SATURATED = 0.9  # share of the machine's CPUs busy over the window
 OTHERS = 0.5  # share of that busy time spent outside the service
-CPU_KINDS = frozenset({"healthy", "cpu-saturation", "gc-pressure"})
+TIMING_KINDS = frozenset(
+    {"healthy", "cpu-saturation", "gc-pressure", "goroutine-leak", "lock-contention"}
+)
 
 
 def starved(busy_cpus: float | None, cpus: int, service_cpus: float | None) -> str | None:
@@ -25,10 +29,11 @@ def starved(busy_cpus: float | None, cpus: int, service_cpus: float | None) -> s
     return (
         f"this machine's {cpus} CPUs were {busy_cpus / cpus:.0%} busy during the window, "
         f"the service used {mine:.2f} of them: its CPU and GC rates are what other work "
-        f"left it, so cpu-saturation, gc-pressure and healthy cannot be told apart; "
+        f"left it and its goroutines and locks wait for a CPU, so rates and waits are not "
+        f"its own; "
         f"diagnose again when the machine is less busy"
     )
 
 
 def undecidable(kind: str) -> bool:
-    return kind in CPU_KINDS
+    return kind in TIMING_KINDS
