@@ -84,7 +84,7 @@ def test_scenario_diagnosed(prog: dict[str, Any], results: dict[str, dict[str, A
     assert doc["causes"], doc["missing"]
     top = doc["causes"][0]
     if top["kind"] != prog["kind"]:
-        if not doc["confident"] and doc["verdict"].startswith("not sure: this machine's"):
+        if not doc["confident"] and "but this machine's" in doc["verdict"]:
             # The machine was saturated by other work (a loaded CI host): the scenario ran
             # below its intensity, and godiag said it could not tell instead of guessing.
             pytest.xfail(doc["verdict"])
@@ -119,5 +119,6 @@ def test_a_saturated_machine_is_not_read_as_healthy() -> None:
             h.wait()
     schemas.validate(doc)
     assert not doc["confident"], doc["verdict"]
-    assert doc["verdict"].startswith("not sure: this machine's"), doc["verdict"]
+    assert doc["verdict"].startswith("not sure: "), doc["verdict"]
+    assert "but this machine's" in doc["verdict"], doc["verdict"]
     assert any(n.startswith("this machine's") for n in doc["notes"])

@@ -241,7 +241,8 @@ def diagnose(
         verdict = "no diagnosis: the service could not be observed"
     elif starved and top is not None and hostload.undecidable(top["kind"]):
         confident = False
-        verdict = f"not sure: {starved}"
+        verdict = (f"not sure: {top['kind']} ranks first ({top['probability']:.0%}), but "
+                   f"{starved}")  # fmt: skip
     elif not confident:
         verdict = (f"not sure: the most likely cause, {top['kind']}, has only "  # type: ignore[index]
                    f"{top['probability']:.0%} (below the {ranker.FLOOR:.0%} floor)")  # type: ignore[index]  # fmt: skip
