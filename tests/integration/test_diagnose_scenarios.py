@@ -99,9 +99,10 @@ def test_scenario_diagnosed(prog: dict[str, Any], results: dict[str, dict[str, A
         raise AssertionError((top["location"], prog["fault"]))
 
 
-def test_a_saturated_machine_is_not_read_as_healthy() -> None:
+def test_a_saturated_machine_gives_no_confident_wrong_answer() -> None:
     """A CPU-bound service on a machine that other processes keep busy gets what is left:
-    its CPU rate reads low, and a confident "healthy" would be a guess. godiag says so."""
+    its CPU rate reads low, and a confident "healthy" would be a guess. godiag either still
+    sees the fault (the service kept a large share) or says it is not sure, and why."""
     import os
     import subprocess
     import sys
@@ -109,7 +110,7 @@ def test_a_saturated_machine_is_not_read_as_healthy() -> None:
     prog = next(p for p in PROGRAMS if p["kind"] == "cpu-saturation")
     spin = "import time\nend = time.monotonic() + 60\nwhile time.monotonic() < end: pass\n"
     hogs = [
-        subprocess.Popen([sys.executable, "-c", spin]) for _ in range(4 * (os.cpu_count() or 1))
+        subprocess.Popen([sys.executable, "-c", spin]) for _ in range(8 * (os.cpu_count() or 1))
     ]
     try:
         doc = _run(prog)
@@ -118,7 +119,10 @@ def test_a_saturated_machine_is_not_read_as_healthy() -> None:
             h.kill()
             h.wait()
     schemas.validate(doc)
-    assert not doc["confident"], doc["verdict"]
-    assert doc["verdict"].startswith("not sure: "), doc["verdict"]
-    assert "but this machine's" in doc["verdict"], doc["verdict"]
-    assert any(n.startswith("this machine's") for n in doc["notes"])
+    top = doc["causes"][0]
+    if doc["confident"]:
+        assert top["kind"] == prog["kind"], (doc["verdict"], doc["features"])
+    else:
+        assert doc["verdict"].startswith(f"not sure: {top['kind']} ranks first"), doc["verdict"]
+        assert "but this machine's" in doc["verdict"], doc["verdict"]
+        assert any(n.startswith("this machine's") for n in doc["notes"])
