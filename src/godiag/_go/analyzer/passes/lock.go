@@ -45,15 +45,8 @@ var blockingCalls = map[string]string{
 func runLock(pass *analysis.Pass) (any, error) {
 	for _, f := range pass.Files {
 		ast.Inspect(f, func(n ast.Node) bool {
-			var list []ast.Stmt
-			switch b := n.(type) {
-			case *ast.BlockStmt:
-				list = b.List
-			case *ast.CaseClause:
-				list = b.Body
-			case *ast.CommClause:
-				list = b.Body
-			default:
+			list, ok := stmtList(n)
+			if !ok {
 				return true
 			}
 			scanLocked(pass, list)

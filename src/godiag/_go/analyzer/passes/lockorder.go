@@ -82,15 +82,8 @@ func runLockOrder(pass *analysis.Pass) (any, error) {
 			if _, ok := n.(*ast.FuncLit); ok && n != ast.Node(body) {
 				return false // visited as its own body
 			}
-			var list []ast.Stmt
-			switch b := n.(type) {
-			case *ast.BlockStmt:
-				list = b.List
-			case *ast.CaseClause:
-				list = b.Body
-			case *ast.CommClause:
-				list = b.Body
-			default:
+			list, ok := stmtList(n)
+			if !ok {
 				return true
 			}
 			lp.scan(list)

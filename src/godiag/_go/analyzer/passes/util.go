@@ -152,21 +152,27 @@ func identUses(info *types.Info, root ast.Node, v types.Object) []*ast.Ident {
 	return out
 }
 
+// stmtList is the statement list a node holds directly: a block's, or a case or select
+// clause's body; false for any other node.
+func stmtList(n ast.Node) ([]ast.Stmt, bool) {
+	switch b := n.(type) {
+	case *ast.BlockStmt:
+		return b.List, true
+	case *ast.CaseClause:
+		return b.Body, true
+	case *ast.CommClause:
+		return b.Body, true
+	}
+	return nil, false
+}
+
 // precededBy reports whether, walking from n up to stop, some statement that runs
 // before n in an enclosing block satisfies pred.
 func precededBy(parents map[ast.Node]ast.Node, n, stop ast.Node, pred func(ast.Stmt) bool) bool {
 	cur := n
 	for cur != nil && cur != stop {
 		parent := parents[cur]
-		var list []ast.Stmt
-		switch p := parent.(type) {
-		case *ast.BlockStmt:
-			list = p.List
-		case *ast.CaseClause:
-			list = p.Body
-		case *ast.CommClause:
-			list = p.Body
-		}
+		list, _ := stmtList(parent)
 		for _, s := range list {
 			if s == cur {
 				break
