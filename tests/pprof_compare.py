@@ -18,17 +18,22 @@ _ROW = re.compile(r"^\s*(-?[\d.]+)[a-zA-Z]*\s+\S+\s+\S+\s+(-?[\d.]+)[a-zA-Z]*\s+
 Row = tuple[int, int, str]
 
 
-def pprof_top(path: Path, n: int, sample_index: str | None = None, *extra: str) -> list[Row]:
+def _pprof_top_text(path: Path, n: int, sample_index: str | None, *extra: str) -> str:
+    """What `go tool pprof -top` prints, in the sample type's unscaled unit."""
     prof = decode(path.read_bytes(), str(path))
     unit = prof.sample_types[prof.sample_index(sample_index)].unit
     args = ["go", "tool", "pprof", "-top", f"-nodecount={n}"]
     if sample_index:
         args.append(f"-sample_index={sample_index}")
     args += [*extra, "-unit=ns" if unit == "nanoseconds" else "-unit=B", str(path)]
-    res = subprocess.run(args, capture_output=True, text=True, timeout=300, check=True)
+    return subprocess.run(args, capture_output=True, text=True, timeout=300, check=True).stdout
+
+
+def pprof_top(path: Path, n: int, sample_index: str | None = None, *extra: str) -> list[Row]:
+    out = _pprof_top_text(path, n, sample_index, *extra)
     rows: list[Row] = []
     in_table = False
-    for line in res.stdout.splitlines():
+    for line in out.splitlines():
         if line.strip().startswith("flat"):
             in_table = True
             continue
@@ -55,16 +60,10 @@ _OUT_OF = re.compile(r"^Showing top \d+ nodes out of (\d+)$")
 
 def pprof_legend(path: Path, n: int, sample_index: str | None, *extra: str) -> tuple[int, int, int]:
     """(dropped nodes, printed cutoff, nodes kept) from pprof's legend lines."""
-    prof = decode(path.read_bytes(), str(path))
-    unit = prof.sample_types[prof.sample_index(sample_index)].unit
-    args = ["go", "tool", "pprof", "-top", f"-nodecount={n}"]
-    if sample_index:
-        args.append(f"-sample_index={sample_index}")
-    args += [*extra, "-unit=ns" if unit == "nanoseconds" else "-unit=B", str(path)]
-    res = subprocess.run(args, capture_output=True, text=True, timeout=300, check=True)
+    out = _pprof_top_text(path, n, sample_index, *extra)
     dropped = cutoff = 0
     kept = -1
-    for line in res.stdout.splitlines():
+    for line in out.splitlines():
         if m := _DROPPED.match(line.strip()):
             dropped, cutoff = int(m.group(1)), int(float(m.group(2)))
         elif m := _OUT_OF.match(line.strip()):
