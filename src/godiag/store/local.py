@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS artifacts (
 CREATE INDEX IF NOT EXISTS artifacts_svc ON artifacts(service_name, profile_type, captured_at);
 CREATE INDEX IF NOT EXISTS artifacts_sha ON artifacts(sha256);
 """
+OPEN_WAIT_S = 60.0  # the busy timeout: how long opening waits for other openers
 TEMP_MAX_AGE_S = 3600.0  # a temp file older than this belongs to a writer that died
 
 
@@ -61,7 +62,7 @@ class LocalStore(Store):
             self.tmp.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(root / "index.sqlite3", timeout=60, isolation_level=None)
             self.db.execute("PRAGMA busy_timeout = 60000")
-            self.db.execute("PRAGMA journal_mode = WAL")
+            self._enter_wal()
             # FULL: a committed row survives power loss, matching the fsynced object.
             self.db.execute("PRAGMA synchronous = FULL")
             with self._txn():
@@ -69,6 +70,26 @@ class LocalStore(Store):
                     self.db.execute(stmt)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the store at {root}: {exc}") from None
+
+    def _enter_wal(self) -> None:
+        """Switch a new index to WAL, waiting out other processes opening it at the same time.
+
+        Changing the journal mode needs the database to itself, and SQLite answers
+        "database is locked" at once instead of calling the busy handler when another
+        connection is reading it - which is what 8 processes opening a fresh store do.
+        WAL is persistent, so only the first open of a store ever switches it.
+        """
+        deadline = time.monotonic() + OPEN_WAIT_S
+        while True:
+            try:
+                mode = self.db.execute("PRAGMA journal_mode").fetchone()[0]
+                if str(mode).lower() == "wal":
+                    return
+                self.db.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     @contextlib.contextmanager
     def _txn(self) -> Iterator[sqlite3.Connection]:
