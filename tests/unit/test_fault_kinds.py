@@ -69,6 +69,14 @@ def test_diagnose_doc_locations_are_the_locators() -> None:
     assert [r[0] for r in rows] == [k.id for k in KINDS.values() if k.locate is not None]
 
 
+def test_scenarios_document_and_check_every_fault_kind() -> None:
+    faults = {k for k in IDS if k != "healthy"}
+    assert {r[0] for r in table("scenarios.md", "fault-sites")} == faults
+    # the live suite checks each kind's programs in raw data, one test per kind
+    live = (REPO / "tests" / "integration" / "test_scenarios.py").read_text()
+    assert set(re.findall(r'_names\("([a-z-]+)"\)', live)) == set(IDS)
+
+
 def test_kinds_name_only_real_analyzers() -> None:
     # docs/contracts.md's analyzer list equals the analyzer catalog (test_contracts_doc)
     catalog = set(re.findall(r"`([^`]+)`", block("contracts.md", "analyze")))
