@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from godiag.analysis.rootcause import kinds
 from godiag.collect.http import HttpClient, shown_url
 from godiag.config import Config, Target
 from godiag.limits import CAPTURE_MB, CAPTURE_SECONDS, DEADLINE_SLACK_SECONDS, IN_FLIGHT, MB, Budget
@@ -165,7 +166,7 @@ def diagnose(
     client: HttpClient | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    from godiag.analysis.rootcause import hostload, kinds, ranker
+    from godiag.analysis.rootcause import hostload, ranker
     from godiag.analysis.rootcause.features import extract
     from godiag.analysis.rootcause.locate import locate_all
     from godiag.collect import hostcpu
