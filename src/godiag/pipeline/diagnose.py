@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from godiag.analysis.rootcause import kinds
 from godiag.collect.http import HttpClient, shown_url
 from godiag.config import Config, Target
 from godiag.limits import CAPTURE_MB, CAPTURE_SECONDS, DEADLINE_SLACK_SECONDS, IN_FLIGHT, MB, Budget
@@ -94,23 +95,6 @@ def _store(
     if missing:
         msg = f"artifacts not stored: {describe_missing(sorted(missing))}"
     return arts, {"stored": len(arts), "missing": sorted(missing), "message": msg}
-
-
-def _title(kind: str, feats: dict[str, Any], loc: dict[str, Any] | None) -> str:
-    where = f" in {loc['function']}" if loc else ""
-    g = feats.get("goroutine_growth_per_min")
-    titles = {
-        "goroutine-leak": f"goroutines pile up blocked{where}"
-        + (f" ({g:+.0f}/min)" if g is not None else ""),
-        "deadlock": f"goroutines stuck on a lock or channel that never frees{where}",
-        "lock-contention": f"goroutines queue on a contended lock{where}",
-        "memory-leak": f"live heap keeps growing, allocated{where}",
-        "cpu-saturation": f"CPU burnt{where}",
-        "gc-pressure": f"the garbage collector runs constantly, allocations{where}",
-        "connection-leak": f"connections are opened and never released{where}",
-        "healthy": "no fault: the service looks healthy over the window",
-    }
-    return titles[kind]
 
 
 def _series(obs: Observation) -> dict[str, list[list[float]]]:
@@ -216,11 +200,11 @@ def diagnose(
         for kind, p in ranker.rank(feats)[:MAX_CAUSES]:
             loc, ev = where.get(kind, (None, []))
             d5 = feats.get("goroutines_delta_5m")
-            if kind in ("goroutine-leak", "deadlock") and d5 is not None:
+            if kinds.KINDS[kind].goroutine_history and d5 is not None:
                 ev = [*ev, f"Prometheus: go_goroutines changed by {d5:+.0f} over the last "
                       f"5 minutes"]  # fmt: skip
             causes.append({"rank": len(causes) + 1, "kind": kind, "probability": round(p, 4),
-                           "title": _title(kind, feats, loc), "location": loc,
+                           "title": kinds.title(kind, feats, loc), "location": loc,
                            "evidence": ev})  # fmt: skip
         causes = _corroborate(options.source, causes, notes)
     top = causes[0] if causes else None
