@@ -21,7 +21,7 @@ from typing import Any
 
 from godiag.analysis.goroutine_rules import category, package_of
 from godiag.analysis.rootcause import sites
-from godiag.pipeline.observe import Observation
+from godiag.model.observation import Observation
 
 Located = tuple[dict[str, Any] | None, list[str]]
 WAITING = {"channel", "select", "lock", "waitgroup", "cond"}
