@@ -133,8 +133,10 @@ class _Fields:
         v = self.raw(key)
         if not isinstance(v, list) or len(v) > 1000:
             raise self._bad(key, "expected a list of strings")
-        return [_Fields(self.src, {"x": x}, f"{self.where}.{key}[{i}]").text("x") or ""
-                for i, x in enumerate(v)]  # fmt: skip
+        for i, x in enumerate(v):
+            if not isinstance(x, str) or len(x) > MAX_TEXT:
+                raise self._bad(f"{key}[{i}]", "expected a string")
+        return list(v)
 
     def sub(self, key: str) -> _Fields:
         return _Fields(self.src, self.raw(key), f"{self.where}{'.' if self.where else ''}{key}")
