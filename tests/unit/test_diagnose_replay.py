@@ -241,3 +241,12 @@ def test_save_captures_into_a_non_empty_directory_is_refused_before_observing(
     r = godiag("diagnose", "http://127.0.0.1:9", "--save-captures", str(tmp_path))
     assert r.returncode == 2 and "--save-captures" in r.stderr
     assert (tmp_path / "x").read_text() == "keep me" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_save_captures_where_no_directory_can_be_made_is_refused_before_observing(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "file").write_text("")
+    r = godiag("diagnose", "http://127.0.0.1:9", "--save-captures", str(tmp_path / "file" / "d"))
+    assert r.returncode == 2 and "--save-captures" in r.stderr
+    assert r.stderr.strip().count("\n") == 0

@@ -38,9 +38,14 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 # ---- writing
 def check_target_dir(path: Path) -> None:
-    """Before observing: DIR must be new or empty, so one bundle never mixes two runs."""
+    """Before observing: DIR must be new or empty, so one bundle never mixes two runs;
+    it is created now, so a path that cannot be written fails before the window."""
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise UsageError(f"--save-captures {path}: exists and is not an empty directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--save-captures {path}: {exc.strerror or exc}") from None
 
 
 def _file_name(i: int, r: Recorded) -> tuple[str, bool]:
@@ -60,7 +65,6 @@ def _write(path: Path, data: bytes) -> None:
 def save(path: Path, rec: Recording) -> None:
     """Write `rec` to the directory `path` (created; must be new or empty)."""
     check_target_dir(path)
-    path.mkdir(parents=True, exist_ok=True)
     entries = []
     for i, r in enumerate(rec.captures):
         name, compress = _file_name(i, r)

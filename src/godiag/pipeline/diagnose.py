@@ -225,7 +225,12 @@ def diagnose(
     if options.save_captures is not None:
         from godiag.collect import bundle
 
-        bundle.save(options.save_captures, rec)
+        try:
+            bundle.save(options.save_captures, rec)
+        except OSError as exc:  # the diagnosis stands; say why its captures are not there
+            doc["notes"].append(f"--save-captures: not saved: {exc}")
+            if progress is not None:
+                progress(f"captures not saved to {options.save_captures}: {exc}")
     return doc
 
 
