@@ -26,7 +26,10 @@ from godiag.model.observation import Recording
 class Source(Protocol):
     """Gives the captures of one diagnosis."""
 
-    decoded: Mapping[str, Any]  # role -> already decoded (may be empty)
+    @property
+    def decoded(self) -> Mapping[str, Any]:
+        """Role -> what the source already decoded on the way (may be empty)."""
+        ...
 
     def record(self) -> Recording: ...
 

@@ -191,6 +191,7 @@ def diagnose(
 ) -> dict[str, Any]:
     """Observe the live service `target`, then analyse what was recorded."""
     from godiag.collect import hostcpu
+    from godiag.collect.sources import Source
     from godiag.formats.observation import build
 
     started = datetime.now(UTC)
@@ -207,7 +208,7 @@ def diagnose(
     prom_headers = options.config.prometheus_auth.header() if options.config is not None else {}
     local = hostcpu.is_local(target.url)
     cpu_before = hostcpu.read() if local else None
-    observer = Observer(
+    observer: Source = Observer(
         target.url, client, options.window, options.cpu, CaptureMeta(), options.timeout, progress,
         prometheus=prom, prometheus_headers=prom_headers,
     )  # fmt: skip
@@ -236,11 +237,12 @@ def diagnose(
 
 def replay(path: Path, options: DiagnoseOptions) -> dict[str, Any]:
     """The diagnosis of a bundle saved by `--save-captures`: no network; the document is
-    the recorded one's, but for what was stored (`options.store`, off unless asked)."""
-    from godiag.collect.sources import BundleSource
+    the recorded one's, but for what was stored (`options.store`; the command sets it
+    only with an explicit --store)."""
+    from godiag.collect.sources import BundleSource, Source
     from godiag.formats.observation import build
 
-    source = BundleSource(path, options.max_capture_mb * MB)
+    source: Source = BundleSource(path, options.max_capture_mb * MB)
     rec = source.record()
     obs = build(rec, limit=options.max_capture_mb * MB, pool=IN_FLIGHT, decoded=source.decoded)
     doc = _analyse(rec, obs, options, replayed=True)
