@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from godiag import schemas
 from godiag.collect import bundle
-from godiag.errors import ParseError, UsageError
+from godiag.errors import GodiagError, ParseError, UsageError
 from godiag.pipeline.diagnose import DiagnoseOptions, replay
 from tests.datapaths import DIAGNOSE
 
@@ -250,3 +252,45 @@ def test_save_captures_where_no_directory_can_be_made_is_refused_before_observin
     r = godiag("diagnose", "http://127.0.0.1:9", "--save-captures", str(tmp_path / "file" / "d"))
     assert r.returncode == 2 and "--save-captures" in r.stderr
     assert r.stderr.strip().count("\n") == 0
+
+
+def _leaves(obj: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(obj, dict):
+        return [path] + [p for k, v in obj.items() for p in _leaves(v, (*path, k))]
+    if isinstance(obj, list):
+        return [path] + [p for i, v in enumerate(obj) for p in _leaves(v, (*path, i))]
+    return [path]
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                 max_size=3),
+    max_leaves=6,
+)  # fmt: skip
+_MANIFEST = json.loads((BUNDLES[0] / bundle.MANIFEST).read_text())
+_PATHS = _leaves(_MANIFEST)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(where=st.sampled_from(_PATHS), value=_JSON)
+def test_any_manifest_value_gives_a_document_or_one_parse_error(
+    copy: Path, where: tuple[Any, ...], value: Any
+) -> None:
+    m = json.loads(json.dumps(_MANIFEST))
+    if where:
+        parent = m
+        for k in where[:-1]:
+            parent = parent[k]
+        parent[where[-1]] = value
+    else:
+        m = value
+    (copy / bundle.MANIFEST).write_text(json.dumps(m))
+    try:
+        doc = replayed(copy)
+    except GodiagError as exc:
+        assert "\n" not in str(exc)
+        return
+    schemas.validate(doc)
