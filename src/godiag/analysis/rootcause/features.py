@@ -11,7 +11,7 @@ from typing import Any
 
 from godiag.analysis.rootcause import sites
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
-from godiag.pipeline.observe import MetricSample, Observation
+from godiag.model.observation import MetricSample, Observation
 
 BLOCKED = {"channel", "select", "lock", "waitgroup", "cond"}
 MIN_CPU_SAMPLES = 20  # 0.2 s of CPU at Go's 100 Hz

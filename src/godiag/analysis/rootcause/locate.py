@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from godiag.analysis.rootcause import sites
-from godiag.pipeline.observe import Observation
+from godiag.model.observation import Observation
 
 Located = tuple[dict[str, Any] | None, list[str]]
 # The observation type the locators read, named once here so that the kinds' modules follow
