@@ -56,7 +56,9 @@ func isUnbufferedMake(pass *analysis.Pass, e ast.Expr) bool {
 func checkSender(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast.BlockStmt, ch *types.Var) {
 	var send *ast.SendStmt
 	var goStmt *ast.GoStmt
-	var recv ast.Node // the receiving expression
+	var recv ast.Node    // the receiving expression
+	var recvs []ast.Node // every receive, when there are several
+	var closes []*ast.CallExpr
 	for _, id := range identUses(pass.TypesInfo, body, ch) {
 		switch p := parents[id].(type) {
 		case *ast.AssignStmt:
@@ -64,6 +66,12 @@ func checkSender(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast.B
 				continue
 			}
 			return
+		case *ast.CallExpr:
+			// close(ch) by the sender after its send still leaves the send waiting.
+			if calleeName(pass.TypesInfo, p) != "close" || len(p.Args) != 1 || p.Args[0] != id {
+				return
+			}
+			closes = append(closes, p)
 		case *ast.SendStmt:
 			// Several sends are fine when they are all in the one goroutine (a
 			// result on each branch, `done <- false; return` ... `done <- true`):
@@ -77,15 +85,25 @@ func checkSender(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast.B
 			}
 			goStmt = g
 		case *ast.UnaryExpr:
-			if p.Op != token.ARROW || recv != nil || enclosingFuncLit(parents, p, body) != nil {
+			if p.Op != token.ARROW || enclosingFuncLit(parents, p, body) != nil {
 				return
 			}
+			recvs = append(recvs, p)
 			recv = p
 		default:
 			return
 		}
 	}
-	if send == nil || recv == nil || recv.Pos() < goStmt.End() {
+	if send == nil || recv == nil || recvs[0].Pos() < goStmt.End() {
+		return
+	}
+	for _, c := range closes {
+		if enclosingGo(parents, c, body) != goStmt {
+			return // closed by someone else: a receive may be what ends the sender
+		}
+	}
+	if len(recvs) > 1 {
+		checkSelectGivesUp(pass, parents, body, ch, send, goStmt, recvs)
 		return
 	}
 	if loop := loopAround(parents, goStmt, body); loop != nil && !within(recv, loop) && loopAround(parents, recv, body) == nil {
@@ -110,6 +128,54 @@ func checkSender(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast.B
 	if early != nil {
 		pass.Reportf(send.Pos(), "goroutine sends on unbuffered channel %s but the function can return (line %d) before receiving: the sender then blocks forever; make it buffered (make(chan T, 1))", ch.Name(), posLine(pass.Fset, early.Pos()))
 	}
+}
+
+// checkSelectGivesUp handles a channel received from in several places: a select
+// that receives from it in one case and, in another case, returns without
+// receiving from it (`case <-stop: return` beside `case <-results:`) leaves the
+// sender blocked when that case wins. The receives and the select must sit in
+// the same loop iteration as the go statement (or outside any loop), so each
+// goroutine has its own channel.
+func checkSelectGivesUp(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast.BlockStmt, ch *types.Var, send *ast.SendStmt, goStmt *ast.GoStmt, recvs []ast.Node) {
+	loop := loopAround(parents, goStmt, body)
+	for _, r := range recvs {
+		if loopAround(parents, r, body) != loop {
+			return
+		}
+	}
+	for _, r := range recvs {
+		sel := selectOf(parents, r)
+		if sel == nil || len(sel.Body.List) < 2 {
+			continue
+		}
+		for _, c := range sel.Body.List {
+			cc := c.(*ast.CommClause)
+			if cc.Comm == nil || within(r, cc.Comm) || len(cc.Body) == 0 {
+				continue
+			}
+			if _, ok := cc.Body[len(cc.Body)-1].(*ast.ReturnStmt); !ok {
+				continue
+			}
+			receives := false
+			for _, r2 := range recvs {
+				receives = receives || within(r2, cc)
+			}
+			if receives || !otherCaseForeign(pass, cc, goStmt) {
+				continue
+			}
+			pass.Reportf(send.Pos(), "goroutine sends on unbuffered channel %s, but the select at line %d returns (line %d) without receiving from it when another case wins: the sender then blocks forever; make it buffered (make(chan T, 1)) or drain %s before returning",
+				ch.Name(), posLine(pass.Fset, sel.Pos()), posLine(pass.Fset, cc.Body[len(cc.Body)-1].Pos()), ch.Name())
+			return
+		}
+	}
+}
+
+// otherCaseForeign: the clause receives from a channel the sending goroutine
+// neither sends on nor closes (or is a send case), so it can win while the
+// sender is still blocked.
+func otherCaseForeign(pass *analysis.Pass, cc *ast.CommClause, g *ast.GoStmt) bool {
+	sel := &ast.SelectStmt{Body: &ast.BlockStmt{List: []ast.Stmt{cc}}}
+	return !siblingCases(pass, sel, &ast.BadExpr{}, g)
 }
 
 // enclosingGo is the go statement whose function literal directly contains n.

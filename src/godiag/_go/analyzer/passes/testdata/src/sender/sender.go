@@ -410,3 +410,81 @@ func startFetcher() {
 	go f.pull()
 	go f.request()
 }
+
+// A probe loop: the stop case returns without draining results, the timeout
+// case drains it.
+func probeLoop(stop chan bool, probe func() bool) {
+	for {
+		select {
+		case <-stop:
+			return
+		case <-time.After(time.Millisecond):
+			results := make(chan bool)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+			go func() {
+				results <- probe() // want `the select at line \d+ returns \(line \d+\) without receiving from it`
+				close(results)
+			}()
+			select {
+			case <-stop:
+				cancel()
+				return
+			case <-results:
+				cancel()
+			case <-ctx.Done():
+				cancel()
+				<-results
+			}
+		}
+	}
+}
+
+// Negatives: every case that leaves drains the channel; the other case is fed
+// by the sender itself; the channel is closed by someone else.
+func probeDrained(stop chan bool, probe func() bool) {
+	results := make(chan bool)
+	go func() {
+		results <- probe()
+		close(results)
+	}()
+	select {
+	case <-stop:
+		<-results
+		return
+	case <-results:
+	}
+	<-results
+}
+
+func probeSibling(probe func() bool) bool {
+	results := make(chan bool)
+	failed := make(chan struct{})
+	go func() {
+		if !probe() {
+			close(failed)
+			return
+		}
+		results <- true
+	}()
+	select {
+	case <-failed:
+		return false
+	case v := <-results:
+		return v
+	}
+	return <-results
+}
+
+func probeClosedElsewhere(stop chan bool, probe func() bool) {
+	results := make(chan bool)
+	go func() {
+		results <- probe()
+	}()
+	defer close(results)
+	select {
+	case <-stop:
+		return
+	case <-results:
+	}
+	<-results
+}
