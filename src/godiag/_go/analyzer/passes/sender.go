@@ -12,6 +12,8 @@ import (
 // AbandonedSender flags the classic goroutine leak: a goroutine sends on an
 // unbuffered channel whose only receive can be skipped (a select with another
 // case, or a return between starting the goroutine and receiving).
+// Also: a producer goroutine that sends more values than the buffer holds to a
+// `for range` consumer that can leave early (checkRangeConsumers).
 var AbandonedSender = &analysis.Analyzer{
 	Name: "abandoned_sender",
 	Doc:  "goroutine sends on an unbuffered channel whose only receiver can return early",
@@ -33,6 +35,7 @@ func runSender(pass *analysis.Pass) (any, error) {
 		})
 	})
 	checkFieldSenders(pass)
+	checkRangeConsumers(pass)
 	return nil, nil
 }
 
