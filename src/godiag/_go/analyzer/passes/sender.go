@@ -163,7 +163,7 @@ func checkSelectGivesUp(pass *analysis.Pass, parents map[ast.Node]ast.Node, body
 			for _, r2 := range recvs {
 				receives = receives || within(r2, cc)
 			}
-			if receives || !otherCaseForeign(pass, cc, goStmt) {
+			if receives || clauseFed(pass, cc, fedBy(pass, goStmt)) {
 				continue
 			}
 			pass.Reportf(send.Pos(), "goroutine sends on unbuffered channel %s, but the select at line %d returns (line %d) without receiving from it when another case wins: the sender then blocks forever; make it buffered (make(chan T, 1)) or drain %s before returning",
@@ -171,14 +171,6 @@ func checkSelectGivesUp(pass *analysis.Pass, parents map[ast.Node]ast.Node, body
 			return
 		}
 	}
-}
-
-// otherCaseForeign: the clause receives from a channel the sending goroutine
-// neither sends on nor closes (or is a send case), so it can win while the
-// sender is still blocked.
-func otherCaseForeign(pass *analysis.Pass, cc *ast.CommClause, g *ast.GoStmt) bool {
-	sel := &ast.SelectStmt{Body: &ast.BlockStmt{List: []ast.Stmt{cc}}}
-	return !siblingCases(pass, sel, &ast.BadExpr{}, g)
 }
 
 // enclosingGo is the go statement whose function literal directly contains n.
@@ -236,6 +228,22 @@ func inSelect(parents map[ast.Node]ast.Node, n ast.Node) bool {
 // goroutine sends on or closes (e.g. a result channel and an error channel fed by one
 // goroutine, exactly one of which is sent): whichever case runs takes the send.
 func siblingCases(pass *analysis.Pass, sel *ast.SelectStmt, recv ast.Node, g *ast.GoStmt) bool {
+	fed := fedBy(pass, g)
+	for _, c := range sel.Body.List {
+		cc := c.(*ast.CommClause)
+		if cc.Comm != nil && cc.Comm.Pos() <= recv.Pos() && recv.End() <= cc.Comm.End() {
+			continue
+		}
+		if !clauseFed(pass, cc, fed) {
+			return false
+		}
+	}
+	return true
+}
+
+// fedBy: the channels goroutine g sends on or closes (close(done) on the
+// goroutine's other exit readies a receive just as a send does).
+func fedBy(pass *analysis.Pass, g *ast.GoStmt) map[*types.Var]bool {
 	sent := map[*types.Var]bool{}
 	ast.Inspect(g.Call.Fun, func(n ast.Node) bool {
 		if s, ok := n.(*ast.SendStmt); ok {
@@ -243,7 +251,6 @@ func siblingCases(pass *analysis.Pass, sel *ast.SelectStmt, recv ast.Node, g *as
 				sent[v] = true
 			}
 		}
-		// close(done) on the goroutine's other exit readies the other case just as well.
 		if c, ok := n.(*ast.CallExpr); ok && calleeName(pass.TypesInfo, c) == "close" && len(c.Args) == 1 {
 			if v := objOf(pass.TypesInfo, c.Args[0]); v != nil {
 				sent[v] = true
@@ -251,30 +258,28 @@ func siblingCases(pass *analysis.Pass, sel *ast.SelectStmt, recv ast.Node, g *as
 		}
 		return true
 	})
-	for _, c := range sel.Body.List {
-		cc := c.(*ast.CommClause)
-		if cc.Comm != nil && cc.Comm.Pos() <= recv.Pos() && recv.End() <= cc.Comm.End() {
-			continue
+	return sent
+}
+
+// clauseFed: the clause receives from one of the fed channels (false for a
+// default or a send case).
+func clauseFed(pass *analysis.Pass, cc *ast.CommClause, fed map[*types.Var]bool) bool {
+	var ch ast.Expr
+	switch st := cc.Comm.(type) {
+	case *ast.ExprStmt:
+		if u, ok := st.X.(*ast.UnaryExpr); ok {
+			ch = u.X
 		}
-		var ch ast.Expr
-		switch st := cc.Comm.(type) {
-		case *ast.ExprStmt:
-			if u, ok := st.X.(*ast.UnaryExpr); ok {
-				ch = u.X
-			}
-		case *ast.AssignStmt:
-			if u, ok := st.Rhs[0].(*ast.UnaryExpr); ok {
-				ch = u.X
-			}
-		}
-		if ch == nil {
-			return false // default, or a send case
-		}
-		if v := objOf(pass.TypesInfo, ch); v == nil || !sent[v] {
-			return false
+	case *ast.AssignStmt:
+		if u, ok := st.Rhs[0].(*ast.UnaryExpr); ok {
+			ch = u.X
 		}
 	}
-	return true
+	if ch == nil {
+		return false
+	}
+	v := objOf(pass.TypesInfo, ch)
+	return v != nil && fed[v]
 }
 
 // loopAround is the innermost for/range statement of body enclosing n.
