@@ -10,6 +10,9 @@ import (
 // LostCancelWatcher flags a goroutine that waits on ctx.Done() of a context whose
 // cancel function is discarded or never used: nothing can ever wake it, so it
 // lives as long as the parent context (usually forever).
+// In a program (package main) it also follows a cancel kept in a struct field
+// whose only calls are in code the program never reaches, or reaches only once
+// the watcher's own wait has ended (checkStoredCancel).
 var LostCancelWatcher = &analysis.Analyzer{
 	Name: "lost_cancel_watcher",
 	Doc:  "goroutine waits on ctx.Done() of a context whose cancel is discarded or never called",
@@ -53,6 +56,7 @@ func runCancel(pass *analysis.Pass) (any, error) {
 			return true
 		})
 	})
+	checkStoredCancel(pass)
 	return nil, nil
 }
 

@@ -21,7 +21,7 @@ func TestUnclosedRange(t *testing.T) {
 }
 
 func TestLostCancelWatcher(t *testing.T) {
-	analysistest.Run(t, analysistest.TestData(), passes.LostCancelWatcher, "cancel")
+	analysistest.Run(t, analysistest.TestData(), passes.LostCancelWatcher, "cancel", "cancelmain")
 }
 
 func TestWaitGroupMissingDone(t *testing.T) {

@@ -12,6 +12,8 @@ import (
 // AbandonedSender flags the classic goroutine leak: a goroutine sends on an
 // unbuffered channel whose only receive can be skipped (a select with another
 // case, or a return between starting the goroutine and receiving).
+// Also: a producer goroutine that sends more values than the buffer holds to a
+// `for range` consumer that can leave early (checkRangeConsumers).
 var AbandonedSender = &analysis.Analyzer{
 	Name: "abandoned_sender",
 	Doc:  "goroutine sends on an unbuffered channel whose only receiver can return early",
@@ -33,6 +35,7 @@ func runSender(pass *analysis.Pass) (any, error) {
 		})
 	})
 	checkFieldSenders(pass)
+	checkRangeConsumers(pass)
 	return nil, nil
 }
 
@@ -56,7 +59,9 @@ func isUnbufferedMake(pass *analysis.Pass, e ast.Expr) bool {
 func checkSender(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast.BlockStmt, ch *types.Var) {
 	var send *ast.SendStmt
 	var goStmt *ast.GoStmt
-	var recv ast.Node // the receiving expression
+	var recv ast.Node    // the receiving expression
+	var recvs []ast.Node // every receive, when there are several
+	var closes []*ast.CallExpr
 	for _, id := range identUses(pass.TypesInfo, body, ch) {
 		switch p := parents[id].(type) {
 		case *ast.AssignStmt:
@@ -64,6 +69,12 @@ func checkSender(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast.B
 				continue
 			}
 			return
+		case *ast.CallExpr:
+			// close(ch) by the sender after its send still leaves the send waiting.
+			if calleeName(pass.TypesInfo, p) != "close" || len(p.Args) != 1 || p.Args[0] != id {
+				return
+			}
+			closes = append(closes, p)
 		case *ast.SendStmt:
 			// Several sends are fine when they are all in the one goroutine (a
 			// result on each branch, `done <- false; return` ... `done <- true`):
@@ -77,15 +88,25 @@ func checkSender(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast.B
 			}
 			goStmt = g
 		case *ast.UnaryExpr:
-			if p.Op != token.ARROW || recv != nil || enclosingFuncLit(parents, p, body) != nil {
+			if p.Op != token.ARROW || enclosingFuncLit(parents, p, body) != nil {
 				return
 			}
+			recvs = append(recvs, p)
 			recv = p
 		default:
 			return
 		}
 	}
-	if send == nil || recv == nil || recv.Pos() < goStmt.End() {
+	if send == nil || recv == nil || recvs[0].Pos() < goStmt.End() {
+		return
+	}
+	for _, c := range closes {
+		if enclosingGo(parents, c, body) != goStmt {
+			return // closed by someone else: a receive may be what ends the sender
+		}
+	}
+	if len(recvs) > 1 {
+		checkSelectGivesUp(pass, parents, body, ch, send, goStmt, recvs)
 		return
 	}
 	if loop := loopAround(parents, goStmt, body); loop != nil && !within(recv, loop) && loopAround(parents, recv, body) == nil {
@@ -109,6 +130,46 @@ func checkSender(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast.B
 	})
 	if early != nil {
 		pass.Reportf(send.Pos(), "goroutine sends on unbuffered channel %s but the function can return (line %d) before receiving: the sender then blocks forever; make it buffered (make(chan T, 1))", ch.Name(), posLine(pass.Fset, early.Pos()))
+	}
+}
+
+// checkSelectGivesUp handles a channel received from in several places: a select
+// that receives from it in one case and, in another case, returns without
+// receiving from it (`case <-stop: return` beside `case <-results:`) leaves the
+// sender blocked when that case wins. The receives and the select must sit in
+// the same loop iteration as the go statement (or outside any loop), so each
+// goroutine has its own channel.
+func checkSelectGivesUp(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast.BlockStmt, ch *types.Var, send *ast.SendStmt, goStmt *ast.GoStmt, recvs []ast.Node) {
+	loop := loopAround(parents, goStmt, body)
+	for _, r := range recvs {
+		if loopAround(parents, r, body) != loop {
+			return
+		}
+	}
+	for _, r := range recvs {
+		sel := selectOf(parents, r)
+		if sel == nil || len(sel.Body.List) < 2 {
+			continue
+		}
+		for _, c := range sel.Body.List {
+			cc := c.(*ast.CommClause)
+			if cc.Comm == nil || within(r, cc.Comm) || len(cc.Body) == 0 {
+				continue
+			}
+			if _, ok := cc.Body[len(cc.Body)-1].(*ast.ReturnStmt); !ok {
+				continue
+			}
+			receives := false
+			for _, r2 := range recvs {
+				receives = receives || within(r2, cc)
+			}
+			if receives || clauseFed(pass, cc, fedBy(pass, goStmt)) {
+				continue
+			}
+			pass.Reportf(send.Pos(), "goroutine sends on unbuffered channel %s, but the select at line %d returns (line %d) without receiving from it when another case wins: the sender then blocks forever; make it buffered (make(chan T, 1)) or drain %s before returning",
+				ch.Name(), posLine(pass.Fset, sel.Pos()), posLine(pass.Fset, cc.Body[len(cc.Body)-1].Pos()), ch.Name())
+			return
+		}
 	}
 }
 
@@ -167,6 +228,22 @@ func inSelect(parents map[ast.Node]ast.Node, n ast.Node) bool {
 // goroutine sends on or closes (e.g. a result channel and an error channel fed by one
 // goroutine, exactly one of which is sent): whichever case runs takes the send.
 func siblingCases(pass *analysis.Pass, sel *ast.SelectStmt, recv ast.Node, g *ast.GoStmt) bool {
+	fed := fedBy(pass, g)
+	for _, c := range sel.Body.List {
+		cc := c.(*ast.CommClause)
+		if cc.Comm != nil && cc.Comm.Pos() <= recv.Pos() && recv.End() <= cc.Comm.End() {
+			continue
+		}
+		if !clauseFed(pass, cc, fed) {
+			return false
+		}
+	}
+	return true
+}
+
+// fedBy: the channels goroutine g sends on or closes (close(done) on the
+// goroutine's other exit readies a receive just as a send does).
+func fedBy(pass *analysis.Pass, g *ast.GoStmt) map[*types.Var]bool {
 	sent := map[*types.Var]bool{}
 	ast.Inspect(g.Call.Fun, func(n ast.Node) bool {
 		if s, ok := n.(*ast.SendStmt); ok {
@@ -174,7 +251,6 @@ func siblingCases(pass *analysis.Pass, sel *ast.SelectStmt, recv ast.Node, g *as
 				sent[v] = true
 			}
 		}
-		// close(done) on the goroutine's other exit readies the other case just as well.
 		if c, ok := n.(*ast.CallExpr); ok && calleeName(pass.TypesInfo, c) == "close" && len(c.Args) == 1 {
 			if v := objOf(pass.TypesInfo, c.Args[0]); v != nil {
 				sent[v] = true
@@ -182,30 +258,28 @@ func siblingCases(pass *analysis.Pass, sel *ast.SelectStmt, recv ast.Node, g *as
 		}
 		return true
 	})
-	for _, c := range sel.Body.List {
-		cc := c.(*ast.CommClause)
-		if cc.Comm != nil && cc.Comm.Pos() <= recv.Pos() && recv.End() <= cc.Comm.End() {
-			continue
+	return sent
+}
+
+// clauseFed: the clause receives from one of the fed channels (false for a
+// default or a send case).
+func clauseFed(pass *analysis.Pass, cc *ast.CommClause, fed map[*types.Var]bool) bool {
+	var ch ast.Expr
+	switch st := cc.Comm.(type) {
+	case *ast.ExprStmt:
+		if u, ok := st.X.(*ast.UnaryExpr); ok {
+			ch = u.X
 		}
-		var ch ast.Expr
-		switch st := cc.Comm.(type) {
-		case *ast.ExprStmt:
-			if u, ok := st.X.(*ast.UnaryExpr); ok {
-				ch = u.X
-			}
-		case *ast.AssignStmt:
-			if u, ok := st.Rhs[0].(*ast.UnaryExpr); ok {
-				ch = u.X
-			}
-		}
-		if ch == nil {
-			return false // default, or a send case
-		}
-		if v := objOf(pass.TypesInfo, ch); v == nil || !sent[v] {
-			return false
+	case *ast.AssignStmt:
+		if u, ok := st.Rhs[0].(*ast.UnaryExpr); ok {
+			ch = u.X
 		}
 	}
-	return true
+	if ch == nil {
+		return false
+	}
+	v := objOf(pass.TypesInfo, ch)
+	return v != nil && fed[v]
 }
 
 // loopAround is the innermost for/range statement of body enclosing n.

@@ -46,3 +46,21 @@ func noWatcher(parent context.Context) context.Context {
 	ctx, _ := context.WithCancel(parent)
 	return ctx
 }
+
+// A library: callers outside the package may call Rollback, so a cancel kept
+// in a field is not judged here.
+type tx struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func begin(ctx context.Context) *tx {
+	ctx, cancel := context.WithCancel(ctx)
+	t := &tx{ctx: ctx, cancel: cancel}
+	go t.awaitDone()
+	return t
+}
+
+func (t *tx) awaitDone() { <-t.ctx.Done() }
+func (t *tx) Rollback()  { t.close() }
+func (t *tx) close()     { t.cancel() }

@@ -410,3 +410,212 @@ func startFetcher() {
 	go f.pull()
 	go f.request()
 }
+
+// A probe loop: the stop case returns without draining results, the timeout
+// case drains it.
+func probeLoop(stop chan bool, probe func() bool) {
+	for {
+		select {
+		case <-stop:
+			return
+		case <-time.After(time.Millisecond):
+			results := make(chan bool)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+			go func() {
+				results <- probe() // want `the select at line \d+ returns \(line \d+\) without receiving from it`
+				close(results)
+			}()
+			select {
+			case <-stop:
+				cancel()
+				return
+			case <-results:
+				cancel()
+			case <-ctx.Done():
+				cancel()
+				<-results
+			}
+		}
+	}
+}
+
+// Negatives: every case that leaves drains the channel; the other case is fed
+// by the sender itself; the channel is closed by someone else.
+func probeDrained(stop chan bool, probe func() bool) {
+	results := make(chan bool)
+	go func() {
+		results <- probe()
+		close(results)
+	}()
+	select {
+	case <-stop:
+		<-results
+		return
+	case <-results:
+	}
+	<-results
+}
+
+func probeSibling(probe func() bool) bool {
+	results := make(chan bool)
+	failed := make(chan struct{})
+	go func() {
+		if !probe() {
+			close(failed)
+			return
+		}
+		results <- true
+	}()
+	select {
+	case <-failed:
+		return false
+	case v := <-results:
+		return v
+	}
+	return <-results
+}
+
+func probeClosedElsewhere(stop chan bool, probe func() bool) {
+	results := make(chan bool)
+	go func() {
+		results <- probe()
+	}()
+	defer close(results)
+	select {
+	case <-stop:
+		return
+	case <-results:
+	}
+	<-results
+}
+
+const spans = 6
+
+// A pipeline whose consumer returns on cancellation: the producer has two more
+// values than the buffer holds and blocks on the first that does not fit.
+func restore(ctx context.Context) bool {
+	ready := make(chan bool, spans)
+	go func() {
+		defer close(ready)
+		scatter(ready)
+	}()
+	for r := range ready {
+		select {
+		case <-ctx.Done():
+			return r
+		}
+	}
+	return true
+}
+
+func scatter(ready chan bool) {
+	for i := 0; i < spans+2; i++ {
+		ready <- i != 0 // want `goroutine sends on ready more times than the channel holds, but the for range over ready at line \d+ can leave early`
+	}
+}
+
+func firstError(items []int, check func(int) error) error {
+	errs := make(chan error)
+	go func() {
+		for _, it := range items {
+			errs <- check(it) // want `for range over errs at line \d+ can leave early`
+		}
+		close(errs)
+	}()
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Negatives: the buffer holds every value; the consumer drains to the end; the
+// producer selects on a done channel; the consumer keeps draining after it
+// stops using the values; one value only.
+func roomForAll(ctx context.Context) bool {
+	ready := make(chan bool, spans+2)
+	go func() {
+		defer close(ready)
+		for i := 0; i < spans+2; i++ {
+			ready <- true
+		}
+	}()
+	for r := range ready {
+		if ctx.Err() != nil {
+			return r
+		}
+	}
+	return true
+}
+
+func drainsAll(items []int, check func(int) error) error {
+	errs := make(chan error)
+	go func() {
+		for _, it := range items {
+			errs <- check(it)
+		}
+		close(errs)
+	}()
+	var first error
+	for err := range errs {
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func producerSelects(ctx context.Context, items []int) int {
+	out := make(chan int)
+	go func() {
+		defer close(out)
+		for _, it := range items {
+			select {
+			case out <- it:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for v := range out {
+		if v < 0 {
+			return v
+		}
+	}
+	return 0
+}
+
+func drainsAfter(items []int) int {
+	out := make(chan int)
+	go func() {
+		defer close(out)
+		for _, it := range items {
+			out <- it
+		}
+	}()
+	defer func() {
+		for range out {
+		}
+	}()
+	for v := range out {
+		if v < 0 {
+			return v
+		}
+	}
+	return 0
+}
+
+func single(check func() error) error {
+	errs := make(chan error)
+	go func() {
+		errs <- check()
+		close(errs)
+	}()
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
