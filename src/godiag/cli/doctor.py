@@ -89,5 +89,7 @@ def doctor(
         raise UsageError("--format markdown is only for --list")
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
     doc = lib.diagnose(directory, only=only, skip=skip, deep=deep, timeout=timeout)
+    if out.format == "sarif":  # its rules describe every check (the JSON keeps its schema)
+        doc = {**doc, "catalog": lib.catalog()}
     emit(doc, out.format, out.output, color=out.color, quiet=out.quiet, verbose=out.verbose)
     return int(ExitStatus.FOUND if lib.exit_found(doc, Severity.parse(fail_on)) else ExitStatus.OK)

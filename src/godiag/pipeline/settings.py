@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from godiag.durations import parse_duration
-from godiag.config import resolve_secret
 from godiag.errors import ConfigError
+from godiag.secrets import resolve_secret
 
 
 @dataclass(frozen=True)
