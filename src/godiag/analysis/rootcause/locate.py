@@ -19,12 +19,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from godiag.analysis.goroutine_rules import category, package_of
+from godiag.analysis.goroutine_rules import BLOCKED, category, package_of
 from godiag.analysis.rootcause import sites
 from godiag.pipeline.observe import Observation
 
 Located = tuple[dict[str, Any] | None, list[str]]
-WAITING = {"channel", "select", "lock", "waitgroup", "cond"}
 
 
 def _loc(site: sites.Site | dict[str, Any] | None) -> dict[str, Any] | None:
@@ -60,7 +59,7 @@ def goroutine_leak(obs: Observation, prefix: str | None) -> Located:
         if leaked is not None:
             loc = _loc(leaked[0])
             return loc, [f"the runtime reports {leaked[1]} leaked goroutines at {_where(loc)}"]
-    cands = [g for g in _groups(obs) if g["category"] in WAITING and g["count"] > 0]
+    cands = [g for g in _groups(obs) if g["category"] in BLOCKED and g["count"] > 0]
     if not cands:
         return None, []
     g = max(cands, key=lambda g: (g["growth"], g["count"]))
@@ -73,7 +72,7 @@ def goroutine_leak(obs: Observation, prefix: str | None) -> Located:
 
 
 def deadlock(obs: Observation, prefix: str | None) -> Located:
-    groups = [g for g in _groups(obs) if g["category"] in WAITING and g["count"] > 0]
+    groups = [g for g in _groups(obs) if g["category"] in BLOCKED and g["count"] > 0]
     stuck = [g for g in groups if g["count"] - g["growth"] > 0 and _user(g, prefix)]
     if not stuck:
         return goroutine_leak(obs, prefix) if groups else (None, [])
