@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import BLOCKED
-from godiag.analysis.rootcause import sites
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
 from godiag.pipeline.observe import MetricSample, Observation
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import BLOCKED, category, package_of
-from godiag.analysis.rootcause import sites
 from godiag.pipeline.observe import Observation
 
 Located = tuple[dict[str, Any] | None, list[str]]
