@@ -82,7 +82,7 @@ RULES = (
         deny=("godiag.toolchain", "godiag.collect", "godiag.pipeline"),
     ),
 )
-CLICK_FREE_EXEMPT = ("godiag.cli", "godiag.__main__")
+CLICK_FREE_EXEMPT = ("godiag.cli",)
 
 
 def module_name(path: Path, root: Path) -> str:
