@@ -21,6 +21,22 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="Rewrite the expected documents of golden tests (tests/data/diagnose/*/expected.json)"
+        " from what the code gives now, on purpose; review the diff before committing it.",
+    )
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """True under --update-golden: golden tests write their expected files, then pass."""
+    return bool(request.config.getoption("--update-golden"))
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     """The third-party dumps and profiles of tests/data/corpus (see tests/data/README.md)."""

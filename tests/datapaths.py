@@ -16,6 +16,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"
 CORPUS = DATA / "corpus"
+DIAGNOSE = DATA / "diagnose"  # capture bundles of scenario programs, replayed offline
 
 # Caches a user's home may hold beside a clone placed directly in it.
 _HOME_CACHES = (".cache", "go", ".config", ".local", ".npm", ".pyenv", "sdk")

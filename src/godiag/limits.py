@@ -30,6 +30,9 @@ IN_FLIGHT_MB = 128
 # Commands that take one capture at a time (profile, trace, goroutines) read up to this:
 # execution traces of busy services are far larger than any diagnosis capture.
 SINGLE_CAPTURE_MB = 512
+# A replayed capture bundle (diagnose DIR): every capture together, decompressed. Each one
+# is also under the capture budget; a diagnosis takes about 16 captures.
+BUNDLE_MB = 512
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ def test_report_renders_under_serves_sandbox_policy(report: Path) -> None:
     import http.server
     import threading
 
-    from godiag.pipeline.app import REPORT_CSP
+    from godiag.pipeline.web.headers import REPORT_CSP
 
     body = report.read_bytes()
 

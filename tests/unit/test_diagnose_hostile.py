@@ -16,9 +16,9 @@ import pytest
 
 from godiag import config as cfg
 from godiag.config import Target
-from godiag.pipeline.app import create_app
 from godiag.pipeline.diagnose import DiagnoseOptions, diagnose
 from godiag.pipeline.diagnosers import default_diagnoser
+from godiag.pipeline.web.app import create_app
 from godiag.schemas import load as load_schema
 from tests.hostile import HostileServer
 

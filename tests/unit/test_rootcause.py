@@ -127,10 +127,10 @@ created by main.main in goroutine 1
 
 def test_connection_leak_located_from_goroutines_in_client_calls() -> None:
     """The dumps name the service's code inside HTTP client calls, not the libraries."""
-    from godiag.analysis.rootcause import locate
+    from godiag.analysis.rootcause.kinds import connection_leak
     from godiag.formats.goroutines import parse
-    from godiag.pipeline.observe import Observation
+    from godiag.model.observation import Observation
 
     dump = parse(_CLIENT_DUMP, "test")
-    hits = locate._in_client_calls(Observation("test", dumps=[dump, dump]), None)
+    hits = connection_leak.in_client_calls(Observation("test", dumps=[dump, dump]), None)
     assert hits == {("main.bestOffer", "/src/pricefeed/main.go", 24): 2}

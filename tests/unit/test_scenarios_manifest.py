@@ -10,18 +10,9 @@ from typing import Any
 
 import pytest
 
+from godiag.analysis.rootcause.kinds import IDS as KINDS
 from tests.scenario_probe import MANIFEST, PROGRAMS, SCENARIOS
 
-KINDS = (
-    "goroutine-leak",
-    "lock-contention",
-    "deadlock",
-    "memory-leak",
-    "cpu-saturation",
-    "gc-pressure",
-    "connection-leak",
-    "healthy",
-)
 MARK = re.compile(r"//\s*FAULT\(([a-z-]+)\)")
 # Go symbol names: main.f, main.f.func1, main.(*T).m, main.(*T).m.func2, main.T.m
 SYMBOL = re.compile(r"^main\.(?:\(\*?(\w+)\)\.)?(\w+)(?:\.func\d+)*$")

@@ -17,7 +17,7 @@ with warnings.catch_warnings():  # starlette prefers httpx2; httpx is what is in
     from starlette.testclient import TestClient
 
 from godiag import config as cfg
-from godiag.pipeline.app import create_app
+from godiag.pipeline.web.app import create_app
 
 ADMIN = {"Authorization": "Bearer admin-tok-31c"}
 READ = ("viewer", "viewer-pw")

@@ -21,10 +21,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from godiag import config as cfg
-from godiag.pipeline.app import create_app
 from godiag.pipeline.diagnose import DiagnoseOptions, diagnose
 from godiag.pipeline.diagnosers import default_diagnoser
 from godiag.pipeline.queue import JobDb
+from godiag.pipeline.web.app import create_app
 from tests.hostile import HostileServer
 
 with warnings.catch_warnings():

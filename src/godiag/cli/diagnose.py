@@ -1,12 +1,13 @@
 """Observe a live Go service and rank the likely root causes, down to file:line.
 
-TARGET is a base URL (http://host:port serving net/http/pprof, /metrics or /debug/vars)
-or the name of a target in godiag.toml. During --window godiag samples metrics several
-times, takes goroutine dumps at both ends, two heap snapshots after a GC, mutex/block
-profiles when their rates are on, the goroutineleak profile when offered, and a short CPU
-profile when CPU use is high (or as --cpu says). It prints the top 3 causes with
-calibrated probabilities, locations and evidence, and stores every artifact (--no-store
-to skip; missing metadata is reported with where to set it).
+TARGET is a base URL (http://host:port serving net/http/pprof, /metrics or /debug/vars),
+the name of a target in godiag.toml, or a directory written by --save-captures (the
+analysis is then re-run offline on the saved captures). During --window godiag samples
+metrics several times, takes goroutine dumps at both ends, two heap snapshots after a
+GC, mutex/block profiles when their rates are on, the goroutineleak profile when
+offered, and a short CPU profile when CPU use is high (or as --cpu says). It prints the
+top 3 causes with calibrated probabilities, locations and evidence, and stores every
+artifact (--no-store to skip; missing metadata is reported with where to set it).
 
 Exit status: 1 when the top cause is a fault with probability >= --min-probability,
 0 otherwise (healthy, unsure, or nothing could be read: see the report's `missing`).
@@ -67,41 +68,69 @@ FORMATS = ["text", "json", "html"]
     "--deadline", type=Duration(), default=None,
     help="Wall time of the whole diagnosis (default: window + CPU profile + 60s).",
 )  # fmt: skip
+@click.option(
+    "--save-captures", "save_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Write every raw capture and manifest.json to this new or empty directory "
+    "(`godiag diagnose DIR` replays it offline).",
+)  # fmt: skip
 @click.option("--config", "config_path", default=None, help="godiag.toml to use.")
 @metadata_options(store_default=True)
 @output_options(FORMATS)
 def diagnose(
     target: str, window: float, cpu: float | None, source: str | None, min_probability: float,
-    timeout: float, max_capture_mb: int, deadline: float | None, config_path: str | None,
+    timeout: float, max_capture_mb: int, deadline: float | None, save_dir: Path | None,
+    config_path: str | None,
     service: str | None, go_version: str | None,
     build_commit: str | None, tags: tuple[str, ...], store: bool, as_baseline: bool,
     fmt: str | None, output: Path | None, quiet: bool, verbose: bool, no_color: bool,
 ) -> int:  # fmt: skip
     """Observe a live Go service and rank the likely root causes, down to file:line.
 
-    TARGET is a base URL (serving net/http/pprof, /metrics or /debug/vars) or a target
-    of godiag.toml. During --window godiag samples metrics, takes goroutine dumps at both
-    ends, two heap snapshots after a GC, mutex/block profiles when their rates are on,
-    the goroutineleak profile when offered, and a CPU profile when CPU use is high (or as
-    --cpu says). It reports the top 3 causes with calibrated probabilities, locations and
-    evidence, and stores every artifact (missing metadata: not stored, and the report
-    says where to set it). Exit 1 when the top cause is a fault with probability at
-    least --min-probability.
+    TARGET is a base URL (serving net/http/pprof, /metrics or /debug/vars), a target of
+    godiag.toml, or a directory saved by --save-captures (replayed offline: no network,
+    nothing stored unless --store). During --window godiag samples metrics, takes goroutine
+    dumps at both ends, two heap snapshots after a GC, mutex/block profiles when their rates
+    are on, the goroutineleak profile when offered, and a CPU profile when CPU use is high
+    (or as --cpu says). It reports the top 3 causes with calibrated probabilities, locations
+    and evidence, and stores every artifact (missing metadata: not stored, and the report
+    says where to set it). Exit 1 when the top cause is a fault with probability at least
+    --min-probability.
     """
     from godiag import config as cfg
+    from godiag.collect import bundle
     from godiag.errors import ExitStatus, UsageError
-    from godiag.pipeline.diagnose import DiagnoseOptions, is_fault
+    from godiag.pipeline.diagnose import DiagnoseOptions, is_fault, replay
     from godiag.pipeline.diagnose import diagnose as run
     from godiag.report import emit
 
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
     conf = cfg.load(config_path)
+    if not target.startswith(("http://", "https://")) and bundle.is_bundle(Path(target)):
+        live_only = ("window", "cpu", "timeout", "deadline", "save_dir")
+        ctx = click.get_current_context()
+        given = [n for n in live_only
+                 if ctx.get_parameter_source(n) != click.core.ParameterSource.DEFAULT]  # fmt: skip
+        if given:
+            flag = "--" + given[0].replace("save_dir", "save-captures").replace("_", "-")
+            raise UsageError(f"{flag}: {target} is a saved bundle; a replay uses what was recorded")
+        explicit_store = ctx.get_parameter_source("store") != click.core.ParameterSource.DEFAULT
+        opts = DiagnoseOptions(
+            source=source, store=store and explicit_store, baseline=as_baseline,
+            min_probability=min_probability, config=conf, max_capture_mb=max_capture_mb,
+            overrides=overrides(service, go_version, build_commit, tags),
+        )  # fmt: skip
+        doc = replay(Path(target), opts)
+        emit(doc, out.format, out.output, color=out.color, quiet=quiet, verbose=verbose)
+        return int(ExitStatus.FOUND) if is_fault(doc) else 0
     if target.startswith(("http://", "https://")):
         tgt = cfg.target_from_url(target)
     else:
         found = conf.target(target)
         if found is None:
             known = ", ".join(t.name for t in conf.targets) or "none configured"
+            if Path(target).is_dir():
+                raise UsageError(f"{target}: a directory without {bundle.MANIFEST} (not saved "
+                                 f"by --save-captures)")  # fmt: skip
             raise UsageError(f"{target!r} is neither a URL nor a configured target ({known})")
         tgt = found
     opts = DiagnoseOptions(
@@ -109,7 +138,10 @@ def diagnose(
         store=store, baseline=as_baseline, min_probability=min_probability,
         overrides=overrides(service, go_version, build_commit, tags), config=conf,
         timeout=timeout, max_capture_mb=max_capture_mb, deadline=deadline,
+        save_captures=save_dir,
     )  # fmt: skip
+    if save_dir is not None:
+        bundle.check_target_dir(save_dir)  # before the window, not after it
 
     def progress(msg: str) -> None:
         if not quiet:

@@ -51,9 +51,9 @@ def serve(config_path: Path | None, listen: str | None) -> int:
     import uvicorn
 
     from godiag.limits import pin_mmap_threshold
-    from godiag.pipeline.app import create_app
     from godiag.pipeline.diagnosers import default_diagnoser
     from godiag.pipeline.protocol import with_header_timeout
+    from godiag.pipeline.web.app import create_app
 
     conf, st = _load(config_path)
     if not st.credentials:
@@ -94,11 +94,11 @@ def watch(config_path: Path | None, once: bool) -> int:
     an Alertmanager alert would, in the same queue.
     """
     from godiag.limits import pin_mmap_threshold
-    from godiag.pipeline.app import open_jobdb
     from godiag.pipeline.diagnosers import default_diagnoser
     from godiag.pipeline.jobs import Workers
     from godiag.pipeline.queue import Queue
     from godiag.pipeline.watch import RuleState, scrape_once
+    from godiag.pipeline.web.service import open_jobdb
 
     conf, st = _load(config_path)
     if not st.watch_rules:

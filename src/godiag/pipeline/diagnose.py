@@ -2,7 +2,10 @@
 
 Returns the `godiag.diagnosis/v1` document (docs/contracts.md). Never raises for a service
 that is down, slow, or serves only some endpoints: the document is then partial and its
-`missing` list says what could not be read and why.
+`missing` list says what could not be read and why. Capture first: the observation is
+recorded raw (collect/sources.py), decoded by formats/observation.py, then analysed;
+`--save-captures` writes the recording and `replay(dir, options)` analyses it again
+offline, to the same document (docs/diagnose.md "Replay").
 """
 
 from __future__ import annotations
@@ -10,13 +13,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from godiag.analysis.rootcause import kinds
 from godiag.collect.http import HttpClient, shown_url
 from godiag.config import Config, Target
 from godiag.limits import CAPTURE_MB, CAPTURE_SECONDS, DEADLINE_SLACK_SECONDS, IN_FLIGHT, MB, Budget
 from godiag.model.capture import Capture, CaptureMeta
-from godiag.pipeline.observe import Observation, Observer, Progress
+from godiag.model.observation import Observation, Recording
+from godiag.pipeline.observe import Observer, Progress
 
 SCHEMA = "godiag.diagnosis/v1"
 MAX_CAUSES = 3
@@ -37,6 +43,7 @@ class DiagnoseOptions:
     deadline: float | None = None  # seconds for the whole diagnosis (None: window + slack)
     flames: bool = True  # carry CPU / heap-growth flame rows for the HTML report
     incident_id: str | None = None  # set by `godiag serve`: artifacts belong to the incident
+    save_captures: Path | None = None  # write every raw capture and manifest.json here
 
 
 def _service_meta(obs: Observation, target: Target) -> CaptureMeta:
@@ -67,13 +74,14 @@ def _service_meta(obs: Observation, target: Target) -> CaptureMeta:
 
 
 def _store(
-    captures: list[Capture], meta: CaptureMeta, options: DiagnoseOptions
+    captures: list[Capture], meta: CaptureMeta, options: DiagnoseOptions, replayed: bool = False
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     from godiag.store import store_outcome
     from godiag.store.metadata import describe_missing
 
     if not options.store:
-        return [], {"stored": 0, "missing": [], "message": "not stored (--no-store)"}
+        why = "a replay stores only with --store" if replayed else "--no-store"
+        return [], {"stored": 0, "missing": [], "message": f"not stored ({why})"}
     arts: list[dict[str, Any]] = []
     missing: set[str] = set()
     for cap in captures:
@@ -94,23 +102,6 @@ def _store(
     if missing:
         msg = f"artifacts not stored: {describe_missing(sorted(missing))}"
     return arts, {"stored": len(arts), "missing": sorted(missing), "message": msg}
-
-
-def _title(kind: str, feats: dict[str, Any], loc: dict[str, Any] | None) -> str:
-    where = f" in {loc['function']}" if loc else ""
-    g = feats.get("goroutine_growth_per_min")
-    titles = {
-        "goroutine-leak": f"goroutines pile up blocked{where}"
-        + (f" ({g:+.0f}/min)" if g is not None else ""),
-        "deadlock": f"goroutines stuck on a lock or channel that never frees{where}",
-        "lock-contention": f"goroutines queue on a contended lock{where}",
-        "memory-leak": f"live heap keeps growing, allocated{where}",
-        "cpu-saturation": f"CPU burnt{where}",
-        "gc-pressure": f"the garbage collector runs constantly, allocations{where}",
-        "connection-leak": f"connections are opened and never released{where}",
-        "healthy": "no fault: the service looks healthy over the window",
-    }
-    return titles[kind]
 
 
 def _series(obs: Observation) -> dict[str, list[list[float]]]:
@@ -182,10 +173,10 @@ def diagnose(
     client: HttpClient | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    from godiag.analysis.rootcause import hostload, ranker
-    from godiag.analysis.rootcause.features import extract
-    from godiag.analysis.rootcause.locate import locate_all
+    """Observe the live service `target`, then analyse what was recorded."""
     from godiag.collect import hostcpu
+    from godiag.collect.sources import Source
+    from godiag.formats.observation import build
 
     started = datetime.now(UTC)
     t0 = time.monotonic()
@@ -201,13 +192,58 @@ def diagnose(
     prom_headers = options.config.prometheus_auth.header() if options.config is not None else {}
     local = hostcpu.is_local(target.url)
     cpu_before = hostcpu.read() if local else None
-    obs = Observer(
+    observer: Source = Observer(
         target.url, client, options.window, options.cpu, CaptureMeta(), options.timeout, progress,
         prometheus=prom, prometheus_headers=prom_headers,
-    ).run()  # fmt: skip
-    meta = _service_meta(obs, target)
+    )  # fmt: skip
+    rec = observer.record()
+    rec.host_busy = hostcpu.busy_cpus(cpu_before, hostcpu.read() if local else None)
+    rec.cpu_count = hostcpu.cpu_count()
+    rec.url = shown_url(target.url)
+    rec.started_at = started.isoformat().replace("+00:00", "Z")
+    rec.limits = {"capture_mb": options.max_capture_mb, "capture_s": options.timeout,
+                  "deadline_s": round(deadline_s, 3)}  # fmt: skip
+    obs = build(rec, limit=budget.max_bytes, pool=client.pool, decoded=observer.decoded)
+    rec.meta = _service_meta(obs, target)
+    doc = _analyse(rec, obs, options)
+    rec.diagnosis_s = doc["duration_s"] = round(time.monotonic() - t0, 3)
+    if options.save_captures is not None:
+        from godiag.collect import bundle
+
+        try:
+            bundle.save(options.save_captures, rec)
+        except OSError as exc:  # the diagnosis stands; say why its captures are not there
+            doc["notes"].append(f"--save-captures: not saved: {exc}")
+            if progress is not None:
+                progress(f"captures not saved to {options.save_captures}: {exc}")
+    return doc
+
+
+def replay(path: Path, options: DiagnoseOptions) -> dict[str, Any]:
+    """The diagnosis of a bundle saved by `--save-captures`: no network; the document is
+    the recorded one's, but for what was stored (`options.store`; the command sets it
+    only with an explicit --store)."""
+    from godiag.collect.sources import BundleSource, Source
+    from godiag.formats.observation import build
+
+    source: Source = BundleSource(path, options.max_capture_mb * MB)
+    rec = source.record()
+    obs = build(rec, limit=options.max_capture_mb * MB, pool=IN_FLIGHT, decoded=source.decoded)
+    doc = _analyse(rec, obs, options, replayed=True)
+    doc["duration_s"] = rec.diagnosis_s
+    return doc
+
+
+def _analyse(
+    rec: Recording, obs: Observation, options: DiagnoseOptions, replayed: bool = False
+) -> dict[str, Any]:
+    """The document of one recorded observation: pure but for storing and --source."""
+    from godiag.analysis.rootcause import hostload, ranker
+    from godiag.analysis.rootcause.features import extract
+    from godiag.analysis.rootcause.locate import locate_all
+
+    meta = rec.meta
     feats = extract(obs)
-    host_busy = hostcpu.busy_cpus(cpu_before, hostcpu.read() if local else None)
     answered = bool(obs.samples or obs.dumps or obs.heap)
     causes: list[dict[str, Any]] = []
     notes = list(obs.notes)
@@ -216,16 +252,16 @@ def diagnose(
         for kind, p in ranker.rank(feats)[:MAX_CAUSES]:
             loc, ev = where.get(kind, (None, []))
             d5 = feats.get("goroutines_delta_5m")
-            if kind in ("goroutine-leak", "deadlock") and d5 is not None:
+            if kinds.KINDS[kind].goroutine_history and d5 is not None:
                 ev = [*ev, f"Prometheus: go_goroutines changed by {d5:+.0f} over the last "
                       f"5 minutes"]  # fmt: skip
             causes.append({"rank": len(causes) + 1, "kind": kind, "probability": round(p, 4),
-                           "title": _title(kind, feats, loc), "location": loc,
+                           "title": kinds.title(kind, feats, loc), "location": loc,
                            "evidence": ev})  # fmt: skip
         causes = _corroborate(options.source, causes, notes)
     top = causes[0] if causes else None
     confident = top is not None and top["probability"] >= ranker.FLOOR
-    starved = hostload.starved(host_busy, hostcpu.cpu_count(), feats.get("cpu_seconds_per_s"))
+    starved = hostload.starved(rec.host_busy, rec.cpu_count or 1, feats.get("cpu_seconds_per_s"))
     if starved and answered:
         notes.append(starved)
     if options.flames and answered:
@@ -236,7 +272,7 @@ def diagnose(
             notes.append(f"flame graphs skipped: {type(exc).__name__}")
     else:
         flames = {}
-    artifacts, store = _store(obs.captures, meta, options)
+    artifacts, store = _store(obs.captures, meta, options, replayed)
     if not answered:
         verdict = "no diagnosis: the service could not be observed"
     elif starved and top is not None and hostload.undecidable(top["kind"]):
@@ -250,10 +286,10 @@ def diagnose(
         verdict = f"{top['kind']} ({top['probability']:.0%})"  # type: ignore[index]
     return {
         "schema": SCHEMA,
-        "target": {"url": shown_url(target.url), "service_name": meta.service_name},
-        "started_at": started.isoformat().replace("+00:00", "Z"),
-        "duration_s": round(time.monotonic() - t0, 3),
-        "window_s": options.window,
+        "target": {"url": rec.url, "service_name": meta.service_name},
+        "started_at": rec.started_at,
+        "duration_s": rec.diagnosis_s,
+        "window_s": rec.window,
         "status": "complete" if answered and not obs.missing else "partial",
         "verdict": verdict,
         "confident": confident,
@@ -268,12 +304,7 @@ def diagnose(
         "flames": flames,
         "artifacts": artifacts,
         "store": store,
-        "budgets": {
-            "capture_mb": options.max_capture_mb,
-            "capture_s": options.timeout,
-            "deadline_s": round(deadline_s, 3),
-            "hits": list(obs.budget_hits),
-        },
+        "budgets": {**rec.limits, "hits": list(obs.budget_hits)},
     }
 
 

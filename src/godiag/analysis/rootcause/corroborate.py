@@ -16,30 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from godiag.analysis.rootcause.kinds import explains
 from godiag.model.findings import Finding
 
 NEAR = 5  # lines between the runtime frame (e.g. the blocked send) and the finding
 RAISE = 0.5  # a match moves the probability half-way to 1
 LOWER = 0.85  # no match keeps 85% of it
 
-# Which fault kinds each analyzer explains.
-EXPLAINS: dict[str, frozenset[str]] = {
-    "abandoned-sender": frozenset({"goroutine-leak"}),
-    "unclosed-range": frozenset({"goroutine-leak", "deadlock"}),
-    "lost-cancel-watcher": frozenset({"goroutine-leak"}),
-    "waitgroup-missing-done": frozenset({"goroutine-leak", "deadlock"}),
-    "timer-leak": frozenset({"goroutine-leak", "memory-leak"}),
-    "goexit-misuse": frozenset({"deadlock"}),
-    "lock-held-blocking": frozenset({"lock-contention", "deadlock"}),
-    "lock-not-released": frozenset({"deadlock", "lock-contention", "goroutine-leak"}),
-    "double-lock": frozenset({"deadlock", "goroutine-leak"}),
-    "lock-order-inversion": frozenset({"deadlock", "lock-contention"}),
-    "receive-never-sent": frozenset({"goroutine-leak", "deadlock"}),
-    "send-never-received": frozenset({"goroutine-leak", "deadlock"}),
-    "cond-never-signalled": frozenset({"goroutine-leak", "deadlock"}),
-    "unclosed-response-body": frozenset({"connection-leak"}),
-    "transport-per-request": frozenset({"connection-leak"}),
-}
+# Which fault kinds each analyzer explains (each kind lists its analyzers: kinds/).
+EXPLAINS: dict[str, frozenset[str]] = explains()
 CHECKABLE = frozenset().union(*EXPLAINS.values())
 
 

@@ -5,18 +5,18 @@ all busy, mostly with other processes, a CPU-bound service gets what the schedul
 it and reads as idle: "healthy" would be a confident guess, not a finding. A starved
 service also falls behind: requests pile up as goroutines and lock holders wait for a CPU,
 which reads as a goroutine leak or lock contention. Kinds that rest on those rates and waits
-are then reported as not sure, with the measurement; memory-leak, connection-leak and
-deadlock rest on what accumulates or never moves, which starvation does not create, and keep
-their verdict with the same note.
+are then reported as not sure, with the measurement (each kind's `timing`, kinds/); kinds
+that rest on what accumulates or never moves (memory-leak, connection-leak, deadlock),
+which starvation does not create, keep their verdict with the same note.
 """
 
 from __future__ import annotations
 
+from godiag.analysis.rootcause.kinds import KINDS
+
 SATURATED = 0.9  # share of the machine's CPUs busy over the window
 OTHERS = 0.5  # share of that busy time spent outside the service
-TIMING_KINDS = frozenset(
-    {"healthy", "cpu-saturation", "gc-pressure", "goroutine-leak", "lock-contention"}
-)
+TIMING_KINDS = frozenset(k.id for k in KINDS.values() if k.timing)
 
 
 def starved(busy_cpus: float | None, cpus: int, service_cpus: float | None) -> str | None:

@@ -14,21 +14,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-KINDS = (
-    "goroutine-leak",
-    "lock-contention",
-    "deadlock",
-    "memory-leak",
-    "cpu-saturation",
-    "gc-pressure",
-    "connection-leak",
-    "healthy",
-)
+from godiag.analysis.rootcause import kinds
+
+KINDS = kinds.IDS  # the model's classes, in catalog order
 FLOOR = 0.4  # below this top probability the diagnosis says it is not sure
 MIN_SCALE = 0.1  # smallest standard deviation of an input (transformed units)
 CLIP = 5.0  # standardised inputs are clipped to +-CLIP
-MIN_LOCK_WAIT = 0.001  # s/s of lock waiting below which a profile shows no contention
-UNHEALTHY_LOCK_WAIT = 1.0  # s/s: on average a goroutine waited on a lock the whole window
 CATEGORIES = ("channel", "select", "lock", "running", "runnable", "io", "sleep", "other")
 FRACTIONS = {
     "largest_group_share",
@@ -147,23 +138,10 @@ def scores(model: dict[str, Any], features: dict[str, Any]) -> list[float]:
 def ruled_out(features: dict[str, Any]) -> set[str]:
     """Kinds whose own evidence was looked for and is absent: they are not ranked.
 
-    Lock contention needs goroutines waiting on a sync lock in a dump, or time waited on
-    locks in a mutex/block profile. Without that, a busy service with many blocked
-    goroutines (long polls, idle keep-alives) only resembles it. When the dumps could not
-    be read nothing is ruled out: absence is known only where it was observed.
-
-    Healthy is not ranked when a lock profile shows at least one goroutine waiting on a
-    lock, on average, over the whole window: that is contention however quiet the rest
-    looks (the training services with a contended lock were all busy on CPU as well, so
-    the model alone leans to healthy for a lock held across a slow call in an idle one).
+    Each kind's module says what its rule-out looks at (lock-contention without any lock
+    waiter or lock wait; healthy with a goroutine waiting on a lock the whole window).
     """
-    out: set[str] = set()
-    waiters, waited = features.get("lock_waiters"), features.get("lock_wait_s_per_s")
-    if waiters == 0 and (waited is None or waited < MIN_LOCK_WAIT):
-        out.add("lock-contention")
-    if waited is not None and waited >= UNHEALTHY_LOCK_WAIT:
-        out.add("healthy")
-    return out
+    return {k.id for k in kinds.KINDS.values() if k.ruled_out and k.ruled_out(features)}
 
 
 def rank(features: dict[str, Any], model: dict[str, Any] | None = None) -> list[tuple[str, float]]:

@@ -1,6 +1,7 @@
 """Request guards of `godiag serve`: who is calling (bearer or basic, read or admin), where
 from (no cross-site posts) and a bounded body. They decide before any work is done: 401
-before reading, 415/403 before reading, 413 before parsing.
+before reading, 415/403 before reading, 413 before parsing. `require` wraps a handler in
+the role check; app.py names the role of every route there, in one table.
 """
 
 from __future__ import annotations
@@ -8,12 +9,37 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from godiag.pipeline.settings import Credential
 
 ROLES = {"read": 0, "admin": 1}
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def require(creds: tuple[Credential, ...], needed: str, handler: Handler) -> Handler:
+    """`handler` behind a credential of at least the `needed` role: 401 without one (with
+    the Basic challenge, so a browser asks), 403 when its role is too low."""
+
+    async def guarded(request: Request) -> Response:
+        role = role_of(request.headers.get("authorization"), creds)
+        if role is None:
+            return JSONResponse(
+                {"error": "authentication required"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Basic realm="godiag", charset="UTF-8"'},
+            )
+        if not allows(role, needed):
+            return JSONResponse({"error": f"needs the {needed} role"}, status_code=403)
+        return await handler(request)
+
+    return guarded
 
 
 class TooLarge(Exception):

@@ -1,0 +1,36 @@
+"""What a fault kind is to the diagnosis: one record per kind, in its own module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from godiag.analysis.rootcause.locate import Locator
+
+Features = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A fault kind (or `healthy`) and everything the diagnosis does differently for it.
+
+    The model's classes are the kinds' ids (model.json is trained on the scenario labels);
+    the rest is read by the ranker, the locators, the document and the checks after them.
+    """
+
+    id: str
+    # The cause's one-line title: (features, " in FUNCTION" of its location, or "") -> text.
+    title: Callable[[Features, str], str]
+    # Where it points in the code (None: it points nowhere, as healthy).
+    locate: Locator | None = None
+    # True when the kind's own evidence was looked for and is absent: it is not ranked
+    # (ranker.ruled_out). Absence counts only where it was observed.
+    ruled_out: Callable[[Features], bool] | None = None
+    # Its verdict rests on CPU/GC rates and waits, which a machine saturated by other work
+    # distorts: reported as not sure then (hostload).
+    timing: bool = False
+    # Ids of the static analyzers whose findings explain it (corroborate, with --source).
+    explained_by: frozenset[str] = frozenset()
+    # Prometheus's go_goroutines history over the last minutes is evidence for it.
+    goroutine_history: bool = False

@@ -1,0 +1,103 @@
+"""connection-leak: connections are opened and never released.
+
+Location: where the service's code obtains the connections, from the site whose in-use heap
+grew (a leaked connection's buffers are allocated under the dial); see `locator`.
+"""
+
+from __future__ import annotations
+
+from godiag.analysis import sites
+from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause.kinds import goroutine_leak
+from godiag.analysis.rootcause.kinds.base import Features, Kind
+
+ACCEPT = ("net.(*TCPListener).Accept", "net.(*netFD).accept", "net.(*UnixListener).Accept")
+
+
+def locator(obs: locate.Observed, prefix: str | None) -> locate.Located:
+    """Where the service's code obtains the connections it never gives back.
+
+    In order: live objects allocated under a dial (connections, their buffers, the
+    registry entries); live-heap growth over the window; live objects outside in-process
+    servers' connection goroutines; allocation under HTTP client calls (transports dial
+    on their own goroutines, so the client call is the owner); goroutines inside HTTP
+    client calls in the dumps. A site in the service's main package wins over the kind
+    of evidence found first. A helper returning a connection (dial, get, acquire...)
+    hands over to its caller.
+    """
+    if not obs.heap:
+        return goroutine_leak.locator(obs, prefix)
+    own = sites.pick_owner
+    dial = sites.has_prefix(sites.DIAL)
+    server = _server_side(obs)
+
+    def client_side(frames: list[sites.Site]) -> bool:
+        return not any(f[0].startswith(ACCEPT) or f[0] in server for f in frames)
+
+    tries = [
+        ("live objects from dials", sites.by_site(
+            obs.heap[-1], "inuse_space", prefix, lambda f: dial(f) and client_side(f), own)),
+        ("live heap growth", sites.growth(
+            *(sites.by_site(p, "inuse_space", prefix, client_side, own) for p in obs.heap))
+         if len(obs.heap) == 2 else {}),
+        ("live objects, client side", sites.by_site(
+            obs.heap[-1], "inuse_space", prefix, client_side, own)),
+        ("HTTP client allocation", sites.by_site(
+            obs.heap[-1], "alloc_space", prefix, sites.has_prefix(sites.NET_CLIENT), own)),
+        # a handful of heap samples at seconds of uptime can all fall elsewhere; the dumps
+        # show the service's code inside HTTP client calls at that moment
+        ("goroutines in HTTP client calls", in_client_calls(obs, prefix)),
+    ]  # fmt: skip
+    # evidence in the main package wins over an earlier kind of evidence elsewhere
+    # (libraries, shared plumbing): connections are obtained by the service's own code
+    found_any = [(what, hit) for what, f in tries if (hit := sites.top(f, strict=True))]
+    found_any.sort(key=lambda wh: not sites.is_main(wh[1][0][0]))  # stable: keeps order
+    if found_any:
+        what, hit = found_any[0]
+        loc = locate.loc(hit[0])
+        size = f"{hit[1]}" if what.startswith("goroutines") else f"{hit[1] / 2**20:.2f} MiB"
+        return loc, [f"connections obtained at {locate.where(loc)} ({what}: {size})"]
+    return goroutine_leak.locator(obs, prefix)
+
+
+def in_client_calls(obs: locate.Observed, prefix: str | None) -> dict[sites.Site, int]:
+    """Goroutines (over both dumps) inside an HTTP client call, by the owner's frame."""
+    client = sites.has_prefix(sites.NET_CLIENT)
+    return locate.dump_sites(obs, prefix, lambda g, frames: client(frames), sites.pick_owner)
+
+
+def _server_side(obs: locate.Observed) -> set[str]:
+    """Entry functions of goroutines serving accepted connections (in-process servers:
+    their buffers are the far end of the service's own connections, not its leak).
+
+    An accept loop is a goroutine blocked in Accept; the goroutines it started (their
+    `created by` is the loop's function) serve one connection each. net/http's own
+    per-connection goroutine is left out: request handlers are where clients are used.
+    """
+    loops: set[str] = set()
+    for d in obs.dumps:
+        for g in d.goroutines:
+            names = [f.function for f in g.frames]
+            hits = [i for i, n in enumerate(names) if n.startswith(ACCEPT)]
+            if hits and hits[-1] + 1 < len(names):  # the caller of the outermost Accept
+                loops.add(names[hits[-1] + 1])
+    out = {
+        g.frames[-1].function
+        for d in obs.dumps
+        for g in d.goroutines
+        if g.frames and g.created_by is not None and g.created_by.function in loops
+    }
+    return out - {"net/http.(*conn).serve"}
+
+
+def title(feats: Features, where: str) -> str:
+    return f"connections are opened and never released{where}"
+
+
+# open connections accumulate on a starved machine too: not a timing verdict
+KIND = Kind(
+    "connection-leak",
+    title,
+    locator,
+    explained_by=frozenset({"unclosed-response-body", "transport-per-request"}),
+)

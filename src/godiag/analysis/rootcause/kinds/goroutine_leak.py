@@ -1,0 +1,62 @@
+"""goroutine-leak: goroutines pile up blocked and are never released.
+
+Location: the runtime's leaked goroutines (goroutineleak profile) when it reports them,
+else the fastest-growing blocked group between the two dumps: its user frame, and its
+creation site in the evidence.
+"""
+
+from __future__ import annotations
+
+from godiag.analysis import sites
+from godiag.analysis.goroutine_rules import BLOCKED
+from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause.kinds.base import Features, Kind
+
+
+def locator(obs: locate.Observed, prefix: str | None) -> locate.Located:
+    if obs.leak is not None:
+        leaked = sites.top(sites.by_site(obs.leak, "goroutine", prefix))
+        if leaked is not None:
+            loc = locate.loc(leaked[0])
+            return loc, [
+                f"the runtime reports {leaked[1]} leaked goroutines at {locate.where(loc)}"
+            ]
+    cands = [g for g in locate.groups(obs) if g["category"] in BLOCKED and g["count"] > 0]
+    if not cands:
+        return None, []
+    g = max(cands, key=lambda g: (g["growth"], g["count"]))
+    loc = locate.user(g, prefix)
+    ev = [f"{g['count']} goroutines ({g['growth']:+d} in the window) blocked on {g['state']} "
+          f"in {locate.where(loc)}"]  # fmt: skip
+    if g["created_by"]:
+        ev.append(f"created at {locate.where(g['created_by'])}")
+    return loc, ev
+
+
+def title(feats: Features, where: str) -> str:
+    g = feats.get("goroutine_growth_per_min")
+    return f"goroutines pile up blocked{where}" + (f" ({g:+.0f}/min)" if g is not None else "")
+
+
+KIND = Kind(
+    "goroutine-leak",
+    title,
+    locator,
+    # a starved service falls behind: requests pile up as goroutines
+    timing=True,
+    explained_by=frozenset(
+        {
+            "abandoned-sender",
+            "unclosed-range",
+            "lost-cancel-watcher",
+            "waitgroup-missing-done",
+            "timer-leak",
+            "lock-not-released",
+            "double-lock",
+            "receive-never-sent",
+            "send-never-received",
+            "cond-never-signalled",
+        }
+    ),
+    goroutine_history=True,
+)

@@ -1,0 +1,113 @@
+"""lock-contention: goroutines queue on a contended lock.
+
+Location: the mutex profile's top site (the unlocking holder), else the block profile's
+(a writer waiting on an RWMutex first; when readers wait, the goroutine holding the write
+lock in the dumps), else the largest group waiting on a lock in the dumps.
+
+Ruled out without lock evidence: no goroutine waiting on a sync lock in the dumps and no
+time waited on locks in a mutex/block profile. A busy service with many blocked goroutines
+(long polls, idle keep-alives) only resembles it. When the dumps could not be read, it is
+not ruled out: absence is known only where it was observed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from godiag.analysis import sites
+from godiag.analysis.goroutine_rules import category
+from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause.kinds.base import Features, Kind
+
+MIN_LOCK_WAIT = 0.001  # s/s of lock waiting below which a profile shows no contention
+
+
+def _contended(profiles: list[Any], prefix: str | None) -> tuple[sites.Site, int] | None:
+    if len(profiles) != 2:
+        return None
+    # A writer waiting on an RWMutex is the one whose critical section the readers
+    # queue behind (block profiles record waiters, not holders): prefer its site. It
+    # waits only for the few readers already inside, so its own delay is small and may
+    # not grow within a short window: any writer in the profile counts.
+    # Then lock waits only: a block profile also records every channel and select wait.
+    for need in (("sync.(*RWMutex).Lock",), sites.LOCKS, None):
+        keep = sites.has_prefix(need) if need else None
+        a, b = (sites.by_site(p, "delay", prefix, keep) for p in profiles)
+        hit = sites.top(sites.growth(a, b)) or sites.top(b)
+        if hit is not None:
+            return hit
+    return None
+
+
+def _readers(profiles: list[Any], site: sites.Site, prefix: str | None) -> bool:
+    """Whether the delay at `site` is readers waiting in RLock."""
+    rlock = sites.has_prefix(("sync.(*RWMutex).RLock",))
+    return bool(profiles) and site in sites.by_site(profiles[-1], "delay", prefix, rlock)
+
+
+def _holder(obs: locate.Observed, waiter: str) -> tuple[sites.Site, int] | None:
+    """Where a write lock is held while readers wait in `waiter`, from the dumps.
+
+    A lock is normally a field of the struct whose methods take it: the holder is a
+    goroutine inside another method of the waiter's receiver type that is not itself
+    waiting for a lock (it is working, sleeping or doing I/O inside its critical section).
+    """
+    if ".(*" not in waiter:
+        return None
+    recv = waiter.rsplit(".", 1)[0] + "."
+    seen: dict[sites.Site, int] = {}
+    for d in obs.dumps:
+        for g in d.goroutines:
+            if category(g.state, g.frames) == "lock":
+                continue
+            f = next((f for f in g.frames if f.function.startswith(recv)), None)
+            if f is not None and f.function != waiter:
+                site = (f.function, f.file, f.line)
+                seen[site] = seen.get(site, 0) + 1
+    return max(seen.items(), key=lambda kv: (kv[1], kv[0])) if seen else None
+
+
+def locator(obs: locate.Observed, prefix: str | None) -> locate.Located:
+    for name, profs in (("mutex", obs.mutex), ("block", obs.block)):
+        hit = _contended(profs, prefix)
+        if hit is None:
+            continue
+        loc = locate.loc(hit[0])
+        ev = [f"{name} profile: {hit[1] / 1e9:.3f}s of waiting at {locate.where(loc)}"]
+        held = _holder(obs, hit[0][0]) if _readers(profs, hit[0], prefix) else None
+        if held is not None:
+            # readers wait for a writer: its critical section is the fault
+            hloc = locate.loc(held[0])
+            ev.append(f"readers wait in RLock; the write lock is held in {locate.where(hloc)} "
+                      f"(there in {held[1]} dump record(s), not itself waiting)")  # fmt: skip
+            return hloc, ev
+        return loc, ev
+    from godiag.analysis.goroutines import analyze
+
+    # waiters come and go (a lock held in bursts): look at both dumps
+    locks = [g for d in obs.dumps for g in analyze(d, "dump")["groups"] if g["category"] == "lock"]
+    if not locks:
+        return None, []
+    g = max(locks, key=lambda g: g["count"])
+    loc = locate.user(g, prefix)
+    return loc, [f"{g['count']} goroutines waiting on {g['state']} in {locate.where(loc)}"]
+
+
+def ruled_out(feats: Features) -> bool:
+    waiters, waited = feats.get("lock_waiters"), feats.get("lock_wait_s_per_s")
+    return bool(waiters == 0 and (waited is None or waited < MIN_LOCK_WAIT))
+
+
+def title(feats: Features, where: str) -> str:
+    return f"goroutines queue on a contended lock{where}"
+
+
+KIND = Kind(
+    "lock-contention",
+    title,
+    locator,
+    ruled_out,
+    # a starved lock holder waits for a CPU while its waiters queue
+    timing=True,
+    explained_by=frozenset({"lock-held-blocking", "lock-not-released", "lock-order-inversion"}),
+)

@@ -1,0 +1,34 @@
+"""memory-leak: the live heap keeps growing.
+
+Location: the site whose in-use heap grew most between the two absolute heap snapshots
+(each taken right after a GC).
+"""
+
+from __future__ import annotations
+
+from godiag.analysis import sites
+from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause.kinds.base import Features, Kind
+
+
+def _heap_growth(obs: locate.Observed, prefix: str | None) -> tuple[sites.Site, int] | None:
+    if len(obs.heap) != 2:
+        return None
+    a, b = (sites.by_site(p, "inuse_space", prefix) for p in obs.heap)
+    return sites.top(sites.growth(a, b))
+
+
+def locator(obs: locate.Observed, prefix: str | None) -> locate.Located:
+    hit = _heap_growth(obs, prefix)
+    if hit is None:
+        return None, []
+    loc = locate.loc(hit[0])
+    return loc, [f"live heap allocated at {locate.where(loc)} grew by {hit[1] / 2**20:.2f} MiB"]
+
+
+def title(feats: Features, where: str) -> str:
+    return f"live heap keeps growing, allocated{where}"
+
+
+# what accumulates keeps accumulating on a starved machine: not a timing verdict
+KIND = Kind("memory-leak", title, locator, explained_by=frozenset({"timer-leak"}))

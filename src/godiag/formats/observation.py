@@ -1,0 +1,157 @@
+"""Recording -> Observation: decode every capture of a diagnosis by its role.
+
+The one place where a diagnosis's bytes become models, for a live service and for a saved
+bundle alike (a live Observer decodes through `decode` as it goes, to decide what to fetch
+next, and hands what it decoded back to `build` so nothing is decoded twice). Pure: bytes
+and facts in, an Observation out; no clock, no network, no files. It lives in formats/
+because it only decodes (formats -> model); analysis/ reads the Observation it returns.
+
+Roles: `heap@start|end`, `mutex@start|end`, `block@start|end`, `goroutineleak`, `cpu`
+(pprof profiles), `goroutine@start|end` (debug=2 dumps), `metrics#N` (Prometheus text)
+or `expvar#N` (/debug/vars) for the N-th metrics sample, `vars@start|end` (/debug/vars).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from godiag.errors import ParseError
+from godiag.limits import InFlight
+from godiag.model.capture import Capture
+from godiag.model.goroutine import Dump
+from godiag.model.observation import MetricSample, Observation, Recorded, Recording
+from godiag.model.profile import Profile
+
+PROFILES = ("heap", "mutex", "block")
+ENDS = ("start", "end")
+ROLE = re.compile(
+    r"(?:(?:heap|mutex|block|goroutine|vars)@(?:start|end)|goroutineleak|cpu|(?:metrics|expvar)#\d{1,4})"
+)
+
+
+def profile_kind(role: str) -> str:
+    """The pprof profile type a role holds ("heap@start" -> "heap")."""
+    return role.split("@", 1)[0].split("#", 1)[0]
+
+
+def metric_sample(at: float, cap: Capture) -> tuple[MetricSample, str | None]:
+    """One Prometheus /metrics answer -> a sample, and go_build_info's module path."""
+    from godiag.formats import prometheus
+
+    fams = prometheus.parse(cap.data, cap.source)
+    values: dict[str, float] = {}
+    errs: float | None = None
+    quant: dict[float, float] = {}
+    for fam in fams.values():
+        for s in fam.samples:
+            values[s.name] = values.get(s.name, 0.0) + s.value
+            labels = dict(s.labels)
+            if s.name.endswith("requests_total") and ("code" in labels or "status" in labels):
+                code = labels.get("code") or labels.get("status") or ""
+                errs = (errs or 0.0) + (s.value if code.startswith("5") else 0.0)
+            if s.name == "go_gc_duration_seconds" and "quantile" in labels:
+                quant[float(labels["quantile"])] = s.value
+    path = prometheus.label_of(fams, "go_build_info", "path")
+    return MetricSample(at, values, errs, quant), path
+
+
+def expvar_sample(at: float, doc: dict[str, Any]) -> MetricSample:
+    from godiag.formats.expvar import memstats
+
+    mem = memstats(doc)
+    names = {
+        "HeapInuse": "go_memstats_heap_inuse_bytes",
+        "HeapAlloc": "go_memstats_heap_alloc_bytes",
+        "NumGC": "go_gc_cycles_total",
+    }
+    values = {metric: mem[key] for key, metric in names.items() if key in mem}
+    total = (doc.get("memstats") or {}).get("TotalAlloc")
+    if isinstance(total, int | float) and not isinstance(total, bool):
+        values["go_memstats_alloc_bytes_total"] = float(total)
+    return MetricSample(at, values)
+
+
+def decode_dump(cap: Capture) -> Dump:
+    from godiag.formats.goroutines import parse
+
+    dump = parse(cap.data, cap.source, strict=False)
+    if not dump.goroutines:
+        raise ParseError(cap.source, "no goroutines in the answer (not a goroutine dump)")
+    return dump
+
+
+def decode_profile(cap: Capture, limit: int | None, pool: InFlight | None) -> Profile:
+    from godiag.formats.pprof import decode
+
+    return decode(cap.data, cap.source, limit=limit, pool=pool)
+
+
+def decode(rec: Recorded, limit: int | None = None, pool: InFlight | None = None) -> Any:
+    """One capture, decoded as its role says: Profile, Dump, (MetricSample, build path)
+    or the /debug/vars document. ParseError names the capture's source."""
+    from godiag.formats import expvar
+
+    role, cap = rec.role, rec.capture
+    if not ROLE.fullmatch(role):
+        raise ParseError(cap.source, f"unknown capture role {role!r}")
+    kind = profile_kind(role)
+    if kind == "goroutine":
+        return decode_dump(cap)
+    if kind == "metrics":
+        sample, path = metric_sample(rec.at, cap)
+        sample.post_gc = rec.after_gc
+        return sample, path
+    if kind == "expvar":
+        sample = expvar_sample(rec.at, expvar.parse(cap.data, cap.source))
+        sample.post_gc = rec.after_gc
+        return sample, None
+    if kind == "vars":
+        return expvar.parse(cap.data, cap.source)
+    return decode_profile(cap, limit, pool)
+
+
+def build(
+    rec: Recording,
+    *,
+    limit: int | None = None,
+    pool: InFlight | None = None,
+    decoded: Mapping[str, Any] | None = None,
+) -> Observation:
+    """The Observation of a Recording. `decoded` holds what a live observer already
+    decoded, by role (the same `decode` on the same bytes); the rest is decoded here.
+    A capture that does not decode raises ParseError: a recording holds only captures
+    that did decode when they were taken, so this is a damaged or foreign bundle."""
+    decoded = decoded or {}
+    obs = Observation(
+        rec.url, duration=rec.duration, metrics_source=rec.metrics_source,
+        cpu_seconds=rec.cpu_seconds, history=list(rec.history), missing=list(rec.missing),
+        notes=list(rec.notes), budget_hits=[dict(h) for h in rec.budget_hits],
+    )  # fmt: skip
+    by_role: dict[str, Any] = {}
+    samples: list[tuple[int, MetricSample, str | None]] = []
+    for r in rec.captures:
+        if r.role in by_role:
+            raise ParseError(r.capture.source, f"capture role {r.role!r} appears twice")
+        value = decoded[r.role] if r.role in decoded else decode(r, limit, pool)
+        by_role[r.role] = value
+        if r.role.startswith(("metrics#", "expvar#")):
+            samples.append((int(r.role.split("#", 1)[1]), *value))
+        if r.stored:
+            obs.captures.append(r.capture)
+    samples.sort(key=lambda s: s[0])
+    obs.samples = [s for _, s, _ in samples]
+    # the first sample that names the module, as the live observer read them
+    obs.build_path = next((p for _, _, p in samples if p), None)
+    obs.dumps = [by_role[f"goroutine@{e}"] for e in ENDS if f"goroutine@{e}" in by_role]
+    obs.heap = [by_role[f"heap@{e}"] for e in ENDS if f"heap@{e}" in by_role]
+    for kind in ("mutex", "block"):  # a pair or nothing: growth needs both ends
+        pair = [by_role.get(f"{kind}@{e}") for e in ENDS]
+        if all(p is not None for p in pair):
+            setattr(obs, kind, pair)
+    obs.leak = by_role.get("goroutineleak")
+    obs.cpu = by_role.get("cpu")
+    obs.vars_first = by_role.get("vars@start")
+    obs.vars_last = by_role.get("vars@end")
+    return obs
