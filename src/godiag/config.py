@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from godiag.errors import ConfigError
+from godiag.secrets import resolve_secret
 
 if TYPE_CHECKING:
     from godiag.pipeline.settings import ServeSettings
@@ -138,18 +139,6 @@ def parse(raw: dict[str, Any], path: Path | None = None) -> Config:
         serve=values.get("serve"),
         extra=extra,
     )
-
-
-def resolve_secret(value: Any, where: str) -> str:
-    """`env:VAR` -> the variable's value; anything else must be a string and is kept."""
-    if not isinstance(value, str):
-        raise ConfigError(f"{where}: expected a string")
-    if value.startswith("env:"):
-        var = value[4:]
-        if var not in os.environ:
-            raise ConfigError(f"{where}: environment variable {var} is not set")
-        return os.environ[var]
-    return value
 
 
 def _check_keys(table: Any, allowed: set[str], where: str, prefix: str) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from godiag import schemas
-from godiag.toolchain.analyzer import CATALOG
+from godiag.model.analyzers import CATALOG
 from tests.gohelpers import REPO, hermetic_go_env
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from godiag import schemas
-from godiag.toolchain.analyzer import CATALOG
+from godiag.model.analyzers import CATALOG
 from tests.gohelpers import REPO, hermetic_go_env
 from tests.scenario_probe import PROGRAMS, SCENARIOS
 

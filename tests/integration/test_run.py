@@ -948,7 +948,7 @@ def test_timeout_leaves_no_process_behind(tmp_path: Path) -> None:
     ("args", "message"),
     [
         ([], b"give the command after --"),
-        (["--stall", "soon", "--", "go", "version"], b"invalid duration"),
+        (["--stall", "soon", "--", "go", "version"], b"--stall: 'soon' is not a duration"),
         (["--", "no-such-go-binary", "build"], b"not found on PATH"),
     ],
 )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from godiag.analysis import sites
 from godiag.analysis.rules import gc_pressure, lock_contention, memory_leak, rule_module
-from godiag.analysis.rules.sites import call_site
+from godiag.analysis.sites import call_site
 from godiag.model.profile import Function, Line, Location, Profile, Sample, ValueType
 
 HEAP_TYPES = (
@@ -39,6 +40,26 @@ def test_call_site_skips_the_runtime() -> None:
     assert call_site(stack(CACHE, 22)) == ("main.cacheResponse", "/app/main.go", 22)
     only_runtime = (Location(1, None, lines=(Line(MALLOC, 7),)),)
     assert call_site(only_runtime)[0] == "runtime.mallocgc"
+
+
+def test_check_and_diagnose_name_the_same_site() -> None:
+    """One answer to "where": a library frame under the service's own code hands over to
+    it for both; only a sample with no user frame differs (check keeps it, for its totals)."""
+    lib = Function(4, "github.com/lib/pool.(*Pool).Get", "", "/mod/pool.go")
+    leaf_first = (
+        Location(10, None, lines=(Line(MALLOC, 1150),)),
+        Location(14, None, lines=(Line(lib, 40),)),
+        Location(12, None, lines=(Line(CACHE, 22),)),
+    )
+    prof = Profile(HEAP_TYPES, (Sample(leaf_first, (1, 9, 1, 9)),), period=PERIOD)
+    want = ("main.cacheResponse", "/app/main.go", 22)
+    assert call_site(leaf_first) == want
+    assert sites.by_site(prof, "inuse_space") == {want: 9}
+    assert sites.by_site(prof, "inuse_space", chooser=sites.pick_or_innermost) == {want: 9}
+    runtime_only = Profile(HEAP_TYPES, (Sample(leaf_first[:1], (1, 5, 1, 5)),), period=PERIOD)
+    assert sites.by_site(runtime_only, "inuse_space") == {}
+    inner = ("runtime.mallocgc", "/go/src/runtime/malloc.go", 1150)
+    assert sites.by_site(runtime_only, "inuse_space", chooser=sites.pick_or_innermost) == {inner: 5}
 
 
 @given(

@@ -11,8 +11,8 @@ from godiag import schemas
 from godiag.analysis.goroutine_rules import CATEGORIES
 from godiag.analysis.rootcause.ranker import KINDS
 from godiag.analysis.rules import RULES
+from godiag.model.analyzers import CATALOG
 from godiag.store.metadata import MANDATORY
-from godiag.toolchain.analyzer import CATALOG
 from godiag.toolchain.checks import CHECKS
 from tests.datapaths import REPO
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from godiag.analysis.goroutine_rules import BY_REASON, CATEGORIES, category, is_stdlib
+from godiag.analysis.goroutine_rules import BLOCKED, BY_REASON, CATEGORIES, category, is_stdlib
 from godiag.analysis.goroutines import analyze, diff
 from godiag.formats.goroutines import parse
 from godiag.model.goroutine import Frame
@@ -35,6 +36,29 @@ def test_every_runtime_wait_reason_has_a_category() -> None:
     missing = [r for r in reasons if r not in BY_REASON]
     assert missing == []
     assert set(BY_REASON.values()) <= set(CATEGORIES)
+
+
+def test_one_blocked_table() -> None:
+    """The blocked categories are the program's own synchronisations, reached from the
+    runtime's wait reasons, and defined once: no other module of analysis/ spells them."""
+    assert set(BLOCKED) <= set(CATEGORIES)
+    waits = ("chan receive", "chan send (nil chan)", "select (no cases)", "sync.Mutex.Lock",
+             "sync.WaitGroup.Wait", "sync.Cond.Wait")  # fmt: skip
+    assert {BY_REASON[r] for r in waits} == set(BLOCKED)
+    for outside in ("IO wait", "sleep", "syscall", "running"):
+        assert BY_REASON[outside] not in BLOCKED
+    copies = []
+    for path in sorted((datapaths.REPO / "src" / "godiag" / "analysis").rglob("*.py")):
+        if path.name == "goroutine_rules.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Set | ast.Tuple | ast.List):
+                words = {e.value for e in node.elts if isinstance(e, ast.Constant)}
+                if set(BLOCKED) <= words:
+                    copies.append(f"{path.name}:{node.lineno}")
+    assert copies == [], "use goroutine_rules.BLOCKED"
+    # stallfind's BLOCKING (toolchain/) is another thing: the order in which `godiag run`
+    # prefers a waiting process's goroutine, io, syscall and sleep included
 
 
 @pytest.mark.parametrize(

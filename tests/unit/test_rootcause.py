@@ -12,8 +12,6 @@ import pytest
 
 from godiag.analysis.rootcause import ranker
 from godiag.analysis.rootcause.features import FEATURES
-from godiag.cli.diagnose import parse_duration
-from godiag.errors import UsageError
 
 REPO = Path(__file__).resolve().parents[2]
 DATASET = REPO / "data" / "diagnose" / "dataset.jsonl"
@@ -72,16 +70,6 @@ def test_baselines_name_kinds() -> None:
         assert isinstance(f, dict)
         assert ranker.rules(f)[0][0] in ranker.KINDS
         assert ranker.largest_group(f)[0][0] in ranker.KINDS
-
-
-@pytest.mark.parametrize(("text", "secs"), [("5s", 5.0), ("500ms", 0.5), ("1m", 60.0), ("3", 3.0)])
-def test_durations(text: str, secs: float) -> None:
-    assert parse_duration(text, "--window") == secs
-
-
-def test_bad_duration_is_a_usage_error() -> None:
-    with pytest.raises(UsageError):
-        parse_duration("soon", "--window")
 
 
 def test_bad_window_is_one_line_exit_2() -> None:

@@ -110,6 +110,7 @@ def test_parse_when_relative_and_absolute() -> None:
     now = datetime(2026, 3, 10, tzinfo=UTC)
     assert parse_when("7d", now) == now - timedelta(days=7)
     assert parse_when("90m", now) == now - timedelta(minutes=90)
+    assert parse_when("1h30m", now) == now - timedelta(minutes=90)  # godiag.durations
     assert parse_when("2026-03-01", now) == datetime(2026, 3, 1, tzinfo=UTC)
     with pytest.raises(StoreError, match="RFC 3339"):
         parse_when("last tuesday", now)

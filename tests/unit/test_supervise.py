@@ -10,8 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from godiag.cli.run import parse_duration
-from godiag.errors import UsageError
 from godiag.toolchain.supervise import dumps, goargs
 from godiag.toolchain.supervise.procfs import ProcFS
 from godiag.toolchain.supervise.stallfind import state_findings
@@ -284,16 +282,3 @@ def test_x_filter_keeps_real_output() -> None:
         ("hello from the program", False),
     ]
     assert [f.is_x(text) for text, _ in lines] == [want for _, want in lines]
-
-
-@pytest.mark.parametrize(
-    ("text", "secs"), [("90", 90), ("2s", 2), ("500ms", 0.5), ("1m30s", 90), ("1h", 3600)]
-)
-def test_parse_duration(text: str, secs: float) -> None:
-    assert parse_duration(text) == secs
-
-
-@pytest.mark.parametrize("text", ["", "abc", "2x", "1m junk"])
-def test_parse_duration_rejects(text: str) -> None:
-    with pytest.raises(UsageError):
-        parse_duration(text)

@@ -28,6 +28,13 @@ CATEGORIES = (
     "other",
 )
 
+# The categories of a goroutine parked on one of the program's own synchronisations: a
+# channel, a select, a lock, a WaitGroup, a Cond. Leaks and deadlocks are made of these;
+# io, sleep and syscall wait on the outside world or the clock and never count as blocked.
+# The one table of them (dump suspects, diagnosis features and locations, group order),
+# in priority order: of two groups of one size, the earlier category is listed first.
+BLOCKED: tuple[str, ...] = ("channel", "select", "lock", "waitgroup", "cond")
+
 _GC = (
     "GC assist marking",
     "GC assist wait",

@@ -27,7 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-BLOCKED = frozenset({"channel", "select", "lock", "waitgroup", "cond"})
+from godiag.analysis.goroutine_rules import BLOCKED
+
 LEAK_MIN_COUNT = 10  # goroutines parked at one place before accumulation is suspected
 SPREAD_MINUTES = 3  # receivers that parked this many minutes apart arrived one by one
 STUCK_MINUTES = 10  # a mutex or a send that has waited this long is stuck work
@@ -79,7 +80,7 @@ def _stuck(g: Group, ctx: Context) -> str | None:
 
 def _accumulating(g: Group, ctx: Context) -> str | None:
     n = g["count"]
-    if n < LEAK_MIN_COUNT or g["category"] not in BLOCKED - {"lock"}:
+    if n < LEAK_MIN_COUNT or g["category"] not in BLOCKED or g["category"] == "lock":
         return None  # a crowd at a mutex with no long wait is contention, not a leak
     origin = f" created at {g['created_by']['function']}" if g["created_by"] else ""
     if g["state"] == "chan send":

@@ -12,7 +12,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from godiag.analysis.goroutine_rules import category, is_stdlib, user_frame
+from godiag.analysis.goroutine_rules import BLOCKED, category, is_stdlib, user_frame
 from godiag.analysis.goroutine_suspects import suspects
 from godiag.model.goroutine import CreatedBy, Dump, Frame, Goroutine
 
@@ -107,7 +107,7 @@ def _group_doc(key: Sig, grp: Group) -> dict[str, Any]:
     }
 
 
-_PRIORITY = {c: i for i, c in enumerate(["channel", "select", "lock", "waitgroup", "cond"])}
+_PRIORITY = {c: i for i, c in enumerate(BLOCKED)}
 
 
 def _harness(g: dict[str, Any]) -> bool:

@@ -1,28 +1,28 @@
-"""Assemble the godiag.analyze/v1 document from the Go analyzer's findings."""
+"""Assemble the godiag.analyze/v1 document from the Go analyzer's findings.
+
+Pure: the command runs the analyzer (toolchain/analyzer.py) and hands its findings here.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from godiag.model.findings import Severity
+from godiag.model.analyzers import CATALOG
+from godiag.model.findings import Finding, Severity
 
 
-def analyze_module(
-    directory: Path, fail_on: str, *, tests: bool = True
+def analyze_document(
+    directory: str, findings: list[Finding], fail_on: str
 ) -> tuple[dict[str, Any], bool]:
-    """Run the analyzer on DIR; returns the document and whether --fail-on is reached."""
-    from godiag.toolchain import analyzer
-
-    findings = analyzer.run(directory, tests=tests)
+    """The document of the findings in DIR, and whether --fail-on is reached."""
     threshold = Severity.parse(fail_on)
     counts: dict[str, int] = {}
     for f in findings:
         counts[f.id] = counts.get(f.id, 0) + 1
     doc: dict[str, Any] = {
         "schema": "godiag.analyze/v1",
-        "dir": str(directory.resolve()),
-        "analyzers": sorted(analyzer.CATALOG),
+        "dir": directory,
+        "analyzers": sorted(CATALOG),
         "counts": counts,
         "findings": [f.to_json() for f in findings],
     }

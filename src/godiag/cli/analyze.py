@@ -47,10 +47,12 @@ def analyze(
     transport-per-request, timer-leak) over ./... of the module. The analyzer is
     built once with your `go` (1.22+), offline, and cached.
     """
-    from godiag.analysis.static import analyze_module
+    from godiag.analysis.static import analyze_document
     from godiag.report import emit
+    from godiag.toolchain import analyzer
 
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
-    doc, found = analyze_module(directory, fail_on, tests=tests)
+    findings = analyzer.run(directory, tests=tests)
+    doc, found = analyze_document(str(directory.resolve()), findings, fail_on)
     emit(doc, out.format, out.output, color=out.color, quiet=out.quiet, verbose=out.verbose)
     return int(ExitStatus.FOUND if found else ExitStatus.OK)

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
 
-from godiag.cli.common import make_output, output_options
+from godiag.cli.common import Duration, make_output, output_options
 from godiag.cli.storeopts import metadata_options
 
 FORMATS = ["text", "json", "html"]
 RULE_NAMES = ["memory-leak", "goroutine-leak", "gc-pressure", "lock-contention"]
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-
-
-def parse_window(text: str) -> float:
-    from godiag.errors import UsageError
-
-    m = _DURATION.match(text)
-    if not m:
-        raise UsageError(f"--window {text!r}: use a number with ms, s, m or h (e.g. 30s)")
-    value = float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2) or "s"]
-    if value <= 0:
-        raise UsageError("--window must be longer than 0")
-    return value
 
 
 @click.command(name="check")
@@ -38,16 +24,17 @@ def parse_window(text: str) -> float:
 )
 @click.option(
     "--window",
+    type=Duration(low=0.001, why="two captures need time between them"),
     default="10s",
     show_default=True,
     help="Time between the two captures when there is no baseline (gc-pressure: always).",
 )
-@click.option("--timeout", type=float, default=30.0, show_default=True, help="HTTP timeout (s).")
+@click.option("--timeout", type=Duration(), default="30s", show_default=True, help="HTTP timeout.")
 @click.option("--config", "config_path", default=None, help="godiag.toml to use.")
 @metadata_options(store_default=False)
 @output_options(FORMATS)
 def check(
-    target: str, rule: str, baseline: str | None, window: str, timeout: float,
+    target: str, rule: str, baseline: str | None, window: float, timeout: float,
     config_path: str | None, service: str | None, go_version: str | None,
     build_commit: str | None, tags: tuple[str, ...], store: bool, as_baseline: bool,
     fmt: str | None, output: Path | None, quiet: bool, verbose: bool, no_color: bool,
@@ -78,7 +65,7 @@ def check(
 
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
     req = CheckRequest(
-        rule=rule, target=target, baseline=baseline, window_s=parse_window(window),
+        rule=rule, target=target, baseline=baseline, window_s=window,
         config_path=config_path, user=overrides(service, go_version, build_commit, tags),
         store=store, as_baseline=as_baseline, timeout=timeout,
     )  # fmt: skip

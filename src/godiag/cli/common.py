@@ -7,13 +7,45 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from godiag.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+if TYPE_CHECKING:  # generic from click 8.2 on; pyproject allows 8.1
+    _FloatParam = click.ParamType[float]
+else:
+    _FloatParam = click.ParamType
+
+
+class Duration(_FloatParam):
+    """An option taking a duration (`500ms`, `5s`, `1m30s`, `1h`, or seconds) as float
+    seconds, through godiag.durations; out of [low, high] is a one-line usage error."""
+
+    name = "duration"
+
+    def __init__(self, low: float | None = None, high: float | None = None, why: str = ""):
+        self.low, self.high, self.why = low, high, why
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        from godiag.durations import format_duration, parse_duration
+
+        if isinstance(value, int | float):  # a default given as a number
+            return float(value)
+        what = param.opts[0] if param is not None and param.opts else "duration"
+        seconds = parse_duration(str(value), what)
+        why = f" ({self.why})" if self.why else ""
+        if self.low is not None and seconds < self.low:
+            raise UsageError(f"{what}: at least {format_duration(self.low)}{why}")
+        if self.high is not None and seconds > self.high:
+            raise UsageError(f"{what}: at most {format_duration(self.high)}{why}")
+        return seconds
 
 
 @dataclass(frozen=True)

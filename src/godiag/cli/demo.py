@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from godiag.cli.common import make_output, output_options
+from godiag.cli.common import Duration, make_output, output_options
 from godiag.demo.run import FAULTS
 from godiag.report import emit, render, say_written, write_file
 
@@ -27,8 +27,8 @@ from godiag.report import emit, render, say_written, write_file
     show_default=True,
     help="The fault planted in the demo service.",
 )
-@click.option("--window", type=click.FloatRange(1, 60), default=3.0, show_default=True,
-              help="Seconds of observation.")  # fmt: skip
+@click.option("--window", type=Duration(low=1, high=60), default="3s", show_default=True,
+              help="How long to observe.")  # fmt: skip
 @output_options(["text", "json", "html"])
 def demo(
     report_path: Path,

@@ -20,33 +20,25 @@ from pathlib import Path
 
 import click
 
-from godiag.cli.common import make_output, output_options
+from godiag.cli.common import Duration, make_output, output_options
 from godiag.cli.storeopts import metadata_options, overrides
 from godiag.limits import CAPTURE_MB, pin_mmap_threshold
 
 FORMATS = ["text", "json", "html"]
 
 
-def parse_duration(text: str, what: str) -> float:
-    from godiag.errors import UsageError
-
-    t = text.strip().lower()
-    scale = 60.0 if t.endswith("m") and not t.endswith("ms") else 1.0
-    num = t.removesuffix("ms").removesuffix("s").removesuffix("m")
-    try:
-        v = float(num) * scale / (1000.0 if t.endswith("ms") else 1.0)
-    except ValueError:
-        raise UsageError(f"{what}: {text!r} is not a duration (e.g. 5s, 500ms, 1m)") from None
-    if v < 0 or v != v:
-        raise UsageError(f"{what}: must not be negative")
-    return v
-
-
 @click.command()
 @click.argument("target")
-@click.option("--window", default="5s", show_default=True, help="How long to observe.")
+@click.option(
+    "--window",
+    type=Duration(low=1, why="two samples need time between them"),
+    default="5s",
+    show_default=True,
+    help="How long to observe.",
+)
 @click.option(
     "--cpu",
+    type=Duration(),
     default=None,
     help="CPU profile: 0 never, Ns always for N seconds (default: when CPU use is high).",
 )
@@ -65,7 +57,7 @@ def parse_duration(text: str, what: str) -> float:
     help="Exit 1 when the top fault's probability is at least this.",
 )
 @click.option(
-    "--timeout", default="10s", show_default=True,
+    "--timeout", type=Duration(), default="10s", show_default=True,
     help="Time budget of one capture, connect to last byte (windowed profiles add theirs).",
 )  # fmt: skip
 @click.option(
@@ -73,7 +65,7 @@ def parse_duration(text: str, what: str) -> float:
     help="Byte budget of one capture, after decompression.",
 )  # fmt: skip
 @click.option(
-    "--deadline", default=None,
+    "--deadline", type=Duration(), default=None,
     help="Wall time of the whole diagnosis (default: window + CPU profile + 60s).",
 )  # fmt: skip
 @click.option(
@@ -85,8 +77,8 @@ def parse_duration(text: str, what: str) -> float:
 @metadata_options(store_default=True)
 @output_options(FORMATS)
 def diagnose(
-    target: str, window: str, cpu: str | None, source: str | None, min_probability: float,
-    timeout: str, max_capture_mb: int, deadline: str | None, save_dir: Path | None,
+    target: str, window: float, cpu: float | None, source: str | None, min_probability: float,
+    timeout: float, max_capture_mb: int, deadline: float | None, save_dir: Path | None,
     config_path: str | None,
     service: str | None, go_version: str | None,
     build_commit: str | None, tags: tuple[str, ...], store: bool, as_baseline: bool,
@@ -141,15 +133,11 @@ def diagnose(
                                  f"by --save-captures)")  # fmt: skip
             raise UsageError(f"{target!r} is neither a URL nor a configured target ({known})")
         tgt = found
-    win = parse_duration(window, "--window")
-    if win < 1:
-        raise UsageError("--window: at least 1s (two samples need time between them)")
     opts = DiagnoseOptions(
-        window=win, cpu=None if cpu is None else parse_duration(cpu, "--cpu"), source=source,
+        window=window, cpu=cpu, source=source,
         store=store, baseline=as_baseline, min_probability=min_probability,
         overrides=overrides(service, go_version, build_commit, tags), config=conf,
-        timeout=parse_duration(timeout, "--timeout"), max_capture_mb=max_capture_mb,
-        deadline=None if deadline is None else parse_duration(deadline, "--deadline"),
+        timeout=timeout, max_capture_mb=max_capture_mb, deadline=deadline,
         save_captures=save_dir,
     )  # fmt: skip
     if save_dir is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from godiag.cli.common import make_output, output_options
+from godiag.cli.common import Duration, make_output, output_options
 
 FORMATS = ["text", "json", "sarif", "html"]
 
@@ -42,10 +42,10 @@ FORMATS = ["text", "json", "sarif", "html"]
 @click.option("--list", "list_", is_flag=True, help="Print the check catalog and exit.")
 @click.option(
     "--timeout",
-    type=float,
-    default=120.0,
+    type=Duration(),
+    default="120s",
     show_default=True,
-    help="Seconds each go command may take.",
+    help="Time each go command may take.",
 )
 @output_options([*FORMATS, "markdown"])
 def doctor(
@@ -89,5 +89,7 @@ def doctor(
         raise UsageError("--format markdown is only for --list")
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
     doc = lib.diagnose(directory, only=only, skip=skip, deep=deep, timeout=timeout)
+    if out.format == "sarif":  # its rules describe every check (the JSON keeps its schema)
+        doc = {**doc, "catalog": lib.catalog()}
     emit(doc, out.format, out.output, color=out.color, quiet=out.quiet, verbose=out.verbose)
     return int(ExitStatus.FOUND if lib.exit_found(doc, Severity.parse(fail_on)) else ExitStatus.OK)

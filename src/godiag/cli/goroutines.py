@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from godiag.cli.common import make_output, output_options
+from godiag.cli.common import Duration, make_output, output_options
 from godiag.cli.storeopts import metadata_options
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ FORMATS = ["text", "json", "html"]
 @click.command(name="goroutines")
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @click.option("--diff", "other", metavar="OTHER", help="Baseline dump to compare with.")
-@click.option("--timeout", type=float, default=30.0, show_default=True, help="HTTP timeout (s).")
+@click.option("--timeout", type=Duration(), default="30s", show_default=True, help="HTTP timeout.")
 @click.option("--lenient", is_flag=True, help="Skip malformed goroutines instead of failing.")
 @click.option("--config", "config_path", default=None, help="godiag.toml to use.")
 @metadata_options(store_default=False)

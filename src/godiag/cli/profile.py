@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from godiag.cli.common import make_output, output_options
+from godiag.cli.common import Duration, make_output, output_options
 from godiag.cli.storeopts import metadata_options
 
 FORMATS = ["text", "json", "html", "speedscope", "folded", "pprof", "svg", "dot"]
@@ -78,18 +78,18 @@ def progress_bar(quiet: bool):  # type: ignore[no-untyped-def]
 )
 @click.option(
     "--seconds",
-    type=click.FloatRange(min=0.1),
+    type=Duration(low=0.1),
     default=None,
-    help="CPU profile window when collecting (default 30).",
+    help="CPU profile window when collecting (default 30s).",
 )
 @click.option("--gc", is_flag=True, help="Heap: run a GC before taking the profile.")
 @click.option("--tree", is_flag=True, help="Also show the call tree (text, json).")
 @click.option(
     "--timeout",
-    type=float,
-    default=30.0,
+    type=Duration(),
+    default="30s",
     show_default=True,
-    help="Seconds to wait for an answer beyond the profile window.",
+    help="Time to wait for an answer beyond the profile window.",
 )
 @click.option("--config", "config_path", default=None, help="godiag.toml to use.")
 @metadata_options(store_default=False)

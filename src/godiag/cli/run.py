@@ -16,47 +16,29 @@ not produce what it should; the command's own status is in the JSON.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 
 import click
 
-from godiag.cli.common import make_output, output_options
+from godiag.cli.common import Duration, make_output, output_options
 from godiag.errors import ExitStatus, UsageError
 
 FORMATS = ["text", "json"]
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-
-
-def parse_duration(text: str) -> float:
-    """`90`, `2s`, `500ms`, `1m30s` -> seconds."""
-    t = text.strip()
-    try:
-        return float(t)
-    except ValueError:
-        pass
-    pos, total = 0, 0.0
-    for m in _DURATION.finditer(t):
-        if m.start() != pos:
-            break
-        total += float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2)]
-        pos = m.end()
-    if pos != len(t) or not t:
-        raise UsageError(f"invalid duration {text!r} (use e.g. 30s, 2m, 1m30s, 500ms)")
-    return total
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
 @click.option(
     "--timeout",
     "timeout",
+    type=Duration(),
     default=None,
     help="End the command after D (e.g. 10m); default 1h, 0 for none.",
 )
 @click.option(
     "--stall",
     "stall",
+    type=Duration(),
     default="60s",
     show_default=True,
     help="Declare a hang after D without output, I/O, new processes or computing.",
@@ -72,8 +54,8 @@ def parse_duration(text: str) -> float:
 @output_options(FORMATS)
 @click.argument("argv", nargs=-1, type=click.UNPROCESSED)
 def run(
-    timeout: str | None,
-    stall: str,
+    timeout: float | None,
+    stall: float,
     expect: tuple[Path, ...],
     no_x: bool,
     argv: tuple[str, ...],
@@ -111,8 +93,8 @@ def run(
         argv=list(argv),
         env=dict(os.environ),
         cwd=os.getcwd(),
-        stall=parse_duration(stall),
-        timeout=DEFAULT_TIMEOUT if timeout is None else (parse_duration(timeout) or None),
+        stall=stall,
+        timeout=DEFAULT_TIMEOUT if timeout is None else (timeout or None),
         timeout_is_default=timeout is None,
         add_x=not no_x,
         stdout_sink=sys.stderr.buffer if json_on_stdout else sys.stdout.buffer,

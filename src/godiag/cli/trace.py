@@ -13,39 +13,31 @@ from pathlib import Path
 
 import click
 
-from godiag.cli.common import make_output, output_options
+from godiag.cli.common import Duration, make_output, output_options
 from godiag.cli.storeopts import metadata_options
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-
-
-def parse_duration(text: str) -> float:
-    from godiag.errors import UsageError
-
-    m = _DURATION.match(text)
-    if not m:
-        raise UsageError(f"--duration {text!r}: use a number with ms, s, m or h (e.g. 30s)")
-    value = float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2) or "s"]
-    if value < 1:
-        raise UsageError("--duration must be at least 1s (CPU profiles sample every 10ms)")
-    return value
 
 
 @click.command()
 @click.argument("target")
-@click.option("--duration", default="30s", show_default=True, help="CPU profile window.")
+@click.option(
+    "--duration",
+    type=Duration(low=1, why="CPU profiles sample every 10ms"),
+    default="30s",
+    show_default=True,
+    help="CPU profile window.",
+)
 @click.option(
     "--timeout",
-    type=float,
-    default=30.0,
+    type=Duration(),
+    default="30s",
     show_default=True,
-    help="Seconds to wait for an answer beyond the window.",
+    help="Time to wait for an answer beyond the window.",
 )
 @click.option("--config", "config_path", default=None, help="godiag.toml to use.")
 @metadata_options(store_default=False)
 @output_options(["html", "json"])
 def trace(
-    target: str, duration: str, timeout: float, config_path: str | None, service: str | None,
+    target: str, duration: float, timeout: float, config_path: str | None, service: str | None,
     go_version: str | None, build_commit: str | None, tags: tuple[str, ...], store: bool,
     as_baseline: bool, fmt: str | None, output: Path | None, quiet: bool, verbose: bool,
     no_color: bool,
@@ -60,7 +52,7 @@ def trace(
     from godiag.pipeline.profiles import is_url, load_profile
     from godiag.report import emit, write_file
 
-    seconds = parse_duration(duration)
+    seconds = duration
     if output is None:
         host = re.sub(r"[^A-Za-z0-9.-]+", "_", target.split("://", 1)[-1]).strip("_")
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")

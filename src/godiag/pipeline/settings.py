@@ -8,6 +8,7 @@ max_body_kb = 1024                        # larger webhook bodies get 413
 concurrency = 4                           # diagnoses at once, per process
 per_target = 1                            # diagnoses at once per target, across replicas
 lease_seconds = 30                        # a crashed worker's job is retried after this
+                                          # (every *_seconds key: a number, or "1m30s")
 window_seconds = 3                        # default observation window of a diagnosis
 header_timeout_seconds = 10               # request headers must arrive within this
 body_timeout_seconds = 30                 # and a webhook body within this (408 otherwise)
@@ -37,8 +38,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from godiag.config import resolve_secret
+from godiag.durations import parse_duration
 from godiag.errors import ConfigError
+from godiag.secrets import resolve_secret
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,18 @@ def _num(t: dict[str, Any], key: str, default: float, where: str, *, integer: bo
     return v
 
 
+def _seconds(t: dict[str, Any], key: str, default: float, where: str) -> Any:
+    """A `*_seconds` key: a positive number of seconds (kept as written), or a duration
+    string ("1m30s", read by godiag.durations as the command options are)."""
+    v = t.get(key, default)
+    if isinstance(v, str):
+        s = parse_duration(v, f"{where}.{key}", error=ConfigError)
+        if s <= 0:
+            raise ConfigError(f"{where}.{key}: expected a positive duration")
+        return s
+    return _num(t, key, default, where)
+
+
 def _opt_str(t: dict[str, Any], key: str, where: str) -> str | None:
     v = t.get(key)
     if v is None:
@@ -195,9 +209,13 @@ def _route(t: Any, where: str) -> Route:
             except re.error as exc:
                 raise ConfigError(f"{where}.matchers.{k}: bad regular expression: {exc}") from None
     options = _keys(t.get("options", {}), OPTION_KEYS, f"{where}.options")
-    for k in options:
-        _num(options, k, 1, f"{where}.options")
-    return Route(tuple(names), tuple(matchers.items()), dict(options))
+    opts = {
+        k: _seconds(options, k, 1, f"{where}.options")
+        if k.endswith("_seconds")
+        else _num(options, k, 1, f"{where}.options")
+        for k in options
+    }
+    return Route(tuple(names), tuple(matchers.items()), opts)
 
 
 def _watch(t: Any, where: str) -> tuple[float, tuple[WatchRule, ...]]:
@@ -232,12 +250,12 @@ def _watch(t: Any, where: str) -> tuple[float, tuple[WatchRule, ...]]:
                 metric=metric,
                 above=float(_num(r, "above", 0, w)) if "above" in r else None,
                 rise=float(_num(r, "rise", 0, w)) if "rise" in r else None,
-                over_seconds=float(_num(r, "over_seconds", 300, w)),
-                cooldown_seconds=float(_num(r, "cooldown_seconds", 300, w)),
+                over_seconds=float(_seconds(r, "over_seconds", 300, w)),
+                cooldown_seconds=float(_seconds(r, "cooldown_seconds", 300, w)),
                 labels=dict(labels),
             )
         )
-    return float(_num(t, "interval_seconds", 15, where)), tuple(rules)
+    return float(_seconds(t, "interval_seconds", 15, where)), tuple(rules)
 
 
 def parse_serve(value: Any, where: str = "serve") -> ServeSettings:
@@ -257,8 +275,8 @@ def parse_serve(value: Any, where: str = "serve") -> ServeSettings:
         max_body_kb=_num(t, "max_body_kb", 1024, where, integer=True),
         concurrency=_num(t, "concurrency", 4, where, integer=True),
         per_target=_num(t, "per_target", 1, where, integer=True),
-        lease_seconds=float(_num(t, "lease_seconds", 30, where)),
-        window_seconds=float(_num(t, "window_seconds", 3, where)),
+        lease_seconds=float(_seconds(t, "lease_seconds", 30, where)),
+        window_seconds=float(_seconds(t, "window_seconds", 3, where)),
         max_attempts=_num(t, "max_attempts", 3, where, integer=True),
         credentials=tuple(_credential(c, f"{where}.credentials[{i}]") for i, c in enumerate(creds)),
         routes=tuple(_route(r, f"{where}.routes[{i}]") for i, r in enumerate(routes)),
@@ -274,6 +292,6 @@ def parse_serve(value: Any, where: str = "serve") -> ServeSettings:
         ),
         watch_interval=interval,
         watch_rules=rules,
-        header_timeout_seconds=float(_num(t, "header_timeout_seconds", 10, where)),
-        body_timeout_seconds=float(_num(t, "body_timeout_seconds", 30, where)),
+        header_timeout_seconds=float(_seconds(t, "header_timeout_seconds", 10, where)),
+        body_timeout_seconds=float(_seconds(t, "body_timeout_seconds", 30, where)),
     )

@@ -37,7 +37,7 @@ _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 def render_sarif(doc: dict[str, Any]) -> str:
     """SARIF 2.1.0, one run, one rule per analyzer id; paths relative to the module."""
     from godiag import __version__
-    from godiag.toolchain.analyzer import CATALOG
+    from godiag.model.analyzers import CATALOG
 
     rules = [
         {

@@ -69,9 +69,11 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
 
 
 def render_sarif(doc: dict[str, Any]) -> str:
-    """SARIF 2.1.0: one rule per catalog id, one result per finding."""
+    """SARIF 2.1.0: one rule per catalog id, one result per finding.
+
+    The catalog is the check registry's (toolchain/), which a view does not import: the
+    command puts it in the document as `catalog` for this format only."""
     from godiag import __version__
-    from godiag.toolchain.doctor import catalog
 
     rules = [
         {
@@ -81,7 +83,7 @@ def render_sarif(doc: dict[str, Any]) -> str:
             "defaultConfiguration": {"level": SARIF_LEVEL[c["severity"]]},
             "helpUri": "https://github.com/godiag/godiag/blob/main/docs/checks.md",
         }
-        for c in catalog()
+        for c in doc["catalog"]
     ]
     index = {r["id"]: i for i, r in enumerate(rules)}
     results = []

@@ -39,7 +39,7 @@ def _exit_line(doc: dict[str, Any]) -> str:
 def _env_lines(env: dict[str, Any], verbose: bool) -> list[str]:
     """Where the go settings came from: those from files (they surprise) unless the
     distribution ships them, and every non-default one when verbose."""
-    from godiag.toolchain.envsnapshot import OFFICIAL_DEFAULTS, Setting
+    from godiag.model.goenv import OFFICIAL_DEFAULTS, origin
 
     if env.get("error"):
         return [f"go env: not recorded ({env['error']})"]
@@ -48,7 +48,7 @@ def _env_lines(env: dict[str, Any], verbose: bool) -> list[str]:
         from_file = s["source"] in ("goenv-file", "goroot-go.env")
         shipped = OFFICIAL_DEFAULTS.get(s["name"]) == s["value"]
         if (from_file and not shipped) or (verbose and s["source"] != "default"):
-            where = Setting(s["name"], s["value"], s["source"], s["file"], s["line"]).where
+            where = origin(s["source"], s["file"], s["line"])
             out.append(f"{s['name']}={s['value']}  ({where})")
     return out
 

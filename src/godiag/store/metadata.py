@@ -261,11 +261,18 @@ def redact_tags(tags: dict[str, str]) -> dict[str, str]:
 
 
 def parse_when(value: str, now: datetime | None = None, what: str = "--since") -> datetime:
-    """An RFC 3339 time, a date, or an age back from now: `90m`, `24h`, `7d`, `2w`."""
-    m = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", value)
-    if m:
-        from datetime import timedelta
+    """An RFC 3339 time, a date, or an age back from now: a duration as every command
+    reads one (`90m`, `1h30m`, `24h`; godiag.durations) or days and weeks (`7d`, `2w`)."""
+    from datetime import timedelta
 
-        unit = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[m.group(2)]
-        return (now or datetime.now(UTC)) - timedelta(seconds=int(m.group(1)) * unit)
-    return parse_time(value, what)
+    t = value.strip()
+    m = re.fullmatch(r"(\d+)\s*([dw])", t)
+    if m:
+        age: float = int(m.group(1)) * {"d": 86400, "w": 604800}[m.group(2)]
+    elif t[:1].isdigit() and t[-1:] in ("s", "m", "h"):  # no date or time ends so
+        from godiag.durations import parse_duration
+
+        age = parse_duration(t, what, bare_seconds=False, error=StoreError)
+    else:
+        return parse_time(value, what)
+    return (now or datetime.now(UTC)) - timedelta(seconds=age)

@@ -10,8 +10,8 @@ Public API (also used by `godiag run`):
   `to_json()` and in `Setting.shown`; the raw value stays in `Setting.value` for checks.
 - `redact_text(text)`: hides credentials in any string (URLs with user:password, tokens);
   `redact_tree(doc)` applies it to every string of a JSON-like document.
-- `OFFICIAL_DEFAULTS`: values the official distribution ships in `$GOROOT/go.env`;
-  a setting equal to these is never a finding.
+- `OFFICIAL_DEFAULTS` (model/goenv.py): values the official distribution ships in
+  `$GOROOT/go.env`; a setting equal to these is never a finding.
 """
 
 from __future__ import annotations
@@ -22,15 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from godiag.model.goenv import OFFICIAL_DEFAULTS, origin
 from godiag.toolchain.gocmd import GoRunner
 
 Source = Literal["environment", "goenv-file", "goroot-go.env", "default"]
 
-OFFICIAL_DEFAULTS: dict[str, str] = {
-    "GOPROXY": "https://proxy.golang.org,direct",
-    "GOSUMDB": "sum.golang.org",
-    "GOTOOLCHAIN": "auto",
-}
 
 # Settings whose whole value may be a secret-bearing command or token.
 _SECRET_NAMES = {"GOAUTH"}
@@ -154,12 +150,7 @@ class Setting:
     @property
     def where(self) -> str:
         """Human-readable origin, e.g. `GOENV file /root/.config/go/env:3`."""
-        if self.source == "environment":
-            return "process environment"
-        if self.source == "default":
-            return "built-in default"
-        label = "GOENV file" if self.source == "goenv-file" else "$GOROOT/go.env"
-        return f"{label} {self.file}:{self.line}"
+        return origin(self.source, self.file, self.line)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from godiag.analysis.rootcause import sites
+from godiag.analysis import sites
+from godiag.analysis.goroutine_rules import BLOCKED
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
 from godiag.model.observation import MetricSample, Observation
 
-BLOCKED = {"channel", "select", "lock", "waitgroup", "cond"}
 MIN_CPU_SAMPLES = 20  # 0.2 s of CPU at Go's 100 Hz
 HEAP_SAMPLES = 2  # sampling periods of growth at one site before its share counts
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from godiag.analysis.rootcause import sites
+from godiag.analysis import sites
 from godiag.model.observation import Observation
 
 Located = tuple[dict[str, Any] | None, list[str]]
@@ -18,7 +18,6 @@ Located = tuple[dict[str, Any] | None, list[str]]
 # it wherever it is defined.
 Observed = Observation
 Locator = Callable[[Observed, str | None], Located]
-WAITING = {"channel", "select", "lock", "waitgroup", "cond"}
 
 
 def loc(site: sites.Site | dict[str, Any] | None) -> dict[str, Any] | None:

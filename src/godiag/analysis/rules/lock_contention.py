@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from godiag.analysis.rules import Verdict, human, where
-from godiag.analysis.rules.sites import by_site, growth
+from godiag.analysis.sites import by_site, growth_rows, pick_or_innermost
 from godiag.model.findings import Evidence, Finding, Location, Severity
 from godiag.model.profile import Profile
 
@@ -30,9 +30,10 @@ def evaluate(
     min_rate: float = 0.05,
     min_delay_ns: int = 10_000_000,
 ) -> Verdict:
-    old, new = by_site(before, SAMPLE), by_site(after, SAMPLE)
+    old = by_site(before, SAMPLE, chooser=pick_or_innermost)
+    new = by_site(after, SAMPLE, chooser=pick_or_innermost)
     sites: list[dict[str, Any]] = []
-    for (fn, file, line), b, a in growth(old, new)[:10]:
+    for (fn, file, line), b, a in growth_rows(old, new)[:10]:
         grew = a - b
         rate = grew / 1e9 / elapsed_s if elapsed_s > 0 else 0.0
         sites.append({

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from godiag.analysis.rules import Verdict, human, per_minute, where
-from godiag.analysis.rules.sites import by_site, growth
+from godiag.analysis.sites import by_site, growth_rows, pick_or_innermost
 from godiag.model.findings import Evidence, Finding, Location, Severity
 from godiag.model.profile import Profile
 
@@ -44,13 +44,14 @@ def evaluate(
     min_share: float = 0.01,
     min_samples: int = 8,
 ) -> Verdict:
-    old, new = by_site(before, SAMPLE), by_site(after, SAMPLE)
+    old = by_site(before, SAMPLE, chooser=pick_or_innermost)
+    new = by_site(after, SAMPLE, chooser=pick_or_innermost)
     total_before, total_after = sum(old.values()), sum(new.values())
     period = after.period if after.period > 0 else DEFAULT_PERIOD
     min_growth = min_samples * period
     sites: list[dict[str, Any]] = []
     leaking: list[dict[str, Any]] = []
-    for (fn, file, line), b, a in growth(old, new)[:10]:
+    for (fn, file, line), b, a in growth_rows(old, new)[:10]:
         grew = a - b
         rate = per_minute(grew, elapsed_s)
         share = grew / total_after if total_after else 0.0

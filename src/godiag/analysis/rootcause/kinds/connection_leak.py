@@ -6,7 +6,8 @@ grew (a leaked connection's buffers are allocated under the dial); see `locator`
 
 from __future__ import annotations
 
-from godiag.analysis.rootcause import locate, sites
+from godiag.analysis import sites
+from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.kinds import goroutine_leak
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 

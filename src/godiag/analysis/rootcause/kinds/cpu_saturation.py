@@ -6,7 +6,8 @@ profile, the user frame most often seen running in the dumps.
 
 from __future__ import annotations
 
-from godiag.analysis.rootcause import locate, sites
+from godiag.analysis import sites
+from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 
 

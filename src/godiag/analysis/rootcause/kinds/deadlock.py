@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from godiag.analysis.goroutine_rules import package_of
+from godiag.analysis.goroutine_rules import BLOCKED, package_of
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.kinds import goroutine_leak
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 
 
 def locator(obs: locate.Observed, prefix: str | None) -> locate.Located:
-    groups = [g for g in locate.groups(obs) if g["category"] in locate.WAITING and g["count"] > 0]
+    groups = [g for g in locate.groups(obs) if g["category"] in BLOCKED and g["count"] > 0]
     stuck = [g for g in groups if g["count"] - g["growth"] > 0 and locate.user(g, prefix)]
     if not stuck:
         return goroutine_leak.locator(obs, prefix) if groups else (None, [])

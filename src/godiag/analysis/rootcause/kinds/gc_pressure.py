@@ -6,7 +6,8 @@ Location: with a tiny GOGC (25% or less) the live heap's main site, where the da
 
 from __future__ import annotations
 
-from godiag.analysis.rootcause import locate, sites
+from godiag.analysis import sites
+from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 
 

@@ -7,7 +7,9 @@ creation site in the evidence.
 
 from __future__ import annotations
 
-from godiag.analysis.rootcause import locate, sites
+from godiag.analysis import sites
+from godiag.analysis.goroutine_rules import BLOCKED
+from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 
 
@@ -19,7 +21,7 @@ def locator(obs: locate.Observed, prefix: str | None) -> locate.Located:
             return loc, [
                 f"the runtime reports {leaked[1]} leaked goroutines at {locate.where(loc)}"
             ]
-    cands = [g for g in locate.groups(obs) if g["category"] in locate.WAITING and g["count"] > 0]
+    cands = [g for g in locate.groups(obs) if g["category"] in BLOCKED and g["count"] > 0]
     if not cands:
         return None, []
     g = max(cands, key=lambda g: (g["growth"], g["count"]))

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import category
-from godiag.analysis.rootcause import locate, sites
+from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 
 MIN_LOCK_WAIT = 0.001  # s/s of lock waiting below which a profile shows no contention

@@ -6,7 +6,8 @@ Location: the site whose in-use heap grew most between the two absolute heap sna
 
 from __future__ import annotations
 
-from godiag.analysis.rootcause import locate, sites
+from godiag.analysis import sites
+from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 
 

@@ -1,9 +1,16 @@
 """Code sites in profiles and dumps: which frame of a stack is "the user's line".
 
+The one answer to "where" for `godiag diagnose` (rootcause/) and `godiag check` (rules/).
 A site is (function, file, line). For a profile sample it is the first frame, from the
 leaf, that belongs to the service's own code: `main.*` or the main module's packages,
-else any non-standard-library frame. Values are summed per site so a diff of two
-snapshots (heap growth, mutex delay over the window) is a subtraction of two dicts.
+else any non-standard-library frame. Heap, mutex and block samples start inside the
+runtime or the standard library (mallocgc, sync.(*Mutex).Unlock); what a developer can act
+on is that frame above them. Values are summed per site so a diff of two snapshots (heap
+growth, mutex delay over the window) is a subtraction of two dicts.
+
+The diagnosis skips samples with no such frame (`pick`); a check's totals must keep them
+(a share of the whole heap), so it files them under their innermost named frame
+(`pick_or_innermost`): the same site wherever the user has one.
 """
 
 from __future__ import annotations
@@ -58,6 +65,19 @@ def pick(frames: list[Site], prefix: str | None) -> Site | None:
         if site[0] not in ("", "?") and not is_stdlib(site[0]):
             return site
     return None
+
+
+def pick_or_innermost(frames: list[Site], prefix: str | None) -> Site | None:
+    """`pick`, else the innermost named frame (a sample of the runtime's own work), else
+    `("?", "", 0)` for a sample with no symbol at all: every sample has a site."""
+    return pick(frames, prefix) or (frames[0] if frames else ("?", "", 0))
+
+
+def call_site(locations: tuple[object, ...], prefix: str | None = None) -> Site:
+    """The site of one sample's leaf-first locations, as a check files it."""
+    site = pick_or_innermost(_frames(locations), prefix)
+    assert site is not None
+    return site
 
 
 _HELPER_WORDS = ("dial", "get", "conn", "acquire", "open", "connect", "checkout", "borrow")
@@ -128,6 +148,15 @@ def growth(a: dict[Site, int], b: dict[Site, int]) -> dict[Site, int]:
     """b - a per site, positive growth only."""
     out = {k: v - a.get(k, 0) for k, v in b.items()}
     return {k: v for k, v in out.items() if v > 0}
+
+
+def growth_rows(before: dict[Site, int], after: dict[Site, int]) -> list[tuple[Site, int, int]]:
+    """(site, before, after) for every site of either, biggest increase first (a check's
+    evidence table lists shrinking sites too)."""
+    keys = set(before) | set(after)
+    rows = [(k, before.get(k, 0), after.get(k, 0)) for k in keys]
+    rows.sort(key=lambda r: (-(r[2] - r[1]), r[0]))
+    return rows
 
 
 def top(
