@@ -77,6 +77,18 @@ class Config:
     def target(self, name: str) -> Target | None:
         return next((t for t in self.targets if t.name == name), None)
 
+    def target_at(self, url: str) -> Target:
+        """A URL given on the command line: the configured target at that very URL (its
+        metadata, auth and TLS settings), else a bare target. Only an exact match (scheme,
+        host, port, path; case of scheme and host and a trailing slash aside) takes the
+        configured credentials, so they go nowhere they were not configured for. Credentials
+        written into the URL win over the configured ones."""
+        given = target_from_url(url)
+        found = next((t for t in self.targets if _same_url(t.url, given.url)), None)
+        if found is None:
+            return given
+        return replace(found, auth=given.auth) if given.auth.header() else found
+
 
 def default_path() -> Path:
     """Platform config directory: $XDG_CONFIG_HOME/godiag, ~/Library/..., %APPDATA%."""
@@ -185,6 +197,12 @@ def split_userinfo(url: str) -> tuple[str, Auth | None]:
     user, sep, password = info.partition(":")
     auth = Auth(username=unquote(user), password=unquote(password) if sep else "")
     return parts._replace(netloc=host).geturl(), auth
+
+
+def _same_url(a: str, b: str) -> bool:
+    pa, pb = urlparse(a.rstrip("/")), urlparse(b.rstrip("/"))
+    return (pa.scheme.lower(), pa.netloc.lower(), pa.path) == (
+        pb.scheme.lower(), pb.netloc.lower(), pb.path)  # fmt: skip
 
 
 def target_from_url(url: str) -> Target:

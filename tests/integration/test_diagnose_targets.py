@@ -102,16 +102,21 @@ def test_metadata_missing_means_not_stored_and_says_where(seaweed: str, tmp_path
     assert "--build-commit" in doc["store"]["message"]
 
 
-def test_closed_port_is_a_partial_diagnosis(tmp_path: Path) -> None:
+def test_closed_port_is_an_error_not_a_healthy_exit(tmp_path: Path) -> None:
+    """Nothing answered: exit 2 and one line (a script reads exit 0 as healthy); the
+    library's document stays partial and says what was tried."""
     (port,) = free_ports(1)
-    r = godiag("diagnose", f"http://127.0.0.1:{port}", "--window", "1s", "--format", "json",
-               "--no-store")  # fmt: skip
-    assert r.returncode == 0, r.stderr
-    doc = json.loads(r.stdout)
+    url = f"http://127.0.0.1:{port}"
+    r = godiag("diagnose", url, "--window", "1s", "--format", "json", "--no-store")
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert r.stdout == ""
+    err = [ln for ln in r.stderr.splitlines() if ln.startswith("godiag: error:")]
+    assert len(err) == 1 and f"cannot diagnose {url}: nothing answered" in err[0], r.stderr
+    assert "cannot connect" in err[0] and "Traceback" not in r.stderr
+    doc = diagnose(Target(name="closed", url=url), DiagnoseOptions(window=1.0, store=False))
     schemas.validate(doc)
     assert doc["status"] == "partial" and doc["causes"] == []
     assert any("cannot connect" in m for m in doc["missing"]), doc["missing"]
-    assert "Traceback" not in r.stderr
 
 
 class _Html(http.server.BaseHTTPRequestHandler):

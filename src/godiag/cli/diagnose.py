@@ -10,7 +10,7 @@ top 3 causes with calibrated probabilities, locations and evidence, and stores e
 artifact (--no-store to skip; missing metadata is reported with where to set it).
 
 Exit status: 1 when the top cause is a fault with probability >= --min-probability,
-0 otherwise (healthy, unsure, or nothing could be read: see the report's `missing`).
+0 otherwise (healthy or unsure), 2 when nothing at all could be read from the target.
 """
 
 from __future__ import annotations
@@ -98,8 +98,8 @@ def diagnose(
     """
     from godiag import config as cfg
     from godiag.collect import bundle
-    from godiag.errors import ExitStatus, UsageError
-    from godiag.pipeline.diagnose import DiagnoseOptions, is_fault, replay
+    from godiag.errors import CollectError, ExitStatus, UsageError
+    from godiag.pipeline.diagnose import DiagnoseOptions, is_fault, replay, unobserved
     from godiag.pipeline.diagnose import diagnose as run
     from godiag.report import emit
 
@@ -120,10 +120,12 @@ def diagnose(
             overrides=overrides(service, go_version, build_commit, tags),
         )  # fmt: skip
         doc = replay(Path(target), opts)
+        if (why := unobserved(doc)) is not None:
+            raise CollectError(why)
         emit(doc, out.format, out.output, color=out.color, quiet=quiet, verbose=verbose)
         return int(ExitStatus.FOUND) if is_fault(doc) else 0
     if target.startswith(("http://", "https://")):
-        tgt = cfg.target_from_url(target)
+        tgt = conf.target_at(target)
     else:
         found = conf.target(target)
         if found is None:
@@ -149,5 +151,7 @@ def diagnose(
 
     pin_mmap_threshold()  # what over-budget answers held goes back to the system
     doc = run(tgt, opts, progress=progress)
+    if (why := unobserved(doc)) is not None:
+        raise CollectError(why)
     emit(doc, out.format, out.output, color=out.color, quiet=quiet, verbose=verbose)
     return int(ExitStatus.FOUND) if is_fault(doc) else 0

@@ -25,6 +25,7 @@ from godiag.model.observation import Observation, Recording
 from godiag.pipeline.observe import Observer, Progress
 
 SCHEMA = "godiag.diagnosis/v1"
+NO_DIAGNOSIS = "no diagnosis: the service could not be observed"
 MAX_CAUSES = 3
 
 
@@ -274,7 +275,7 @@ def _analyse(
         flames = {}
     artifacts, store = _store(obs.captures, meta, options, replayed)
     if not answered:
-        verdict = "no diagnosis: the service could not be observed"
+        verdict = NO_DIAGNOSIS
     elif starved and top is not None and hostload.undecidable(top["kind"]):
         confident = False
         verdict = (f"not sure: {top['kind']} ranks first ({top['probability']:.0%}), but "
@@ -314,6 +315,20 @@ def deadline_of(options: DiagnoseOptions) -> float:
     if options.deadline is not None:
         return options.deadline
     return options.window + (options.cpu or 0.0) + DEADLINE_SLACK_SECONDS
+
+
+def unobserved(doc: dict[str, Any]) -> str | None:
+    """Why nothing at all could be read from the target (None when something was).
+
+    A script reads exit 0 as healthy, so the command turns this into an error; serve keeps
+    the partial document, which says what was tried.
+    """
+    if doc.get("verdict") != NO_DIAGNOSIS:
+        return None
+    missing = [str(m) for m in doc.get("missing") or []]
+    why = next((m for m in missing if "cannot connect" in m or "timed out" in m), None)
+    why = why or next(iter(missing), "no answer")
+    return f"cannot diagnose {doc['target']['url']}: nothing answered ({why})"
 
 
 def is_fault(doc: dict[str, Any]) -> bool:
