@@ -229,7 +229,7 @@ def _plain(client: HttpClient, url: str, kind: str, timeout: float) -> Capture:
 
 
 def service_meta(client: HttpClient, target: str, timeout: float = 10.0) -> CaptureMeta:
-    """What the service says about itself: go_info/go_build_info from /metrics, else nothing.
+    """What the service says about itself in /metrics (prometheus.self_described), else nothing.
 
     Best effort: a service without /metrics is normal, so failures just leave fields empty.
     """
@@ -241,11 +241,4 @@ def service_meta(client: HttpClient, target: str, timeout: float = 10.0) -> Capt
         fams = prometheus.parse(cap.data, cap.source)
     except (CollectError, ParseError):
         return meta
-    tags: dict[str, str] = {}
-    path = prometheus.label_of(fams, "go_build_info", "path")
-    version = prometheus.label_of(fams, "go_build_info", "version")
-    if path:
-        tags["module"] = path
-    if version and version != "(devel)":
-        tags["module_version"] = version
-    return replace(meta, go_version=prometheus.label_of(fams, "go_info", "version"), tags=tags)
+    return replace(prometheus.self_described(fams), host=meta.host)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from godiag.errors import ParseError
+from godiag.model.capture import CaptureMeta
 
 MAX_BYTES = 64 * 1024 * 1024
 
@@ -60,3 +61,28 @@ def label_of(families: dict[str, MetricFamily], family: str, label: str) -> str 
     if fam is None or not fam.samples:
         return None
     return dict(fam.samples[0].labels).get(label)
+
+
+def self_described(families: dict[str, MetricFamily]) -> CaptureMeta:
+    """What a service's /metrics say about its build: Go version (go_info), module path
+    and version (go_build_info), and the build's revision from any `*_build_info` family
+    carrying one - the Prometheus ecosystem's convention (prometheus_build_info,
+    alertmanager_build_info, ...), whose `goversion` also stands in when go_info is absent."""
+    tags: dict[str, str] = {}
+    path = label_of(families, "go_build_info", "path")
+    version = label_of(families, "go_build_info", "version")
+    if path:
+        tags["module"] = path
+    if version and version != "(devel)":
+        tags["module_version"] = version
+    go_version = label_of(families, "go_info", "version")
+    revision = None
+    for name in sorted(families):
+        if not name.endswith("_build_info"):
+            continue
+        rev = label_of(families, name, "revision") or ""
+        if rev.strip() and rev.lower() not in ("unknown", "none"):
+            revision = rev.strip()
+            go_version = go_version or label_of(families, name, "goversion")
+            break
+    return CaptureMeta(go_version=go_version, build_commit=revision, tags=tags)

@@ -48,25 +48,20 @@ class DiagnoseOptions:
 
 
 def _service_meta(obs: Observation, target: Target) -> CaptureMeta:
-    """What the service says about itself (go_info), under the target's and user's values."""
+    """What the service says about itself (its /metrics), under the target's and user's values."""
     from godiag.errors import ParseError
     from godiag.formats import prometheus
 
-    go_version = None
-    tags: dict[str, str] = {}
+    said = CaptureMeta()
     for cap in obs.captures:
         if cap.profile_type == "metrics":
             try:
-                fams = prometheus.parse(cap.data, cap.source)
+                said = prometheus.self_described(prometheus.parse(cap.data, cap.source))
             except ParseError:
                 continue
-            go_version = prometheus.label_of(fams, "go_info", "version")
-            mod = prometheus.label_of(fams, "go_build_info", "path")
-            if mod:
-                tags["module"] = mod
             break
     host = target.url.split("://", 1)[-1].rstrip("/")
-    exposed = CaptureMeta(service_name=host, go_version=go_version, tags=tags, host=host)
+    exposed = replace(said, service_name=host, host=host)
     configured = CaptureMeta(
         target.service_name or (target.name if target.name != host else None),
         target.go_version, target.build_commit, dict(target.tags),
