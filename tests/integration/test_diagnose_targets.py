@@ -20,6 +20,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -231,3 +232,18 @@ def test_source_corroborates_the_leak_with_the_static_finding(tmp_path: Path) ->
     assert any(f["id"] == "abandoned-sender" for f in top["static_support"])
     assert any(e.startswith("static: abandoned-sender") for e in top["evidence"])
     assert any("static finding(s)" in n for n in doc["notes"])
+
+
+def test_without_a_cpu_counter_the_cpu_profile_measures_cpu(goprog: Any) -> None:
+    """A /metrics without process_cpu_seconds_total (profiled writes its own): godiag takes
+    a CPU profile over the window and reads CPU use from it, so a service spinning a core
+    is not taken for an idle one (it was read as healthy at 100% before)."""
+    svc = goprog("cmd/profiled", "-leakevery", "1h", "-parked", "0", "-lockers", "0")
+    doc = diagnose(Target(name="spin", url=svc.url),
+                   DiagnoseOptions(window=4.0, store=False, flames=False))  # fmt: skip
+    schemas.validate(doc)
+    cpu = doc["features"]["cpu_seconds_per_s"]
+    assert cpu is not None and cpu > 0.2, doc["features"]
+    spin = next((c for c in doc["causes"] if c["kind"] == "cpu-saturation"), None)
+    assert spin is not None, doc["causes"]
+    assert spin["location"]["function"] == "main.godiagHotLoop", spin

@@ -241,7 +241,12 @@ class Observer:
             time.sleep(max(0.0, target_t - self._now()))
             if i < steps:
                 self._add_sample(self._sample())
-                if cpu_job is None and self.cpu is None and i == 1 and self._cpu_high():
+                if (
+                    cpu_job is None
+                    and self.cpu is None
+                    and i == 1
+                    and (self._cpu_high() or self._cpu_unmeasured())
+                ):
                     left = deadline - self._now()
                     if left >= 0.8:
                         cpu_job = self._start_cpu(left - 0.3)
@@ -268,6 +273,12 @@ class Observer:
             cpu_job.result()
         elif self.cpu == 0:
             rec.notes.append("CPU profile not taken (--cpu 0)")
+
+    def _cpu_unmeasured(self) -> bool:
+        """No process_cpu_seconds_total to read CPU use from (pprof only, expvar, a
+        hand-written /metrics): the CPU profile over the rest of the window is the only CPU
+        measure, and a spinning service would otherwise look idle."""
+        return not any("process_cpu_seconds_total" in s.values for s in self.samples)
 
     def _cpu_high(self) -> bool:
         s = self.samples
