@@ -5,9 +5,9 @@ the name of a target in godiag.toml, or a directory written by --save-captures (
 analysis is then re-run offline on the saved captures). During --window godiag samples
 metrics several times, takes goroutine dumps at both ends, two heap snapshots after a
 GC, mutex/block profiles when their rates are on, the goroutineleak profile when
-offered, and a short CPU profile when CPU use is high (or as --cpu says). It prints the
-top 3 causes with calibrated probabilities, locations and evidence, and stores every
-artifact (--no-store to skip; missing metadata is reported with where to set it).
+offered, and a short CPU profile when CPU use is high or not exported (or as --cpu
+says). It prints the top 3 causes with calibrated probabilities, locations and evidence,
+and stores every artifact (--no-store to skip; missing metadata is reported with where to set it).
 
 Exit status: 1 when the top cause is a fault with probability >= --min-probability,
 0 otherwise (healthy or unsure), 2 when nothing at all could be read from the target.
@@ -40,7 +40,8 @@ FORMATS = ["text", "json", "html"]
     "--cpu",
     type=Duration(),
     default=None,
-    help="CPU profile: 0 never, Ns always for N seconds (default: when CPU use is high).",
+    help="CPU profile: 0 never, Ns always for N seconds "
+    "(default: when CPU use is high or not exported).",
 )
 @click.option(
     "--source",
@@ -90,11 +91,11 @@ def diagnose(
     godiag.toml, or a directory saved by --save-captures (replayed offline: no network,
     nothing stored unless --store). During --window godiag samples metrics, takes goroutine
     dumps at both ends, two heap snapshots after a GC, mutex/block profiles when their rates
-    are on, the goroutineleak profile when offered, and a CPU profile when CPU use is high
-    (or as --cpu says). It reports the top 3 causes with calibrated probabilities, locations
-    and evidence, and stores every artifact (missing metadata: not stored, and the report
-    says where to set it). Exit 1 when the top cause is a fault with probability at least
-    --min-probability.
+    are on, the goroutineleak profile when offered, and a CPU profile when CPU use is high or
+    not exported (or as --cpu says). It reports the top 3 causes with calibrated
+    probabilities, locations and evidence, and stores every artifact (missing metadata: not
+    stored, and the report says where to set it). Exit 1 when the top cause is a fault with
+    probability at least --min-probability; 2 when nothing at all answered.
     """
     from godiag import config as cfg
     from godiag.collect import bundle

@@ -32,7 +32,7 @@ MAX_CAUSES = 3
 @dataclass(frozen=True)
 class DiagnoseOptions:
     window: float = 5.0
-    cpu: float | None = None  # None: automatic (when CPU use is high), 0: never, N: seconds
+    cpu: float | None = None  # None: automatic (CPU use high or not exported), 0: never, N: seconds
     source: str | None = None  # module directory for static corroboration
     store: bool = True
     baseline: bool = False  # mark the stored artifacts as the service's baseline
