@@ -28,7 +28,7 @@ class Derived:
     end_categories: dict[str, int] = field(default_factory=dict)
     # The end dump's total minus the start's; None without two dumps.
     total_growth: int | None = None
-    # The service's module path (+ "/"), what counts as its own code; None when unknown.
+    # The import-path prefix of the service's own code (sites.module_prefix); None: unknown.
     prefix: str | None = None
 
     @property
