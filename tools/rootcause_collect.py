@@ -56,10 +56,12 @@ def observe(prog: dict[str, Any], intensity: str, window: float, warmup: float) 
 
 
 def row(prog: dict[str, Any], intensity: str, run: int, window: float, obs: Any) -> dict[str, Any]:
+    from godiag.analysis.rootcause.derived import derive
     from godiag.analysis.rootcause.features import extract
     from godiag.analysis.rootcause.locate import locate_all
 
-    where = locate_all(obs)
+    derived = derive(obs)
+    where = locate_all(obs, derived)
     locations = {k: _neutral(v[0]) for k, v in where.items()}
     return {
         "program": prog["name"],
@@ -68,7 +70,7 @@ def row(prog: dict[str, Any], intensity: str, run: int, window: float, obs: Any)
         "run": run,
         "window_s": window,
         "fault": prog["fault"],
-        "features": extract(obs),
+        "features": extract(obs, derived),
         "locations": locations,
         "missing": obs.missing,
         "cpu_profile": obs.cpu is not None,

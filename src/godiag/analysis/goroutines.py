@@ -1,7 +1,9 @@
 """Goroutine analysis: groups of identical stacks, categories, suspects, and diffs.
 
 Pure functions from `Dump` to the `godiag.goroutines/v1` document (docs/contracts.md);
-which groups are suspects is goroutine_suspects.py's registry of rules.
+which groups are suspects is goroutine_suspects.py's registry of rules. The groups are
+typed first (`GroupGrowth`, by `as_is` for one dump and `growth` for two), which the
+diagnosis reads as they are; `group_doc` makes the document's JSON of one.
 A group is every goroutine with the same state and the same frames (function, file,
 line); arguments and ids do not matter. `count` is always exact; `ids` is capped.
 """
@@ -9,6 +11,7 @@ line); arguments and ids do not matter. `count` is always exact; `ids` is capped
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,55 +83,109 @@ def signature(key: Sig) -> str:
     return f"{zlib.crc32(text):08x}{zlib.crc32(text, 0x9E3779B9):08x}"
 
 
-def _loc(fn: str, file: str, line: int) -> dict[str, Any]:
-    return {"function": fn, "file": file, "line": line}
+@dataclass(frozen=True)
+class GroupGrowth:
+    """A group of identical stacks and how many more of them `after` has than `before`.
+
+    What the diagnosis reads (its locators and features) and what the documents are made
+    of. A group only in `before` has count 0 and no ids; with one dump (`as_is`) nothing
+    is known of a change: before is the count and growth 0.
+    """
+
+    key: Sig
+    group: Group  # the `after` dump's group, or the `before` one's when it is gone
+    signature: str
+    state: str
+    category: str
+    count: int
+    before: int
+    growth: int
+    frames: tuple[Frame, ...]
+    user_frame: Frame | None
+    created_by: CreatedBy | None
+    wait_min: int
+    wait_max: int
+    ids: tuple[int, ...]  # sorted, capped at MAX_IDS
 
 
-def _group_doc(key: Sig, grp: Group) -> dict[str, Any]:
-    uf = user_frame(grp.frames)
-    cb = grp.created_by
-    return {
-        "signature": signature(key),
-        "count": grp.count,
-        "state": grp.state,
-        "category": category(grp.state, grp.frames),
-        "wait_minutes": {"min": grp.min_wait or 0, "max": grp.max_wait},
-        "frames": [
-            {**_loc(f.function, f.file, f.line), "stdlib": is_stdlib(f.function)}
-            for f in grp.frames
-        ],
-        "frames_elided": grp.elided,
-        "user_frame": None if uf is None else _loc(uf.function, uf.file, uf.line),
-        "created_by": None if cb is None else _loc(cb.function, cb.file, cb.line),
-        "ids": sorted(grp.ids),
-        "locked_to_thread": grp.locked,
-        "leaked": grp.leaked,
-        "labels": {k: sorted(v) for k, v in sorted(grp.labels.items())},
-    }
+def _grown(key: Sig, grp: Group, count: int, before: int, gone: bool = False) -> GroupGrowth:
+    return GroupGrowth(
+        key=key,
+        group=grp,
+        signature=signature(key),
+        state=grp.state,
+        category=category(grp.state, grp.frames),
+        count=count,
+        before=before,
+        growth=count - before,
+        frames=grp.frames,
+        user_frame=user_frame(grp.frames),
+        created_by=grp.created_by,
+        wait_min=grp.min_wait or 0,
+        wait_max=grp.max_wait,
+        ids=() if gone else tuple(sorted(grp.ids)),
+    )
 
 
 _PRIORITY = {c: i for i, c in enumerate(BLOCKED)}
 
 
-def _harness(g: dict[str, Any]) -> bool:
+def _harness(g: GroupGrowth) -> bool:
     """The test binary's own main (`main.main` of _testmain.go): in every test's dump,
     never the answer, so it goes after the test's goroutines."""
-    uf = g["user_frame"]
-    return uf is not None and str(uf["file"]).endswith("_testmain.go")
+    return g.user_frame is not None and g.user_frame.file.endswith("_testmain.go")
 
 
-def _order(doc_groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(
-        doc_groups,
-        key=lambda g: (_harness(g), -g["count"], _PRIORITY.get(g["category"], 9)),
-    )
+def as_is(groups: dict[Sig, Group]) -> list[GroupGrowth]:
+    """One dump's groups (from `group`), largest first, growth 0."""
+    out = [_grown(k, g, g.count, g.count) for k, g in groups.items()]
+    return sorted(out, key=lambda g: (_harness(g), -g.count, _PRIORITY.get(g.category, 9)))
 
 
-def _categories(groups: list[dict[str, Any]]) -> dict[str, int]:
+def growth(before: dict[Sig, Group], after: dict[Sig, Group]) -> list[GroupGrowth]:
+    """Per-group growth between two dumps' groups (from `group`), matched by stack, fastest
+    growing first; the groups gone since `before` are kept with count 0."""
+    out = [_grown(k, g, g.count, before[k].count if k in before else 0) for k, g in after.items()]
+    out += [_grown(k, g, 0, g.count, gone=True) for k, g in before.items() if k not in after]
+    return sorted(out, key=lambda g: (-g.growth, -g.count, _PRIORITY.get(g.category, 9)))
+
+
+def categories(groups: Iterable[GroupGrowth]) -> dict[str, int]:
+    """Goroutines per wait category, most first."""
     out: dict[str, int] = {}
     for g in groups:
-        out[g["category"]] = out.get(g["category"], 0) + g["count"]
+        out[g.category] = out.get(g.category, 0) + g.count
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def _loc(fn: str, file: str, line: int) -> dict[str, Any]:
+    return {"function": fn, "file": file, "line": line}
+
+
+def group_doc(g: GroupGrowth, diffed: bool = False) -> dict[str, Any]:
+    """A group as the `godiag.goroutines/v1` document has it (with before and growth in a
+    diff's)."""
+    uf, cb, grp = g.user_frame, g.created_by, g.group
+    doc = {
+        "signature": g.signature,
+        "count": g.count,
+        "state": g.state,
+        "category": g.category,
+        "wait_minutes": {"min": g.wait_min, "max": g.wait_max},
+        "frames": [
+            {**_loc(f.function, f.file, f.line), "stdlib": is_stdlib(f.function)} for f in g.frames
+        ],
+        "frames_elided": grp.elided,
+        "user_frame": None if uf is None else _loc(uf.function, uf.file, uf.line),
+        "created_by": None if cb is None else _loc(cb.function, cb.file, cb.line),
+        "ids": list(g.ids),
+        "locked_to_thread": grp.locked,
+        "leaked": grp.leaked,
+        "labels": {k: sorted(v) for k, v in sorted(grp.labels.items())},
+    }
+    if diffed:
+        doc["before"], doc["growth"] = g.before, g.growth
+    return doc
 
 
 def _base(dump: Dump, source: str) -> dict[str, Any]:
@@ -150,33 +207,20 @@ def _base(dump: Dump, source: str) -> dict[str, Any]:
 
 def analyze(dump: Dump, source: str) -> dict[str, Any]:
     """The `godiag.goroutines/v1` document of one dump."""
-    groups = _order([_group_doc(k, g) for k, g in group(dump).items()])
+    groups = as_is(group(dump))
     doc = _base(dump, source)
-    doc["categories"] = _categories(groups)
-    doc["groups"] = groups
-    doc["suspects"] = suspects(groups, dump.header)
+    doc["categories"] = categories(groups)
+    doc["groups"] = docs = [group_doc(g) for g in groups]
+    doc["suspects"] = suspects(docs, dump.header)
     return doc
 
 
 def diff(before: Dump, after: Dump, source: str) -> dict[str, Any]:
     """Per-group growth from `before` to `after`, matched by stack signature."""
-    old = {k: g.count for k, g in group(before).items()}
-    new = group(after)
-    docs: list[dict[str, Any]] = []
-    for key, grp in new.items():
-        d = _group_doc(key, grp)
-        d["before"] = old.get(key, 0)
-        d["growth"] = grp.count - d["before"]
-        docs.append(d)
-    for key, g in group(before).items():
-        if key not in new:
-            d = _group_doc(key, g)
-            d["before"], d["count"], d["growth"], d["ids"] = g.count, 0, -g.count, []
-            docs.append(d)
-    docs.sort(key=lambda g: (-g["growth"], -g["count"], _PRIORITY.get(g["category"], 9)))
+    groups = growth(group(before), group(after))
     doc = _base(after, source)
-    doc["categories"] = _categories(docs)
-    doc["groups"] = docs
+    doc["categories"] = categories(groups)
+    doc["groups"] = docs = [group_doc(g, diffed=True) for g in groups]
     doc["suspects"] = suspects(docs, after.header)
     doc["diff"] = {
         "before": {"total": before.total, "format": before.format},

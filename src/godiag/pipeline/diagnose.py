@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from godiag.analysis.rootcause import kinds
+from godiag.analysis.rootcause.derived import Derived, derive
 from godiag.collect.http import HttpClient, shown_url
 from godiag.config import Config, Target
 from godiag.limits import CAPTURE_MB, CAPTURE_SECONDS, DEADLINE_SLACK_SECONDS, IN_FLIGHT, MB, Budget
@@ -111,14 +112,15 @@ def _series(obs: Observation) -> dict[str, list[list[float]]]:
     return out
 
 
-def _groups(obs: Observation) -> list[dict[str, Any]]:
-    from godiag.analysis.goroutines import diff
+def _groups(derived: Derived) -> list[dict[str, Any]]:
+    """The ten fastest-growing goroutine groups over the window (none without two dumps)."""
+    from godiag.analysis.goroutines import group_doc
 
-    if len(obs.dumps) != 2:
+    if derived.total_growth is None:
         return []
     keep = ("signature", "count", "growth", "state", "category", "user_frame", "created_by")
-    groups = diff(obs.dumps[0], obs.dumps[1], "diff")["groups"][:10]
-    return [{k: g[k] for k in keep} for g in groups]
+    docs = (group_doc(g, diffed=True) for g in derived.groups[:10])
+    return [{k: d[k] for k in keep} for d in docs]
 
 
 def _flames(obs: Observation) -> dict[str, Any]:
@@ -239,12 +241,14 @@ def _analyse(
     from godiag.analysis.rootcause.locate import locate_all
 
     meta = rec.meta
-    feats = extract(obs)
+    # the dumps' groups and growth, made once for the features, the locators and the document
+    derived = derive(obs)
+    feats = extract(obs, derived)
     answered = bool(obs.samples or obs.dumps or obs.heap)
     causes: list[dict[str, Any]] = []
     notes = list(obs.notes)
     if answered:
-        where = locate_all(obs)
+        where = locate_all(obs, derived)
         for kind, p in ranker.rank(feats)[:MAX_CAUSES]:
             loc, ev = where.get(kind, (None, []))
             d5 = feats.get("goroutines_delta_5m")
@@ -296,7 +300,7 @@ def _analyse(
         "notes": notes,
         "metrics_source": obs.metrics_source,
         "series": _series(obs),
-        "goroutine_groups": _groups(obs),
+        "goroutine_groups": _groups(derived),
         "flames": flames,
         "artifacts": artifacts,
         "store": store,

@@ -11,6 +11,7 @@ from typing import Any
 
 from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import BLOCKED
+from godiag.analysis.rootcause.derived import Derived, derive
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
 from godiag.model.observation import MetricSample, Observation
 
@@ -143,23 +144,18 @@ def _blocked_handlers(dump: Any) -> dict[int, tuple[tuple[str, str], ...]]:
     }
 
 
-def _dump_features(obs: Observation, out: dict[str, Any]) -> None:
-    from godiag.analysis.goroutines import analyze, diff
-
+def _dump_features(obs: Observation, derived: Derived, out: dict[str, Any]) -> None:
     end = obs.dumps[-1]
-    doc = analyze(end, "end")
-    groups = doc["groups"]
-    total = max(1, sum(g["count"] for g in groups))
+    groups = derived.end
+    total = max(1, sum(g.count for g in groups))
     if groups:
         g = groups[0]
-        out["largest_group_share"] = g["count"] / total
-        out["largest_group_category"] = g["category"]
-        out["largest_group_wait_minutes"] = g["wait_minutes"]["max"]
-    cats = doc["categories"]
-    out["lock_waiters"] = cats.get("lock", 0)
-    if len(obs.dumps) == 2:  # the larger of the two dumps' counts: contention comes and goes
-        first = analyze(obs.dumps[0], "start")["categories"]
-        out["lock_waiters"] = max(out["lock_waiters"], first.get("lock", 0))
+        out["largest_group_share"] = g.count / total
+        out["largest_group_category"] = g.category
+        out["largest_group_wait_minutes"] = g.wait_max
+    cats = derived.end_categories
+    # the larger of the two dumps' counts (no start count with one): contention comes and goes
+    out["lock_waiters"] = max(cats.get("lock", 0), derived.start_categories.get("lock", 0))
     # Two dumps are two instants; a lock profile's waiting seconds per second is the mean
     # number of waiters over the whole window, so a dump taken between bursts of
     # contention does not make a contended lock read as free.
@@ -167,24 +163,23 @@ def _dump_features(obs: Observation, out: dict[str, Any]) -> None:
     if lw is not None:
         out["lock_waiters"] = max(out["lock_waiters"], round(lw))
     out["blocked_user_goroutines"] = sum(
-        g["count"] for g in groups if g["category"] in BLOCKED and g["user_frame"]
+        g.count for g in groups if g.category in BLOCKED and g.user_frame is not None
     )
     out["running_goroutines"] = max(0, cats.get("running", 0) + cats.get("runnable", 0) - 1)
     out["lock_waiter_share"] = out["lock_waiters"] / total
     if out["goroutines"] is None:
         out["goroutines"] = end.total or len(end.goroutines)
-    if len(obs.dumps) == 2 and obs.duration > 0:
-        d = diff(obs.dumps[0], end, "diff")
-        grow = d["groups"][0] if d["groups"] else None
+    if derived.total_growth is not None and obs.duration > 0:  # two dumps
+        grow = derived.groups[0] if derived.groups else None
         minutes = obs.duration / 60
-        if grow is not None and grow["growth"] > 0:
-            out["top_growth_per_min"] = grow["growth"] / minutes
-            out["top_growth_blocked"] = int(grow["category"] in BLOCKED)
-            out["top_growth_lock"] = int(grow["category"] == "lock")
+        if grow is not None and grow.growth > 0:
+            out["top_growth_per_min"] = grow.growth / minutes
+            out["top_growth_blocked"] = int(grow.category in BLOCKED)
+            out["top_growth_lock"] = int(grow.category == "lock")
         else:
             out["top_growth_per_min"], out["top_growth_blocked"], out["top_growth_lock"] = 0, 0, 0
         if out["goroutine_growth_per_min"] is None:
-            out["goroutine_growth_per_min"] = d["diff"]["growth"] / minutes
+            out["goroutine_growth_per_min"] = derived.total_growth / minutes
         # a request that is blocked at both ends of the window never completes: the mark
         # of a deadlock (a leak's goroutines are spawned by handlers that did return)
         before, after = _blocked_handlers(obs.dumps[0]), _blocked_handlers(end)
@@ -193,7 +188,8 @@ def _dump_features(obs: Observation, out: dict[str, Any]) -> None:
         out["stuck_handler_share"] = stuck / total
 
 
-def extract(obs: Observation) -> dict[str, Any]:
+def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
+    """The features of `obs`; `derived` is what `derive(obs)` returns, when already made."""
     out: dict[str, Any] = {k: None for k in FEATURES}
     s = obs.samples
     # the post-GC read at the end follows a forced collection: rates of GC counters stop
@@ -266,7 +262,7 @@ def extract(obs: Observation) -> dict[str, Any]:
     if isinstance(mem, dict) and isinstance(mem.get("GCCPUFraction"), int | float):
         out["gc_cpu_fraction"] = float(mem["GCCPUFraction"])
     if obs.dumps:
-        _dump_features(obs, out)
+        _dump_features(obs, derive(obs) if derived is None else derived, out)
     lw, n = out["lock_wait_s_per_s"], out["goroutines"]
     if lw is not None and n:
         out["lock_wait_share"] = min(1.0, lw / n)

@@ -11,20 +11,25 @@ from collections.abc import Callable
 from typing import Any
 
 from godiag.analysis import sites
+from godiag.analysis.goroutines import GroupGrowth
+from godiag.analysis.rootcause.derived import Derived, derive
+from godiag.model.goroutine import CreatedBy, Frame
 from godiag.model.observation import Observation
 
 Located = tuple[dict[str, Any] | None, list[str]]
 # The observation type the locators read, named once here so that the kinds' modules follow
 # it wherever it is defined.
 Observed = Observation
-Locator = Callable[[Observed, str | None], Located]
+# A locator reads the observation and what was derived from it once (groups, growth, the
+# module prefix) for all of them.
+Locator = Callable[[Observed, Derived], Located]
 
 
-def loc(site: sites.Site | dict[str, Any] | None) -> dict[str, Any] | None:
+def loc(site: sites.Site | Frame | CreatedBy | None) -> dict[str, Any] | None:
     if site is None:
         return None
-    if isinstance(site, dict):
-        return {"function": site["function"], "file": site["file"], "line": site["line"]}
+    if isinstance(site, Frame | CreatedBy):
+        return {"function": site.function, "file": site.file, "line": site.line}
     return {"function": site[0], "file": site[1], "line": site[2]}
 
 
@@ -32,19 +37,9 @@ def where(at: dict[str, Any] | None) -> str:
     return "?" if at is None else f"{at['function']} ({at['file']}:{at['line']})"
 
 
-def groups(obs: Observed) -> list[dict[str, Any]]:
-    from godiag.analysis.goroutines import analyze, diff
-
-    if len(obs.dumps) == 2:
-        return list(diff(obs.dumps[0], obs.dumps[1], "diff")["groups"])
-    if obs.dumps:
-        return [dict(g, growth=0) for g in analyze(obs.dumps[-1], "end")["groups"]]
-    return []
-
-
-def user(g: dict[str, Any], prefix: str | None) -> dict[str, Any] | None:
-    frames = [(f["function"], f["file"], f["line"]) for f in g["frames"]]
-    return loc(sites.pick(frames, prefix)) or g["user_frame"]
+def user(g: GroupGrowth, prefix: str | None) -> dict[str, Any] | None:
+    frames = [(f.function, f.file, f.line) for f in g.frames]
+    return loc(sites.pick(frames, prefix)) or loc(g.user_frame)
 
 
 def dump_sites(
@@ -64,17 +59,18 @@ def dump_sites(
     return out
 
 
-def locate_all(obs: Observed) -> dict[str, Located]:
+def locate_all(obs: Observed, derived: Derived | None = None) -> dict[str, Located]:
     """Every kind's location and evidence, for the kinds that point somewhere."""
     from godiag.analysis.rootcause.kinds import KINDS
 
-    prefix = sites.module_prefix(obs.build_path)
+    if derived is None:
+        derived = derive(obs)
     out: dict[str, Located] = {}
     for kind in KINDS.values():
         if kind.locate is None:
             continue
         try:
-            out[kind.id] = kind.locate(obs, prefix)
+            out[kind.id] = kind.locate(obs, derived)
         except (KeyError, ValueError, IndexError) as exc:  # partial data: no location
             out[kind.id] = (None, [f"no location: {type(exc).__name__}"])
     return out

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from godiag.analysis import sites
 from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds import goroutine_leak
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 
 ACCEPT = ("net.(*TCPListener).Accept", "net.(*netFD).accept", "net.(*UnixListener).Accept")
 
 
-def locator(obs: locate.Observed, prefix: str | None) -> locate.Located:
+def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     """Where the service's code obtains the connections it never gives back.
 
     In order: live objects allocated under a dial (connections, their buffers, the
@@ -26,7 +27,8 @@ def locator(obs: locate.Observed, prefix: str | None) -> locate.Located:
     hands over to its caller.
     """
     if not obs.heap:
-        return goroutine_leak.locator(obs, prefix)
+        return goroutine_leak.locator(obs, derived)
+    prefix = derived.prefix
     own = sites.pick_owner
     dial = sites.has_prefix(sites.DIAL)
     server = _server_side(obs)
@@ -57,7 +59,7 @@ def locator(obs: locate.Observed, prefix: str | None) -> locate.Located:
         loc = locate.loc(hit[0])
         size = f"{hit[1]}" if what.startswith("goroutines") else f"{hit[1] / 2**20:.2f} MiB"
         return loc, [f"connections obtained at {locate.where(loc)} ({what}: {size})"]
-    return goroutine_leak.locator(obs, prefix)
+    return goroutine_leak.locator(obs, derived)
 
 
 def in_client_calls(obs: locate.Observed, prefix: str | None) -> dict[sites.Site, int]:

@@ -8,60 +8,59 @@ else the largest stuck group.
 
 from __future__ import annotations
 
-from typing import Any
-
 from godiag.analysis.goroutine_rules import BLOCKED, package_of
+from godiag.analysis.goroutines import GroupGrowth
 from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds import goroutine_leak
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 
 
-def locator(obs: locate.Observed, prefix: str | None) -> locate.Located:
-    groups = [g for g in locate.groups(obs) if g["category"] in BLOCKED and g["count"] > 0]
-    stuck = [g for g in groups if g["count"] - g["growth"] > 0 and locate.user(g, prefix)]
+def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
+    prefix = derived.prefix
+    groups = [g for g in derived.groups if g.category in BLOCKED and g.count > 0]
+    # there at the start of the window already (with one dump, every group is)
+    stuck = [g for g in groups if g.before > 0 and locate.user(g, prefix)]
     if not stuck:
-        return goroutine_leak.locator(obs, prefix) if groups else (None, [])
-    biggest = max(stuck, key=lambda g: g["count"])
+        return goroutine_leak.locator(obs, derived) if groups else (None, [])
+    biggest = max(stuck, key=lambda g: g.count)
     waited_in = (locate.user(biggest, prefix) or {}).get("function")
     # a holder: another stuck group whose stack passes through the waiters' function
     # below its own user frame (it took the lock there and is now blocked deeper)
-    for g in sorted(stuck, key=lambda g: g["count"]):
+    for g in sorted(stuck, key=lambda g: g.count):
         if g is biggest:
             continue
         uf = locate.user(g, prefix)
-        fns = [f["function"] for f in g["frames"]]
+        fns = [f.function for f in g.frames]
         if uf and uf["function"] != waited_in and waited_in in fns:
             return uf, [
-                f"{biggest['count']} goroutines wait in "
-                f"{locate.where(locate.user(biggest, prefix))}",
-                f"{g['count']} goroutine(s) holding it are blocked on {g['state']} in "
-                f"{locate.where(uf)}",
+                f"{biggest.count} goroutines wait in {locate.where(locate.user(biggest, prefix))}",
+                f"{g.count} goroutine(s) holding it are blocked on {g.state} in {locate.where(uf)}",
             ]
     # a channel cycle: a few long-lived goroutines of the service's own code (actors, a
     # worker pool) stuck across the window while requests wait on them; a blocked send
     # is the edge to break. Idle plumbing of other packages (tickers, signal waits) and
     # the waiters' own function are not candidates.
     pkg = package_of(str((locate.user(biggest, prefix) or {}).get("function", "")))
-    inner = [g for g in stuck if g is not biggest and g["count"] <= 8 and g["growth"] <= 0
-             and g["category"] in ("channel", "select") and not _from_server(g)
+    inner = [g for g in stuck if g is not biggest and g.count <= 8 and g.growth <= 0
+             and g.category in ("channel", "select") and not _from_server(g)
              and (uf := locate.user(g, prefix)) is not None and uf["function"] != waited_in
              and package_of(uf["function"]) == pkg]  # fmt: skip
-    actors = [g for g in inner if "send" in g["state"]] or inner
-    if biggest["category"] in ("channel", "select") and actors:
+    actors = [g for g in inner if "send" in g.state] or inner
+    if biggest.category in ("channel", "select") and actors:
         g = actors[0]
         uf = locate.user(g, prefix)
         return uf, [
-            f"{biggest['count']} goroutines wait in {locate.where(locate.user(biggest, prefix))}",
-            f"{g['count']} long-lived goroutine(s) stuck on {g['state']} in {locate.where(uf)}",
+            f"{biggest.count} goroutines wait in {locate.where(locate.user(biggest, prefix))}",
+            f"{g.count} long-lived goroutine(s) stuck on {g.state} in {locate.where(uf)}",
         ]
     loc = locate.user(biggest, prefix)
-    return loc, [f"{biggest['count']} goroutines stuck on {biggest['state']} in "
+    return loc, [f"{biggest.count} goroutines stuck on {biggest.state} in "
                  f"{locate.where(loc)} across the window"]  # fmt: skip
 
 
-def _from_server(g: dict[str, Any]) -> bool:
-    cb = g.get("created_by") or {}
-    return str(cb.get("function", "")).startswith("net/http.")
+def _from_server(g: GroupGrowth) -> bool:
+    return g.created_by is not None and g.created_by.function.startswith("net/http.")
 
 
 def title(feats: Features, where: str) -> str:

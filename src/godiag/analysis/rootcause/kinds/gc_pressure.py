@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from godiag.analysis import sites
 from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 
 
-def locator(obs: locate.Observed, prefix: str | None) -> locate.Located:
+def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
+    prefix = derived.prefix
     if len(obs.heap) != 2:
         return None, []
     gogc = _gogc(obs)

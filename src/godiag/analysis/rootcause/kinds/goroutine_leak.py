@@ -10,10 +10,12 @@ from __future__ import annotations
 from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import BLOCKED
 from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 
 
-def locator(obs: locate.Observed, prefix: str | None) -> locate.Located:
+def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
+    prefix = derived.prefix
     if obs.leak is not None:
         leaked = sites.top(sites.by_site(obs.leak, "goroutine", prefix))
         if leaked is not None:
@@ -21,15 +23,15 @@ def locator(obs: locate.Observed, prefix: str | None) -> locate.Located:
             return loc, [
                 f"the runtime reports {leaked[1]} leaked goroutines at {locate.where(loc)}"
             ]
-    cands = [g for g in locate.groups(obs) if g["category"] in BLOCKED and g["count"] > 0]
+    cands = [g for g in derived.groups if g.category in BLOCKED and g.count > 0]
     if not cands:
         return None, []
-    g = max(cands, key=lambda g: (g["growth"], g["count"]))
+    g = max(cands, key=lambda g: (g.growth, g.count))
     loc = locate.user(g, prefix)
-    ev = [f"{g['count']} goroutines ({g['growth']:+d} in the window) blocked on {g['state']} "
+    ev = [f"{g.count} goroutines ({g.growth:+d} in the window) blocked on {g.state} "
           f"in {locate.where(loc)}"]  # fmt: skip
-    if g["created_by"]:
-        ev.append(f"created at {locate.where(g['created_by'])}")
+    if g.created_by:
+        ev.append(f"created at {locate.where(locate.loc(g.created_by))}")
     return loc, ev
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import category
 from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 
 MIN_LOCK_WAIT = 0.001  # s/s of lock waiting below which a profile shows no contention
@@ -67,7 +68,8 @@ def _holder(obs: locate.Observed, waiter: str) -> tuple[sites.Site, int] | None:
     return max(seen.items(), key=lambda kv: (kv[1], kv[0])) if seen else None
 
 
-def locator(obs: locate.Observed, prefix: str | None) -> locate.Located:
+def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
+    prefix = derived.prefix
     for name, profs in (("mutex", obs.mutex), ("block", obs.block)):
         hit = _contended(profs, prefix)
         if hit is None:
@@ -82,15 +84,13 @@ def locator(obs: locate.Observed, prefix: str | None) -> locate.Located:
                       f"(there in {held[1]} dump record(s), not itself waiting)")  # fmt: skip
             return hloc, ev
         return loc, ev
-    from godiag.analysis.goroutines import analyze
-
     # waiters come and go (a lock held in bursts): look at both dumps
-    locks = [g for d in obs.dumps for g in analyze(d, "dump")["groups"] if g["category"] == "lock"]
+    locks = [g for d in derived.dumps for g in d if g.category == "lock"]
     if not locks:
         return None, []
-    g = max(locks, key=lambda g: g["count"])
+    g = max(locks, key=lambda g: g.count)
     loc = locate.user(g, prefix)
-    return loc, [f"{g['count']} goroutines waiting on {g['state']} in {locate.where(loc)}"]
+    return loc, [f"{g.count} goroutines waiting on {g.state} in {locate.where(loc)}"]
 
 
 def ruled_out(feats: Features) -> bool:

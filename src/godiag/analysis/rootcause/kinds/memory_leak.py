@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from godiag.analysis import sites
 from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 
 
@@ -18,8 +19,8 @@ def _heap_growth(obs: locate.Observed, prefix: str | None) -> tuple[sites.Site, 
     return sites.top(sites.growth(a, b))
 
 
-def locator(obs: locate.Observed, prefix: str | None) -> locate.Located:
-    hit = _heap_growth(obs, prefix)
+def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
+    hit = _heap_growth(obs, derived.prefix)
     if hit is None:
         return None, []
     loc = locate.loc(hit[0])
