@@ -247,3 +247,23 @@ def test_without_a_cpu_counter_the_cpu_profile_measures_cpu(goprog: Any) -> None
     spin = next((c for c in doc["causes"] if c["kind"] == "cpu-saturation"), None)
     assert spin is not None, doc["causes"]
     assert spin["location"]["function"] == "main.godiagHotLoop", spin
+
+
+def test_a_local_pid_is_diagnosed_at_its_pprof_port(goprog: Any, tmp_path: Path) -> None:
+    """TARGET a PID: the port it serves pprof on is found from /proc, and the running
+    executable's build info and the PID go with the stored artifacts."""
+    svc = goprog("cmd/steady")
+    r = godiag("diagnose", str(svc.pid), "--window", "2s", "--format", "json",
+               "--service", "steady", "--build-commit", "abc123",
+               env={"GODIAG_HOME": str(tmp_path)})  # fmt: skip
+    assert r.returncode in (0, 1), r.stderr
+    doc = json.loads(r.stdout)
+    schemas.validate(doc)
+    assert doc["target"]["url"] == svc.url
+    assert doc["artifacts"], doc["store"]
+    listed = godiag("store", "ls", "--format", "json", env={"GODIAG_HOME": str(tmp_path)})
+    arts = json.loads(listed.stdout)["artifacts"]
+    assert arts and all(a["go_version"].startswith("go1.") for a in arts), arts
+    assert all(a["tags"].get("pid") == str(svc.pid) for a in arts), arts
+    bad = godiag("diagnose", "1", "--window", "1s")  # init listens on nothing
+    assert bad.returncode == 2 and "listens on no TCP port" in bad.stderr, bad.stderr

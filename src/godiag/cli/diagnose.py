@@ -1,8 +1,9 @@
 """Observe a live Go service and rank the likely root causes, down to file:line.
 
 TARGET is a base URL (http://host:port serving net/http/pprof, /metrics or /debug/vars),
-the name of a target in godiag.toml, or a directory written by --save-captures (the
-analysis is then re-run offline on the saved captures). During --window godiag samples
+the PID of a local process serving net/http/pprof, the name of a target in godiag.toml,
+or a directory written by --save-captures (the analysis is then re-run offline on the
+saved captures). During --window godiag samples
 metrics several times, takes goroutine dumps at both ends, two heap snapshots after a
 GC, mutex/block profiles when their rates are on, the goroutineleak profile when
 offered, and a short CPU profile when CPU use is high or not exported (or as --cpu
@@ -17,12 +18,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from godiag.cli.common import Duration, make_output, output_options
 from godiag.cli.storeopts import metadata_options, overrides
 from godiag.limits import CAPTURE_MB, pin_mmap_threshold
+
+if TYPE_CHECKING:
+    from godiag.config import Config, Target
 
 FORMATS = ["text", "json", "html"]
 
@@ -87,15 +92,16 @@ def diagnose(
 ) -> int:  # fmt: skip
     """Observe a live Go service and rank the likely root causes, down to file:line.
 
-    TARGET is a base URL (serving net/http/pprof, /metrics or /debug/vars), a target of
-    godiag.toml, or a directory saved by --save-captures (replayed offline: no network,
-    nothing stored unless --store). During --window godiag samples metrics, takes goroutine
-    dumps at both ends, two heap snapshots after a GC, mutex/block profiles when their rates
-    are on, the goroutineleak profile when offered, and a CPU profile when CPU use is high or
-    not exported (or as --cpu says). It reports the top 3 causes with calibrated
-    probabilities, locations and evidence, and stores every artifact (missing metadata: not
-    stored, and the report says where to set it). Exit 1 when the top cause is a fault with
-    probability at least --min-probability; 2 when nothing at all answered.
+    TARGET is a base URL (serving net/http/pprof, /metrics or /debug/vars), a local PID
+    serving net/http/pprof, a target of godiag.toml, or a directory saved by --save-captures
+    (replayed offline: no network, nothing stored unless --store). During --window godiag
+    samples metrics, takes goroutine dumps at both ends, two heap snapshots after a GC,
+    mutex/block profiles when their rates are on, the goroutineleak profile when offered,
+    and a CPU profile when CPU use is high or not exported (or as --cpu says). It reports
+    the top 3 causes with calibrated probabilities, locations and evidence, and stores every
+    artifact (missing metadata: not stored, and the report says where to set it). Exit 1
+    when the top cause is a fault with probability at least --min-probability; 2 when
+    nothing at all answered.
     """
     from godiag import config as cfg
     from godiag.collect import bundle
@@ -127,6 +133,8 @@ def diagnose(
         return int(ExitStatus.FOUND) if is_fault(doc) else 0
     if target.startswith(("http://", "https://")):
         tgt = conf.target_at(target)
+    elif target.isdigit() and not Path(target).exists() and conf.target(target) is None:
+        tgt = _pid_target(int(target), conf, timeout)
     else:
         found = conf.target(target)
         if found is None:
@@ -156,3 +164,23 @@ def diagnose(
         raise CollectError(why)
     emit(doc, out.format, out.output, color=out.color, quiet=quiet, verbose=verbose)
     return int(ExitStatus.FOUND) if is_fault(doc) else 0
+
+
+def _pid_target(pid: int, conf: Config, timeout: float) -> Target:
+    """A local process: the port it serves net/http/pprof on, and what its executable says
+    of its build (the running build, even when the file was replaced on disk)."""
+    from dataclasses import replace
+
+    from godiag.collect.goroutines import pprof_base_of_pid
+    from godiag.collect.http import HttpClient
+    from godiag.pipeline.storing import exe_meta
+
+    url = pprof_base_of_pid(pid, client=HttpClient(), timeout=timeout)
+    tgt = conf.target_at(url)
+    exe = exe_meta(pid)
+    return replace(
+        tgt,
+        go_version=tgt.go_version or exe.go_version,
+        build_commit=tgt.build_commit or exe.build_commit,
+        tags={**exe.tags, "pid": str(pid), **tgt.tags},
+    )

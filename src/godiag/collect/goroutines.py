@@ -53,7 +53,9 @@ def fetch_url(url: str, *, client: HttpClient, timeout: float) -> Capture:
     )
 
 
-def fetch_pid(pid: int, *, client: HttpClient, timeout: float) -> Capture:
+def pprof_base_of_pid(pid: int, *, client: HttpClient, timeout: float) -> str:
+    """The base URL at which local process `pid` serves net/http/pprof: the first of its
+    listening ports whose /debug/pprof/goroutine answers like a Go runtime."""
     addrs = listening_addresses(pid)
     if not addrs:
         raise CollectError(
@@ -70,17 +72,22 @@ def fetch_pid(pid: int, *, client: HttpClient, timeout: float) -> Capture:
             tried.append(f"{host}:{port} (no answer)")
             continue
         if res.status == 200 and res.body.startswith(b"goroutine profile: total "):
-            cap = fetch_url(base, client=client, timeout=timeout)
-            return Capture(
-                data=cap.data,
-                source=cap.source,
-                profile_type=cap.profile_type,
-                captured_at=cap.captured_at,
-                content_type=cap.content_type,
-                meta=CaptureMeta(host=cap.meta.host, tags={"pid": str(pid)}),
-            )
+            return base
         tried.append(f"{host}:{port} (HTTP {res.status})")
     raise CollectError(f"process {pid} serves no {PPROF_PATH} on its ports: {', '.join(tried)}")
+
+
+def fetch_pid(pid: int, *, client: HttpClient, timeout: float) -> Capture:
+    cap = fetch_url(pprof_base_of_pid(pid, client=client, timeout=timeout), client=client,
+                    timeout=timeout)  # fmt: skip
+    return Capture(
+        data=cap.data,
+        source=cap.source,
+        profile_type=cap.profile_type,
+        captured_at=cap.captured_at,
+        content_type=cap.content_type,
+        meta=CaptureMeta(host=cap.meta.host, tags={"pid": str(pid)}),
+    )
 
 
 def fetch(source: str, *, client: HttpClient | None = None, timeout: float = 30.0) -> Capture:

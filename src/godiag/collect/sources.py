@@ -8,10 +8,10 @@ formats/observation.py decodes any Recording the same way. Sources today:
   it also hands over what it decoded on the way (`decoded`), so nothing is decoded twice;
 - a saved bundle (`BundleSource`): a directory written by `diagnose --save-captures`.
 
-A process on this machine is not a diagnosis source: `godiag goroutines PID` reads a
-PID's dump through its listening sockets (collect/procfs.py), and a PID source would
-resolve to a base URL the same way. A Kubernetes pod (port-forward to its pprof port)
-plugs in here, with no change to analysis.
+A process on this machine (`godiag diagnose PID`) resolves to the live service at the
+port it serves net/http/pprof on (`collect.goroutines.pprof_base_of_pid`, from
+/proc/PID/net), with its executable's build info as metadata. A Kubernetes pod (through
+the API server's pod proxy) plugs in here, with no change to analysis.
 """
 
 from __future__ import annotations
