@@ -79,3 +79,36 @@ def test_names_of_tests() -> None:
     assert name_of_test("main.TestB.func1.2") == "TestB (subtest)"
     assert name_of_test("example.com/x.helper") is None
     assert UNKNOWN_TEST.startswith("(")
+
+
+def test_the_overlay_goes_before_the_packages_and_results_are_not_cached() -> None:
+    from godiag.toolchain.supervise import goargs
+    from godiag.toolchain.supervise.leakwrap import _with_overlay
+
+    args = goargs.parse(["go", "test", "-run", "X", "./..."])
+    assert _with_overlay(args, "/o.json", False) == [
+        "go", "test", "-overlay=/o.json", "-count=1", "-run", "X", "./...",
+    ]  # fmt: skip
+    args = goargs.parse(["go", "test", "-count=3", "-overlay", "mine.json", "."])
+    assert _with_overlay(args, "/o.json", True) == [
+        "go",
+        "test",
+        "-overlay=/o.json",
+        "-count=3",
+        ".",
+    ]
+
+
+def test_testmain_and_experiment_detection(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from godiag.toolchain.supervise.leakwrap import has_testmain, wants_experiment
+
+    d = Path(str(tmp_path))
+    (d / "a_test.go").write_text("package a\n\n// func TestMain(m *testing.M) in a comment\n")
+    (d / "b_test.go").write_text("package a_test\n\nfunc TestMain(m *testing.M) {}\n")
+    assert has_testmain(str(d), ["a_test.go"]) is None
+    assert has_testmain(str(d), ["a_test.go", "b_test.go"]) == "b_test.go"
+    assert wants_experiment("go1.26.8", {})
+    assert not wants_experiment("go1.25.3", {})
+    assert not wants_experiment("go1.26.0", {"GOEXPERIMENT": "goroutineleakprofile"})

@@ -24,6 +24,9 @@ from godiag.toolchain.supervise.leakwrap import Plan
 from godiag.toolchain.supervise.stallfind import user_frames_text
 
 MAX_FINDINGS = 50
+# User frames a finding shows: a leaked goroutine is known by its entry function, often
+# several calls above the blocked line (a hang's finding shows 5).
+SHOWN_FRAMES = 10
 
 
 def _read(path: Path, warnings: list[str]) -> Dump | None:
@@ -62,7 +65,7 @@ def finding(pkg: str, leak: LeftBehind) -> Finding:
         evidence=(
             Evidence(
                 command="goroutine dump after the tests",
-                output=user_frames_text({**g, "user_frame": uf}),
+                output=user_frames_text({**g, "user_frame": uf}, limit=SHOWN_FRAMES),
             ),
             *(Evidence(command="why", output=r) for r in leak.reasons),
         ),
