@@ -170,11 +170,16 @@ def test_passing_tests_that_leak_are_named_with_the_blocked_line(module: Path) -
     assert fetch["user_frame"]["file"].endswith("leaky/leaky.go")
     assert fetch["user_frame"]["line"] == line_of(leaky, "ch <- v")
     assert fetch["created_by"]["function"] == "example.com/leaks/leaky.Fetch"
+    leaky_test = (module / "leaky" / "leaky_test.go").read_text()
+    assert fetch["test_site"]["file"].endswith("leaky/leaky_test.go")
+    assert fetch["test_site"]["line"] - line_of(leaky_test, "if Fetch() < 0") in (0, 1)
 
     # Started by a goroutine that had exited: the ancestry still names the test.
     (guard,) = leaks_of(doc, "TestGuard")
     assert guard["category"] == "lock"
     assert guard["user_frame"]["line"] == line_of(leaky, "mu.Lock()")
+    # Ancestry stacks hold return addresses: the line may be the statement after the call.
+    assert guard["test_site"]["line"] - line_of(leaky_test, "Guard(&mu)") in (0, 1)
 
     # A goroutine that ends within the grace period is no leak; the clean package has none.
     assert not leaks_of(doc, "TestFinishes")

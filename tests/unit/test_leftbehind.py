@@ -70,6 +70,13 @@ def test_each_leak_is_attributed_to_the_test_that_started_it() -> None:
     assert left == 2  # the goroutine started by init was there before the tests
     by_test = {leak.test: leak.group for leak in found}
     assert by_test["TestLeak (subtest)"]["user_frame"]["line"] == 3
+    sites = {leak.test: leak.test_site for leak in found}
+    assert sites["TestLeak (subtest)"] == {
+        "function": "example.com/lk.TestLeak.func2",
+        "file": "/src/lk/lk_test.go",
+        "line": 5,
+    }
+    assert sites["TestOther"] is None  # named from `created by`, no ancestry
     assert by_test["TestOther"]["state"] == "select"
     assert not any(leak.proven for leak in found)
 

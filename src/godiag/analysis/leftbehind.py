@@ -39,13 +39,16 @@ class LeftBehind:
     group: dict[str, Any]
     reasons: tuple[str, ...]  # the suspects' reasons
     proven: bool  # the runtime's goroutineleak profile marked them `(leaked)`
+    # the test's own line that led to the goroutine (from the ancestry), when known
+    test_site: dict[str, Any] | None = None
 
 
-def frames_test(frames: tuple[Frame, ...]) -> str | None:
-    """The test in a stack: the frame called by `testing.tRunner` (innermost first)."""
+def frames_test(frames: tuple[Frame, ...]) -> tuple[str, Frame] | None:
+    """The test in a stack and its frame: the one called by `testing.tRunner`."""
     for i, fr in enumerate(frames):
         if fr.function == "testing.tRunner" and i > 0:
-            return name_of_test(frames[i - 1].function)
+            name = name_of_test(frames[i - 1].function)
+            return (name, frames[i - 1]) if name else None
     return None
 
 
@@ -57,16 +60,18 @@ def name_of_test(function: str) -> str | None:
     return m.group(1) + (" (subtest)" if m.group(2) else "")
 
 
-def attribute(g: Goroutine) -> str:
-    """The test that started `g`, from its own stack, its ancestry, or its creator."""
+def attribute(g: Goroutine) -> tuple[str, Frame | None]:
+    """The test that started `g` and the test's line that did, from its own stack, its
+    ancestry, or (name only) its creator."""
     found = frames_test(g.frames)
     for anc in g.ancestors:
         if found:
             break
         found = frames_test(anc.frames)
-    if not found and g.created_by is not None:
-        found = name_of_test(g.created_by.function)
-    return found or UNKNOWN_TEST
+    if found:
+        return found
+    name = name_of_test(g.created_by.function) if g.created_by is not None else None
+    return name or UNKNOWN_TEST, None
 
 
 def left_behind(start: Dump | None, end: Dump) -> list[Goroutine]:
@@ -83,8 +88,11 @@ def leaks(start: Dump | None, end: Dump, source: str) -> tuple[list[LeftBehind],
     """Suspect groups per test, and how many goroutines were left in all (blocked or not)."""
     left = left_behind(start, end)
     by_test: dict[str, list[Goroutine]] = {}
+    sites: dict[int | None, Frame | None] = {}
     for g in left:
-        by_test.setdefault(attribute(g), []).append(g)
+        test, site = attribute(g)
+        by_test.setdefault(test, []).append(g)
+        sites[g.id] = site
     out: list[LeftBehind] = []
     for test, gs in by_test.items():
         part = Dump(format=end.format, goroutines=tuple(gs), header=end.header, total=len(gs))
@@ -94,5 +102,11 @@ def leaks(start: Dump | None, end: Dump, source: str) -> tuple[list[LeftBehind],
             reasons.setdefault(s["group"], []).append(s["reason"])
         for i, grp in enumerate(doc["groups"]):
             if i in reasons:
-                out.append(LeftBehind(test, grp, tuple(reasons[i]), grp["leaked"] > 0))
+                site = next((sites[x] for x in grp["ids"] if sites.get(x)), None)
+                where = (
+                    {"function": site.function, "file": site.file, "line": site.line}
+                    if site
+                    else None
+                )
+                out.append(LeftBehind(test, grp, tuple(reasons[i]), grp["leaked"] > 0, where))
     return out, len(left)

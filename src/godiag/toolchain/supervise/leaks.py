@@ -51,15 +51,19 @@ def finding(pkg: str, leak: LeftBehind) -> Finding:
     who = "1 goroutine" if n == 1 else f"{n} goroutines"
     created = _loc_text(g["created_by"])
     proof = (
-        " The runtime's goroutineleak profile proved that nothing can ever wake them."
+        " The runtime's goroutineleak profile proved that nothing can ever wake "
+        + ("it." if n == 1 else "them.")
         if leak.proven
         else ""
     )
+    site = leak.test_site
+    # ancestry stacks hold return addresses: the line can be the statement after the call
+    started = f" (from about {site['file']}:{site['line']})" if site else ""
     return Finding(
         id="goroutine-leak",
         severity=Severity.ERROR if leak.proven else Severity.WARNING,
         title=f"{leak.test} leaves {who} blocked on {state} ({pkg})",
-        detail=f"{who} started by {leak.test} of {pkg} {'is' if n == 1 else 'are'} still "
+        detail=f"{who} started by {leak.test}{started} of {pkg} {'is' if n == 1 else 'are'} still "
         f"waiting on {state} at "
         f"{_loc_text(uf)} after the tests ended; created by {created}.{proof}",
         evidence=(
@@ -128,6 +132,7 @@ def collect(plan: Plan, work: Path, keep: Path | None) -> tuple[dict[str, Any], 
                         "proven": leak.proven,
                         "user_frame": g["user_frame"],
                         "created_by": g["created_by"],
+                        "test_site": leak.test_site,
                         "frames": g["frames"],
                         "reasons": list(leak.reasons),
                     }
