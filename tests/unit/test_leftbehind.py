@@ -119,3 +119,17 @@ def test_testmain_and_experiment_detection(tmp_path: object) -> None:
     assert wants_experiment("go1.26.8", {})
     assert not wants_experiment("go1.25.3", {})
     assert not wants_experiment("go1.26.0", {"GOEXPERIMENT": "goroutineleakprofile"})
+
+
+def test_leaks_wants_go_test() -> None:
+    import subprocess
+    import sys
+
+    res = subprocess.run(
+        [sys.executable, "-m", "godiag", "run", "--leaks", "--", "go", "build", "./..."],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 2
+    assert "--leaks wraps `go test`" in res.stderr
