@@ -102,6 +102,25 @@ func TestSum(t *testing.T) {
 }
 """
 
+EXT = """package ext
+
+func Wait(ch chan int) int { return <-ch }
+"""
+
+# Only external tests: the generated TestMain is an external test file too.
+EXT_TEST = """package ext_test
+
+import (
+	"testing"
+
+	"example.com/leaks/ext"
+)
+
+func TestWait(t *testing.T) {
+	go ext.Wait(make(chan int))
+}
+"""
+
 OWN_MAIN_TEST = """package ownmain
 
 import (
@@ -131,6 +150,8 @@ def module(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "clean/clean.go": CLEAN,
         "clean/clean_test.go": CLEAN_TEST,
         "ownmain/ownmain_test.go": OWN_MAIN_TEST,
+        "ext/ext.go": EXT,
+        "ext/ext_test.go": EXT_TEST,
         "notests/notests.go": "package notests\n\nfunc F() {}\n",
     }
     for name, text in files.items():
@@ -183,10 +204,16 @@ def test_passing_tests_that_leak_are_named_with_the_blocked_line(module: Path) -
 
     # A goroutine that ends within the grace period is no leak; the clean package has none.
     assert not leaks_of(doc, "TestFinishes")
-    assert {leak["package"] for leak in doc["leaks"]["leaks"]} == {"example.com/leaks/leaky"}
+    (wait,) = leaks_of(doc, "TestWait")
+    assert wait["state"] == "chan receive" and wait["package"] == "example.com/leaks/ext"
+    assert wait["user_frame"]["function"] == "example.com/leaks/ext.Wait"
+    assert {leak["package"] for leak in doc["leaks"]["leaks"]} == {
+        "example.com/leaks/leaky",
+        "example.com/leaks/ext",
+    }
 
     ids = [f["id"] for f in doc["findings"]]
-    assert ids.count("goroutine-leak") == 2
+    assert ids.count("goroutine-leak") == 3
     f = next(f for f in doc["findings"] if "TestFetch" in f["title"])
     assert f["location"] == {
         "file": fetch["user_frame"]["file"],
