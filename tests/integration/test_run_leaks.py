@@ -111,12 +111,30 @@ func Wait(ch chan int) int { return <-ch }
 EXT_TEST = """package ext_test
 
 import (
+	"os"
+	"os/exec"
 	"testing"
 
 	"example.com/leaks/ext"
 )
 
 func TestWait(t *testing.T) {
+	go ext.Wait(make(chan int))
+}
+
+// The test binary re-run as a helper process: its own leaks are not the parent's.
+func TestReexec(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestChild$")
+	cmd.Env = append(os.Environ(), "LEAKS_CHILD=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatal(err, string(out))
+	}
+}
+
+func TestChild(t *testing.T) {
+	if os.Getenv("LEAKS_CHILD") != "1" {
+		t.Skip("run by TestReexec")
+	}
 	go ext.Wait(make(chan int))
 }
 """
@@ -128,7 +146,13 @@ import (
 	"testing"
 )
 
-func TestMain(m *testing.M) { os.Exit(m.Run()) }
+var stop = make(chan struct{})
+
+func TestMain(m *testing.M) {
+	go func() { <-stop }() // set up, and never stopped by the teardown
+	code := m.Run()
+	os.Exit(code)
+}
 
 func TestLeak(t *testing.T) {
 	go func() { select {} }()
@@ -207,13 +231,15 @@ def test_passing_tests_that_leak_are_named_with_the_blocked_line(module: Path) -
     (wait,) = leaks_of(doc, "TestWait")
     assert wait["state"] == "chan receive" and wait["package"] == "example.com/leaks/ext"
     assert wait["user_frame"]["function"] == "example.com/leaks/ext.Wait"
+    assert wait["count"] == 1 and not leaks_of(doc, "TestChild")  # the helper process's
     assert {leak["package"] for leak in doc["leaks"]["leaks"]} == {
         "example.com/leaks/leaky",
         "example.com/leaks/ext",
+        "example.com/leaks/ownmain",
     }
 
     ids = [f["id"] for f in doc["findings"]]
-    assert ids.count("goroutine-leak") == 3
+    assert ids.count("goroutine-leak") == 5
     f = next(f for f in doc["findings"] if "TestFetch" in f["title"])
     assert f["location"] == {
         "file": fetch["user_frame"]["file"],
@@ -221,10 +247,18 @@ def test_passing_tests_that_leak_are_named_with_the_blocked_line(module: Path) -
     }
     assert "leaky.Fetch" in f["detail"]
 
-    # The package with its own TestMain runs unwrapped, and says so; no test files: not listed.
+    # A package with its own TestMain is wrapped around it, and says so: the leak of its test
+    # and the goroutine its setup started and never stopped are both found. No test files:
+    # not listed.
     pkgs = {p["package"]: p for p in doc["leaks"]["packages"]}
-    assert not pkgs["example.com/leaks/ownmain"]["wrapped"]
-    assert "own TestMain (ownmain_test.go)" in pkgs["example.com/leaks/ownmain"]["note"]
+    own = pkgs["example.com/leaks/ownmain"]
+    assert own["wrapped"] and "own TestMain (ownmain_test.go): wrapped" in own["note"]
+    own_test = (module / "ownmain" / "ownmain_test.go").read_text()
+    (select,) = leaks_of(doc, "TestLeak")
+    assert select["state"] == "select (no cases)"
+    assert select["user_frame"]["line"] == line_of(own_test, "select {}")
+    (setup,) = leaks_of(doc, "TestMain")
+    assert setup["user_frame"]["line"] == line_of(own_test, "<-stop")
     assert pkgs["example.com/leaks/clean"]["wrapped"]
     assert "example.com/leaks/notests" not in pkgs
     # The tree was not written.

@@ -133,3 +133,24 @@ def test_leaks_wants_go_test() -> None:
     )
     assert res.returncode == 2
     assert "--leaks wraps `go test`" in res.stderr
+
+
+def test_a_users_testmain_is_renamed_and_its_exit_redirected_on_the_same_lines() -> None:
+    from godiag.toolchain.supervise.leakwrap import rewrite_user_testmain
+
+    src = (
+        'package a_test\n\nimport (\n\t"os"\n\t"testing"\n)\n\n'
+        "func TestMain(m *testing.M) {\n\tos.Exit(m.Run())\n}\n\n"
+        "func helper() { os.Exit(3) }\n"
+    )
+    out = rewrite_user_testmain(src)
+    assert out is not None
+    package, text = out
+    assert package == "a_test"
+    lines = text.splitlines()
+    assert lines[7] == "func godiagUserTestMain(m *testing.M) {"
+    assert lines[8] == "\tgodiagLeakExit(m.Run())"
+    assert lines[11] == "func helper() { os.Exit(3) }"  # outside TestMain: unchanged
+    assert "var _ = os.Exit" in text
+    aliased = src.replace('\t"os"', '\tstdos "os"').replace("os.Exit", "stdos.Exit")
+    assert rewrite_user_testmain(aliased) is None

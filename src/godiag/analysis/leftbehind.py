@@ -26,6 +26,9 @@ from godiag.analysis.goroutines import analyze
 from godiag.model.goroutine import Dump, Frame, Goroutine
 
 UNKNOWN_TEST = "(test not known)"
+# What `godiag run --leaks` renames a package's own TestMain to (leakwrap.py): goroutines
+# its setup started are TestMain's.
+USER_TESTMAIN = "godiagUserTestMain"
 _TEST_NAME = re.compile(
     r"^(?:.*/)?[^./]+\.((?:Test|Benchmark|Fuzz|Example)\w*)(\.func\d+(?:\.\d+)*)?$"
 )
@@ -70,6 +73,10 @@ def attribute(g: Goroutine) -> tuple[str, Frame | None]:
         found = frames_test(anc.frames)
     if found:
         return found
+    for frames in (g.frames, *(a.frames for a in g.ancestors)):
+        for fr in frames:
+            if fr.function.endswith("." + USER_TESTMAIN):
+                return "TestMain", fr
     name = name_of_test(g.created_by.function) if g.created_by is not None else None
     return name or UNKNOWN_TEST, None
 
