@@ -1,12 +1,15 @@
 """`godiag run --leaks`: wrap each test package's tests without touching its files.
 
-`go test -overlay` adds, per package that has tests and no TestMain of its own, a
-generated `zz_godiag_leaks_test.go` holding a TestMain that dumps the goroutines
-(runtime/pprof, debug=2) when it starts and after m.Run() returns plus a grace period
-(goroutines that are finishing), into files under $GODIAG_LEAKS_DIR. The source tree is
-never written: the overlay maps the file's would-be path to a file in a temporary
-directory. A package that has its own TestMain cannot get a second one: it runs unwrapped
-and the report says so.
+`go test -overlay` adds, per package that has tests, a generated
+`zz_godiag_leaks_test.go` holding a TestMain that dumps the goroutines (runtime/pprof,
+debug=2) when it starts and after m.Run() returns plus a grace period (goroutines that
+are finishing), into files under $GODIAG_LEAKS_DIR. The source tree is never written:
+the overlay maps the file's would-be path to a file in a temporary directory. A package
+that has its own TestMain cannot get a second one: the file that declares it is overlaid
+too, with a copy where it is renamed and its os.Exit calls are redirected, and the
+generated TestMain runs it (rewrite_user_testmain); when that is not safe the package
+runs unwrapped and the report says so. Only the process go test started dumps: the
+variable is cleared so that the test binary re-run by a test as a helper does not.
 
 The environment adds GODEBUG=tracebackancestors (dumps then show, for each goroutine,
 the stacks of the goroutines that created it: that names the test that started a
