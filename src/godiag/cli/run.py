@@ -12,10 +12,10 @@ explains the blocking and ends the tree. --timeout ends it after D in any case
 (default 1h). Exit status: 0 when the command succeeded, 1 when it failed, hung or did
 not produce what it should; the command's own status is in the JSON.
 
-With --leaks (`godiag run --leaks -- go test ./...`) each tested package without a TestMain
-of its own gets a generated one through `go test -overlay` that dumps the goroutines when
-the tests start and after they end; goroutines a test left blocked are findings
-(`goroutine-leak`), and the exit status is 1.
+With --leaks (`godiag run --leaks -- go test ./...`) each tested package gets a generated
+TestMain through `go test -overlay` (around the package's own, if it has one) that dumps the
+goroutines when the tests start and after they end; goroutines a test left blocked are
+findings (`goroutine-leak`), and the exit status is 1.
 """
 
 from __future__ import annotations

@@ -54,7 +54,8 @@ def _env_lines(env: dict[str, Any], verbose: bool) -> list[str]:
 
 
 def _leaks_lines(leaks: dict[str, Any] | None, console: Console) -> None:
-    """--leaks: what was looked at, and the packages that could not be (own TestMain)."""
+    """--leaks: what was looked at, and what each package's note says (its own TestMain
+    wrapped, or not wrappable; no dump after the tests)."""
     if leaks is None:
         return
     pkgs = leaks["packages"]
