@@ -129,9 +129,15 @@ train: install
 
 eval: install
 	$(BIN)/python -m tools.rootcause_train eval
+	nice $(BIN)/python -P bench/goker_modes.py
 
 # Recall of `godiag analyze` on the GoKer blocking-bug kernels shipped with Go 1.26+ (read
 # from GOROOT at run time, analyzed in temporary modules; never copied into the project).
-.PHONY: goker-eval
+.PHONY: goker-eval goker-modes
 goker-eval: install
 	$(BIN)/python -P bench/goker_eval.py
+
+# Recall per mode (run --leaks on a test calling each kernel, goroutines on its dump,
+# analyze) and combined, over the kernels whose bug manifested (also part of `make eval`).
+goker-modes: install
+	nice $(BIN)/python -P bench/goker_modes.py

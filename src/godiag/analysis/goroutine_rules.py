@@ -179,3 +179,16 @@ def user_frame(frames: tuple[Frame, ...]) -> Frame | None:
         if fr.function != "?" and not is_stdlib(fr.function):
             return fr
     return None
+
+
+# Goroutines every test binary has: the main goroutine of _testmain.go (running TestMain),
+# tests still in the testing package's hands, signal delivery. Never a test's leak.
+_HARNESS_PACKAGES = ("testing", "os/signal", "runtime")
+
+
+def is_harness(frames: list[tuple[str, str]]) -> bool:
+    """A test binary's own goroutine, from its frames' (function, file): `main.main` of
+    _testmain.go in its stack, or only frames of the testing, os/signal and runtime packages."""
+    if any(file.endswith("_testmain.go") for _, file in frames):
+        return True
+    return bool(frames) and all(package_of(fn) in _HARNESS_PACKAGES for fn, _ in frames)

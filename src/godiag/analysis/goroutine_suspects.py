@@ -14,7 +14,10 @@ still tell apart:
 - accumulation: many goroutines parked at the same place, either senders piling up, or
   receivers that parked at different times over minutes (a leak adds one per request;
   a lifecycle pool is started once, and a busy pool is woken all the time);
-- growth between two dumps (`--diff`): a blocked group that at least doubled.
+- growth between two dumps (`--diff`): a blocked group that at least doubled;
+- left behind by tests: in a dump taken after a test binary's tests ended (`godiag run
+  --leaks` writes one, its first line says so), every goroutine still blocked, even one
+  alone, is a suspect: nothing in the test is left to wake it (the harness's own are not).
 
 Each rule is one entry of `RULES` (kind -> function of a group and the dump's context
 that returns the reason, or None). The reason says why; the location is the group's
@@ -27,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from godiag.analysis.goroutine_rules import BLOCKED
+from godiag.analysis.goroutine_rules import BLOCKED, is_harness
 
 LEAK_MIN_COUNT = 10  # goroutines parked at one place before accumulation is suspected
 SPREAD_MINUTES = 3  # receivers that parked this many minutes apart arrived one by one
@@ -43,6 +46,10 @@ class Context:
 
     deadlock: bool  # the runtime printed `all goroutines are asleep`
     diffing: bool
+    after_tests: bool = False  # taken after a test binary's tests ended (run --leaks)
+
+
+AFTER_TESTS = "godiag: goroutines left after the tests"
 
 
 def _leaked(g: Group, ctx: Context) -> str | None:
@@ -103,6 +110,16 @@ def _growth(g: Group, ctx: Context) -> str | None:
     return None
 
 
+def _left_by_tests(g: Group, ctx: Context) -> str | None:
+    if not ctx.after_tests or g["category"] not in BLOCKED or g["leaked"]:
+        return None  # proven leaks already have their own, stronger, suspect
+    if is_harness([(f["function"], f["file"]) for f in g["frames"]]):
+        return None
+    n = g["count"]
+    what = "goroutine is" if n == 1 else f"{n} goroutines are"
+    return f"{what} still blocked on {g['state'] or g['category']} after the tests ended"
+
+
 # kind -> rule, in the order the suspects of one group are listed
 RULES: dict[str, Callable[[Group, Context], str | None]] = {
     "leaked": _leaked,
@@ -111,6 +128,7 @@ RULES: dict[str, Callable[[Group, Context], str | None]] = {
     "growth": _growth,
     "leak": _accumulating,
     "stuck": _stuck,
+    "test-leak": _left_by_tests,
 }
 
 
@@ -119,6 +137,7 @@ def suspects(groups: list[Group], header: tuple[str, ...] | list[str]) -> list[d
     ctx = Context(
         deadlock=any("all goroutines are asleep" in h for h in header),
         diffing=any("growth" in g for g in groups),
+        after_tests=any(h.startswith(AFTER_TESTS) for h in header),
     )
     out: list[dict[str, Any]] = []
     for i, g in enumerate(groups):

@@ -11,6 +11,11 @@ connections, cgroups), asks the stuck Go processes for goroutine dumps (SIGQUIT)
 explains the blocking and ends the tree. --timeout ends it after D in any case
 (default 1h). Exit status: 0 when the command succeeded, 1 when it failed, hung or did
 not produce what it should; the command's own status is in the JSON.
+
+With --leaks (`godiag run --leaks -- go test ./...`) each tested package gets a generated
+TestMain through `go test -overlay` (around the package's own, if it has one) that dumps the
+goroutines when the tests start and after they end; goroutines a test left blocked are
+findings (`goroutine-leak`), and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -51,6 +56,30 @@ FORMATS = ["text", "json"]
     help="A file the command must create or rewrite (repeatable).",
 )
 @click.option("--no-x", is_flag=True, help="Do not add -x (no fetch tracking).")
+@click.option(
+    "--leaks",
+    is_flag=True,
+    help="With `go test`: report goroutines each test leaves blocked, even when it passes "
+    "(no code change: a generated TestMain is added through -overlay).",
+)
+@click.option(
+    "--leak-grace",
+    default="1s",
+    show_default=True,
+    help="With --leaks: how long goroutines may take to finish after the tests.",
+)
+@click.option(
+    "--no-leak-profile",
+    is_flag=True,
+    help="With --leaks: do not set GOEXPERIMENT=goroutineleakprofile (Go 1.26+; it "
+    "proves leaks but rebuilds the standard library once).",
+)
+@click.option(
+    "--leak-dumps",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="With --leaks: keep the goroutine dumps taken after the tests in this directory.",
+)
 @output_options(FORMATS)
 @click.argument("argv", nargs=-1, type=click.UNPROCESSED)
 def run(
@@ -58,6 +87,10 @@ def run(
     stall: float,
     expect: tuple[Path, ...],
     no_x: bool,
+    leaks: bool,
+    leak_grace: str,
+    no_leak_profile: bool,
+    leak_dumps: Path | None,
     argv: tuple[str, ...],
     fmt: str | None,
     output: Path | None,
@@ -84,7 +117,7 @@ def run(
     if not argv:
         raise UsageError("give the command after --, e.g. `godiag run -- go build ./...`")
     from godiag.report import emit
-    from godiag.toolchain.supervise.record import DEFAULT_TIMEOUT
+    from godiag.toolchain.supervise.record import DEFAULT_TIMEOUT, LeakOptions
     from godiag.toolchain.supervise.runner import RunOptions
     from godiag.toolchain.supervise.session import run as run_session
 
@@ -100,6 +133,13 @@ def run(
         stdout_sink=sys.stderr.buffer if json_on_stdout else sys.stdout.buffer,
         stderr_sink=sys.stderr.buffer,
         progress=sys.stderr.isatty() and not quiet,
+        leaks=LeakOptions(
+            leak_profile=not no_leak_profile,
+            grace_s=parse_duration(leak_grace),
+            keep_dumps=leak_dumps,
+        )
+        if leaks
+        else None,
     )
     doc = run_session(opts, list(expect))
     if out.format == "text" and out.output is None:

@@ -38,6 +38,8 @@ _CONTEXT_PREFIXES = (
     "running tests:",
     "Found ",
     "FAIL",
+    # the first line of the dumps `godiag run --leaks` takes when a test binary's tests end
+    "godiag: goroutines left after the tests",
 )
 
 

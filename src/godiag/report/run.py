@@ -53,6 +53,26 @@ def _env_lines(env: dict[str, Any], verbose: bool) -> list[str]:
     return out
 
 
+def _leaks_lines(leaks: dict[str, Any] | None, console: Console) -> None:
+    """--leaks: what was looked at, and what each package's note says (its own TestMain
+    wrapped, or not wrappable; no dump after the tests)."""
+    if leaks is None:
+        return
+    pkgs = leaks["packages"]
+    wrapped = [p for p in pkgs if p["wrapped"]]
+    proof = "goroutineleak profile on" if leaks["leak_profile"] else "no goroutineleak profile"
+    console.print(
+        f"  leaks: {len(leaks['leaks'])} leaking group(s) in "
+        f"{_count(len(wrapped), 'package', 'packages')} checked ({proof}, "
+        f"{leaks['grace_s']:g}s grace)"
+    )
+    for p in pkgs:
+        if p["note"]:
+            console.print(f"    [yellow]{escape(p['package'])}[/]: {escape(p['note'])}")
+    for w in leaks["warnings"]:
+        console.print(f"  [yellow]warning[/]: {escape(w)}")
+
+
 def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) -> None:
     cmd = " ".join(doc["command"])
     mark = "[red]FAILED[/]" if doc["failed"] else "[green]ok[/]"
@@ -76,6 +96,7 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
             console.print(f"    fix: {escape(f['fix'])}")
     for w in doc.get("warnings", []):
         console.print(f"  [yellow]warning[/]: {escape(w)}")
+    _leaks_lines(doc.get("leaks"), console)
     if doc.get("withheld_output_bytes"):
         n = len(doc.get("dumps", []))
         console.print(

@@ -35,6 +35,16 @@ class RunOptions:
     cgroups: Cgroups = field(default_factory=Cgroups)
     clock: Callable[[], float] = time.monotonic
     after_spawn: Callable[[], None] = lambda: None  # e.g. start side work once forked
+    leaks: LeakOptions | None = None  # `--leaks`: wrap `go test` to find leaked goroutines
+
+
+@dataclass
+class LeakOptions:
+    """`godiag run --leaks` (see leakwrap.py)."""
+
+    leak_profile: bool = True  # GOEXPERIMENT=goroutineleakprofile on Go 1.26+
+    grace_s: float = 1.0  # how long goroutines may take to finish after the tests
+    keep_dumps: Path | None = None  # copy the dumps here (for `godiag goroutines`)
 
 
 @dataclass

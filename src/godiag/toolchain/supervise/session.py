@@ -6,12 +6,15 @@ import os
 import shutil
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from godiag.errors import GoCommandError
 from godiag.toolchain.envsnapshot import EnvSnapshot, redact_tree
 from godiag.toolchain.supervise import outcome
 from godiag.toolchain.supervise.runner import RunOptions, expected_outputs, supervise
+
+if TYPE_CHECKING:
+    from godiag.toolchain.supervise import leakwrap
 
 
 def resolve_go(argv: list[str], env: dict[str, str]) -> str:
@@ -44,6 +47,38 @@ def env_json(snap: EnvSnapshot | str | None) -> dict[str, Any]:
 
 
 def run(opts: RunOptions, expect: list[Path]) -> dict[str, Any]:
+    if opts.leaks is None:
+        return _run(opts, expect)
+    import tempfile
+
+    from godiag.toolchain.supervise import goargs, leakwrap
+
+    go = resolve_go(opts.argv, opts.env)
+    args = goargs.parse(opts.argv, opts.env.get("GOFLAGS", ""))
+    with tempfile.TemporaryDirectory(prefix="godiag-leaks-") as tmp:
+        work = Path(tmp)
+        plan = leakwrap.prepare(
+            args,
+            go,
+            opts.env,
+            opts.cwd,
+            work,
+            leak_profile=opts.leaks.leak_profile,
+            grace_s=opts.leaks.grace_s,
+        )
+        command = list(opts.argv)
+        opts.argv = plan.argv
+        opts.env = {**opts.env, **plan.env}
+        doc = _run(opts, expect, leaks=(plan, work, opts.leaks.keep_dumps))
+        doc["command"] = command
+        return doc
+
+
+def _run(
+    opts: RunOptions,
+    expect: list[Path],
+    leaks: tuple[leakwrap.Plan, Path, Path | None] | None = None,
+) -> dict[str, Any]:
     go = resolve_go(opts.argv, opts.env)
     from godiag.toolchain.supervise import goargs
 
@@ -60,9 +95,16 @@ def run(opts: RunOptions, expect: list[Path]) -> dict[str, Any]:
         snap_thread.join(timeout=60)
     env_snap = env_box[0] if env_box else None
     found = outcome.findings(rec, before, go, opts.env, opts.cwd)
+    leaks_doc: dict[str, Any] | None = None
+    if leaks is not None:
+        from godiag.toolchain.supervise import leaks as leakfind
+
+        leaks_doc, leak_findings = leakfind.collect(*leaks)
+        found += leak_findings
     info = outcome.exit_info(rec)
     failed = (
-        rec.returncode != 0
+        bool(leaks_doc and leaks_doc["leaks"])
+        or rec.returncode != 0
         or rec.ended_by != "exit"
         or any(f.id == "postcondition-failed" and str(f.severity) == "error" for f in found)
     )
@@ -106,6 +148,7 @@ def run(opts: RunOptions, expect: list[Path]) -> dict[str, Any]:
         "withheld_output_bytes": rec.recorder.withheld,
         "findings": [f.to_json() for f in found],
         "warnings": rec.warnings,
+        "leaks": leaks_doc,
     }
     # The streamed output is the user's; the document may be shared: no secrets in it
     # (credentials in a git or proxy URL of a command line, a token in the output).
