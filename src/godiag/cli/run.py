@@ -64,6 +64,7 @@ FORMATS = ["text", "json"]
 )
 @click.option(
     "--leak-grace",
+    type=Duration(),
     default="1s",
     show_default=True,
     help="With --leaks: how long goroutines may take to finish after the tests.",
@@ -88,7 +89,7 @@ def run(
     expect: tuple[Path, ...],
     no_x: bool,
     leaks: bool,
-    leak_grace: str,
+    leak_grace: float,
     no_leak_profile: bool,
     leak_dumps: Path | None,
     argv: tuple[str, ...],
@@ -135,7 +136,7 @@ def run(
         progress=sys.stderr.isatty() and not quiet,
         leaks=LeakOptions(
             leak_profile=not no_leak_profile,
-            grace_s=parse_duration(leak_grace),
+            grace_s=leak_grace,
             keep_dumps=leak_dumps,
         )
         if leaks
