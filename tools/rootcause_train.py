@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from godiag.analysis.rootcause import ranker
+from godiag.analysis.rootcause import kinds, ranker
 
 REPO = Path(__file__).resolve().parent.parent
 DATASET = REPO / "data" / "diagnose" / "dataset.jsonl"
@@ -153,9 +153,16 @@ def score(
         bins.setdefault(min(9, int(rk[0][1] * 10)), []).append((rk[0][1], rk[0][0] == r["kind"]))
     ece = sum(abs(sum(p for p, _ in b) / len(b) - sum(c for _, c in b) / len(b)) * len(b)
               for b in bins.values()) / n  # fmt: skip
-    abst = sum(rk[0][1] < ranker.FLOOR for rk in ranked) / n
+    # not sure: below the floor, or the top kind's own evidence is absent (kinds.unsupported)
+    unsure = [rk[0][1] < ranker.FLOOR or kinds.unsupported(rk[0][0], r["features"]) is not None
+              for rk, r in zip(ranked, rows, strict=True)]  # fmt: skip
+    abst = sum(unsure) / n
+    # a wrong top kind said with >= 0.9 and no "not sure": what pages someone wrongly
+    confident_err = sum(rk[0][0] != r["kind"] and rk[0][1] >= 0.9 and not u
+                        for rk, r, u in zip(ranked, rows, unsure, strict=True))  # fmt: skip
     return {"name": name, "ac1": ac1, "ac3": ac3, "location": loc, "location_true_kind": loc_given,
-            "brier": brier, "ece": ece, "abstention": abst, "healthy_flagged": flagged,
+            "brier": brier, "ece": ece, "abstention": abst, "confident_errors": confident_err,
+            "healthy_flagged": flagged,
             "healthy_runs": len(healthy)}  # fmt: skip
 
 
@@ -218,18 +225,19 @@ def per_kind(rows: list[dict[str, Any]], ranked: list[list[tuple[str, float]]]) 
 def _row(r: dict[str, Any]) -> str:
     return (f"| {r['name']} | {r['ac1']:.3f} | {r['ac3']:.3f} | {r['location']:.3f} | "
             f"{r['location_true_kind']:.3f} | {r['brier']:.3f} | {r['ece']:.3f} | "
-            f"{r['abstention']:.3f} | {r['healthy_flagged']}/{r['healthy_runs']} |")  # fmt: skip
+            f"{r['abstention']:.3f} | {r['confident_errors']} | "
+            f"{r['healthy_flagged']}/{r['healthy_runs']} |")  # fmt: skip
 
 
 HEAD = (
     "| ranker | AC@1 | AC@3 | location | location (true kind) | Brier | ECE | abstain "
-    "| healthy flagged |\n|---|---|---|---|---|---|---|---|---|"
+    "| confident errors | healthy flagged |\n|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
 def main_eval() -> int:
     rows = load()
-    results, misses, kinds = evaluate(rows)
+    results, misses, by_kind = evaluate(rows)
     progs = len({r["program"] for r in rows})
     runs = sorted({r.get("run", 1) for r in rows})
     table = "\n".join([HEAD] + [_row(r) for r in results])
@@ -240,7 +248,7 @@ def main_eval() -> int:
         res = evaluate(sub)[0][0]
         by_run.append(_row({**res, "name": f"trained model, run {n} only ({len(sub)} rows)"}))
     runs_table = "\n".join([HEAD, *by_run]) if by_run else "(one run)"
-    print(table + "\n\n" + runs_table + "\n\n" + kinds)
+    print(table + "\n\n" + runs_table + "\n\n" + by_kind)
     print("\nmisses:\n" + "\n".join("  " + m for m in misses))
     m = results[0]
     bars = "\n".join([
@@ -253,7 +261,7 @@ def main_eval() -> int:
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     section = TEMPLATE.format(
         rows=len(rows), progs=progs, table=table, date=today, floor=ranker.FLOOR, bars=bars,
-        misses="\n".join(f"- {m}" for m in misses) or "- none", kinds=kinds,
+        misses="\n".join(f"- {m}" for m in misses) or "- none", kinds=by_kind,
         runs=len(runs), runs_table=runs_table,
         window=rows[0]["window_s"] if rows else 0,
     )  # fmt: skip
@@ -286,8 +294,10 @@ program; no program is ever scored by a model that saw it. Location: the top-1 c
 true kind and its file:line is within 3 lines of the manifest's fault line, or names the
 right function ("true kind" column: the location the evidence gives for the true kind,
 whatever the ranking). Brier: multi-class, summed over kinds, mean over runs. ECE: top-1
-confidence, 10 bins. Abstain: top probability under the {floor:.0%} floor, where the report
-says it is not sure. Healthy flagged: healthy runs whose top cause is a fault at 50% or more.
+confidence, 10 bins. Abstain: the report says it is not sure (top probability under the
+{floor:.0%} floor, or the top kind's own evidence absent: a goroutine-leak without growth, a
+connection-leak without a connection). Confident errors: a wrong top kind at 90% or more
+without "not sure". Healthy flagged: healthy runs whose top cause is a fault at 50% or more.
 
 {table}
 

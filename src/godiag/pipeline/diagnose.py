@@ -279,6 +279,9 @@ def _analyse(
         confident = False
         verdict = (f"not sure: {top['kind']} ranks first ({top['probability']:.0%}), but "
                    f"{starved}")  # fmt: skip
+    elif top is not None and (why := kinds.unsupported(top["kind"], feats)) is not None:
+        confident = False
+        verdict = f"not sure: {top['kind']} ranks first ({top['probability']:.0%}), but {why}"
     elif not confident:
         verdict = (f"not sure: the most likely cause, {top['kind']}, has only "  # type: ignore[index]
                    f"{top['probability']:.0%} (below the {ranker.FLOOR:.0%} floor)")  # type: ignore[index]  # fmt: skip

@@ -54,6 +54,8 @@ FEATURES: dict[str, tuple[str, str]] = {
     "open_fds": ("count", "process_open_fds"),
     "fd_growth_per_min": ("fds/min", "process_open_fds over the window"),
     "cpu_seconds_per_s": ("s/s", "process_cpu_seconds_total, else the CPU profile's CPU time"),
+    "client_conn_goroutines": ("count", "end dump: goroutines holding a client connection"),
+    "dial_live_bytes": ("bytes", "end heap snapshot: live bytes allocated under a dial"),
     "mutex_wait_s_per_s": ("s/s", "mutex profile delay, end - start (null when rate is off)"),
     "block_wait_s_per_s": (
         "s/s",
@@ -126,6 +128,23 @@ def _profile_cpu(obs: Observation) -> float | None:
     if prof is None or prof.duration_nanos <= 0:
         return None
     return sites.total(prof, "cpu") / prof.duration_nanos
+
+
+CONN_LOOPS = ("net/http.(*persistConn).readLoop", "net/http.(*persistConn).writeLoop")
+CONN_IO = ("net.(*conn).Read", "net.(*conn).Write")
+SERVER_CONN = ("net/http.(*conn).serve", "net/http.(*Server).Serve")
+
+
+def _holds_client_conn(g: Any) -> bool:
+    """A goroutine that keeps a client connection open: an HTTP transport's per-connection
+    loop, a client call or a dial in progress, or a read/write on a connection that is not
+    one an in-process HTTP server accepted."""
+    fns = [f.function for f in g.frames]
+    if any(fn.startswith(CONN_LOOPS + sites.NET_CLIENT + sites.DIAL) for fn in fns):
+        return True
+    created = g.created_by.function if g.created_by is not None else ""
+    server = created.startswith(SERVER_CONN) or any(fn.startswith(SERVER_CONN) for fn in fns)
+    return not server and any(fn.startswith(CONN_IO) for fn in fns)
 
 
 def _blocked_handlers(dump: Any) -> dict[int, tuple[tuple[str, str], ...]]:
@@ -263,6 +282,13 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
         out["gc_cpu_fraction"] = float(mem["GCCPUFraction"])
     if obs.dumps:
         _dump_features(obs, derive(obs) if derived is None else derived, out)
+        out["client_conn_goroutines"] = sum(
+            g.count for g in obs.dumps[-1].goroutines if _holds_client_conn(g)
+        )
+    if obs.heap:
+        out["dial_live_bytes"] = sites.total(
+            obs.heap[-1], "inuse_space", sites.has_prefix(sites.DIAL)
+        )
     lw, n = out["lock_wait_s_per_s"], out["goroutines"]
     if lw is not None and n:
         out["lock_wait_share"] = min(1.0, lw / n)

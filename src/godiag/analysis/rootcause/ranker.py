@@ -47,6 +47,9 @@ BYTES = {
 # large heaps, so a healthy service with a large heap at rest read as a leak); growth
 # is what a leak shows.
 SKIP = {
+    # evidence for the kinds' `unsupported` checks, not model inputs
+    "client_conn_goroutines",
+    "dial_live_bytes",
     "heap_inuse_bytes",
     "largest_group_category",
     "goroutines_delta_5m",

@@ -44,6 +44,12 @@ def title(kind: str, feats: Features, loc: dict[str, Any] | None) -> str:
     return KINDS[kind].title(feats, f" in {loc['function']}" if loc else "")
 
 
+def unsupported(kind: str, feats: Features) -> str | None:
+    """Why the kind's own evidence is missing from these features (None: it is there)."""
+    check = KINDS[kind].unsupported
+    return check(feats) if check is not None else None
+
+
 def explains() -> dict[str, frozenset[str]]:
     """Static analyzer id -> the kinds its findings explain."""
     out: dict[str, set[str]] = {}

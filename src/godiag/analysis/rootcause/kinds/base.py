@@ -34,3 +34,7 @@ class Kind:
     explained_by: frozenset[str] = frozenset()
     # Prometheus's go_goroutines history over the last minutes is evidence for it.
     goroutine_history: bool = False
+    # The kind ranks first but its own evidence is absent: why, and what would decide
+    # (None: supported). The verdict is then "not sure" - the model learned the kind from
+    # services where that evidence was present, so without it the ranking is a guess.
+    unsupported: Callable[[Features], str | None] | None = None

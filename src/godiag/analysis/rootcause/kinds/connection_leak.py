@@ -97,9 +97,22 @@ def title(feats: Features, where: str) -> str:
 
 
 # open connections accumulate on a starved machine too: not a timing verdict
+def unsupported(feats: Features) -> str | None:
+    """No connection-leak without a connection: open fds that grow, goroutines holding
+    client connections (HTTP transports' read/write loops, client calls), or live memory
+    allocated under a dial. Parked goroutines alone (retries sleeping, say) are not it."""
+    seen = ("fd_growth_per_min", "client_conn_goroutines", "dial_live_bytes")
+    if any((feats.get(n) or 0) > 0 for n in seen):
+        return None
+    return ("no connection was seen: open fds did not grow (or process_open_fds is not "
+            "exported), no goroutine holds a client connection and no live memory was "
+            "allocated under a dial; process_open_fds in /metrics would decide")
+
+
 KIND = Kind(
     "connection-leak",
     title,
     locator,
+    unsupported=unsupported,
     explained_by=frozenset({"unclosed-response-body", "transport-per-request"}),
 )

@@ -40,12 +40,28 @@ def title(feats: Features, where: str) -> str:
     return f"goroutines pile up blocked{where}" + (f" ({g:+.0f}/min)" if g is not None else "")
 
 
+GROWTH = ("goroutine_growth_per_min", "top_growth_per_min", "goroutines_delta_5m",
+          "leaked_goroutines")  # fmt: skip
+
+
+def unsupported(feats: Features) -> str | None:
+    """A leak grows: without growth anywhere it was measured (window, dumps, Prometheus
+    history) or a goroutine the runtime proved leaked, many parked goroutines are as
+    likely a pool or a burst that drains (idle workers look the same in one window)."""
+    if any((feats.get(n) or 0) > 0 for n in GROWTH):
+        return None
+    return ("the goroutine count did not grow during the window and no goroutine was proven "
+            "leaked; a longer --window, go_goroutines history in a configured Prometheus, or "
+            "the goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
+
+
 KIND = Kind(
     "goroutine-leak",
     title,
     locator,
     # a starved service falls behind: requests pile up as goroutines
     timing=True,
+    unsupported=unsupported,
     explained_by=frozenset(
         {
             "abandoned-sender",

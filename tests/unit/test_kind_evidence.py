@@ -1,0 +1,59 @@
+"""A kind ranked first without its own evidence is "not sure" (kinds.unsupported).
+
+The connection evidence is checked on goroutine dumps of real third-party daemons
+(tests/data/goroutines: Prometheus scrapes over HTTP client connections; Alertmanager at
+rest holds none) so that the rule is not tuned to programs written beside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from godiag.analysis.rootcause import kinds
+from godiag.analysis.rootcause.features import FEATURES, _holds_client_conn
+from godiag.formats.goroutines import parse
+from tests.datapaths import DATA
+
+GOROUTINES = DATA / "goroutines"
+
+
+def _feats(**over: Any) -> dict[str, Any]:
+    return {**dict.fromkeys(FEATURES), **over}
+
+
+def test_a_goroutine_leak_needs_growth() -> None:
+    flat = _feats(goroutine_growth_per_min=0.0, top_growth_per_min=0, goroutines_delta_5m=0)
+    assert kinds.unsupported("goroutine-leak", flat) is not None
+    assert kinds.unsupported("goroutine-leak", _feats()) is not None  # nothing measured
+    for grew in ("goroutine_growth_per_min", "top_growth_per_min", "goroutines_delta_5m",
+                 "leaked_goroutines"):  # fmt: skip
+        assert kinds.unsupported("goroutine-leak", {**flat, grew: 3}) is None, grew
+
+
+def test_a_connection_leak_needs_a_connection() -> None:
+    none = _feats(fd_growth_per_min=0.0, client_conn_goroutines=0, dial_live_bytes=0)
+    why = kinds.unsupported("connection-leak", none)
+    assert why is not None and "process_open_fds" in why
+    for seen in ("fd_growth_per_min", "client_conn_goroutines", "dial_live_bytes"):
+        assert kinds.unsupported("connection-leak", {**none, seen: 1}) is None, seen
+
+
+def test_kinds_without_a_check_are_always_supported() -> None:
+    assert kinds.unsupported("healthy", _feats()) is None
+    assert kinds.unsupported("deadlock", _feats()) is None
+
+
+def _held(name: str) -> tuple[int, int]:
+    dump = parse((GOROUTINES / f"{name}.txt").read_bytes(), name, strict=False)
+    held = sum(g.count for g in dump.goroutines if _holds_client_conn(g))
+    served = [g for g in dump.goroutines
+              if any(f.function == "net/http.(*conn).serve" for f in g.frames)]  # fmt: skip
+    assert served, "each of these daemons serves HTTP: its server connections are in the dump"
+    assert not any(_holds_client_conn(g) for g in served)  # accepted, not obtained
+    return held, len(dump.goroutines)
+
+
+def test_client_connections_in_real_daemons() -> None:
+    assert _held("prometheus-a")[0] > 0  # it scrapes: HTTP transport loops
+    assert _held("seaweedfs-a")[0] > 0
+    assert _held("alertmanager-c")[0] == 0  # at rest, nothing dialled
