@@ -24,6 +24,21 @@ _HOME_CACHES = (".cache", "go", ".config", ".local", ".npm", ".pyenv", "sdk")
 violations: list[str] = []
 
 
+def _own_tmp() -> None:
+    """A checkout inside the temp directory (a clone in /tmp) would have every temp file
+    the tests write beside it: the tests then keep theirs inside the repository, under
+    .cache/tmp (ignored by git), and the temp directory stays guarded like any other."""
+    if REPO.is_relative_to(Path(tempfile.gettempdir()).resolve()):
+        own = REPO / ".cache" / "tmp"
+        own.mkdir(parents=True, exist_ok=True)
+        own.chmod(0o755)  # servers started as another user (postgres) walk through it
+        os.environ["TMPDIR"] = str(own)
+        tempfile.tempdir = None  # recomputed from TMPDIR
+
+
+_own_tmp()
+
+
 def _allowed_roots() -> list[Path]:
     roots = [Path(tempfile.gettempdir()), Path(sys.prefix), Path(sys.base_prefix)]
     home = Path.home()
