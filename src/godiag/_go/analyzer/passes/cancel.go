@@ -23,16 +23,7 @@ func runCancel(pass *analysis.Pass) (any, error) {
 	funcs(pass, func(_ *ast.File, _ *ast.FuncDecl, _ *ast.FuncType, body *ast.BlockStmt) {
 		shallow(body, func(n ast.Node) bool {
 			as, ok := n.(*ast.AssignStmt)
-			if !ok || len(as.Lhs) != 2 || len(as.Rhs) != 1 {
-				return true
-			}
-			call, ok := as.Rhs[0].(*ast.CallExpr)
-			if !ok {
-				return true
-			}
-			switch calleeName(pass.TypesInfo, call) {
-			case "context.WithCancel", "context.WithCancelCause":
-			default:
+			if !ok || !isWithCancel(pass, as) {
 				return true
 			}
 			ctx := objOf(pass.TypesInfo, as.Lhs[0])
@@ -90,4 +81,20 @@ func doneCall(pass *analysis.Pass, body ast.Node, ctx *types.Var) *ast.CallExpr 
 		return true
 	})
 	return found
+}
+
+// isWithCancel: `ctx, cancel := context.WithCancel(...)` (or WithCancelCause).
+func isWithCancel(pass *analysis.Pass, as *ast.AssignStmt) bool {
+	if len(as.Lhs) != 2 || len(as.Rhs) != 1 {
+		return false
+	}
+	call, ok := as.Rhs[0].(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	switch calleeName(pass.TypesInfo, call) {
+	case "context.WithCancel", "context.WithCancelCause":
+		return true
+	}
+	return false
 }

@@ -30,16 +30,7 @@ func checkStoredCancel(pass *analysis.Pass) {
 	funcs(pass, func(_ *ast.File, _ *ast.FuncDecl, _ *ast.FuncType, body *ast.BlockStmt) {
 		shallow(body, func(n ast.Node) bool {
 			as, ok := n.(*ast.AssignStmt)
-			if !ok || len(as.Lhs) != 2 || len(as.Rhs) != 1 {
-				return true
-			}
-			call, ok := as.Rhs[0].(*ast.CallExpr)
-			if !ok {
-				return true
-			}
-			switch calleeName(pass.TypesInfo, call) {
-			case "context.WithCancel", "context.WithCancelCause":
-			default:
+			if !ok || !isWithCancel(pass, as) {
 				return true
 			}
 			ctx := objOf(pass.TypesInfo, as.Lhs[0])

@@ -13,6 +13,14 @@ import (
 // stage's `for range` never ends. Every use of the channel in the producer must be
 // one of those (plus sends and receives); anything else and we say nothing.
 func checkEarlyReturn(pass *analysis.Pass) {
+	madeChans(pass, func(parents map[ast.Node]ast.Node, body *ast.BlockStmt, _ *ast.AssignStmt, ch *types.Var) {
+		checkProducer(pass, parents, body, ch)
+	})
+}
+
+// madeChans calls fn for every `ch := make(chan T[, n])` of a local variable, with
+// the body of the function that makes it and that body's parent map.
+func madeChans(pass *analysis.Pass, fn func(parents map[ast.Node]ast.Node, body *ast.BlockStmt, as *ast.AssignStmt, ch *types.Var)) {
 	funcs(pass, func(_ *ast.File, _ *ast.FuncDecl, _ *ast.FuncType, body *ast.BlockStmt) {
 		parents := parentMap(body)
 		shallow(body, func(n ast.Node) bool {
@@ -21,7 +29,7 @@ func checkEarlyReturn(pass *analysis.Pass) {
 				return true
 			}
 			if v := objOf(pass.TypesInfo, as.Lhs[0]); isLocal(v) {
-				checkProducer(pass, parents, body, v)
+				fn(parents, body, as, v)
 			}
 			return true
 		})

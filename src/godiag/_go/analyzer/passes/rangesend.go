@@ -20,19 +20,10 @@ import (
 // below a constant loop count. Every use of the channel must be one of those
 // (plus close by the producer); anything else and nothing is said.
 func checkRangeConsumers(pass *analysis.Pass) {
-	funcs(pass, func(_ *ast.File, _ *ast.FuncDecl, _ *ast.FuncType, body *ast.BlockStmt) {
-		parents := parentMap(body)
-		shallow(body, func(n ast.Node) bool {
-			as, ok := n.(*ast.AssignStmt)
-			if !ok || len(as.Lhs) != 1 || len(as.Rhs) != 1 || !isMakeChan(pass, as.Rhs[0]) {
-				return true
-			}
-			capacity, known := makeCap(pass, as.Rhs[0])
-			if v := objOf(pass.TypesInfo, as.Lhs[0]); known && isLocal(v) {
-				checkRangeConsumer(pass, parents, body, v, capacity)
-			}
-			return true
-		})
+	madeChans(pass, func(parents map[ast.Node]ast.Node, body *ast.BlockStmt, as *ast.AssignStmt, ch *types.Var) {
+		if capacity, known := makeCap(pass, as.Rhs[0]); known {
+			checkRangeConsumer(pass, parents, body, ch, capacity)
+		}
 	})
 }
 
