@@ -104,9 +104,11 @@ def unsupported(feats: Features) -> str | None:
     seen = ("fd_growth_per_min", "client_conn_goroutines", "dial_live_bytes")
     if any((feats.get(n) or 0) > 0 for n in seen):
         return None
-    return ("no connection was seen: open fds did not grow (or process_open_fds is not "
-            "exported), no goroutine holds a client connection and no live memory was "
-            "allocated under a dial; process_open_fds in /metrics would decide")
+    return (
+        "no connection was seen: open fds did not grow (or process_open_fds is not "
+        "exported), no goroutine holds a client connection and no live memory was "
+        "allocated under a dial; process_open_fds in /metrics would decide"
+    )
 
 
 KIND = Kind(
