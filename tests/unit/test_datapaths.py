@@ -35,3 +35,19 @@ def test_opening_beside_the_checkout_is_recorded() -> None:
     # Taken back so that the autouse guard does not fail this test for the read it provoked.
     del datapaths.violations[before:]
     assert seen == [f"open {beside}"]
+
+
+@pytest.mark.skipif(datapaths.REPO.parent == datapaths.REPO.parent.parent, reason="checkout at /")
+def test_what_this_run_made_beside_the_checkout_is_its_own() -> None:
+    """A checkout in the temp directory: the tests' own temp dirs lie beside it."""
+    import shutil
+    import time
+
+    made = datapaths.REPO.parent / f"made-by-this-run-{os.getpid()}-{time.time_ns()}"
+    made.mkdir()
+    try:
+        (made / "f.txt").write_text("x")  # a write is never recorded
+        assert not datapaths.outside_repo(made / "f.txt")
+    finally:
+        shutil.rmtree(made)
+    assert datapaths.outside_repo(datapaths.REPO.parent / "pytest-of-x" / "y") is False
