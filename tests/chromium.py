@@ -65,6 +65,15 @@ class Page:
                 time.sleep(0.1)
         self.ws = websocket.create_connection(ws_url, timeout=timeout, suppress_origin=True)
         self._id = 0
+        # The target exists before its document does: until the navigation commits there is
+        # no execution context ("Cannot find default execution context"), so every test
+        # starts on the loaded page, not on the race.
+        try:
+            self.wait_for("document.readyState === 'complete' && location.href !== 'about:blank'",
+                          timeout=timeout)  # fmt: skip
+        except TimeoutError:
+            self.close()
+            raise
 
     def send(self, method: str, **params: Any) -> dict[str, Any]:
         self._id += 1
