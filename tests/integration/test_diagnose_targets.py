@@ -163,6 +163,28 @@ def test_pprof_without_metrics_still_ranks(tmp_path: Path) -> None:
     assert cpu is not None and 0 <= cpu < 0.5, doc["notes"]  # measured, an idle demo
 
 
+def test_goroutine_count_is_sampled_across_the_window_without_metrics() -> None:
+    """expvar carries no goroutine count: each sample takes it from a debug=1 profile, so
+    the count has a trend of several points (a stable pool is told from growth), and the
+    recording replays to the same samples."""
+    from godiag.collect.http import HttpClient
+    from godiag.demo.service import DemoService
+    from godiag.formats import observation as decoder
+    from godiag.model.capture import CaptureMeta
+    from godiag.pipeline.observe import Observer
+    from godiag.toolchain.gobuild import build_shipped
+
+    with DemoService(build_shipped("demo"), args=("-fault", "healthy", "-metrics=false")) as svc:
+        observer = Observer(svc.url, HttpClient(), 2.0, None, CaptureMeta())
+        rec = observer.record()
+    counts = [r for r in rec.captures if r.role.startswith("gcount#")]
+    assert len(counts) >= 3, [r.role for r in rec.captures]
+    obs = decoder.build(rec)
+    series = [s.values.get("go_goroutines") for s in obs.samples]
+    assert len(series) >= 3 and all(v is not None and v > 0 for v in series), series
+    assert obs.metrics_source == "expvar"
+
+
 class _Slow(_Html):
     def do_GET(self) -> None:
         time.sleep(2.5)

@@ -111,7 +111,35 @@ class Observer:
         self._keep(role, at, cap, dump)
         return dump
 
-    def _sample(self, keep: bool = False) -> tuple[MetricSample, Recorded] | None:
+    def _sample(self, keep: bool = False) -> tuple[MetricSample, list[Recorded]] | None:
+        """One metrics sample (`_metrics`), with the goroutine count from a debug=1 profile
+        when the metrics lack it (expvar has none; a service may expose no metrics at all):
+        the count's trend across the window is what tells a stable pool from growth."""
+        got = self._metrics(keep)
+        if got is not None and "go_goroutines" in got[0].values:
+            return got[0], [got[1]]
+        counted = self._count()
+        if counted is None:
+            return (got[0], [got[1]]) if got is not None else None
+        n, rec = counted
+        if got is None:
+            return MetricSample(rec.at, {"go_goroutines": n}), [rec]
+        got[0].values["go_goroutines"] = n
+        return got[0], [got[1], rec]
+
+    def _count(self) -> tuple[float, Recorded] | None:
+        from godiag.collect.pprof import collect_goroutine_count
+
+        at = self._now()
+        try:
+            cap = collect_goroutine_count(self.client, self.url, self.timeout)
+            n = decoder.goroutine_total(cap)
+        except (CollectError, ParseError) as exc:
+            self.rec.notes.append(f"goroutine count sample lost: {exc}")
+            return None
+        return n, Recorded("gcount#", at, cap, False)
+
+    def _metrics(self, keep: bool) -> tuple[MetricSample, Recorded] | None:
         """One metrics sample from /metrics, else /debug/vars (remembering which works).
         `keep`: one of the diagnosis's stored artifacts. The caller gives it its role."""
         from godiag.collect.pprof import collect_metrics, collect_vars
@@ -136,6 +164,8 @@ class Observer:
                         )
                     return None
                 self._failed("/metrics", exc)
+        if src == "none":
+            return None
         try:
             cap = collect_vars(self.client, self.url, self.timeout)
             doc = expvar.parse(cap.data, cap.source)
@@ -148,16 +178,17 @@ class Observer:
         return decoder.expvar_sample(at, doc), Recorded("expvar#", at, cap, False)
 
     def _add_sample(
-        self, got: tuple[MetricSample, Recorded] | None, after_gc: bool = False
+        self, got: tuple[MetricSample, list[Recorded]] | None, after_gc: bool = False
     ) -> None:
         """Append a sample to the window's series: its role is its place in it."""
         if got is None:
             return
-        ms, r = got
+        ms, recs = got
         ms.post_gc = after_gc
-        self.rec.captures.append(
-            Recorded(f"{r.role}{len(self.samples)}", r.at, r.capture, r.stored, after_gc)
-        )
+        for r in recs:
+            self.rec.captures.append(
+                Recorded(f"{r.role}{len(self.samples)}", r.at, r.capture, r.stored, after_gc)
+            )
         self.samples.append(ms)
 
     def _vars(self, role: str) -> dict[str, Any] | None:
