@@ -23,6 +23,7 @@ system-deps:
 # The scenario services' module dependencies, so tests can build them with GOPROXY=off.
 scenario-modules:
 	cd go/scenarios && GOFLAGS= GOWORK=off go mod download
+	cd go/corpus && GOFLAGS= GOWORK=off go mod download
 
 # Older and newer Go toolchains for the doctor and inspect integration tests, cached in the module
 # cache through GOTOOLCHAIN. Fails soft: tests that need them skip with the reason.
