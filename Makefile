@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: go-toolchains sarif-multitool test-deps system-deps
-.PHONY: collect train eval
+.PHONY: collect collect-corpus train eval
 .PHONY: install demo test lint fmt unit bench fuzz clean old-go-binaries scenario-modules
 
 install: $(STAMP)
@@ -124,6 +124,11 @@ doctor-bench: install
 # the machine otherwise idle: CPU and GC rates are features).
 collect: install scenario-modules
 	$(BIN)/python -m tools.rootcause_collect
+
+# The go/corpus templates (docs/scenarios.md), each variant twice in rotating exposure,
+# load-shape and intensity configurations (about 40 minutes for 12 templates).
+collect-corpus: install scenario-modules
+	$(BIN)/python -m tools.rootcause_collect --corpus all
 
 train: install
 	$(BIN)/python -m tools.rootcause_train train
