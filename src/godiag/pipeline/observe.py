@@ -26,6 +26,10 @@ from godiag.model.profile import Profile
 
 Progress = Callable[[str], None]
 CPU_AUTO_THRESHOLD = 0.15  # CPU s/s above which an automatic CPU profile is worth taking
+# GC cycles/s above which one is too: a service at its heap goal collects every few seconds
+# at most; several a second is the allocation rate at issue (forced GCs of the heap snapshot
+# fall before the first sample, so they are not counted)
+GC_AUTO_THRESHOLD = 2.0
 
 
 class Observer:
@@ -312,16 +316,21 @@ class Observer:
         return not any("process_cpu_seconds_total" in s.values for s in self.samples)
 
     def _cpu_high(self) -> bool:
+        """Busy on the CPU, or collecting garbage often: cpu-saturation or gc-pressure is in
+        play, and only a CPU profile locates either (the allocating code shows in mallocgc's
+        callers)."""
+        cpu = self._rate("process_cpu_seconds_total")
+        gc = self._rate("go_gc_duration_seconds_count")
+        if gc is None:
+            gc = self._rate("go_gc_cycles_total")
+        return (cpu or 0.0) >= CPU_AUTO_THRESHOLD or (gc or 0.0) >= GC_AUTO_THRESHOLD
+
+    def _rate(self, name: str) -> float | None:
         s = self.samples
-        if len(s) < 2 or "process_cpu_seconds_total" not in s[-1].values:
-            return False
+        if len(s) < 2 or name not in s[-1].values or name not in s[0].values:
+            return None
         dt = s[-1].at - s[0].at
-        if dt <= 0:
-            return False
-        used = s[-1].values["process_cpu_seconds_total"] - s[0].values.get(
-            "process_cpu_seconds_total", 0.0
-        )
-        return used / dt >= CPU_AUTO_THRESHOLD
+        return (s[-1].values[name] - s[0].values[name]) / dt if dt > 0 else None
 
     def _start_cpu(self, seconds: float) -> Future[Profile | None]:
         secs = max(1.0, round(seconds))
