@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: go-toolchains sarif-multitool test-deps system-deps
-.PHONY: collect collect-corpus train eval
+.PHONY: collect collect-corpus collect-thirdparty train eval
 .PHONY: install demo test lint fmt unit bench fuzz clean old-go-binaries scenario-modules
 
 install: $(STAMP)
@@ -129,6 +129,11 @@ collect: install scenario-modules
 # load-shape and intensity configurations (about 40 minutes for 12 templates).
 collect-corpus: install scenario-modules
 	$(BIN)/python -m tools.rootcause_collect --corpus all
+
+# Real third-party daemons (Prometheus, Alertmanager, SeaweedFS master, etcd) at rest and under
+# steady and ramping client load, as healthy rows, one template per daemon (about 15 minutes).
+collect-thirdparty: install test-deps
+	$(BIN)/python -m tools.thirdparty_collect
 
 train: install
 	$(BIN)/python -m tools.rootcause_train train

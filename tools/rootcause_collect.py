@@ -188,6 +188,19 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def write_template_rows(template: str, rows: list[dict[str, Any]]) -> None:
+    """A template's rows into data/diagnose/corpus/TEMPLATE.jsonl, replacing the rows of the
+    same program and run number only (a partial collection keeps the others)."""
+    CORPUS_OUT.mkdir(parents=True, exist_ok=True)
+    out = CORPUS_OUT / f"{template}.jsonl"
+    done = {(r["program"], r["run"]) for r in rows}
+    lines = out.read_text().splitlines() if out.exists() else []
+    keep = [r for r in map(json.loads, filter(None, lines)) if (r["program"], r["run"]) not in done]
+    rows = sorted(keep + rows, key=lambda r: (r["run"], r["program"]))
+    out.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+    print(f"wrote {len(rows)} rows to {out.relative_to(REPO)}")
+
+
 def collect_corpus(args: argparse.Namespace) -> int:
     progs = corpus_programs(args.corpus)
     if not progs:
@@ -217,19 +230,8 @@ def collect_corpus(args: argparse.Namespace) -> int:
                   f"{conf['intensity']:6} {n} g/min {f['goroutine_growth_per_min']} "
                   f"heap/s {f['heap_growth_bytes_per_s']} cpu {f['cpu_seconds_per_s']}",
                   flush=True)  # fmt: skip
-    CORPUS_OUT.mkdir(parents=True, exist_ok=True)
     for template, rows in by_template.items():
-        out = CORPUS_OUT / f"{template}.jsonl"
-        done = {(r["program"], r["run"]) for r in rows}
-        keep = (
-            [json.loads(x) for x in out.read_text().splitlines() if x.strip()]
-            if out.exists()
-            else []
-        )
-        rows = [r for r in keep if (r["program"], r["run"]) not in done] + rows
-        rows.sort(key=lambda r: (r["run"], r["program"]))
-        out.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
-        print(f"wrote {len(rows)} rows to {out.relative_to(REPO)}")
+        write_template_rows(template, rows)
     return 0
 
 
