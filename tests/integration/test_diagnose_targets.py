@@ -272,3 +272,16 @@ def test_a_local_pid_is_diagnosed_at_its_pprof_port(goprog: Any, tmp_path: Path)
     assert all(a["tags"].get("pid") == str(svc.pid) for a in arts), arts
     bad = godiag("diagnose", "1", "--window", "1s")  # init listens on nothing
     assert bad.returncode == 2 and "listens on no TCP port" in bad.stderr, bad.stderr
+
+
+def test_a_local_pid_without_metrics_is_read_from_proc(goprog: Any) -> None:
+    """No /metrics: a local process's open fds and TCP sockets come from /proc with every
+    sample, so a connection leak shows as fd growth (connection evidence), not a guess."""
+    svc = goprog("cmd/connleak", "-every", "20ms")
+    time.sleep(1.0)
+    r = godiag("diagnose", str(svc.pid), "--window", "3s", "--format", "json", "--no-store")
+    assert r.returncode in (0, 1), r.stderr
+    doc = json.loads(r.stdout)
+    feats = doc["features"]
+    assert feats["open_fds"] is not None and feats["open_fds"] > 20, feats
+    assert feats["fd_growth_per_min"] is not None and feats["fd_growth_per_min"] > 100, feats

@@ -10,7 +10,9 @@ Roles: `heap@start|end`, `mutex@start|end`, `block@start|end`, `goroutineleak`, 
 (pprof profiles), `goroutine@start|end` (debug=2 dumps), `metrics#N` (Prometheus text)
 or `expvar#N` (/debug/vars) for the N-th metrics sample, `gcount#N` (the debug=1 goroutine
 profile: its total is sample N's go_goroutines when the metrics lack it, or the whole sample
-when the service has no metrics), `vars@start|end` (/debug/vars).
+when the service has no metrics), `procfs#N` (a local process's fd and TCP socket counts
+from /proc, taken with sample N: its process_open_fds when the metrics lack it),
+`vars@start|end` (/debug/vars).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from godiag.model.profile import Profile
 PROFILES = ("heap", "mutex", "block")
 ENDS = ("start", "end")
 ROLE = re.compile(
-    r"(?:(?:heap|mutex|block|goroutine|vars)@(?:start|end)|goroutineleak|cpu|(?:metrics|expvar|gcount)#\d{1,4})"
+    r"(?:(?:heap|mutex|block|goroutine|vars)@(?:start|end)|goroutineleak|cpu|(?:metrics|expvar|gcount|procfs)#\d{1,4})"
 )
 
 
@@ -82,6 +84,25 @@ def goroutine_total(cap: Capture) -> float:
             cap.source, "not a debug=1 goroutine profile (no 'goroutine profile: total N')"
         )
     return float(m.group(1))
+
+
+# procfs#N lines -> the sample names they stand for (process_open_fds as client_golang's
+# process collector names it, so fd growth is read the same way from either)
+PROCFS = {"open_fds": "process_open_fds", "sockets": "godiag_proc_sockets",
+          "tcp_established": "godiag_proc_tcp_established",
+          "tcp_close_wait": "godiag_proc_tcp_close_wait"}  # fmt: skip
+
+
+def procfs_values(cap: Capture) -> dict[str, float]:
+    """The `name value` lines of a procfs capture, by their sample names."""
+    out: dict[str, float] = {}
+    for line in cap.data.decode("ascii", "replace").splitlines()[:16]:
+        name, _, value = line.partition(" ")
+        if name in PROCFS and value.isdigit():
+            out[PROCFS[name]] = float(value)
+    if "process_open_fds" not in out:
+        raise ParseError(cap.source, "no open_fds line (not a /proc fd snapshot)")
+    return out
 
 
 def expvar_sample(at: float, doc: dict[str, Any]) -> MetricSample:
@@ -138,6 +159,8 @@ def decode(rec: Recorded, limit: int | None = None, pool: InFlight | None = None
         return expvar.parse(cap.data, cap.source)
     if kind == "gcount":
         return goroutine_total(cap)
+    if kind == "procfs":
+        return procfs_values(cap)
     return decode_profile(cap, limit, pool)
 
 
@@ -191,15 +214,17 @@ def _count_samples(
     rec: Recording, by_role: dict[str, Any], samples: list[tuple[int, MetricSample, str | None]]
 ) -> None:
     """Each `gcount#N` gives sample N its goroutine count when the metrics did not (expvar
-    has none), or is sample N when nothing else answered."""
+    has none), each `procfs#N` its fd and socket counts; either is sample N when no metrics
+    answered."""
     index = {n: ms for n, ms, _ in samples}
     for r in rec.captures:
-        if not r.role.startswith("gcount#"):
+        if not r.role.startswith(("gcount#", "procfs#")):
             continue
+        got = by_role[r.role]
+        values = {"go_goroutines": got} if r.role.startswith("gcount#") else got
         n = int(r.role.split("#", 1)[1])
-        if n in index:
-            index[n].values.setdefault("go_goroutines", by_role[r.role])
-        else:
-            ms = MetricSample(r.at, {"go_goroutines": by_role[r.role]}, post_gc=r.after_gc)
-            index[n] = ms
-            samples.append((n, ms, None))
+        if n not in index:
+            index[n] = MetricSample(r.at, {}, post_gc=r.after_gc)
+            samples.append((n, index[n], None))
+        for name, v in values.items():
+            index[n].values.setdefault(name, v)

@@ -48,12 +48,14 @@ class Observer:
         samples: int = 5,
         prometheus: str | None = None,
         prometheus_headers: dict[str, str] | None = None,
+        pid: int | None = None,
     ) -> None:
         self.url, self.client, self.window, self.cpu = url.rstrip("/"), client, window, cpu
         self.meta, self.timeout, self.progress = meta, timeout, progress
         self.n_samples = max(3, samples)
         self.prometheus = prometheus
         self.prometheus_headers = prometheus_headers or {}
+        self.pid = pid  # a local process: /proc says what it holds (procfs#N)
         self.rec = Recording(self.url, window=window)
         self.decoded: dict[str, Any] = {}  # role -> what formats/observation decoded
         self.samples: list[MetricSample] = []  # in the order of their roles metrics#N
@@ -120,16 +122,36 @@ class Observer:
         when the metrics lack it (expvar has none; a service may expose no metrics at all):
         the count's trend across the window is what tells a stable pool from growth."""
         got = self._metrics(keep)
-        if got is not None and "go_goroutines" in got[0].values:
-            return got[0], [got[1]]
-        counted = self._count()
-        if counted is None:
-            return (got[0], [got[1]]) if got is not None else None
-        n, rec = counted
-        if got is None:
-            return MetricSample(rec.at, {"go_goroutines": n}), [rec]
-        got[0].values["go_goroutines"] = n
-        return got[0], [got[1], rec]
+        ms, recs = (got[0], [got[1]]) if got is not None else (None, [])
+        if ms is None or "go_goroutines" not in ms.values:
+            counted = self._count()
+            if counted is not None:
+                ms = ms or MetricSample(counted[1].at, {})
+                ms.values["go_goroutines"] = counted[0]
+                recs.append(counted[1])
+        if self.pid is not None and (ms is None or "process_open_fds" not in ms.values):
+            held = self._held()
+            if held is not None:
+                ms = ms or MetricSample(held[1].at, {})
+                for name, v in held[0].items():
+                    ms.values.setdefault(name, v)
+                recs.append(held[1])
+        return (ms, recs) if ms is not None else None
+
+    def _held(self) -> tuple[dict[str, float], Recorded] | None:
+        from datetime import UTC, datetime
+
+        from godiag.collect.procfs import fd_snapshot
+
+        assert self.pid is not None
+        at = self._now()
+        try:
+            data = fd_snapshot(self.pid)
+        except CollectError as exc:
+            self.rec.notes.append(f"/proc sample lost: {exc}")
+            return None
+        cap = Capture(data, f"/proc/{self.pid}", "procfs", datetime.now(UTC), "text/plain")
+        return decoder.procfs_values(cap), Recorded("procfs#", at, cap, False)
 
     def _count(self) -> tuple[float, Recorded] | None:
         from godiag.collect.pprof import collect_goroutine_count
