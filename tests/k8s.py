@@ -17,6 +17,9 @@ Fixture API (import the fixture into a conftest: `from tests.k8s import k8s_clus
   - `admin_kubeconfig`: Path; client certificate of group system:masters (files on disk);
   - `viewer_kubeconfig`: Path; bearer token of ServiceAccount `godiag-test/viewer`, which may
     get/list/watch pods, replicasets, deployments, but not pods/proxy (the RBAC case);
+  - `service_account_kubeconfig(ns, name, rules=None, cluster_wide=False)` -> Path: a
+    kubeconfig with the token of ServiceAccount ns/name (made if missing), granted `rules`
+    (RBAC PolicyRules) by a Role in ns, or a ClusterRole when cluster_wide;
   - `server`: "https://192.0.2.10:6443"; `ca_file`: Path of the cluster CA;
   - `api(method, path, body=None, content_type=...)` -> (status, dict) as admin;
   - `ensure_namespace(ns)`: the namespace and its `default` ServiceAccount;
@@ -346,35 +349,46 @@ class Cluster:
         return self.must("PATCH", f"/api/v1/namespaces/{ns}/pods/{name}/status", status,
                          content_type="application/merge-patch+json")  # fmt: skip
 
+    def service_account_kubeconfig(
+        self, ns: str, name: str, rules: list[dict[str, Any]] | None = None,
+        *, cluster_wide: bool = False,
+    ) -> Path:  # fmt: skip
+        """A kubeconfig with the bearer token (TokenRequest, 2 h) of ServiceAccount NS/NAME,
+        made if missing; `rules` (RBAC PolicyRules) are granted to it by a Role and
+        RoleBinding in NS, or cluster-wide by a ClusterRole and ClusterRoleBinding."""
+        self.ensure_namespace(ns)
+        st, _ = self.api("GET", f"/api/v1/namespaces/{ns}/serviceaccounts/{name}")
+        if st == 404:
+            self.must("POST", f"/api/v1/namespaces/{ns}/serviceaccounts",
+                      {"metadata": {"name": name}})  # fmt: skip
+        if rules:
+            rbac = "/apis/rbac.authorization.k8s.io/v1"
+            role = f"godiag-test-{ns}-{name}"
+            scope = "" if cluster_wide else f"/namespaces/{ns}"
+            kind = "ClusterRole" if cluster_wide else "Role"
+            self.must("POST", f"{rbac}{scope}/{kind.lower()}s",
+                      {"metadata": {"name": role}, "rules": rules})  # fmt: skip
+            self.must("POST", f"{rbac}{scope}/{kind.lower()}bindings", {
+                "metadata": {"name": role},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
+                "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": ns}],
+            })  # fmt: skip
+        tok = self.must("POST", f"/api/v1/namespaces/{ns}/serviceaccounts/{name}/token",
+                        {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                         "spec": {"expirationSeconds": 7200}})  # fmt: skip
+        return _kubeconfig(
+            self.dir / f"{ns}-{name}.kubeconfig", {"token": tok["status"]["token"]},
+            self.ca_file, f"{ns}-{name}",
+        )  # fmt: skip
+
     def _viewer(self) -> Path:
         """ServiceAccount godiag-test/viewer: reads pods and their owners, no pods/proxy."""
-        ns = "godiag-test"
-        self.ensure_namespace(ns)
-        self.must("POST", f"/api/v1/namespaces/{ns}/serviceaccounts",
-                  {"metadata": {"name": "viewer"}})  # fmt: skip
         rules = [
             {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
             {"apiGroups": ["apps"], "resources": ["replicasets", "deployments", "statefulsets",
                                                   "daemonsets"], "verbs": ["get", "list"]},
         ]  # fmt: skip
-        rbac = "/apis/rbac.authorization.k8s.io/v1"
-        self.must("POST", f"{rbac}/clusterroles",
-                  {"metadata": {"name": "godiag-pod-reader"}, "rules": rules})  # fmt: skip
-        self.must("POST", f"{rbac}/clusterrolebindings", {
-            "metadata": {"name": "godiag-pod-reader"},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                        "name": "godiag-pod-reader"},
-            "subjects": [{"kind": "ServiceAccount", "name": "viewer", "namespace": ns}],
-        })  # fmt: skip
-        tok = self.must("POST", f"/api/v1/namespaces/{ns}/serviceaccounts/viewer/token",
-                        {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-                         "spec": {"expirationSeconds": 7200}})  # fmt: skip
-        return _kubeconfig(
-            self.dir / "viewer.kubeconfig",
-            {"token": tok["status"]["token"]},
-            self.ca_file,
-            "viewer",
-        )
+        return self.service_account_kubeconfig("godiag-test", "viewer", rules, cluster_wide=True)
 
     # ---- services and godiag inside the namespace
     def start_go(self, binary: Path, args: list[str], port: int) -> GoProcess:
