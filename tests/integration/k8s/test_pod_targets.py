@@ -212,3 +212,19 @@ def test_a_cluster_ca_that_does_not_match_is_one_line(service: Cluster, tmp_path
     err = res.stderr.decode().strip().splitlines()
     assert res.returncode == 2 and len(err) == 1, err
     assert "TLS error" in err[0] and str(wrong) in err[0], err
+
+
+def test_the_reports_show_the_pod_and_its_siblings(service: Cluster) -> None:
+    page = service.dir / "diag.html"
+    args = ["diagnose", f"k8s://{NS}/deployment/ledger", "--siblings", "1", "--window", "2s",
+            "--no-store", "-q"]  # fmt: skip
+    text = service.godiag(*args)
+    assert text.returncode in (0, 1), text.stderr.decode()[-2000:]
+    out = text.stdout.decode()
+    assert f"pod: {NS}/ledger-5f7c9-aaaaa:{PORT} (ReplicaSet/ledger-5f7c9)" in out, out
+    line = next((ln for ln in out.splitlines() if ln.startswith("this pod: ")), "")
+    assert "goroutines" in line and "; its 1 sibling (same ReplicaSet): " in line, out
+    html = service.godiag(*args, "-o", str(page))
+    assert html.returncode in (0, 1), html.stderr.decode()[-2000:]
+    body = page.read_text()
+    assert 'id="siblings"' in body and "its 1 sibling (same ReplicaSet)" in body
