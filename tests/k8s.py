@@ -6,8 +6,11 @@ without root or without `unshare`/`nsenter`/`ip`/`openssl`, the fixture skips wi
 How it works: `unshare -n sleep infinity` holds a new network namespace (nothing of it
 reaches the host's network); every process of the cluster, every Go service and every
 godiag command runs in it through `nsenter -t PID -n`. Inside, loopback is up and carries
-192.0.2.10/32 (POD_IP): the API server's pod proxy refuses loopback pod IPs, so pods get
-POD_IP and services listen on POD_IP:PORT. No kubelet, no controller-manager: pods are
+192.0.2.10/32 (POD_IP) and 192.0.2.1/32 (API_IP): the API server's pod proxy refuses
+loopback pod IPs, so pods get POD_IP and services listen on POD_IP:PORT; the API server
+listens on API_IP:6443, an address of its own as in a cluster (the proxy rewrites a pod's
+redirects to the pod's own host:port, so one shared address would hide what a redirect to
+the API server does). No kubelet, no controller-manager: pods are
 created with spec.nodeName set and their status is patched to Running/Ready with POD_IP;
 namespaces get their `default` ServiceAccount from the fixture.
 
@@ -20,7 +23,7 @@ Fixture API (import the fixture into a conftest: `from tests.k8s import k8s_clus
   - `service_account_kubeconfig(ns, name, rules=None, cluster_wide=False)` -> Path: a
     kubeconfig with the token of ServiceAccount ns/name (made if missing), granted `rules`
     (RBAC PolicyRules) by a Role in ns, or a ClusterRole when cluster_wide;
-  - `server`: "https://192.0.2.10:6443"; `ca_file`: Path of the cluster CA;
+  - `server`: SERVER, "https://192.0.2.1:6443"; `ca_file`: Path of the cluster CA;
   - `api(method, path, body=None, content_type=...)` -> (status, dict) as admin;
   - `ensure_namespace(ns)`: the namespace and its `default` ServiceAccount;
   - `create_pod(ns, name, *, ports={name: port}, annotations={}, labels={},
@@ -31,12 +34,14 @@ Fixture API (import the fixture into a conftest: `from tests.k8s import k8s_clus
   - `start_go(binary, args, port)` -> tests.gohelpers.GoProcess running inside the
     namespace at POD_IP:port (`-addr` is added); close it in the test;
   - `run(args, timeout=..., env=None, input=None)` -> CompletedProcess inside the namespace;
+  - `spawn(name, args)` -> Popen of a long-running process inside the namespace (output in
+    `dir/NAME.log`; killed with the cluster, or kill its process group yourself);
   - `godiag(*args, kubeconfig=None, timeout=...)` -> CompletedProcess of `python -m godiag`
     run inside the namespace from this checkout (KUBECONFIG set to `kubeconfig`, or
     admin's; an empty config and store so nothing of the user's is read);
   - `netns_pid`: the namespace holder's PID, for `nsenter -t PID -n` of your own.
-- `POD_IP`, `API_PORT`, `BIN` (module constants) and `missing()` (why the cluster cannot
-  start, or None).
+- `POD_IP`, `API_IP`, `API_PORT`, `SERVER`, `BIN` (module constants) and `missing()` (why
+  the cluster cannot start, or None).
 """
 
 from __future__ import annotations
@@ -60,8 +65,9 @@ from tests.gohelpers import REPO, GoProcess
 
 BIN = REPO / ".cache" / "k8s" / "bin"
 POD_IP = "192.0.2.10"
+API_IP = "192.0.2.1"
 API_PORT = 6443
-SERVER = f"https://{POD_IP}:{API_PORT}"
+SERVER = f"https://{API_IP}:{API_PORT}"
 START_TIMEOUT = 120.0  # a loaded 2-core machine takes 10-40 s to bring the API server up
 TOOLS = ("unshare", "nsenter", "ip", "openssl")
 
@@ -84,12 +90,12 @@ def _openssl(*args: str, cwd: Path) -> None:
 
 
 def _make_pki(d: Path) -> None:
-    """A CA, the API server's certificate (for POD_IP), client certs, the SA signing key."""
+    """A CA, the API server's certificate (for API_IP), client certs, the SA signing key."""
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     _openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
              "-subj", "/CN=godiag-test-ca", cwd=d)  # fmt: skip
     (d / "server.ext").write_text(
-        f"subjectAltName=IP:{POD_IP},IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,"
+        f"subjectAltName=IP:{API_IP},IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,"
         "DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\n"
         "extendedKeyUsage=serverAuth\n"
     )
@@ -147,7 +153,8 @@ class Cluster:
         self.netns_pid = self.holder.pid
         self._wait_netns()
         self.run(["ip", "link", "set", "lo", "up"], check=True)
-        self.run(["ip", "addr", "add", f"{POD_IP}/32", "dev", "lo"], check=True)
+        for ip in (POD_IP, API_IP):
+            self.run(["ip", "addr", "add", f"{ip}/32", "dev", "lo"], check=True)
         pki = work / "pki"
         pki.mkdir()
         _make_pki(pki)
@@ -193,7 +200,7 @@ class Cluster:
             input=input, check=check,
         )  # fmt: skip
 
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+    def spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         log = self.dir / f"{name}.log"
         self.logs[name] = log
         with log.open("wb") as f:
@@ -223,7 +230,7 @@ class Cluster:
 
     def _start_etcd(self) -> None:
         data = self.dir / "etcd"
-        p = self._spawn("etcd", [
+        p = self.spawn("etcd", [
             str(BIN / "etcd"), "--name", "default", "--data-dir", str(data),
             "--listen-client-urls", "http://127.0.0.1:2379",
             "--advertise-client-urls", "http://127.0.0.1:2379",
@@ -239,11 +246,11 @@ class Cluster:
 
     def _start_apiserver(self) -> None:
         pki = self.pki
-        p = self._spawn("kube-apiserver", [
+        p = self.spawn("kube-apiserver", [
             str(BIN / "kube-apiserver"),
             "--etcd-servers=http://127.0.0.1:2379",
             "--bind-address=0.0.0.0", f"--secure-port={API_PORT}",
-            f"--advertise-address={POD_IP}",
+            f"--advertise-address={API_IP}",
             f"--tls-cert-file={pki / 'server.crt'}", f"--tls-private-key-file={pki / 'server.key'}",
             f"--client-ca-file={pki / 'ca.crt'}",
             f"--service-account-key-file={pki / 'sa.pub'}",
@@ -338,7 +345,7 @@ class Cluster:
         self.must("POST", f"/api/v1/namespaces/{ns}/pods", pod)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         status = {"status": {
-            "phase": "Running", "podIP": POD_IP, "podIPs": [{"ip": POD_IP}], "hostIP": POD_IP,
+            "phase": "Running", "podIP": POD_IP, "podIPs": [{"ip": POD_IP}], "hostIP": API_IP,
             "startTime": now,
             "conditions": [{"type": t, "status": "True", "lastTransitionTime": now}
                            for t in ("Initialized", "ContainersReady", "Ready", "PodScheduled")],

@@ -265,3 +265,45 @@ def test_inline_client_certificate_loads_and_a_wrong_key_is_refused(tmp_path: Pa
         {"dev": {**user, "client-key-data": b64(other_key)}}))  # fmt: skip
     with pytest.raises(ConfigError, match="client certificate"):
         ssl_context(kubeconfig.load(str(bad), env={}))
+
+
+def test_a_pod_cannot_redirect_its_reader_elsewhere_on_the_api_server() -> None:
+    """Same origin is not enough behind the pod proxy: a redirect out of the pod's proxy
+    path would read the API server itself with the user's credentials."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            if self.path.startswith("/pod/proxy/debug/pprof/goroutine"):
+                self.send_response(302)
+                self.send_header("Location", f"http://127.0.0.1:{port}/api/v1/secrets")
+            elif self.path.startswith("/pod/proxy/moved"):
+                self.send_response(302)
+                self.send_header("Location", "/pod/proxy/here")
+            else:
+                self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    port = srv.server_address[1]
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{port}/pod/proxy"
+        pod = HttpClient(headers={"Authorization": "Bearer t"}, within=base + "/")
+        with pytest.raises(CollectError, match=r"redirected out of .*: not followed"):
+            pod.get(base + "/debug/pprof/goroutine?debug=2", 5)
+        assert "/api/v1/secrets" not in seen
+        assert pod.get(base + "/moved", 5).status == 200  # under the pod: followed
+        assert HttpClient().get(base + "/debug/pprof/goroutine", 5).status == 200
+        assert seen[-1] == "/api/v1/secrets"  # what `within` prevents
+    finally:
+        srv.shutdown()
+        srv.server_close()

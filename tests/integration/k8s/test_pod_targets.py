@@ -228,3 +228,43 @@ def test_the_reports_show_the_pod_and_its_siblings(service: Cluster) -> None:
     assert html.returncode in (0, 1), html.stderr.decode()[-2000:]
     body = page.read_text()
     assert 'id="siblings"' in body and "its 1 sibling (same ReplicaSet)" in body
+
+
+REDIRECTOR = """
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(302)
+        self.send_header("Location", sys.argv[2])
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+HTTPServer((sys.argv[1], 7070), H).serve_forever()
+"""
+
+
+def test_a_pod_cannot_send_godiag_elsewhere_on_the_api_server(service: Cluster) -> None:
+    """The proxy rewrites a pod's redirects to the host the client asked into the pod's
+    proxy path, comparing host:port as strings; another spelling of the same origin (a
+    port with a leading zero) passes through, and followed with the user's credentials it
+    would read the cluster (secrets). godiag follows redirects only under the pod's path."""
+    import os
+    import signal
+    import sys
+    from urllib.parse import urlsplit
+
+    api = urlsplit(service.server)
+    secrets = f"https://{api.hostname}:0{api.port}/api/v1/namespaces/kube-system/secrets"
+    proc = service.spawn("redirector", [sys.executable, "-c", REDIRECTOR, POD_IP, secrets])
+    try:
+        service.create_pod(NS, "redirector", annotations={"godiag.dev/port": "7070"})
+        time.sleep(1.0)
+        res = service.godiag("goroutines", f"k8s://{NS}/redirector")
+        err = res.stderr.decode().strip().splitlines()
+        assert res.returncode == 2 and len(err) == 1, err
+        assert "redirected out of" in err[0] and "not followed" in err[0], err
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)

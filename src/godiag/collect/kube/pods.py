@@ -17,7 +17,7 @@ missing permission (`cannot get pods/proxy in namespace NS`), not a capture fail
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -241,7 +241,10 @@ class Resolver:
         images = tuple(str(c.get("image")) for c in (pod.get("spec") or {}).get("containers") or []
                        if c.get("image"))  # fmt: skip
         url = f"{self.creds.server}{pod_path(ref.namespace, name)}:{port}/proxy"
-        return PodEndpoint(url, self.proxy_client, ref.namespace, name, port, owner, uid, images,
+        # its own client: the pod's redirects may not leave its proxy path (a redirect to
+        # the API server's /api/... would read the cluster with the user's credentials)
+        client = replace(self.proxy_client, within=url + "/")
+        return PodEndpoint(url, client, ref.namespace, name, port, owner, uid, images,
                            dict(md.get("labels") or {}), target)  # fmt: skip
 
     def check_proxy(self, ep: PodEndpoint) -> None:
