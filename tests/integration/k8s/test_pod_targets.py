@@ -268,3 +268,25 @@ def test_a_pod_cannot_send_godiag_elsewhere_on_the_api_server(service: Cluster) 
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
+
+
+def test_stored_captures_carry_the_pod(service: Cluster) -> None:
+    """--store: the pod's namespace, name, owner and image are the artifacts' tags, the
+    Deployment's name their service (the local store lives in the run's own home)."""
+    pod = "ledger-5f7c9-bbbbb"
+    # the scenario build stamps no commit: given, as a deployment would
+    build = ["--go-version", "go1.26.0", "--build-commit", "0123456789ab", "--store", "-q"]
+    res = service.godiag("goroutines", f"k8s://{NS}/{pod}", *build)
+    assert res.returncode == 0, res.stderr.decode()[-2000:]
+    res = service.godiag("profile", f"k8s://{NS}/{pod}", "--type", "heap", *build)
+    assert res.returncode == 0, res.stderr.decode()[-2000:]
+    listed = _json(service.godiag("store", "ls", "--tag", f"k8s.pod.name={pod}",
+                                  "--format", "json"))  # fmt: skip
+    arts = listed["artifacts"] if isinstance(listed, dict) else listed
+    assert sorted(a["profile_type"] for a in arts) == ["goroutine", "heap"], arts
+    pod_tags = {"k8s.namespace.name": NS, "k8s.pod.name": pod,
+                "k8s.owner": "ReplicaSet/ledger-5f7c9",
+                "container.image.name": "example.test/ledger:v1"}  # fmt: skip
+    for a in arts:
+        assert a["service_name"] == "ledger"
+        assert {k: a["tags"].get(k) for k in pod_tags} == pod_tags, a  # and what /metrics says
