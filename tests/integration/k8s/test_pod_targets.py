@@ -131,6 +131,16 @@ def test_the_port_comes_from_the_pod_annotation(service: Cluster, pod: str) -> N
     assert doc["total"] > 10
 
 
+def test_a_missing_pod_or_deployment_is_one_sentence(service: Cluster) -> None:
+    cases = [(f"k8s://{NS}/no-such-pod", 'pods "no-such-pod" not found'),
+             (f"k8s://{NS}/deployment/nope", 'deployments.apps "nope" not found')]  # fmt: skip
+    for target, says in cases:
+        res = service.godiag("goroutines", target)
+        err = res.stderr.decode().strip().splitlines()
+        assert res.returncode == 2 and len(err) == 1, err
+        assert f"{says} in namespace {NS}" in err[0], err
+
+
 def test_an_unreachable_port_is_one_sentence(service: Cluster) -> None:
     res = service.godiag("goroutines", f"k8s://{NS}/ledger-direct:6999")
     assert res.returncode == 2

@@ -125,7 +125,7 @@ class KubeApi:
                 f"{self.creds.context} is not accepted ({why})"
             )
         if res.status == 404:
-            raise CollectError(f"{why or path + ' not found'}")
+            raise CollectError(f"{why or path + ' not found'} in namespace {namespace}")
         raise CollectError(f"{self.creds.server}{path}: HTTP {res.status}: {why}")
 
 
