@@ -300,3 +300,28 @@ def test_stored_captures_carry_the_pod(service: Cluster) -> None:
     for a in arts:
         assert a["service_name"] == "ledger"
         assert {k: a["tags"].get(k) for k in pod_tags} == pod_tags, a  # and what /metrics says
+
+
+def test_statefulset_siblings_despite_per_pod_labels(service: Cluster) -> None:
+    """A StatefulSet labels each pod with its own name and index: siblings are found by the
+    labels they share and the controller's uid."""
+    c = service
+    sts = c.create(NS, "statefulsets", {
+        "metadata": {"name": "cache"},
+        "spec": {"serviceName": "cache", "replicas": 2,
+                 "selector": {"matchLabels": {"app": "cache"}},
+                 "template": {"metadata": {"labels": {"app": "cache"}},
+                              "spec": {"containers": [{"name": "app",
+                                                       "image": "example.test/cache:v2"}]}}},
+    })  # fmt: skip
+    for i in (0, 1):
+        labels = {"app": "cache", "statefulset.kubernetes.io/pod-name": f"cache-{i}",
+                  "apps.kubernetes.io/pod-index": str(i)}  # fmt: skip
+        c.create_pod(NS, f"cache-{i}", labels=labels, owner=sts, ports={"http": PORT},
+                     image="example.test/cache:v2")  # fmt: skip
+    doc = _json(c.godiag("diagnose", f"k8s://{NS}/statefulset/cache", "--siblings", "5",
+                         "--window", "2s", "--no-store", "--format", "json", "-q"))  # fmt: skip
+    kube = doc["kubernetes"]
+    assert (kube["pod"], kube["owner"]) == ("cache-0", "StatefulSet/cache")
+    assert [s["pod"] for s in kube["siblings"]["others"]] == ["cache-1"]
+    assert "(same StatefulSet)" in kube["siblings"]["line"]
