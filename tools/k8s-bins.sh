@@ -30,9 +30,9 @@ build_apiserver() {
   local staging=v0.${KUBE_VERSION#v1.}
   local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
   rm -rf "$src" && mkdir -p "$src" || return 1
+  # (set -e does not hold in a subshell tested by ||: each step that can fail exits itself)
   (
-    set -e
-    cd "$src"
+    cd "$src" || exit 1
     local modfile
     modfile=$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
     [ -f "$modfile" ] || { echo "no go.mod for k8s.io/kubernetes@$KUBE_VERSION" >&2; exit 1; }
@@ -52,7 +52,7 @@ build_apiserver() {
     grep -q "=> k8s.io/api $staging" go.mod || { echo "no staging modules found in $modfile" >&2; exit 1; }
     go build -trimpath -o "$out.tmp" \
       -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
-      k8s.io/kubernetes/cmd/kube-apiserver
+      k8s.io/kubernetes/cmd/kube-apiserver || exit 1
     mv "$out.tmp" "$out"
   ) || { warn "could not build kube-apiserver $KUBE_VERSION (Kubernetes tests will skip)"; return 1; }
   ln -sf "$(basename "$out")" "$bin/kube-apiserver"
@@ -66,8 +66,7 @@ build_etcd() {
   local src=$cache/src/etcd-$ETCD_VERSION
   rm -rf "$src" && mkdir -p "$src" || return 1
   (
-    set -e
-    cd "$src"
+    cd "$src" || exit 1
     cat >go.mod <<EOF
 module godiag.test/etcd
 
@@ -87,7 +86,7 @@ import (
 
 func main() { etcdmain.Main(os.Args) }
 EOF
-    go build -trimpath -ldflags "-s -w" -o "$out.tmp" .
+    go build -trimpath -ldflags "-s -w" -o "$out.tmp" . || exit 1
     mv "$out.tmp" "$out"
   ) || { warn "could not build etcd $ETCD_VERSION (Kubernetes tests will skip)"; return 1; }
   ln -sf "$(basename "$out")" "$bin/etcd"
