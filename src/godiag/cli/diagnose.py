@@ -1,7 +1,8 @@
 """Observe a live Go service and rank the likely root causes, down to file:line.
 
 TARGET is a base URL (http://host:port serving net/http/pprof, /metrics or /debug/vars),
-the PID of a local process serving net/http/pprof, the name of a target in godiag.toml,
+the PID of a local process serving net/http/pprof, a Kubernetes pod (`k8s://NS/POD[:PORT]`,
+`k8s://NS/deployment/NAME`; docs/kubernetes.md), the name of a target in godiag.toml,
 or a directory written by --save-captures (the analysis is then re-run offline on the
 saved captures). During --window godiag samples
 metrics several times, takes goroutine dumps at both ends, two heap snapshots after a

@@ -2,7 +2,8 @@
 
 SOURCE is a profile file (pprof protobuf, gzipped or raw, or Go's legacy text), a
 service base URL (the profile is collected from /debug/pprof), a full /debug/pprof
-URL, the name of a target in godiag.toml, or the id (or a unique prefix) of an
+URL, a Kubernetes pod (`k8s://NS/POD[:PORT]`, through the API server's pod proxy; see
+docs/kubernetes.md), the name of a target in godiag.toml, or the id (or a unique prefix) of an
 artifact in the store. With --store, a profile collected from a service is kept in
 the artifact store with its metadata (from the service's /metrics, the configured
 target, then --service/--go-version/--build-commit); one lacking mandatory metadata

@@ -1,6 +1,7 @@
 """Take a CPU profile of a running service and draw it as a flame graph page.
 
-TARGET is a service base URL or a configured target name. The raw profile is kept
+TARGET is a service base URL, a Kubernetes pod (`k8s://NS/POD[:PORT]`) or a configured
+target name. The raw profile is kept
 beside the page as FILE.pb.gz (open it with `go tool pprof`). The default page name
 is godiag-cpu-HOST-TIME.html in the current directory.
 """
