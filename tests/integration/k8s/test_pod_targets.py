@@ -174,6 +174,14 @@ def test_all_pods_gives_one_document_per_pod(service: Cluster) -> None:
     for doc in docs:
         schemas.validate(doc)
     assert [d["kubernetes"]["pod"] for d in docs] == ["ledger-5f7c9-aaaaa", "ledger-5f7c9-bbbbb"]
+    out = service.dir / "all.json"
+    res = service.godiag("diagnose", f"k8s://{NS}/deployment/ledger", "--all-pods",
+                         "--window", "1s", "--no-store", "-o", str(out), "-q")  # fmt: skip
+    assert res.returncode in (0, 1), res.stderr.decode()[-2000:]
+    for pod in ("ledger-5f7c9-aaaaa", "ledger-5f7c9-bbbbb"):
+        doc = json.loads((service.dir / f"all-{pod}.json").read_text())
+        assert doc["kubernetes"]["pod"] == pod
+    assert not out.exists()
 
 
 def test_trace_and_check_through_the_proxy(service: Cluster) -> None:
