@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: go-toolchains sarif-multitool test-deps system-deps helm-bin
+.PHONY: go-toolchains sarif-multitool test-deps system-deps k8s-bins helm-bin
 .PHONY: collect train eval
 .PHONY: install demo test lint fmt unit bench fuzz clean old-go-binaries scenario-modules
 
@@ -14,12 +14,18 @@ install: $(STAMP)
 # fails soft: a test that needs a missing piece skips with the reason.
 test-deps: system-deps
 	@$(MAKE) --no-print-directory go-toolchains sarif-multitool old-go-binaries scenario-modules \
-	  helm-bin
+	  k8s-bins helm-bin
 
 # Debian packages (graphviz, gcc, postgresql, chromium, prometheus, alertmanager, npm):
 # installed when run as root with apt-get, else listed with the command that installs them.
 system-deps:
 	@bash tools/system-deps.sh
+
+# A real kube-apiserver and etcd for the Kubernetes tests (tests/k8s.py), built from source
+# through the module proxy into .cache/k8s/bin, cached by version (cold: about 15 minutes on
+# 2 cores). Fails soft: a warning, and the Kubernetes tests skip with the reason.
+k8s-bins:
+	@nice bash tools/k8s-bins.sh || echo "warning: tools/k8s-bins.sh failed (Kubernetes tests will skip)"
 
 # The scenario services' module dependencies, so tests can build them with GOPROXY=off.
 scenario-modules:
