@@ -210,3 +210,38 @@ def test_alerts_about_pods_resolve_inside_the_allowlist_only() -> None:
     rows, _ = plan(_alerts({"namespace": "shop", "pod": "api"}), off, ServeSettings())
     assert rows[0].state == "skipped" and "unknown target" in (rows[0].note or "")
     assert pod_ref({"namespace": "shop"}, off.kubernetes) == (None, None)
+
+
+def test_reconcile_maps_each_outcome_to_a_status() -> None:
+    from godiag.pipeline.operator import reconcile
+
+    asked: list[gd.Request] = []
+
+    def replayed(req: gd.Request) -> dict[str, Any]:
+        asked.append(req)
+        return _replayed("memory-leak-reqtracker")
+
+    def unreachable(req: gd.Request) -> dict[str, Any]:
+        raise CollectError(f"{req.target()}: the pod is Pending with no IP")
+
+    spec = {"target": {"pod": "api-0", "port": 6060}, "window": "2s"}
+    st = reconcile(obj(spec), replayed)
+    assert st["phase"] == "Done" and st["verdict"] == "memory-leak"
+    assert st["target"] == "k8s://shop/api-0:6060" and asked[0].window == 2.0
+    st = reconcile(obj(spec), unreachable)
+    assert (
+        st["phase"] == "Failed"
+        and st["reason"] == "k8s://shop/api-0:6060: the pod is Pending with no IP"
+    )
+    st = reconcile(obj({"target": {"pod": "api-0"}}), replayed)
+    assert st["phase"] == "Failed" and st["reason"].startswith("invalid spec: spec.target.port")
+    assert len(asked) == 1  # an invalid spec never reaches the pod
+
+
+def test_pending_then_running_keep_the_target() -> None:
+    o = obj({"target": {"pod": "api-0", "port": 6060}})
+    p = gd.pending(o, "k8s://shop/api-0:6060", NOW)
+    r = gd.running(obj({}, status=p), "k8s://shop/api-0:6060", NOW)
+    assert (p["phase"], r["phase"]) == ("Pending", "Running")
+    assert {c["type"]: c["status"] for c in r["conditions"]} == {"Running": "True", "Done": "False"}
+    assert not gd.finished({"metadata": {"generation": 1}, "status": r})

@@ -141,6 +141,21 @@ def finished(obj: dict[str, Any]) -> bool:
     ) == _generation(obj)
 
 
+def pending(obj: dict[str, Any], target: str, now: str) -> dict[str, Any]:
+    """Accepted (the spec reads), the diagnosis not started yet."""
+    gen = _generation(obj)
+    prev = _previous(obj)
+    return {
+        "phase": "Pending",
+        "target": target,
+        "reason": None,
+        "conditions": [
+            _condition("Running", False, "Accepted", f"{target} is next", gen, now, prev),
+            _condition("Done", False, "Accepted", "the diagnosis has not started", gen, now, prev),
+        ],
+    }
+
+
 def running(obj: dict[str, Any], target: str | None, now: str) -> dict[str, Any]:
     gen = _generation(obj)
     prev = _previous(obj)

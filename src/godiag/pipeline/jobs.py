@@ -306,6 +306,9 @@ class Workers:
 
     def _run(self, queue: Queue, job: Incident) -> None:
         target = self.config.target(job.target or "")
+        if target is None and (job.target or "").startswith("k8s://"):
+            # a pod of an alert: the diagnoser resolves it through the API server
+            target = Target(name=job.target or "", url=job.target or "")
         done = threading.Event()
         renew_db = self.open_db()
 

@@ -11,10 +11,19 @@ credentials, and only a pod of an allowed namespace whose labels match is diagno
 
 from __future__ import annotations
 
+import os
 import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from godiag.config import KubernetesConfig
-from godiag.errors import CollectError
+from godiag.errors import CollectError, ConfigError
+from godiag.pipeline.godiagnosis import Request
+
+if TYPE_CHECKING:
+    from godiag.collect.kube.kubeconfig import Credentials
+    from godiag.collect.kube.pods import PodEndpoint, Resolver
+    from godiag.pipeline.operator import OperatorOptions, Run
 
 SCHEME = "k8s://"
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
@@ -67,3 +76,95 @@ def check_labels(ref: str, labels: dict[str, str], k8s: KubernetesConfig) -> Non
             f"refused: pod {ref} matches none of the [kubernetes] selectors "
             f"({'; '.join(k8s.selectors)})"
         )
+
+
+@dataclass(frozen=True)
+class KubeAccess:
+    """Where the API server is and who godiag is to it: a kubeconfig (and context), or the
+    pod's service account (`in_cluster`), as `[kubernetes]` or the command line say."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    in_cluster: bool = False
+
+    @classmethod
+    def of(cls, k8s: KubernetesConfig) -> KubeAccess:
+        return cls(k8s.kubeconfig, k8s.context, k8s.in_cluster)
+
+    def credentials(self) -> Credentials:
+        """Read again on every call: a projected service-account token is rotated."""
+        from godiag.collect.kube.kubeconfig import in_cluster, load
+
+        if self.in_cluster:
+            found = in_cluster(os.environ)
+            if found is None:
+                raise ConfigError(
+                    "[kubernetes] in_cluster: no service account here "
+                    "(KUBERNETES_SERVICE_HOST unset or no token mounted)"
+                )
+            return found
+        return load(self.kubeconfig, self.context)
+
+    def resolver(self) -> Resolver:
+        from godiag.collect.kube.pods import Resolver
+
+        return Resolver(self.credentials())
+
+
+def pod_endpoint(res: Resolver, req: Request) -> PodEndpoint:
+    """The pod a GoDiagnosis names: by name, or the first ready pod (by name) that its
+    label selector matches; the proxy is checked before the window starts."""
+    from urllib.parse import quote
+
+    from godiag.collect.kube.pods import PodRef
+
+    if req.pod is not None:
+        return res.resolve(req.target())[0]
+    assert req.selector is not None
+    pods = res.pods(req.namespace, "labelSelector=" + quote(req.selector, safe=""))
+    ready = sorted(
+        (p for p in pods if (p.get("status") or {}).get("phase") == "Running"),
+        key=lambda p: str(p["metadata"]["name"]),
+    )
+    if not ready:
+        raise CollectError(
+            f"{req.target()}: no Running pod in {req.namespace} matches {req.selector!r}"
+        )
+    name = str(ready[0]["metadata"]["name"])
+    ep = res.endpoint(ready[0], PodRef(req.namespace, name, "pod", str(req.port)), req.target())
+    res.check_proxy(ep)
+    return ep
+
+
+def pod_run(options: OperatorOptions, access: KubeAccess) -> Run:
+    """The operator's diagnosis of a request: `godiag diagnose k8s://NS/POD:PORT`'s."""
+
+    def run(req: Request) -> dict[str, Any]:
+        from godiag.pipeline.diagnose import DiagnoseOptions
+        from godiag.pipeline.pods import diagnose_pod
+
+        res = access.resolver()
+        ep = pod_endpoint(res, req)
+        opts = DiagnoseOptions(
+            window=req.window, lookback=req.lookback, store=options.store,
+            config=options.config, flames=False,
+        )  # fmt: skip
+        return diagnose_pod(ep, opts, resolver=res)
+
+    return run
+
+
+def alert_pod(ref: str, k8s: KubernetesConfig) -> tuple[PodEndpoint, Resolver]:
+    """The pod of an accepted alert (`pod_ref`'s target), refused unless its labels match
+    the `[kubernetes] selectors`: checked on what the API server says, before any fetch."""
+    res = KubeAccess.of(k8s).resolver()
+    ns, pod, port = split_ref(ref)
+    if not k8s.allows_namespace(ns):  # the configuration may have changed since
+        raise CollectError(f"refused: namespace {ns!r} is no longer in the [kubernetes] allowlist")
+    from godiag.collect.kube.pods import PodRef
+
+    obj = res.pod(ns, pod)
+    check_labels(ref, dict((obj.get("metadata") or {}).get("labels") or {}), k8s)
+    ep = res.endpoint(obj, PodRef(ns, pod, "pod", str(port)), ref)
+    res.check_proxy(ep)
+    return ep, res

@@ -1,11 +1,13 @@
 """`godiag operator`: diagnose the pod a GoDiagnosis names and write the answer in its status.
 
-The handler is kopf's (create, resume and spec updates of `godiagnoses.godiag.dev`), in two
-steps kopf runs one after the other, patching the object between them: `start` sets phase
-Running, `diagnose` runs the same pipeline as `godiag diagnose k8s://NS/POD:PORT`
-(`pipeline/diagnose.py`) and sets Done with the verdict, or Failed with the reason. What
-the status holds is `pipeline/godiagnosis.py`'s (pure); how a pod becomes a `Target` (the
-API server's pod proxy, with the operator's credentials) is the injected `Resolve`.
+The handlers are kopf's (create, resume and spec updates of `godiagnoses.godiag.dev`), in
+three steps kopf runs one after the other, patching the object between them: `accept`
+reads the spec (Pending, or Failed naming the field), `start` sets Running, `diagnose`
+runs the same pipeline as `godiag diagnose k8s://NS/POD:PORT` (`pipeline/diagnose.py`
+through `pipeline/pods.py`) and sets Done with the verdict, or Failed with the reason.
+What the status holds is `pipeline/godiagnosis.py`'s (pure); the diagnosis of a request
+(the pod reached through the API server's pod proxy, with the operator's credentials) is
+the injected `Run`.
 
 kopf is asked for nothing beyond the CRD: no events (posting off), no peering objects
 (standalone), progress kept in the object's annotations, so the RBAC of the Helm chart is
@@ -26,14 +28,13 @@ from godiag.pipeline import godiagnosis as gd
 if TYPE_CHECKING:
     import kopf
 
-    from godiag.config import Config, Target
+    from godiag.config import Config
+    from godiag.pipeline.kubetargets import KubeAccess
 
 log = logging.getLogger("godiag.operator")
 
-# the pod a request names -> the target the diagnosis reads (raises GodiagError when none)
-Resolve = Callable[[gd.Request], "Target"]
-# (target, request) -> a godiag.diagnosis/v1 document
-Run = Callable[["Target", gd.Request], dict[str, Any]]
+# a request -> the godiag.diagnosis/v1 document of its pod (GodiagError: why there is none)
+Run = Callable[[gd.Request], dict[str, Any]]
 ANNOTATION_PREFIX = "godiag.dev"
 
 
@@ -48,24 +49,7 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def pipeline_run(options: OperatorOptions) -> Run:
-    """The diagnosis of `godiag diagnose` on a resolved pod target."""
-
-    def run(target: Target, req: gd.Request) -> dict[str, Any]:
-        from godiag.pipeline.diagnose import DiagnoseOptions, diagnose
-
-        opts = DiagnoseOptions(
-            window=req.window, lookback=req.lookback, store=options.store, config=options.config,
-            flames=False,
-        )  # fmt: skip
-        return diagnose(target, opts)
-
-    return run
-
-
-def reconcile(
-    obj: dict[str, Any], resolve: Resolve, run: Run, options: OperatorOptions
-) -> dict[str, Any]:
+def reconcile(obj: dict[str, Any], run: Run) -> dict[str, Any]:
     """The final status of one GoDiagnosis: Done with the verdict, or Failed with why."""
     from godiag.pipeline.diagnose import unobserved
 
@@ -74,8 +58,7 @@ def reconcile(
     except gd.SpecError as exc:
         return gd.failed(obj, f"invalid spec: {exc}", None, now())
     try:
-        target = resolve(req)
-        doc = run(target, req)
+        doc = run(req)
     except GodiagError as exc:
         return gd.failed(obj, str(exc), req.target(), now())
     if (why := unobserved(doc)) is not None:
@@ -84,13 +67,12 @@ def reconcile(
 
 
 def registry(
-    resolve: Resolve, options: OperatorOptions, login: Callable[..., Any]
+    run: Run, options: OperatorOptions, login: Callable[..., Any]
 ) -> kopf.OperatorRegistry:
     """kopf's handlers for GoDiagnosis objects, on a registry of their own."""
     import kopf
 
     reg = kopf.OperatorRegistry()
-    run = pipeline_run(options)
     res = (gd.GROUP, gd.VERSION, gd.PLURAL)
 
     @kopf.on.startup(registry=reg)
@@ -107,21 +89,28 @@ def registry(
 
     kopf.on.login(registry=reg)(login)
 
-    def start(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
+    def accept(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
         obj = _plain(body)
         if gd.finished(obj):
             return
         try:
-            target: str | None = gd.parse_spec(obj).target()
-        except gd.SpecError:
-            target = None
-        patch.status.update(gd.running(obj, target, now()))
+            req = gd.parse_spec(obj)
+        except gd.SpecError as exc:  # nothing to run: Failed at once, with the field
+            patch.status.update(gd.failed(obj, f"invalid spec: {exc}", None, now()))
+            return
+        patch.status.update(gd.pending(obj, req.target(), now()))
+
+    def start(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
+        obj = _plain(body)
+        if gd.finished(obj):
+            return
+        patch.status.update(gd.running(obj, gd.parse_spec(obj).target(), now()))
 
     def diagnose(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
         obj = _plain(body)
         if gd.finished(obj):
             return
-        status = reconcile(obj, resolve, run, options)
+        status = reconcile(obj, run)
         log.info(
             "GoDiagnosis %s/%s: %s %s", obj["metadata"].get("namespace"),
             obj["metadata"].get("name"), status["phase"],
@@ -129,15 +118,36 @@ def registry(
         )  # fmt: skip
         patch.status.update(status)
 
-    # kopf runs a cause's handlers one at a time, patching between them: Running is
-    # written (and visible) before the diagnosis starts
-    kopf.on.create(*res, id="create-start", registry=reg)(start)
-    kopf.on.create(*res, id="create-diagnose", registry=reg)(diagnose)
-    kopf.on.resume(*res, id="resume-start", registry=reg)(start)
-    kopf.on.resume(*res, id="resume-diagnose", registry=reg)(diagnose)
-    kopf.on.update(*res, id="update-start", field="spec", registry=reg)(start)
-    kopf.on.update(*res, id="update-diagnose", field="spec", registry=reg)(diagnose)
+    # kopf runs a cause's handlers one at a time, in this order, patching the object
+    # between them: Pending, then Running are written (and visible) before the window
+    for cause, on in (("create", kopf.on.create), ("resume", kopf.on.resume)):
+        for step in (accept, start, diagnose):
+            on(*res, id=f"{cause}-{step.__name__}", registry=reg)(step)
+    for step in (accept, start, diagnose):
+        kopf.on.update(*res, id=f"update-{step.__name__}", field="spec", registry=reg)(step)
     return reg
+
+
+def login_handler(access: KubeAccess) -> Callable[..., kopf.ConnectionInfo]:
+    """kopf's login: the same cluster and identity as godiag's own API calls (kubeconfig
+    with relative paths read as kubectl reads them, or the service account), read again
+    on each login so a rotated token is picked up."""
+
+    def login(**_: Any) -> kopf.ConnectionInfo:
+        import kopf
+
+        c = access.credentials()
+        return kopf.ConnectionInfo(
+            server=c.server,
+            ca_data=c.ca_pem,
+            insecure=c.insecure or None,
+            certificate_data=c.cert_pem,
+            private_key_data=c.key_pem,
+            token=c.token,
+            default_namespace=c.namespace,
+        )
+
+    return login
 
 
 def _plain(body: Any) -> dict[str, Any]:
