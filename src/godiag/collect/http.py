@@ -102,8 +102,14 @@ class HttpClient:
     # None: only the budget bounds a fetch (one capture at a time, as the CLI's commands
     # take them); diagnoses pass limits.IN_FLIGHT since they read several at once.
     pool: InFlight | None = None
+    # A ready TLS context (a cluster's CA and client certificate, collect/kube): used as is
+    # instead of tls_verify/ca_file. The certificate is presented only to the origin asked,
+    # as redirects to another origin are never followed.
+    ssl_context: ssl.SSLContext | None = field(default=None, compare=False, repr=False)
 
     def _context(self) -> ssl.SSLContext:
+        if self.ssl_context is not None:
+            return self.ssl_context
         ctx = ssl.create_default_context(cafile=self.ca_file)
         if not self.tls_verify:
             ctx.check_hostname = False
