@@ -10,7 +10,7 @@ What the status holds is `pipeline/godiagnosis.py`'s (pure); the diagnosis of a 
 the injected `Run`.
 
 kopf is asked for nothing beyond the CRD: no events (posting off), no peering objects
-(standalone), progress kept in the object's annotations, so the RBAC of the Helm chart is
+(standalone), no watch of CRDs and namespaces (scanning off), progress kept in the object's annotations, so the RBAC of the Helm chart is
 get/list/watch/patch on godiagnoses, patch on their status, and the pods.
 """
 
@@ -79,6 +79,9 @@ def registry(
     def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
         settings.posting.enabled = False  # no Events: the status says it all, no RBAC for them
         settings.peering.standalone = True
+        # no watch of CRDs and namespaces (no RBAC for them): the CRD must exist at start,
+        # and only the namespaces named (or all) are served
+        settings.scanning.disabled = True
         settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(
             prefix=ANNOTATION_PREFIX
         )
