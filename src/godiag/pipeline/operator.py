@@ -10,8 +10,9 @@ What the status holds is `pipeline/godiagnosis.py`'s (pure); the diagnosis of a 
 the injected `Run`.
 
 kopf is asked for nothing beyond the CRD: no events (posting off), no peering objects
-(standalone), no watch of CRDs and namespaces (scanning off), progress kept in the object's annotations, so the RBAC of the Helm chart is
-get/list/watch/patch on godiagnoses, patch on their status, and the pods.
+(standalone), no watch of CRDs and namespaces (scanning off), progress kept in the
+object's annotations, so the RBAC of the Helm chart is get/list/watch/patch on
+godiagnoses, patch on their status, and the pods.
 """
 
 from __future__ import annotations
