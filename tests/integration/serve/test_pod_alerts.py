@@ -20,7 +20,9 @@ def test_pod_alerts_are_refused_outside_the_allowlist(serve_factory, tmp_path: P
     kc = tmp_path / "kubeconfig"
     kc.write_text(f"""apiVersion: v1
 kind: Config
-clusters: [{{name: c, cluster: {{server: "https://127.0.0.1:{dead}", insecure-skip-tls-verify: true}}}}]
+clusters:
+- name: c
+  cluster: {{server: "https://127.0.0.1:{dead}", insecure-skip-tls-verify: true}}
 users: [{{name: u, user: {{token: not-a-real-token}}}}]
 contexts: [{{name: x, context: {{cluster: c, user: u}}}}]
 current-context: x
