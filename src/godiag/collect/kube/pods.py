@@ -129,6 +129,7 @@ class PodEndpoint:
             name = self.owner.partition("/")[2]
             suffix = self.labels.get("pod-template-hash")  # a Deployment's ReplicaSet
             service = name.removesuffix(f"-{suffix}") if suffix else name
+        service = service or self.pod  # a bare pod is its own service
         tags = {"k8s.namespace.name": self.namespace, "k8s.pod.name": self.pod}
         if self.owner:
             tags["k8s.owner"] = self.owner

@@ -1,0 +1,191 @@
+"""`k8s://` targets on a real kube-apiserver + etcd (tests/k8s.py): a scenario program
+runs inside the test's network namespace at the pod IP, and godiag reaches it only
+through the API server's pod proxy, as it would a pod of a cluster.
+
+One program (ledger, a deadlock: the same verdict whatever the load) serves every pod of
+the module; the pods differ only in how they name its port and who owns them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from godiag import schemas
+from tests.k8s import POD_IP, Cluster
+from tests.scenario_probe import PROGRAMS, binary
+
+pytestmark = pytest.mark.integration
+NS = "shop"
+PORT = 6060
+WINDOW = "3s"
+WARMUP = 6.0  # the deadlock builds up under the program's own load first
+PROGRAM = next(p for p in PROGRAMS if p["name"] == "ledger")
+
+
+@pytest.fixture(scope="module")
+def service(k8s_cluster: Cluster) -> Iterator[Cluster]:
+    """The scenario program inside the namespace at POD_IP:PORT, and its pods."""
+    proc = k8s_cluster.start_go(binary(PROGRAM), ["-intensity", "medium", "-lifetime", "300s"],
+                                PORT)  # fmt: skip
+    try:
+        assert proc.url == f"http://{POD_IP}:{PORT}"
+        c = k8s_cluster
+        c.create_pod(NS, "ledger-direct")  # no port anywhere: the target names it
+        c.create_pod(NS, "ledger-annotated", annotations={"godiag.dev/port": str(PORT)},
+                     ports={"grpc": 9000})  # fmt: skip
+        c.create_pod(NS, "ledger-prom", annotations={"prometheus.io/port": str(PORT)})
+        c.create_pod(NS, "ledger-named", ports={"pprof": PORT})
+        dep = c.create(NS, "deployments", {
+            "metadata": {"name": "ledger", "labels": {"app": "ledger"}},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "ledger"}},
+                     "template": {"metadata": {"labels": {"app": "ledger"}},
+                                  "spec": {"containers": [{"name": "app",
+                                                           "image": "example.test/ledger:v1"}]}}},
+        })  # fmt: skip
+        labels = {"app": "ledger", "pod-template-hash": "5f7c9"}
+        rs = c.create(NS, "replicasets", {
+            "metadata": {"name": "ledger-5f7c9", "labels": labels, "ownerReferences": [{
+                "apiVersion": "apps/v1", "kind": "Deployment", "name": "ledger",
+                "uid": dep["metadata"]["uid"], "controller": True}]},
+            "spec": {"replicas": 2, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": "app",
+                                                           "image": "example.test/ledger:v1"}]}}},
+        })  # fmt: skip
+        for name in ("ledger-5f7c9-aaaaa", "ledger-5f7c9-bbbbb"):
+            c.create_pod(NS, name, labels=labels, owner=rs, ports={"metrics": PORT},
+                         image="example.test/ledger:v1")  # fmt: skip
+        time.sleep(WARMUP)
+        yield c
+    finally:
+        proc.close()
+
+
+def _json(res: Any) -> Any:
+    assert res.returncode in (0, 1), res.stderr.decode()[-2000:]
+    return json.loads(res.stdout)
+
+
+def _docs(text: bytes) -> list[Any]:
+    """Concatenated JSON documents (diagnose --all-pods writes one per pod)."""
+    dec, s, out = json.JSONDecoder(), text.decode(), []
+    i = 0
+    while i < len(s):
+        if s[i].isspace():
+            i += 1
+            continue
+        doc, i = dec.raw_decode(s, i)
+        out.append(doc)
+    return out
+
+
+def _top(doc: dict[str, Any]) -> tuple[str, str | None]:
+    top = doc["causes"][0]
+    return top["kind"], (top["location"] or {}).get("function")
+
+
+def test_pod_diagnosis_equals_the_direct_one(service: Cluster) -> None:
+    common = ["--window", WINDOW, "--no-store", "--format", "json", "-q"]
+    direct = _json(service.godiag("diagnose", f"http://{POD_IP}:{PORT}", *common))
+    via = service.godiag("diagnose", f"k8s://{NS}/ledger-direct:{PORT}", *common)
+    pod = _json(via)
+    schemas.validate(pod)
+    assert _top(direct) == _top(pod) == (PROGRAM["kind"], PROGRAM["fault"]["function"])
+    assert via.returncode == 1  # a fault, as the direct diagnosis
+    assert pod["target"]["url"].endswith(f"/api/v1/namespaces/{NS}/pods/ledger-direct:{PORT}/proxy")
+    image = "example.test/godiag-scenario:v1"
+    assert pod["kubernetes"] == {"namespace": NS, "pod": "ledger-direct", "port": PORT,
+                                 "owner": None, "images": [image]}  # fmt: skip
+    assert not pod["missing"], pod["missing"]
+
+
+def test_without_pods_proxy_one_line_and_exit_2(service: Cluster) -> None:
+    for args in (["diagnose", f"k8s://{NS}/ledger-direct:{PORT}", "--window", "1s"],
+                 ["goroutines", f"k8s://{NS}/ledger-annotated"]):  # fmt: skip
+        res = service.godiag(*args, kubeconfig=service.viewer_kubeconfig)
+        err = res.stderr.decode().strip().splitlines()
+        assert res.returncode == 2, res.stderr.decode()
+        assert len(err) == 1 and "Traceback" not in err[0], err
+        assert f"cannot get pods/proxy in namespace {NS}" in err[0], err
+
+
+def test_goroutines_and_profile_through_the_proxy(service: Cluster) -> None:
+    res = service.godiag("goroutines", f"k8s://{NS}/ledger-named", "--format", "json")
+    doc = _json(res)
+    assert doc["total"] > 10, doc.get("total")
+    assert any("ledger" in json.dumps(g) for g in doc["groups"][:10])
+    prof = _json(service.godiag("profile", f"k8s://{NS}/ledger-named:pprof", "--type", "heap",
+                                "--format", "json"))  # fmt: skip
+    assert prof["top"], prof
+    assert prof["source"].startswith(f"k8s://{NS}/ledger-named") or "/proxy" in prof["source"]
+
+
+@pytest.mark.parametrize("pod", ["ledger-annotated", "ledger-prom"])
+def test_the_port_comes_from_the_pod_annotation(service: Cluster, pod: str) -> None:
+    doc = _json(service.godiag("goroutines", f"k8s://{NS}/{pod}", "--format", "json"))
+    assert doc["total"] > 10
+
+
+def test_an_unreachable_port_is_one_sentence(service: Cluster) -> None:
+    res = service.godiag("goroutines", f"k8s://{NS}/ledger-direct:6999")
+    assert res.returncode == 2
+    err = res.stderr.decode().strip().splitlines()
+    assert len(err) == 1 and "cannot reach the pod on port 6999" in err[0], err
+
+
+def test_deployment_resolves_to_a_ready_pod_with_siblings(service: Cluster) -> None:
+    res = service.godiag("diagnose", f"k8s://{NS}/deployment/ledger", "--siblings", "3",
+                         "--window", WINDOW, "--no-store", "--format", "json", "-q")  # fmt: skip
+    doc = _json(res)
+    schemas.validate(doc)
+    kube = doc["kubernetes"]
+    assert (kube["pod"], kube["owner"], kube["port"]) == (
+        "ledger-5f7c9-aaaaa", "ReplicaSet/ledger-5f7c9", PORT)  # fmt: skip
+    assert doc["target"]["service_name"] == "ledger"
+    sib = kube["siblings"]
+    assert [s["pod"] for s in sib["others"]] == ["ledger-5f7c9-bbbbb"]
+    # the same process behind both pods: the same order of magnitude, read at one moment
+    assert sib["pod"]["goroutines"] > 10 and sib["others"][0]["goroutines"] > 10
+    assert sib["line"].startswith("this pod: ") and "its 1 sibling (same ReplicaSet)" in sib["line"]
+    assert sib["line"] in doc["notes"]
+    assert _top(doc)[0] == PROGRAM["kind"]  # the reference never changes the verdict
+
+
+def test_all_pods_gives_one_document_per_pod(service: Cluster) -> None:
+    res = service.godiag("diagnose", f"k8s://{NS}/deployment/ledger", "--all-pods",
+                         "--window", "2s", "--no-store", "--format", "json", "-q")  # fmt: skip
+    assert res.returncode in (0, 1), res.stderr.decode()[-2000:]
+    docs = _docs(res.stdout)
+    assert [d["kubernetes"]["pod"] for d in docs] == ["ledger-5f7c9-aaaaa", "ledger-5f7c9-bbbbb"]
+
+
+def test_trace_and_check_through_the_proxy(service: Cluster) -> None:
+    page = service.dir / "trace.html"
+    res = service.godiag("trace", f"k8s://{NS}/ledger-named", "--duration", "1s",
+                         "-o", str(page), "-q")  # fmt: skip
+    assert res.returncode == 0, res.stderr.decode()[-2000:]
+    raw = page.with_suffix(".pb.gz").read_bytes()
+    assert raw[:2] == b"\x1f\x8b" and page.stat().st_size > 1000
+    # the deadlocked transfers keep piling up: a leak rule over the window sees them grow or
+    # hold, and either way it read two dumps through the proxy
+    res = service.godiag("check", f"k8s://{NS}/ledger-annotated", "--rule", "goroutine-leak",
+                         "--window", "1s", "--format", "json")  # fmt: skip
+    doc = _json(res)
+    assert doc["rule"] == "goroutine-leak", doc
+
+
+def test_an_identity_without_any_grant_cannot_read_the_pod(service: Cluster) -> None:
+    nobody = service.service_account_kubeconfig(NS, "nobody")
+    res = service.godiag("profile", f"k8s://{NS}/ledger-named", "--type", "heap",
+                         kubeconfig=nobody)  # fmt: skip
+    err = res.stderr.decode().strip().splitlines()
+    assert res.returncode == 2 and len(err) == 1, err
+    assert f"cannot get pods in namespace {NS}" in err[0], err
+    res = service.godiag("goroutines", f"k8s://{NS}/deployment/ledger", kubeconfig=nobody)
+    assert res.returncode == 2
+    assert f"cannot get deployments in namespace {NS}" in res.stderr.decode(), res.stderr
