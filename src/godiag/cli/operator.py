@@ -12,7 +12,8 @@ import click
     "--kubeconfig",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="kubeconfig file (default: KUBECONFIG, ~/.kube/config, else the pod's service account).",
+    help="kubeconfig file (default: [kubernetes] of --config when enabled, else KUBECONFIG, "
+    "~/.kube/config, else the pod's service account).",
 )
 @click.option("--context", default=None, help="kubeconfig context (default: its current one).")
 @click.option(
@@ -63,7 +64,11 @@ def operator(
     options = OperatorOptions(
         config=conf, store=conf.path is not None if store is None else store, workers=workers
     )
-    access = KubeAccess(kubeconfig=str(kubeconfig) if kubeconfig else None, context=context)
+    if kubeconfig is None and context is None and conf.kubernetes.enabled:
+        access = KubeAccess.of(conf.kubernetes)  # [kubernetes] of --config, as serve reads it
+    else:
+        access = KubeAccess(kubeconfig=str(kubeconfig) if kubeconfig else None, context=context)
+
     access.credentials()  # a wrong kubeconfig or context is one line now, not a retry loop
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     reg = registry(pod_run(options, access), options, login_handler(access))
