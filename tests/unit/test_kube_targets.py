@@ -228,6 +228,10 @@ def test_plugins_are_refused_and_bad_files_are_one_line(tmp_path: Path) -> None:
     half = _write(tmp_path / "h", _config({"dev": {"client-certificate-data": "QQ=="}}))
     with pytest.raises(ConfigError, match="needs its key"):
         kubeconfig.load(str(half), env={})
+    via_proxy = {"proxy-url": "socks5://127.0.0.1:1080"}
+    proxied = _write(tmp_path / "p", _config({"dev": {"token": "t"}}, **via_proxy))
+    with pytest.raises(ConfigError, match="proxy-url"):
+        kubeconfig.load(str(proxied), env={})
     (tmp_path / "bad").write_text("clusters: [\n")
     with pytest.raises(ConfigError, match="not a valid kubeconfig"):
         kubeconfig.load(str(tmp_path / "bad"), env={})

@@ -161,6 +161,8 @@ def test_all_pods_gives_one_document_per_pod(service: Cluster) -> None:
                          "--window", "2s", "--no-store", "--format", "json", "-q")  # fmt: skip
     assert res.returncode in (0, 1), res.stderr.decode()[-2000:]
     docs = _docs(res.stdout)
+    for doc in docs:
+        schemas.validate(doc)
     assert [d["kubernetes"]["pod"] for d in docs] == ["ledger-5f7c9-aaaaa", "ledger-5f7c9-bbbbb"]
 
 
@@ -189,3 +191,40 @@ def test_an_identity_without_any_grant_cannot_read_the_pod(service: Cluster) -> 
     res = service.godiag("goroutines", f"k8s://{NS}/deployment/ledger", kubeconfig=nobody)
     assert res.returncode == 2
     assert f"cannot get deployments in namespace {NS}" in res.stderr.decode(), res.stderr
+
+
+def test_a_cluster_ca_that_does_not_match_is_one_line(service: Cluster, tmp_path: Any) -> None:
+    import subprocess
+
+    import yaml
+
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", "other.key", "-out", "other.crt", "-days", "1",
+         "-subj", "/CN=another-ca"],
+        cwd=tmp_path, check=True, capture_output=True,
+    )  # fmt: skip
+    doc = yaml.safe_load(service.admin_kubeconfig.read_text())
+    doc["clusters"][0]["cluster"]["certificate-authority"] = str(tmp_path / "other.crt")
+    wrong = tmp_path / "wrong-ca.kubeconfig"
+    wrong.write_text(yaml.safe_dump(doc))
+    res = service.godiag("goroutines", f"k8s://{NS}/ledger-named", kubeconfig=wrong)
+    err = res.stderr.decode().strip().splitlines()
+    assert res.returncode == 2 and len(err) == 1, err
+    assert "TLS error" in err[0] and str(wrong) in err[0], err
+
+
+def test_the_reports_show_the_pod_and_its_siblings(service: Cluster) -> None:
+    page = service.dir / "diag.html"
+    args = ["diagnose", f"k8s://{NS}/deployment/ledger", "--siblings", "1", "--window", "2s",
+            "--no-store", "-q"]  # fmt: skip
+    text = service.godiag(*args)
+    assert text.returncode in (0, 1), text.stderr.decode()[-2000:]
+    out = text.stdout.decode()
+    assert f"pod: {NS}/ledger-5f7c9-aaaaa:{PORT} (ReplicaSet/ledger-5f7c9)" in out, out
+    line = next((ln for ln in out.splitlines() if ln.startswith("this pod: ")), "")
+    assert "goroutines" in line and "; its 1 sibling (same ReplicaSet): " in line, out
+    html = service.godiag(*args, "-o", str(page))
+    assert html.returncode in (0, 1), html.stderr.decode()[-2000:]
+    body = page.read_text()
+    assert 'id="siblings"' in body and "its 1 sibling (same ReplicaSet)" in body

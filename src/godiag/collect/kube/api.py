@@ -97,7 +97,16 @@ class KubeApi:
     def get(self, path: str, *, resource: str, namespace: str, query: str = "") -> dict[str, Any]:
         """GET a JSON object; 403 is one sentence naming the permission missing."""
         url = self.url(path) + (f"?{query}" if query else "")
-        res = self.client.get(url, self.timeout, allow_error=True)
+        try:
+            res = self.client.get(url, self.timeout, allow_error=True)
+        except CollectError as exc:
+            if "TLS error" not in str(exc):
+                raise
+            why = str(exc).partition("TLS error: ")[2].split(" (set tls_verify")[0]
+            raise CollectError(
+                f"{self.creds.server}: TLS error: {why} (check the cluster's "
+                f"certificate-authority in {self.creds.source})"
+            ) from None
         if res.status == 200:
             try:
                 doc = json.loads(res.body)

@@ -116,6 +116,11 @@ def from_document(doc: dict[str, Any], context: str | None, where: str, base: Pa
     cluster = _named(doc, "cluster", str(cluster_name), where) if cluster_name else None
     if cluster is None:
         raise ConfigError(f"{where}: context {name!r} names no known cluster ({cluster_name!r})")
+    if cluster.get("proxy-url"):
+        raise ConfigError(
+            f"{where}: cluster {cluster_name!r} is reached through a proxy (proxy-url), "
+            f"which godiag does not support: use a context that reaches the API server directly"
+        )
     server = str(cluster.get("server") or "").rstrip("/")
     if not server.startswith(("https://", "http://")):
         raise ConfigError(f"{where}: cluster {cluster_name!r}: server {server!r} is not a URL")
