@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: go-toolchains sarif-multitool test-deps system-deps k8s-bins
+.PHONY: go-toolchains sarif-multitool test-deps system-deps k8s-bins helm-bin
 .PHONY: collect collect-corpus collect-thirdparty train eval
 .PHONY: install demo test lint fmt unit bench fuzz clean old-go-binaries scenario-modules
 
@@ -14,7 +14,7 @@ install: $(STAMP)
 # fails soft: a test that needs a missing piece skips with the reason.
 test-deps: system-deps
 	@$(MAKE) --no-print-directory go-toolchains sarif-multitool old-go-binaries scenario-modules \
-	  k8s-bins
+	  k8s-bins helm-bin
 
 # Debian packages (graphviz, gcc, postgresql, chromium, prometheus, alertmanager, npm):
 # installed when run as root with apt-get, else listed with the command that installs them.
@@ -49,6 +49,16 @@ sarif-multitool:
 	  && npm install --silent --no-audit --no-fund --prefix .cache/npm @microsoft/sarif-multitool >/dev/null 2>&1 \
 	  && echo "sarif-multitool installed" \
 	  || echo "warning: could not install @microsoft/sarif-multitool (SARIF validation test will skip)"; }
+
+# Helm, built from the Go module proxy into .cache/k8s/bin (the chart's lint, template and
+# apply tests). Fails soft: those tests skip with the reason.
+HELM_VERSION ?= v4.3.2
+HELM := .cache/k8s/bin/helm
+helm-bin:
+	@test -x $(HELM) || { GOFLAGS= GOBIN=$(CURDIR)/.cache/k8s/bin \
+	  go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION) \
+	  && echo "helm $(HELM_VERSION) built" \
+	  || echo "warning: could not build helm $(HELM_VERSION) (chart tests will skip)"; }
 
 # Idempotent: re-runs only when pyproject.toml changed or the venv is missing.
 $(STAMP): pyproject.toml

@@ -46,6 +46,7 @@ class DiagnoseOptions:
     flames: bool = True  # carry CPU / heap-growth flame rows for the HTML report
     incident_id: str | None = None  # set by `godiag serve`: artifacts belong to the incident
     save_captures: Path | None = None  # write every raw capture and manifest.json here
+    lookback: float = 300.0  # seconds of goroutine history read from the configured Prometheus
 
 
 def _local_pid(target: Target) -> int | None:
@@ -202,6 +203,7 @@ def diagnose(
     observer: Source = Observer(
         target.url, client, options.window, options.cpu, CaptureMeta(), options.timeout, progress,
         prometheus=prom, prometheus_headers=prom_headers, pid=_local_pid(target),
+        history_minutes=options.lookback / 60,
     )  # fmt: skip
     rec = observer.record()
     rec.host_busy = hostcpu.busy_cpus(cpu_before, hostcpu.read() if local else None)

@@ -49,6 +49,7 @@ class Observer:
         prometheus: str | None = None,
         prometheus_headers: dict[str, str] | None = None,
         pid: int | None = None,
+        history_minutes: float = 5.0,
     ) -> None:
         self.url, self.client, self.window, self.cpu = url.rstrip("/"), client, window, cpu
         self.meta, self.timeout, self.progress = meta, timeout, progress
@@ -56,6 +57,7 @@ class Observer:
         self.prometheus = prometheus
         self.prometheus_headers = prometheus_headers or {}
         self.pid = pid  # a local process: /proc says what it holds (procfs#N)
+        self.history_minutes = history_minutes
         self.rec = Recording(self.url, window=window)
         self.decoded: dict[str, Any] = {}  # role -> what formats/observation decoded
         self.samples: list[MetricSample] = []  # in the order of their roles metrics#N
@@ -239,7 +241,9 @@ class Observer:
             headers=self.prometheus_headers, budget=self.client.budget, pool=self.client.pool
         )
         try:
-            pts = goroutine_history(client, self.prometheus, self.url, timeout=self.timeout)
+            pts = goroutine_history(
+                client, self.prometheus, self.url, self.history_minutes, timeout=self.timeout
+            )
         except (CollectError, ParseError) as exc:
             self._failed("Prometheus history", exc)
             return []
