@@ -55,10 +55,13 @@ sarif-multitool:
 HELM_VERSION ?= v4.3.2
 HELM := .cache/k8s/bin/helm
 helm-bin:
-	@test -x $(HELM) || { GOFLAGS= GOBIN=$(CURDIR)/.cache/k8s/bin \
-	  go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION) \
+	@test -x $(HELM)-$(HELM_VERSION) || { tmp=$$(mktemp -d) && GOFLAGS= GOBIN=$$tmp \
+	  go install -ldflags "-X helm.sh/helm/v4/internal/version.version=$(HELM_VERSION)" \
+	    helm.sh/helm/v4/cmd/helm@$(HELM_VERSION) \
+	  && mkdir -p .cache/k8s/bin && mv $$tmp/helm $(HELM)-$(HELM_VERSION) && rm -rf $$tmp \
 	  && echo "helm $(HELM_VERSION) built" \
 	  || echo "warning: could not build helm $(HELM_VERSION) (chart tests will skip)"; }
+	@test ! -x $(HELM)-$(HELM_VERSION) || ln -sf helm-$(HELM_VERSION) $(HELM)
 
 # Idempotent: re-runs only when pyproject.toml changed or the venv is missing.
 $(STAMP): pyproject.toml
