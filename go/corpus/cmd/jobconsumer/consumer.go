@@ -73,11 +73,6 @@ func (c *consumer) work(stop <-chan struct{}) {
 }
 
 func (c *consumer) deliver(l *lease, rng *rand.Rand) {
-	hb := c.startHeartbeat(l.receipt)
-	if c.variant != "heartbeat-leak" {
-		defer hb.stop()
-	}
-
 	if c.duplicate(l.msg) {
 		c.q.ack(l.receipt)
 		return
@@ -90,6 +85,10 @@ func (c *consumer) deliver(l *lease, rng *rand.Rand) {
 	} else if wait := c.limits.reserve(tenant); wait > 0 {
 		c.q.nack(l.receipt, wait)
 		return
+	}
+	hb := c.startHeartbeat(l.receipt)
+	if c.variant != "heartbeat-leak" {
+		defer hb.stop()
 	}
 	var err error
 	if c.variant == "orphaned-result" {
