@@ -29,6 +29,9 @@ func newCollector(dir string, factor func() float64) *collector {
 }
 
 func (c *collector) drop() (string, error) {
+	if shuttingDown.Load() {
+		return "", os.ErrClosed
+	}
 	c.seq++
 	name := filepath.Join(c.dir, fmt.Sprintf("batch-%07d.spool", c.seq))
 	tmp := name + ".part"

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -29,7 +30,17 @@ func main() {
 	env := expose.Start("etlpipe", variants...)
 
 	root := filepath.Join(os.TempDir(), "etlpipe-"+strconv.Itoa(os.Getpid()))
-	cleanup := func() { _ = os.RemoveAll(root) }
+	cleanup := func() {
+		// the collector and the writer stop creating files first; a file created
+		// while the tree is being removed would leave it behind
+		shuttingDown.Store(true)
+		for i := 0; i < 5; i++ {
+			if os.RemoveAll(root) == nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 	watchExit(cleanup)
 
 	workers := 4
@@ -59,6 +70,9 @@ func main() {
 	})
 	expose.Wait()
 }
+
+// shuttingDown is set once the temp tree is being removed.
+var shuttingDown atomic.Bool
 
 // watchExit removes the temp tree on a signal and just before the lifetime runs out.
 func watchExit(cleanup func()) {

@@ -52,6 +52,9 @@ func (pw *partWriter) write(w *window, footer map[string]int) {
 }
 
 func (pw *partWriter) writePart(name string, groups []*groupStats, footer map[string]int) error {
+	if shuttingDown.Load() {
+		return os.ErrClosed
+	}
 	f, err := os.Create(name)
 	if err != nil {
 		return err
