@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -29,6 +30,7 @@ func main() {
 	runtime.SetBlockProfileRate(200000)
 	env := expose.Start("etlpipe", variants...)
 
+	sweepStale()
 	root := filepath.Join(os.TempDir(), "etlpipe-"+strconv.Itoa(os.Getpid()))
 	cleanup := func() {
 		// the collector and the writer stop creating files first; a file created
@@ -69,6 +71,21 @@ func main() {
 		}
 	})
 	expose.Wait()
+}
+
+// sweepStale removes the temp trees of earlier runs that were killed before they
+// could clean up (their process is gone).
+func sweepStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "etlpipe-*"))
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "etlpipe-"))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if syscall.Kill(pid, 0) == syscall.ESRCH {
+			_ = os.RemoveAll(d)
+		}
+	}
 }
 
 // shuttingDown is set once the temp tree is being removed.
