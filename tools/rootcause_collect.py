@@ -147,6 +147,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--replay", action="store_true", help="re-derive from build/observations")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--corpus", nargs="+", default=None, metavar="TEMPLATE")
+    ap.add_argument("--expose", nargs="*", default=None, help="corpus runs of these exposures only")
     args = ap.parse_args(argv)
     if args.corpus:
         return collect_corpus(args)
@@ -213,6 +214,8 @@ def collect_corpus(args: argparse.Namespace) -> int:
             if args.only and p["name"] not in args.only:
                 continue
             conf = configuration(p, n)
+            if args.expose and conf["expose"] not in args.expose:
+                continue
             cached = CACHE / f"{p['name'].replace('/', '--')}-{n}.pickle"
             if args.replay:
                 obs, window = pickle.loads(cached.read_bytes())  # our own cache, see above

@@ -57,20 +57,15 @@ def metric_sample(at: float, cap: Capture) -> tuple[MetricSample, str | None]:
                 errs = (errs or 0.0) + (s.value if code.startswith("5") else 0.0)
             if s.name == "go_gc_duration_seconds" and "quantile" in labels:
                 quant[float(labels["quantile"])] = s.value
-    for otel, name in OTEL_RUNTIME.items():  # the OpenTelemetry runtime instrumentation
-        if name not in values and otel in values:
-            values[name] = values[otel]
     path = prometheus.label_of(fams, "go_build_info", "path")
     return MetricSample(at, values, errs, quant), path
 
 
-# What OpenTelemetry's Go runtime instrumentation (go.opentelemetry.io/contrib/
-# instrumentation/runtime), through its Prometheus exporter, calls the series client_golang's
-# Go collector names: the same measure, so evidence does not depend on the exporter.
-OTEL_RUNTIME = {
-    "go_goroutine_count": "go_goroutines",
-    "go_memory_allocated_bytes_total": "go_memstats_alloc_bytes_total",
-}
+# OpenTelemetry's Go runtime instrumentation (go.opentelemetry.io/contrib/instrumentation/
+# runtime) exports go_goroutine_count, go_memory_*: not read as the Go collector's series,
+# because it refreshes them at most every 15 s by default, so over a window of seconds a
+# growing count reads flat. Such a service's samples take the goroutine count from the
+# debug=1 profile instead (gcount#N), like a service with no metrics.
 
 
 _TOTAL = re.compile(rb"\Agoroutine profile: total (\d{1,9})\r?\n")
