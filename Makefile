@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: go-toolchains sarif-multitool test-deps system-deps
-.PHONY: collect train eval
+.PHONY: collect collect-corpus collect-thirdparty train eval
 .PHONY: install demo test lint fmt unit bench fuzz clean old-go-binaries scenario-modules
 
 install: $(STAMP)
@@ -23,6 +23,7 @@ system-deps:
 # The scenario services' module dependencies, so tests can build them with GOPROXY=off.
 scenario-modules:
 	cd go/scenarios && GOFLAGS= GOWORK=off go mod download
+	cd go/corpus && GOFLAGS= GOWORK=off go mod download
 
 # Older and newer Go toolchains for the doctor and inspect integration tests, cached in the module
 # cache through GOTOOLCHAIN. Fails soft: tests that need them skip with the reason.
@@ -123,6 +124,16 @@ doctor-bench: install
 # the machine otherwise idle: CPU and GC rates are features).
 collect: install scenario-modules
 	$(BIN)/python -m tools.rootcause_collect
+
+# The go/corpus templates (docs/scenarios.md), each variant twice in rotating exposure,
+# load-shape and intensity configurations (about 40 minutes for 12 templates).
+collect-corpus: install scenario-modules
+	$(BIN)/python -m tools.rootcause_collect --corpus all
+
+# Real third-party daemons (Prometheus, Alertmanager, SeaweedFS master, etcd) at rest and under
+# steady and ramping client load, as healthy rows, one template per daemon (about 15 minutes).
+collect-thirdparty: install test-deps
+	$(BIN)/python -m tools.thirdparty_collect
 
 train: install
 	$(BIN)/python -m tools.rootcause_train train

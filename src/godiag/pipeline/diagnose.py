@@ -48,6 +48,15 @@ class DiagnoseOptions:
     save_captures: Path | None = None  # write every raw capture and manifest.json here
 
 
+def _local_pid(target: Target) -> int | None:
+    """The PID of a target given as a local process (`diagnose PID` tags it), whose /proc
+    this machine can read."""
+    from godiag.collect import hostcpu
+
+    pid = target.tags.get("pid", "")
+    return int(pid) if pid.isdigit() and hostcpu.is_local(target.url) else None
+
+
 def _service_meta(obs: Observation, target: Target) -> CaptureMeta:
     """What the service says about itself (its /metrics), under the target's and user's values."""
     from godiag.errors import ParseError
@@ -192,7 +201,7 @@ def diagnose(
     cpu_before = hostcpu.read() if local else None
     observer: Source = Observer(
         target.url, client, options.window, options.cpu, CaptureMeta(), options.timeout, progress,
-        prometheus=prom, prometheus_headers=prom_headers,
+        prometheus=prom, prometheus_headers=prom_headers, pid=_local_pid(target),
     )  # fmt: skip
     rec = observer.record()
     rec.host_busy = hostcpu.busy_cpus(cpu_before, hostcpu.read() if local else None)
