@@ -37,6 +37,7 @@ func (t *auditTrail) record(e *auditEntry, keepIndex bool) {
 	t.ring[t.next] = e
 	t.next = (t.next + 1) % len(t.ring)
 	t.byID[e.id] = e // FAULT(memory-leak:request-audit)
+	accessLog.record(e)
 }
 
 func (t *auditTrail) lookup(id string) *auditEntry {

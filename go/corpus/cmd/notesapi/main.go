@@ -13,7 +13,7 @@ import (
 var variants = []string{
 	"steady", "page-cache", "bulk-import",
 	"webhook-timeout", "request-audit", "replicate-under-lock", "share-lock-order",
-	"search-compile", "render-concat",
+	"search-compile", "render-concat", "ship-per-batch",
 }
 
 func main() {
@@ -25,6 +25,9 @@ func main() {
 	st := newStore(e.Variant)
 	a := newAPI(st, e.Variant)
 	a.self = e.URL
+	// the collector's old load balancer wanted a connection per batch; some sites still do
+	accessLog = newShipper(collector(), e.Variant == "ship-per-batch")
+	go accessLog.run()
 	a.routes(e.Mux)
 	go a.replicator()
 
