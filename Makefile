@@ -4,8 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: go-toolchains sarif-multitool test-deps system-deps
-.PHONY: collect train eval
+.PHONY: go-toolchains sarif-multitool test-deps system-deps k8s-bins helm-bin
+.PHONY: collect collect-corpus collect-thirdparty train eval
 .PHONY: install demo test lint fmt unit bench fuzz clean old-go-binaries scenario-modules
 
 install: $(STAMP)
@@ -13,16 +13,24 @@ install: $(STAMP)
 # What only the test suite needs (Debian packages, extra toolchains, npm tools); each part
 # fails soft: a test that needs a missing piece skips with the reason.
 test-deps: system-deps
-	@$(MAKE) --no-print-directory go-toolchains sarif-multitool old-go-binaries scenario-modules
+	@$(MAKE) --no-print-directory go-toolchains sarif-multitool old-go-binaries scenario-modules \
+	  k8s-bins helm-bin
 
 # Debian packages (graphviz, gcc, postgresql, chromium, prometheus, alertmanager, npm):
 # installed when run as root with apt-get, else listed with the command that installs them.
 system-deps:
 	@bash tools/system-deps.sh
 
+# A real kube-apiserver and etcd for the Kubernetes tests (tests/k8s.py), built from source
+# through the module proxy into .cache/k8s/bin, cached by version (cold: about 15 minutes on
+# 2 cores). Fails soft: a warning, and the Kubernetes tests skip with the reason.
+k8s-bins:
+	@nice bash tools/k8s-bins.sh || echo "warning: tools/k8s-bins.sh failed (Kubernetes tests will skip)"
+
 # The scenario services' module dependencies, so tests can build them with GOPROXY=off.
 scenario-modules:
 	cd go/scenarios && GOFLAGS= GOWORK=off go mod download
+	cd go/corpus && GOFLAGS= GOWORK=off go mod download
 
 # Older and newer Go toolchains for the doctor and inspect integration tests, cached in the module
 # cache through GOTOOLCHAIN. Fails soft: tests that need them skip with the reason.
@@ -41,6 +49,19 @@ sarif-multitool:
 	  && npm install --silent --no-audit --no-fund --prefix .cache/npm @microsoft/sarif-multitool >/dev/null 2>&1 \
 	  && echo "sarif-multitool installed" \
 	  || echo "warning: could not install @microsoft/sarif-multitool (SARIF validation test will skip)"; }
+
+# Helm, built from the Go module proxy into .cache/k8s/bin (the chart's lint, template and
+# apply tests). Fails soft: those tests skip with the reason.
+HELM_VERSION ?= v4.3.2
+HELM := .cache/k8s/bin/helm
+helm-bin:
+	@test -x $(HELM)-$(HELM_VERSION) || { tmp=$$(mktemp -d) && GOFLAGS= GOBIN=$$tmp \
+	  go install -ldflags "-X helm.sh/helm/v4/internal/version.version=$(HELM_VERSION)" \
+	    helm.sh/helm/v4/cmd/helm@$(HELM_VERSION) \
+	  && mkdir -p .cache/k8s/bin && mv $$tmp/helm $(HELM)-$(HELM_VERSION) && rm -rf $$tmp \
+	  && echo "helm $(HELM_VERSION) built" \
+	  || echo "warning: could not build helm $(HELM_VERSION) (chart tests will skip)"; }
+	@test ! -x $(HELM)-$(HELM_VERSION) || ln -sf helm-$(HELM_VERSION) $(HELM)
 
 # Idempotent: re-runs only when pyproject.toml changed or the venv is missing.
 $(STAMP): pyproject.toml
@@ -123,6 +144,16 @@ doctor-bench: install
 # the machine otherwise idle: CPU and GC rates are features).
 collect: install scenario-modules
 	$(BIN)/python -m tools.rootcause_collect
+
+# The go/corpus templates (docs/scenarios.md), each variant twice in rotating exposure,
+# load-shape and intensity configurations (about 40 minutes for 12 templates).
+collect-corpus: install scenario-modules
+	$(BIN)/python -m tools.rootcause_collect --corpus all
+
+# Real third-party daemons (Prometheus, Alertmanager, SeaweedFS master, etcd) at rest and under
+# steady and ramping client load, as healthy rows, one template per daemon (about 15 minutes).
+collect-thirdparty: install test-deps
+	$(BIN)/python -m tools.thirdparty_collect
 
 train: install
 	$(BIN)/python -m tools.rootcause_train train

@@ -16,6 +16,12 @@ evaluation holds out all runs of a program together.
 
 Usage: python -m tools.rootcause_collect [--window 5] [--warmup 8] [--runs 2]
                                          [--only NAME ...] [--replay] [--out FILE]
+       python -m tools.rootcause_collect --corpus TEMPLATE ... [--runs 1 2] [--replay]
+
+`--corpus` runs the independently written templates of go/corpus instead (`all`: every
+one): each program is a template's variant, run once per run number in one of the exposure
+/ load-shape / intensity configurations (a fixed rotation, so each template is seen through
+every exposure and shape); the rows of a template go to data/diagnose/corpus/TEMPLATE.jsonl.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import json
 import pickle
 import sys
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +46,48 @@ WINDOW = 5.0  # diagnose's default window
 WARMUP = 8.0
 
 
-def observe(prog: dict[str, Any], intensity: str, window: float, warmup: float) -> Any:
+CORPUS = REPO / "go" / "corpus"
+CORPUS_OUT = REPO / "data" / "diagnose" / "corpus"
+EXPOSURES = ("pprof", "expvar", "prom", "otel")
+SHAPES = ("steady", "ramping", "bursty")
+
+
+def corpus_programs(templates: list[str]) -> list[dict[str, Any]]:
+    """Every program of the named templates (all of them for `all`), as manifest entries
+    with the template's name, directory and module."""
+    out = []
+    for manifest in sorted(CORPUS.glob("cmd/*/corpus.json")):
+        doc = json.loads(manifest.read_text())
+        name = doc["template"]
+        if "all" not in templates and name not in templates:
+            continue
+        for p in doc["programs"]:
+            out.append({**p, "name": f"{name}/{p['variant']}", "template": name,
+                        "dir": str(manifest.parent.relative_to(CORPUS))})  # fmt: skip
+    return out
+
+
+def configuration(prog: dict[str, Any], run: int) -> dict[str, str]:
+    """The exposure, load shape and intensity of one run of a corpus program: rotated by the
+    variant's place and the run number, so runs of one program differ and every template
+    is seen through every exposure and shape."""
+    k = zlib.crc32(prog["name"].encode()) + run
+    return {
+        "expose": EXPOSURES[k % len(EXPOSURES)],
+        "load": SHAPES[(k // len(EXPOSURES) + run) % len(SHAPES)],
+        "intensity": ("medium", "high", "low")[(k + 2 * run) % 3],
+    }
+
+
+def observe(prog: dict[str, Any], intensity: str, window: float, warmup: float,
+            extra: tuple[str, ...] = ()) -> Any:  # fmt: skip
     from godiag.collect.http import HttpClient
     from godiag.model.capture import CaptureMeta
     from godiag.pipeline.observe import Observer
 
-    binary = build(prog["dir"], module_dir=SCENARIOS)
-    proc = GoProcess(binary, ["-intensity", intensity, "-lifetime", "120s"])
+    module = CORPUS if "template" in prog else SCENARIOS
+    binary = build(prog["dir"], module_dir=module)
+    proc = GoProcess(binary, ["-intensity", intensity, "-lifetime", "120s", *extra])
     try:
         time.sleep(warmup)
         obs = Observer(proc.url, HttpClient(), window, None, CaptureMeta()).run()
@@ -104,7 +146,10 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--runs", nargs="*", type=int, default=[1, 2], help="run numbers")
     ap.add_argument("--replay", action="store_true", help="re-derive from build/observations")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--corpus", nargs="+", default=None, metavar="TEMPLATE")
     args = ap.parse_args(argv)
+    if args.corpus:
+        return collect_corpus(args)
     progs = [p for p in MANIFEST["programs"] if not args.only or p["name"] in args.only]
     rows = []
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -140,6 +185,53 @@ def main(argv: list[str]) -> int:
         for r in rows:
             fh.write(json.dumps(r, sort_keys=True) + "\n")
     print(f"wrote {len(rows)} rows to {args.out}")
+    return 0
+
+
+def write_template_rows(template: str, rows: list[dict[str, Any]]) -> None:
+    """A template's rows into data/diagnose/corpus/TEMPLATE.jsonl, replacing the rows of the
+    same program and run number only (a partial collection keeps the others)."""
+    CORPUS_OUT.mkdir(parents=True, exist_ok=True)
+    out = CORPUS_OUT / f"{template}.jsonl"
+    done = {(r["program"], r["run"]) for r in rows}
+    lines = out.read_text().splitlines() if out.exists() else []
+    keep = [r for r in map(json.loads, filter(None, lines)) if (r["program"], r["run"]) not in done]
+    rows = sorted(keep + rows, key=lambda r: (r["run"], r["program"]))
+    out.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+    print(f"wrote {len(rows)} rows to {out.relative_to(REPO)}")
+
+
+def collect_corpus(args: argparse.Namespace) -> int:
+    progs = corpus_programs(args.corpus)
+    if not progs:
+        print(f"no corpus template named {' '.join(args.corpus)}", file=sys.stderr)
+        return 2
+    CACHE.mkdir(parents=True, exist_ok=True)
+    by_template: dict[str, list[dict[str, Any]]] = {}
+    for n in args.runs:
+        for p in progs:
+            if args.only and p["name"] not in args.only:
+                continue
+            conf = configuration(p, n)
+            cached = CACHE / f"{p['name'].replace('/', '--')}-{n}.pickle"
+            if args.replay:
+                obs, window = pickle.loads(cached.read_bytes())  # our own cache, see above
+                _upgrade(obs)
+            else:
+                window = args.window
+                extra = ("-variant", p["variant"], "-expose", conf["expose"], "-load", conf["load"])
+                obs = observe(p, conf["intensity"], window, args.warmup, extra)
+                cached.write_bytes(pickle.dumps((obs, window)))
+            r = row(p, conf["intensity"], n, window, obs)
+            r.update(template=p["template"], expose=conf["expose"], load=conf["load"])
+            by_template.setdefault(p["template"], []).append(r)
+            f = r["features"]
+            print(f"{r['kind']:16} {r['program']:32} {conf['expose']:6} {conf['load']:7} "
+                  f"{conf['intensity']:6} {n} g/min {f['goroutine_growth_per_min']} "
+                  f"heap/s {f['heap_growth_bytes_per_s']} cpu {f['cpu_seconds_per_s']}",
+                  flush=True)  # fmt: skip
+    for template, rows in by_template.items():
+        write_template_rows(template, rows)
     return 0
 
 

@@ -1,7 +1,7 @@
 """godiag.toml: loaded and validated in one place.
 
 Sections: ``[[targets]]`` (name, url, auth, metadata), ``[store]``, ``[prometheus]``,
-``[serve]``. Secrets may be written as ``env:VAR`` and are resolved at load time;
+``[serve]``, ``[kubernetes]``. Secrets may be written as ``env:VAR`` and are resolved at load time;
 a missing variable is a configuration error naming the key. Unknown keys are errors
 too: a typo in a config file should never be silently ignored.
 Later capabilities add their sections by adding a validator to ``SECTIONS``.
@@ -10,6 +10,7 @@ Later capabilities add their sections by adding a validator to ``SECTIONS``.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tomllib
 from collections.abc import Callable
@@ -65,6 +66,27 @@ class StoreConfig:
 
 
 @dataclass(frozen=True)
+class KubernetesConfig:
+    """`[kubernetes]`: alerts about pods become pod targets (docs/serve.md "Pods").
+
+    Only pods inside the allowlist are diagnosed: a namespace of `namespaces` (when given)
+    and labels matching one of `selectors` (when given); at least one of the two is
+    required, so enabling it never opens every pod of the cluster to an alert's labels.
+    """
+
+    enabled: bool = False
+    kubeconfig: str | None = None  # None with in_cluster: the pod's service account
+    context: str | None = None
+    in_cluster: bool = False
+    namespaces: tuple[str, ...] = ()
+    selectors: tuple[str, ...] = ()  # label selectors, e.g. "app.kubernetes.io/part-of=shop"
+    default_port: int = 6060  # the port serving net/http/pprof when the alert names none
+
+    def allows_namespace(self, namespace: str) -> bool:
+        return not self.namespaces or namespace in self.namespaces
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     targets: tuple[Target, ...] = ()
@@ -72,6 +94,7 @@ class Config:
     prometheus_url: str | None = None
     prometheus_auth: Auth = field(default_factory=Auth)  # from user:pass@ in its URL
     serve: ServeSettings | None = None  # validated [serve] (godiag.pipeline.settings)
+    kubernetes: KubernetesConfig = field(default_factory=KubernetesConfig)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def target(self, name: str) -> Target | None:
@@ -135,7 +158,9 @@ def parse(raw: dict[str, Any], path: Path | None = None) -> Config:
         if key in raw:
             values[key] = fn(raw[key], f"{where}: {key}")
     extra = {
-        k: v for k, v in values.items() if k not in {"targets", "store", "prometheus", "serve"}
+        k: v
+        for k, v in values.items()
+        if k not in {"targets", "store", "prometheus", "serve", "kubernetes"}
     }
     store: StoreConfig = values.get("store", StoreConfig())
     if store.path and path is not None and not Path(store.path).expanduser().is_absolute():
@@ -149,6 +174,7 @@ def parse(raw: dict[str, Any], path: Path | None = None) -> Config:
         prometheus_url=values["prometheus"][0] if "prometheus" in values else None,
         prometheus_auth=values["prometheus"][1] if "prometheus" in values else Auth(),
         serve=values.get("serve"),
+        kubernetes=values.get("kubernetes", KubernetesConfig()),
         extra=extra,
     )
 
@@ -319,9 +345,63 @@ def _serve(value: Any, where: str) -> ServeSettings:
     return parse_serve(value, where)
 
 
+_SELECTOR = re.compile(
+    r"\s*[A-Za-z0-9./_-]+\s*(==?|!=)\s*[A-Za-z0-9._-]*\s*"
+    r"(,\s*[A-Za-z0-9./_-]+\s*(==?|!=)\s*[A-Za-z0-9._-]*\s*)*"
+)
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def _kubernetes(value: Any, where: str) -> KubernetesConfig:
+    keys = {"enabled", "kubeconfig", "context", "in_cluster", "namespaces", "selectors",
+            "default_port"}  # fmt: skip
+    _check_keys(value, keys, where, "")
+    enabled = value.get("enabled", False)
+    in_cluster = value.get("in_cluster", False)
+    for key, v in (("enabled", enabled), ("in_cluster", in_cluster)):
+        if not isinstance(v, bool):
+            raise ConfigError(f"{where}.{key}: expected true or false")
+    kubeconfig = _str(value, "kubeconfig", where)
+    if in_cluster and kubeconfig is not None:
+        raise ConfigError(f"{where}: give either kubeconfig or in_cluster = true, not both")
+    names = value.get("namespaces", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"{where}.namespaces: expected a list of strings")
+    for n in names:
+        if not _NAMESPACE.fullmatch(n):
+            raise ConfigError(f"{where}.namespaces: {n!r} is not a namespace name")
+    sels = value.get("selectors", [])
+    if not isinstance(sels, list) or not all(isinstance(s, str) for s in sels):
+        raise ConfigError(f"{where}.selectors: expected a list of label selectors")
+    for s in sels:
+        if not _SELECTOR.fullmatch(s):
+            raise ConfigError(
+                f"{where}.selectors: {s!r} is not a label selector (key=value, key!=value, "
+                f"comma-separated)"
+            )
+    port = value.get("default_port", 6060)
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        raise ConfigError(f"{where}.default_port: expected a port number (1 to 65535)")
+    if enabled and not names and not sels:
+        raise ConfigError(
+            f"{where}: enabled without namespaces or selectors: list the namespaces and/or "
+            f"label selectors whose pods alerts may have diagnosed"
+        )
+    return KubernetesConfig(
+        enabled=enabled,
+        kubeconfig=str(Path(kubeconfig).expanduser()) if kubeconfig else None,
+        context=_str(value, "context", where),
+        in_cluster=in_cluster,
+        namespaces=tuple(names),
+        selectors=tuple(s.strip() for s in sels),
+        default_port=port,
+    )
+
+
 SECTIONS: dict[str, Callable[[Any, str], Any]] = {
     "targets": _targets,
     "store": _store,
     "prometheus": _prometheus,
     "serve": _serve,
+    "kubernetes": _kubernetes,
 }

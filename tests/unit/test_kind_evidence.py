@@ -39,8 +39,16 @@ def test_a_connection_leak_needs_a_connection() -> None:
 
 
 def test_kinds_without_a_check_are_always_supported() -> None:
-    assert kinds.unsupported("healthy", _feats()) is None
     assert kinds.unsupported("deadlock", _feats()) is None
+
+
+def test_healthy_needs_what_would_show_a_fault() -> None:
+    measured = _feats(cpu_seconds_per_s=0.01, heap_growth_bytes_per_s=0.0, goroutines=12)
+    assert kinds.unsupported("healthy", measured) is None
+    why = kinds.unsupported("healthy", {**measured, "cpu_seconds_per_s": None})
+    assert why is not None and why.startswith("no CPU measure") and "--cpu" in why
+    why = kinds.unsupported("healthy", _feats())
+    assert why is not None and why.count(":") == 3, why  # each missing measure named once
 
 
 def _held(name: str) -> tuple[int, int]:

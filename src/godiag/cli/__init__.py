@@ -70,6 +70,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "serve": ("godiag.cli.serve", "serve", "Diagnose services when Alertmanager alerts."),
     "watch": ("godiag.cli.serve", "watch", "Scrape targets, diagnose on local alert rules."),
+    "operator": (
+        "godiag.cli.operator",
+        "operator",
+        "Diagnose the pods that GoDiagnosis resources name (Kubernetes).",
+    ),
 }
 
 

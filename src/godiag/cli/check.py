@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from godiag.cli.common import Duration, make_output, output_options
+from godiag.cli.common import Duration, kube_of, kube_options, make_output, output_options
 from godiag.cli.storeopts import metadata_options
 
 FORMATS = ["text", "json", "html"]
@@ -31,17 +31,20 @@ RULE_NAMES = ["memory-leak", "goroutine-leak", "gc-pressure", "lock-contention"]
 )
 @click.option("--timeout", type=Duration(), default="30s", show_default=True, help="HTTP timeout.")
 @click.option("--config", "config_path", default=None, help="godiag.toml to use.")
+@kube_options
 @metadata_options(store_default=False)
 @output_options(FORMATS)
 def check(
     target: str, rule: str, baseline: str | None, window: float, timeout: float,
-    config_path: str | None, service: str | None, go_version: str | None,
+    config_path: str | None, kubeconfig: str | None, kube_context: str | None,
+    service: str | None, go_version: str | None,
     build_commit: str | None, tags: tuple[str, ...], store: bool, as_baseline: bool,
     fmt: str | None, output: Path | None, quiet: bool, verbose: bool, no_color: bool,
 ) -> int:  # fmt: skip
     """Compare TARGET now with a baseline under RULE: exit 1 when the rule is violated.
 
-    TARGET is a service base URL or the name of a target in godiag.toml. Rules:
+    TARGET is a service base URL, a Kubernetes pod (k8s://NAMESPACE/POD[:PORT]) or the
+    name of a target in godiag.toml. Rules:
 
     \b
       memory-leak      heap in use growing at a call site (two absolute heap snapshots, gc=1)
@@ -68,6 +71,7 @@ def check(
         rule=rule, target=target, baseline=baseline, window_s=window,
         config_path=config_path, user=overrides(service, go_version, build_commit, tags),
         store=store, as_baseline=as_baseline, timeout=timeout,
+        kube=kube_of(kubeconfig, kube_context),
     )  # fmt: skip
     doc = run_check(req)
     if "stored" in doc:

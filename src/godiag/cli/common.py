@@ -16,6 +16,9 @@ from godiag.errors import UsageError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+if TYPE_CHECKING:
+    from godiag.collect.kube.pods import KubeOptions
+
 if TYPE_CHECKING:  # generic from click 8.2 on; pyproject allows 8.1
     _FloatParam = click.ParamType[float]
 else:
@@ -46,6 +49,25 @@ class Duration(_FloatParam):
         if self.high is not None and seconds > self.high:
             raise UsageError(f"{what}: at most {format_duration(self.high)}{why}")
         return seconds
+
+
+def kube_options(fn: F) -> F:
+    """--kubeconfig and --context for `k8s://NAMESPACE/POD[:PORT]` targets (docs/kubernetes.md);
+    the command receives `kubeconfig` and `kube_context` (pass them to `kube_of`)."""
+    fn = click.option(
+        "--context", "kube_context", default=None, metavar="NAME",
+        help="Kubernetes context of a k8s:// target (default: the kubeconfig's current one).",
+    )(fn)  # fmt: skip
+    return click.option(
+        "--kubeconfig", default=None, metavar="FILE",
+        help="kubeconfig for k8s:// targets (default: $KUBECONFIG, ~/.kube/config, in-cluster).",
+    )(fn)  # fmt: skip
+
+
+def kube_of(kubeconfig: str | None, context: str | None) -> KubeOptions:
+    from godiag.collect.kube.pods import KubeOptions
+
+    return KubeOptions(kubeconfig, context)
 
 
 @dataclass(frozen=True)

@@ -59,5 +59,15 @@ def check(
             "max_artifact_mb": conf.store.max_artifact_mb,
         },
         "prometheus": conf.prometheus_url,
+        "kubernetes": {
+            "enabled": conf.kubernetes.enabled,
+            "credentials": "in-cluster"
+            if conf.kubernetes.in_cluster
+            else (conf.kubernetes.kubeconfig or "kubeconfig (KUBECONFIG or ~/.kube/config)"),
+            "context": conf.kubernetes.context,
+            "namespaces": list(conf.kubernetes.namespaces),
+            "selectors": list(conf.kubernetes.selectors),
+            "default_port": conf.kubernetes.default_port,
+        },
     }
     emit(doc, out.format, out.output, color=out.color, quiet=out.quiet)

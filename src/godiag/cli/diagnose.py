@@ -1,7 +1,8 @@
 """Observe a live Go service and rank the likely root causes, down to file:line.
 
 TARGET is a base URL (http://host:port serving net/http/pprof, /metrics or /debug/vars),
-the PID of a local process serving net/http/pprof, the name of a target in godiag.toml,
+the PID of a local process serving net/http/pprof, a Kubernetes pod (`k8s://NS/POD[:PORT]`,
+`k8s://NS/deployment/NAME`; docs/kubernetes.md), the name of a target in godiag.toml,
 or a directory written by --save-captures (the analysis is then re-run offline on the
 saved captures). During --window godiag samples
 metrics several times, takes goroutine dumps at both ends, two heap snapshots after a
@@ -18,16 +19,25 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from godiag.cli.common import Duration, make_output, output_options
+from godiag.cli.common import (
+    Duration,
+    OutputOptions,
+    kube_of,
+    kube_options,
+    make_output,
+    output_options,
+)
 from godiag.cli.storeopts import metadata_options, overrides
 from godiag.limits import CAPTURE_MB, pin_mmap_threshold
 
 if TYPE_CHECKING:
+    from godiag.collect.kube.pods import PodEndpoint, Resolver
     from godiag.config import Config, Target
+    from godiag.pipeline.diagnose import DiagnoseOptions
 
 FORMATS = ["text", "json", "html"]
 
@@ -79,21 +89,33 @@ FORMATS = ["text", "json", "html"]
     help="Write every raw capture and manifest.json to this new or empty directory "
     "(`godiag diagnose DIR` replays it offline).",
 )  # fmt: skip
+@click.option(
+    "--siblings", type=click.IntRange(0, 10), default=0, metavar="N",
+    help="k8s:// targets: also read up to N other pods of the same controller in the window "
+    "(goroutines, heap in use), as a reference line.",
+)  # fmt: skip
+@click.option(
+    "--all-pods", is_flag=True,
+    help="k8s://NS/deployment/NAME: diagnose every ready pod at once (one document per pod).",
+)  # fmt: skip
 @click.option("--config", "config_path", default=None, help="godiag.toml to use.")
+@kube_options
 @metadata_options(store_default=True)
 @output_options(FORMATS)
 def diagnose(
     target: str, window: float, cpu: float | None, source: str | None, min_probability: float,
     timeout: float, max_capture_mb: int, deadline: float | None, save_dir: Path | None,
-    config_path: str | None,
-    service: str | None, go_version: str | None,
+    siblings: int, all_pods: bool, config_path: str | None,
+    kubeconfig: str | None, kube_context: str | None, service: str | None, go_version: str | None,
     build_commit: str | None, tags: tuple[str, ...], store: bool, as_baseline: bool,
     fmt: str | None, output: Path | None, quiet: bool, verbose: bool, no_color: bool,
 ) -> int:  # fmt: skip
     """Observe a live Go service and rank the likely root causes, down to file:line.
 
     TARGET is a base URL (serving net/http/pprof, /metrics or /debug/vars), a local PID
-    serving net/http/pprof, a target of godiag.toml, or a directory saved by --save-captures
+    serving net/http/pprof, a Kubernetes pod (k8s://NAMESPACE/POD[:PORT] or
+    k8s://NAMESPACE/deployment/NAME, through the API server's pod proxy), a target of
+    godiag.toml, or a directory saved by --save-captures
     (replayed offline: no network, nothing stored unless --store). During --window godiag
     samples metrics, takes goroutine dumps at both ends, two heap snapshots after a GC,
     mutex/block profiles when their rates are on, the goroutineleak profile when offered,
@@ -112,6 +134,9 @@ def diagnose(
 
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
     conf = cfg.load(config_path)
+    kube = target.startswith("k8s://")
+    if not kube and (siblings or all_pods):
+        raise UsageError(f"{'--siblings' if siblings else '--all-pods'}: only for k8s:// targets")
     if not target.startswith(("http://", "https://")) and bundle.is_bundle(Path(target)):
         live_only = ("window", "cpu", "timeout", "deadline", "save_dir")
         ctx = click.get_current_context()
@@ -131,7 +156,18 @@ def diagnose(
             raise CollectError(why)
         emit(doc, out.format, out.output, color=out.color, quiet=quiet, verbose=verbose)
         return int(ExitStatus.FOUND) if is_fault(doc) else 0
-    if target.startswith(("http://", "https://")):
+    pods: list[PodEndpoint] = []
+    resolver: Resolver | None = None
+    if kube:
+        from godiag.collect.kube.pods import resolver as kube_resolver
+        from godiag.pipeline.pods import pod_target
+
+        resolver = kube_resolver(kube_of(kubeconfig, kube_context), timeout)
+        pods = resolver.resolve(target, all_pods=all_pods)
+        if len(pods) > 1 and save_dir is not None:
+            raise UsageError("--save-captures: one pod at a time (not with --all-pods)")
+        tgt = pod_target(pods[0])
+    elif target.startswith(("http://", "https://")):
         tgt = conf.target_at(target)
     elif target.isdigit() and not Path(target).exists() and conf.target(target) is None:
         tgt = _pid_target(int(target), conf, timeout)
@@ -159,7 +195,14 @@ def diagnose(
             sys.stderr.write(msg + "\n")
 
     pin_mmap_threshold()  # what over-budget answers held goes back to the system
-    doc = run(tgt, opts, progress=progress)
+    if len(pods) > 1:
+        return _all_pods(pods, opts, resolver, siblings, out, quiet)
+    if pods:
+        from godiag.pipeline.pods import diagnose_pod
+
+        doc = diagnose_pod(pods[0], opts, resolver=resolver, siblings=siblings, progress=progress)
+    else:
+        doc = run(tgt, opts, progress=progress)
     if (why := unobserved(doc)) is not None:
         raise CollectError(why)
     emit(doc, out.format, out.output, color=out.color, quiet=quiet, verbose=verbose)
@@ -184,3 +227,39 @@ def _pid_target(pid: int, conf: Config, timeout: float) -> Target:
         build_commit=tgt.build_commit or exe.build_commit,
         tags={**exe.tags, "pid": str(pid), **tgt.tags},
     )
+
+
+def _all_pods(
+    pods: list[PodEndpoint], opts: DiagnoseOptions, resolver: Resolver | None, siblings: int,
+    out: OutputOptions, quiet: bool,
+) -> int:  # fmt: skip
+    """Every ready pod of a workload in the same window: one document per pod (to stdout
+    one after the other, or to -o FILE as FILE-POD.EXT), exit 1 when any shows a fault."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from godiag.errors import CollectError, ExitStatus
+    from godiag.pipeline.diagnose import is_fault, unobserved
+    from godiag.pipeline.pods import diagnose_pod
+    from godiag.report import emit
+
+    def one(ep: PodEndpoint) -> dict[str, Any]:
+        def progress(msg: str) -> None:
+            if not quiet:
+                sys.stderr.write(f"{ep.pod}: {msg}\n")
+
+        return diagnose_pod(ep, opts, resolver=resolver, siblings=siblings, progress=progress)
+
+    with ThreadPoolExecutor(len(pods)) as pool:
+        docs = list(pool.map(one, pods))
+    answered = [(ep, d) for ep, d in zip(pods, docs, strict=True) if unobserved(d) is None]
+    if not answered:
+        raise CollectError(unobserved(docs[0]) or "nothing answered")
+    for ep, doc in zip(pods, docs, strict=True):
+        if (why := unobserved(doc)) is not None:
+            sys.stderr.write(f"{ep.pod}: {why}\n")
+            continue
+        dest = out.output
+        if dest is not None:
+            dest = dest.with_name(f"{dest.stem}-{ep.pod}{dest.suffix}")
+        emit(doc, out.format, dest, color=out.color, quiet=quiet, verbose=out.verbose)
+    return int(ExitStatus.FOUND) if any(is_fault(d) for _, d in answered) else 0

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from godiag.cli.common import Duration, make_output, output_options
+from godiag.cli.common import Duration, kube_of, kube_options, make_output, output_options
 from godiag.cli.storeopts import metadata_options
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ FORMATS = ["text", "json", "html"]
 @click.option("--timeout", type=Duration(), default="30s", show_default=True, help="HTTP timeout.")
 @click.option("--lenient", is_flag=True, help="Skip malformed goroutines instead of failing.")
 @click.option("--config", "config_path", default=None, help="godiag.toml to use.")
+@kube_options
 @metadata_options(store_default=False)
 @output_options(FORMATS)
 def goroutines(
@@ -30,6 +31,8 @@ def goroutines(
     timeout: float,
     lenient: bool,
     config_path: str | None,
+    kubeconfig: str | None,
+    kube_context: str | None,
     service: str | None,
     go_version: str | None,
     build_commit: str | None,
@@ -45,8 +48,9 @@ def goroutines(
     """Group, classify and diff goroutine dumps.
 
     SOURCE is a file, `-` (stdin), a URL (a base URL or its /debug/pprof/goroutine;
-    debug=2 is asked, debug=1 when refused), or the PID of a local process serving
-    net/http/pprof. Several SOURCEs are analysed as one dump.
+    debug=2 is asked, debug=1 when refused), the PID of a local process serving
+    net/http/pprof, or a Kubernetes pod (k8s://NAMESPACE/POD[:PORT], through the API
+    server's pod proxy; see --kubeconfig). Several SOURCEs are analysed as one dump.
 
     With --diff OTHER, OTHER is the baseline taken earlier: each group shows its
     growth, biggest first.
@@ -66,7 +70,12 @@ def goroutines(
     user = overrides(service, go_version, build_commit, tags)  # bad tags fail before any work
     captures: list[Capture] = []
     doc = analyze_sources(
-        list(sources), other, timeout=timeout, strict=not lenient, captures=captures
+        list(sources),
+        other,
+        timeout=timeout,
+        strict=not lenient,
+        captures=captures,
+        kube=kube_of(kubeconfig, kube_context),
     )
     if store or as_baseline:
         doc["stored"] = _keep(captures, user, config_path, as_baseline)
@@ -81,13 +90,16 @@ def _keep(
     from dataclasses import replace
 
     from godiag.collect.http import HttpClient
+    from godiag.collect.kube.pods import proxy_base
     from godiag.pipeline.storing import config_meta, keep, load_config, service_metadata
 
     conf = load_config(config_path)
     client = HttpClient()
     ready = []
     for cap in captures:
-        if "://" in cap.source:
+        if proxy_base(cap.source) is not None:  # a pod: its metadata came with the capture
+            cap = replace(cap, meta=cap.meta.merged(user))
+        elif "://" in cap.source:
             pid = cap.meta.tags.get("pid")
             meta = service_metadata(
                 cap.source, client=client, configured=config_meta(conf, cap.source),

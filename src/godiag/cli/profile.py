@@ -2,7 +2,8 @@
 
 SOURCE is a profile file (pprof protobuf, gzipped or raw, or Go's legacy text), a
 service base URL (the profile is collected from /debug/pprof), a full /debug/pprof
-URL, the name of a target in godiag.toml, or the id (or a unique prefix) of an
+URL, a Kubernetes pod (`k8s://NS/POD[:PORT]`, through the API server's pod proxy; see
+docs/kubernetes.md), the name of a target in godiag.toml, or the id (or a unique prefix) of an
 artifact in the store. With --store, a profile collected from a service is kept in
 the artifact store with its metadata (from the service's /metrics, the configured
 target, then --service/--go-version/--build-commit); one lacking mandatory metadata
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from godiag.cli.common import Duration, make_output, output_options
+from godiag.cli.common import Duration, kube_of, kube_options, make_output, output_options
 from godiag.cli.storeopts import metadata_options
 
 FORMATS = ["text", "json", "html", "speedscope", "folded", "pprof", "svg", "dot"]
@@ -92,12 +93,14 @@ def progress_bar(quiet: bool):  # type: ignore[no-untyped-def]
     help="Time to wait for an answer beyond the profile window.",
 )
 @click.option("--config", "config_path", default=None, help="godiag.toml to use.")
+@kube_options
 @metadata_options(store_default=False)
 @output_options(FORMATS)
 def profile(
     source: str, kind: str | None, sample_index: str | None, top_n: int, focus: str | None,
     ignore: str | None, base: str | None, diff_base: str | None, seconds: float | None,
-    gc: bool, tree: bool, timeout: float, config_path: str | None, service: str | None,
+    gc: bool, tree: bool, timeout: float, config_path: str | None, kubeconfig: str | None,
+    kube_context: str | None, service: str | None,
     go_version: str | None, build_commit: str | None, tags: tuple[str, ...], store: bool,
     as_baseline: bool, fmt: str | None, output: Path | None, quiet: bool, verbose: bool,
     no_color: bool,
@@ -115,7 +118,7 @@ def profile(
     user = overrides(service, go_version, build_commit, tags)
     prof, cap = load_profile(
         source, kind=kind, seconds=seconds, gc=gc, timeout=timeout, progress=progress_bar(quiet),
-        user_meta=user, config_path=config_path,
+        user_meta=user, config_path=config_path, kube=kube_of(kubeconfig, kube_context),
     )  # fmt: skip
     stored = None
     if (store or as_baseline) and not (cap is not None and cap.source.startswith("store:")):
@@ -141,7 +144,8 @@ def profile(
     base_src = base or diff_base
     base_prof = (
         load_profile(base_src, kind=kind, seconds=seconds, timeout=timeout,
-                     config_path=config_path)[0] if base_src else None
+                     config_path=config_path, kube=kube_of(kubeconfig, kube_context))[0]
+        if base_src else None
     )  # fmt: skip
     query = ProfileQuery(
         sample_index=sample_index, focus=focus, ignore=ignore, node_count=top_n or None,

@@ -1,6 +1,7 @@
 """Take a CPU profile of a running service and draw it as a flame graph page.
 
-TARGET is a service base URL or a configured target name. The raw profile is kept
+TARGET is a service base URL, a Kubernetes pod (`k8s://NS/POD[:PORT]`) or a configured
+target name. The raw profile is kept
 beside the page as FILE.pb.gz (open it with `go tool pprof`). The default page name
 is godiag-cpu-HOST-TIME.html in the current directory.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from godiag.cli.common import Duration, make_output, output_options
+from godiag.cli.common import Duration, kube_of, kube_options, make_output, output_options
 from godiag.cli.storeopts import metadata_options
 
 
@@ -34,10 +35,12 @@ from godiag.cli.storeopts import metadata_options
     help="Time to wait for an answer beyond the window.",
 )
 @click.option("--config", "config_path", default=None, help="godiag.toml to use.")
+@kube_options
 @metadata_options(store_default=False)
 @output_options(["html", "json"])
 def trace(
-    target: str, duration: float, timeout: float, config_path: str | None, service: str | None,
+    target: str, duration: float, timeout: float, config_path: str | None,
+    kubeconfig: str | None, kube_context: str | None, service: str | None,
     go_version: str | None, build_commit: str | None, tags: tuple[str, ...], store: bool,
     as_baseline: bool, fmt: str | None, output: Path | None, quiet: bool, verbose: bool,
     no_color: bool,
@@ -65,7 +68,7 @@ def trace(
     user = overrides(service, go_version, build_commit, tags)
     prof, cap = load_profile(
         target, kind="cpu", seconds=seconds, timeout=timeout, progress=progress_bar(quiet),
-        user_meta=user, config_path=config_path,
+        user_meta=user, config_path=config_path, kube=kube_of(kubeconfig, kube_context),
     )  # fmt: skip
     assert cap is not None and out.output is not None
     raw = out.output.with_suffix(".pb.gz")

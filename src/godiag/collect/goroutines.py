@@ -23,10 +23,15 @@ PPROF_PATH = "/debug/pprof/goroutine"
 
 def goroutine_url(url: str, debug: int) -> str:
     """`url` with debug=N; a base URL (no path) gets /debug/pprof/goroutine."""
+    from godiag.collect.kube.pods import proxy_base
+
     parts = urlparse(url)
-    path = parts.path.rstrip("/")
+    pod = proxy_base(url)  # a pod behind the API server's proxy: its base ends in /proxy
+    prefix = urlparse(pod).path if pod is not None else ""
+    path = parts.path.rstrip("/")[len(prefix) :]
     if path in ("", "/debug", "/debug/pprof"):  # a base URL: use the standard endpoint
         path = PPROF_PATH
+    path = prefix + path
     query = [(k, v) for k, v in parse_qsl(parts.query) if k != "debug"]
     query.append(("debug", str(debug)))
     return urlunparse(parts._replace(path=path, query=urlencode(query)))

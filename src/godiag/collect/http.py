@@ -102,8 +102,17 @@ class HttpClient:
     # None: only the budget bounds a fetch (one capture at a time, as the CLI's commands
     # take them); diagnoses pass limits.IN_FLIGHT since they read several at once.
     pool: InFlight | None = None
+    # A ready TLS context (a cluster's CA and client certificate, collect/kube): used as is
+    # instead of tls_verify/ca_file. The certificate is presented only to the origin asked,
+    # as redirects to another origin are never followed.
+    ssl_context: ssl.SSLContext | None = field(default=None, compare=False, repr=False)
+    # Redirects must also stay under this URL prefix: a pod behind the API server's proxy
+    # may not send its reader, with the cluster credentials, elsewhere on the API server.
+    within: str | None = None
 
     def _context(self) -> ssl.SSLContext:
+        if self.ssl_context is not None:
+            return self.ssl_context
         ctx = ssl.create_default_context(cafile=self.ca_file)
         if not self.tls_verify:
             ctx.check_hostname = False
@@ -131,6 +140,11 @@ class HttpClient:
                 raise CollectError(
                     f"{shown_url(url)}: redirected to another origin ({shown_url(nxt)[:200]}): "
                     f"not followed, the target's credentials stay with the target"
+                )
+            if self.within is not None and not nxt.startswith(self.within):
+                raise CollectError(
+                    f"{shown_url(url)}: redirected out of {shown_url(self.within)[:200]} "
+                    f"({shown_url(nxt)[:200]}): not followed"
                 )
             current = nxt
         raise CollectError(f"{shown_url(url)}: more than {MAX_REDIRECTS} redirects")

@@ -222,6 +222,13 @@ def collect_metrics(client: HttpClient, target: str, timeout: float = 10.0) -> C
     return _plain(client, f"{base_url(target)}/metrics", "metrics", timeout)
 
 
+def collect_goroutine_count(client: HttpClient, target: str, timeout: float = 10.0) -> Capture:
+    """The goroutine profile at debug=1: stacks grouped by count, headed by the total. Cheap
+    next to a debug=2 dump, so a window can take several (the count's trend without
+    /metrics)."""
+    return _plain(client, profile_url(target, "goroutine") + "?debug=1", "goroutine", timeout)
+
+
 def _plain(client: HttpClient, url: str, kind: str, timeout: float) -> Capture:
     when = datetime.now(UTC)
     res = client.get(url, timeout)

@@ -79,3 +79,31 @@ def listening_addresses(pid: int, proc: Path = Path("/proc")) -> list[tuple[str,
 
 def url_of(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+# /proc/net/tcp `st` column: the states a connection can be leaked in
+TCP_STATES = {"01": "established", "08": "close_wait"}
+
+
+def fd_snapshot(pid: int, proc: Path = Path("/proc")) -> bytes:
+    """What the kernel says the process holds, as `name value` lines: open_fds, sockets,
+    and its TCP sockets by state (tcp_established, tcp_close_wait). The counts a service
+    without process_open_fds in /metrics cannot tell, read only for a local process."""
+    fd_dir = proc / str(pid) / "fd"
+    try:
+        names = os.listdir(fd_dir)
+    except OSError as exc:
+        raise CollectError(f"cannot read {fd_dir}: {exc.strerror or exc}") from None
+    inodes = _socket_inodes(pid, proc)
+    counts = {"open_fds": len(names), "sockets": len(inodes)}
+    counts.update({f"tcp_{s}": 0 for s in TCP_STATES.values()})
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = (proc / str(pid) / "net" / table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            cols = line.split()
+            if len(cols) > 9 and cols[9] in inodes and cols[3] in TCP_STATES:
+                counts[f"tcp_{TCP_STATES[cols[3]]}"] += 1
+    return "".join(f"{k} {v}\n" for k, v in counts.items()).encode()

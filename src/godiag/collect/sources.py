@@ -10,8 +10,9 @@ formats/observation.py decodes any Recording the same way. Sources today:
 
 A process on this machine (`godiag diagnose PID`) resolves to the live service at the
 port it serves net/http/pprof on (`collect.goroutines.pprof_base_of_pid`, from
-/proc/PID/net), with its executable's build info as metadata. A Kubernetes pod (through
-the API server's pod proxy) plugs in here, with no change to analysis.
+/proc/PID/net), with its executable's build info as metadata. A Kubernetes pod
+(`k8s://`, collect/kube) resolves to the live service at its API-server proxy URL, with
+a client carrying the cluster's credentials: no change to analysis.
 """
 
 from __future__ import annotations

@@ -8,7 +8,11 @@ because it only decodes (formats -> model); analysis/ reads the Observation it r
 
 Roles: `heap@start|end`, `mutex@start|end`, `block@start|end`, `goroutineleak`, `cpu`
 (pprof profiles), `goroutine@start|end` (debug=2 dumps), `metrics#N` (Prometheus text)
-or `expvar#N` (/debug/vars) for the N-th metrics sample, `vars@start|end` (/debug/vars).
+or `expvar#N` (/debug/vars) for the N-th metrics sample, `gcount#N` (the debug=1 goroutine
+profile: its total is sample N's go_goroutines when the metrics lack it, or the whole sample
+when the service has no metrics), `procfs#N` (a local process's fd and TCP socket counts
+from /proc, taken with sample N: its process_open_fds when the metrics lack it),
+`vars@start|end` (/debug/vars).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from godiag.model.profile import Profile
 PROFILES = ("heap", "mutex", "block")
 ENDS = ("start", "end")
 ROLE = re.compile(
-    r"(?:(?:heap|mutex|block|goroutine|vars)@(?:start|end)|goroutineleak|cpu|(?:metrics|expvar)#\d{1,4})"
+    r"(?:(?:heap|mutex|block|goroutine|vars)@(?:start|end)|goroutineleak|cpu|(?:metrics|expvar|gcount|procfs)#\d{1,4})"
 )
 
 
@@ -53,8 +57,52 @@ def metric_sample(at: float, cap: Capture) -> tuple[MetricSample, str | None]:
                 errs = (errs or 0.0) + (s.value if code.startswith("5") else 0.0)
             if s.name == "go_gc_duration_seconds" and "quantile" in labels:
                 quant[float(labels["quantile"])] = s.value
+    for otel, name in OTEL_RUNTIME.items():  # the OpenTelemetry runtime instrumentation
+        if name not in values and otel in values:
+            values[name] = values[otel]
     path = prometheus.label_of(fams, "go_build_info", "path")
     return MetricSample(at, values, errs, quant), path
+
+
+# What OpenTelemetry's Go runtime instrumentation (go.opentelemetry.io/contrib/
+# instrumentation/runtime), through its Prometheus exporter, calls the series client_golang's
+# Go collector names: the same measure, so evidence does not depend on the exporter.
+OTEL_RUNTIME = {
+    "go_goroutine_count": "go_goroutines",
+    "go_memory_allocated_bytes_total": "go_memstats_alloc_bytes_total",
+}
+
+
+_TOTAL = re.compile(rb"\Agoroutine profile: total (\d{1,9})\r?\n")
+
+
+def goroutine_total(cap: Capture) -> float:
+    """The total of a debug=1 goroutine profile's first line."""
+    m = _TOTAL.match(cap.data)
+    if m is None:
+        raise ParseError(
+            cap.source, "not a debug=1 goroutine profile (no 'goroutine profile: total N')"
+        )
+    return float(m.group(1))
+
+
+# procfs#N lines -> the sample names they stand for (process_open_fds as client_golang's
+# process collector names it, so fd growth is read the same way from either)
+PROCFS = {"open_fds": "process_open_fds", "sockets": "godiag_proc_sockets",
+          "tcp_established": "godiag_proc_tcp_established",
+          "tcp_close_wait": "godiag_proc_tcp_close_wait"}  # fmt: skip
+
+
+def procfs_values(cap: Capture) -> dict[str, float]:
+    """The `name value` lines of a procfs capture, by their sample names."""
+    out: dict[str, float] = {}
+    for line in cap.data.decode("ascii", "replace").splitlines()[:16]:
+        name, _, value = line.partition(" ")
+        if name in PROCFS and value.isdigit():
+            out[PROCFS[name]] = float(value)
+    if "process_open_fds" not in out:
+        raise ParseError(cap.source, "no open_fds line (not a /proc fd snapshot)")
+    return out
 
 
 def expvar_sample(at: float, doc: dict[str, Any]) -> MetricSample:
@@ -109,6 +157,10 @@ def decode(rec: Recorded, limit: int | None = None, pool: InFlight | None = None
         return sample, None
     if kind == "vars":
         return expvar.parse(cap.data, cap.source)
+    if kind == "gcount":
+        return goroutine_total(cap)
+    if kind == "procfs":
+        return procfs_values(cap)
     return decode_profile(cap, limit, pool)
 
 
@@ -140,6 +192,7 @@ def build(
             samples.append((int(r.role.split("#", 1)[1]), *value))
         if r.stored:
             obs.captures.append(r.capture)
+    _count_samples(rec, by_role, samples)
     samples.sort(key=lambda s: s[0])
     obs.samples = [s for _, s, _ in samples]
     # the first sample that names the module, as the live observer read them
@@ -155,3 +208,23 @@ def build(
     obs.vars_first = by_role.get("vars@start")
     obs.vars_last = by_role.get("vars@end")
     return obs
+
+
+def _count_samples(
+    rec: Recording, by_role: dict[str, Any], samples: list[tuple[int, MetricSample, str | None]]
+) -> None:
+    """Each `gcount#N` gives sample N its goroutine count when the metrics did not (expvar
+    has none), each `procfs#N` its fd and socket counts; either is sample N when no metrics
+    answered."""
+    index = {n: ms for n, ms, _ in samples}
+    for r in rec.captures:
+        if not r.role.startswith(("gcount#", "procfs#")):
+            continue
+        got = by_role[r.role]
+        values = {"go_goroutines": got} if r.role.startswith("gcount#") else got
+        n = int(r.role.split("#", 1)[1])
+        if n not in index:
+            index[n] = MetricSample(r.at, {}, post_gc=r.after_gc)
+            samples.append((n, index[n], None))
+        for name, v in values.items():
+            index[n].values.setdefault(name, v)

@@ -62,7 +62,7 @@ class Observation:
 class Recorded:
     """One capture of an observation: which role it plays and when it was asked for."""
 
-    role: str  # "heap@start", "goroutine@end", "metrics#3", "expvar#0", "vars@start", "cpu"
+    role: str  # "heap@start", "goroutine@end", "metrics#3", "gcount#1", "vars@start", "cpu"
     at: float  # seconds since the observation started
     capture: Capture
     stored: bool = True  # one of the diagnosis's artifacts (samples in between are not)

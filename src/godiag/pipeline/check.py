@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from godiag.collect.http import HttpClient
+from godiag.collect.kube.pods import KubeOptions
 from godiag.errors import CollectError, StoreError, UsageError
 from godiag.model.capture import Capture, CaptureMeta
 
@@ -36,6 +37,7 @@ class CheckRequest:
     store: bool = False
     as_baseline: bool = False
     timeout: float = 30.0
+    kube: KubeOptions | None = None  # for k8s:// targets
 
 
 def capture(kind: str, client: HttpClient, url: str, meta: CaptureMeta, timeout: float) -> Capture:
@@ -124,7 +126,7 @@ def run_check(req: CheckRequest) -> dict[str, Any]:
     mod = rule_module(req.rule)
     kind: str = mod.PROFILE_TYPE
     conf = load_config(req.config_path)
-    svc = resolve_service(req.target, req.config_path)
+    svc = resolve_service(req.target, req.config_path, req.kube)
     meta = service_metadata(svc.url, client=svc.client, configured=svc.meta, user=req.user)
     assert meta.service_name is not None
 

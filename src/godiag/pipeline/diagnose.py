@@ -46,6 +46,16 @@ class DiagnoseOptions:
     flames: bool = True  # carry CPU / heap-growth flame rows for the HTML report
     incident_id: str | None = None  # set by `godiag serve`: artifacts belong to the incident
     save_captures: Path | None = None  # write every raw capture and manifest.json here
+    lookback: float = 300.0  # seconds of goroutine history read from the configured Prometheus
+
+
+def _local_pid(target: Target) -> int | None:
+    """The PID of a target given as a local process (`diagnose PID` tags it), whose /proc
+    this machine can read."""
+    from godiag.collect import hostcpu
+
+    pid = target.tags.get("pid", "")
+    return int(pid) if pid.isdigit() and hostcpu.is_local(target.url) else None
 
 
 def _service_meta(obs: Observation, target: Target) -> CaptureMeta:
@@ -192,7 +202,8 @@ def diagnose(
     cpu_before = hostcpu.read() if local else None
     observer: Source = Observer(
         target.url, client, options.window, options.cpu, CaptureMeta(), options.timeout, progress,
-        prometheus=prom, prometheus_headers=prom_headers,
+        prometheus=prom, prometheus_headers=prom_headers, pid=_local_pid(target),
+        history_minutes=options.lookback / 60,
     )  # fmt: skip
     rec = observer.record()
     rec.host_busy = hostcpu.busy_cpus(cpu_before, hostcpu.read() if local else None)

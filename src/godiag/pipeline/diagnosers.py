@@ -135,7 +135,14 @@ def diagnosis_diagnoser(config: Config) -> Diagnoser:
         )
         started = datetime.now(UTC)
         t0 = time.monotonic()
-        doc = diagnose(target, opts)
+        if target.url.startswith("k8s://"):  # an alert about a pod ([kubernetes])
+            from godiag.pipeline.kubetargets import alert_pod
+            from godiag.pipeline.pods import diagnose_pod
+
+            ep, res = alert_pod(target.url, config.kubernetes)
+            doc = diagnose_pod(ep, opts, resolver=res)
+        else:
+            doc = diagnose(target, opts)
         causes = [
             {k: c.get(k) for k in ("rank", "kind", "probability", "title", "location", "evidence")}
             for c in doc.get("causes", [])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from godiag.analysis.goroutines import analyze, diff
 from godiag.collect.goroutines import fetch
@@ -10,6 +11,9 @@ from godiag.collect.http import HttpClient
 from godiag.formats.goroutines import parse
 from godiag.model.capture import Capture
 from godiag.model.goroutine import Dump
+
+if TYPE_CHECKING:
+    from godiag.collect.kube.pods import KubeOptions
 
 
 def load(
@@ -19,12 +23,22 @@ def load(
     timeout: float,
     strict: bool,
     captures: list[Capture] | None = None,
+    kube: KubeOptions | None = None,
 ) -> tuple[Dump, str]:
     """The parsed dump and where it really came from (the URL asked, also for a PID).
 
-    The raw capture is appended to `captures` when given (for `--store`).
+    The raw capture is appended to `captures` when given (for `--store`). A Kubernetes
+    pod (`k8s://`) is read through the API server's proxy, with the pod as metadata.
     """
-    cap = fetch(source, client=client, timeout=timeout)
+    if source.startswith("k8s://"):
+        from godiag.collect.goroutines import fetch_url
+        from godiag.pipeline.profiles import resolve_service
+
+        svc = resolve_service(source, kube=kube)
+        cap = fetch_url(svc.url, client=svc.client, timeout=timeout)
+        cap = replace(cap, meta=cap.meta.merged(svc.meta))
+    else:
+        cap = fetch(source, client=client, timeout=timeout)
     if captures is not None:
         captures.append(cap)
     return parse(cap.data, cap.source, strict=strict), cap.source
@@ -53,16 +67,18 @@ def analyze_sources(
     strict: bool = True,
     client: HttpClient | None = None,
     captures: list[Capture] | None = None,
+    kube: KubeOptions | None = None,
 ) -> dict[str, Any]:
     client = client or HttpClient()
     loaded = [
-        load(s, client=client, timeout=timeout, strict=strict, captures=captures) for s in sources
+        load(s, client=client, timeout=timeout, strict=strict, captures=captures, kube=kube)
+        for s in sources
     ]
     dump = combine([d for d, _ in loaded])
     label = ", ".join(where for _, where in loaded)
     if other is None:
         return analyze(dump, label)
-    before, before_where = load(other, client=client, timeout=timeout, strict=strict)
+    before, before_where = load(other, client=client, timeout=timeout, strict=strict, kube=kube)
     doc = diff(before, dump, label)
     doc["diff"]["before"]["source"] = before_where
     return doc

@@ -59,13 +59,21 @@ def plan(
         if a.status == "resolved":
             resolved.append(iid)
         target = resolve_target(a.labels, config)
+        name = target.name if target else None
+        refused = None
+        if target is None:  # a configured target wins; else the pod the alert names, if allowed
+            from godiag.pipeline.kubetargets import pod_ref
+
+            name, refused = pod_ref(a.labels, config.kubernetes)
         route = settings.route(a.labels)
         state, why = "queued", None
         if a.status == "resolved":
             state, why = "skipped", "resolved before godiag saw it firing: not diagnosed"
         elif note.is_repeat:
             state, why = "skipped", "first seen in a repeat notification: not diagnosed"
-        elif target is None:
+        elif refused is not None:
+            state, why = "skipped", refused
+        elif name is None:
             state, why = "skipped", "unknown target: no configured target matches its labels"
         elif route is None:
             state, why = "skipped", "no route matches this alert"
@@ -79,7 +87,7 @@ def plan(
                 status=a.status,
                 labels=a.labels,
                 annotations=a.annotations,
-                target=target.name if target else None,
+                target=name,
                 note=why,
                 options=options,
                 state=state,
@@ -298,6 +306,9 @@ class Workers:
 
     def _run(self, queue: Queue, job: Incident) -> None:
         target = self.config.target(job.target or "")
+        if target is None and (job.target or "").startswith("k8s://"):
+            # a pod of an alert: the diagnoser resolves it through the API server
+            target = Target(name=job.target or "", url=job.target or "")
         done = threading.Event()
         renew_db = self.open_db()
 

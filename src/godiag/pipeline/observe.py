@@ -26,6 +26,10 @@ from godiag.model.profile import Profile
 
 Progress = Callable[[str], None]
 CPU_AUTO_THRESHOLD = 0.15  # CPU s/s above which an automatic CPU profile is worth taking
+# GC cycles/s above which one is too: a service at its heap goal collects every few seconds
+# at most; several a second is the allocation rate at issue (forced GCs of the heap snapshot
+# fall before the first sample, so they are not counted)
+GC_AUTO_THRESHOLD = 2.0
 
 
 class Observer:
@@ -44,12 +48,16 @@ class Observer:
         samples: int = 5,
         prometheus: str | None = None,
         prometheus_headers: dict[str, str] | None = None,
+        pid: int | None = None,
+        history_minutes: float = 5.0,
     ) -> None:
         self.url, self.client, self.window, self.cpu = url.rstrip("/"), client, window, cpu
         self.meta, self.timeout, self.progress = meta, timeout, progress
         self.n_samples = max(3, samples)
         self.prometheus = prometheus
         self.prometheus_headers = prometheus_headers or {}
+        self.pid = pid  # a local process: /proc says what it holds (procfs#N)
+        self.history_minutes = history_minutes
         self.rec = Recording(self.url, window=window)
         self.decoded: dict[str, Any] = {}  # role -> what formats/observation decoded
         self.samples: list[MetricSample] = []  # in the order of their roles metrics#N
@@ -111,7 +119,55 @@ class Observer:
         self._keep(role, at, cap, dump)
         return dump
 
-    def _sample(self, keep: bool = False) -> tuple[MetricSample, Recorded] | None:
+    def _sample(self, keep: bool = False) -> tuple[MetricSample, list[Recorded]] | None:
+        """One metrics sample (`_metrics`), with the goroutine count from a debug=1 profile
+        when the metrics lack it (expvar has none; a service may expose no metrics at all):
+        the count's trend across the window is what tells a stable pool from growth."""
+        got = self._metrics(keep)
+        ms, recs = (got[0], [got[1]]) if got is not None else (None, [])
+        if ms is None or "go_goroutines" not in ms.values:
+            counted = self._count()
+            if counted is not None:
+                ms = ms or MetricSample(counted[1].at, {})
+                ms.values["go_goroutines"] = counted[0]
+                recs.append(counted[1])
+        if self.pid is not None and (ms is None or "process_open_fds" not in ms.values):
+            held = self._held()
+            if held is not None:
+                ms = ms or MetricSample(held[1].at, {})
+                for name, v in held[0].items():
+                    ms.values.setdefault(name, v)
+                recs.append(held[1])
+        return (ms, recs) if ms is not None else None
+
+    def _held(self) -> tuple[dict[str, float], Recorded] | None:
+        from datetime import UTC, datetime
+
+        from godiag.collect.procfs import fd_snapshot
+
+        assert self.pid is not None
+        at = self._now()
+        try:
+            data = fd_snapshot(self.pid)
+        except CollectError as exc:
+            self.rec.notes.append(f"/proc sample lost: {exc}")
+            return None
+        cap = Capture(data, f"/proc/{self.pid}", "procfs", datetime.now(UTC), "text/plain")
+        return decoder.procfs_values(cap), Recorded("procfs#", at, cap, False)
+
+    def _count(self) -> tuple[float, Recorded] | None:
+        from godiag.collect.pprof import collect_goroutine_count
+
+        at = self._now()
+        try:
+            cap = collect_goroutine_count(self.client, self.url, self.timeout)
+            n = decoder.goroutine_total(cap)
+        except (CollectError, ParseError) as exc:
+            self.rec.notes.append(f"goroutine count sample lost: {exc}")
+            return None
+        return n, Recorded("gcount#", at, cap, False)
+
+    def _metrics(self, keep: bool) -> tuple[MetricSample, Recorded] | None:
         """One metrics sample from /metrics, else /debug/vars (remembering which works).
         `keep`: one of the diagnosis's stored artifacts. The caller gives it its role."""
         from godiag.collect.pprof import collect_metrics, collect_vars
@@ -136,6 +192,8 @@ class Observer:
                         )
                     return None
                 self._failed("/metrics", exc)
+        if src == "none":
+            return None
         try:
             cap = collect_vars(self.client, self.url, self.timeout)
             doc = expvar.parse(cap.data, cap.source)
@@ -148,16 +206,17 @@ class Observer:
         return decoder.expvar_sample(at, doc), Recorded("expvar#", at, cap, False)
 
     def _add_sample(
-        self, got: tuple[MetricSample, Recorded] | None, after_gc: bool = False
+        self, got: tuple[MetricSample, list[Recorded]] | None, after_gc: bool = False
     ) -> None:
         """Append a sample to the window's series: its role is its place in it."""
         if got is None:
             return
-        ms, r = got
+        ms, recs = got
         ms.post_gc = after_gc
-        self.rec.captures.append(
-            Recorded(f"{r.role}{len(self.samples)}", r.at, r.capture, r.stored, after_gc)
-        )
+        for r in recs:
+            self.rec.captures.append(
+                Recorded(f"{r.role}{len(self.samples)}", r.at, r.capture, r.stored, after_gc)
+            )
         self.samples.append(ms)
 
     def _vars(self, role: str) -> dict[str, Any] | None:
@@ -182,7 +241,9 @@ class Observer:
             headers=self.prometheus_headers, budget=self.client.budget, pool=self.client.pool
         )
         try:
-            pts = goroutine_history(client, self.prometheus, self.url, timeout=self.timeout)
+            pts = goroutine_history(
+                client, self.prometheus, self.url, self.history_minutes, timeout=self.timeout
+            )
         except (CollectError, ParseError) as exc:
             self._failed("Prometheus history", exc)
             return []
@@ -281,16 +342,21 @@ class Observer:
         return not any("process_cpu_seconds_total" in s.values for s in self.samples)
 
     def _cpu_high(self) -> bool:
+        """Busy on the CPU, or collecting garbage often: cpu-saturation or gc-pressure is in
+        play, and only a CPU profile locates either (the allocating code shows in mallocgc's
+        callers)."""
+        cpu = self._rate("process_cpu_seconds_total")
+        gc = self._rate("go_gc_duration_seconds_count")
+        if gc is None:
+            gc = self._rate("go_gc_cycles_total")
+        return (cpu or 0.0) >= CPU_AUTO_THRESHOLD or (gc or 0.0) >= GC_AUTO_THRESHOLD
+
+    def _rate(self, name: str) -> float | None:
         s = self.samples
-        if len(s) < 2 or "process_cpu_seconds_total" not in s[-1].values:
-            return False
+        if len(s) < 2 or name not in s[-1].values or name not in s[0].values:
+            return None
         dt = s[-1].at - s[0].at
-        if dt <= 0:
-            return False
-        used = s[-1].values["process_cpu_seconds_total"] - s[0].values.get(
-            "process_cpu_seconds_total", 0.0
-        )
-        return used / dt >= CPU_AUTO_THRESHOLD
+        return (s[-1].values[name] - s[0].values[name]) / dt if dt > 0 else None
 
     def _start_cpu(self, seconds: float) -> Future[Profile | None]:
         secs = max(1.0, round(seconds))

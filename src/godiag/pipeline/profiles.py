@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from godiag.collect.http import HttpClient
 from godiag.collect.pprof import Progress, collect_profile
 from godiag.errors import UsageError
 from godiag.model.capture import Capture, CaptureMeta
 from godiag.model.profile import Profile
+
+if TYPE_CHECKING:
+    from godiag.collect.kube.pods import KubeOptions
 
 MAX_FILE = 1 << 30
 STORED_ID = re.compile(r"[0-9a-f]{4,64}")
@@ -24,13 +28,23 @@ class Service:
 
 
 def is_url(source: str) -> bool:
-    return source.startswith(("http://", "https://"))
+    """A service address: http(s) URL or a Kubernetes pod (`k8s://`)."""
+    return source.startswith(("http://", "https://", "k8s://"))
 
 
-def resolve_service(target: str, config_path: str | None = None) -> Service:
-    """A base URL as given, or a target of godiag.toml (with its auth and TLS settings)."""
+def resolve_service(
+    target: str, config_path: str | None = None, kube: KubeOptions | None = None
+) -> Service:
+    """A base URL as given, a Kubernetes pod (`k8s://`, through the API server's pod
+    proxy with the cluster's credentials), or a target of godiag.toml (with its auth and
+    TLS settings). Every command taking a service resolves it here."""
     from godiag.pipeline.storing import config_meta, load_config
 
+    if target.startswith("k8s://"):
+        from godiag.collect.kube.pods import resolve
+
+        pod = resolve(target, kube)
+        return Service(pod.url, pod.client, pod.meta())
     if is_url(target):
         from godiag.config import target_from_url
 
@@ -70,6 +84,7 @@ def load_profile(
     progress: Progress | None = None,
     user_meta: CaptureMeta | None = None,
     config_path: str | None = None,
+    kube: KubeOptions | None = None,
 ) -> tuple[Profile, Capture | None]:
     """Decode a profile from a file, a stored artifact, or collect it from a service first.
 
@@ -86,7 +101,7 @@ def load_profile(
         stored = from_store(source, config_path)
         if stored is not None:
             return decode(stored.data, stored.source), stored
-    svc = resolve_service(source, config_path)
+    svc = resolve_service(source, config_path, kube)
     meta = service_metadata(svc.url, client=svc.client, configured=svc.meta, user=user_meta)
     if "/debug/pprof/" in svc.url:
         from datetime import UTC, datetime

@@ -21,7 +21,14 @@ from godiag.model.capture import Capture, CaptureMeta
 
 
 def base_of(url: str) -> str:
-    """scheme://host:port of any URL under a service (a /debug/pprof URL included)."""
+    """scheme://host:port of any URL under a service (a /debug/pprof URL included); a pod
+    behind the Kubernetes API server's proxy keeps its proxy path (the server's own root is
+    the API server, not the service)."""
+    from godiag.collect.kube.pods import proxy_base
+
+    pod = proxy_base(url)
+    if pod is not None:
+        return pod
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 

@@ -19,3 +19,7 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
     console.print(f"  store: {doc['store']['backend']}")
     if doc["prometheus"]:
         console.print(f"  prometheus: {doc['prometheus']}")
+    k8s = doc.get("kubernetes") or {}
+    if k8s.get("enabled"):
+        allowed = ", ".join(k8s["namespaces"] + k8s["selectors"])
+        console.print(f"  kubernetes: pods of {allowed} (port {k8s['default_port']})")

@@ -50,6 +50,16 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
         console.print(f"[bold]{c['kind']}[/]: {c['title']}")
         for e in c["evidence"]:
             console.print(f"  - {e}")
+    pod = doc.get("kubernetes")
+    if pod:  # a k8s:// target: which pod, and the siblings' reference when asked
+        owner = f" ({pod['owner']})" if pod.get("owner") else ""
+        console.print(
+            f"pod: {pod['namespace']}/{pod['pod']}:{pod['port']}{owner}",
+            markup=False,
+            soft_wrap=True,
+        )
+        if pod.get("siblings"):
+            console.print(pod["siblings"]["line"], markup=False, soft_wrap=True)
     for m in doc["missing"]:
         console.print(f"[yellow]missing:[/] {m}")
     if verbose:

