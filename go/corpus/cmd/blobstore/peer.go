@@ -31,7 +31,7 @@ func startPeer() (string, error) {
 			return
 		}
 		n, _ := io.Copy(io.Discard, r.Body)
-		time.Sleep(12 * time.Millisecond) // across the link, to its disk
+		time.Sleep(25 * time.Millisecond) // across the link, to its disk
 		mu.Lock()
 		have[d] = n
 		mu.Unlock()

@@ -117,7 +117,7 @@ func (s *server) getBlob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for {
-		chunk := make([]byte, 32<<10) // FAULT(gc-pressure:chunk-copy)
+		chunk := make([]byte, 256<<10) // FAULT(gc-pressure:chunk-copy)
 		n, err := f.Read(chunk)
 		if n > 0 {
 			if _, werr := w.Write(bytes.Clone(chunk[:n])); werr != nil {
@@ -191,6 +191,7 @@ func (s *server) complete(w http.ResponseWriter, r *http.Request) {
 	u.mu.Unlock()
 	tmp, digest, err := s.bs.receive(io.MultiReader(all...), r.Header.Get("Content-Digest"), nil)
 	if err != nil {
+		s.uploads.Delete(id) // the client starts over
 		http.Error(w, err.Error(), code(err))
 		return
 	}

@@ -22,7 +22,7 @@ type api struct {
 
 	asyncReceipts bool // receipts are sent by a goroutine that waits for the commit
 	textCatalog   bool // the catalog is written by hand rather than encoded
-	keepHistory   bool // sessions keep every listing page they were shown
+	keepHistory   bool // sessions keep the rendered listings for the old web client
 
 	sessMu   sync.Mutex
 	sessions map[int]*session
@@ -31,7 +31,8 @@ type api struct {
 // session is what the shop remembers of a signed-in customer between requests.
 type session struct {
 	lastSeen time.Time
-	pages    [][]byte // the order listings it was shown, for the back button
+	shown    []int64  // the orders on the last listing, for "mark as seen"
+	pages    [][]byte // rendered listings, for the back button of the old web client
 }
 
 func (a *api) routes(mux *http.ServeMux) {
@@ -92,12 +93,12 @@ func (a *api) customerOrders(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	a.remember(cust, page)
+	a.remember(cust, orders, page)
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(page)
 }
 
-func (a *api) remember(cust int, page []byte) {
+func (a *api) remember(cust int, orders []order, page []byte) {
 	a.sessMu.Lock()
 	defer a.sessMu.Unlock()
 	s := a.sessions[cust]
@@ -108,9 +109,11 @@ func (a *api) remember(cust int, page []byte) {
 	s.lastSeen = time.Now()
 	if a.keepHistory {
 		s.pages = append(s.pages, page) // FAULT(memory-leak:view-history)
-		return
 	}
-	s.pages = append(s.pages[max(0, len(s.pages)-4):], page) // the back button goes five pages back
+	s.shown = s.shown[:0]
+	for _, o := range orders {
+		s.shown = append(s.shown, o.ID)
+	}
 }
 
 // expireSessions forgets customers idle for a minute.

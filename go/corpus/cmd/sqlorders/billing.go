@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"sync"
 	"time"
 )
@@ -28,51 +29,53 @@ func (b *billing) loop() {
 func (b *billing) run(ctx context.Context) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	rows, err := b.st.db.QueryContext(ctx, `SELECT id, customer_id FROM orders WHERE billed = 0 ORDER BY id LIMIT 60`)
+	rows, err := b.st.db.QueryContext(ctx, `SELECT o.id, o.customer_id, i.qty, i.price_cents
+		FROM orders o LEFT JOIN order_items i ON i.order_id = o.id
+		WHERE o.id IN (SELECT id FROM orders WHERE billed = 0 ORDER BY id LIMIT 50)`)
 	if err != nil {
 		return
 	}
 	type pending struct {
-		id   int64
-		cust int
+		cust  int
+		lines []item
 	}
-	var todo []pending
+	todo := map[int64]*pending{}
 	for rows.Next() {
-		var p pending
-		if rows.Scan(&p.id, &p.cust) == nil {
-			todo = append(todo, p)
+		var id int64
+		var cust int
+		var qty, price sql.NullInt64
+		if rows.Scan(&id, &cust, &qty, &price) != nil {
+			continue
+		}
+		p := todo[id]
+		if p == nil {
+			p = &pending{cust: cust}
+			todo[id] = p
+		}
+		if qty.Valid { // an order whose lines were all refunded has none
+			p.lines = append(p.lines, item{Qty: int(qty.Int64), Price: int(price.Int64)})
 		}
 	}
 	rows.Close()
 	var wg sync.WaitGroup
-	slots := make(chan struct{}, 4)
-	for _, p := range todo {
+	for id, p := range todo {
 		wg.Add(1)
 		worker := b.invoiceOne
 		if b.legacy {
 			worker = b.invoiceOneV1
 		}
-		go worker(ctx, p.id, p.cust, &wg, slots)
+		go worker(ctx, id, p.cust, p.lines, &wg)
 	}
 	wg.Wait()
 }
 
-func (b *billing) invoiceOne(ctx context.Context, id int64, cust int, wg *sync.WaitGroup, slots chan struct{}) {
+func (b *billing) invoiceOne(ctx context.Context, id int64, cust int, lines []item, wg *sync.WaitGroup) {
 	defer wg.Done()
-	slots <- struct{}{}
-	defer func() { <-slots }()
-	lines, err := b.st.lines(ctx, id, false)
-	if err != nil {
-		return
-	}
 	b.write(ctx, id, cust, lines)
 }
 
-func (b *billing) invoiceOneV1(ctx context.Context, id int64, cust int, wg *sync.WaitGroup, slots chan struct{}) {
-	slots <- struct{}{}
-	defer func() { <-slots }()
-	lines, err := b.st.lines(ctx, id, false)
-	if err != nil || len(lines) == 0 {
+func (b *billing) invoiceOneV1(ctx context.Context, id int64, cust int, lines []item, wg *sync.WaitGroup) {
+	if len(lines) == 0 {
 		return // FAULT(deadlock:refunded-order)
 	}
 	b.write(ctx, id, cust, lines)

@@ -48,7 +48,7 @@ func main() {
 
 	switch e.Variant {
 	case "report-heavy":
-		shop.report = 14
+		shop.report = 8
 	case "partner-pool":
 		partners = 600
 	case "disputed-cursor":

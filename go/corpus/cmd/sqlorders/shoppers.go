@@ -17,16 +17,16 @@ type shopMix struct {
 	list, view, catalog, place, invoices, report int
 }
 
-// shoppers runs 40 simulated customers. Each thinks for a while (shorter when the shop
+// shoppers runs 36 simulated customers. Each thinks for a while (shorter when the shop
 // is busier), then does one thing; a few promoted products take most of the new orders,
 // so they sell out between restocks.
 func shoppers(e *expose.Env, mix shopMix) {
 	hc := &http.Client{Timeout: 5 * time.Second}
-	for i := 0; i < 40; i++ {
+	for i := 0; i < 36; i++ {
 		go func(seed uint64) {
 			r := rand.New(rand.NewPCG(seed, 99))
 			for {
-				think := time.Duration(float64(300*time.Millisecond) * (0.5 + r.Float64()) / e.Factor())
+				think := time.Duration(float64(350*time.Millisecond) * (0.5 + r.Float64()) / e.Factor())
 				time.Sleep(think)
 				shopOnce(hc, e.URL, r, mix)
 			}
