@@ -81,7 +81,13 @@ func main() {
 func sweepStale() {
 	old, _ := filepath.Glob(filepath.Join(os.TempDir(), "blobstore-*"))
 	for _, d := range old {
-		owner, _ := os.ReadFile(filepath.Join(d, "owner"))
+		owner, err := os.ReadFile(filepath.Join(d, "owner"))
+		if err != nil { // half removed, or never started: gone once it is a while old
+			if info, err := os.Stat(d); err == nil && time.Since(info.ModTime()) > 10*time.Minute {
+				_ = os.RemoveAll(d)
+			}
+			continue
+		}
 		pid, err := strconv.Atoi(strings.TrimSpace(string(owner)))
 		if err == nil && syscall.Kill(pid, 0) == syscall.ESRCH {
 			_ = os.RemoveAll(d)

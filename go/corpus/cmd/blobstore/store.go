@@ -122,7 +122,7 @@ func rehash(path string, n int64) hash.Hash {
 // replicate, if set, copies the blob to the peer before the name is visible.
 func (s *blobStore) commit(tmp, name, digest string, replicate func(digest, path string)) error {
 	dst := s.objectPath(digest)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := os.Mkdir(filepath.Dir(dst), 0o755); err != nil && !os.IsExist(err) { // not MkdirAll: never recreate a removed store
 		return err
 	}
 	// no fsync here: a blob is durable once the peer holds its copy
