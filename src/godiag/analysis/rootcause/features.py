@@ -45,6 +45,10 @@ FEATURES: dict[str, tuple[str, str]] = {
         "fraction",
         "heap diff: top site's share of inuse growth (0 below 2 sample periods)",
     ),
+    "heap_growth_retention": (
+        "fraction",
+        "heap diff at the top growing site: its inuse growth / what it allocated in the window",
+    ),
     "alloc_bytes_per_s": ("bytes/s", "go_memstats_alloc_bytes_total / expvar TotalAlloc"),
     "gc_cycles_per_s": ("cycles/s", "go_gc_duration_seconds_count / NumGC, forced GCs excluded"),
     "gc_pause_p99_ms": ("ms", "expvar PauseNs ring (client_golang's summary has no p99)"),
@@ -76,6 +80,34 @@ FEATURES: dict[str, tuple[str, str]] = {
     "http_5xx_per_s": ("requests/s", "*requests_total{code=5xx} when exported"),
     "http_requests_per_s": ("requests/s", "*requests_total when exported"),
 }
+
+
+def _retention(obs: Observation) -> float | None:
+    """Of what the site whose live heap grew most allocated during the window, the
+    fraction it still holds at the end (both heap snapshots follow a forced GC, and a heap
+    profile counts both the bytes a site allocated since the start and those still live).
+
+    A leak keeps everything it allocates, or nearly: even one that grows by reallocating
+    a container keeps the last copy, at least 1/5 of the bytes (Go grows a large slice by
+    1.25x, so each reallocation frees the 1/1.25 it copied; maps and small slices double,
+    1/2). A working set under load (buffers of requests in flight, pooled slices) keeps
+    only what is in use at the moment of the snapshot, a small share of what it churned
+    through. The site is the one the memory-leak locator names (same user frame choice);
+    None below HEAP_SAMPLES sampling periods of growth there, where a sample more or less
+    decides the share, or when no allocation was sampled there.
+    """
+    if len(obs.heap) != 2:
+        return None
+    prefix = sites.module_prefix(obs.build_path)
+    a, b = obs.heap
+    grew = sites.growth(*(sites.by_site(p, "inuse_space", prefix) for p in (a, b)))
+    best = sites.top(grew)
+    if best is None or best[1] < (b.period or DEFAULT_PERIOD) * HEAP_SAMPLES:
+        return None
+    site, kept = best
+    alloc = sites.by_site(b, "alloc_space", prefix).get(site, 0)
+    alloc -= sites.by_site(a, "alloc_space", prefix).get(site, 0)
+    return min(1.0, kept / alloc) if alloc > 0 else None
 
 
 def _series(samples: list[MetricSample], name: str) -> list[tuple[float, float]]:
@@ -256,6 +288,7 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
         enough = best is not None and best[1] >= period
         enough = enough and (rate is None or rate * obs.duration >= period)
         out["heap_growth_top_share"] = best[1] / whole if best and whole and enough else 0.0
+        out["heap_growth_retention"] = _retention(obs)
     e5 = [(x.at, x.http_5xx) for x in pre if x.http_5xx is not None]
     if len(e5) >= 2 and e5[-1][0] > e5[0][0]:
         assert e5[-1][1] is not None and e5[0][1] is not None

@@ -2,6 +2,11 @@
 
 Location: the site whose in-use heap grew most between the two absolute heap snapshots
 (each taken right after a GC).
+
+Unsupported when that site keeps little of what it allocated during the window
+(features._retention): a leak keeps all it allocates, or at least the 1/5 that Go's
+slowest container growth (1.25x slice reallocation) keeps; a working set that rises with
+load churns through many times what it holds.
 """
 
 from __future__ import annotations
@@ -27,9 +32,29 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     return loc, [f"live heap allocated at {locate.where(loc)} grew by {hit[1] / 2**20:.2f} MiB"]
 
 
+# Half the smallest share a leaking site keeps (1/5, a large slice grown by append): the
+# margin is for the heap profile's sampling, a few samples either way at a small site.
+MIN_RETENTION = 0.1
+
+
+def unsupported(feats: Features) -> str | None:
+    kept = feats.get("heap_growth_retention")
+    if kept is None or kept >= MIN_RETENTION:
+        return None
+    return (f"the growing site keeps {kept:.0%} of what it allocated during the window - a "
+            "working set under load, not a leak (a leak keeps what it allocates); look again "
+            "when the load is down, or compare with a baseline")  # fmt: skip
+
+
 def title(feats: Features, where: str) -> str:
     return f"live heap keeps growing, allocated{where}"
 
 
 # what accumulates keeps accumulating on a starved machine: not a timing verdict
-KIND = Kind("memory-leak", title, locator, explained_by=frozenset({"timer-leak"}))
+KIND = Kind(
+    "memory-leak",
+    title,
+    locator,
+    explained_by=frozenset({"timer-leak"}),
+    unsupported=unsupported,
+)
