@@ -40,9 +40,9 @@ NO_HOLDER = "holder not identified: enable the mutex profile (runtime.SetMutexPr
 
 @dataclass(frozen=True)
 class Holder:
-    frame: Frame  # where the holder is now (its first user frame from the leaf)
+    frame: Frame  # where the holder waits now (its first user frame from the leaf)
     state: str  # what it waits on ("chan send", "IO wait", "running", ...)
-    section: Frame  # the holder's frame in the critical section's function
+    section: Frame  # the holder's frame in the function holding the lock: the location
     waiters: int  # goroutines waiting to enter it
     waited_at: Frame  # the waiters' frame there (their Lock call or the helper's)
     holders: int  # goroutines found inside (one, or the same place several times)
@@ -143,14 +143,21 @@ def _same_type(dump: Dump, prefix: str | None, fn: str, n: int, at: Frame) -> Ho
     return _holder(g, prefix, sec, n, at, c, same_type=True)
 
 
-def evidence(h: Holder, where: str) -> list[str]:
+def location(h: Holder) -> dict[str, object]:
+    """Where the lock is held: the holder's frame in the function that holds it (the call
+    it is making there while it holds the lock), which is where a fix releases it."""
+    return {"function": h.section.function, "file": h.section.file, "line": h.section.line}
+
+
+def evidence(h: Holder) -> list[str]:
     """The waiters first (what is seen), then the holder (what it explains)."""
     at = f"{h.waited_at.function} ({h.waited_at.file}:{h.waited_at.line})"
-    sec = f"{h.section.file}:{h.section.line}"
-    inside = (f"in {h.section.function} ({sec}), another method of the same type,"
-              if h.same_type else f"past that lock in the same function ({sec})")  # fmt: skip
+    sec = f"{h.section.function} ({h.section.file}:{h.section.line})"
+    leaf = f"{h.frame.function} ({h.frame.file}:{h.frame.line})"
+    how = ("another method of the same type" if h.same_type
+           else "past the waiters' Lock in the same function")  # fmt: skip
     return [
         f"{h.waiters} goroutine(s) wait to lock in {at}",
-        f"{h.holders} goroutine(s) {inside} are not waiting on a lock but on {h.state} in "
-        f"{where}: the holder",
+        f"the holder: {h.holders} goroutine(s) in {sec} ({how}), not waiting on a lock "
+        f"but on {h.state} in {leaf}",
     ]

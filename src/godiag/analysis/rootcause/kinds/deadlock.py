@@ -29,8 +29,7 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     if any(g.category == "lock" for g in stuck) and obs.dumps:
         h = holder.find(obs.dumps[-1], prefix)
         if h is not None:
-            hloc = locate.loc(h.frame)
-            return hloc, holder.evidence(h, locate.where(hloc))
+            return holder.location(h), holder.evidence(h)
     waited_in = (locate.user(biggest, prefix) or {}).get("function")
     # a holder: another stuck group whose stack passes through the waiters' function
     # below its own user frame (it took the lock there and is now blocked deeper)

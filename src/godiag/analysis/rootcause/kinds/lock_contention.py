@@ -93,8 +93,7 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     for d in reversed(obs.dumps):  # the end dump first
         h = holder.find(d, prefix)
         if h is not None:
-            hloc = locate.loc(h.frame)
-            return hloc, holder.evidence(h, locate.where(hloc))
+            return holder.location(h), holder.evidence(h)
     g = max(locks, key=lambda g: g.count)
     loc = locate.user(g, prefix)
     ev = [f"{g.count} goroutines waiting on {g.state} in {locate.where(loc)}"]
