@@ -77,4 +77,15 @@ def test_a_recorded_leak_keeps_its_share() -> None:
     doc = replay(DATA / "diagnose" / "memory-leak-reqtracker", DiagnoseOptions(store=False))
     kept = doc["features"]["heap_growth_retention"]
     assert kept is not None and kept >= 0.2
+    assert doc["features"]["heap_growth_in_flight"] == 0  # its handlers were done
     assert doc["verdict"].startswith("memory-leak")
+
+
+def test_a_memory_leak_outlives_the_work_that_allocated_it() -> None:
+    kept = _feats(heap_growth_retention=1.0, heap_growth_in_flight=0, heap_growth_in_flight_rise=0)
+    assert kinds.unsupported("memory-leak", kept) is None  # the allocating code is done
+    busy = {**kept, "heap_growth_in_flight": 6, "heap_growth_in_flight_rise": 4}
+    why = kinds.unsupported("memory-leak", busy)
+    assert why is not None and "6 goroutines" in why and "2 at its start" in why
+    # as much work in progress at both ends: nothing says the load rose
+    assert kinds.unsupported("memory-leak", {**busy, "heap_growth_in_flight_rise": 0}) is None
