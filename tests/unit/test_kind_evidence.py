@@ -65,3 +65,35 @@ def test_client_connections_in_real_daemons() -> None:
     assert _held("prometheus-a")[0] > 0  # it scrapes: HTTP transport loops
     assert _held("seaweedfs-a")[0] > 0
     assert _held("alertmanager-c")[0] == 0  # at rest, nothing dialled
+
+
+def test_a_memory_leak_keeps_what_it_allocates() -> None:
+    # not measured (one heap snapshot, or too little growth to sample): no say
+    assert kinds.unsupported("memory-leak", _feats()) is None
+    kept = _feats(heap_growth_retention=0.04, heap_growth_bytes_per_s=2e6)
+    why = kinds.unsupported("memory-leak", kept)
+    assert why is not None and "keeps 4%" in why and "working set" in why
+    # a large slice grown by append keeps 1/5 of what it allocates: still a leak's share
+    assert kinds.unsupported("memory-leak", {**kept, "heap_growth_retention": 0.2}) is None
+
+
+def test_a_recorded_leak_keeps_its_share() -> None:
+    """The leaking scenario's bundle (a buffer grown per request): its growing site keeps
+    well above the threshold, so the rule leaves its verdict alone."""
+    from godiag.pipeline.diagnose import DiagnoseOptions, replay
+
+    doc = replay(DATA / "diagnose" / "memory-leak-reqtracker", DiagnoseOptions(store=False))
+    kept = doc["features"]["heap_growth_retention"]
+    assert kept is not None and kept >= 0.2
+    assert doc["features"]["heap_growth_in_flight"] == 0  # its handlers were done
+    assert doc["verdict"].startswith("memory-leak")
+
+
+def test_a_memory_leak_outlives_the_work_that_allocated_it() -> None:
+    kept = _feats(heap_growth_retention=1.0, heap_growth_in_flight=0, heap_growth_in_flight_rise=0)
+    assert kinds.unsupported("memory-leak", kept) is None  # the allocating code is done
+    busy = {**kept, "heap_growth_in_flight": 6, "heap_growth_in_flight_rise": 4}
+    why = kinds.unsupported("memory-leak", busy)
+    assert why is not None and "6 goroutines" in why and "2 at its start" in why
+    # as much work in progress at both ends: nothing says the load rose
+    assert kinds.unsupported("memory-leak", {**busy, "heap_growth_in_flight_rise": 0}) is None

@@ -55,6 +55,14 @@ def _frames(sample_locs: tuple[object, ...]) -> list[Site]:
     return out
 
 
+def stacks(profile: Profile, sample_type: str) -> list[tuple[list[Site], int]]:
+    """(leaf-first frames, value) of every sample with a non-zero value of `sample_type`."""
+    idx = next((i for i, st in enumerate(profile.sample_types) if st.type == sample_type), None)
+    if idx is None:
+        return []
+    return [(_frames(s.locations), s.values[idx]) for s in profile.samples if s.values[idx]]
+
+
 def pick(frames: list[Site], prefix: str | None) -> Site | None:
     """The user's frame of a leaf-first stack: the innermost frame of the service's own
     code (main or its module), else the innermost non-standard-library frame."""

@@ -69,11 +69,17 @@ receivers:
     return srv
 
 
-def start_prometheus(target: str, alertmanager: str | None = None, rules: str = "") -> Server:
-    """Prometheus scraping `target` (host:port) every second; alerting only when given an
+def start_prometheus(
+    target: str, alertmanager: str | None = None, rules: str = "", scrape_self: bool = False
+) -> Server:
+    """Prometheus scraping `target` (host:port) every second (and itself, with
+    `scrape_self`, so that it has series of its own to query); alerting only when given an
     Alertmanager."""
     assert PROM_BIN, "prometheus is not installed"
     work = Path(tempfile.mkdtemp(prefix="godiag-prom-"))
+    (port,) = free_ports(1)
+    own = f'\n  - job_name: self\n    static_configs:\n      - targets: ["127.0.0.1:{port}"]'
+    own = own if scrape_self else ""
     (work / "rules.yml").write_text(rules or "groups: []\n")
     alerting = ""
     if alertmanager is not None:
@@ -90,10 +96,9 @@ rule_files: [{work / "rules.yml"}]
 {alerting}scrape_configs:
   - job_name: leaky
     static_configs:
-      - targets: ["{target}"]
+      - targets: ["{target}"]{own}
 """
     )
-    (port,) = free_ports(1)
     srv = _start(
         [PROM_BIN, f"--config.file={work / 'prom.yml'}", f"--storage.tsdb.path={work / 'data'}",
          f"--web.listen-address=127.0.0.1:{port}"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from godiag.analysis import sites
-from godiag.analysis.goroutine_rules import BLOCKED
+from godiag.analysis.goroutine_rules import BLOCKED, is_stdlib
 from godiag.analysis.rootcause.derived import Derived, derive
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
 from godiag.model.observation import MetricSample, Observation
@@ -45,6 +45,15 @@ FEATURES: dict[str, tuple[str, str]] = {
         "fraction",
         "heap diff: top site's share of inuse growth (0 below 2 sample periods)",
     ),
+    "heap_growth_retention": (
+        "fraction",
+        "heap diff at the top growing site: its inuse growth / what it allocated in the window",
+    ),
+    "heap_growth_in_flight": (
+        "count",
+        "end dump: goroutines at work in the code that allocated the top growing site",
+    ),
+    "heap_growth_in_flight_rise": ("count", "heap_growth_in_flight, end dump - start dump"),
     "alloc_bytes_per_s": ("bytes/s", "go_memstats_alloc_bytes_total / expvar TotalAlloc"),
     "gc_cycles_per_s": ("cycles/s", "go_gc_duration_seconds_count / NumGC, forced GCs excluded"),
     "gc_pause_p99_ms": ("ms", "expvar PauseNs ring (client_golang's summary has no p99)"),
@@ -76,6 +85,74 @@ FEATURES: dict[str, tuple[str, str]] = {
     "http_5xx_per_s": ("requests/s", "*requests_total{code=5xx} when exported"),
     "http_requests_per_s": ("requests/s", "*requests_total when exported"),
 }
+
+
+def _retention(obs: Observation) -> float | None:
+    """Of what the site whose live heap grew most allocated during the window, the
+    fraction it still holds at the end (both heap snapshots follow a forced GC, and a heap
+    profile counts both the bytes a site allocated since the start and those still live).
+
+    A leak keeps everything it allocates, or nearly: even one that grows by reallocating
+    a container keeps the last copy, at least 1/5 of the bytes (Go grows a large slice by
+    1.25x, so each reallocation frees the 1/1.25 it copied; maps and small slices double,
+    1/2). A working set under load (buffers of requests in flight, pooled slices) keeps
+    only what is in use at the moment of the snapshot, a small share of what it churned
+    through. The site is the one the memory-leak locator names (same user frame choice);
+    None below HEAP_SAMPLES sampling periods of growth there, where a sample more or less
+    decides the share, or when no allocation was sampled there.
+    """
+    if len(obs.heap) != 2:
+        return None
+    prefix = sites.module_prefix(obs.build_path)
+    a, b = obs.heap
+    grew = sites.growth(*(sites.by_site(p, "inuse_space", prefix) for p in (a, b)))
+    best = sites.top(grew)
+    if best is None or best[1] < (b.period or DEFAULT_PERIOD) * HEAP_SAMPLES:
+        return None
+    site, kept = best
+    alloc = sites.by_site(b, "alloc_space", prefix).get(site, 0)
+    alloc -= sites.by_site(a, "alloc_space", prefix).get(site, 0)
+    return min(1.0, kept / alloc) if alloc > 0 else None
+
+
+# goroutines doing work (not parked on a channel, lock, timer or WaitGroup: a parked one
+# holding memory is a leak's shape, not load's)
+WORKING = ("running", "runnable", "syscall", "io", "gc", "other")
+ALLOC_UP = 2  # callers above the growing site that count as the code allocating there
+
+
+def _in_flight(obs: Observation) -> tuple[int, int] | None:
+    """Goroutines at work inside the code that allocated the growth, (start, end).
+
+    The code is the growing site's function and its nearest ALLOC_UP callers outside the
+    standard library, from the heap profile's allocation stacks at that site. A working
+    set held by requests in flight (or a pool sized by them) rises with the number of
+    requests in that code; a leak's memory stays after the code that allocated it returned.
+    """
+    if len(obs.heap) != 2 or len(obs.dumps) != 2:
+        return None
+    prefix = sites.module_prefix(obs.build_path)
+    a, b = obs.heap
+    best = sites.top(sites.growth(*(sites.by_site(p, "inuse_space", prefix) for p in (a, b))))
+    if best is None or best[1] < (b.period or DEFAULT_PERIOD) * HEAP_SAMPLES:
+        return None
+    code: set[str] = set()
+    for frames, _ in sites.stacks(b, "inuse_space"):
+        if sites.pick(frames, prefix) != best[0]:
+            continue
+        fns = [f[0] for f in frames if not is_stdlib(f[0])]
+        i = fns.index(best[0][0]) if best[0][0] in fns else 0
+        code.update(fns[i : i + 1 + ALLOC_UP])
+    from godiag.analysis.goroutine_rules import category
+
+    def count(dump: Any) -> int:
+        return sum(
+            g.count
+            for g in dump.goroutines
+            if category(g.state, g.frames) in WORKING and any(f.function in code for f in g.frames)
+        )
+
+    return count(obs.dumps[0]), count(obs.dumps[1])
 
 
 def _series(samples: list[MetricSample], name: str) -> list[tuple[float, float]]:
@@ -256,6 +333,11 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
         enough = best is not None and best[1] >= period
         enough = enough and (rate is None or rate * obs.duration >= period)
         out["heap_growth_top_share"] = best[1] / whole if best and whole and enough else 0.0
+        out["heap_growth_retention"] = _retention(obs)
+        flight = _in_flight(obs)
+        if flight is not None:
+            out["heap_growth_in_flight"] = flight[1]
+            out["heap_growth_in_flight_rise"] = flight[1] - flight[0]
     e5 = [(x.at, x.http_5xx) for x in pre if x.http_5xx is not None]
     if len(e5) >= 2 and e5[-1][0] > e5[0][0]:
         assert e5[-1][1] is not None and e5[0][1] is not None

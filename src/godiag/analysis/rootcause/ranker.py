@@ -50,6 +50,9 @@ SKIP = {
     # evidence for the kinds' `unsupported` checks, not model inputs
     "client_conn_goroutines",
     "dial_live_bytes",
+    "heap_growth_retention",
+    "heap_growth_in_flight",
+    "heap_growth_in_flight_rise",
     "heap_inuse_bytes",
     "largest_group_category",
     "goroutines_delta_5m",

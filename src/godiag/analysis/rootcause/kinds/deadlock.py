@@ -1,7 +1,9 @@
 """deadlock: goroutines stuck on a lock or channel that never frees.
 
-Location: goroutines stuck on a lock or channel in both dumps; when one stuck group's stack
-passes through the function the others wait in, it holds the lock: it is reported. Else a
+Location: goroutines stuck on a lock or channel in both dumps; a goroutine inside the lock
+waiters' critical section (holder.find: past their Lock line, waiting on something else) is
+the holder and is reported; else, when one stuck group's stack passes through the function
+the others wait in, it holds the lock: it is reported. Else a
 few long-lived goroutines of the service's own code stuck on a channel (a cycle of actors),
 else the largest stuck group.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from godiag.analysis.goroutine_rules import BLOCKED, package_of
 from godiag.analysis.goroutines import GroupGrowth
-from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause import holder, locate
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds import goroutine_leak
 from godiag.analysis.rootcause.kinds.base import Features, Kind
@@ -24,6 +26,10 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     if not stuck:
         return goroutine_leak.locator(obs, derived) if groups else (None, [])
     biggest = max(stuck, key=lambda g: g.count)
+    if any(g.category == "lock" for g in stuck) and obs.dumps:
+        h = holder.find(obs.dumps[-1], prefix)
+        if h is not None:
+            return holder.location(h), holder.evidence(h)
     waited_in = (locate.user(biggest, prefix) or {}).get("function")
     # a holder: another stuck group whose stack passes through the waiters' function
     # below its own user frame (it took the lock there and is now blocked deeper)
@@ -55,8 +61,13 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
             f"{g.count} long-lived goroutine(s) stuck on {g.state} in {locate.where(uf)}",
         ]
     loc = locate.user(biggest, prefix)
-    return loc, [f"{biggest.count} goroutines stuck on {biggest.state} in "
-                 f"{locate.where(loc)} across the window"]  # fmt: skip
+    ev = [f"{biggest.count} goroutines stuck on {biggest.state} in "
+          f"{locate.where(loc)} across the window"]  # fmt: skip
+    # a lock never released is never in the mutex profile (recorded at Unlock)
+    if biggest.category == "lock":
+        ev.append("holder not identified: no goroutine is inside the waiters' critical "
+                  "section waiting on something else")  # fmt: skip
+    return loc, ev
 
 
 def _from_server(g: GroupGrowth) -> bool:

@@ -2,7 +2,9 @@
 
 Location: the mutex profile's top site (the unlocking holder), else the block profile's
 (a writer waiting on an RWMutex first; when readers wait, the goroutine holding the write
-lock in the dumps), else the largest group waiting on a lock in the dumps.
+lock in the dumps), else the holder found in the dumps (holder.find: a goroutine inside
+the waiters' critical section, past their Lock line, waiting on something else), else the
+largest group waiting on a lock, with a note that the holder is not identified.
 
 Ruled out without lock evidence: no goroutine waiting on a sync lock in the dumps and no
 time waited on locks in a mutex/block profile. A busy service with many blocked goroutines
@@ -16,7 +18,7 @@ from typing import Any
 
 from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import category
-from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause import holder, locate
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 
@@ -88,9 +90,14 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     locks = [g for d in derived.dumps for g in d if g.category == "lock"]
     if not locks:
         return None, []
+    for d in reversed(obs.dumps):  # the end dump first
+        h = holder.find(d, prefix)
+        if h is not None:
+            return holder.location(h), holder.evidence(h)
     g = max(locks, key=lambda g: g.count)
     loc = locate.user(g, prefix)
-    return loc, [f"{g.count} goroutines waiting on {g.state} in {locate.where(loc)}"]
+    ev = [f"{g.count} goroutines waiting on {g.state} in {locate.where(loc)}"]
+    return loc, ev + ([] if obs.mutex else [holder.NO_HOLDER])
 
 
 def ruled_out(feats: Features) -> bool:

@@ -2,6 +2,11 @@
 
 Location: the site whose in-use heap grew most between the two absolute heap snapshots
 (each taken right after a GC).
+
+Unsupported when that site keeps little of what it allocated during the window
+(features._retention): a leak keeps all it allocates, or at least the 1/5 that Go's
+slowest container growth (1.25x slice reallocation) keeps; a working set that rises with
+load churns through many times what it holds.
 """
 
 from __future__ import annotations
@@ -27,9 +32,42 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     return loc, [f"live heap allocated at {locate.where(loc)} grew by {hit[1] / 2**20:.2f} MiB"]
 
 
+# Half the smallest share a leaking site keeps (1/5, a large slice grown by append): the
+# margin is for the heap profile's sampling, a few samples either way at a small site.
+MIN_RETENTION = 0.1
+
+
+# More goroutines at work in the allocating code at the end than at the start: the work
+# holding the memory is in progress, and there is more of it. A leak accumulates over
+# executions that are over (its allocating code is rarely caught at work at either end).
+MIN_IN_FLIGHT_RISE = 1
+AGAIN = "look again when the load is down, or compare with a baseline"
+
+
+def unsupported(feats: Features) -> str | None:
+    kept = feats.get("heap_growth_retention")
+    if kept is not None and kept < MIN_RETENTION:
+        return (f"the growing site keeps {kept:.0%} of what it allocated during the window - "
+                f"a working set under load, not a leak (a leak keeps what it allocates); "
+                f"{AGAIN}")  # fmt: skip
+    rise, now = feats.get("heap_growth_in_flight_rise"), feats.get("heap_growth_in_flight")
+    if rise is not None and now is not None and rise >= MIN_IN_FLIGHT_RISE:
+        return (f"{now} goroutines are at work in the code that allocated the growth at the "
+                f"end of the window, {now - rise} at its start - memory held for work in "
+                f"progress (or pooled for it) rises with the load and is not a leak until it "
+                f"stays once the work is done; {AGAIN}")  # fmt: skip
+    return None
+
+
 def title(feats: Features, where: str) -> str:
     return f"live heap keeps growing, allocated{where}"
 
 
 # what accumulates keeps accumulating on a starved machine: not a timing verdict
-KIND = Kind("memory-leak", title, locator, explained_by=frozenset({"timer-leak"}))
+KIND = Kind(
+    "memory-leak",
+    title,
+    locator,
+    explained_by=frozenset({"timer-leak"}),
+    unsupported=unsupported,
+)

@@ -1,0 +1,163 @@
+"""Who holds a lock that others wait for, from a goroutine dump.
+
+A dump does not mark holders: a goroutine waiting in `sync.(*Mutex).Lock` says which
+function it is trying to enter (the frame that called Lock), not who is inside. What is
+decidable:
+
+- same function: a goroutine that is NOT waiting on a lock and whose stack passes through
+  the function that calls Lock, PAST the line where the waiters call it, is inside that
+  critical section (a lock taken in a function is held to its Unlock there, mostly a
+  defer); blocked there on something else (a channel, I/O, a sleep, a WaitGroup) or still
+  running, it is the holder the waiters queue behind. Only the function that calls Lock
+  counts: past a call to one that locks and returns, the lock was released.
+- same type, when no goroutine is past the Lock line: a goroutine parked (not running) in
+  another method of a pointer receiver type whose method is on the waiters' stacks above
+  the Lock call, the one such place in the dump. A lock is normally a field of the struct
+  whose methods take it; this is the weaker class, and the evidence says which one decided.
+
+Undecided cases stay undecided (None): every goroutine of the function waiting (lock-order
+inversion, a double lock), a candidate at or before the waiters' Lock line (not yet inside),
+or candidates in more than one place. The mutex profile decides them when it is on: its
+contention is recorded at the holder's Unlock (lock_contention's first source).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from godiag.analysis import sites
+from godiag.analysis.goroutine_rules import category, is_stdlib
+from godiag.model.goroutine import Dump, Frame, Goroutine
+
+# frames of the lock implementation and the runtime under a waiter's Lock call
+_LOCK_IMPL = ("sync.", "internal/sync.", "runtime.")
+# where a holder waits while it holds the lock (a lock waiter is not a holder here, and
+# sync.Cond.Wait releases its lock while it waits)
+WAITS_ELSEWHERE = ("channel", "select", "waitgroup", "io", "sleep", "syscall", "other")
+UP = 3  # frames above the lock call where the critical section's function may be
+NO_HOLDER = "holder not identified: enable the mutex profile (runtime.SetMutexProfileFraction)"
+
+
+@dataclass(frozen=True)
+class Holder:
+    frame: Frame  # where the holder waits now (its first user frame from the leaf)
+    state: str  # what it waits on ("chan send", "IO wait", "running", ...)
+    section: Frame  # the holder's frame in the function holding the lock: the location
+    waiters: int  # goroutines waiting to enter it
+    waited_at: Frame  # the waiters' frame there (their Lock call or the helper's)
+    holders: int  # goroutines found inside (one, or the same place several times)
+    same_type: bool = False  # found in another method of the waiters' type, not past their Lock
+
+
+def _entry(g: Goroutine) -> list[Frame]:
+    """The frames above a lock waiter's Lock call, nearest first (up to UP), in the
+    program's own code (a server's plumbing above a handler is every request's)."""
+    i = 0
+    while i < len(g.frames) and g.frames[i].function.startswith(_LOCK_IMPL):
+        i += 1
+    return [f for f in g.frames[i : i + UP] if not is_stdlib(f.function)]
+
+
+def find(dump: Dump, prefix: str | None = None) -> Holder | None:
+    """The holder of the lock most goroutines of `dump` wait for, when decidable."""
+    # (function, lock line) -> waiters; each waiter's entry frames vote
+    waits: dict[tuple[str, int], tuple[int, Frame]] = {}
+    # the receiver types of the methods above the Lock call: the type pass's keys
+    typed: dict[tuple[str, int], tuple[int, Frame]] = {}
+    for g in dump.goroutines:
+        if category(g.state, g.frames) != "lock":
+            continue
+        entry = _entry(g)
+        # only the function that calls Lock itself holds the lock past that line: a caller
+        # further up is past a call that took the lock and, mostly, released it
+        for f in entry[:1]:
+            n, _ = waits.get((f.function, f.line), (0, f))
+            waits[(f.function, f.line)] = (n + g.count, f)
+        for f in entry:
+            n, _ = typed.get((f.function, f.line), (0, f))
+            typed[(f.function, f.line)] = (n + g.count, f)
+    for (fn, line), (n, at) in sorted(waits.items(), key=lambda kv: -kv[1][0]):
+        inside: dict[tuple[str, int], tuple[int, Goroutine, Frame]] = {}
+        for g in dump.goroutines:
+            if category(g.state, g.frames) in ("lock", "cond"):
+                continue
+            # the frame of fn nearest the leaf: the call it is making there now
+            sec = next((f for f in g.frames if f.function == fn), None)
+            if sec is None or sec.file != at.file or sec.line <= line:
+                continue
+            frames = [(f.function, f.file, f.line) for f in g.frames]
+            here = sites.pick(frames, prefix) or frames[0]
+            k = (here[1], here[2])
+            c, _, _ = inside.get(k, (0, g, sec))
+            inside[k] = (c + g.count, g, sec)
+        if len(inside) != 1:  # nobody past the lock line, or several places: undecided
+            continue
+        (c, g, sec), = inside.values()  # fmt: skip
+        return _holder(g, prefix, sec, n, at, c, same_type=False)
+    for (fn, _line), (n, at) in sorted(typed.items(), key=lambda kv: -kv[1][0]):
+        h = _same_type(dump, prefix, fn, n, at)
+        if h is not None:
+            return h
+    return None
+
+
+def _holder(g: Goroutine, prefix: str | None, sec: Frame, n: int, at: Frame, c: int,
+            same_type: bool) -> Holder:  # fmt: skip
+    frames = [(f.function, f.file, f.line) for f in g.frames]
+    site = sites.pick(frames, prefix) or frames[0]
+    return Holder(Frame(site[0], "", site[1], site[2]), g.state, sec, n, at, c, same_type)
+
+
+def _receiver(fn: str) -> str | None:
+    """`pkg.(*T).m` -> `pkg.(*T).`; None for anything else. A type that embeds a lock has
+    pointer receivers (a value receiver would copy the lock)."""
+    head, _, _ = fn.rpartition(".")
+    return head + "." if head.endswith(")") else None
+
+
+def _same_type(dump: Dump, prefix: str | None, fn: str, n: int, at: Frame) -> Holder | None:
+    """A goroutine blocked elsewhere inside another method of the waiters' receiver type.
+
+    A Go lock is normally a field of the struct whose methods take it; a goroutine parked
+    on a channel, a select, I/O or a sleep inside one of that type's other methods, while
+    the type's lock has waiters and no goroutine is past their Lock line, is the one place
+    left where it can be held. Decided only when that place is unique.
+    """
+    recv = _receiver(fn)
+    if recv is None:
+        return None
+    inside: dict[tuple[str, int], tuple[int, Goroutine, Frame]] = {}
+    for g in dump.goroutines:
+        cat = category(g.state, g.frames)
+        if cat not in WAITS_ELSEWHERE:
+            continue
+        sec = next((f for f in g.frames if f.function.startswith(recv)), None)
+        if sec is None or sec.function == fn or sec.file != at.file:
+            continue
+        k = (sec.function, sec.line)
+        c, _, _ = inside.get(k, (0, g, sec))
+        inside[k] = (c + g.count, g, sec)
+    if len(inside) != 1:
+        return None
+    (c, g, sec), = inside.values()  # fmt: skip
+    return _holder(g, prefix, sec, n, at, c, same_type=True)
+
+
+def location(h: Holder) -> dict[str, object]:
+    """Where the lock is held: the holder's frame in the function that holds it (the call
+    it is making there while it holds the lock), which is where a fix releases it."""
+    return {"function": h.section.function, "file": h.section.file, "line": h.section.line}
+
+
+def evidence(h: Holder) -> list[str]:
+    """The waiters first (what is seen), then the holder (what it explains)."""
+    at = f"{h.waited_at.function} ({h.waited_at.file}:{h.waited_at.line})"
+    sec = f"{h.section.function} ({h.section.file}:{h.section.line})"
+    leaf = f"{h.frame.function} ({h.frame.file}:{h.frame.line})"
+    how = ("another method of the same type" if h.same_type
+           else "past the waiters' Lock in the same function")  # fmt: skip
+    return [
+        f"{h.waiters} goroutine(s) wait to lock in {at}",
+        f"the holder: {h.holders} goroutine(s) in {sec} ({how}), not waiting on a lock "
+        f"but on {h.state} in {leaf}",
+    ]
