@@ -79,13 +79,19 @@ FORMATS = ["text", "json", "html"]
     help="Write every raw capture and manifest.json to this new or empty directory "
     "(`godiag diagnose DIR` replays it offline).",
 )  # fmt: skip
+@click.option(
+    "--lookback", type=Duration(), default="30m", show_default=True,
+    help="How far back to read the configured Prometheus's series of the target and the "
+    "store's reference captures of the service (its newest baseline, else its oldest "
+    "capture in this span); 0: no stored reference.",
+)  # fmt: skip
 @click.option("--config", "config_path", default=None, help="godiag.toml to use.")
 @metadata_options(store_default=True)
 @output_options(FORMATS)
 def diagnose(
     target: str, window: float, cpu: float | None, source: str | None, min_probability: float,
     timeout: float, max_capture_mb: int, deadline: float | None, save_dir: Path | None,
-    config_path: str | None,
+    lookback: float, config_path: str | None,
     service: str | None, go_version: str | None,
     build_commit: str | None, tags: tuple[str, ...], store: bool, as_baseline: bool,
     fmt: str | None, output: Path | None, quiet: bool, verbose: bool, no_color: bool,
@@ -113,7 +119,7 @@ def diagnose(
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
     conf = cfg.load(config_path)
     if not target.startswith(("http://", "https://")) and bundle.is_bundle(Path(target)):
-        live_only = ("window", "cpu", "timeout", "deadline", "save_dir")
+        live_only = ("window", "cpu", "timeout", "deadline", "save_dir", "lookback")
         ctx = click.get_current_context()
         given = [n for n in live_only
                  if ctx.get_parameter_source(n) != click.core.ParameterSource.DEFAULT]  # fmt: skip
@@ -149,7 +155,7 @@ def diagnose(
         store=store, baseline=as_baseline, min_probability=min_probability,
         overrides=overrides(service, go_version, build_commit, tags), config=conf,
         timeout=timeout, max_capture_mb=max_capture_mb, deadline=deadline,
-        save_captures=save_dir,
+        save_captures=save_dir, lookback=lookback,
     )  # fmt: skip
     if save_dir is not None:
         bundle.check_target_dir(save_dir)  # before the window, not after it

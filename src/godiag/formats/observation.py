@@ -29,7 +29,7 @@ from godiag.model.profile import Profile
 PROFILES = ("heap", "mutex", "block")
 ENDS = ("start", "end")
 ROLE = re.compile(
-    r"(?:(?:heap|mutex|block|goroutine|vars)@(?:start|end)|goroutineleak|cpu|(?:metrics|expvar|gcount)#\d{1,4})"
+    r"(?:(?:heap|mutex|block|goroutine|vars)@(?:start|end)|(?:heap|goroutine)@baseline|goroutineleak|cpu|(?:metrics|expvar|gcount)#\d{1,4})"
 )
 
 
@@ -156,6 +156,7 @@ def build(
     obs = Observation(
         rec.url, duration=rec.duration, metrics_source=rec.metrics_source,
         cpu_seconds=rec.cpu_seconds, history=list(rec.history), missing=list(rec.missing),
+        trends={k: list(v) for k, v in rec.trends.items()}, lookback=rec.lookback,
         notes=list(rec.notes), budget_hits=[dict(h) for h in rec.budget_hits],
     )  # fmt: skip
     by_role: dict[str, Any] = {}
@@ -180,6 +181,7 @@ def build(
         pair = [by_role.get(f"{kind}@{e}") for e in ENDS]
         if all(p is not None for p in pair):
             setattr(obs, kind, pair)
+    _reference(rec, by_role, obs)
     obs.leak = by_role.get("goroutineleak")
     obs.cpu = by_role.get("cpu")
     obs.vars_first = by_role.get("vars@start")
@@ -203,3 +205,15 @@ def _count_samples(
             ms = MetricSample(r.at, {"go_goroutines": by_role[r.role]}, post_gc=r.after_gc)
             index[n] = ms
             samples.append((n, ms, None))
+
+
+def _reference(rec: Recording, by_role: dict[str, Any], obs: Observation) -> None:
+    """The stored reference captures (`...@baseline`), each with how long before the
+    observation's start it was taken."""
+    for r in rec.captures:
+        if r.role.endswith("@baseline"):
+            kind = profile_kind(r.role)
+            obs.baseline_ages[kind] = max(0.0, -r.at)
+            obs.baseline_sources.append(r.capture.source)
+    obs.baseline_heap = by_role.get("heap@baseline")
+    obs.baseline_dump = by_role.get("goroutine@baseline")

@@ -1,13 +1,15 @@
 """memory-leak: the live heap keeps growing.
 
 Location: the site whose in-use heap grew most between the two absolute heap snapshots
-(each taken right after a GC).
+(each taken right after a GC); with a stored baseline, the site that grew most since it
+when that growth is decisive (longterm.heap_decisive: MBs at one site, and the window
+saw it grow too or was inconclusive): a slow leak is below the heap sampler in a window.
 """
 
 from __future__ import annotations
 
 from godiag.analysis import sites
-from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause import locate, longterm
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 
@@ -20,6 +22,11 @@ def _heap_growth(obs: locate.Observed, prefix: str | None) -> tuple[sites.Site, 
 
 
 def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
+    since = longterm.heap_since(obs, derived.prefix)
+    if since is not None and since.site is not None and longterm.heap_decisive(since):
+        loc = locate.loc(since.site)
+        return loc, [f"live heap allocated at {locate.where(loc)} grew by "
+                     f"{since.site_growth / 2**20:.2f} MiB since the baseline capture"]  # fmt: skip
     hit = _heap_growth(obs, derived.prefix)
     if hit is None:
         return None, []
