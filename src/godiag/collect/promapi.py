@@ -87,6 +87,7 @@ HISTORY_QUERIES: dict[str, tuple[str, ...]] = {
     "heap_live_bytes": (
         "max(go_memstats_heap_inuse_bytes{sel})",
         "max(go_memstats_heap_alloc_bytes{sel})",
+        "max(go_memory_classes_heap_objects_bytes{sel})",  # runtime/metrics' name
     ),
     "process_open_fds": ("max(process_open_fds{sel})",),
     "gc_cycles_per_s": (

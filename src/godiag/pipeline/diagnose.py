@@ -222,6 +222,7 @@ def diagnose(
         prometheus=prom, prometheus_headers=prom_headers, lookback=options.lookback or 300.0,
     )  # fmt: skip
     rec = observer.record()
+    rec.lookback = rec.lookback or options.lookback  # the span read, or asked for
     decoded = dict(observer.decoded)
     if options.lookback > 0 and options.config is not None:
         from godiag.pipeline.reference import reference

@@ -223,7 +223,8 @@ class Observer:
             return {}
         for what in absent:
             self.rec.note_missing(
-                f"Prometheus history: no {what} in the last {self.lookback / 60:g} min"
+                f"Prometheus history: {self.prometheus} has no {what} in the last "
+                f"{self.lookback / 60:g} min"
             )
         # wall-clock points, relative to the observation's start like the samples
         at0 = time.time() - self._now()

@@ -218,7 +218,7 @@ def history_decisive(lt: LongTerm, series: str) -> bool:
     )
 
 
-def _heap_line(h: HeapSince) -> str:
+def heap_line(h: HeapSince) -> str:
     where = locate.where(locate.loc(h.site))
     window = "" if h.site_window is None else f", {h.site_window / 2**20:+.2f} MB in the window"
     return (f"baseline capture {_ago(h.age_s)} ago: live heap {h.total_growth / 2**20:+.1f} MB, "
@@ -263,8 +263,10 @@ def evidence(kind: str, lt: LongTerm) -> list[str]:
     line = _history_line(lt, series)
     if line is not None:
         out.append(line + (" (corroborates)" if history_decisive(lt, series) else ""))
-    if kind == "memory-leak" and lt.heap is not None and lt.heap.site is not None:
-        out.append(_heap_line(lt.heap))
+    h = lt.heap
+    # a decisive baseline is the location's own evidence line (kinds/memory_leak.py)
+    if kind == "memory-leak" and h is not None and h.site is not None and not heap_decisive(h):
+        out.append(heap_line(h))
     if kind == "goroutine-leak" and lt.goroutines is not None and lt.goroutines.top is not None:
         out.append(_goroutine_line(lt.goroutines))
     return out

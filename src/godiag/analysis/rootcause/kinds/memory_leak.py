@@ -24,9 +24,7 @@ def _heap_growth(obs: locate.Observed, prefix: str | None) -> tuple[sites.Site, 
 def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     since = longterm.heap_since(obs, derived.prefix)
     if since is not None and since.site is not None and longterm.heap_decisive(since):
-        loc = locate.loc(since.site)
-        return loc, [f"live heap allocated at {locate.where(loc)} grew by "
-                     f"{since.site_growth / 2**20:.2f} MiB since the baseline capture"]  # fmt: skip
+        return locate.loc(since.site), [longterm.heap_line(since)]
     hit = _heap_growth(obs, derived.prefix)
     if hit is None:
         return None, []
