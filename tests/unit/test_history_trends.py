@@ -145,3 +145,21 @@ def test_the_reports_say_which_history_was_used() -> None:
     html = render_page(view.TEMPLATE, doc)
     assert 'id="history-plots"' in html and summary in html and "store:abcd" in html
     assert html.count("<polyline") == 1  # the history's series; the window had none
+
+
+def test_a_bundle_keeps_the_lookback_series(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from godiag.collect import bundle
+    from godiag.model.observation import Recording
+
+    assert isinstance(tmp_path, Path)
+    rec = Recording("http://svc:6060", window=5.0, started_at="2026-12-04T06:00:00Z",
+                    limits={"capture_mb": 64, "capture_s": 10.0, "deadline_s": 65.0},
+                    lookback=1800.0, history=[(-300.0, 10.0), (-5.0, 300.0)],
+                    trends={"go_goroutines": [(-1800.0, 1.0), (-5.0, 300.0)],
+                            "heap_live_bytes": [(-1800.0, 1e6), (-5.0, 2e6)]})  # fmt: skip
+    bundle.save(tmp_path / "b", rec)
+    back = bundle.load(tmp_path / "b", 2**20)
+    assert back.trends == rec.trends and back.lookback == 1800.0
+    assert back.history == rec.history
