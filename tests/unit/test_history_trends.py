@@ -163,3 +163,25 @@ def test_a_bundle_keeps_the_lookback_series(tmp_path: object) -> None:
     back = bundle.load(tmp_path / "b", 2**20)
     assert back.trends == rec.trends and back.lookback == 1800.0
     assert back.history == rec.history
+
+
+def test_wait_ages_against_uptime() -> None:
+    """A group of a real dump (Prometheus's own) that waited minutes: set as growing, its
+    wait ages are weighed against the process's uptime."""
+    from dataclasses import replace
+
+    from godiag.analysis.goroutines import as_is, group
+    from godiag.formats.goroutines import parse
+    from tests.datapaths import DATA
+
+    path = DATA / "goroutines" / "prometheus-a.txt"
+    groups = as_is(group(parse(path.read_bytes(), str(path), strict=False)))
+    old = max(groups, key=lambda g: g.wait_max)
+    assert old.wait_max >= 1
+    lt = longterm.LongTerm(uptime_s=old.wait_max * 60 * 1.5, growing=(old, 40))
+    line = longterm.wait_line(lt) or ""
+    assert f"have waited {old.wait_max} min" in line and "most of its uptime" in line
+    assert longterm.features(lt)["growing_group_wait_uptime_share"] == round(1 / 1.5, 4)
+    young = longterm.LongTerm(uptime_s=3600.0, growing=(replace(old, wait_max=0), 40))
+    assert longterm.wait_line(young) is None
+    assert "most of" not in (longterm.wait_line(replace(lt, uptime_s=old.wait_max * 600)) or "")

@@ -70,6 +70,11 @@ FEATURES: dict[str, tuple[str, str]] = {
     "history_goroutines_shape": ("shape", "Prometheus history: go_goroutines shape"),
     "history_heap_growth_bytes_per_min": ("bytes/min", "Prometheus history: live heap slope"),
     "history_heap_shape": ("shape", "Prometheus history: live heap shape"),
+    "growing_group_wait_uptime_share": (
+        "fraction",
+        "end dump: the growing blocked group's longest wait / process uptime "
+        "(process_start_time_seconds)",
+    ),
 }
 LABELS = {
     "go_goroutines": ("go_goroutines", ""),
@@ -104,6 +109,10 @@ class LongTerm:
     trends: dict[str, history.Trend] = field(default_factory=dict)
     lookback_s: float = 0.0
     prefix: str | None = None
+    # seconds the process had run at the end of the window (process_start_time_seconds)
+    uptime_s: float | None = None
+    # the blocked group that grew (in the window, else since the baseline) and by how many
+    growing: tuple[GroupGrowth, int] | None = None
 
 
 def heap_since(obs: Observation, prefix: str | None) -> HeapSince | None:
@@ -141,14 +150,38 @@ def _goroutines(obs: Observation) -> GoroutinesSince | None:
     )
 
 
+def _uptime(obs: Observation) -> float | None:
+    """Seconds between process_start_time_seconds and the last metrics capture."""
+    started = next((s.values["process_start_time_seconds"] for s in reversed(obs.samples)
+                    if "process_start_time_seconds" in s.values), None)  # fmt: skip
+    at = max((c.captured_at.timestamp() for c in obs.captures if c.profile_type == "metrics"),
+             default=None)  # fmt: skip
+    if started is None or at is None or started <= 0 or at <= started:
+        return None
+    return at - started
+
+
+def _growing(derived: Derived, since: GoroutinesSince | None) -> tuple[GroupGrowth, int] | None:
+    """The blocked group that grew most in the window (by count among equals), else the
+    one that grew since the baseline."""
+    grew = [g for g in derived.groups if g.category in BLOCKED and g.growth > 0]
+    if grew:
+        g = max(grew, key=lambda g: (g.growth, g.count))
+        return g, g.growth
+    if since is not None and since.top is not None:
+        return since.top, since.top.growth
+    return None
+
+
 def gather(obs: Observation, derived: Derived) -> LongTerm:
     trends = {}
     for name, pts in obs.trends.items():
         t = history.trend(pts)
         if t is not None:
             trends[name] = t
-    return LongTerm(heap_since(obs, derived.prefix), _goroutines(obs), trends, obs.lookback,
-                    derived.prefix)  # fmt: skip
+    since = _goroutines(obs)
+    return LongTerm(heap_since(obs, derived.prefix), since, trends, obs.lookback,
+                    derived.prefix, _uptime(obs), _growing(derived, since))  # fmt: skip
 
 
 def features(lt: LongTerm) -> dict[str, Any]:
@@ -168,6 +201,9 @@ def features(lt: LongTerm) -> dict[str, Any]:
         out["history_minutes"] = round(gt.minutes, 2)
         out["history_goroutines_delta"] = gt.delta
         out["history_goroutines_shape"] = gt.shape
+    if lt.growing is not None and lt.uptime_s:
+        share = lt.growing[0].wait_max * 60 / lt.uptime_s
+        out["growing_group_wait_uptime_share"] = round(min(1.0, share), 4)
     ht = lt.trends.get("heap_live_bytes")
     if ht is not None:
         out["history_heap_growth_bytes_per_min"] = round(ht.slope_per_min, 1)
@@ -269,7 +305,23 @@ def evidence(kind: str, lt: LongTerm) -> list[str]:
         out.append(heap_line(h))
     if kind == "goroutine-leak" and lt.goroutines is not None and lt.goroutines.top is not None:
         out.append(_goroutine_line(lt.goroutines))
+    if kind == "goroutine-leak" and (line := wait_line(lt)) is not None:
+        out.append(line)
     return out
+
+
+def wait_line(lt: LongTerm) -> str | None:
+    """The growing group's wait ages against the process's uptime: goroutines that have
+    waited most of the uptime in a group that keeps growing have piled up since soon
+    after the start (a fixed-size group of workers or listeners waits as long, but does
+    not grow, so it is never `growing`)."""
+    if lt.growing is None or not lt.uptime_s or lt.growing[0].wait_max < OLD_WAIT_MIN:
+        return None
+    g, grew = lt.growing
+    minutes, up = g.wait_max, lt.uptime_s / 60
+    most = " - most of its uptime: they pile up from the start" if minutes >= up / 2 else ""
+    return (f"the oldest of this group ({g.count}, {grew:+d}) have waited {minutes} min of the "
+            f"process's {up:.0f} min{most}")  # fmt: skip
 
 
 def decisive(lt: LongTerm) -> dict[str, str]:
