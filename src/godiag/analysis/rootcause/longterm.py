@@ -28,7 +28,8 @@ one place (`adjust` and `doubt`), by two rules, each written into the cause's ev
    naming the growth.
 
 goroutine-leak's own `unsupported` reads `history_goroutines_shape`: a count that
-Prometheus saw flat or periodic over the lookback is not a leak (batches that drain).
+Prometheus saw flat, periodic or declining over the lookback is not a leak (batches that
+drain).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ HEAP_SITE_SHARE = 0.5
 GOROUTINE_MIN = 100
 OLD_WAIT_MIN = 1  # minutes a group's longest waiter has waited (Go prints whole minutes)
 CORROBORATE_MIN_S = 600.0  # a linear history this long is a leak, not a ramp
-HISTORY_MIN_S = 60.0  # a flat or periodic count over this long rules a leak out
+HISTORY_MIN_S = 60.0  # a count not growing over this long rules a leak out
 HISTORY_GROWTH_MIN = {"go_goroutines": 50.0, "heap_live_bytes": float(HEAP_MIN_BYTES)}
 RAISED = 0.75
 
@@ -282,7 +283,7 @@ def _history_line(lt: LongTerm, series: str) -> str | None:
     return f"Prometheus {_span(lt)}: {label} {change} over {t.minutes:.1f} min"
 
 
-# kind -> (the series of its history, the baseline check, the baseline's evidence line)
+# kind -> the Prometheus series its evidence quotes
 _KINDS = {
     "memory-leak": "heap_live_bytes",
     "goroutine-leak": "go_goroutines",
