@@ -185,3 +185,25 @@ def test_wait_ages_against_uptime() -> None:
     young = longterm.LongTerm(uptime_s=3600.0, growing=(replace(old, wait_max=0), 40))
     assert longterm.wait_line(young) is None
     assert "most of" not in (longterm.wait_line(replace(lt, uptime_s=old.wait_max * 600)) or "")
+
+
+def test_a_group_that_grew_by_hundreds_since_the_baseline_with_old_waits() -> None:
+    from dataclasses import replace
+
+    from godiag.analysis.goroutines import as_is, group
+    from godiag.formats.goroutines import parse
+    from tests.datapaths import DATA
+
+    path = DATA / "goroutines" / "prometheus-a.txt"
+    groups = as_is(group(parse(path.read_bytes(), str(path), strict=False)))
+    old = max(groups, key=lambda g: g.wait_max)
+    grown = longterm.GoroutinesSince(900.0, 420, replace(old, growth=400, count=412))
+    assert longterm.goroutines_decisive(grown)
+    ranked, raised = longterm.adjust([("healthy", 0.8), ("goroutine-leak", 0.2)],
+                                     longterm.LongTerm(goroutines=grown))  # fmt: skip
+    assert ranked[0][0] == "goroutine-leak" and "old waits" in raised["goroutine-leak"]
+    # a burst: as many more, all young (a batch running now)
+    burst = longterm.GoroutinesSince(900.0, 500, replace(old, growth=500, wait_max=0))
+    assert not longterm.goroutines_decisive(burst)
+    assert longterm.adjust([("healthy", 0.8)], longterm.LongTerm(goroutines=burst))[1] == {}
+    assert longterm.doubt("healthy", longterm.LongTerm(goroutines=burst)) is None

@@ -22,10 +22,11 @@ one place (`adjust` and `doubt`), by two rules, each written into the cause's ev
    when Prometheus shows its series growing linearly over CORROBORATE_MIN_S or more
    (its evidence line then says "corroborates"). The kind's probability moves half-way
    to 1 and to at least RAISED; the others share the rest in their proportions.
-2. doubt (`doubt`): a confident "healthy" while the baseline shows growth of rule 1's
-   size that rule 1 did not find decisive (spread over sites, young waits), or a
-   Prometheus series growing linearly over a shorter span, is reported as not sure,
-   naming the growth.
+2. doubt (`doubt`): a confident "healthy" while the baseline shows heap growth of rule
+   1's size that rule 1 did not find decisive (spread over sites, or shrinking in the
+   window), or a Prometheus series growing linearly over a shorter span, is reported as
+   not sure, naming the growth. Goroutines that grew since the baseline with young waits
+   are a batch running now, not a doubt.
 
 goroutine-leak's own `unsupported` reads `history_goroutines_shape`: a count that
 Prometheus saw flat, periodic or declining over the lookback is not a leak (batches that
@@ -364,16 +365,15 @@ def doubt(top_kind: str, lt: LongTerm) -> str | None:
     """Rule 3: why a "healthy" top cause is not sure given what grew before the window."""
     if top_kind != "healthy":
         return None
-    h, g = lt.heap, lt.goroutines
+    h = lt.heap
     if h is not None and h.site is not None and h.site_growth >= HEAP_MIN_BYTES:
         where = locate.where(locate.loc(h.site))
         return (f"the live heap grew {h.total_growth / 2**20:.1f} MB since the baseline "
                 f"{_ago(h.age_s)} ago, {_mb(h.site_growth)} of it at {where}; a later "
                 "diagnosis against the same baseline, or `godiag check --rule memory-leak "
                 "--baseline latest`, would decide")  # fmt: skip
-    if g is not None and g.top is not None and g.top.growth >= GOROUTINE_MIN:
-        return (f"{g.top.growth} more goroutines wait in one group than in the baseline "
-                f"{_ago(g.age_s)} ago ({_goroutine_line(g)})")  # fmt: skip
+    # (goroutines that grew since the baseline with young waits are a batch running now:
+    # no doubt; with old waits rule 1 decided already)
     for series in ("go_goroutines", "heap_live_bytes"):
         t = lt.trends.get(series)
         if t is not None and t.shape == "linear" and t.delta >= HISTORY_GROWTH_MIN[series]:
