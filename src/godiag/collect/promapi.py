@@ -80,8 +80,8 @@ def goroutine_history(
 # The target's series a diagnosis reads over its lookback: name -> PromQL (`{sel}` is the
 # instance selector). Each is summed over the instance's series, so two jobs scraping one
 # instance do not double a count; the live heap falls back to heap_alloc where a
-# collector exports no heap_inuse. The rates are per second over a minute (or 4 scrapes
-# at 1 s, whichever the server has).
+# collector exports no heap_inuse. The rates are per second over 5 minutes, the usual
+# window: at least four scrapes at the common 15 s to 1 min intervals.
 HISTORY_QUERIES: dict[str, tuple[str, ...]] = {
     "go_goroutines": ("max(go_goroutines{sel})",),
     "heap_live_bytes": (
@@ -91,10 +91,10 @@ HISTORY_QUERIES: dict[str, tuple[str, ...]] = {
     ),
     "process_open_fds": ("max(process_open_fds{sel})",),
     "gc_cycles_per_s": (
-        "max(rate(go_gc_cycles_total_gc_cycles_total{sel}[1m]))",
-        "max(rate(go_gc_duration_seconds_count{sel}[1m]))",
+        "max(rate(go_gc_cycles_total_gc_cycles_total{sel}[5m]))",
+        "max(rate(go_gc_duration_seconds_count{sel}[5m]))",
     ),
-    "cpu_seconds_per_s": ("max(rate(process_cpu_seconds_total{sel}[1m]))",),
+    "cpu_seconds_per_s": ("max(rate(process_cpu_seconds_total{sel}[5m]))",),
 }
 
 

@@ -294,13 +294,12 @@ def _analyse(
         for kind, p in ranked[:MAX_CAUSES]:
             loc, ev = where.get(kind, (None, []))
             d5 = feats.get("goroutines_delta_5m")
-            if "go_goroutines" in lt.trends:
-                ev = [*ev, *longterm.evidence(kind, lt)]
-            elif kinds.KINDS[kind].goroutine_history and d5 is not None:
+            # a bundle recorded before the lookback has the last 5 minutes only
+            only_5m = "go_goroutines" not in lt.trends
+            if only_5m and kinds.KINDS[kind].goroutine_history and d5 is not None:
                 ev = [*ev, f"Prometheus: go_goroutines changed by {d5:+.0f} over the last "
                       f"5 minutes"]  # fmt: skip
-            else:
-                ev = [*ev, *longterm.evidence(kind, lt)]
+            ev = [*ev, *longterm.evidence(kind, lt)]
             if kind in raised:
                 ev = [*ev, raised[kind]]
             causes.append({"rank": len(causes) + 1, "kind": kind, "probability": round(p, 4),
