@@ -1,9 +1,9 @@
 """History from a Prometheus server: `/api/v1/query_range` (Prometheus HTTP API v1).
 
-A diagnosis window is seconds long; how the service got there (the goroutine count five
-minutes ago) is in the Prometheus that scrapes it, when the configuration names one. The
-series is selected by the scrape target's `instance` label, which Prometheus sets to the
-target's host:port by default.
+A diagnosis window is seconds long; how the service got there (its goroutine count and
+live heap over the last half hour) is in the Prometheus that scrapes it, when the
+configuration names one. The series are selected by the scrape target's `instance`
+label, which Prometheus sets to the target's host:port by default.
 """
 
 from __future__ import annotations
@@ -59,22 +59,6 @@ def query_range(
             raise ParseError(url, "malformed series in the query_range answer") from None
         out.append((labels, [p for p in pts if math.isfinite(p[1])]))
     return out
-
-
-def goroutine_history(
-    client: HttpClient, prom_url: str, target_url: str, minutes: float = 5.0,
-    timeout: float = 10.0, now: float | None = None,
-) -> Series:  # fmt: skip
-    """go_goroutines of the target over the last `minutes`. An instance scraped by two
-    jobs has two identical series: the first is kept."""
-    end = time.time() if now is None else now
-    inst = instance_of(target_url)
-    query = f'go_goroutines{{instance="{inst}"}}'
-    found = query_range(client, prom_url, query, end - minutes * 60, end, STEP, timeout)
-    series = [pts for _, pts in found if pts]
-    if not series:
-        raise CollectError(f"Prometheus at {prom_url} has no {query} in the last {minutes:g} min")
-    return series[0]
 
 
 # The target's series a diagnosis reads over its lookback: name -> PromQL (`{sel}` is the
