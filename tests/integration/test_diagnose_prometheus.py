@@ -47,7 +47,7 @@ def test_history_from_prometheus(goprog: Any) -> None:
     assert delta is not None and delta > 0, doc["missing"]  # leakymetrics leaks steadily
     assert not [m for m in doc["missing"] if "Prometheus" in m]
     leak = next(c for c in doc["causes"] if c["kind"] == "goroutine-leak")
-    assert any(e.startswith("Prometheus: go_goroutines changed by +") for e in leak["evidence"])
+    assert any(e.startswith("Prometheus 30m: go_goroutines +") for e in leak["evidence"])
 
 
 def test_prometheus_without_the_series_is_reported_missing(goprog: Any) -> None:

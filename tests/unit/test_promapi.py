@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from godiag.collect.http import HttpClient, HttpResult
-from godiag.collect.promapi import goroutine_history, instance_of, query_range
+from godiag.collect.promapi import HISTORY_QUERIES, history, instance_of, query_range
 from godiag.errors import CollectError, GodiagError, ParseError
 
 
@@ -42,16 +42,36 @@ def test_instance_label() -> None:
 
 def test_history_is_the_first_series_and_the_query_names_the_instance() -> None:
     c = Canned(body=_matrix([[100, "10"], [115, "25"], [130, "NaN"]], [[100, "1"]]))
-    pts = goroutine_history(c, "http://prom:9090/", "http://127.0.0.1:8080", now=400)
-    assert pts == [(100.0, 10.0), (115.0, 25.0)]
-    url = c.urls[-1]  # type: ignore[attr-defined]
+    found, absent = history(c, "http://prom:9090/", "http://127.0.0.1:8080", 300.0, now=400)
+    assert found["go_goroutines"] == [(100.0, 10.0), (115.0, 25.0)] and absent == []
+    assert set(found) == set(HISTORY_QUERIES)  # one answer per series, its first query
+    assert len(c.urls) == len(HISTORY_QUERIES)  # type: ignore[attr-defined]
+    url = c.urls[0]  # type: ignore[attr-defined]
     assert "query_range?" in url and "127.0.0.1%3A8080" in url
-    assert "start=100.000" in url and "end=400.000" in url
+    assert "start=100.000" in url and "end=400.000" in url and "step=1" in url
 
 
-def test_no_series_says_so() -> None:
-    with pytest.raises(CollectError, match="has no go_goroutines"):
-        goroutine_history(Canned(body=_matrix()), "http://prom", "http://a:1")
+class Only(Canned):
+    """Answers the queries that mention one metric name; no series for the others."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(body=_matrix([[100, "5"], [160, "7"]]))
+        object.__setattr__(self, "name", name)
+
+    def get(self, url: str, timeout: float, *, allow_error: bool = False) -> HttpResult:
+        res = super().get(url, timeout, allow_error=allow_error)
+        if self.name not in url:  # type: ignore[attr-defined]
+            return HttpResult(url, 200, _matrix(), "application/json")
+        return res
+
+
+def test_a_series_falls_back_and_the_absent_ones_are_named() -> None:
+    c = Only("go_memory_classes_heap_objects_bytes")
+    found, absent = history(c, "http://prom", "http://a:1", 1800.0, now=2000)
+    assert list(found) == ["heap_live_bytes"]  # third of its queries
+    assert len(absent) == len(HISTORY_QUERIES) - 1
+    assert absent[0].startswith('go_goroutines (max(go_goroutines{instance="a:1"}))')
+    assert "step=8" in c.urls[0]  # type: ignore[attr-defined]  # 1800 s / 240 points
 
 
 @pytest.mark.parametrize(

@@ -98,6 +98,12 @@ FORMATS = ["text", "json", "html"]
     "--all-pods", is_flag=True,
     help="k8s://NS/deployment/NAME: diagnose every ready pod at once (one document per pod).",
 )  # fmt: skip
+@click.option(
+    "--lookback", type=Duration(), default="30m", show_default=True,
+    help="How far back to read the configured Prometheus's series of the target and the "
+    "store's reference captures of the service (its newest baseline, else its oldest "
+    "capture in this span); 0: no stored reference.",
+)  # fmt: skip
 @click.option("--config", "config_path", default=None, help="godiag.toml to use.")
 @kube_options
 @metadata_options(store_default=True)
@@ -105,7 +111,7 @@ FORMATS = ["text", "json", "html"]
 def diagnose(
     target: str, window: float, cpu: float | None, source: str | None, min_probability: float,
     timeout: float, max_capture_mb: int, deadline: float | None, save_dir: Path | None,
-    siblings: int, all_pods: bool, config_path: str | None,
+    siblings: int, all_pods: bool, lookback: float, config_path: str | None,
     kubeconfig: str | None, kube_context: str | None, service: str | None, go_version: str | None,
     build_commit: str | None, tags: tuple[str, ...], store: bool, as_baseline: bool,
     fmt: str | None, output: Path | None, quiet: bool, verbose: bool, no_color: bool,
@@ -138,7 +144,7 @@ def diagnose(
     if not kube and (siblings or all_pods):
         raise UsageError(f"{'--siblings' if siblings else '--all-pods'}: only for k8s:// targets")
     if not target.startswith(("http://", "https://")) and bundle.is_bundle(Path(target)):
-        live_only = ("window", "cpu", "timeout", "deadline", "save_dir")
+        live_only = ("window", "cpu", "timeout", "deadline", "save_dir", "lookback")
         ctx = click.get_current_context()
         given = [n for n in live_only
                  if ctx.get_parameter_source(n) != click.core.ParameterSource.DEFAULT]  # fmt: skip
@@ -185,7 +191,7 @@ def diagnose(
         store=store, baseline=as_baseline, min_probability=min_probability,
         overrides=overrides(service, go_version, build_commit, tags), config=conf,
         timeout=timeout, max_capture_mb=max_capture_mb, deadline=deadline,
-        save_captures=save_dir,
+        save_captures=save_dir, lookback=lookback,
     )  # fmt: skip
     if save_dir is not None:
         bundle.check_target_dir(save_dir)  # before the window, not after it

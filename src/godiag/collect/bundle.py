@@ -88,6 +88,8 @@ def save(path: Path, rec: Recording) -> None:
         "observation": {"duration_s": rec.duration, "cpu_seconds": rec.cpu_seconds,
                         "metrics_source": rec.metrics_source,
                         "history": [list(p) for p in rec.history], "missing": rec.missing,
+                        "lookback_s": rec.lookback,
+                        "trends": {k: [list(p) for p in v] for k, v in rec.trends.items()},
                         "notes": rec.notes, "budget_hits": rec.budget_hits},
         "captures": entries,
     }  # fmt: skip
@@ -199,6 +201,18 @@ def _capture(root: Path, f: _Fields, max_bytes: int, src: str) -> Recorded:
     return Recorded(role, at, cap, f.flag("stored"), f.flag("after_gc"))
 
 
+def _points(src: str, raw: Any, where: str) -> list[tuple[float, float]]:
+    """[[seconds, value], ...] of a series in the manifest."""
+    if not isinstance(raw, list) or len(raw) > 100_000:
+        raise ParseError(src, f"{where}: expected a list of [seconds, value] pairs")
+    points = []
+    for i, p in enumerate(raw):
+        pf = _Fields(src, {"t": p[0], "v": p[1]} if isinstance(p, list) and len(p) == 2 else None,
+                     f"{where}[{i}]")  # fmt: skip
+        points.append((pf.number("t") or 0.0, pf.number("v") or 0.0))
+    return points
+
+
 def is_bundle(path: Path) -> bool:
     return path.is_dir() and (path / MANIFEST).is_file()
 
@@ -225,14 +239,16 @@ def load(path: Path, max_bytes: int) -> Recording:
     source = ob.text("metrics_source", optional=True)
     if source not in (None, "metrics", "expvar", "none"):
         raise ob._bad("metrics_source", "expected metrics, expvar, none or null")
-    history = ob.raw("history")
-    if not isinstance(history, list) or len(history) > 100_000:
-        raise ob._bad("history", "expected a list of [seconds, value] pairs")
-    points = []
-    for i, p in enumerate(history):
-        pf = _Fields(src, {"t": p[0], "v": p[1]} if isinstance(p, list) and len(p) == 2 else None,
-                     f"observation.history[{i}]")  # fmt: skip
-        points.append((pf.number("t") or 0.0, pf.number("v") or 0.0))
+    points = _points(src, ob.raw("history"), "observation.history")
+    # the lookback's series came later: a bundle without them has none
+    trends_raw = ob.obj.get("trends") or {}
+    if not isinstance(trends_raw, dict) or len(trends_raw) > 32:
+        raise ob._bad("trends", "expected an object of series")
+    trends = {}
+    for name, pts in trends_raw.items():
+        if not isinstance(name, str) or len(name) > 64:
+            raise ob._bad("trends", "expected series names")
+        trends[name] = _points(src, pts, f"observation.trends.{name}")
     hits_raw = ob.raw("budget_hits")
     if not isinstance(hits_raw, list) or len(hits_raw) > 1000:
         raise ob._bad("budget_hits", "expected a list")
@@ -258,6 +274,8 @@ def load(path: Path, max_bytes: int) -> Recording:
         cpu_seconds=ob.number("cpu_seconds") or 0.0,
         metrics_source=source,
         history=points,
+        trends=trends,
+        lookback=ob.number("lookback_s", optional=True) or 0.0,
         captures=captures,
         missing=ob.texts("missing"),
         notes=ob.texts("notes"),

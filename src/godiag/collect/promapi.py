@@ -1,9 +1,9 @@
 """History from a Prometheus server: `/api/v1/query_range` (Prometheus HTTP API v1).
 
-A diagnosis window is seconds long; how the service got there (the goroutine count five
-minutes ago) is in the Prometheus that scrapes it, when the configuration names one. The
-series is selected by the scrape target's `instance` label, which Prometheus sets to the
-target's host:port by default.
+A diagnosis window is seconds long; how the service got there (its goroutine count and
+live heap over the last half hour) is in the Prometheus that scrapes it, when the
+configuration names one. The series are selected by the scrape target's `instance`
+label, which Prometheus sets to the target's host:port by default.
 """
 
 from __future__ import annotations
@@ -61,17 +61,52 @@ def query_range(
     return out
 
 
-def goroutine_history(
-    client: HttpClient, prom_url: str, target_url: str, minutes: float = 5.0,
+# The target's series a diagnosis reads over its lookback: name -> PromQL (`{sel}` is the
+# instance selector). Each is summed over the instance's series, so two jobs scraping one
+# instance do not double a count; the live heap falls back to heap_alloc where a
+# collector exports no heap_inuse. The rates are per second over 5 minutes, the usual
+# window: at least four scrapes at the common 15 s to 1 min intervals.
+HISTORY_QUERIES: dict[str, tuple[str, ...]] = {
+    "go_goroutines": ("max(go_goroutines{sel})",),
+    "heap_live_bytes": (
+        "max(go_memstats_heap_inuse_bytes{sel})",
+        "max(go_memstats_heap_alloc_bytes{sel})",
+        "max(go_memory_classes_heap_objects_bytes{sel})",  # runtime/metrics' name
+    ),
+    "process_open_fds": ("max(process_open_fds{sel})",),
+    "gc_cycles_per_s": (
+        "max(rate(go_gc_cycles_total_gc_cycles_total{sel}[5m]))",
+        "max(rate(go_gc_duration_seconds_count{sel}[5m]))",
+    ),
+    "cpu_seconds_per_s": ("max(rate(process_cpu_seconds_total{sel}[5m]))",),
+}
+
+
+def step_for(lookback_s: float) -> float:
+    """Seconds between points: about 240 points over the lookback, never under 1 s."""
+    return max(1.0, round(lookback_s / 240.0))
+
+
+def history(
+    client: HttpClient, prom_url: str, target_url: str, lookback_s: float,
     timeout: float = 10.0, now: float | None = None,
-) -> Series:  # fmt: skip
-    """go_goroutines of the target over the last `minutes`. An instance scraped by two
-    jobs has two identical series: the first is kept."""
+) -> tuple[dict[str, Series], list[str]]:  # fmt: skip
+    """The target's HISTORY_QUERIES over the last `lookback_s` seconds: (series by name,
+    one sentence per series that could not be had). A failure of the server itself
+    (down, not Prometheus) raises on the first query."""
     end = time.time() if now is None else now
-    inst = instance_of(target_url)
-    query = f'go_goroutines{{instance="{inst}"}}'
-    found = query_range(client, prom_url, query, end - minutes * 60, end, STEP, timeout)
-    series = [pts for _, pts in found if pts]
-    if not series:
-        raise CollectError(f"Prometheus at {prom_url} has no {query} in the last {minutes:g} min")
-    return series[0]
+    sel = f'{{instance="{instance_of(target_url)}"}}'
+    step = step_for(lookback_s)
+    out: dict[str, Series] = {}
+    absent: list[str] = []
+    for name, queries in HISTORY_QUERIES.items():
+        for q in queries:
+            query = q.replace("{sel}", sel)
+            found = [pts for _, pts in query_range(client, prom_url, query, end - lookback_s,
+                                                   end, step, timeout) if pts]  # fmt: skip
+            if found:
+                out[name] = found[0]
+                break
+        else:
+            absent.append(f"{name} ({' or '.join(q.replace('{sel}', sel) for q in queries)})")
+    return out, absent

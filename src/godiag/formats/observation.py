@@ -31,7 +31,7 @@ from godiag.model.profile import Profile
 PROFILES = ("heap", "mutex", "block")
 ENDS = ("start", "end")
 ROLE = re.compile(
-    r"(?:(?:heap|mutex|block|goroutine|vars)@(?:start|end)|goroutineleak|cpu|(?:metrics|expvar|gcount|procfs)#\d{1,4})"
+    r"(?:(?:heap|mutex|block|goroutine|vars)@(?:start|end)|(?:heap|goroutine)@baseline|goroutineleak|cpu|(?:metrics|expvar|gcount|procfs)#\d{1,4})"
 )
 
 
@@ -174,6 +174,7 @@ def build(
     obs = Observation(
         rec.url, duration=rec.duration, metrics_source=rec.metrics_source,
         cpu_seconds=rec.cpu_seconds, history=list(rec.history), missing=list(rec.missing),
+        trends={k: list(v) for k, v in rec.trends.items()}, lookback=rec.lookback,
         notes=list(rec.notes), budget_hits=[dict(h) for h in rec.budget_hits],
     )  # fmt: skip
     by_role: dict[str, Any] = {}
@@ -198,6 +199,7 @@ def build(
         pair = [by_role.get(f"{kind}@{e}") for e in ENDS]
         if all(p is not None for p in pair):
             setattr(obs, kind, pair)
+    _reference(rec, by_role, obs)
     obs.leak = by_role.get("goroutineleak")
     obs.cpu = by_role.get("cpu")
     obs.vars_first = by_role.get("vars@start")
@@ -223,3 +225,15 @@ def _count_samples(
             samples.append((n, index[n], None))
         for name, v in values.items():
             index[n].values.setdefault(name, v)
+
+
+def _reference(rec: Recording, by_role: dict[str, Any], obs: Observation) -> None:
+    """The stored reference captures (`...@baseline`), each with how long before the
+    observation's start it was taken."""
+    for r in rec.captures:
+        if r.role.endswith("@baseline"):
+            kind = profile_kind(r.role)
+            obs.baseline_ages[kind] = max(0.0, -r.at)
+            obs.baseline_sources.append(r.capture.source)
+    obs.baseline_heap = by_role.get("heap@baseline")
+    obs.baseline_dump = by_role.get("goroutine@baseline")

@@ -45,6 +45,18 @@ class Observation:
     # go_goroutines before the window, from the Prometheus named in the configuration:
     # (seconds relative to the observation's start, value)
     history: list[tuple[float, float]] = field(default_factory=list)
+    # the target's series in that Prometheus over the lookback (collect/promapi.py
+    # HISTORY_QUERIES: go_goroutines, heap_live_bytes, ...), times as in `history`
+    trends: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    lookback: float = 0.0  # seconds of history asked for (0: none)
+    # the stored reference of the service (newest baseline, else oldest capture within the
+    # lookback): a heap profile and a goroutine dump taken `baseline_age` seconds before
+    # the observation started (`baseline_ages`: "heap"/"goroutine" -> seconds);
+    # `baseline_sources` names them ("store:ID")
+    baseline_heap: Profile | None = None
+    baseline_dump: Dump | None = None
+    baseline_ages: dict[str, float] = field(default_factory=dict)
+    baseline_sources: list[str] = field(default_factory=list)
     build_path: str | None = None
     captures: list[Capture] = field(default_factory=list)  # the ones a diagnosis stores
     missing: list[str] = field(default_factory=list)
@@ -63,6 +75,7 @@ class Recorded:
     """One capture of an observation: which role it plays and when it was asked for."""
 
     role: str  # "heap@start", "goroutine@end", "metrics#3", "gcount#1", "vars@start", "cpu"
+    # ("heap@baseline", "goroutine@baseline": the stored reference, at < 0, not stored again)
     at: float  # seconds since the observation started
     capture: Capture
     stored: bool = True  # one of the diagnosis's artifacts (samples in between are not)
@@ -78,6 +91,8 @@ class Recording:
     cpu_seconds: float = 0.0
     metrics_source: str | None = None  # which metrics endpoint answered ("none": neither)
     history: list[tuple[float, float]] = field(default_factory=list)
+    trends: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    lookback: float = 0.0
     captures: list[Recorded] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

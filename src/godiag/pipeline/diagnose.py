@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from godiag.analysis.rootcause import kinds
+from godiag.analysis.rootcause import kinds, longterm
 from godiag.analysis.rootcause.derived import Derived, derive
 from godiag.collect.http import HttpClient, shown_url
 from godiag.config import Config, Target
@@ -46,7 +46,15 @@ class DiagnoseOptions:
     flames: bool = True  # carry CPU / heap-growth flame rows for the HTML report
     incident_id: str | None = None  # set by `godiag serve`: artifacts belong to the incident
     save_captures: Path | None = None  # write every raw capture and manifest.json here
-    lookback: float = 300.0  # seconds of goroutine history read from the configured Prometheus
+    # how far back the Prometheus history and the store's reference captures reach
+    # (0: no stored reference; the Prometheus history then covers 5 minutes)
+    lookback: float = 1800.0
+
+
+def _service_name(target: Target) -> str:
+    """The service name its captures are stored under (as `_service_meta` makes it)."""
+    host = target.url.split("://", 1)[-1].rstrip("/")
+    return target.service_name or (target.name if target.name != host else host)
 
 
 def _local_pid(target: Target) -> int | None:
@@ -120,6 +128,24 @@ def _series(obs: Observation) -> dict[str, list[list[float]]]:
         if pts:
             out[n] = pts
     return out
+
+
+def _history(lt: longterm.LongTerm, obs: Observation) -> dict[str, Any]:
+    """Which history the diagnosis used: the summary line, the Prometheus series (for the
+    HTML plots) with their trends, and the stored baseline captures."""
+    trends = {
+        name: {"points": [[round(t, 3), v] for t, v in obs.trends.get(name, [])],
+               "shape": t.shape, "delta": t.delta, "slope_per_min": round(t.slope_per_min, 4),
+               "monotonicity": round(t.monotonicity, 4), "minutes": round(t.minutes, 3)}
+        for name, t in lt.trends.items()
+    }  # fmt: skip
+    return {
+        "summary": longterm.summary(lt),
+        "lookback_s": obs.lookback,
+        "series": trends,
+        "baseline": {"sources": list(obs.baseline_sources),
+                     "age_s": {k: round(v, 3) for k, v in obs.baseline_ages.items()}},
+    }  # fmt: skip
 
 
 def _groups(derived: Derived) -> list[dict[str, Any]]:
@@ -203,16 +229,28 @@ def diagnose(
     observer: Source = Observer(
         target.url, client, options.window, options.cpu, CaptureMeta(), options.timeout, progress,
         prometheus=prom, prometheus_headers=prom_headers, pid=_local_pid(target),
-        history_minutes=options.lookback / 60,
+        lookback=options.lookback or 300.0,
     )  # fmt: skip
     rec = observer.record()
+    rec.lookback = rec.lookback or options.lookback  # the span read, or asked for
+    decoded = dict(observer.decoded)
+    if options.lookback > 0 and options.config is not None:
+        from godiag.pipeline.reference import reference
+
+        service = options.overrides.service_name or _service_name(target)
+        refs, ref_decoded, ref_notes = reference(
+            options.config, service, started, options.lookback, limit=budget.max_bytes
+        )
+        rec.captures.extend(refs)
+        rec.notes.extend(ref_notes)
+        decoded.update(ref_decoded)
     rec.host_busy = hostcpu.busy_cpus(cpu_before, hostcpu.read() if local else None)
     rec.cpu_count = hostcpu.cpu_count()
     rec.url = shown_url(target.url)
     rec.started_at = started.isoformat().replace("+00:00", "Z")
     rec.limits = {"capture_mb": options.max_capture_mb, "capture_s": options.timeout,
                   "deadline_s": round(deadline_s, 3)}  # fmt: skip
-    obs = build(rec, limit=budget.max_bytes, pool=client.pool, decoded=observer.decoded)
+    obs = build(rec, limit=budget.max_bytes, pool=client.pool, decoded=decoded)
     rec.meta = _service_meta(obs, target)
     doc = _analyse(rec, obs, options)
     rec.diagnosis_s = doc["duration_s"] = round(time.monotonic() - t0, 3)
@@ -254,18 +292,26 @@ def _analyse(
     meta = rec.meta
     # the dumps' groups and growth, made once for the features, the locators and the document
     derived = derive(obs)
-    feats = extract(obs, derived)
+    # the stored baseline and the Prometheus history: evidence after the model, not inputs
+    lt = longterm.gather(obs, derived)
+    feats = {**extract(obs, derived), **longterm.features(lt)}
     answered = bool(obs.samples or obs.dumps or obs.heap)
     causes: list[dict[str, Any]] = []
     notes = list(obs.notes)
     if answered:
         where = locate_all(obs, derived)
-        for kind, p in ranker.rank(feats)[:MAX_CAUSES]:
+        ranked, raised = longterm.adjust(ranker.rank(feats), lt)
+        for kind, p in ranked[:MAX_CAUSES]:
             loc, ev = where.get(kind, (None, []))
             d5 = feats.get("goroutines_delta_5m")
-            if kinds.KINDS[kind].goroutine_history and d5 is not None:
+            # a bundle recorded before the lookback has the last 5 minutes only
+            only_5m = "go_goroutines" not in lt.trends
+            if only_5m and kinds.KINDS[kind].goroutine_history and d5 is not None:
                 ev = [*ev, f"Prometheus: go_goroutines changed by {d5:+.0f} over the last "
                       f"5 minutes"]  # fmt: skip
+            ev = [*ev, *longterm.evidence(kind, lt)]
+            if kind in raised:
+                ev = [*ev, raised[kind]]
             causes.append({"rank": len(causes) + 1, "kind": kind, "probability": round(p, 4),
                            "title": kinds.title(kind, feats, loc), "location": loc,
                            "evidence": ev})  # fmt: skip
@@ -290,7 +336,11 @@ def _analyse(
         confident = False
         verdict = (f"not sure: {top['kind']} ranks first ({top['probability']:.0%}), but "
                    f"{starved}")  # fmt: skip
-    elif top is not None and (why := kinds.unsupported(top["kind"], feats)) is not None:
+    elif top is not None and (
+        (why := kinds.unsupported(top["kind"], feats)) is not None
+        # a confident "healthy" that what grew before the window contradicts
+        or (confident and (why := longterm.doubt(top["kind"], lt)) is not None)
+    ):
         confident = False
         verdict = f"not sure: {top['kind']} ranks first ({top['probability']:.0%}), but {why}"
     elif not confident:
@@ -315,6 +365,7 @@ def _analyse(
         "metrics_source": obs.metrics_source,
         "series": _series(obs),
         "goroutine_groups": _groups(derived),
+        "history": _history(lt, obs),
         "flames": flames,
         "artifacts": artifacts,
         "store": store,

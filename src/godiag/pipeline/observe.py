@@ -49,7 +49,7 @@ class Observer:
         prometheus: str | None = None,
         prometheus_headers: dict[str, str] | None = None,
         pid: int | None = None,
-        history_minutes: float = 5.0,
+        lookback: float = 300.0,
     ) -> None:
         self.url, self.client, self.window, self.cpu = url.rstrip("/"), client, window, cpu
         self.meta, self.timeout, self.progress = meta, timeout, progress
@@ -57,7 +57,7 @@ class Observer:
         self.prometheus = prometheus
         self.prometheus_headers = prometheus_headers or {}
         self.pid = pid  # a local process: /proc says what it holds (procfs#N)
-        self.history_minutes = history_minutes
+        self.lookback = lookback
         self.rec = Recording(self.url, window=window)
         self.decoded: dict[str, Any] = {}  # role -> what formats/observation decoded
         self.samples: list[MetricSample] = []  # in the order of their roles metrics#N
@@ -232,8 +232,8 @@ class Observer:
         self._keep(role, at, cap, doc, stored=False)
         return doc
 
-    def _history(self) -> list[tuple[float, float]]:
-        from godiag.collect.promapi import goroutine_history
+    def _history(self) -> dict[str, list[tuple[float, float]]]:
+        from godiag.collect.promapi import history
 
         assert self.prometheus is not None
         # a client of its own: the target's credentials are not Prometheus's; its budget is
@@ -241,15 +241,24 @@ class Observer:
             headers=self.prometheus_headers, budget=self.client.budget, pool=self.client.pool
         )
         try:
-            pts = goroutine_history(
-                client, self.prometheus, self.url, self.history_minutes, timeout=self.timeout
+            found, absent = history(
+                client, self.prometheus, self.url, self.lookback, timeout=self.timeout
             )
         except (CollectError, ParseError) as exc:
             self._failed("Prometheus history", exc)
-            return []
+            return {}
+        for what in absent:
+            msg = (f"Prometheus history: {self.prometheus} has no {what} in the last "
+                   f"{self.lookback / 60:g} min")  # fmt: skip
+            # the goroutine count is what every Go collector exports; the rest (process_*
+            # series, the heap under other names) are often not there: a note, not a gap
+            if what.startswith("go_goroutines"):
+                self.rec.note_missing(msg)
+            else:
+                self.rec.notes.append(msg)
         # wall-clock points, relative to the observation's start like the samples
         at0 = time.time() - self._now()
-        return [(t - at0, v) for t, v in pts]
+        return {name: [(t - at0, v) for t, v in pts] for name, pts in found.items()}
 
     # ---- the observation
     def run(self) -> Observation:
@@ -329,7 +338,10 @@ class Observer:
         self._add_sample(last)
         self._add_sample(after, after_gc=heap_b is not None)
         if history is not None:
-            rec.history = history.result()
+            rec.trends = history.result()
+            rec.lookback = self.lookback
+            # goroutines_delta_5m: the last 5 minutes of the count, as before the lookback
+            rec.history = [p for p in rec.trends.get("go_goroutines", []) if p[0] >= -300.0]
         if cpu_job is not None:
             cpu_job.result()
         elif self.cpu == 0:

@@ -19,6 +19,10 @@ SERIES_LABELS = {
     "process_open_fds": "open fds",
     "process_cpu_seconds_total": "CPU seconds (cumulative)",
     "go_gc_duration_seconds_count": "GC cycles (cumulative)",
+    # the Prometheus history (collect/promapi.py HISTORY_QUERIES)
+    "heap_live_bytes": "live heap (bytes)",
+    "gc_cycles_per_s": "GC cycles per second",
+    "cpu_seconds_per_s": "CPU seconds per second",
 }
 
 
@@ -39,6 +43,9 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
     console.print(f"[bold]diagnosis[/] of {tgt.get('service_name') or ''} {tgt['url']} "
                   f"({doc['duration_s']:.1f}s, window {doc['window_s']:g}s)")  # fmt: skip
     console.print(f"verdict: [bold]{doc['verdict']}[/]")
+    used = (doc.get("history") or {}).get("summary")  # documents before history had none
+    if used:
+        console.print(f"history: {used}")
     table = Table(show_header=True, header_style="bold", box=None)
     for col in ("#", "kind", "probability", "location"):
         table.add_column(col)

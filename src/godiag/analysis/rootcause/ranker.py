@@ -14,7 +14,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from godiag.analysis.rootcause import kinds
+from godiag.analysis.rootcause import kinds, longterm
 
 KINDS = kinds.IDS  # the model's classes, in catalog order
 FLOOR = 0.4  # below this top probability the diagnosis says it is not sure
@@ -47,6 +47,9 @@ BYTES = {
 # large heaps, so a healthy service with a large heap at rest read as a leak); growth
 # is what a leak shows.
 SKIP = {
+    # the stored baseline and the Prometheus history (longterm.FEATURES): the training
+    # data has neither; they act after the model (longterm.adjust)
+    *longterm.FEATURES,
     # evidence for the kinds' `unsupported` checks, not model inputs
     "client_conn_goroutines",
     "dial_live_bytes",

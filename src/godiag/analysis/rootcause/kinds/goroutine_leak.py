@@ -12,6 +12,7 @@ from godiag.analysis.goroutine_rules import BLOCKED
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds.base import Features, Kind
+from godiag.analysis.rootcause.longterm import HISTORY_MIN_S
 
 
 def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
@@ -40,6 +41,8 @@ def title(feats: Features, where: str) -> str:
     return f"goroutines pile up blocked{where}" + (f" ({g:+.0f}/min)" if g is not None else "")
 
 
+# shapes of Prometheus's go_goroutines (analysis/history.py) that a leak does not have
+NOT_GROWING = ("flat", "periodic", "declining")
 GROWTH = ("goroutine_growth_per_min", "top_growth_per_min", "goroutines_delta_5m",
           "leaked_goroutines")  # fmt: skip
 
@@ -47,7 +50,18 @@ GROWTH = ("goroutine_growth_per_min", "top_growth_per_min", "goroutines_delta_5m
 def unsupported(feats: Features) -> str | None:
     """A leak grows: without growth anywhere it was measured (window, dumps, Prometheus
     history) or a goroutine the runtime proved leaked, many parked goroutines are as
-    likely a pool or a burst that drains (idle workers look the same in one window)."""
+    likely a pool or a burst that drains (idle workers look the same in one window).
+    And it keeps growing: a count Prometheus saw flat, periodic or declining over the lookback
+    (a minute or more) rules out what the window saw grow, unless the runtime proved a
+    goroutine leaked."""
+    shape, minutes = feats.get("history_goroutines_shape"), feats.get("history_minutes") or 0
+    proven = (feats.get("leaked_goroutines") or 0) > 0
+    if shape in NOT_GROWING and minutes * 60 >= HISTORY_MIN_S and not proven:
+        # what the window saw grow came back down before: batches that drain, not a leak
+        return (f"Prometheus saw go_goroutines {shape} over the last {minutes:.0f} min "
+                f"(the {feats.get('history_goroutines_delta') or 0:+.0f} goroutines of "
+                "the lookback); goroutines that come and go are work, not a leak - a "
+                "longer lookback or the goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
     if any((feats.get(n) or 0) > 0 for n in GROWTH):
         return None
     return ("the goroutine count did not grow during the window and no goroutine was proven "

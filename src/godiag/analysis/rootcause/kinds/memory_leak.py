@@ -1,7 +1,9 @@
 """memory-leak: the live heap keeps growing.
 
 Location: the site whose in-use heap grew most between the two absolute heap snapshots
-(each taken right after a GC).
+(each taken right after a GC); with a stored baseline, the site that grew most since it
+when that growth is decisive (longterm.heap_decisive: MBs at one site, and the window
+saw it grow too or was inconclusive): a slow leak is below the heap sampler in a window.
 
 Unsupported when that site keeps little of what it allocated during the window
 (features._retention): a leak keeps all it allocates, or at least the 1/5 that Go's
@@ -12,7 +14,7 @@ load churns through many times what it holds.
 from __future__ import annotations
 
 from godiag.analysis import sites
-from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause import locate, longterm
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 
@@ -25,6 +27,9 @@ def _heap_growth(obs: locate.Observed, prefix: str | None) -> tuple[sites.Site, 
 
 
 def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
+    since = longterm.heap_since(obs, derived.prefix)
+    if since is not None and since.site is not None and longterm.heap_decisive(since):
+        return locate.loc(since.site), [longterm.heap_line(since)]
     hit = _heap_growth(obs, derived.prefix)
     if hit is None:
         return None, []

@@ -1,0 +1,395 @@
+"""What happened before the window: the stored baseline and the Prometheus history.
+
+A diagnosis window is seconds long; real leaks are slow (a goroutine a second, tens of KB
+a minute), below the window's noise and below the heap sampler, and obvious over
+minutes. Two references reach further back:
+
+- the service's stored reference capture (`Observation.baseline_heap` / `baseline_dump`:
+  its newest marked baseline, else its oldest capture within the lookback): growth per
+  allocation site and per goroutine group since then, with the baseline's age;
+- the target's series in the configured Prometheus over the lookback
+  (`Observation.trends`), each reduced to a `history.Trend` (slope, monotonicity, shape).
+
+Neither is a model input (the training data has neither). They act after the model, in
+one place (`adjust` and `doubt`), by two rules, each written into the cause's evidence:
+
+1. decisive (`adjust`): memory-leak when the live heap grew by MBs since the baseline at
+   one site (the site holds at least half of the growth, the site and the total each
+   grew by HEAP_MIN_BYTES or more) and the window does not contradict it (the site did
+   not shrink by two sampling periods during the window); goroutine-leak when one
+   blocked group grew by GOROUTINE_MIN or more since the baseline and its goroutines
+   have waited a minute or more (a burst that drains has young waits); or either kind
+   when Prometheus shows its series growing linearly over CORROBORATE_MIN_S or more
+   (its evidence line then says "corroborates"). The kind's probability moves half-way
+   to 1 and to at least RAISED; the others share the rest in their proportions.
+2. doubt (`doubt`): a confident "healthy" while the baseline shows heap growth of rule
+   1's size that rule 1 did not find decisive (spread over sites, or shrinking in the
+   window), or a Prometheus series growing linearly over a shorter span, is reported as
+   not sure, naming the growth. Goroutines that grew since the baseline with young waits
+   are a batch running now, not a doubt.
+
+goroutine-leak's own `unsupported` reads `history_goroutines_shape`: a count that
+Prometheus saw flat, periodic or declining over the lookback is not a leak (batches that
+drain).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from godiag.analysis import history, sites
+from godiag.analysis.goroutine_rules import BLOCKED
+from godiag.analysis.goroutines import GroupGrowth, group, growth
+from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause.derived import Derived
+from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
+from godiag.model.observation import Observation
+
+HEAP_MIN_BYTES = 8 * DEFAULT_PERIOD  # 4 MiB: 8 sampling periods, as `check --rule memory-leak`
+HEAP_SITE_SHARE = 0.5
+GOROUTINE_MIN = 100
+OLD_WAIT_MIN = 1  # minutes a group's longest waiter has waited (Go prints whole minutes)
+CORROBORATE_MIN_S = 600.0  # a linear history this long is a leak, not a ramp
+HISTORY_MIN_S = 60.0  # a count not growing over this long rules a leak out
+HISTORY_GROWTH_MIN = {"go_goroutines": 50.0, "heap_live_bytes": float(HEAP_MIN_BYTES)}
+RAISED = 0.75
+
+# name -> (unit, source): reported and shown, not model inputs (ranker.SKIP)
+FEATURES: dict[str, tuple[str, str]] = {
+    "baseline_age_minutes": ("minutes", "age of the stored reference capture (heap, else dump)"),
+    "baseline_heap_growth_bytes_per_min": (
+        "bytes/min",
+        "stored baseline heap -> end heap: inuse_space growth over the baseline's age",
+    ),
+    "baseline_top_site_share": ("fraction", "stored baseline heap -> end heap: top site's share"),
+    "baseline_goroutine_growth_per_min": (
+        "goroutines/min",
+        "stored baseline dump -> end dump: fastest-growing blocked group",
+    ),
+    "history_minutes": ("minutes", "Prometheus history: span of go_goroutines"),
+    "history_goroutines_delta": ("goroutines", "Prometheus history: go_goroutines last - first"),
+    "history_goroutines_shape": ("shape", "Prometheus history: go_goroutines shape"),
+    "history_heap_growth_bytes_per_min": ("bytes/min", "Prometheus history: live heap slope"),
+    "history_heap_shape": ("shape", "Prometheus history: live heap shape"),
+    "growing_group_wait_uptime_share": (
+        "fraction",
+        "end dump: the growing blocked group's longest wait / process uptime "
+        "(process_start_time_seconds)",
+    ),
+}
+LABELS = {
+    "go_goroutines": ("go_goroutines", ""),
+    "heap_live_bytes": ("live heap", " B"),
+    "process_open_fds": ("open fds", ""),
+    "gc_cycles_per_s": ("GC/s", ""),
+    "cpu_seconds_per_s": ("CPU s/s", ""),
+}
+
+
+@dataclass(frozen=True)
+class HeapSince:
+    age_s: float
+    total_growth: int  # bytes, end - baseline, over all sites
+    site: sites.Site | None
+    site_growth: int
+    site_window: int | None  # the site's growth within the window (None: one heap snapshot)
+    share: float  # site_growth / total_growth (0 when the total did not grow)
+
+
+@dataclass(frozen=True)
+class GoroutinesSince:
+    age_s: float
+    total_growth: int
+    top: GroupGrowth | None  # the fastest-growing blocked group since the baseline
+
+
+@dataclass(frozen=True)
+class LongTerm:
+    heap: HeapSince | None = None
+    goroutines: GoroutinesSince | None = None
+    trends: dict[str, history.Trend] = field(default_factory=dict)
+    lookback_s: float = 0.0
+    prefix: str | None = None
+    # seconds the process had run at the end of the window (process_start_time_seconds)
+    uptime_s: float | None = None
+    # the blocked group that grew (in the window, else since the baseline) and by how many
+    growing: tuple[GroupGrowth, int] | None = None
+
+
+def heap_since(obs: Observation, prefix: str | None) -> HeapSince | None:
+    if obs.baseline_heap is None or not obs.heap:
+        return None
+
+    def by(p: Any) -> dict[sites.Site, int]:
+        return sites.by_site(p, "inuse_space", prefix, chooser=sites.pick_or_innermost)
+
+    base, end = by(obs.baseline_heap), by(obs.heap[-1])
+    total = sum(end.values()) - sum(base.values())
+    grew = sites.growth(base, end)
+    hit = sites.top(grew) if grew else None
+    if hit is None:
+        return HeapSince(obs.baseline_ages.get("heap", 0.0), total, None, 0, None, 0.0)
+    site, amount = hit
+    window = None
+    if len(obs.heap) == 2:
+        start = by(obs.heap[0])
+        window = end.get(site, 0) - start.get(site, 0)
+    share = amount / total if total > 0 else 0.0
+    return HeapSince(obs.baseline_ages.get("heap", 0.0), total, site, amount, window, share)
+
+
+def _goroutines(obs: Observation) -> GoroutinesSince | None:
+    if obs.baseline_dump is None or not obs.dumps:
+        return None
+    grown = growth(group(obs.baseline_dump), group(obs.dumps[-1]))
+    blocked = [g for g in grown if g.category in BLOCKED and g.growth > 0]
+    top = max(blocked, key=lambda g: (g.growth, g.count)) if blocked else None
+    return GoroutinesSince(
+        obs.baseline_ages.get("goroutine", 0.0),
+        obs.dumps[-1].total - obs.baseline_dump.total,
+        top,
+    )
+
+
+def _uptime(obs: Observation) -> float | None:
+    """Seconds between process_start_time_seconds and the last metrics capture."""
+    started = next((s.values["process_start_time_seconds"] for s in reversed(obs.samples)
+                    if "process_start_time_seconds" in s.values), None)  # fmt: skip
+    at = max((c.captured_at.timestamp() for c in obs.captures if c.profile_type == "metrics"),
+             default=None)  # fmt: skip
+    if started is None or at is None or started <= 0 or at <= started:
+        return None
+    return at - started
+
+
+def _growing(derived: Derived, since: GoroutinesSince | None) -> tuple[GroupGrowth, int] | None:
+    """The blocked group that grew most in the window (by count among equals), else the
+    one that grew since the baseline."""
+    grew = [g for g in derived.groups if g.category in BLOCKED and g.growth > 0]
+    if grew:
+        g = max(grew, key=lambda g: (g.growth, g.count))
+        return g, g.growth
+    if since is not None and since.top is not None:
+        return since.top, since.top.growth
+    return None
+
+
+def gather(obs: Observation, derived: Derived) -> LongTerm:
+    trends = {}
+    for name, pts in obs.trends.items():
+        t = history.trend(pts)
+        if t is not None:
+            trends[name] = t
+    since = _goroutines(obs)
+    return LongTerm(heap_since(obs, derived.prefix), since, trends, obs.lookback,
+                    derived.prefix, _uptime(obs), _growing(derived, since))  # fmt: skip
+
+
+def features(lt: LongTerm) -> dict[str, Any]:
+    out: dict[str, Any] = dict.fromkeys(FEATURES)
+    h, g = lt.heap, lt.goroutines
+    age = h.age_s if h is not None else g.age_s if g is not None else None
+    if age is not None:
+        out["baseline_age_minutes"] = round(age / 60, 2)
+    if h is not None and h.age_s > 0:
+        out["baseline_heap_growth_bytes_per_min"] = round(h.total_growth / (h.age_s / 60), 1)
+        out["baseline_top_site_share"] = round(h.share, 4)
+    if g is not None and g.age_s > 0:
+        grew = g.top.growth if g.top is not None else 0
+        out["baseline_goroutine_growth_per_min"] = round(grew / (g.age_s / 60), 2)
+    gt = lt.trends.get("go_goroutines")
+    if gt is not None:
+        out["history_minutes"] = round(gt.minutes, 2)
+        out["history_goroutines_delta"] = gt.delta
+        out["history_goroutines_shape"] = gt.shape
+    if lt.growing is not None and lt.uptime_s:
+        share = lt.growing[0].wait_max * 60 / lt.uptime_s
+        out["growing_group_wait_uptime_share"] = round(min(1.0, share), 4)
+    ht = lt.trends.get("heap_live_bytes")
+    if ht is not None:
+        out["history_heap_growth_bytes_per_min"] = round(ht.slope_per_min, 1)
+        out["history_heap_shape"] = ht.shape
+    return out
+
+
+def _mb(n: float) -> str:
+    return f"{n / 2**20:.1f} MB"
+
+
+def _ago(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def _span(lt: LongTerm) -> str:
+    return _ago(lt.lookback_s).replace(" min", "m").replace(" s", "s")
+
+
+def heap_decisive(h: HeapSince | None) -> bool:
+    return bool(
+        h is not None
+        and h.site is not None
+        and h.site_growth >= HEAP_MIN_BYTES
+        and h.total_growth >= HEAP_MIN_BYTES
+        and h.share >= HEAP_SITE_SHARE
+        and (h.site_window is None or h.site_window > -2 * DEFAULT_PERIOD)
+    )
+
+
+def goroutines_decisive(g: GoroutinesSince | None) -> bool:
+    return bool(
+        g is not None
+        and g.top is not None
+        and g.top.growth >= GOROUTINE_MIN
+        and g.top.wait_max >= OLD_WAIT_MIN
+    )
+
+
+def history_decisive(lt: LongTerm, series: str) -> bool:
+    """The series grew linearly, by a leak's amount, over CORROBORATE_MIN_S or more."""
+    t = lt.trends.get(series)
+    return bool(
+        t is not None
+        and t.shape == "linear"
+        and t.span_s >= CORROBORATE_MIN_S
+        and t.delta >= HISTORY_GROWTH_MIN[series]
+    )
+
+
+def heap_line(h: HeapSince) -> str:
+    where = locate.where(locate.loc(h.site))
+    window = "" if h.site_window is None else f", {h.site_window / 2**20:+.2f} MB in the window"
+    return (f"baseline capture {_ago(h.age_s)} ago: live heap {h.total_growth / 2**20:+.1f} MB, "
+            f"{_mb(h.site_growth)} ({h.share:.0%}) at {where}{window}")  # fmt: skip
+
+
+def _goroutine_line(g: GoroutinesSince) -> str:
+    assert g.top is not None
+    t = g.top
+    where = locate.where(locate.loc(t.user_frame) if t.user_frame else None)
+    wait = f", waiting up to {t.wait_max} min" if t.wait_max else ""
+    return (f"baseline capture {_ago(g.age_s)} ago: {t.growth:+d} goroutines blocked on "
+            f"{t.state} in {where} ({t.count} now{wait})")  # fmt: skip
+
+
+def _history_line(lt: LongTerm, series: str) -> str | None:
+    t = lt.trends.get(series)
+    if t is None:
+        return None
+    label, unit = LABELS.get(series, (series, ""))
+    if series == "heap_live_bytes":
+        change = f"{t.delta / 2**20:+.1f} MB, {t.shape}"
+    else:
+        change = history.describe(t, unit)
+    return f"Prometheus {_span(lt)}: {label} {change} over {t.minutes:.1f} min"
+
+
+# kind -> the Prometheus series its evidence quotes
+_KINDS = {
+    "memory-leak": "heap_live_bytes",
+    "goroutine-leak": "go_goroutines",
+    "deadlock": "go_goroutines",
+}
+
+
+def evidence(kind: str, lt: LongTerm) -> list[str]:
+    """The long-term lines of a cause of `kind` (none for kinds they do not speak to)."""
+    out: list[str] = []
+    series = _KINDS.get(kind)
+    if series is None:
+        return out
+    line = _history_line(lt, series)
+    if line is not None:
+        out.append(line + (" (corroborates)" if history_decisive(lt, series) else ""))
+    h = lt.heap
+    # a decisive baseline is the location's own evidence line (kinds/memory_leak.py)
+    if kind == "memory-leak" and h is not None and h.site is not None and not heap_decisive(h):
+        out.append(heap_line(h))
+    if kind == "goroutine-leak" and lt.goroutines is not None and lt.goroutines.top is not None:
+        out.append(_goroutine_line(lt.goroutines))
+    if kind == "goroutine-leak" and (line := wait_line(lt)) is not None:
+        out.append(line)
+    return out
+
+
+def wait_line(lt: LongTerm) -> str | None:
+    """The growing group's wait ages against the process's uptime: goroutines that have
+    waited most of the uptime in a group that keeps growing have piled up since soon
+    after the start (a fixed-size group of workers or listeners waits as long, but does
+    not grow, so it is never `growing`)."""
+    if lt.growing is None or not lt.uptime_s or lt.growing[0].wait_max < OLD_WAIT_MIN:
+        return None
+    g, grew = lt.growing
+    minutes, up = g.wait_max, lt.uptime_s / 60
+    most = " - most of its uptime: they pile up from the start" if minutes >= up / 2 else ""
+    return (f"the oldest of this group ({g.count}, {grew:+d}) have waited {minutes} min of the "
+            f"process's {up:.0f} min{most}")  # fmt: skip
+
+
+def decisive(lt: LongTerm) -> dict[str, str]:
+    """Kind -> the rule that decided it (rule 1 of the module's docstring)."""
+    out: dict[str, str] = {}
+    if heap_decisive(lt.heap):
+        out["memory-leak"] = "heap growth at one site since the baseline"
+    elif history_decisive(lt, "heap_live_bytes"):
+        out["memory-leak"] = "linear live-heap growth in the Prometheus history"
+    if goroutines_decisive(lt.goroutines):
+        out["goroutine-leak"] = "a blocked group grew since the baseline, with old waits"
+    elif history_decisive(lt, "go_goroutines"):
+        out["goroutine-leak"] = "linear go_goroutines growth in the Prometheus history"
+    return out
+
+
+def adjust(
+    ranked: list[tuple[str, float]], lt: LongTerm
+) -> tuple[list[tuple[str, float]], dict[str, str]]:
+    """The model's ranking after rule 1: (ranking, kind -> what raised it and how)."""
+    probs = dict(ranked)
+    notes: dict[str, str] = {}
+    for kind, why in decisive(lt).items():
+        if kind not in probs:
+            continue
+        p = probs[kind]
+        new = max(RAISED, p + (1 - p) / 2)
+        rest = 1 - p
+        for k in probs:
+            if k != kind:
+                probs[k] = probs[k] * (1 - new) / rest if rest > 0 else 0.0
+        probs[kind] = new
+        notes[kind] = f"long-term evidence: {why} (probability {p:.2f} -> {new:.2f})"
+    out = sorted(probs.items(), key=lambda kv: -kv[1])
+    return out, notes
+
+
+def doubt(top_kind: str, lt: LongTerm) -> str | None:
+    """Rule 3: why a "healthy" top cause is not sure given what grew before the window."""
+    if top_kind != "healthy":
+        return None
+    h = lt.heap
+    if h is not None and h.site is not None and h.site_growth >= HEAP_MIN_BYTES:
+        where = locate.where(locate.loc(h.site))
+        return (f"the live heap grew {h.total_growth / 2**20:.1f} MB since the baseline "
+                f"{_ago(h.age_s)} ago, {_mb(h.site_growth)} of it at {where}; a later "
+                "diagnosis against the same baseline, or `godiag check --rule memory-leak "
+                "--baseline latest`, would decide")  # fmt: skip
+    # (goroutines that grew since the baseline with young waits are a batch running now:
+    # no doubt; with old waits rule 1 decided already)
+    for series in ("go_goroutines", "heap_live_bytes"):
+        t = lt.trends.get(series)
+        if t is not None and t.shape == "linear" and t.delta >= HISTORY_GROWTH_MIN[series]:
+            return f"{_history_line(lt, series)}: a slow leak looks like this"
+    return None
+
+
+def summary(lt: LongTerm) -> str | None:
+    """Which history the diagnosis used: "Prometheus 30m: ...; baseline capture 8 min ago"."""
+    parts: list[str] = []
+    if lt.trends:
+        names = ", ".join(
+            f"{LABELS.get(n, (n, ''))[0]} {t.shape}" for n, t in sorted(lt.trends.items())
+        )
+        parts.append(f"Prometheus {_span(lt)}: {names}")
+    ages = [x.age_s for x in (lt.heap, lt.goroutines) if x is not None]
+    if ages:
+        parts.append(f"baseline capture {_ago(max(ages))} ago")
+    return "; ".join(parts) or None

@@ -1,0 +1,127 @@
+"""diagnose with history: the store's reference capture, and a real Prometheus's series.
+
+go/cmd/slowleak leaks at a rate set by flags (faster than in production, so the tests
+take a minute, still below what a few seconds' window can tell apart from noise), or
+runs batches of goroutines that finish. Waiting is on conditions (the service's own heap,
+Prometheus's point count), never on a clock.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from godiag.config import Config, Target
+from godiag.formats import prometheus
+from godiag.model.capture import CaptureMeta
+from godiag.pipeline.diagnose import DiagnoseOptions, diagnose
+from tests.integration.serve.promstack import PROM_BIN, start_prometheus
+
+pytestmark = pytest.mark.integration
+needs_prometheus = pytest.mark.skipif(
+    PROM_BIN is None, reason="prometheus is not installed (.ci/run does it)"
+)
+HEAP = "go_memory_classes_heap_objects_bytes"
+
+
+def _heap_objects(url: str) -> float:
+    text = httpx.get(f"{url}/metrics", timeout=5).content
+    sample = prometheus.parse(text, url)
+    return next(s.value for f in sample.values() for s in f.samples if s.name == HEAP)
+
+
+def _wait_heap_growth(url: str, grow: float, bound_s: float = 180) -> None:
+    start = _heap_objects(url)
+    deadline = time.monotonic() + bound_s
+    while _heap_objects(url) < start + grow:
+        assert time.monotonic() < deadline, f"{url}: heap did not grow by {grow:.0f} B"
+        time.sleep(1)
+
+
+def _scraped(prom: str, instance: str, points: int, bound_s: float = 180) -> None:
+    query = f'count_over_time(go_goroutines{{instance="{instance}"}}[5m])'
+    deadline = time.monotonic() + bound_s
+    while time.monotonic() < deadline:
+        res = httpx.get(f"{prom}/api/v1/query", params={"query": query}, timeout=5).json()
+        got = res["data"]["result"]
+        if got and float(got[0]["value"][1]) >= points:
+            return
+        time.sleep(1)
+    raise AssertionError(f"Prometheus did not scrape {instance} {points} times")
+
+
+def test_the_stored_baseline_finds_a_slow_memory_leak(
+    goprog: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """~100 KB/s: a window of a few seconds sees less than one heap sampling period
+    (512 KiB) at the site; since a baseline a minute old it is MBs at one site."""
+    monkeypatch.setenv("GODIAG_HOME", str(tmp_path))
+    svc = goprog("cmd/slowleak", "-heap", "100ms", "-size", "10000")
+    conf = Config(path=None)
+    meta = CaptureMeta(service_name="sessions", build_commit="0123abc")
+    first = diagnose(Target(name="sessions", url=svc.url), DiagnoseOptions(
+        window=2.0, flames=False, config=conf, overrides=meta, baseline=True))  # fmt: skip
+    assert first["store"]["stored"] > 0, first["store"]
+    assert first["history"]["baseline"]["sources"] == []  # nothing stored before it
+    _wait_heap_growth(svc.url, 8 * 2**20)
+    doc = diagnose(Target(name="sessions", url=svc.url), DiagnoseOptions(
+        window=2.0, flames=False, config=conf, overrides=meta, store=False))  # fmt: skip
+    assert doc["history"]["baseline"]["age_s"]["heap"] > 0
+    assert "baseline capture" in (doc["history"]["summary"] or "")
+    assert doc["features"]["baseline_heap_growth_bytes_per_min"] > 2**20
+    assert doc["features"]["baseline_top_site_share"] >= 0.5
+    top = doc["causes"][0]
+    if top["kind"] == "memory-leak":
+        assert top["location"]["function"] == "main.rememberSession", top
+        assert any("since" in e or "baseline capture" in e for e in top["evidence"]), top
+    else:  # a "healthy" the baseline contradicts is not confident, and says where
+        assert not doc["confident"] and "main.rememberSession" in doc["verdict"], doc["verdict"]
+
+
+@needs_prometheus
+def test_prometheus_history_names_a_slow_goroutine_leak(goprog: Any) -> None:
+    svc = goprog("cmd/slowleak", "-goroutines", "200ms")
+    instance = svc.url.removeprefix("http://")
+    prom = start_prometheus(instance)
+    try:
+        url = prom.info["url"]
+        _scraped(url, instance, 60)
+        conf = Config(path=None, prometheus_url=url)
+        opts = DiagnoseOptions(window=3.0, store=False, flames=False, config=conf, lookback=120)
+        doc = diagnose(Target(name="slowleak", url=svc.url), opts)
+    finally:
+        prom.stop()
+    hist = doc["history"]["series"]["go_goroutines"]
+    assert hist["shape"] == "linear" and hist["delta"] > 50, hist
+    assert doc["features"]["history_goroutines_shape"] == "linear"
+    assert (doc["history"]["summary"] or "").startswith("Prometheus 2m: ")
+    top = doc["causes"][0]
+    assert top["kind"] == "goroutine-leak", doc["verdict"]
+    assert top["location"]["function"] == "main.parkSubscriber", top
+    line = next(e for e in top["evidence"] if e.startswith("Prometheus 2m: go_goroutines +"))
+    assert "linear" in line
+
+
+@needs_prometheus
+def test_batches_that_drain_are_not_a_confident_goroutine_leak(goprog: Any) -> None:
+    svc = goprog("cmd/slowleak", "-batch", "500", "-batchevery", "5s", "-batchfor", "3s")
+    instance = svc.url.removeprefix("http://")
+    prom = start_prometheus(instance)
+    try:
+        url = prom.info["url"]
+        _scraped(url, instance, 60)
+        conf = Config(path=None, prometheus_url=url)
+        opts = DiagnoseOptions(window=3.0, store=False, flames=False, config=conf, lookback=120)
+        doc = diagnose(Target(name="batches", url=svc.url), opts)
+    finally:
+        prom.stop()
+    hist = doc["history"]["series"]["go_goroutines"]
+    assert hist["shape"] == "periodic", hist
+    top = doc["causes"][0]
+    assert not (top["kind"] == "goroutine-leak" and doc["confident"]), doc["verdict"]
+    if top["kind"] == "goroutine-leak":
+        assert "Prometheus saw go_goroutines periodic" in doc["verdict"]

@@ -1,0 +1,209 @@
+"""analysis/history.py: the shapes of a metric's history, and the long-term rules that
+read them with the stored baseline (analysis/rootcause/longterm.py)."""
+
+from __future__ import annotations
+
+import math
+
+from godiag.analysis import history
+from godiag.analysis.rootcause import longterm
+from godiag.analysis.rootcause.kinds import goroutine_leak
+
+
+def _series(f: object, n: int = 120, step: float = 5.0) -> list[tuple[float, float]]:
+    assert callable(f)
+    return [(-n * step + i * step, float(f(i))) for i in range(n)]
+
+
+def test_a_goroutine_a_second_is_linear() -> None:
+    t = history.trend(_series(lambda i: 40 + 5 * i + (i % 3)))
+    assert t is not None and t.shape == "linear"
+    assert t.monotonicity > 0.6 and t.r2 > 0.99
+    assert math.isclose(t.slope_per_min, 60, rel_tol=0.05)
+    assert history.describe(t) == f"{t.delta:+,.0f}, linear"
+
+
+def test_a_flat_count_with_noise_is_flat() -> None:
+    t = history.trend(_series(lambda i: 212 + (i % 3)))
+    assert t is not None and t.shape == "flat"
+
+
+def test_batches_that_drain_are_periodic_whatever_the_endpoints() -> None:
+    # 500 goroutines for 3 of every 6 points, ending inside a burst
+    t = history.trend(_series(lambda i: 20 + (500 if i % 6 >= 3 else 0), n=60))
+    assert t is not None and t.shape == "periodic" and t.cycles >= 2
+    assert t.delta == 500  # the last point is in a burst: growth by endpoints would lie
+
+
+def test_a_pool_filling_up_levels_off() -> None:
+    t = history.trend(_series(lambda i: min(i, 30) * 10 + 5))
+    assert t is not None and t.shape == "level-off"
+
+
+def test_a_decline_and_too_little_history() -> None:
+    down = history.trend(_series(lambda i: 1000 - 3 * i))
+    assert down is not None and down.shape == "declining"
+    short = history.trend([(0.0, 1.0), (5.0, 9.0), (10.0, 20.0)])
+    assert short is not None and short.shape == "unknown"
+    assert history.trend([]) is None
+    assert history.trend([(0.0, math.nan)]) is None
+
+
+def _lt(shape_fn: object, n: int, step: float = 5.0) -> longterm.LongTerm:
+    t = history.trend(_series(shape_fn, n=n, step=step))
+    assert t is not None
+    return longterm.LongTerm(trends={"go_goroutines": t}, lookback_s=n * step)
+
+
+def test_linear_history_over_ten_minutes_raises_goroutine_leak() -> None:
+    lt = _lt(lambda i: 100 + i, n=180)  # 15 min at 5 s: +179
+    ranked, raised = longterm.adjust([("healthy", 0.97), ("goroutine-leak", 0.02),
+                                      ("deadlock", 0.01)], lt)  # fmt: skip
+    assert ranked[0][0] == "goroutine-leak" and ranked[0][1] >= longterm.RAISED
+    assert math.isclose(sum(p for _, p in ranked), 1.0)
+    assert "linear go_goroutines growth" in raised["goroutine-leak"]
+    line = longterm.evidence("goroutine-leak", lt)[0]
+    assert line.startswith("Prometheus 15m: go_goroutines +179, linear") and "corroborates" in line
+
+
+def test_short_linear_history_is_evidence_and_a_doubt_not_a_verdict() -> None:
+    lt = _lt(lambda i: 100 + 2 * i, n=60, step=2.0)  # 2 min: +118
+    ranked, raised = longterm.adjust([("healthy", 0.9), ("goroutine-leak", 0.1)], lt)
+    assert ranked[0][0] == "healthy" and not raised
+    assert "corroborates" not in longterm.evidence("goroutine-leak", lt)[0]
+    assert "slow leak" in (longterm.doubt("healthy", lt) or "")
+    assert longterm.doubt("goroutine-leak", lt) is None
+
+
+def test_flat_or_periodic_history_makes_goroutine_leak_not_sure() -> None:
+    for fn in (lambda i: 30 + (i % 2), lambda i: 30 + (500 if i % 6 >= 3 else 0)):
+        feats = {"goroutine_growth_per_min": 900.0, "top_growth_per_min": 900.0,
+                 **longterm.features(_lt(fn, n=60))}  # fmt: skip
+        why = goroutine_leak.unsupported(feats)
+        assert why is not None and "Prometheus saw go_goroutines" in why
+        # the runtime's proof outweighs the history
+        assert goroutine_leak.unsupported({**feats, "leaked_goroutines": 3}) is None
+    linear = {"goroutine_growth_per_min": 5.0, **longterm.features(_lt(lambda i: i, n=60))}
+    assert goroutine_leak.unsupported(linear) is None
+
+
+def test_heap_growth_at_one_site_since_the_baseline_is_decisive() -> None:
+    site = ("main.rememberSession", "/src/main.go", 36)
+    mb = 2**20
+    grown = longterm.HeapSince(600.0, 12 * mb, site, 11 * mb, 0, 11 / 12)
+    assert longterm.heap_decisive(grown)  # the window inconclusive (0 at the site)
+    spread = longterm.HeapSince(600.0, 12 * mb, site, 5 * mb, 0, 5 / 12)
+    shrank = longterm.HeapSince(600.0, 12 * mb, site, 11 * mb, -2 * mb, 11 / 12)
+    small = longterm.HeapSince(600.0, 3 * mb, site, 3 * mb, None, 1.0)
+    assert not any(map(longterm.heap_decisive, (spread, shrank, small)))
+    ranked, raised = longterm.adjust([("healthy", 0.99), ("memory-leak", 0.01)],
+                                     longterm.LongTerm(heap=grown))  # fmt: skip
+    assert ranked[0] == ("memory-leak", longterm.RAISED)
+    assert raised["memory-leak"].endswith("(probability 0.01 -> 0.75)")
+    why = longterm.doubt("healthy", longterm.LongTerm(heap=spread)) or ""
+    assert why.startswith("the live heap grew 12.0 MB since the baseline 10 min ago")
+    assert "main.rememberSession (/src/main.go:36)" in why
+    feats = longterm.features(longterm.LongTerm(heap=grown))
+    assert feats["baseline_heap_growth_bytes_per_min"] == round(12 * mb / 10, 1)
+    assert feats["baseline_age_minutes"] == 10.0
+
+
+def test_long_term_features_are_not_model_inputs() -> None:
+    from godiag.analysis.rootcause import ranker
+
+    assert set(longterm.FEATURES) <= ranker.SKIP
+    assert not set(longterm.FEATURES) & set(ranker.input_names())
+
+
+def test_the_reports_say_which_history_was_used() -> None:
+    import io
+
+    from rich.console import Console
+
+    from godiag.report import diagnosis as view
+    from godiag.report.html import render_page
+
+    summary = "Prometheus 30m: go_goroutines linear; baseline capture 8 min ago"
+    doc = {
+        "schema": "godiag.diagnosis/v1",
+        "target": {"url": "http://svc:6060", "service_name": "svc"},
+        "started_at": "2026-12-04T06:00:00Z", "duration_s": 5.5, "window_s": 5.0,
+        "status": "complete", "verdict": "goroutine-leak (80%)", "confident": True,
+        "min_probability": 0.5, "features": {}, "causes": [], "missing": [], "notes": [],
+        "metrics_source": "metrics", "series": {}, "goroutine_groups": [], "flames": {},
+        "artifacts": [], "store": {"stored": 0, "missing": [], "message": "not stored"},
+        "budgets": {"hits": []},
+        "history": {"summary": summary, "lookback_s": 1800.0, "baseline": {
+            "sources": ["store:abcd"], "age_s": {"heap": 480.0}}, "series": {
+            "go_goroutines": {"points": [[-1800.0, 10.0], [-900.0, 900.0], [0.0, 1822.0]],
+                              "shape": "linear", "delta": 1812.0, "slope_per_min": 60.4,
+                              "monotonicity": 1.0, "minutes": 30.0}}},
+    }  # fmt: skip
+    out = io.StringIO()
+    view.render_text(doc, Console(file=out, width=200, no_color=True))
+    assert f"history: {summary}" in out.getvalue()
+    html = render_page(view.TEMPLATE, doc)
+    assert 'id="history-plots"' in html and summary in html and "store:abcd" in html
+    assert html.count("<polyline") == 1  # the history's series; the window had none
+
+
+def test_a_bundle_keeps_the_lookback_series(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from godiag.collect import bundle
+    from godiag.model.observation import Recording
+
+    assert isinstance(tmp_path, Path)
+    rec = Recording("http://svc:6060", window=5.0, started_at="2026-12-04T06:00:00Z",
+                    limits={"capture_mb": 64, "capture_s": 10.0, "deadline_s": 65.0},
+                    lookback=1800.0, history=[(-300.0, 10.0), (-5.0, 300.0)],
+                    trends={"go_goroutines": [(-1800.0, 1.0), (-5.0, 300.0)],
+                            "heap_live_bytes": [(-1800.0, 1e6), (-5.0, 2e6)]})  # fmt: skip
+    bundle.save(tmp_path / "b", rec)
+    back = bundle.load(tmp_path / "b", 2**20)
+    assert back.trends == rec.trends and back.lookback == 1800.0
+    assert back.history == rec.history
+
+
+def test_wait_ages_against_uptime() -> None:
+    """A group of a real dump (Prometheus's own) that waited minutes: set as growing, its
+    wait ages are weighed against the process's uptime."""
+    from dataclasses import replace
+
+    from godiag.analysis.goroutines import as_is, group
+    from godiag.formats.goroutines import parse
+    from tests.datapaths import DATA
+
+    path = DATA / "goroutines" / "prometheus-a.txt"
+    groups = as_is(group(parse(path.read_bytes(), str(path), strict=False)))
+    old = max(groups, key=lambda g: g.wait_max)
+    assert old.wait_max >= 1
+    lt = longterm.LongTerm(uptime_s=old.wait_max * 60 * 1.5, growing=(old, 40))
+    line = longterm.wait_line(lt) or ""
+    assert f"have waited {old.wait_max} min" in line and "most of its uptime" in line
+    assert longterm.features(lt)["growing_group_wait_uptime_share"] == round(1 / 1.5, 4)
+    young = longterm.LongTerm(uptime_s=3600.0, growing=(replace(old, wait_max=0), 40))
+    assert longterm.wait_line(young) is None
+    assert "most of" not in (longterm.wait_line(replace(lt, uptime_s=old.wait_max * 600)) or "")
+
+
+def test_a_group_that_grew_by_hundreds_since_the_baseline_with_old_waits() -> None:
+    from dataclasses import replace
+
+    from godiag.analysis.goroutines import as_is, group
+    from godiag.formats.goroutines import parse
+    from tests.datapaths import DATA
+
+    path = DATA / "goroutines" / "prometheus-a.txt"
+    groups = as_is(group(parse(path.read_bytes(), str(path), strict=False)))
+    old = max(groups, key=lambda g: g.wait_max)
+    grown = longterm.GoroutinesSince(900.0, 420, replace(old, growth=400, count=412))
+    assert longterm.goroutines_decisive(grown)
+    ranked, raised = longterm.adjust([("healthy", 0.8), ("goroutine-leak", 0.2)],
+                                     longterm.LongTerm(goroutines=grown))  # fmt: skip
+    assert ranked[0][0] == "goroutine-leak" and "old waits" in raised["goroutine-leak"]
+    # a burst: as many more, all young (a batch running now)
+    burst = longterm.GoroutinesSince(900.0, 500, replace(old, growth=500, wait_max=0))
+    assert not longterm.goroutines_decisive(burst)
+    assert longterm.adjust([("healthy", 0.8)], longterm.LongTerm(goroutines=burst))[1] == {}
+    assert longterm.doubt("healthy", longterm.LongTerm(goroutines=burst)) is None
