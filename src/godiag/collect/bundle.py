@@ -129,6 +129,13 @@ class _Fields:
             raise self._bad(key, "expected a finite number")
         return v  # an int stays one: the document shows what was recorded
 
+    def span(self, key: str, *, optional: bool = False) -> float | None:
+        """A duration or an amount: a finite number, not negative."""
+        v = self.number(key, optional=optional)
+        if v is not None and v < 0:
+            raise self._bad(key, "expected a number of 0 or more")
+        return v
+
     def flag(self, key: str) -> bool:
         v = self.raw(key)
         if not isinstance(v, bool):
@@ -270,21 +277,21 @@ def load(path: Path, max_bytes: int) -> Recording:
     cpu_count = dia.number("cpu_count", optional=True)
     return Recording(
         url=tgt.text("url") or "",
-        duration=ob.number("duration_s") or 0.0,
-        cpu_seconds=ob.number("cpu_seconds") or 0.0,
+        duration=ob.span("duration_s") or 0.0,
+        cpu_seconds=ob.span("cpu_seconds") or 0.0,
         metrics_source=source,
         history=points,
         trends=trends,
-        lookback=ob.number("lookback_s", optional=True) or 0.0,
+        lookback=ob.span("lookback_s", optional=True) or 0.0,
         captures=captures,
         missing=ob.texts("missing"),
         notes=ob.texts("notes"),
         budget_hits=hits,
-        window=dia.number("window_s") or 0.0,
+        window=dia.span("window_s") or 0.0,
         started_at=_when(dia, "started_at").isoformat().replace("+00:00", "Z"),
-        diagnosis_s=dia.number("duration_s") or 0.0,
+        diagnosis_s=dia.span("duration_s") or 0.0,
         limits=limits,
-        host_busy=dia.number("host_busy_cpus", optional=True),
+        host_busy=dia.span("host_busy_cpus", optional=True),
         cpu_count=None if cpu_count is None else max(1, int(cpu_count)),
         meta=CaptureMeta(
             tgt.text("service_name", optional=True), tgt.text("go_version", optional=True),
