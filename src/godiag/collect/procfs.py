@@ -63,18 +63,25 @@ def listening_addresses(pid: int, proc: Path = Path("/proc")) -> list[tuple[str,
     """(host, port) of every TCP socket process `pid` listens on, wildcards as loopback."""
     inodes = _socket_inodes(pid, proc)
     found: list[tuple[str, int]] = []
+    for cols in _tcp_rows(pid, proc):
+        if cols[3] == LISTEN and cols[9] in inodes:
+            addr = _addr(cols[1])
+            if addr not in found:
+                found.append(addr)
+    return found
+
+
+def _tcp_rows(pid: int, proc: Path) -> list[list[str]]:
+    """The columns of every row of the process's /proc/PID/net/tcp and tcp6 (local address
+    in [1], state in [3], inode in [9])."""
+    rows = []
     for table in ("tcp", "tcp6"):
         try:
             lines = (proc / str(pid) / "net" / table).read_text().splitlines()[1:]
         except OSError:
             continue
-        for line in lines:
-            cols = line.split()
-            if len(cols) > 9 and cols[3] == LISTEN and cols[9] in inodes:
-                addr = _addr(cols[1])
-                if addr not in found:
-                    found.append(addr)
-    return found
+        rows += [cols for line in lines if len(cols := line.split()) > 9]
+    return rows
 
 
 def url_of(host: str, port: int) -> str:
@@ -97,13 +104,7 @@ def fd_snapshot(pid: int, proc: Path = Path("/proc")) -> bytes:
     inodes = _socket_inodes(pid, proc)
     counts = {"open_fds": len(names), "sockets": len(inodes)}
     counts.update({f"tcp_{s}": 0 for s in TCP_STATES.values()})
-    for table in ("tcp", "tcp6"):
-        try:
-            lines = (proc / str(pid) / "net" / table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            cols = line.split()
-            if len(cols) > 9 and cols[9] in inodes and cols[3] in TCP_STATES:
-                counts[f"tcp_{TCP_STATES[cols[3]]}"] += 1
+    for cols in _tcp_rows(pid, proc):
+        if cols[9] in inodes and cols[3] in TCP_STATES:
+            counts[f"tcp_{TCP_STATES[cols[3]]}"] += 1
     return "".join(f"{k} {v}\n" for k, v in counts.items()).encode()
