@@ -326,6 +326,7 @@ class Cluster:
         labels: dict[str, str] | None = None,
         owner: dict[str, Any] | None = None,
         image: str = "example.test/godiag-scenario:v1",
+        image_id: str = "",
     ) -> Any:
         self.ensure_namespace(ns)
         meta: dict[str, Any] = {"name": name, "labels": labels or {},
@@ -349,8 +350,8 @@ class Cluster:
             "startTime": now,
             "conditions": [{"type": t, "status": "True", "lastTransitionTime": now}
                            for t in ("Initialized", "ContainersReady", "Ready", "PodScheduled")],
-            "containerStatuses": [{"name": "app", "image": image, "imageID": "", "ready": True,
-                                   "restartCount": 0, "started": True,
+            "containerStatuses": [{"name": "app", "image": image, "imageID": image_id,
+                                   "ready": True, "restartCount": 0, "started": True,
                                    "state": {"running": {"startedAt": now}}}],
         }}  # fmt: skip
         return self.must("PATCH", f"/api/v1/namespaces/{ns}/pods/{name}/status", status,

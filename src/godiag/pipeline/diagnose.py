@@ -85,7 +85,11 @@ def _service_meta(obs: Observation, target: Target) -> CaptureMeta:
         target.service_name or (target.name if target.name != host else None),
         target.go_version, target.build_commit, dict(target.tags),
     )  # fmt: skip
-    return exposed.merged(configured)
+    meta = exposed.merged(configured)
+    digest = meta.tags.get("container.image.digest")
+    if meta.build_commit is None and digest:  # a pod's image: its content digest is the build
+        meta = replace(meta, build_commit=digest)
+    return meta
 
 
 def _store(

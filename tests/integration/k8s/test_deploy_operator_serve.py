@@ -36,6 +36,7 @@ CHART = REPO / "deploy" / "helm" / "godiag"
 SYS = "godiag-system"  # the chart's release namespace
 NS = "warehouse"  # the pods' namespace, the only one the chart's RBAC opens
 PORT = 6071
+DIGEST = "sha256:" + "5e" * 32  # what a kubelet reports as the running image's imageID
 PROGRAM = next(p for p in PROGRAMS if p["name"] == "ledger")
 GROUP = "/apis/godiag.dev/v1alpha1"
 WAIT = 240.0  # seconds a diagnosis may take on a loaded 2-core machine, at most
@@ -92,7 +93,8 @@ def chart(k8s_cluster: Cluster) -> Iterator[Cluster]:
         raise AssertionError(f"CRD not established: {crd.get('status')}")
     proc = c.start_go(binary(PROGRAM), ["-intensity", "medium", "-lifetime", "600s"], PORT)
     try:
-        c.create_pod(NS, "ledger-0", labels={"app": "ledger"}, ports={"pprof": PORT})
+        c.create_pod(NS, "ledger-0", labels={"app": "ledger"}, ports={"pprof": PORT},
+                     image_id=f"example.test/godiag-scenario@{DIGEST}")  # fmt: skip
         c.create_pod(NS, "cache-0", labels={"app": "cache"}, ports={"pprof": PORT})
         c.create_pod("kube-system", "etcd-node-1", labels={"app": "ledger"}, ports={"pprof": PORT})
         time.sleep(6.0)  # the deadlock builds up under the program's own load
@@ -310,9 +312,11 @@ default_port = {PORT}
         assert inc["causes"][0]["kind"] == "deadlock"
         # the diagnosis is stored with the incident (the queue's database) ...
         assert inc["has_report"] and inc["report"]["document"]["schema"] == "godiag.diagnosis/v1"
-        # ... and its captures would be too, but the scenario binary carries no VCS revision
-        # and a pod has no configured target to give one: the store says what is missing
-        assert inc["report"]["document"]["store"]["missing"] == ["build_commit"]
+        # ... and its captures: the scenario binary carries no VCS revision, the running
+        # image's digest (status imageID) identifies the build instead
+        stored = inc["report"]["document"]["store"]
+        assert stored["missing"] == [] and stored["stored"] > 0, stored
+        assert inc["report"]["document"]["artifacts"], stored
         assert inc["report"]["document"]["kubernetes"]["pod"] == "ledger-0"
         refused = [i for i in items.values() if i["state"] == "skipped"]
         assert len(refused) == 1 and "kube-system" in refused[0]["note"]

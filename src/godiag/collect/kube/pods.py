@@ -116,6 +116,7 @@ class PodEndpoint:
     images: tuple[str, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
     target: str = ""  # as the user wrote it
+    digest: str | None = None  # the running image's content digest ("sha256:..."), if known
 
     @property
     def name(self) -> str:
@@ -135,6 +136,8 @@ class PodEndpoint:
             tags["k8s.owner"] = self.owner
         if self.images:
             tags["container.image.name"] = self.images[0][:200]
+        if self.digest:
+            tags["container.image.digest"] = self.digest
         return CaptureMeta(service_name=service, tags=tags)
 
 
@@ -245,7 +248,7 @@ class Resolver:
         # the API server's /api/... would read the cluster with the user's credentials)
         client = replace(self.proxy_client, within=url + "/")
         return PodEndpoint(url, client, ref.namespace, name, port, owner, uid, images,
-                           dict(md.get("labels") or {}), target)  # fmt: skip
+                           dict(md.get("labels") or {}), target, _digest(pod))  # fmt: skip
 
     def check_proxy(self, ep: PodEndpoint) -> None:
         """One small GET through the proxy: the API server's refusal is a clear error
@@ -306,3 +309,19 @@ def resolver(kube: KubeOptions | None = None, timeout: float = 10.0) -> Resolver
 def resolve(target: str, kube: KubeOptions | None = None, timeout: float = 10.0) -> PodEndpoint:
     """The one pod a `k8s://` target names (a workload's first ready pod), proxy checked."""
     return resolver(kube, timeout).resolve(target)[0]
+
+
+_DIGEST = re.compile(r"@(sha256:[0-9a-f]{64})$")
+
+
+def _digest(pod: dict[str, Any]) -> str | None:
+    """The content digest of the pod's first container image as the kubelet resolved it
+    (status imageID `repo@sha256:...`), else as the spec pinned it: a build's identity
+    when the binary carries no VCS revision."""
+    st = (pod.get("status") or {}).get("containerStatuses") or []
+    spec = (pod.get("spec") or {}).get("containers") or []
+    for ref in [*(str(c.get("imageID") or "") for c in st[:1]),
+                *(str(c.get("image") or "") for c in spec[:1])]:  # fmt: skip
+        if m := _DIGEST.search(ref):
+            return m.group(1)
+    return None
