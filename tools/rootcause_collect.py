@@ -134,7 +134,14 @@ def _neutral(loc: dict[str, Any] | None) -> dict[str, Any] | None:
     does not depend on where it was collected (the manifest's paths are relative)."""
     if loc is None:
         return None
-    return {**loc, "file": str(loc["file"]).replace(str(REPO), "/build/godiag", 1)}
+    file = str(loc["file"])
+    for module in ("/go/corpus/", "/go/scenarios/"):  # a program's source, wherever built
+        if module in file:
+            file = "/build/godiag" + module + file.split(module, 1)[1]
+            break
+    else:
+        file = file.replace(str(REPO), "/build/godiag", 1)
+    return {**loc, "file": file}
 
 
 def main(argv: list[str]) -> int:

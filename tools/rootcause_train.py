@@ -401,8 +401,13 @@ for the named kind, which is why their Brier scores are poor.
 floor and clipping, and the evidence rules ("not sure" when a kind's own evidence is
 absent) were chosen reading results on the `svc` programs and on live runs of third-party
 services (SeaweedFS, Prometheus); the corpus templates were written after those choices,
-by other hands than the feature code, and no feature was tuned on them. They were not
-chosen to be hard or easy.
+separately from the feature code, and no model input was tuned on them. Two evidence
+rules saw third-party data: the working-set rule for memory-leak (more goroutines at work
+in the allocating code at the end of the window than at its start) had its threshold set
+after live Prometheus runs under a ramping query load, and the OpenTelemetry exporter's
+15 s refresh was found on corpus runs (its series are no longer read as the Go
+collector's). The templates' authors saw godiag's answers while checking that each fault
+manifests, and were asked not to change a program because of them.
 
 ### Against the bars
 

@@ -25,8 +25,10 @@ from godiag.pipeline.diagnose import DiagnoseOptions, diagnose, is_fault
 from tests.integration.serve.promload import RampingLoad
 from tests.integration.serve.promstack import (
     AM_BIN,
+    ETCD_BIN,
     PROM_BIN,
     start_alertmanager,
+    start_etcd,
     start_prometheus,
 )
 
@@ -82,6 +84,23 @@ def _diagnose_cli(url: str, home: Path) -> tuple[int, dict[str, Any]]:
     doc: dict[str, Any] = json.loads(proc.stdout)
     schemas.validate(doc)
     return proc.returncode, doc
+
+
+@pytest.mark.skipif(ETCD_BIN is None, reason="etcd is not built (make test-deps)")
+def test_etcd_at_rest(tmp_path: Path) -> None:
+    """etcd (built from the Go module proxy) settled after start-up: not a confident fault.
+    Its build carries no revision label, so nothing is asked of the store here."""
+    etcd = start_etcd()
+    try:
+        time.sleep(5.0)  # start-up settles: the member elects itself, its WAL is written
+        doc = diagnose(Target(name="etcd", url=etcd.info["url"]),
+                       DiagnoseOptions(window=3.0, flames=False, store=False))  # fmt: skip
+    finally:
+        etcd.stop()
+    schemas.validate(doc)
+    assert doc["causes"], doc["missing"]
+    assert not is_fault(doc) or not doc["confident"], (doc["verdict"], doc["causes"][0])
+    print("etcd", doc["verdict"])
 
 
 # A working set that rises with the load is not a leak: Prometheus's query engine grows at
