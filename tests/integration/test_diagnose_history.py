@@ -82,19 +82,25 @@ def test_the_stored_baseline_finds_a_slow_memory_leak(
         assert not doc["confident"] and "main.rememberSession" in doc["verdict"], doc["verdict"]
 
 
-@needs_prometheus
-def test_prometheus_history_names_a_slow_goroutine_leak(goprog: Any) -> None:
-    svc = goprog("cmd/slowleak", "-goroutines", "200ms")
-    instance = svc.url.removeprefix("http://")
+def _with_history(svc_url: str, name: str) -> dict[str, Any]:
+    """The diagnosis of a service a real Prometheus has scraped for a minute, with a 2m
+    lookback and no stored reference."""
+    instance = svc_url.removeprefix("http://")
     prom = start_prometheus(instance)
     try:
         url = prom.info["url"]
         _scraped(url, instance, 60)
         conf = Config(path=None, prometheus_url=url)
         opts = DiagnoseOptions(window=3.0, store=False, flames=False, config=conf, lookback=120)
-        doc = diagnose(Target(name="slowleak", url=svc.url), opts)
+        return diagnose(Target(name=name, url=svc_url), opts)
     finally:
         prom.stop()
+
+
+@needs_prometheus
+def test_prometheus_history_names_a_slow_goroutine_leak(goprog: Any) -> None:
+    svc = goprog("cmd/slowleak", "-goroutines", "200ms")
+    doc = _with_history(svc.url, "slowleak")
     hist = doc["history"]["series"]["go_goroutines"]
     assert hist["shape"] == "linear" and hist["delta"] > 50, hist
     assert doc["features"]["history_goroutines_shape"] == "linear"
@@ -109,16 +115,7 @@ def test_prometheus_history_names_a_slow_goroutine_leak(goprog: Any) -> None:
 @needs_prometheus
 def test_batches_that_drain_are_not_a_confident_goroutine_leak(goprog: Any) -> None:
     svc = goprog("cmd/slowleak", "-batch", "500", "-batchevery", "5s", "-batchfor", "3s")
-    instance = svc.url.removeprefix("http://")
-    prom = start_prometheus(instance)
-    try:
-        url = prom.info["url"]
-        _scraped(url, instance, 60)
-        conf = Config(path=None, prometheus_url=url)
-        opts = DiagnoseOptions(window=3.0, store=False, flames=False, config=conf, lookback=120)
-        doc = diagnose(Target(name="batches", url=svc.url), opts)
-    finally:
-        prom.stop()
+    doc = _with_history(svc.url, "batches")
     hist = doc["history"]["series"]["go_goroutines"]
     assert hist["shape"] == "periodic", hist
     top = doc["causes"][0]
