@@ -97,3 +97,16 @@ def test_a_memory_leak_outlives_the_work_that_allocated_it() -> None:
     assert why is not None and "6 goroutines" in why and "2 at its start" in why
     # as much work in progress at both ends: nothing says the load rose
     assert kinds.unsupported("memory-leak", {**busy, "heap_growth_in_flight_rise": 0}) is None
+
+
+def test_a_memory_leak_needs_growth_the_heap_profile_resolves() -> None:
+    """Alertmanager at rest (the figures of a real 3 s window): its live heap drifted by
+    ~40 KiB/s and no site grew by the sampler's resolution; a slow leak reads the same."""
+    idle = _feats(heap_growth_top_share=0.0, heap_growth_bytes_per_s=41689.0)
+    why = kinds.unsupported("memory-leak", idle)
+    assert why is not None and "+41 KiB/s" in why and "baseline" in why
+    # a site that grew by the resolution speaks for itself
+    assert kinds.unsupported("memory-leak", {**idle, "heap_growth_top_share": 0.8}) is None
+    # what reaches before the window decides instead (longterm.adjust)
+    for longer in ("baseline_heap_growth_bytes_per_min", "history_heap_growth_bytes_per_min"):
+        assert kinds.unsupported("memory-leak", {**idle, longer: 9e6}) is None, longer

@@ -285,6 +285,12 @@ def replay(path: Path, options: DiagnoseOptions) -> dict[str, Any]:
     return doc
 
 
+NO_EVIDENCE = (
+    "nothing in the captures points at it (no allocation site, goroutine group, "
+    "profile frame or series carries it); a longer --window would decide"
+)
+
+
 def _analyse(
     rec: Recording, obs: Observation, options: DiagnoseOptions, replayed: bool = False
 ) -> dict[str, Any]:
@@ -342,6 +348,9 @@ def _analyse(
                    f"{starved}")  # fmt: skip
     elif top is not None and (
         (why := kinds.unsupported(top["kind"], feats)) is not None
+        # a fault is named with what proves it, or not at all: the model's score alone,
+        # with no site, group or series behind it, is a guess
+        or (top["kind"] != "healthy" and not top["evidence"] and (why := NO_EVIDENCE))
         # a confident "healthy" that what grew before the window contradicts
         or (confident and (why := longterm.doubt(top["kind"], lt)) is not None)
     ):

@@ -9,6 +9,13 @@ Unsupported when that site keeps little of what it allocated during the window
 (features._retention): a leak keeps all it allocates, or at least the 1/5 that Go's
 slowest container growth (1.25x slice reallocation) keeps; a working set that rises with
 load churns through many times what it holds.
+
+Unsupported, too, when no site's live heap grew by the heap profile's resolution
+(heap_growth_top_share 0: under HEAP_SAMPLES sampling periods, 1 MiB by default) and no
+baseline or Prometheus history reaches further back: an idle daemon's live heap drifts by
+that much in seconds (timers, caches warming, a scrape's buffers), and so does a slow
+leak, so the window alone cannot tell them apart. The stored baseline and the history
+(longterm.adjust) decide it.
 """
 
 from __future__ import annotations
@@ -49,7 +56,25 @@ MIN_IN_FLIGHT_RISE = 1
 AGAIN = "look again when the load is down, or compare with a baseline"
 
 
+def _below_resolution(feats: Features) -> str | None:
+    if feats.get("heap_growth_top_share") != 0.0:
+        return None
+    if any(feats.get(k) is not None for k in LONGER):
+        return None
+    rate = feats.get("heap_growth_bytes_per_s")
+    grew = f"the live heap changed by {rate / 1024:+.0f} KiB/s, " if rate is not None else ""
+    return (f"{grew}no allocation site grew by the heap profile's resolution during the "
+            f"window - an idle service's heap drifts that much, and a slow leak too; a longer "
+            f"--window, a stored baseline or a Prometheus history would decide")  # fmt: skip
+
+
+# features that reach before the window: with them, longterm's rules decide
+LONGER = ("baseline_heap_growth_bytes_per_min", "history_heap_growth_bytes_per_min")
+
+
 def unsupported(feats: Features) -> str | None:
+    if (why := _below_resolution(feats)) is not None:
+        return why
     kept = feats.get("heap_growth_retention")
     if kept is not None and kept < MIN_RETENTION:
         return (f"the growing site keeps {kept:.0%} of what it allocated during the window - "
