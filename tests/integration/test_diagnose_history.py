@@ -82,6 +82,45 @@ def test_the_stored_baseline_finds_a_slow_memory_leak(
         assert not doc["confident"] and "main.rememberSession" in doc["verdict"], doc["verdict"]
 
 
+def test_serve_periodic_references_find_a_slow_memory_leak(
+    goprog: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """serve's periodic reference capture (no --as-baseline, no Prometheus) is what a
+    later diagnosis of the same configured target compares with."""
+    from godiag.pipeline.settings import ServeSettings
+    from godiag.pipeline.web.service import Service
+    from godiag.store import open_store
+    from godiag.store.base import Filter
+
+    monkeypatch.setenv("GODIAG_HOME", str(tmp_path))
+    svc = goprog("cmd/slowleak", "-heap", "100ms", "-size", "10000")
+    target = Target(name="sessions", url=svc.url, build_commit="0123abc")
+    conf = Config(path=None, targets=(target,),
+                  serve=ServeSettings(reference_every_seconds=3600))  # fmt: skip
+    service = Service(conf, lambda *a: {})  # type: ignore[arg-type,return-value]
+    assert service.references is not None
+    service.startup()  # the first round is taken right away
+    try:
+        deadline = time.monotonic() + 60
+        while service.references.rounds < 1:
+            assert time.monotonic() < deadline, "no reference round in 60 s"
+            time.sleep(0.2)
+    finally:
+        service.shutdown()
+    with open_store(conf) as st:
+        stored = st.query(Filter(service="sessions"))
+    assert sorted(a.meta.profile_type for a in stored) == ["goroutine", "heap"], stored
+    assert all(a.meta.tags.get("capture") == "periodic" for a in stored)
+    _wait_heap_growth(svc.url, 8 * 2**20)
+    doc = diagnose(target, DiagnoseOptions(window=2.0, flames=False, config=conf, store=False))
+    used = doc["history"]["baseline"]["sources"]
+    assert {f"store:{a.id}" for a in stored} <= set(used), used
+    assert doc["features"]["baseline_heap_growth_bytes_per_min"] > 2**20
+    top = doc["causes"][0]
+    assert top["kind"] == "memory-leak" or not doc["confident"], doc["verdict"]
+    assert "main.rememberSession" in (str(top["location"]) + doc["verdict"]), doc["verdict"]
+
+
 def _with_history(svc_url: str, name: str) -> dict[str, Any]:
     """The diagnosis of a service a real Prometheus has scraped for a minute, with a 2m
     lookback and no stored reference."""

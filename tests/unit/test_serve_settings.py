@@ -58,3 +58,24 @@ def test_errors(raw: dict[str, Any], why: str) -> None:
     with pytest.raises(ConfigError) as err:
         parse_serve(raw)
     assert why in str(err.value)
+
+
+def test_periodic_references() -> None:
+    assert parse_serve({}).reference_every_seconds is None  # off unless asked
+    assert parse_serve({"reference_every_seconds": "10m"}).reference_every_seconds == 600.0
+    with pytest.raises(ConfigError, match="reference_every_seconds"):
+        parse_serve({"reference_every_seconds": 0})
+
+
+def test_periodic_references_need_targets() -> None:
+    from godiag.pipeline.settings import ServeSettings
+    from godiag.pipeline.web.service import periodic_references
+
+    every = ServeSettings(reference_every_seconds=60)
+    assert periodic_references(config.Config(path=None), every) is None  # nothing to capture
+    t = config.Target(name="api", url="http://127.0.0.1:9")
+    conf = config.Config(path=None, targets=(t,))
+    assert periodic_references(conf, ServeSettings()) is None
+    ref = periodic_references(conf, every)
+    assert ref is not None and ref.every == 60
+    assert ref.round() == 0 and ref.rounds == 1  # a target that does not answer is skipped

@@ -47,6 +47,8 @@ def serve(config_path: Path | None, listen: str | None) -> int:
     (fingerprint, startsAt) is diagnosed at most once, from a durable queue in the store's
     database; the incidents, reports and artifacts are served at / (read role), the API at
     /api/v1 (OpenAPI at /openapi.json), godiag's own metrics at /metrics, /healthz is open.
+    With [serve] reference_every_seconds, each configured target's heap and goroutines are
+    stored that often, the reference a later diagnosis compares with (slow leaks).
     """
     import uvicorn
 
@@ -91,14 +93,16 @@ def watch(config_path: Path | None, once: bool) -> int:
     Every [serve.watch] interval_seconds (default 15) each configured target's /metrics is
     read and [[serve.watch.rules]] are evaluated (threshold `above`, or `rise` over
     `over_seconds`, with `cooldown_seconds`); a firing rule queues the same diagnosis job
-    an Alertmanager alert would, in the same queue.
+    an Alertmanager alert would, in the same queue. With [serve] reference_every_seconds,
+    each target's heap and goroutines are stored that often as the reference later
+    diagnoses compare with.
     """
     from godiag.limits import pin_mmap_threshold
     from godiag.pipeline.diagnosers import default_diagnoser
     from godiag.pipeline.jobs import Workers
     from godiag.pipeline.queue import Queue
     from godiag.pipeline.watch import RuleState, scrape_once
-    from godiag.pipeline.web.service import open_jobdb
+    from godiag.pipeline.web.service import open_jobdb, periodic_references
 
     conf, st = _load(config_path)
     if not st.watch_rules:
@@ -108,6 +112,9 @@ def watch(config_path: Path | None, once: bool) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     workers = Workers(lambda: open_jobdb(conf), conf, st, default_diagnoser(conf))
     workers.start()
+    references = None if once else periodic_references(conf, st)
+    if references is not None:
+        references.start()
     db = open_jobdb(conf)
     queue = Queue(db)
     states: dict[tuple[str, str], RuleState] = {}
@@ -126,5 +133,7 @@ def watch(config_path: Path | None, once: bool) -> int:
         pass
     finally:
         workers.stop()
+        if references is not None:
+            references.stop()
         db.close()
     return 0

@@ -8,14 +8,23 @@ within the lookback. They join the Recording as `heap@baseline` / `goroutine@bas
 (time negative: before the window; not stored again), so a saved bundle carries them
 and a replay gives the same document. A store that cannot be read is a note, never a
 failure of the diagnosis.
+
+For that memory to exist before an alert, `serve` and `watch` take a light reference
+capture of every configured target every `[serve] reference_every_seconds` (`Periodic`):
+one heap profile after a forced GC and one goroutine dump, stored unmarked with the tag
+`capture=periodic`, so the oldest within the lookback is the reference (a marked baseline
+still wins). `godiag store gc --keep-days` ages them out like any other capture.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from godiag.config import Config
+from godiag.config import Config, Target
 from godiag.errors import GodiagError, ParseError
 from godiag.model.capture import Capture, CaptureMeta
 from godiag.model.observation import Recorded
@@ -77,3 +86,78 @@ def reference(
     except (GodiagError, OSError) as exc:
         return [], {}, [f"stored baseline not read: {exc}"]
     return out, decoded, notes
+
+
+log = logging.getLogger("godiag.reference")
+PERIODIC_TAG = ("capture", "periodic")
+
+
+def capture(config: Config, target: Target, timeout: float = 30.0) -> list[dict[str, Any]]:
+    """Take and store one reference pair of `target`: its heap after a forced GC (what the
+    diagnosis's own heap snapshots are) and a goroutine dump. The metadata is found as
+    the capture commands find it (service-exposed, then the target's configuration), so
+    the diagnosis of the same service finds them. Returns the store's entries."""
+    from godiag.collect.goroutines import fetch_url
+    from godiag.collect.http import HttpClient
+    from godiag.collect.pprof import collect_profile
+    from godiag.limits import CAPTURE_MB, IN_FLIGHT, MB, Budget
+    from godiag.pipeline.storing import base_of, keep, service_metadata
+
+    client = HttpClient(
+        headers=target.auth.header(), tls_verify=target.tls_verify, ca_file=target.ca_file,
+        budget=Budget(CAPTURE_MB * MB), pool=IN_FLIGHT,
+    )  # fmt: skip
+    url = base_of(target.url)
+    configured = CaptureMeta(target.service_name or target.name, target.go_version,
+                             target.build_commit, dict(target.tags))  # fmt: skip
+    meta = service_metadata(url, client=client, configured=configured)
+    meta = replace(meta, tags={**meta.tags, PERIODIC_TAG[0]: PERIODIC_TAG[1]})
+    heap = collect_profile(client, url, "heap", gc=True, timeout=timeout, meta=meta)
+    dump = fetch_url(url, client=client, timeout=timeout)
+    dump = replace(dump, meta=dump.meta.merged(meta))
+    return keep([heap, dump], config, enabled=True)
+
+
+class Periodic:
+    """A thread that captures every configured target's reference every `every` seconds,
+    the first time right away. A target that does not answer is logged and tried again
+    at the next round; it never stops the others."""
+
+    def __init__(self, config: Config, every: float) -> None:
+        self.config, self.every = config, every
+        self.stopped = threading.Event()
+        self.rounds = 0
+        self._thread = threading.Thread(target=self._loop, name="godiag-reference", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stopped.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def round(self) -> int:
+        """Capture every target once; returns how many captures were stored."""
+        stored = 0
+        for t in self.config.targets:
+            if self.stopped.is_set():
+                break
+            try:
+                entries = capture(self.config, t)
+            except (GodiagError, OSError) as exc:
+                log.warning("reference capture of %s: %s", t.name, exc)
+                continue
+            for e in entries:
+                if e.get("stored"):
+                    stored += 1
+                else:
+                    log.warning("reference capture of %s not stored: %s", t.name,
+                                e.get("message") or e.get("missing"))  # fmt: skip
+        self.rounds += 1
+        return stored
+
+    def _loop(self) -> None:
+        while not self.stopped.is_set():
+            self.round()
+            self.stopped.wait(self.every)

@@ -12,6 +12,9 @@ lease_seconds = 30                        # a crashed worker's job is retried af
 window_seconds = 3                        # default observation window of a diagnosis
 header_timeout_seconds = 10               # request headers must arrive within this
 body_timeout_seconds = 30                 # and a webhook body within this (408 otherwise)
+reference_every_seconds = "10m"           # serve and watch store every target's heap and
+                                          # goroutines this often: the reference a later
+                                          # diagnosis compares with (off when absent)
 [[serve.credentials]]
 role = "admin"                            # admin: post alerts, everything; read: pages + GET API
 bearer = "env:GODIAG_AM_TOKEN"            # or username = "...", password = "env:..."
@@ -99,6 +102,7 @@ class ServeSettings:
     watch_rules: tuple[WatchRule, ...] = ()
     header_timeout_seconds: float = 10.0  # a request's headers must arrive within this
     body_timeout_seconds: float = 30.0  # and its body within this (slow senders)
+    reference_every_seconds: float | None = None  # periodic reference captures (reference.py)
 
     def route(self, labels: dict[str, str]) -> Route | None:
         """The first matching route; with no routes configured, a default one."""
@@ -122,6 +126,7 @@ KEYS = {
     "watch",
     "header_timeout_seconds",
     "body_timeout_seconds",
+    "reference_every_seconds",
 }
 OPTION_KEYS = {"window_seconds", "timeout_seconds", "deadline_seconds", "max_capture_mb"}
 
@@ -294,4 +299,7 @@ def parse_serve(value: Any, where: str = "serve") -> ServeSettings:
         watch_rules=rules,
         header_timeout_seconds=float(_seconds(t, "header_timeout_seconds", 10, where)),
         body_timeout_seconds=float(_seconds(t, "body_timeout_seconds", 30, where)),
+        reference_every_seconds=float(_seconds(t, "reference_every_seconds", 1, where))
+        if "reference_every_seconds" in t
+        else None,
     )

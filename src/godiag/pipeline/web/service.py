@@ -10,6 +10,7 @@ from typing import Any
 from godiag.config import Config
 from godiag.pipeline.jobs import Committer, Diagnoser, Workers
 from godiag.pipeline.queue import Incident, JobDb, Queue
+from godiag.pipeline.reference import Periodic
 from godiag.pipeline.settings import ServeSettings
 from godiag.pipeline.telemetry import Telemetry
 
@@ -21,6 +22,12 @@ def open_jobdb(config: Config) -> JobDb:
     from godiag.store import local_root
 
     return JobDb(sqlite_path=Path(local_root(config.store)) / "serve.sqlite3")
+
+
+def periodic_references(config: Config, settings: ServeSettings) -> Periodic | None:
+    """The reference captures `[serve] reference_every_seconds` asks for, not started."""
+    every = settings.reference_every_seconds
+    return Periodic(config, every) if every and config.targets else None
 
 
 class Service:
@@ -37,6 +44,7 @@ class Service:
         )
         self.run_workers = workers
         self.committer = Committer(lambda: open_jobdb(config), config, self.settings)
+        self.references = periodic_references(config, self.settings)
 
     def queue(self) -> Queue:
         q: Queue | None = getattr(self._local, "queue", None)
@@ -65,10 +73,14 @@ class Service:
     def startup(self) -> None:
         if self.run_workers:
             self.workers.start()
+            if self.references is not None:
+                self.references.start()
 
     def shutdown(self) -> None:
         self.committer.stop()
         self.workers.stop()
+        if self.references is not None:
+            self.references.stop()
         with self._lock:
             for db in self._dbs:
                 db.close()
