@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from godiag import schemas
+from godiag.collect import hostcpu
 from godiag.config import Target
 from godiag.pipeline.diagnose import DiagnoseOptions, diagnose, is_fault
 from tests.integration.serve.promload import RampingLoad
@@ -136,10 +137,13 @@ def test_prometheus_under_a_ramping_query_load(tmp_path: Path) -> None:
           f["heap_growth_in_flight"], f["heap_growth_in_flight_rise"])  # fmt: skip
     # (the exit status stays 1 for a fault ranked first, sure or not: is_fault)
     top = doc["causes"][0]
-    # never the reported wrong answer (a leak); healthy or not sure is the aim, but under
-    # this load Prometheus does burn CPU in its range evaluation: a modest cpu-saturation
-    # (seen at 61%) is what it is doing, not a confident error
+    # never the reported wrong answer (a leak). Healthy or not sure is the aim, but eight
+    # range queries back to back keep this machine's CPUs busy in Prometheus's range
+    # evaluation (1.8 of 2 CPUs here): cpu-saturation is then what it is doing, and is
+    # accepted only when the service itself burnt most of the machine's CPUs and the
+    # named code is the query engine the load drives
     assert top["kind"] != "memory-leak" or not doc["confident"], (doc["verdict"], top)
-    assert doc["verdict"].startswith(("healthy", "not sure")) or (
-        top["kind"] == "cpu-saturation" and top["probability"] < 0.9
-    ), (doc["verdict"], top)
+    if not doc["verdict"].startswith(("healthy", "not sure")):
+        assert top["kind"] == "cpu-saturation", (doc["verdict"], top)
+        assert f["cpu_seconds_per_s"] >= 0.75 * hostcpu.cpu_count(), f["cpu_seconds_per_s"]
+        assert "/promql." in top["location"]["function"], top["location"]

@@ -4,8 +4,7 @@ Each worker issues /api/v1/query_range requests one after another; a worker is a
 equal intervals until `workers` run at once, so the query engine's working set (a point
 slice per series and step) rises while a diagnosis watches. The query aggregates, so the
 answers stay small while the evaluation touches every series at every step. Bounded in time
-(`seconds`) and in requests (`max_requests`), and in rate with `pause_s` between a worker's
-queries; `stop()` ends it early.
+(`seconds`) and in requests (`max_requests`); `stop()` ends it early.
 """
 
 from __future__ import annotations
@@ -28,11 +27,9 @@ class RampingLoad:
         max_requests: int = 5000,
         span_s: float = 600.0,
         step_s: float = 0.5,
-        pause_s: float = 0.0,
     ) -> None:
         self.url, self.workers, self.seconds = url, workers, seconds
         self.max_requests, self.span_s, self.step_s = max_requests, span_s, step_s
-        self.pause_s = pause_s  # between a worker's queries: a load below the CPUs' capacity
         self.sent = self.ok = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -65,8 +62,6 @@ class RampingLoad:
                             self.ok += 1
                 except httpx.HTTPError:
                     pass
-                if self.pause_s and self._stop.wait(self.pause_s):
-                    break
 
     def _run(self) -> None:
         until = time.monotonic() + self.seconds
