@@ -110,3 +110,20 @@ def test_a_memory_leak_needs_growth_the_heap_profile_resolves() -> None:
     # what reaches before the window decides instead (longterm.adjust)
     for longer in ("baseline_heap_growth_bytes_per_min", "history_heap_growth_bytes_per_min"):
         assert kinds.unsupported("memory-leak", {**idle, longer: 9e6}) is None, longer
+
+
+def test_a_memory_leak_accumulates_before_the_window() -> None:
+    grew = _feats(heap_growth_top_share=0.9, heap_growth_retention=1.0,
+                  heap_growth_bytes_per_s=3e6)  # fmt: skip
+    assert kinds.unsupported("memory-leak", grew) is None  # the window alone: no say
+    # a reference 6 minutes old: 1.5 MiB since then, under the 4 MiB a leak shows by then
+    flat = {**grew, "baseline_age_minutes": 6.0, "baseline_heap_growth_bytes_per_min": 262144.0}
+    why = kinds.unsupported("memory-leak", flat)
+    assert why is not None and "6 min ago" in why and "1.5 MiB" in why
+    assert kinds.unsupported("memory-leak", {**flat, "baseline_age_minutes": 0.5}) is None
+    leak = {**flat, "baseline_heap_growth_bytes_per_min": 2e6}  # 12 MB in 6 minutes
+    assert kinds.unsupported("memory-leak", leak) is None
+    for shape, ruled_out in (("flat", True), ("periodic", True), ("linear", False)):
+        hist = {**grew, "history_heap_shape": shape, "history_minutes": 30.0,
+                "history_heap_growth_bytes_per_min": 0.0}  # fmt: skip
+        assert (kinds.unsupported("memory-leak", hist) is not None) == ruled_out, shape

@@ -16,6 +16,12 @@ baseline or Prometheus history reaches further back: an idle daemon's live heap 
 that much in seconds (timers, caches warming, a scrape's buffers), and so does a slow
 leak, so the window alone cannot tell them apart. The stored baseline and the history
 (longterm.adjust) decide it.
+
+And what reaches before the window can rule a leak out: a stored reference a minute old or
+more since which the live heap grew by less than longterm.HEAP_MIN_BYTES, or a Prometheus
+live-heap series flat, periodic or declining over a minute or more. What the window saw
+grow did not accumulate before it: a working set that comes and goes with the load (a pool
+sized by concurrency), not a leak, or one too slow to tell yet.
 """
 
 from __future__ import annotations
@@ -70,10 +76,28 @@ def _below_resolution(feats: Features) -> str | None:
 
 # features that reach before the window: with them, longterm's rules decide
 LONGER = ("baseline_heap_growth_bytes_per_min", "history_heap_growth_bytes_per_min")
+# shapes of Prometheus's live heap (analysis/history.py) that a leak does not have
+NOT_GROWING = ("flat", "periodic", "declining")
+
+
+def _did_not_accumulate(feats: Features) -> str | None:
+    rate, age = feats.get("baseline_heap_growth_bytes_per_min"), feats.get("baseline_age_minutes")
+    if rate is not None and age is not None and age >= 1 and rate * age < longterm.HEAP_MIN_BYTES:
+        return (f"since the stored reference {age:.0f} min ago the live heap grew by "
+                f"{rate * age / 2**20:.1f} MiB (under {longterm.HEAP_MIN_BYTES >> 20} MiB): what "
+                f"the window saw grow did not accumulate before it - memory that comes and "
+                f"goes with the load, or a leak too slow to tell yet; a later diagnosis would "
+                f"decide")  # fmt: skip
+    shape, minutes = feats.get("history_heap_shape"), feats.get("history_minutes") or 0
+    if shape in NOT_GROWING and minutes * 60 >= longterm.HISTORY_MIN_S:
+        return (f"Prometheus saw the live heap {shape} over the last {minutes:.0f} min: what "
+                f"the window saw grow did not accumulate before it; a longer lookback would "
+                f"decide")  # fmt: skip
+    return None
 
 
 def unsupported(feats: Features) -> str | None:
-    if (why := _below_resolution(feats)) is not None:
+    if (why := _below_resolution(feats) or _did_not_accumulate(feats)) is not None:
         return why
     kept = feats.get("heap_growth_retention")
     if kept is not None and kept < MIN_RETENTION:
