@@ -127,3 +127,26 @@ def test_a_memory_leak_accumulates_before_the_window() -> None:
         hist = {**grew, "history_heap_shape": shape, "history_minutes": 30.0,
                 "history_heap_growth_bytes_per_min": 0.0}  # fmt: skip
         assert (kinds.unsupported("memory-leak", hist) is not None) == ruled_out, shape
+
+
+def test_a_site_that_moves_with_the_load_is_not_accumulating() -> None:
+    """Prometheus's pooled point slices under a steady query load, a reference 75 s old
+    and a 5 s window: +9.8 MB at promql.getPointSlice since, +18 MB within the window
+    (swings); in another run +32.8 MB since and nothing within the window (step)."""
+    from godiag.analysis.rootcause import longterm
+
+    site = ("github.com/prometheus/prometheus/promql.getPointSlice", "engine.go", 1804)
+    swing = longterm.HeapSince(75.0, 10_276_044, site, 9_751_756, 18_926_387, 0.95, 5.0)
+    step = longterm.HeapSince(75.0, 34_393_293, site, 33_030_144, 0, 0.96, 5.0)
+    leak = longterm.HeapSince(75.0, 60 << 20, site, 60 << 20, 4 << 20, 1.0, 5.0)  # 0.8 MB/s
+    slow = longterm.HeapSince(75.0, 8 << 20, site, 8 << 20, 0, 1.0, 5.0)  # 0.1 MB/s
+    assert [longterm.consistency(h) for h in (swing, step, leak, slow)] == [
+        "swings", "step", "steady", "steady"]  # fmt: skip
+    assert not longterm.heap_decisive(swing) and not longterm.heap_decisive(step)
+    assert longterm.heap_decisive(leak) and longterm.heap_decisive(slow)
+    feats = _feats(baseline_age_minutes=1.25, baseline_heap_growth_bytes_per_min=8e6)
+    for how, words in (("swings", "half or more"), ("step", "did not grow within")):
+        why = kinds.unsupported("memory-leak", {**feats, "baseline_site_consistency": how})
+        assert why is not None and words in why and "moves with the load" in why, how
+    steady = {**feats, "baseline_site_consistency": "steady"}
+    assert kinds.unsupported("memory-leak", steady) is None

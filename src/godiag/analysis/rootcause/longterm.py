@@ -54,6 +54,14 @@ CORROBORATE_MIN_S = 600.0  # a linear history this long is a leak, not a ramp
 HISTORY_MIN_S = 60.0  # a count not growing over this long rules a leak out
 HISTORY_GROWTH_MIN = {"go_goroutines": 50.0, "heap_live_bytes": float(HEAP_MIN_BYTES)}
 RAISED = 0.75
+# The site's growth within the window against its growth since the baseline. A leak grows
+# at its rate in both. A site that grew within the window's seconds by SWING_SHARE or more
+# of what it gained since a reference minutes old swings with the load (Prometheus's pooled
+# point slices: +9.8 MB in 75 s, +18 MB within a 5 s window); one that its rate since the
+# baseline says should have grown by STEP_MIN_BYTES or more in the window, and grew by less
+# than a quarter of that, stepped up once (the same pool: +32.8 MB in 75 s, +0 in the window).
+SWING_SHARE = 0.5
+STEP_MIN_BYTES = 4 * DEFAULT_PERIOD
 
 # name -> (unit, source): reported and shown, not model inputs (ranker.SKIP)
 FEATURES: dict[str, tuple[str, str]] = {
@@ -63,6 +71,11 @@ FEATURES: dict[str, tuple[str, str]] = {
         "stored baseline heap -> end heap: inuse_space growth over the baseline's age",
     ),
     "baseline_top_site_share": ("fraction", "stored baseline heap -> end heap: top site's share"),
+    "baseline_site_consistency": (
+        "shape",
+        "the top site's growth in the window against its rate since the baseline: swings, "
+        "step or steady",
+    ),
     "baseline_goroutine_growth_per_min": (
         "goroutines/min",
         "stored baseline dump -> end dump: fastest-growing blocked group",
@@ -95,6 +108,7 @@ class HeapSince:
     site_growth: int
     site_window: int | None  # the site's growth within the window (None: one heap snapshot)
     share: float  # site_growth / total_growth (0 when the total did not grow)
+    window_s: float = 0.0  # the window's length (0: unknown)
 
 
 @dataclass(frozen=True)
@@ -136,7 +150,8 @@ def heap_since(obs: Observation, prefix: str | None) -> HeapSince | None:
         start = by(obs.heap[0])
         window = end.get(site, 0) - start.get(site, 0)
     share = amount / total if total > 0 else 0.0
-    return HeapSince(obs.baseline_ages.get("heap", 0.0), total, site, amount, window, share)
+    age = obs.baseline_ages.get("heap", 0.0)
+    return HeapSince(age, total, site, amount, window, share, obs.duration)
 
 
 def _goroutines(obs: Observation) -> GoroutinesSince | None:
@@ -195,6 +210,7 @@ def features(lt: LongTerm) -> dict[str, Any]:
     if h is not None and h.age_s > 0:
         out["baseline_heap_growth_bytes_per_min"] = round(h.total_growth / (h.age_s / 60), 1)
         out["baseline_top_site_share"] = round(h.share, 4)
+        out["baseline_site_consistency"] = consistency(h)
     if g is not None and g.age_s > 0:
         grew = g.top.growth if g.top is not None else 0
         out["baseline_goroutine_growth_per_min"] = round(grew / (g.age_s / 60), 2)
@@ -233,7 +249,21 @@ def heap_decisive(h: HeapSince | None) -> bool:
         and h.total_growth >= HEAP_MIN_BYTES
         and h.share >= HEAP_SITE_SHARE
         and (h.site_window is None or h.site_window > -2 * DEFAULT_PERIOD)
+        and consistency(h) not in ("swings", "step")
     )
+
+
+def consistency(h: HeapSince | None) -> str | None:
+    """How the top site's growth within the window compares with its growth since the
+    baseline: "swings", "step", "steady", or None (one heap snapshot, no growth)."""
+    if h is None or h.site_window is None or h.site_growth <= 0:
+        return None
+    if h.site_window >= SWING_SHARE * h.site_growth:
+        return "swings"
+    expected = h.site_growth * h.window_s / h.age_s if h.age_s > 0 else 0.0
+    if expected >= STEP_MIN_BYTES and h.site_window < expected / 4:
+        return "step"
+    return "steady"
 
 
 def goroutines_decisive(g: GoroutinesSince | None) -> bool:

@@ -21,7 +21,10 @@ And what reaches before the window can rule a leak out: a stored reference a min
 more since which the live heap grew by less than longterm.HEAP_MIN_BYTES, or a Prometheus
 live-heap series flat, periodic or declining over a minute or more. What the window saw
 grow did not accumulate before it: a working set that comes and goes with the load (a pool
-sized by concurrency), not a leak, or one too slow to tell yet.
+sized by concurrency), not a leak, or one too slow to tell yet. So is a site whose growth
+within the window does not follow its rate since the reference (longterm.consistency):
+half or more of it in the window's seconds, or under a quarter of what that rate adds in
+the window: a level that moves with the load.
 """
 
 from __future__ import annotations
@@ -76,6 +79,11 @@ def _below_resolution(feats: Features) -> str | None:
 
 # features that reach before the window: with them, longterm's rules decide
 LONGER = ("baseline_heap_growth_bytes_per_min", "history_heap_growth_bytes_per_min")
+# longterm.consistency: the window against the growth since the reference
+MOVES = {
+    "swings": "grew within the window's seconds by half or more of that",
+    "step": "did not grow within the window at the rate it grew since",
+}
 # shapes of Prometheus's live heap (analysis/history.py) that a leak does not have
 NOT_GROWING = ("flat", "periodic", "declining")
 
@@ -88,6 +96,11 @@ def _did_not_accumulate(feats: Features) -> str | None:
                 f"the window saw grow did not accumulate before it - memory that comes and "
                 f"goes with the load, or a leak too slow to tell yet; a later diagnosis would "
                 f"decide")  # fmt: skip
+    how = feats.get("baseline_site_consistency")
+    if how in MOVES and age is not None:
+        return (f"the site that grew since the stored reference {age:.0f} min ago {MOVES[how]}: "
+                f"its level moves with the load, it does not accumulate; a later diagnosis "
+                f"would decide")  # fmt: skip
     shape, minutes = feats.get("history_heap_shape"), feats.get("history_minutes") or 0
     if shape in NOT_GROWING and minutes * 60 >= longterm.HISTORY_MIN_S:
         return (f"Prometheus saw the live heap {shape} over the last {minutes:.0f} min: what "
