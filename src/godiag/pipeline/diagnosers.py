@@ -21,7 +21,6 @@ from godiag.limits import (
     CAPTURE_MB,
     CAPTURE_SECONDS,
     DEADLINE_SLACK_SECONDS,
-    IN_FLIGHT,
     MB,
     Budget,
 )
@@ -72,9 +71,8 @@ def goroutine_diagnoser(config: Config) -> Diagnoser:
     def run(target: Target, options: dict[str, Any], incident: Incident) -> dict[str, Any]:
         from godiag.analysis.goroutines import diff
         from godiag.collect.goroutines import fetch
-        from godiag.collect.http import HttpClient
         from godiag.formats.goroutines import parse
-        from godiag.model.capture import CaptureMeta
+        from godiag.pipeline.storing import target_client, target_meta
         from godiag.store import store_outcome
 
         timeout = float(options.get("timeout_seconds", CAPTURE_SECONDS))
@@ -83,10 +81,7 @@ def goroutine_diagnoser(config: Config) -> Diagnoser:
         t0 = time.monotonic()
         limit = float(options.get("deadline_seconds", window + DEADLINE_SLACK_SECONDS))
         budget = Budget(int(options.get("max_capture_mb", CAPTURE_MB)) * MB, t0 + limit)
-        client = HttpClient(
-            headers=target.auth.header(), tls_verify=target.tls_verify, ca_file=target.ca_file,
-            budget=budget, pool=IN_FLIGHT,
-        )  # fmt: skip
+        client = target_client(target, budget)
         first = fetch(target.url, client=client, timeout=timeout)
         time.sleep(max(0.0, window - (time.monotonic() - t0)))
         second = fetch(target.url, client=client, timeout=timeout)
@@ -95,12 +90,7 @@ def goroutine_diagnoser(config: Config) -> Diagnoser:
             parse(second.data, second.source, strict=False),
             target.url,
         )
-        over = CaptureMeta(
-            service_name=target.service_name or target.name,
-            go_version=target.go_version,
-            build_commit=target.build_commit,
-            tags=dict(target.tags),
-        )
+        over = target_meta(target)
         artifacts = [
             store_outcome(c, over, config, incident_id=incident.id) for c in (first, second)
         ]

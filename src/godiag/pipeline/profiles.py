@@ -38,7 +38,7 @@ def resolve_service(
     """A base URL as given, a Kubernetes pod (`k8s://`, through the API server's pod
     proxy with the cluster's credentials), or a target of godiag.toml (with its auth and
     TLS settings). Every command taking a service resolves it here."""
-    from godiag.pipeline.storing import config_meta, load_config
+    from godiag.pipeline.storing import config_meta, load_config, target_meta
 
     if target.startswith("k8s://"):
         from godiag.collect.kube.pods import resolve
@@ -60,8 +60,7 @@ def resolve_service(
         known = ", ".join(x.name for x in conf.targets) or "none configured"
         raise UsageError(f"{target!r} is not a file, a URL or a configured target ({known})")
     client = HttpClient(headers=t.auth.header(), tls_verify=t.tls_verify, ca_file=t.ca_file)
-    meta = CaptureMeta(t.service_name or t.name, t.go_version, t.build_commit, dict(t.tags))
-    return Service(t.url.rstrip("/"), client, meta)
+    return Service(t.url.rstrip("/"), client, target_meta(t))
 
 
 def read_file(path: Path) -> bytes:

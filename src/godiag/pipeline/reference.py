@@ -98,19 +98,12 @@ def capture(config: Config, target: Target, timeout: float = 30.0) -> list[dict[
     the capture commands find it (service-exposed, then the target's configuration), so
     the diagnosis of the same service finds them. Returns the store's entries."""
     from godiag.collect.goroutines import fetch_url
-    from godiag.collect.http import HttpClient
     from godiag.collect.pprof import collect_profile
-    from godiag.limits import CAPTURE_MB, IN_FLIGHT, MB, Budget
-    from godiag.pipeline.storing import base_of, keep, service_metadata
+    from godiag.pipeline.storing import base_of, keep, service_metadata, target_client, target_meta
 
-    client = HttpClient(
-        headers=target.auth.header(), tls_verify=target.tls_verify, ca_file=target.ca_file,
-        budget=Budget(CAPTURE_MB * MB), pool=IN_FLIGHT,
-    )  # fmt: skip
+    client = target_client(target)
     url = base_of(target.url)
-    configured = CaptureMeta(target.service_name or target.name, target.go_version,
-                             target.build_commit, dict(target.tags))  # fmt: skip
-    meta = service_metadata(url, client=client, configured=configured)
+    meta = service_metadata(url, client=client, configured=target_meta(target))
     meta = replace(meta, tags={**meta.tags, PERIODIC_TAG[0]: PERIODIC_TAG[1]})
     heap = collect_profile(client, url, "heap", gc=True, timeout=timeout, meta=meta)
     dump = fetch_url(url, client=client, timeout=timeout)

@@ -15,8 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from godiag.collect.http import HttpClient
-from godiag.config import Config
+from godiag.config import Config, Target
 from godiag.errors import ConfigError, ParseError
+from godiag.limits import CAPTURE_MB, IN_FLIGHT, MB, Budget
 from godiag.model.capture import Capture, CaptureMeta
 
 
@@ -57,12 +58,26 @@ def exe_meta(pid: int, proc: Path = Path("/proc")) -> CaptureMeta:
     return CaptureMeta(go_version=info.go_version, build_commit=commit, tags=tags)
 
 
+def target_meta(t: Target) -> CaptureMeta:
+    """What a configured target says of its service (its name stands for service_name)."""
+    return CaptureMeta(t.service_name or t.name, t.go_version, t.build_commit, dict(t.tags))
+
+
+def target_client(t: Target, budget: Budget | None = None) -> HttpClient:
+    """A client for a configured target (its auth and TLS settings) whose fetches share
+    the process's in-flight pool, as work running beside other work (serve, watch) must."""
+    return HttpClient(
+        headers=t.auth.header(), tls_verify=t.tls_verify, ca_file=t.ca_file,
+        budget=budget or Budget(CAPTURE_MB * MB), pool=IN_FLIGHT,
+    )  # fmt: skip
+
+
 def config_meta(config: Config, url: str) -> CaptureMeta:
     """Metadata of the configured target whose base URL is `url`'s, if any."""
     base = base_of(url)
     for t in config.targets:
         if base_of(t.url) == base:
-            return CaptureMeta(t.service_name or t.name, t.go_version, t.build_commit, dict(t.tags))
+            return target_meta(t)
     return CaptureMeta()
 
 

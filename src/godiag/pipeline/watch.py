@@ -91,15 +91,11 @@ def scrape_once(
     config: Config, settings: ServeSettings, queue: Queue, states: dict[tuple[str, str], RuleState]
 ) -> int:
     """One pass over every target; returns how many jobs it queued."""
-    from godiag.collect.http import HttpClient
-    from godiag.limits import CAPTURE_MB, IN_FLIGHT, MB, Budget
+    from godiag.pipeline.storing import target_client
 
     queued = 0
     for t in config.targets:
-        client = HttpClient(
-            headers=t.auth.header(), tls_verify=t.tls_verify, ca_file=t.ca_file,
-            budget=Budget(CAPTURE_MB * MB), pool=IN_FLIGHT,
-        )  # fmt: skip
+        client = target_client(t)
         try:
             body = client.get(f"{t.url}/metrics", timeout=5).body
             values = samples(body.decode("utf-8", "replace"), f"{t.url}/metrics")
