@@ -68,8 +68,8 @@ def test_periodic_references() -> None:
 
 
 def test_periodic_references_need_targets() -> None:
+    from godiag.pipeline.reference import periodic_references
     from godiag.pipeline.settings import ServeSettings
-    from godiag.pipeline.web.service import periodic_references
 
     every = ServeSettings(reference_every_seconds=60)
     assert periodic_references(config.Config(path=None), every) is None  # nothing to capture

@@ -101,8 +101,9 @@ def watch(config_path: Path | None, once: bool) -> int:
     from godiag.pipeline.diagnosers import default_diagnoser
     from godiag.pipeline.jobs import Workers
     from godiag.pipeline.queue import Queue
+    from godiag.pipeline.reference import periodic_references
     from godiag.pipeline.watch import RuleState, scrape_once
-    from godiag.pipeline.web.service import open_jobdb, periodic_references
+    from godiag.pipeline.web.service import open_jobdb
 
     conf, st = _load(config_path)
     if not st.watch_rules:

@@ -28,6 +28,7 @@ from godiag.config import Config, Target
 from godiag.errors import GodiagError, ParseError
 from godiag.model.capture import Capture, CaptureMeta
 from godiag.model.observation import Recorded
+from godiag.pipeline.settings import ServeSettings
 
 TYPES = ("heap", "goroutine")
 
@@ -154,3 +155,9 @@ class Periodic:
         while not self.stopped.is_set():
             self.round()
             self.stopped.wait(self.every)
+
+
+def periodic_references(config: Config, settings: ServeSettings) -> Periodic | None:
+    """The reference captures `[serve] reference_every_seconds` asks for, not started."""
+    every = settings.reference_every_seconds
+    return Periodic(config, every) if every and config.targets else None

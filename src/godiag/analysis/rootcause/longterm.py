@@ -52,6 +52,9 @@ GOROUTINE_MIN = 100
 OLD_WAIT_MIN = 1  # minutes a group's longest waiter has waited (Go prints whole minutes)
 CORROBORATE_MIN_S = 600.0  # a linear history this long is a leak, not a ramp
 HISTORY_MIN_S = 60.0  # a count not growing over this long rules a leak out
+# history shapes (analysis/history.py) a leak does not have: goroutine-leak's and
+# memory-leak's `unsupported` rule a leak out with them
+NOT_GROWING = ("flat", "periodic", "declining")
 HISTORY_GROWTH_MIN = {"go_goroutines": 50.0, "heap_live_bytes": float(HEAP_MIN_BYTES)}
 RAISED = 0.75
 # The site's growth within the window against its growth since the baseline. A leak grows

@@ -10,7 +10,7 @@ from typing import Any
 from godiag.config import Config
 from godiag.pipeline.jobs import Committer, Diagnoser, Workers
 from godiag.pipeline.queue import Incident, JobDb, Queue
-from godiag.pipeline.reference import Periodic
+from godiag.pipeline.reference import periodic_references
 from godiag.pipeline.settings import ServeSettings
 from godiag.pipeline.telemetry import Telemetry
 
@@ -22,12 +22,6 @@ def open_jobdb(config: Config) -> JobDb:
     from godiag.store import local_root
 
     return JobDb(sqlite_path=Path(local_root(config.store)) / "serve.sqlite3")
-
-
-def periodic_references(config: Config, settings: ServeSettings) -> Periodic | None:
-    """The reference captures `[serve] reference_every_seconds` asks for, not started."""
-    every = settings.reference_every_seconds
-    return Periodic(config, every) if every and config.targets else None
 
 
 class Service:

@@ -12,7 +12,7 @@ from godiag.analysis.goroutine_rules import BLOCKED
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds.base import Features, Kind
-from godiag.analysis.rootcause.longterm import HISTORY_MIN_S
+from godiag.analysis.rootcause.longterm import HISTORY_MIN_S, NOT_GROWING
 
 
 def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
@@ -41,8 +41,6 @@ def title(feats: Features, where: str) -> str:
     return f"goroutines pile up blocked{where}" + (f" ({g:+.0f}/min)" if g is not None else "")
 
 
-# shapes of Prometheus's go_goroutines (analysis/history.py) that a leak does not have
-NOT_GROWING = ("flat", "periodic", "declining")
 GROWTH = ("goroutine_growth_per_min", "top_growth_per_min", "goroutines_delta_5m",
           "leaked_goroutines")  # fmt: skip
 

@@ -84,8 +84,6 @@ MOVES = {
     "swings": "grew within the window's seconds by half or more of that",
     "step": "did not grow within the window at the rate it grew since",
 }
-# shapes of Prometheus's live heap (analysis/history.py) that a leak does not have
-NOT_GROWING = ("flat", "periodic", "declining")
 
 
 def _did_not_accumulate(feats: Features) -> str | None:
@@ -102,7 +100,7 @@ def _did_not_accumulate(feats: Features) -> str | None:
                 f"its level moves with the load, it does not accumulate; a later diagnosis "
                 f"would decide")  # fmt: skip
     shape, minutes = feats.get("history_heap_shape"), feats.get("history_minutes") or 0
-    if shape in NOT_GROWING and minutes * 60 >= longterm.HISTORY_MIN_S:
+    if shape in longterm.NOT_GROWING and minutes * 60 >= longterm.HISTORY_MIN_S:
         return (f"Prometheus saw the live heap {shape} over the last {minutes:.0f} min: what "
                 f"the window saw grow did not accumulate before it; a longer lookback would "
                 f"decide")  # fmt: skip
