@@ -18,7 +18,7 @@ def test_the_corpus_is_inside_the_repository() -> None:
 
 @pytest.mark.skipif(datapaths.REPO.parent == datapaths.REPO.parent.parent, reason="checkout at /")
 def test_a_path_beside_the_checkout_is_outside() -> None:
-    beside = datapaths.REPO.parent / "shared" / "corpus" / "pprof" / "x.pb.gz"
+    beside = datapaths.REPO.parent / "data-beside-the-checkout" / "pprof" / "x.pb.gz"
     assert datapaths.outside_repo(beside)
     assert datapaths.outside_repo(os.path.relpath(beside))
     assert not datapaths.outside_repo(datapaths.DATA / "README.md")
