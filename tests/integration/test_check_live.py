@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from godiag.schemas import validate
@@ -160,6 +161,13 @@ def test_no_baseline_is_a_usage_error(goprog: Callable[..., Any]) -> None:
 
 def test_profile_reads_a_stored_artifact_by_id(goprog: Callable[..., Any]) -> None:
     svc = goprog("cmd/heapleak")
+    # the heap profile reports the last completed GC cycle: on a loaded machine the first
+    # one can precede the first retained buffer, so wait until the profile has the site
+    deadline = time.monotonic() + 60
+    while b"main.cacheResponse" not in httpx.get(f"{svc.url}/debug/pprof/heap?gc=1&debug=1",
+                                                 timeout=10).content:  # fmt: skip
+        assert time.monotonic() < deadline, "heapleak's heap profile never showed its site"
+        time.sleep(0.2)
     aid = store_heap_baseline(svc.url)
     doc = json_of(godiag("profile", aid[:10], "--format", "json"), 0)
     assert doc["profile_type"] == "heap"
