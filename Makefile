@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: go-toolchains sarif-multitool test-deps system-deps k8s-bins helm-bin
-.PHONY: collect collect-corpus collect-thirdparty train eval
+.PHONY: collect collect-corpus collect-thirdparty collect-slow train eval eval-slow
 .PHONY: install demo test lint fmt unit bench fuzz clean old-go-binaries scenario-modules
 
 install: $(STAMP)
@@ -155,16 +155,28 @@ collect-corpus: install scenario-modules
 collect-thirdparty: install test-deps
 	$(BIN)/python -m tools.thirdparty_collect
 
+# Slow faults watched for minutes (go/corpus leaks and healthy look-alikes at a fraction of
+# their load, a stored baseline and a real Prometheus): bundles into data/diagnose/slow/
+# (about 45 minutes, 8 programs at a time).
+collect-slow: install scenario-modules system-deps
+	$(BIN)/python -m tools.slow_collect
+
 train: install
 	$(BIN)/python -m tools.rootcause_train train
 
 eval: install
 	$(BIN)/python -m tools.rootcause_train eval
+	$(BIN)/python -m tools.slow_eval
 	nice $(BIN)/python -P bench/goker_modes.py
 
 # Recall of `godiag analyze` on the GoKer blocking-bug kernels shipped with Go 1.26+ (read
 # from GOROOT at run time, analyzed in temporary modules; never copied into the project).
 .PHONY: goker-eval goker-modes
+# The slow-fault bundles replayed with models fitted without each run's template (also part
+# of `make eval`).
+eval-slow: install
+	$(BIN)/python -m tools.slow_eval
+
 goker-eval: install
 	$(BIN)/python -P bench/goker_eval.py
 

@@ -337,12 +337,21 @@ def main_eval() -> int:
         kinds=by_kind, templ_table=templ_table, reliability=rel,
         window=rows[0]["window_s"] if rows else 0,
     )  # fmt: skip
-    # docs/evaluation.md holds other evaluations too: replace only this section (the last).
     old = REPORT.read_text() if REPORT.exists() else "# Evaluation\n\n"
-    keep = old.split(SECTION, 1)[0].rstrip("\n") + "\n\n"
-    REPORT.write_text(keep + section)
+    REPORT.write_text(replace_section(old, SECTION, section.removeprefix(SECTION)))
     print(f"\nwrote {REPORT.relative_to(REPO)}")
     return 0
+
+
+def replace_section(text: str, heading: str, body: str) -> str:
+    """`text` with the section under `heading` (to the next "## " heading) set to `body`,
+    appended when absent: docs/evaluation.md holds several generated sections."""
+    start = text.find(heading + "\n")
+    if start < 0:
+        return text.rstrip("\n") + "\n\n" + heading + "\n\n" + body.strip("\n") + "\n"
+    end = text.find("\n## ", start + len(heading))
+    rest = "" if end < 0 else "\n" + text[end + 1 :]
+    return text[:start] + heading + "\n\n" + body.strip("\n") + "\n" + rest
 
 
 SECTION = "## `godiag diagnose` (root-cause ranking)"

@@ -70,9 +70,13 @@ receivers:
 
 
 def start_prometheus(
-    target: str, alertmanager: str | None = None, rules: str = "", scrape_self: bool = False
+    target: str,
+    alertmanager: str | None = None,
+    rules: str = "",
+    scrape_self: bool = False,
+    scrape_interval: str = "1s",
 ) -> Server:
-    """Prometheus scraping `target` (host:port) every second (and itself, with
+    """Prometheus scraping `target` (host:port) every `scrape_interval` (and itself, with
     `scrape_self`, so that it has series of its own to query); alerting only when given an
     Alertmanager."""
     assert PROM_BIN, "prometheus is not installed"
@@ -90,7 +94,7 @@ def start_prometheus(
 """
     (work / "prom.yml").write_text(
         f"""global:
-  scrape_interval: 1s
+  scrape_interval: {scrape_interval}
   evaluation_interval: 1s
 rule_files: [{work / "rules.yml"}]
 {alerting}scrape_configs:
