@@ -99,6 +99,18 @@ def test_a_memory_leak_outlives_the_work_that_allocated_it() -> None:
     assert kinds.unsupported("memory-leak", {**busy, "heap_growth_in_flight_rise": 0}) is None
 
 
+def test_a_memory_leak_site_does_not_fall_back_within_the_window() -> None:
+    """A working set read at a peak of load grew between the two ends too; the heap
+    profiles between them show it fall back as requests finish, which a leak never does."""
+    rose = _feats(heap_growth_retention=1.0, heap_growth_fallback=0.0)
+    assert kinds.unsupported("memory-leak", rose) is None  # only rose: a leak's shape
+    fell = {**rose, "heap_growth_fallback": 0.6}
+    why = kinds.unsupported("memory-leak", fell)
+    assert why is not None and "fell back by 60%" in why and "only rises" in why
+    # short-lived buffers made on a leaking line come and go a little
+    assert kinds.unsupported("memory-leak", {**rose, "heap_growth_fallback": 0.1}) is None
+
+
 def test_a_memory_leak_needs_growth_the_heap_profile_resolves() -> None:
     """Alertmanager at rest (the figures of a real 3 s window): its live heap drifted by
     ~40 KiB/s and no site grew by the sampler's resolution; a slow leak reads the same."""

@@ -12,7 +12,7 @@ or `expvar#N` (/debug/vars) for the N-th metrics sample, `gcount#N` (the debug=1
 profile: its total is sample N's go_goroutines when the metrics lack it, or the whole sample
 when the service has no metrics), `procfs#N` (a local process's fd and TCP socket counts
 from /proc, taken with sample N: its process_open_fds when the metrics lack it),
-`vars@start|end` (/debug/vars).
+`vars@start|end` (/debug/vars), `heap#N` (a heap profile with sample N, no forced GC).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from godiag.model.profile import Profile
 PROFILES = ("heap", "mutex", "block")
 ENDS = ("start", "end")
 ROLE = re.compile(
-    r"(?:(?:heap|mutex|block|goroutine|vars)@(?:start|end)|(?:heap|goroutine)@baseline|goroutineleak|cpu|(?:metrics|expvar|gcount|procfs)#\d{1,4})"
+    r"(?:(?:heap|mutex|block|goroutine|vars)@(?:start|end)|(?:heap|goroutine)@baseline|goroutineleak|cpu|(?:metrics|expvar|gcount|procfs|heap)#\d{1,4})"
 )
 
 
@@ -195,6 +195,8 @@ def build(
     obs.build_path = next((p for _, _, p in samples if p), None)
     obs.dumps = [by_role[f"goroutine@{e}"] for e in ENDS if f"goroutine@{e}" in by_role]
     obs.heap = [by_role[f"heap@{e}"] for e in ENDS if f"heap@{e}" in by_role]
+    mids = sorted((int(r.split("#", 1)[1]), p) for r, p in by_role.items() if r.startswith("heap#"))
+    obs.heap_mid = [p for _, p in mids]
     for kind in ("mutex", "block"):  # a pair or nothing: growth needs both ends
         pair = [by_role.get(f"{kind}@{e}") for e in ENDS]
         if all(p is not None for p in pair):

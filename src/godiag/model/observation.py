@@ -38,6 +38,9 @@ class Observation:
     dumps: list[Dump] = field(default_factory=list)  # [start, end]
     leak: Profile | None = None
     heap: list[Profile] = field(default_factory=list)  # absolute snapshots after a GC
+    # heap profiles with the window's inner metrics samples, no forced GC (each as of the
+    # service's own last GC): how a growing site moved between the two ends
+    heap_mid: list[Profile] = field(default_factory=list)
     mutex: list[Profile] = field(default_factory=list)
     block: list[Profile] = field(default_factory=list)
     cpu: Profile | None = None

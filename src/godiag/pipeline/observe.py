@@ -306,11 +306,16 @@ class Observer:
             cpu_job = self._start_cpu(min(self.cpu, max(1.0, self.window - self._now())))
         deadline = self.window
         steps = self.n_samples - 1
+        # the live heap between the ends, without forcing a GC (as of the service's last
+        # one): a leak's site only rises, a working set's falls back as requests finish
+        mids: list[Future[Profile | None]] = []
         for i in range(1, steps + 1):
             target_t = deadline * i / steps
             time.sleep(max(0.0, target_t - self._now()))
             if i < steps:
                 self._add_sample(self._sample())
+                if first_heap is not None:
+                    mids.append(pool.submit(self._profile, "heap", f"heap#{i}"))
                 if (
                     cpu_job is None
                     and self.cpu is None
@@ -329,7 +334,7 @@ class Observer:
         last = self._sample()
         # as at the start: nothing else in flight while the end snapshot's GC runs and
         # the live heap is read after it
-        for job in (end_dump, end_vars, *ends.values()):
+        for job in (end_dump, end_vars, *ends.values(), *mids):
             if job is not None:
                 job.exception()
         heap_b = self._profile("heap", "heap@end", gc=True) if first_heap is not None else None

@@ -54,6 +54,10 @@ FEATURES: dict[str, tuple[str, str]] = {
         "end dump: goroutines at work in the code that allocated the top growing site",
     ),
     "heap_growth_in_flight_rise": ("count", "heap_growth_in_flight, end dump - start dump"),
+    "heap_growth_fallback": (
+        "fraction",
+        "heap profiles within the window: the top growing site's largest fall / its growth",
+    ),
     "alloc_bytes_per_s": ("bytes/s", "go_memstats_alloc_bytes_total / expvar TotalAlloc"),
     "gc_cycles_per_s": ("cycles/s", "go_gc_duration_seconds_count / NumGC, forced GCs excluded"),
     "gc_pause_p99_ms": ("ms", "expvar PauseNs ring (client_golang's summary has no p99)"),
@@ -87,6 +91,43 @@ FEATURES: dict[str, tuple[str, str]] = {
 }
 
 
+def _growing_site(obs: Observation) -> tuple[str | None, sites.Site, int] | None:
+    """(module prefix, site, bytes) of the site whose live heap grew most between the two
+    absolute snapshots, as the memory-leak locator picks it; None below HEAP_SAMPLES
+    sampling periods there, where a sample more or less decides every share of it."""
+    if len(obs.heap) != 2:
+        return None
+    prefix = sites.module_prefix(obs.build_path)
+    a, b = obs.heap
+    best = sites.top(sites.growth(*(sites.by_site(p, "inuse_space", prefix) for p in (a, b))))
+    if best is None or best[1] < (b.period or DEFAULT_PERIOD) * HEAP_SAMPLES:
+        return None
+    return prefix, best[0], best[1]
+
+
+def _fallback(obs: Observation) -> float | None:
+    """The largest fall of the growing site's live heap within the window (heap profiles
+    at the inner samples, each as of the service's last GC), over its growth end to end.
+
+    A leak's site only rises: what it allocates stays. A working set held by requests in
+    flight rises and falls with them, and at a snapshot taken at a peak of load it reads
+    as growth; looking at it more than twice shows the fall. 0 when it never fell by
+    HEAP_SAMPLES sampling periods (a sample more or less), None without inner snapshots.
+    """
+    top = _growing_site(obs)
+    if top is None or not obs.heap_mid:
+        return None
+    prefix, site, grew = top
+    levels = [sites.by_site(p, "inuse_space", prefix).get(site, 0)
+              for p in (obs.heap[0], *obs.heap_mid, obs.heap[1])]  # fmt: skip
+    peak = fall = 0
+    for v in levels:
+        peak = max(peak, v)
+        fall = max(fall, peak - v)
+    period = (obs.heap[1].period or DEFAULT_PERIOD) * HEAP_SAMPLES
+    return fall / grew if fall >= period else 0.0
+
+
 def _retention(obs: Observation) -> float | None:
     """Of what the site whose live heap grew most allocated during the window, the
     fraction it still holds at the end (both heap snapshots follow a forced GC, and a heap
@@ -101,15 +142,11 @@ def _retention(obs: Observation) -> float | None:
     None below HEAP_SAMPLES sampling periods of growth there, where a sample more or less
     decides the share, or when no allocation was sampled there.
     """
-    if len(obs.heap) != 2:
+    top = _growing_site(obs)
+    if top is None:
         return None
-    prefix = sites.module_prefix(obs.build_path)
+    prefix, site, kept = top
     a, b = obs.heap
-    grew = sites.growth(*(sites.by_site(p, "inuse_space", prefix) for p in (a, b)))
-    best = sites.top(grew)
-    if best is None or best[1] < (b.period or DEFAULT_PERIOD) * HEAP_SAMPLES:
-        return None
-    site, kept = best
     alloc = sites.by_site(b, "alloc_space", prefix).get(site, 0)
     alloc -= sites.by_site(a, "alloc_space", prefix).get(site, 0)
     return min(1.0, kept / alloc) if alloc > 0 else None
@@ -129,19 +166,16 @@ def _in_flight(obs: Observation) -> tuple[int, int] | None:
     set held by requests in flight (or a pool sized by them) rises with the number of
     requests in that code; a leak's memory stays after the code that allocated it returned.
     """
-    if len(obs.heap) != 2 or len(obs.dumps) != 2:
+    top = _growing_site(obs)
+    if top is None or len(obs.dumps) != 2:
         return None
-    prefix = sites.module_prefix(obs.build_path)
-    a, b = obs.heap
-    best = sites.top(sites.growth(*(sites.by_site(p, "inuse_space", prefix) for p in (a, b))))
-    if best is None or best[1] < (b.period or DEFAULT_PERIOD) * HEAP_SAMPLES:
-        return None
+    prefix, site, _ = top
     code: set[str] = set()
-    for frames, _ in sites.stacks(b, "inuse_space"):
-        if sites.pick(frames, prefix) != best[0]:
+    for frames, _ in sites.stacks(obs.heap[1], "inuse_space"):
+        if sites.pick(frames, prefix) != site:
             continue
         fns = [f[0] for f in frames if not is_stdlib(f[0])]
-        i = fns.index(best[0][0]) if best[0][0] in fns else 0
+        i = fns.index(site[0]) if site[0] in fns else 0
         code.update(fns[i : i + 1 + ALLOC_UP])
     from godiag.analysis.goroutine_rules import category
 
@@ -334,6 +368,7 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
         enough = enough and (rate is None or rate * obs.duration >= period)
         out["heap_growth_top_share"] = best[1] / whole if best and whole and enough else 0.0
         out["heap_growth_retention"] = _retention(obs)
+        out["heap_growth_fallback"] = _fallback(obs)
         flight = _in_flight(obs)
         if flight is not None:
             out["heap_growth_in_flight"] = flight[1]

@@ -63,6 +63,9 @@ RAISED = 0.75
 # point slices: +9.8 MB in 75 s, +18 MB within a 5 s window); one that its rate since the
 # baseline says should have grown by STEP_MIN_BYTES or more in the window, and grew by less
 # than a quarter of that, stepped up once (the same pool: +32.8 MB in 75 s, +0 in the window).
+# "Moved" is the site's range over the window's heap snapshots (ends and those between),
+# up or down: a level that falls by half of the difference within seconds (a burst of
+# connections that finishes) makes two points minutes apart say nothing about a trend.
 SWING_SHARE = 0.5
 STEP_MIN_BYTES = 4 * DEFAULT_PERIOD
 
@@ -112,6 +115,9 @@ class HeapSince:
     site_window: int | None  # the site's growth within the window (None: one heap snapshot)
     share: float  # site_growth / total_growth (0 when the total did not grow)
     window_s: float = 0.0  # the window's length (0: unknown)
+    # how far the site's level moved within the window: highest - lowest over the two ends
+    # and the heap profiles between them (None: one heap snapshot)
+    site_range: int | None = None
 
 
 @dataclass(frozen=True)
@@ -148,13 +154,13 @@ def heap_since(obs: Observation, prefix: str | None) -> HeapSince | None:
     if hit is None:
         return HeapSince(obs.baseline_ages.get("heap", 0.0), total, None, 0, None, 0.0)
     site, amount = hit
-    window = None
+    window = moved = None
     if len(obs.heap) == 2:
-        start = by(obs.heap[0])
-        window = end.get(site, 0) - start.get(site, 0)
+        levels = [by(p).get(site, 0) for p in (obs.heap[0], *obs.heap_mid, obs.heap[1])]
+        window, moved = levels[-1] - levels[0], max(levels) - min(levels)
     share = amount / total if total > 0 else 0.0
     age = obs.baseline_ages.get("heap", 0.0)
-    return HeapSince(age, total, site, amount, window, share, obs.duration)
+    return HeapSince(age, total, site, amount, window, share, obs.duration, moved)
 
 
 def _goroutines(obs: Observation) -> GoroutinesSince | None:
@@ -261,7 +267,8 @@ def consistency(h: HeapSince | None) -> str | None:
     baseline: "swings", "step", "steady", or None (one heap snapshot, no growth)."""
     if h is None or h.site_window is None or h.site_growth <= 0:
         return None
-    if h.site_window >= SWING_SHARE * h.site_growth:
+    moved = h.site_window if h.site_range is None else h.site_range
+    if moved >= SWING_SHARE * h.site_growth:
         return "swings"
     expected = h.site_growth * h.window_s / h.age_s if h.age_s > 0 else 0.0
     if expected >= STEP_MIN_BYTES and h.site_window < expected / 4:

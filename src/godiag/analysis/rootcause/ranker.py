@@ -56,6 +56,7 @@ SKIP = {
     "heap_growth_retention",
     "heap_growth_in_flight",
     "heap_growth_in_flight_rise",
+    "heap_growth_fallback",
     "heap_inuse_bytes",
     "largest_group_category",
     "goroutines_delta_5m",

@@ -10,6 +10,10 @@ Unsupported when that site keeps little of what it allocated during the window
 slowest container growth (1.25x slice reallocation) keeps; a working set that rises with
 load churns through many times what it holds.
 
+Unsupported when that site's live heap fell back within the window (the heap profiles
+taken with the inner metrics samples, features._fallback) by a quarter or more of what it
+grew end to end: a leak's site only rises.
+
 Unsupported, too, when no site's live heap grew by the heap profile's resolution
 (heap_growth_top_share 0: under HEAP_SAMPLES sampling periods, 1 MiB by default) and no
 baseline or Prometheus history reaches further back: an idle daemon's live heap drifts by
@@ -64,6 +68,12 @@ MIN_RETENTION = 0.1
 MIN_IN_FLIGHT_RISE = 1
 AGAIN = "look again when the load is down, or compare with a baseline"
 
+# A leak's site never falls (what it allocated stays); a fall of HEAP_SAMPLES sampling
+# periods is already more than sampling moves it by (features._fallback gives 0 below
+# that). A quarter of the window's growth keeps a leak whose line also makes short-lived
+# buffers (they are live at some snapshots, gone at others) above the rule.
+MAX_FALLBACK = 0.25
+
 
 def _below_resolution(feats: Features) -> str | None:
     if feats.get("heap_growth_top_share") != 0.0:
@@ -115,6 +125,12 @@ def unsupported(feats: Features) -> str | None:
         return (f"the growing site keeps {kept:.0%} of what it allocated during the window - "
                 f"a working set under load, not a leak (a leak keeps what it allocates); "
                 f"{AGAIN}")  # fmt: skip
+    fell = feats.get("heap_growth_fallback")
+    if fell is not None and fell >= MAX_FALLBACK:
+        return (f"within the window the growing site's live heap fell back by {fell:.0%} of "
+                f"what it grew end to end (heap profiles between the two ends) - memory that "
+                f"rises and falls with the requests in flight, while a leak's site only "
+                f"rises; {AGAIN}")  # fmt: skip
     rise, now = feats.get("heap_growth_in_flight_rise"), feats.get("heap_growth_in_flight")
     if rise is not None and now is not None and rise >= MIN_IN_FLIGHT_RISE:
         return (f"{now} goroutines are at work in the code that allocated the growth at the "
