@@ -4,6 +4,7 @@ read them with the stored baseline (analysis/rootcause/longterm.py)."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from godiag.analysis import history
 from godiag.analysis.rootcause import longterm
@@ -207,3 +208,23 @@ def test_a_group_that_grew_by_hundreds_since_the_baseline_with_old_waits() -> No
     assert not longterm.goroutines_decisive(burst)
     assert longterm.adjust([("healthy", 0.8)], longterm.LongTerm(goroutines=burst))[1] == {}
     assert longterm.doubt("healthy", longterm.LongTerm(goroutines=burst)) is None
+
+
+def test_connections_left_open_are_a_connection_leak_not_a_goroutine_leak() -> None:
+    """A linear go_goroutines whose goroutines are HTTP transports' read/write loops with no
+    caller waiting (response bodies never closed) decides connection-leak; the same growth
+    with a caller stuck in each call (a request that never returns) stays goroutine-leak."""
+    lt = _lt(lambda i: 3.0 * i, 150)
+    left_open = replace(lt, connections=(5706, 2), end_goroutines=8630)
+    ranked, notes = longterm.adjust([("healthy", 0.6), ("connection-leak", 0.1),
+                                     ("goroutine-leak", 0.3)], left_open)  # fmt: skip
+    assert ranked[0][0] == "connection-leak" and "goroutine-leak" not in notes, ranked
+    assert "5,706 of the goroutines are HTTP connections' own" in notes["connection-leak"]
+    stuck = replace(lt, connections=(400, 200), end_goroutines=700)  # one caller per 2 loops
+    assert longterm.connections_left_open(stuck) is None
+    assert (
+        "goroutine-leak" in longterm.adjust([("healthy", 0.9), ("goroutine-leak", 0.1)], stuck)[1]
+    )
+    # a keep-alive pool that is a small part of a service whose goroutines grew elsewhere
+    pool = replace(lt, connections=(20, 0), end_goroutines=900)
+    assert longterm.connections_left_open(pool) is None

@@ -20,7 +20,11 @@ one place (`adjust` and `doubt`), by two rules, each written into the cause's ev
    blocked group grew by GOROUTINE_MIN or more since the baseline and its goroutines
    have waited a minute or more (a burst that drains has young waits); or either kind
    when Prometheus shows its series growing linearly over CORROBORATE_MIN_S or more
-   (its evidence line then says "corroborates"). The kind's probability moves half-way
+   (its evidence line then says "corroborates"). Goroutines that grew that way are a
+   connection-leak instead when most of them are HTTP connections' own read/write loops
+   and almost none wait in a client call on them (`connections_left_open`: response
+   bodies never closed; a call that never returns keeps a caller per connection and stays
+   a goroutine leak). The kind's probability moves half-way
    to 1 and to at least RAISED; the others share the rest in their proportions.
 2. doubt (`doubt`): a confident "healthy" while the baseline shows heap growth of rule
    1's size that rule 1 did not find decisive (spread over sites, or shrinking in the
@@ -138,6 +142,10 @@ class LongTerm:
     uptime_s: float | None = None
     # the blocked group that grew (in the window, else since the baseline) and by how many
     growing: tuple[GroupGrowth, int] | None = None
+    # the end dump's goroutines that are HTTP connections' own (transport read/write loops)
+    # and those waiting inside an HTTP client call (a caller of a connection)
+    connections: tuple[int, int] = (0, 0)
+    end_goroutines: int = 0  # goroutines in the end dump
 
 
 def heap_since(obs: Observation, prefix: str | None) -> HeapSince | None:
@@ -199,6 +207,54 @@ def _growing(derived: Derived, since: GoroutinesSince | None) -> tuple[GroupGrow
     return None
 
 
+# A connection's own goroutines: net/http's transport runs a read and a write loop per
+# connection it dials (created by dialConn), alive as long as the connection is open.
+CONN_OWN = ("net/http.(*persistConn).readLoop", "net/http.(*persistConn).writeLoop")
+CONN_DIALER = "net/http.(*Transport).dialConn"
+# Callers per leaked connection above which the goroutines that grew are stuck callers (a
+# request that never returns holds its connection too: a goroutine leak whose goroutines
+# happen to be in a client call), not connections nobody holds any more. A connection has
+# two goroutines of its own; a stuck call adds one caller: 1/2 per connection. A body never
+# closed adds none.
+CONN_CALLERS_MAX = 0.25
+
+
+def _connections(obs: Observation) -> tuple[int, int]:
+    if not obs.dumps:
+        return 0, 0
+    own = callers = 0
+    for g in obs.dumps[-1].goroutines:
+        fns = [f.function for f in g.frames]
+        made = g.created_by.function if g.created_by is not None else ""
+        if made.startswith(CONN_DIALER) or any(fn.startswith(CONN_OWN) for fn in fns):
+            own += g.count
+        elif any(fn.startswith(sites.NET_CLIENT) for fn in fns):
+            callers += g.count
+    return own, callers
+
+
+def connections_left_open(lt: LongTerm) -> str | None:
+    """Why the goroutines that grew are connections left open rather than leaked goroutines:
+    most of the service's goroutines are HTTP connections' own loops, and almost none wait
+    on them (a response body never read or closed keeps its connection with no caller)."""
+    own, callers = lt.connections
+    g = lt.goroutines
+    top_is_conn = g is not None and g.top is not None and _is_conn_group(g.top)
+    if own == 0 or callers > CONN_CALLERS_MAX * own:
+        return None
+    if not top_is_conn and own < lt.end_goroutines / 2:
+        return None
+    return (
+        f"{own:,} of the goroutines are HTTP connections' own read/write loops and "
+        f"{callers:,} wait in a client call on them: connections left open"
+    )
+
+
+def _is_conn_group(t: GroupGrowth) -> bool:
+    made = t.group.created_by.function if t.group.created_by is not None else ""
+    return made.startswith(CONN_DIALER) or any(f.function.startswith(CONN_OWN) for f in t.frames)
+
+
 def gather(obs: Observation, derived: Derived) -> LongTerm:
     trends = {}
     for name, pts in obs.trends.items():
@@ -207,7 +263,8 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
             trends[name] = t
     since = _goroutines(obs)
     return LongTerm(heap_since(obs, derived.prefix), since, trends, obs.lookback,
-                    derived.prefix, _uptime(obs), _growing(derived, since))  # fmt: skip
+                    derived.prefix, _uptime(obs), _growing(derived, since), _connections(obs),
+                    obs.dumps[-1].total if obs.dumps else 0)  # fmt: skip
 
 
 def features(lt: LongTerm) -> dict[str, Any]:
@@ -373,10 +430,15 @@ def decisive(lt: LongTerm) -> dict[str, str]:
         out["memory-leak"] = "heap growth at one site since the baseline"
     elif history_decisive(lt, "heap_live_bytes"):
         out["memory-leak"] = "linear live-heap growth in the Prometheus history"
+    why = None
     if goroutines_decisive(lt.goroutines):
-        out["goroutine-leak"] = "a blocked group grew since the baseline, with old waits"
+        why = "a blocked group grew since the baseline, with old waits"
     elif history_decisive(lt, "go_goroutines"):
-        out["goroutine-leak"] = "linear go_goroutines growth in the Prometheus history"
+        why = "linear go_goroutines growth in the Prometheus history"
+    if why is not None and (conn := connections_left_open(lt)) is not None:
+        out["connection-leak"] = f"{why}; {conn}"
+    elif why is not None:
+        out["goroutine-leak"] = why
     return out
 
 
