@@ -141,6 +141,7 @@ def main(argv: list[str]) -> int:
         f"- no confident error: {conf_err}, {'met' if conf_err == 0 else 'NOT met'}",
     ])  # fmt: skip
     print("\n" + head + "\n\n" + by_kind + "\n\n" + by_hist + "\n\n" + bars)
+    print("\nmisses:\n" + "\n".join(misses))
     first = found[0][1]
     body = BODY.format(
         date=datetime.now(UTC).strftime("%Y-%m-%d"), n=n, progs=len({r["program"] for r in held}),

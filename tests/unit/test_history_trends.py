@@ -208,6 +208,12 @@ def test_a_group_that_grew_by_hundreds_since_the_baseline_with_old_waits() -> No
     assert not longterm.goroutines_decisive(burst)
     assert longterm.adjust([("healthy", 0.8)], longterm.LongTerm(goroutines=burst))[1] == {}
     assert longterm.doubt("healthy", longterm.LongTerm(goroutines=burst)) is None
+    # fewer than 100, but the group at least doubled since the baseline: a leak minutes old
+    # is most of its group, a bounded pool or a set of long polls keeps its size
+    doubled = longterm.GoroutinesSince(180.0, 77, replace(old, growth=77, count=86, before=9))
+    assert longterm.goroutines_decisive(doubled)
+    pool = longterm.GoroutinesSince(180.0, 77, replace(old, growth=77, count=577, before=500))
+    assert not longterm.goroutines_decisive(pool)
 
 
 def test_connections_left_open_are_a_connection_leak_not_a_goroutine_leak() -> None:
@@ -228,3 +234,24 @@ def test_connections_left_open_are_a_connection_leak_not_a_goroutine_leak() -> N
     # a keep-alive pool that is a small part of a service whose goroutines grew elsewhere
     pool = replace(lt, connections=(20, 0), end_goroutines=900)
     assert longterm.connections_left_open(pool) is None
+
+
+def test_a_reference_minutes_old_that_saw_nothing_stay_clears_the_leak_kinds() -> None:
+    """Rule 5: a leak accumulates; since a reference two minutes old or more under which
+    nothing stayed (the heap under 4 MiB, goroutines added only with young waits), the
+    kinds that accumulate keep a fifth of their probability."""
+    heap = longterm.HeapSince(age_s=180.0, total_growth=-5_800_000, site=None, site_growth=0,
+                              site_window=None, share=0.0)  # fmt: skip
+    burst = longterm.GoroutinesSince(age_s=180.0, total_growth=283, top=None, may_stay=0)
+    lt = longterm.LongTerm(heap=heap, goroutines=burst)
+    ranked, notes = longterm.adjust([("memory-leak", 0.3), ("connection-leak", 0.3),
+                                     ("healthy", 0.25), ("deadlock", 0.15)], lt)  # fmt: skip
+    assert ranked[0][0] == "healthy", ranked
+    assert "since the baseline capture 3 min ago" in notes["connection-leak"]
+    assert "-5.5 MB" in notes["memory-leak"] and notes["healthy"].startswith("nothing accumulated")
+    # goroutines that may stay (old waits, or a select that loops) do not clear
+    staying = replace(lt, goroutines=replace(burst, may_stay=40))
+    assert "connection-leak" not in longterm.cleared(staying)
+    # a reference a minute old has not seen a slow leak accumulate yet
+    young = longterm.LongTerm(heap=replace(heap, age_s=60.0), goroutines=replace(burst, age_s=60.0))
+    assert longterm.cleared(young) == {}

@@ -67,11 +67,15 @@ def query_range(
 # collector exports no heap_inuse. The rates are per second over 5 minutes, the usual
 # window: at least four scrapes at the common 15 s to 1 min intervals.
 HISTORY_QUERIES: dict[str, tuple[str, ...]] = {
-    "go_goroutines": ("max(go_goroutines{sel})",),
+    # the OpenTelemetry runtime instrumentation's names come after the Go collector's: they
+    # refresh every 15 s, which a window of seconds cannot use but a lookback of minutes can
+    "go_goroutines": ("max(go_goroutines{sel})", "max(go_goroutine_count{sel})"),
     "heap_live_bytes": (
         "max(go_memstats_heap_inuse_bytes{sel})",
         "max(go_memstats_heap_alloc_bytes{sel})",
         "max(go_memory_classes_heap_objects_bytes{sel})",  # runtime/metrics' name
+        # OpenTelemetry: memory used but stacks (heap and runtime structures)
+        'max(go_memory_used_bytes{sel} unless go_memory_used_bytes{go_memory_type="stack"})',
     ),
     "process_open_fds": ("max(process_open_fds{sel})",),
     "gc_cycles_per_s": (

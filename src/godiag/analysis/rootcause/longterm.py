@@ -17,7 +17,8 @@ one place (`adjust` and `doubt`), by two rules, each written into the cause's ev
    one site (the site holds at least half of the growth, the site and the total each
    grew by HEAP_MIN_BYTES or more) and the window does not contradict it (the site did
    not shrink by two sampling periods during the window); goroutine-leak when one
-   blocked group grew by GOROUTINE_MIN or more since the baseline and its goroutines
+   blocked group grew by GOROUTINE_MIN or more since the baseline (or by
+   GOROUTINE_MIN_DOUBLED and at least doubled) and its goroutines
    have waited a minute or more (a burst that drains has young waits); or either kind
    when Prometheus shows its series growing linearly over CORROBORATE_MIN_S or more
    (its evidence line then says "corroborates"). Goroutines that grew that way are a
@@ -53,6 +54,9 @@ from godiag.model.observation import Observation
 HEAP_MIN_BYTES = 8 * DEFAULT_PERIOD  # 4 MiB: 8 sampling periods, as `check --rule memory-leak`
 HEAP_SITE_SHARE = 0.5
 GOROUTINE_MIN = 100
+# or fewer, when the group at least doubled since the baseline: a bounded pool or a set of
+# long polls keeps its size, a leak a few minutes old is most of its group
+GOROUTINE_MIN_DOUBLED = 20
 OLD_WAIT_MIN = 1  # minutes a group's longest waiter has waited (Go prints whole minutes)
 CORROBORATE_MIN_S = 600.0  # a linear history this long is a leak, not a ramp
 HISTORY_MIN_S = 60.0  # a count not growing over this long rules a leak out
@@ -129,6 +133,12 @@ class GoroutinesSince:
     age_s: float
     total_growth: int
     top: GroupGrowth | None  # the fastest-growing blocked group since the baseline
+    # goroutines added since the baseline to blocked groups (or in network I/O waits: a
+    # connection's reader) that may be staying: their
+    # oldest have waited OLD_WAIT_MIN or more, or they wait in a select (a select with a
+    # timer case wakes and loops, restarting its wait, so a young wait there does not show
+    # the goroutines came and went). A burst running now waits young on a channel or lock.
+    may_stay: int = 0
 
 
 @dataclass(frozen=True)
@@ -181,7 +191,9 @@ def _goroutines(obs: Observation) -> GoroutinesSince | None:
         obs.baseline_ages.get("goroutine", 0.0),
         obs.dumps[-1].total - obs.baseline_dump.total,
         top,
-    )
+        sum(g.growth for g in grown if g.growth > 0 and g.category in (*BLOCKED, "io")
+            and (g.wait_max >= OLD_WAIT_MIN or g.state.startswith("select"))),
+    )  # fmt: skip
 
 
 def _uptime(obs: Observation) -> float | None:
@@ -337,7 +349,10 @@ def goroutines_decisive(g: GoroutinesSince | None) -> bool:
     return bool(
         g is not None
         and g.top is not None
-        and g.top.growth >= GOROUTINE_MIN
+        and (
+            g.top.growth >= GOROUTINE_MIN
+            or (g.top.growth >= GOROUTINE_MIN_DOUBLED and g.top.growth >= g.top.before)
+        )
         and g.top.wait_max >= OLD_WAIT_MIN
     )
 
@@ -442,13 +457,65 @@ def decisive(lt: LongTerm) -> dict[str, str]:
     return out
 
 
+# Rule 5: a reference this old has seen a leak at the rates that matter accumulate (30 KB/s
+# is 3.5 MB in two minutes; a goroutine a minute has waited a minute), so nothing grown
+# since speaks against the kinds that accumulate; what a cleared kind keeps of its
+# probability (the rest goes to the other kinds in their proportions).
+CLEAR_AGE_S = 120.0
+CLEARED = 0.2
+# goroutines added with old waits since the reference under which nothing stayed: a few
+# come and go with long requests and keep-alive connections
+CLEAR_GOROUTINES = 3
+_SERIES_OF = {"memory-leak": "heap_live_bytes", "goroutine-leak": "go_goroutines",
+              "connection-leak": "process_open_fds"}  # fmt: skip
+
+
+def cleared(lt: LongTerm) -> dict[str, str]:
+    """Kind -> what reaching before the window shows did not accumulate (rule 5)."""
+    out: dict[str, str] = {}
+    h, g = lt.heap, lt.goroutines
+    if (
+        h is not None
+        and h.age_s >= CLEAR_AGE_S
+        and max(h.total_growth, h.site_growth) < HEAP_MIN_BYTES
+    ):
+        out["memory-leak"] = (f"the live heap changed by {h.total_growth / 2**20:+.1f} MB since "
+                              f"the baseline capture {_ago(h.age_s)} ago (under "
+                              f"{HEAP_MIN_BYTES >> 20} MiB at any site)")  # fmt: skip
+    if g is not None and g.age_s >= CLEAR_AGE_S and g.may_stay < CLEAR_GOROUTINES:
+        line = (f"since the baseline capture {_ago(g.age_s)} ago no goroutine group grew but "
+                f"for goroutines waiting under a minute ({g.total_growth:+d} in all): work "
+                f"in progress, not goroutines that stay")  # fmt: skip
+        out["goroutine-leak"] = out["connection-leak"] = line
+    for kind, series in _SERIES_OF.items():
+        t = lt.trends.get(series)
+        if kind not in out and t is not None and t.shape in NOT_GROWING and t.span_s >= CLEAR_AGE_S:
+            out[kind] = f"{_history_line(lt, series)}"
+    return out
+
+
 def adjust(
     ranked: list[tuple[str, float]], lt: LongTerm
 ) -> tuple[list[tuple[str, float]], dict[str, str]]:
-    """The model's ranking after rule 1: (ranking, kind -> what raised it and how)."""
+    """The model's ranking after rules 1 and 5: (ranking, kind -> what moved it and how;
+    "healthy" -> what the cleared kinds were, when any was)."""
     probs = dict(ranked)
     notes: dict[str, str] = {}
-    for kind, why in decisive(lt).items():
+    raised = decisive(lt)
+    against = {k: why for k, why in cleared(lt).items() if k in probs and k not in raised}
+    if against and len(against) < len(probs):
+        before = dict(probs)
+        for k in against:
+            probs[k] *= CLEARED
+        total = sum(probs.values())
+        probs = {k: v / total for k, v in probs.items()}
+        for k, why in against.items():
+            notes[k] = (f"long-term evidence against: {why} (probability {before[k]:.2f} -> "
+                        f"{probs[k]:.2f})")  # fmt: skip
+        notes["healthy"] = "nothing accumulated before the window: " + "; ".join(
+            sorted(set(against.values()))
+        )
+    for kind, why in raised.items():
         if kind not in probs:
             continue
         p = probs[kind]
