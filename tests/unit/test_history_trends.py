@@ -225,7 +225,7 @@ def test_connections_left_open_are_a_connection_leak_not_a_goroutine_leak() -> N
     ranked, notes = longterm.adjust([("healthy", 0.6), ("connection-leak", 0.1),
                                      ("goroutine-leak", 0.3)], left_open)  # fmt: skip
     assert ranked[0][0] == "connection-leak" and "goroutine-leak" not in notes, ranked
-    assert "5,706 of the goroutines are HTTP connections' own" in notes["connection-leak"]
+    assert "5,706 of the goroutines are connections' own" in notes["connection-leak"]
     stuck = replace(lt, connections=(400, 200), end_goroutines=700)  # one caller per 2 loops
     assert longterm.connections_left_open(stuck) is None
     assert (

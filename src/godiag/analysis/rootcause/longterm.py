@@ -139,6 +139,8 @@ class GoroutinesSince:
     # timer case wakes and loops, restarting its wait, so a young wait there does not show
     # the goroutines came and went). A burst running now waits young on a channel or lock.
     may_stay: int = 0
+    # goroutines added since the baseline that are connections' own (`_is_conn_goroutine`)
+    conn_growth: int = 0
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,7 @@ def _goroutines(obs: Observation) -> GoroutinesSince | None:
         top,
         sum(g.growth for g in grown if g.growth > 0 and g.category in (*BLOCKED, "io")
             and (g.wait_max >= OLD_WAIT_MIN or g.state.startswith("select"))),
+        sum(g.growth for g in grown if g.growth > 0 and _is_conn_group(g)),
     )  # fmt: skip
 
 
@@ -229,6 +232,28 @@ CONN_DIALER = "net/http.(*Transport).dialConn"
 # two goroutines of its own; a stuck call adds one caller: 1/2 per connection. A body never
 # closed adds none.
 CONN_CALLERS_MAX = 0.25
+# Of the goroutines added since the baseline, the share that are connections' own above
+# which the leaked units hold connections: a net/http connection is two goroutines, a gRPC
+# ClientConn one reader among eight (writer, keepalive, callback serializers), and a client
+# with a resolver or balancer more; a goroutine leak without connections adds none.
+CONN_GROWTH_SHARE = 1 / 16
+
+
+# Any client library's connection has a reader: a goroutine parked in a network read
+# (gRPC's transport reader, a database driver's) that the library started. One started
+# by a server's side of a connection (an in-process server) is the far end, not the
+# service's own connection: its creator names a server.
+NET_READ = "internal/poll.(*pollDesc).waitRead"
+# client calls of libraries other than net/http (gRPC's unary and stream calls)
+CALLS = (*sites.NET_CLIENT, "google.golang.org/grpc.(*ClientConn).Invoke",
+         "google.golang.org/grpc.(*clientStream)")  # fmt: skip
+
+
+def _is_conn_goroutine(fns: list[str], made: str) -> bool:
+    if made.startswith(CONN_DIALER) or any(fn.startswith(CONN_OWN) for fn in fns):
+        return True
+    server = "server" in made.lower() or made.startswith("net/http.(*conn")
+    return NET_READ in fns and bool(made) and not server and not made.startswith("main.")
 
 
 def _connections(obs: Observation) -> tuple[int, int]:
@@ -238,33 +263,35 @@ def _connections(obs: Observation) -> tuple[int, int]:
     for g in obs.dumps[-1].goroutines:
         fns = [f.function for f in g.frames]
         made = g.created_by.function if g.created_by is not None else ""
-        if made.startswith(CONN_DIALER) or any(fn.startswith(CONN_OWN) for fn in fns):
+        if _is_conn_goroutine(fns, made):
             own += g.count
-        elif any(fn.startswith(sites.NET_CLIENT) for fn in fns):
+        elif any(fn.startswith(CALLS) for fn in fns):
             callers += g.count
     return own, callers
 
 
 def connections_left_open(lt: LongTerm) -> str | None:
     """Why the goroutines that grew are connections left open rather than leaked goroutines:
-    most of the service's goroutines are HTTP connections' own loops, and almost none wait
-    on them (a response body never read or closed keeps its connection with no caller)."""
+    a share of what grew since the baseline (with no baseline: most of the service's
+    goroutines) are connections' own, and almost none has a caller waiting on it (a response
+    body never read or closed, a client never closed, keeps its connection with no caller)."""
     own, callers = lt.connections
     g = lt.goroutines
-    top_is_conn = g is not None and g.top is not None and _is_conn_group(g.top)
     if own == 0 or callers > CONN_CALLERS_MAX * own:
         return None
-    if not top_is_conn and own < lt.end_goroutines / 2:
+    if g is not None:  # what grew since the baseline: connections, a share of it or more
+        if g.conn_growth < max(GOROUTINE_MIN_DOUBLED, CONN_GROWTH_SHARE * g.total_growth):
+            return None
+    elif own < lt.end_goroutines / 2:  # history only: most goroutines are connections'
         return None
-    return (
-        f"{own:,} of the goroutines are HTTP connections' own read/write loops and "
-        f"{callers:,} wait in a client call on them: connections left open"
-    )
+    return (f"{own:,} of the goroutines are connections' own (transport read/write loops, "
+            f"network readers) and {callers:,} wait in a client call on them: connections "
+            f"left open")  # fmt: skip
 
 
 def _is_conn_group(t: GroupGrowth) -> bool:
     made = t.group.created_by.function if t.group.created_by is not None else ""
-    return made.startswith(CONN_DIALER) or any(f.function.startswith(CONN_OWN) for f in t.frames)
+    return _is_conn_goroutine([f.function for f in t.frames], made)
 
 
 def gather(obs: Observation, derived: Derived) -> LongTerm:
