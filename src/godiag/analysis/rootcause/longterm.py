@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from godiag.analysis import history, sites
-from godiag.analysis.goroutine_rules import BLOCKED
+from godiag.analysis.goroutine_rules import BLOCKED, is_stdlib
 from godiag.analysis.goroutines import GroupGrowth, group, growth
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived
@@ -135,9 +135,10 @@ class GoroutinesSince:
     top: GroupGrowth | None  # the fastest-growing blocked group since the baseline
     # goroutines added since the baseline to blocked groups (or in network I/O waits: a
     # connection's reader) that may be staying: their
-    # oldest have waited OLD_WAIT_MIN or more, or they wait in a select (a select with a
-    # timer case wakes and loops, restarting its wait, so a young wait there does not show
-    # the goroutines came and went). A burst running now waits young on a channel or lock.
+    # oldest have waited OLD_WAIT_MIN or more, or they wait in a select outside the standard
+    # library (one with a timer case wakes and loops, restarting its wait, so a young wait
+    # there does not show the goroutines came and went). A burst running now waits young on
+    # a channel, a lock, a network read or a client call's answer.
     may_stay: int = 0
     # goroutines added since the baseline that are connections' own (`_is_conn_goroutine`)
     conn_growth: int = 0
@@ -183,6 +184,14 @@ def heap_since(obs: Observation, prefix: str | None) -> HeapSince | None:
     return HeapSince(age, total, site, amount, window, share, obs.duration, moved)
 
 
+def _may_loop(g: GroupGrowth) -> bool:
+    """A select outside the standard library (the service's code, a library's) may have a
+    timer case and loop, restarting its wait; the standard library's (a client call waiting
+    for its answer, a connection's read and write loops) wait once per event, and their wait
+    is their age."""
+    return g.state.startswith("select") and bool(g.frames) and not is_stdlib(g.frames[0].function)
+
+
 def _goroutines(obs: Observation) -> GoroutinesSince | None:
     if obs.baseline_dump is None or not obs.dumps:
         return None
@@ -194,7 +203,7 @@ def _goroutines(obs: Observation) -> GoroutinesSince | None:
         obs.dumps[-1].total - obs.baseline_dump.total,
         top,
         sum(g.growth for g in grown if g.growth > 0 and g.category in (*BLOCKED, "io")
-            and (g.wait_max >= OLD_WAIT_MIN or g.state.startswith("select"))),
+            and (g.wait_max >= OLD_WAIT_MIN or _may_loop(g))),
         sum(g.growth for g in grown if g.growth > 0 and _is_conn_group(g)),
     )  # fmt: skip
 
@@ -562,7 +571,9 @@ def doubt(top_kind: str, lt: LongTerm) -> str | None:
     if top_kind != "healthy":
         return None
     h = lt.heap
-    if h is not None and h.site is not None and h.site_growth >= HEAP_MIN_BYTES:
+    # a level that moves by half the difference within the window's seconds is not a trend
+    moves = consistency(h) == "swings"
+    if h is not None and h.site is not None and h.site_growth >= HEAP_MIN_BYTES and not moves:
         where = locate.where(locate.loc(h.site))
         return (f"the live heap grew {h.total_growth / 2**20:.1f} MB since the baseline "
                 f"{_ago(h.age_s)} ago, {_mb(h.site_growth)} of it at {where}; a later "
