@@ -1,0 +1,78 @@
+"""Slow faults watched for minutes, replayed from data/diagnose/slow/ (`make collect-slow`:
+go/corpus programs at a fraction of their load, a stored baseline three minutes old and,
+for services with /metrics, a real Prometheus). Each case is a class of the history rules
+on a recorded run; `make eval-slow` scores all of them with held-out models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tools.slow_eval import SLOW, replace_section
+
+from godiag.pipeline.diagnose import DiagnoseOptions, replay
+
+pytestmark = pytest.mark.skipif(
+    not SLOW.is_dir(), reason="no data/diagnose/slow (make collect-slow)"
+)
+
+
+def _doc(name: str) -> dict[str, Any]:
+    return replay(SLOW / name / "captures", DiagnoseOptions(store=False, flames=False))
+
+
+def _ev(cause: dict[str, Any]) -> str:
+    return " | ".join(cause["evidence"])
+
+
+def test_response_bodies_never_closed_are_a_connection_leak() -> None:
+    """+6,800 goroutines, all net/http transports' read/write loops with no caller: the
+    connections, not the goroutines, are what leaks (etlpipe registry-body)."""
+    doc = _doc("etlpipe--registry-body-1")
+    top = doc["causes"][0]
+    assert top["kind"] == "connection-leak", doc["verdict"]
+    assert top["location"]["function"] == "main.(*registryClient).fetch"
+    assert "connections left open" in _ev(top)
+
+
+def test_grpc_clients_never_closed_are_a_connection_leak() -> None:
+    """A gRPC ClientConn per call: one transport reader among eight goroutines per leak."""
+    doc = _doc("grpcinventory--client-per-call-1")
+    assert doc["causes"][0]["kind"] == "connection-leak", doc["verdict"]
+
+
+def test_a_burst_of_calls_in_flight_is_not_a_leak() -> None:
+    """Every 5 s a backup job sends 300 blobs at once: caught mid-burst, 283 calls and
+    their connections are young, and the heap's bufio buffers swing within the window by
+    more than they differ from the baseline."""
+    doc = _doc("blobstore--backup-burst-1")
+    assert doc["causes"][0]["kind"] == "healthy", doc["verdict"]
+    assert doc["features"]["baseline_site_consistency"] == "swings"
+    assert "nothing accumulated before the window" in _ev(doc["causes"][0])
+
+
+def test_looping_selects_stay_whatever_their_wait() -> None:
+    """Abandoned sessions loop in a select with a timer: every wait under a minute, yet
+    164 more since the baseline; goroutine-leak is not cleared."""
+    doc = _doc("fanout--abandoned-session-1")
+    top = doc["causes"][0]
+    assert top["kind"] == "goroutine-leak", doc["verdict"]
+    assert top["location"]["function"] == "main.(*subscription).consume"
+
+
+def test_the_evaluation_replaces_its_own_section_only() -> None:
+    text = "# E\n\n## A\n\nold a\n\n## B\n\nold b\n"
+    assert replace_section(text, "## A", "new a") == "# E\n\n## A\n\nnew a\n\n## B\n\nold b\n"
+    assert replace_section(text, "## B", "new b").endswith("## B\n\nnew b\n")
+    assert replace_section(text, "## C", "c").endswith("old b\n\n## C\n\nc\n")
+
+
+def test_every_run_is_labelled() -> None:
+    import json
+
+    runs = [json.loads((d / "run.json").read_text()) for d in SLOW.iterdir() if d.is_dir()]
+    assert runs and all(r["kind"] in ("goroutine-leak", "memory-leak", "connection-leak",
+                                      "healthy") for r in runs)  # fmt: skip
+    assert all(Path(SLOW / f"{r['template']}--{r['program'].split('/')[1]}-{r['run']}").is_dir()
+               for r in runs)  # fmt: skip
