@@ -30,7 +30,7 @@ from godiag.model.observation import Recorded, Recording
 SCHEMA = "godiag.capture-bundle/v1"
 MANIFEST = "manifest.json"
 MANIFEST_MAX = 1 * MB
-MAX_CAPTURES = 64  # a diagnosis takes about 16
+MAX_CAPTURES = 64  # a diagnosis takes 16 to 36 (a PID target with metrics: the most)
 MAX_TEXT = 64 * 1024  # one sentence of missing/notes, one source URL
 _FILE = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,80}")
 GZIP_MAGIC = b"\x1f\x8b"
