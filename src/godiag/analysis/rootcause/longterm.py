@@ -474,15 +474,23 @@ def wait_line(lt: LongTerm) -> str | None:
             f"process's {up:.0f} min{most}")  # fmt: skip
 
 
+def _stopped(lt: LongTerm, series: str) -> bool:
+    """Prometheus saw the series not growing by its end over HISTORY_MIN_S or more: flat,
+    periodic, declining, or grown and levelled off (a cache or pool that filled up). What
+    grew since a reference older than the levelling is the filling, not a leak."""
+    t = lt.trends.get(series)
+    return t is not None and t.span_s >= HISTORY_MIN_S and t.shape in (*NOT_GROWING, "level-off")
+
+
 def decisive(lt: LongTerm) -> dict[str, str]:
     """Kind -> the rule that decided it (rule 1 of the module's docstring)."""
     out: dict[str, str] = {}
-    if heap_decisive(lt.heap):
+    if heap_decisive(lt.heap) and not _stopped(lt, "heap_live_bytes"):
         out["memory-leak"] = "heap growth at one site since the baseline"
     elif history_decisive(lt, "heap_live_bytes"):
         out["memory-leak"] = "linear live-heap growth in the Prometheus history"
     why = None
-    if goroutines_decisive(lt.goroutines):
+    if goroutines_decisive(lt.goroutines) and not _stopped(lt, "go_goroutines"):
         why = "a blocked group grew since the baseline, with old waits"
     elif history_decisive(lt, "go_goroutines"):
         why = "linear go_goroutines growth in the Prometheus history"
