@@ -76,3 +76,12 @@ def test_every_run_is_labelled() -> None:
                                       "healthy") for r in runs)  # fmt: skip
     assert all(Path(SLOW / f"{r['template']}--{r['program'].split('/')[1]}-{r['run']}").is_dir()
                for r in runs)  # fmt: skip
+
+
+def test_goroutines_waiting_for_a_pooled_connection_are_a_connection_leak() -> None:
+    """sql.Rows left open on one path: the pool runs dry and handlers pile up in
+    database/sql.(*DB).conn waiting for a connection (sqlorders disputed-cursor)."""
+    doc = _doc("sqlorders--disputed-cursor-1")
+    top = doc["causes"][0]
+    assert top["kind"] == "connection-leak", doc["verdict"]
+    assert "for a pooled connection: the pool is exhausted" in _ev(top)

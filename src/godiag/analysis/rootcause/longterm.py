@@ -298,6 +298,23 @@ def connections_left_open(lt: LongTerm) -> str | None:
             f"left open")  # fmt: skip
 
 
+# Waiting to be handed a pooled connection: database/sql's pool has none free and is at
+# its limit. Goroutines piling up there are the victims of connections not given back
+# (rows or transactions left open), not leaked goroutines of their own.
+POOL_WAIT = ("database/sql.(*DB).conn",)
+
+
+def _pool_exhausted(lt: LongTerm) -> str | None:
+    g = lt.goroutines
+    top = g.top if g is not None else (lt.growing[0] if lt.growing is not None else None)
+    if top is None or not any(f.function.startswith(POOL_WAIT) for f in top.frames):
+        return None
+    return (
+        f"the {top.count:,} goroutines that grew wait in {top.frames[0].function} for a "
+        f"pooled connection: the pool is exhausted, its connections are not given back"
+    )
+
+
 def _is_conn_group(t: GroupGrowth) -> bool:
     made = t.group.created_by.function if t.group.created_by is not None else ""
     return _is_conn_goroutine([f.function for f in t.frames], made)
@@ -494,7 +511,7 @@ def decisive(lt: LongTerm) -> dict[str, str]:
         why = "a blocked group grew since the baseline, with old waits"
     elif history_decisive(lt, "go_goroutines"):
         why = "linear go_goroutines growth in the Prometheus history"
-    if why is not None and (conn := connections_left_open(lt)) is not None:
+    if why is not None and (conn := connections_left_open(lt) or _pool_exhausted(lt)) is not None:
         out["connection-leak"] = f"{why}; {conn}"
     elif why is not None:
         out["goroutine-leak"] = why
