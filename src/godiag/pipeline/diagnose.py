@@ -353,6 +353,11 @@ def _analyse(
         or (top["kind"] != "healthy" and not top["evidence"] and (why := NO_EVIDENCE))
         # a confident "healthy" that what grew before the window contradicts
         or (confident and (why := longterm.doubt(top["kind"], lt)) is not None)
+        # goroutines named as stuck that the reference shows looping
+        or (
+            top["kind"] == "deadlock"
+            and (why := longterm.looping_line(top["location"], lt)) is not None
+        )
     ):
         confident = False
         verdict = f"not sure: {top['kind']} ranks first ({top['probability']:.0%}), but {why}"

@@ -159,6 +159,10 @@ class LongTerm:
     # and those waiting inside an HTTP client call (a caller of a connection)
     connections: tuple[int, int] = (0, 0)
     end_goroutines: int = 0  # goroutines in the end dump
+    # user functions (file:line sites) of blocked groups whose same goroutines were blocked at
+    # the same place in a reference a minute old or more, yet have waited under a minute:
+    # they woke and came back in between (a loop), they are not stuck -> their count
+    looping: dict[tuple[str, int], int] = field(default_factory=dict)
 
 
 def heap_since(obs: Observation, prefix: str | None) -> HeapSince | None:
@@ -265,6 +269,33 @@ def _is_conn_goroutine(fns: list[str], made: str) -> bool:
     return NET_READ in fns and bool(made) and not server and not made.startswith("main.")
 
 
+def _looping(obs: Observation, prefix: str | None) -> dict[tuple[str, int], int]:
+    age = obs.baseline_ages.get("goroutine", 0.0)
+    if obs.baseline_dump is None or not obs.dumps or age < 60 * OLD_WAIT_MIN:
+        return {}
+    then = group(obs.baseline_dump)
+    out: dict[tuple[str, int], int] = {}
+    for key, g in group(obs.dumps[-1]).items():
+        was = then.get(key)
+        if was is None or g.max_wait >= OLD_WAIT_MIN or not set(g.ids) & set(was.ids):
+            continue
+        uf = locate.loc(sites.pick([(f.function, f.file, f.line) for f in g.frames], prefix))
+        if uf is not None:
+            out[(str(uf["function"]), int(uf["line"]))] = g.count
+    return out
+
+
+def looping_line(loc: dict[str, Any] | None, lt: LongTerm) -> str | None:
+    """Why the goroutines a deadlock names are not stuck: the same ones were blocked at the
+    same place in the reference, minutes ago, and have waited under a minute since."""
+    if not loc or (str(loc["function"]), int(loc["line"])) not in lt.looping:
+        return None
+    ago = lt.goroutines.age_s if lt.goroutines is not None else 0.0
+    return (f"the goroutines blocked in {locate.where(loc)} were blocked there in the baseline "
+            f"capture {_ago(ago)} ago too, and have waited under a minute: they woke and "
+            f"came back in between (a loop), they are not stuck")  # fmt: skip
+
+
 def _connections(obs: Observation) -> tuple[int, int]:
     if not obs.dumps:
         return 0, 0
@@ -329,7 +360,8 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
     since = _goroutines(obs)
     return LongTerm(heap_since(obs, derived.prefix), since, trends, obs.lookback,
                     derived.prefix, _uptime(obs), _growing(derived, since), _connections(obs),
-                    obs.dumps[-1].total if obs.dumps else 0)  # fmt: skip
+                    obs.dumps[-1].total if obs.dumps else 0,
+                    _looping(obs, derived.prefix))  # fmt: skip
 
 
 def features(lt: LongTerm) -> dict[str, Any]:
