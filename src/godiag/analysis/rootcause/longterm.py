@@ -22,16 +22,25 @@ one place (`adjust` and `doubt`), by two rules, each written into the cause's ev
    have waited a minute or more (a burst that drains has young waits); or either kind
    when Prometheus shows its series growing linearly over CORROBORATE_MIN_S or more
    (its evidence line then says "corroborates"). Goroutines that grew that way are a
-   connection-leak instead when most of them are HTTP connections' own read/write loops
-   and almost none wait in a client call on them (`connections_left_open`: response
-   bodies never closed; a call that never returns keeps a caller per connection and stays
-   a goroutine leak). The kind's probability moves half-way
+   connection-leak instead when a share of them are connections' own goroutines and almost
+   none wait in a client call on them (`connections_left_open`: response bodies or clients
+   never closed; a call that never returns keeps a caller per connection and stays a
+   goroutine leak), or when they wait for a pooled connection (`_pool_exhausted`). Neither
+   baseline rule decides when Prometheus saw the series stop growing (`_stopped`). The
+   kind's probability moves half-way
    to 1 and to at least RAISED; the others share the rest in their proportions.
 2. doubt (`doubt`): a confident "healthy" while the baseline shows heap growth of rule
    1's size that rule 1 did not find decisive (spread over sites, or shrinking in the
    window), or a Prometheus series growing linearly over a shorter span, is reported as
    not sure, naming the growth. Goroutines that grew since the baseline with young waits
    are a batch running now, not a doubt.
+
+Two more act in the same places. 5. cleared (`cleared`, in `adjust`): since a reference
+CLEAR_AGE_S old or more under which nothing stayed (the heap under HEAP_MIN_BYTES at any
+site; goroutines added only with young waits), or with a Prometheus series flat, periodic
+or declining, the kinds that accumulate keep CLEARED of their probability. 6. looping
+(`looping_line`): a deadlock whose named goroutines were blocked at the same place in a
+reference a minute old, yet have waited under a minute, is not sure.
 
 goroutine-leak's own `unsupported` reads `history_goroutines_shape`: a count that
 Prometheus saw flat, periodic or declining over the lookback is not a leak (batches that
@@ -134,11 +143,11 @@ class GoroutinesSince:
     total_growth: int
     top: GroupGrowth | None  # the fastest-growing blocked group since the baseline
     # goroutines added since the baseline to blocked groups (or in network I/O waits: a
-    # connection's reader) that may be staying: their
-    # oldest have waited OLD_WAIT_MIN or more, or they wait in a select outside the standard
-    # library (one with a timer case wakes and loops, restarting its wait, so a young wait
-    # there does not show the goroutines came and went). A burst running now waits young on
-    # a channel, a lock, a network read or a client call's answer.
+    # connection's reader) that may be staying: their oldest have waited OLD_WAIT_MIN or
+    # more, or they wait in a select outside the standard library (one with a timer case
+    # wakes and loops, restarting its wait, so a young wait there does not show the
+    # goroutines came and went). A burst running now waits young on a channel, a lock, a
+    # network read or a client call's answer.
     may_stay: int = 0
     # goroutines added since the baseline that are connections' own (`_is_conn_goroutine`)
     conn_growth: int = 0
@@ -155,8 +164,8 @@ class LongTerm:
     uptime_s: float | None = None
     # the blocked group that grew (in the window, else since the baseline) and by how many
     growing: tuple[GroupGrowth, int] | None = None
-    # the end dump's goroutines that are HTTP connections' own (transport read/write loops)
-    # and those waiting inside an HTTP client call (a caller of a connection)
+    # the end dump's goroutines that are connections' own (`_is_conn_goroutine`) and those
+    # waiting inside a client call (a caller of a connection)
     connections: tuple[int, int] = (0, 0)
     end_goroutines: int = 0  # goroutines in the end dump
     # user functions (file:line sites) of blocked groups whose same goroutines were blocked at
