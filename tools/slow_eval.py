@@ -176,7 +176,8 @@ history alone or with the baseline.
 **Protocol.** Each bundle is replayed offline with the ranker's model fitted without the
 run's template (the windowed dataset of the section above, minus that template), and with
 the shipped model for comparison. The history rules after the model (docs/diagnose.md) are
-the shipped code; none of their thresholds was fitted on these runs. Location: the top cause
+the shipped code; no threshold of theirs was fitted by a search, but several were set while
+reading run 1 (below). Location: the top cause
 is right and names the fault's function or a line within 3 of it. Not sure: the report's
 verdict says so. Confident error: a wrong top kind at 90% or more not called "not sure".
 
