@@ -219,6 +219,9 @@ def share(profile: Profile, sample_type: str, pred: Callable[[list[Site]], bool]
 LOCKS = ("sync.(*Mutex).", "sync.(*RWMutex).")
 DIAL = ("net.Dial", "net.(*Dialer)", "database/sql.(*DB).conn")
 NET_CLIENT = ("net/http.(*Client)", "net/http.(*Transport).roundTrip")
+# a net/http connection's own goroutines: the transport's read and write loop per dialled
+# connection, alive as long as the connection is open
+CONN_LOOPS = ("net/http.(*persistConn).readLoop", "net/http.(*persistConn).writeLoop")
 GC_WORK = ("runtime.gcBgMarkWorker", "runtime.gcAssistAlloc", "runtime.mallocgc",
            "runtime.gcDrain", "runtime.bgsweep", "runtime.memclrNoHeapPointers")  # fmt: skip
 

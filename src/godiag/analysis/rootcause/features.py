@@ -241,7 +241,6 @@ def _profile_cpu(obs: Observation) -> float | None:
     return sites.total(prof, "cpu") / prof.duration_nanos
 
 
-CONN_LOOPS = ("net/http.(*persistConn).readLoop", "net/http.(*persistConn).writeLoop")
 CONN_IO = ("net.(*conn).Read", "net.(*conn).Write")
 SERVER_CONN = ("net/http.(*conn).serve", "net/http.(*Server).Serve")
 
@@ -251,7 +250,7 @@ def _holds_client_conn(g: Any) -> bool:
     loop, a client call or a dial in progress, or a read/write on a connection that is not
     one an in-process HTTP server accepted."""
     fns = [f.function for f in g.frames]
-    if any(fn.startswith(CONN_LOOPS + sites.NET_CLIENT + sites.DIAL) for fn in fns):
+    if any(fn.startswith(sites.CONN_LOOPS + sites.NET_CLIENT + sites.DIAL) for fn in fns):
         return True
     created = g.created_by.function if g.created_by is not None else ""
     server = created.startswith(SERVER_CONN) or any(fn.startswith(SERVER_CONN) for fn in fns)

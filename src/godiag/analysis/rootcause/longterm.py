@@ -244,9 +244,8 @@ def _growing(derived: Derived, since: GoroutinesSince | None) -> tuple[GroupGrow
     return None
 
 
-# A connection's own goroutines: net/http's transport runs a read and a write loop per
-# connection it dials (created by dialConn), alive as long as the connection is open.
-CONN_OWN = ("net/http.(*persistConn).readLoop", "net/http.(*persistConn).writeLoop")
+# A connection's own goroutines: net/http's transport loops (sites.CONN_LOOPS, created by
+# dialConn), alive as long as the connection is open.
 CONN_DIALER = "net/http.(*Transport).dialConn"
 # Callers per leaked connection above which the goroutines that grew are stuck callers (a
 # request that never returns holds its connection too: a goroutine leak whose goroutines
@@ -272,7 +271,7 @@ CALLS = (*sites.NET_CLIENT, "google.golang.org/grpc.(*ClientConn).Invoke",
 
 
 def _is_conn_goroutine(fns: list[str], made: str) -> bool:
-    if made.startswith(CONN_DIALER) or any(fn.startswith(CONN_OWN) for fn in fns):
+    if made.startswith(CONN_DIALER) or any(fn.startswith(sites.CONN_LOOPS) for fn in fns):
         return True
     server = "server" in made.lower() or made.startswith("net/http.(*conn")
     return NET_READ in fns and bool(made) and not server and not made.startswith("main.")
