@@ -67,8 +67,12 @@ def _drain(proc: GoProcess) -> None:
     """Read the program's output so that a chatty one never blocks on a full pipe."""
     for f in (proc.proc.stdout, proc.proc.stderr):
         if f is not None:
-            threading.Thread(target=lambda f=f: [None for _ in iter(lambda: f.read(65536), b"")],
-                             daemon=True).start()  # fmt: skip
+            threading.Thread(target=_discard, args=(f,), daemon=True).start()
+
+
+def _discard(f: Any) -> None:
+    while f.read(65536):
+        pass
 
 
 def _config(work: Path, name: str, url: str, prom: str | None) -> Path:

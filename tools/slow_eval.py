@@ -70,6 +70,15 @@ def held_out_models(templates: set[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def where(loc: dict[str, Any] | None) -> str:
+    """FUNCTION (FILE:LINE), the file relative to its module wherever it was built (the
+    bundles name paths of the machine that recorded them)."""
+    if not loc:
+        return "none"
+    file = str(loc["file"]).split("/go/corpus/", 1)[-1]
+    return f"{loc['function']} ({file}:{loc['line']})"
+
+
 def outcome(doc: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
     top = (doc.get("causes") or [{}])[0]
     kind, p = top.get("kind", "none"), float(top.get("probability", 0.0))
@@ -127,7 +136,7 @@ def main(argv: list[str]) -> int:
     by_run = table(held, lambda r: f"run {r['run']}", "collection (held out)")
     misses = [
         f"- {r['program']} ({r['truth']}, {r['history']}): {r['top']} {r['p']:.2f}"
-        f"{'' if r['confident'] else ' (not sure)'}; location {r['location']}"
+        f"{'' if r['confident'] else ' (not sure)'}; location {where(r['location'])}"
         for r in held
         if not r["right"] or (r["truth"] != "healthy" and not r["located"])
     ]
