@@ -54,7 +54,7 @@ from typing import Any
 
 from godiag.analysis import history, sites
 from godiag.analysis.goroutine_rules import BLOCKED, is_stdlib
-from godiag.analysis.goroutines import GroupGrowth, group, growth
+from godiag.analysis.goroutines import Group, GroupGrowth, Sig, group, growth
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
@@ -205,10 +205,14 @@ def _may_loop(g: GroupGrowth) -> bool:
     return g.state.startswith("select") and bool(g.frames) and not is_stdlib(g.frames[0].function)
 
 
-def _goroutines(obs: Observation) -> GoroutinesSince | None:
-    if obs.baseline_dump is None or not obs.dumps:
+# the baseline dump's groups and the end dump's (None without a stored reference)
+Groups = tuple[dict[Sig, Group], dict[Sig, Group]] | None
+
+
+def _goroutines(obs: Observation, pair: Groups) -> GoroutinesSince | None:
+    if pair is None or obs.baseline_dump is None:
         return None
-    grown = growth(group(obs.baseline_dump), group(obs.dumps[-1]))
+    grown = growth(*pair)
     blocked = [g for g in grown if g.category in BLOCKED and g.growth > 0]
     top = max(blocked, key=lambda g: (g.growth, g.count)) if blocked else None
     return GoroutinesSince(
@@ -277,13 +281,13 @@ def _is_conn_goroutine(fns: list[str], made: str) -> bool:
     return NET_READ in fns and bool(made) and not server and not made.startswith("main.")
 
 
-def _looping(obs: Observation, prefix: str | None) -> dict[tuple[str, int], int]:
+def _looping(obs: Observation, pair: Groups, prefix: str | None) -> dict[tuple[str, int], int]:
     age = obs.baseline_ages.get("goroutine", 0.0)
-    if obs.baseline_dump is None or not obs.dumps or age < 60 * OLD_WAIT_MIN:
+    if pair is None or age < 60 * OLD_WAIT_MIN:
         return {}
-    then = group(obs.baseline_dump)
+    then, now = pair
     out: dict[tuple[str, int], int] = {}
-    for key, g in group(obs.dumps[-1]).items():
+    for key, g in now.items():
         was = then.get(key)
         if was is None or g.max_wait >= OLD_WAIT_MIN or not set(g.ids) & set(was.ids):
             continue
@@ -365,11 +369,14 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
         t = history.trend(pts)
         if t is not None:
             trends[name] = t
-    since = _goroutines(obs)
+    pair = None
+    if obs.baseline_dump is not None and obs.dumps:  # grouped once for both comparisons
+        pair = (group(obs.baseline_dump), group(obs.dumps[-1]))
+    since = _goroutines(obs, pair)
     return LongTerm(heap_since(obs, derived.prefix), since, trends, obs.lookback,
                     derived.prefix, _uptime(obs), _growing(derived, since), _connections(obs),
                     obs.dumps[-1].total if obs.dumps else 0,
-                    _looping(obs, derived.prefix))  # fmt: skip
+                    _looping(obs, pair, derived.prefix))  # fmt: skip
 
 
 def features(lt: LongTerm) -> dict[str, Any]:
