@@ -193,6 +193,12 @@ def _complete(rk: list[tuple[str, float]]) -> list[tuple[str, float]]:
     return rk + [(k, 0.0) for k in ranker.KINDS if k not in seen]
 
 
+def ranked_row(r: dict[str, Any], m: dict[str, Any]) -> list[tuple[str, float]]:
+    """A row's ranking as the diagnosis orders it: the model's, then kinds with their own
+    evidence before those without (ranker.by_evidence)."""
+    return ranker.by_evidence(ranker.rank(r["features"], m), r["features"])[0]
+
+
 def held_out(rows: list[dict[str, Any]], key: Any) -> list[list[tuple[str, float]]]:
     """Every row ranked by a model (and temperature) fitted without its group (`key(row)`:
     its program, or its whole template)."""
@@ -203,7 +209,7 @@ def held_out(rows: list[dict[str, Any]], key: Any) -> list[list[tuple[str, float
         m["temperature"] = fit_temperature(train_rows)
         for i, r in enumerate(rows):
             if key(r) == g:
-                ranked[i] = ranker.rank(r["features"], m)
+                ranked[i] = ranked_row(r, m)
     return [ranked[i] for i in range(len(rows))]
 
 
@@ -219,7 +225,7 @@ def fitted(rows: list[dict[str, Any]]) -> list[list[tuple[str, float]]]:
     """Scored by the model fitted on every row: figures on data the model saw."""
     m = fit_lr(rows)
     m["temperature"] = fit_temperature(rows)
-    return [ranker.rank(r["features"], m) for r in rows]
+    return [ranked_row(r, m) for r in rows]
 
 
 def reliability(rows: list[dict[str, Any]], ranked: list[list[tuple[str, float]]]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from godiag.analysis.rootcause import kinds
+from godiag.analysis.rootcause import kinds, ranker
 from godiag.analysis.rootcause.features import FEATURES, _holds_client_conn
 from godiag.formats.goroutines import parse
 from tests.datapaths import DATA
@@ -25,9 +25,53 @@ def test_a_goroutine_leak_needs_growth() -> None:
     flat = _feats(goroutine_growth_per_min=0.0, top_growth_per_min=0, goroutines_delta_5m=0)
     assert kinds.unsupported("goroutine-leak", flat) is not None
     assert kinds.unsupported("goroutine-leak", _feats()) is not None  # nothing measured
-    for grew in ("goroutine_growth_per_min", "top_growth_per_min", "goroutines_delta_5m",
-                 "leaked_goroutines"):  # fmt: skip
+    for grew in ("goroutine_growth_per_min", "goroutines_delta_5m", "leaked_goroutines",
+                 "baseline_goroutine_growth_per_min", "history_goroutines_delta"):  # fmt: skip
         assert kinds.unsupported("goroutine-leak", {**flat, grew: 3}) is None, grew
+
+
+def test_a_goroutine_leak_is_blocked_growth() -> None:
+    # a fixed pool of 500 idle workers, two goroutines more at work at the end: traffic
+    busy = _feats(goroutine_growth_per_min=0.0, top_growth_per_min=24, top_growth_blocked=0)
+    assert kinds.unsupported("goroutine-leak", busy) is not None
+    assert kinds.unsupported("goroutine-leak", {**busy, "top_growth_blocked": 1}) is None
+
+
+def test_saturation_and_gc_pressure_need_cpu() -> None:
+    idle = _feats(cpu_seconds_per_s=0.003)
+    for kind in ("cpu-saturation", "gc-pressure"):
+        why = kinds.unsupported(kind, idle)
+        assert why is not None and "0.003" in why, kind
+        assert kinds.unsupported(kind, _feats()) is None, kind  # not measured: no rule
+        assert kinds.unsupported(kind, _feats(cpu_seconds_per_s=0.5)) is None, kind
+    # the collector's share of a CPU profile decides gc-pressure when there is one
+    profiled = _feats(cpu_seconds_per_s=0.5, cpu_profile_gc_share=0.01)
+    assert kinds.unsupported("gc-pressure", profiled) is not None
+    assert kinds.unsupported("gc-pressure", {**profiled, "cpu_profile_gc_share": 0.3}) is None
+
+
+def test_a_connection_pool_is_not_a_leak() -> None:
+    pool = _feats(fd_growth_per_min=0.0, client_conn_goroutines=12, client_conn_growth=0)
+    why = kinds.unsupported("connection-leak", pool)
+    assert why is not None and "pool" in why
+    for grew in ("client_conn_growth", "fd_growth_per_min", "baseline_goroutine_growth_per_min"):
+        assert kinds.unsupported("connection-leak", {**pool, grew: 2}) is None, grew
+    # a single dump: no growth measured, holding a connection is enough
+    assert kinds.unsupported("connection-leak", {**pool, "client_conn_growth": None}) is None
+
+
+def test_kinds_with_evidence_rank_first() -> None:
+    idle = _feats(cpu_seconds_per_s=0.003, heap_growth_bytes_per_s=12e3, goroutines=6,
+                  goroutine_growth_per_min=0.0, heap_growth_top_share=0.0,
+                  client_conn_goroutines=0, dial_live_bytes=0, fd_growth_per_min=0.0)  # fmt: skip
+    model = [("memory-leak", 0.44), ("gc-pressure", 0.24), ("healthy", 0.11), ("deadlock", 0.1)]
+    ranked, why = ranker.by_evidence(model, idle)
+    assert [k for k, _ in ranked[:2]] == ["healthy", "deadlock"]
+    assert dict(ranked) == dict(model)  # the probabilities stay the model's
+    assert list(why) == ["memory-leak", "gc-pressure"]  # what was ranked above the new top
+    # every kind supported, or none: the model's order
+    assert ranker.by_evidence(model[2:], idle) == (model[2:], {})
+    assert ranker.by_evidence(model[:2], idle) == (model[:2], {})
 
 
 def test_a_connection_leak_needs_a_connection() -> None:

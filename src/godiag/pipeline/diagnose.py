@@ -308,9 +308,11 @@ def _analyse(
     answered = bool(obs.samples or obs.dumps or obs.heap)
     causes: list[dict[str, Any]] = []
     notes = list(obs.notes)
+    set_aside: dict[str, str] = {}  # kinds ranked after the top for lack of evidence
     if answered:
         where = locate_all(obs, derived)
         ranked, raised = longterm.adjust(ranker.rank(feats), lt)
+        ranked, set_aside = ranker.by_evidence(ranked, feats)
         for kind, p in ranked[:MAX_CAUSES]:
             loc, ev = where.get(kind, (None, []))
             d5 = feats.get("goroutines_delta_5m")
@@ -322,10 +324,14 @@ def _analyse(
             ev = [*ev, *longterm.evidence(kind, lt)]
             if kind in raised:
                 ev = [*ev, raised[kind]]
+            if kind in set_aside:
+                ev = [*ev, f"ranked after kinds with evidence, its own is absent: "
+                      f"{set_aside[kind]}"]  # fmt: skip
             causes.append({"rank": len(causes) + 1, "kind": kind, "probability": round(p, 4),
                            "title": kinds.title(kind, feats, loc), "location": loc,
                            "evidence": ev})  # fmt: skip
         causes = _corroborate(options.source, causes, notes)
+    notes += [f"{k} ranked after kinds with evidence: {w}" for k, w in set_aside.items()]
     top = causes[0] if causes else None
     confident = top is not None and top["probability"] >= ranker.FLOOR
     starved = hostload.starved(rec.host_busy, rec.cpu_count or 1, feats.get("cpu_seconds_per_s"))
@@ -364,6 +370,8 @@ def _analyse(
     elif not confident:
         verdict = (f"not sure: the most likely cause, {top['kind']}, has only "  # type: ignore[index]
                    f"{top['probability']:.0%} (below the {ranker.FLOOR:.0%} floor)")  # type: ignore[index]  # fmt: skip
+        if set_aside:
+            verdict += "; " + _set_aside(set_aside, dict(ranked))
     else:
         verdict = f"{top['kind']} ({top['probability']:.0%})"  # type: ignore[index]
     return {
@@ -389,6 +397,12 @@ def _analyse(
         "store": store,
         "budgets": {**rec.limits, "hits": list(obs.budget_hits)},
     }
+
+
+def _set_aside(why: dict[str, str], p: dict[str, float]) -> str:
+    """The kinds the model scored higher, ranked after the top for lack of evidence."""
+    named = ", ".join(f"{k} ({p[k]:.0%})" for k in why)
+    return f"scored higher but without evidence of their own: {named}"
 
 
 def deadline_of(options: DiagnoseOptions) -> float:

@@ -68,6 +68,10 @@ FEATURES: dict[str, tuple[str, str]] = {
     "fd_growth_per_min": ("fds/min", "process_open_fds over the window"),
     "cpu_seconds_per_s": ("s/s", "process_cpu_seconds_total, else the CPU profile's CPU time"),
     "client_conn_goroutines": ("count", "end dump: goroutines holding a client connection"),
+    "client_conn_growth": (
+        "count",
+        "goroutines holding a client connection: end dump - start dump",
+    ),
     "dial_live_bytes": ("bytes", "end heap snapshot: live bytes allocated under a dial"),
     "mutex_wait_s_per_s": ("s/s", "mutex profile delay, end - start (null when rate is off)"),
     "block_wait_s_per_s": (
@@ -398,9 +402,10 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
         out["gc_cpu_fraction"] = float(mem["GCCPUFraction"])
     if obs.dumps:
         _dump_features(obs, derive(obs) if derived is None else derived, out)
-        out["client_conn_goroutines"] = sum(
-            g.count for g in obs.dumps[-1].goroutines if _holds_client_conn(g)
-        )
+        held = [sum(g.count for g in d.goroutines if _holds_client_conn(g)) for d in obs.dumps]
+        out["client_conn_goroutines"] = held[-1]
+        if len(held) >= 2:
+            out["client_conn_growth"] = held[-1] - held[0]
     if obs.heap:
         out["dial_live_bytes"] = sites.total(
             obs.heap[-1], "inuse_space", sites.has_prefix(sites.DIAL)

@@ -52,6 +52,7 @@ SKIP = {
     *longterm.FEATURES,
     # evidence for the kinds' `unsupported` checks, not model inputs
     "client_conn_goroutines",
+    "client_conn_growth",
     "dial_live_bytes",
     "heap_growth_retention",
     "heap_growth_in_flight",
@@ -163,6 +164,27 @@ def rank(features: dict[str, Any], model: dict[str, Any] | None = None) -> list[
         keep = [0.0 if c in out else p for c, p in zip(model["classes"], probs, strict=True)]
         probs = [p / sum(keep) for p in keep]
     return sorted(zip(model["classes"], probs, strict=True), key=lambda kv: -kv[1])
+
+
+def by_evidence(
+    ranked: list[tuple[str, float]], features: dict[str, Any]
+) -> tuple[list[tuple[str, float]], dict[str, str]]:
+    """The ranking with kinds whose own evidence is absent (`kinds.unsupported`) after
+    those that have it, each part in the model's order: (ranking, set-aside kind -> why).
+
+    The model learned each kind from services where its evidence was there; without it the
+    kind's score is a guess, and a guess does not outrank a kind with evidence (healthy
+    included: an idle service with no growth, no CPU and no connection is not a leak,
+    whatever the score). Probabilities are the model's; only the order moves, and
+    nothing moves when no supported kind is below an unsupported one.
+    """
+    why = {k: w for k, _ in ranked if (w := kinds.unsupported(k, features)) is not None}
+    kept = [kv for kv in ranked if kv[0] not in why]
+    if not why or not kept:
+        return ranked, {}
+    first = kept[0][0]
+    above = {k: why[k] for k, _ in ranked[: [k for k, _ in ranked].index(first)]}
+    return kept + [kv for kv in ranked if kv[0] in why], above
 
 
 def _f(features: dict[str, Any], name: str) -> float:

@@ -97,11 +97,28 @@ def title(feats: Features, where: str) -> str:
 
 
 # open connections accumulate on a starved machine too: not a timing verdict
+# connections that accumulate: in the window (fds, goroutines holding them) or since the
+# stored reference and over the Prometheus history (the goroutines that hold them)
+ACCUMULATED = ("fd_growth_per_min", "client_conn_growth", "baseline_goroutine_growth_per_min",
+               "history_goroutines_delta")  # fmt: skip
+
+
 def unsupported(feats: Features) -> str | None:
     """No connection-leak without a connection: open fds that grow, goroutines holding
     client connections (HTTP transports' read/write loops, client calls), or live memory
-    allocated under a dial. Parked goroutines alone (retries sleeping, say) are not it."""
-    seen = ("fd_growth_per_min", "client_conn_goroutines", "dial_live_bytes")
+    allocated under a dial. Parked goroutines alone (retries sleeping, say) are not it.
+    And a leak accumulates: when the dumps at both ends were counted, connections held
+    at both ends in the same number, with nothing growing since the reference, are a pool
+    (keep-alive connections of a healthy client)."""
+    if any((feats.get(n) or 0) > 0 for n in ACCUMULATED):
+        return None
+    held = feats.get("client_conn_goroutines") or 0
+    if feats.get("client_conn_growth") is not None and held > 0:
+        return (f"{held} goroutines hold client connections at both ends of the window, "
+                f"none more at its end, and open fds did not grow: a pool of connections "
+                f"in use, not connections left open; a longer --window, a stored baseline "
+                f"or process_open_fds history would decide")  # fmt: skip
+    seen = ("client_conn_goroutines", "dial_live_bytes")
     if any((feats.get(n) or 0) > 0 for n in seen):
         return None
     return (

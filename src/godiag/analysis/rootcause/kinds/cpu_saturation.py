@@ -33,5 +33,20 @@ def title(feats: Features, where: str) -> str:
     return f"CPU burnt{where}"
 
 
+# Saturation is CPU used: a process that used under this share of one CPU over the window
+# (or its CPU profile) burnt too little to be slowed by it, whatever its hottest function.
+MIN_CPU = 0.05
+
+
+def unsupported(feats: Features) -> str | None:
+    """No CPU saturation in a process that hardly used a CPU (its measure was taken)."""
+    used = feats.get("cpu_seconds_per_s")
+    if used is None or used >= MIN_CPU:
+        return None
+    return (f"the process used {used:.3f} CPU-seconds per second over the window (under "
+            f"{MIN_CPU:g} of one CPU): too little for its code to be CPU-bound; a diagnosis "
+            f"while the symptom is on would decide")  # fmt: skip
+
+
 # a CPU-bound service on a machine full of other work gets what is left and reads as idle
-KIND = Kind("cpu-saturation", title, locator, timing=True)
+KIND = Kind("cpu-saturation", title, locator, timing=True, unsupported=unsupported)

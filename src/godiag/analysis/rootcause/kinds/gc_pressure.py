@@ -45,5 +45,28 @@ def title(feats: Features, where: str) -> str:
     return f"the garbage collector runs constantly, allocations{where}"
 
 
+# The collector's CPU is part of the process's CPU: its GC share of a CPU profile times the
+# process's CPU use (all of that use, without a profile, as an upper bound). Under this
+# share of one CPU the collector costs the service nothing that matters, however often it
+# cycles (a tiny heap collected every second is cheap).
+MIN_GC_CPU = 0.01
+
+
+def unsupported(feats: Features) -> str | None:
+    """No GC pressure when the collector cannot have cost a hundredth of a CPU."""
+    used, share = feats.get("cpu_seconds_per_s"), feats.get("cpu_profile_gc_share")
+    if used is None:
+        return None
+    gc = used * share if share is not None else used
+    if gc >= MIN_GC_CPU:
+        return None
+    how = (f"{share:.0%} of its CPU profile in the collector, of {used:.3f} CPU-seconds per "
+           f"second" if share is not None else f"the whole process used {used:.3f} "
+           f"CPU-seconds per second")  # fmt: skip
+    return (f"the collector used at most {gc:.3f} of one CPU over the window ({how}): too "
+            f"little to weigh on the service; a diagnosis while the symptom is on would "
+            f"decide")  # fmt: skip
+
+
 # GC rates are the service's own only when it gets the CPUs it asks for
-KIND = Kind("gc-pressure", title, locator, timing=True)
+KIND = Kind("gc-pressure", title, locator, timing=True, unsupported=unsupported)

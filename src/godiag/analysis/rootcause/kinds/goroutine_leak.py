@@ -41,8 +41,10 @@ def title(feats: Features, where: str) -> str:
     return f"goroutines pile up blocked{where}" + (f" ({g:+.0f}/min)" if g is not None else "")
 
 
-GROWTH = ("goroutine_growth_per_min", "top_growth_per_min", "goroutines_delta_5m",
-          "leaked_goroutines")  # fmt: skip
+# growth of the count (window, Prometheus), of a blocked group since the stored reference,
+# or goroutines the runtime proved leaked
+GROWTH = ("goroutine_growth_per_min", "goroutines_delta_5m", "history_goroutines_delta",
+          "baseline_goroutine_growth_per_min", "leaked_goroutines")  # fmt: skip
 
 
 def unsupported(feats: Features) -> str | None:
@@ -62,7 +64,12 @@ def unsupported(feats: Features) -> str | None:
                 "longer lookback or the goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
     if any((feats.get(n) or 0) > 0 for n in GROWTH):
         return None
-    return ("the goroutine count did not grow during the window and no goroutine was proven "
+    # a leak is blocked goroutines accumulating: the group that grew most must be blocked
+    # (a few goroutines more at work, with the count flat, is traffic)
+    if (feats.get("top_growth_per_min") or 0) > 0 and feats.get("top_growth_blocked"):
+        return None
+    return ("neither the goroutine count nor a blocked group grew during the window and no "
+            "goroutine was proven "
             "leaked; a longer --window, go_goroutines history in a configured Prometheus, or "
             "the goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
 
