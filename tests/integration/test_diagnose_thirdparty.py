@@ -135,7 +135,6 @@ def test_prometheus_under_a_ramping_query_load(tmp_path: Path) -> None:
     f = doc["features"]
     print("prometheus under load:", code, doc["verdict"], f["heap_growth_retention"],
           f["heap_growth_in_flight"], f["heap_growth_in_flight_rise"])  # fmt: skip
-    # (the exit status stays 1 for a fault ranked first, sure or not: is_fault)
     top = doc["causes"][0]
     # never the reported wrong answer (a leak). Healthy or not sure is the aim, but eight
     # range queries back to back keep this machine's CPUs busy in Prometheus's range

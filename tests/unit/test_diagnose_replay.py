@@ -218,8 +218,22 @@ def test_cli_replay_json_and_exit_status_follow_the_document(tmp_path: Path) -> 
     r = godiag("diagnose", str(path), "--format", "json")
     doc = json.loads(r.stdout)
     top = doc["causes"][0]
-    assert r.returncode == (1 if top["kind"] != "healthy" and top["probability"] >= 0.5 else 0)
+    named = doc["confident"] and top["kind"] != "healthy" and top["probability"] >= 0.4
+    assert r.returncode == (1 if named else 0)
     same(without_timing(doc), json.loads((path / "expected.json").read_text()))
+
+
+def test_exit_status_is_a_fault_the_verdict_names() -> None:
+    from godiag.analysis.rootcause import ranker
+    from godiag.pipeline.diagnose import MIN_PROBABILITY, is_fault
+
+    assert MIN_PROBABILITY == ranker.FLOOR  # every fault the verdict names exits 1
+    fault = {"causes": [{"kind": "memory-leak", "probability": 0.53}], "confident": True,
+             "min_probability": MIN_PROBABILITY}  # fmt: skip
+    assert is_fault(fault)
+    assert not is_fault({**fault, "confident": False})  # "not sure: memory-leak ranks first"
+    assert not is_fault({**fault, "min_probability": 0.6})
+    assert not is_fault({**fault, "causes": [{"kind": "healthy", "probability": 0.9}]})
 
 
 def test_cli_live_options_are_refused_on_a_replay() -> None:

@@ -111,6 +111,19 @@ def test_client_connections_in_real_daemons() -> None:
     assert _held("alertmanager-c")[0] == 0  # at rest, nothing dialled
 
 
+def test_a_servers_background_reads_are_not_client_connections() -> None:
+    """net/http reads ahead on an accepted connection while its handler runs (one goroutine
+    per request in flight, created by the server's connReader): server side, however many."""
+    seen = 0
+    for name in ("prometheus-a", "alertmanager-a", "seaweedfs-b"):
+        dump = parse((GOROUTINES / f"{name}.txt").read_bytes(), name, strict=False)
+        read = "net/http.(*connReader).backgroundRead"
+        reads = [g for g in dump.goroutines if any(f.function == read for f in g.frames)]
+        seen += len(reads)
+        assert not any(_holds_client_conn(g) for g in reads), name
+    assert seen, "these daemons' dumps have requests in flight"
+
+
 def test_a_memory_leak_keeps_what_it_allocates() -> None:
     # not measured (one heap snapshot, or too little growth to sample): no say
     assert kinds.unsupported("memory-leak", _feats()) is None

@@ -11,8 +11,9 @@ offered, and a short CPU profile when CPU use is high or not exported (or as --c
 says). It prints the top 3 causes with calibrated probabilities, locations and evidence,
 and stores every artifact (--no-store to skip; missing metadata is reported with where to set it).
 
-Exit status: 1 when the top cause is a fault with probability >= --min-probability,
-0 otherwise (healthy or unsure), 2 when nothing at all could be read from the target.
+Exit status: 1 when the verdict names a fault (not "not sure") with probability >=
+--min-probability, 0 otherwise (healthy, or not sure: the JSON's `confident` is false), 2
+when nothing at all could be read from the target.
 """
 
 from __future__ import annotations
@@ -68,9 +69,10 @@ FORMATS = ["text", "json", "html"]
 @click.option(
     "--min-probability",
     type=click.FloatRange(0, 1),
-    default=0.5,
+    default=0.4,
     show_default=True,
-    help="Exit 1 when the top fault's probability is at least this.",
+    help="Exit 1 when the verdict names a fault (not 'not sure') with at least this "
+    "probability (default: the 40% confidence floor).",
 )
 @click.option(
     "--timeout", type=Duration(), default="10s", show_default=True,
@@ -128,8 +130,8 @@ def diagnose(
     and a CPU profile when CPU use is high or not exported (or as --cpu says). It reports
     the top 3 causes with calibrated probabilities, locations and evidence, and stores every
     artifact (missing metadata: not stored, and the report says where to set it). Exit 1
-    when the top cause is a fault with probability at least --min-probability; 2 when
-    nothing at all answered.
+    when the verdict names a fault (not "not sure") with probability at least
+    --min-probability; 2 when nothing at all answered.
     """
     from godiag import config as cfg
     from godiag.collect import bundle

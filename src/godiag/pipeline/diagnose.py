@@ -28,6 +28,9 @@ from godiag.pipeline.observe import Observer, Progress
 SCHEMA = "godiag.diagnosis/v1"
 NO_DIAGNOSIS = "no diagnosis: the service could not be observed"
 MAX_CAUSES = 3
+# exit 1 at or above this by default: the ranker's confidence floor (ranker.FLOOR; a unit
+# test keeps them equal), so a fault the verdict names is a fault the exit status reports
+MIN_PROBABILITY = 0.4
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class DiagnoseOptions:
     source: str | None = None  # module directory for static corroboration
     store: bool = True
     baseline: bool = False  # mark the stored artifacts as the service's baseline
-    min_probability: float = 0.5
+    min_probability: float = MIN_PROBABILITY
     overrides: CaptureMeta = field(default_factory=CaptureMeta)  # the command line's metadata
     config: Config | None = None
     timeout: float = CAPTURE_SECONDS  # one capture's time budget, connect to last byte
@@ -428,10 +431,13 @@ def unobserved(doc: dict[str, Any]) -> str | None:
 
 
 def is_fault(doc: dict[str, Any]) -> bool:
-    """The exit-status rule: the top cause is a fault at or above min_probability."""
+    """The exit-status rule: the verdict names a fault (not "not sure") at or above
+    min_probability. A fault ranked first that the verdict is not sure of pages no one: the
+    document says what would decide (`confident` false)."""
     causes = doc.get("causes") or []
     return bool(
         causes
+        and doc.get("confident", True)
         and causes[0]["kind"] != "healthy"
-        and causes[0]["probability"] >= doc.get("min_probability", 0.5)
+        and causes[0]["probability"] >= doc.get("min_probability", MIN_PROBABILITY)
     )

@@ -304,6 +304,11 @@ class Observer:
         cpu_job: Future[Profile | None] | None = None
         if self.cpu:  # asked for: start right away, it overlaps the window
             cpu_job = self._start_cpu(min(self.cpu, max(1.0, self.window - self._now())))
+        elif self.cpu is None and self._cpu_unmeasured():
+            # the profile is the only CPU measure: start it now, over what is left of the
+            # window (a second at least), not at the first inner sample, which a slow start
+            # on a loaded machine (a GC'd heap, a dump of thousands) can push past the window
+            cpu_job = self._start_cpu(max(1.0, self.window - self._now()))
         deadline = self.window
         steps = self.n_samples - 1
         # the live heap between the ends, without forcing a GC (as of the service's last
@@ -316,15 +321,16 @@ class Observer:
                 self._add_sample(self._sample())
                 if first_heap is not None:
                     mids.append(pool.submit(self._profile, "heap", f"heap#{i}"))
-                if (
-                    cpu_job is None
-                    and self.cpu is None
-                    and i == 1
-                    and (self._cpu_high() or self._cpu_unmeasured())
-                ):
+                if cpu_job is None and self.cpu is None and i == 1 and self._cpu_high():
                     left = deadline - self._now()
                     if left >= 0.8:
                         cpu_job = self._start_cpu(left - 0.3)
+                    else:
+                        rec.notes.append(
+                            f"CPU profile not taken: the CPU was busy at the first inner "
+                            f"sample, with {max(0.0, left):.1f}s of the window left; "
+                            f"--cpu N takes one in any case"
+                        )
         end_dump = pool.submit(self._dump, "goroutine@end")
         end_vars = pool.submit(self._vars, "vars@end")
         ends: dict[str, Future[Profile | None] | None] = {

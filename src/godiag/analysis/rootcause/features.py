@@ -246,7 +246,9 @@ def _profile_cpu(obs: Observation) -> float | None:
 
 
 CONN_IO = ("net.(*conn).Read", "net.(*conn).Write")
-SERVER_CONN = ("net/http.(*conn).serve", "net/http.(*Server).Serve")
+# net/http's server side: the connection's own goroutine, and the background read it
+# starts while a handler runs (one per request in flight on a busy server)
+SERVER_CONN = ("net/http.(*conn).serve", "net/http.(*Server).Serve", "net/http.(*connReader).")
 
 
 def _holds_client_conn(g: Any) -> bool:

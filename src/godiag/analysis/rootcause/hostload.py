@@ -26,9 +26,11 @@ def starved(busy_cpus: float | None, cpus: int, service_cpus: float | None) -> s
     mine = service_cpus or 0.0
     if mine >= (1 - OTHERS) * busy_cpus:
         return None  # the service itself keeps the machine busy: that is evidence, not noise
+    used = ("the service's own share is unknown (no CPU measure)" if service_cpus is None
+            else f"the service used {mine:.2f} of them")  # fmt: skip
     return (
         f"this machine's {cpus} CPUs were {busy_cpus / cpus:.0%} busy during the window, "
-        f"the service used {mine:.2f} of them: its CPU and GC rates are what other work "
+        f"{used}: its CPU and GC rates are what other work "
         f"left it and its goroutines and locks wait for a CPU, so rates and waits are not "
         f"its own; "
         f"diagnose again when the machine is less busy"

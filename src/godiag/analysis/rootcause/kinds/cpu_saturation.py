@@ -30,7 +30,7 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
 
 
 def title(feats: Features, where: str) -> str:
-    return f"CPU burnt{where}"
+    return f"CPU burnt in the service's own code{where or ' (no hot function found)'}"
 
 
 # Saturation is CPU used: a process that used under this share of one CPU over the window

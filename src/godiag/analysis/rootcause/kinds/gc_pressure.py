@@ -42,7 +42,7 @@ def _gogc(obs: locate.Observed) -> float | None:
 
 
 def title(feats: Features, where: str) -> str:
-    return f"the garbage collector runs constantly, allocations{where}"
+    return "the garbage collector runs constantly" + (f", allocations{where}" if where else "")
 
 
 # The collector's CPU is part of the process's CPU: its GC share of a CPU profile times the

@@ -38,7 +38,8 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
 
 def title(feats: Features, where: str) -> str:
     g = feats.get("goroutine_growth_per_min")
-    return f"goroutines pile up blocked{where}" + (f" ({g:+.0f}/min)" if g is not None else "")
+    # the window's rate only when it is growth: "+0/min" beside "pile up" reads as a contradiction
+    return f"goroutines pile up blocked{where}" + (f" ({g:+.0f}/min)" if g and g > 0 else "")
 
 
 # growth of the count (window, Prometheus), of a blocked group since the stored reference,

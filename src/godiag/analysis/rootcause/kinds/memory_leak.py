@@ -141,7 +141,7 @@ def unsupported(feats: Features) -> str | None:
 
 
 def title(feats: Features, where: str) -> str:
-    return f"live heap keeps growing, allocated{where}"
+    return "live heap keeps growing" + (f", allocated{where}" if where else "")
 
 
 # what accumulates keeps accumulating on a starved machine: not a timing verdict
