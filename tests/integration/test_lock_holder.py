@@ -1,8 +1,9 @@
 """The holder of a contended lock, named from a goroutine dump of real deadlocking code.
 
 GoKer's kernels (read from GOROOT at run time by bench/goker_holder.py, never copied) are
-bugs extracted from etcd, gRPC and Kubernetes: each one below deadlocks with a goroutine
-holding a mutex while it waits on a channel, and others queue on that mutex. The locators
+bugs extracted from etcd, gRPC, Kubernetes and Hugo: each one below deadlocks with a
+goroutine holding a mutex while it waits on a channel or on a second lock, and others queue
+on that mutex. The locators
 of deadlock and lock-contention must name the holder's line (checked by its source text, so
 that a kernel edited upstream fails loudly instead of matching a shifted number), with the
 waiters as evidence. A double lock has no other goroutine inside: nothing is guessed.
@@ -30,6 +31,8 @@ HOLDERS = {
     "Etcd7902": "rc.release()",  # past the waiters' Lock in the same function
     "Grpc1460": "<-t.awakenKeepalive",
     "Etcd6873": "<-wbs.donec",
+    # holds the map's lock while it waits on an entry's lock (a lock inside a lock)
+    "Hugo3251": "l.m[url].Lock() // L2",
 }
 
 

@@ -15,9 +15,15 @@ decidable:
   the Lock call, the one such place in the dump. A lock is normally a field of the struct
   whose methods take it; this is the weaker class, and the evidence says which one decided.
 
-Undecided cases stay undecided (None): every goroutine of the function waiting (lock-order
-inversion, a double lock), a candidate at or before the waiters' Lock line (not yet inside),
-or candidates in more than one place. The mutex profile decides them when it is on: its
+- a lock inside a lock, when no goroutine is past the Lock line otherwise: goroutines
+  waiting at a second, later Lock call of the same function took the first one and hold
+  it while they wait (the one such line in the function). Two goroutines that take the
+  same two locks in opposite orders (a transfer from a to b beside one from b to a) wait
+  there for each other for ever: the later Lock line is where the order is fixed.
+
+Undecided cases stay undecided (None): every goroutine of the function waiting at one line
+(a double lock), a candidate at or before the waiters' Lock line (not yet inside), or
+candidates in more than one place. The mutex profile decides them when it is on: its
 contention is recorded at the holder's Unlock (lock_contention's first source).
 """
 
@@ -47,6 +53,7 @@ class Holder:
     waited_at: Frame  # the waiters' frame there (their Lock call or the helper's)
     holders: int  # goroutines found inside (one, or the same place several times)
     same_type: bool = False  # found in another method of the waiters' type, not past their Lock
+    nested: bool = False  # waiting on a second lock, past the waiters' Lock in the same function
 
 
 def _entry(g: Goroutine) -> list[Frame]:
@@ -98,7 +105,28 @@ def find(dump: Dump, prefix: str | None = None) -> Holder | None:
         h = _same_type(dump, prefix, fn, n, at)
         if h is not None:
             return h
-    return None
+    return _nested(dump, waits)
+
+
+def _nested(dump: Dump, waits: dict[tuple[str, int], tuple[int, Frame]]) -> Holder | None:
+    """Lock waiters at a later Lock call of the function most waiters wait in: inside the
+    first lock's section, holding it, waiting for another lock (the one such line)."""
+    if not waits:
+        return None
+    (fn, line), (n, at) = max(waits.items(), key=lambda kv: kv[1][0])
+    later = [(k, v) for k, v in waits.items()
+             if k[0] == fn and k[1] > line and v[1].file == at.file]  # fmt: skip
+    if len(later) != 1:
+        return None
+    (_, (c, sec)), = later  # fmt: skip
+
+    def there(g: Goroutine) -> bool:
+        return category(g.state, g.frames) == "lock" and any(
+            f.function == fn and f.line == sec.line for f in g.frames
+        )
+
+    state = next((g.state for g in dump.goroutines if there(g)), "lock")
+    return Holder(sec, state, sec, n, at, c, nested=True)
 
 
 def _holder(g: Goroutine, prefix: str | None, sec: Frame, n: int, at: Frame, c: int,
@@ -156,6 +184,15 @@ def evidence(h: Holder) -> list[str]:
     leaf = f"{h.frame.function} ({h.frame.file}:{h.frame.line})"
     how = ("another method of the same type" if h.same_type
            else "past the waiters' Lock in the same function")  # fmt: skip
+    if h.nested:
+        return [
+            f"{h.waiters} goroutine(s) wait to lock in {at}",
+            f"the holder: {h.holders} goroutine(s) past that Lock, waiting on {h.state} for "
+            f"a second lock in {sec} (nobody else is inside): unless the first was released "
+            f"between the two lines, they hold it while they wait, and two of them taking the "
+            f"same two locks in opposite orders each hold what the other waits for "
+            f"(lock-order inversion); one lock order everywhere, or one lock, breaks it",
+        ]
     return [
         f"{h.waiters} goroutine(s) wait to lock in {at}",
         f"the holder: {h.holders} goroutine(s) in {sec} ({how}), not waiting on a lock "
