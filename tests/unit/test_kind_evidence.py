@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from godiag.analysis.rootcause import kinds, ranker
-from godiag.analysis.rootcause.features import FEATURES, _holds_client_conn
+from godiag.analysis.rootcause.features import FEATURES, holds_client_conn
 from godiag.formats.goroutines import parse
 from tests.datapaths import DATA
 
@@ -97,11 +97,11 @@ def test_healthy_needs_what_would_show_a_fault() -> None:
 
 def _held(name: str) -> tuple[int, int]:
     dump = parse((GOROUTINES / f"{name}.txt").read_bytes(), name, strict=False)
-    held = sum(g.count for g in dump.goroutines if _holds_client_conn(g))
+    held = sum(g.count for g in dump.goroutines if holds_client_conn(g))
     served = [g for g in dump.goroutines
               if any(f.function == "net/http.(*conn).serve" for f in g.frames)]  # fmt: skip
     assert served, "each of these daemons serves HTTP: its server connections are in the dump"
-    assert not any(_holds_client_conn(g) for g in served)  # accepted, not obtained
+    assert not any(holds_client_conn(g) for g in served)  # accepted, not obtained
     return held, len(dump.goroutines)
 
 
@@ -120,7 +120,7 @@ def test_a_servers_background_reads_are_not_client_connections() -> None:
         read = "net/http.(*connReader).backgroundRead"
         reads = [g for g in dump.goroutines if any(f.function == read for f in g.frames)]
         seen += len(reads)
-        assert not any(_holds_client_conn(g) for g in reads), name
+        assert not any(holds_client_conn(g) for g in reads), name
     assert seen, "these daemons' dumps have requests in flight"
 
 

@@ -251,7 +251,7 @@ CONN_IO = ("net.(*conn).Read", "net.(*conn).Write")
 SERVER_CONN = ("net/http.(*conn).serve", "net/http.(*Server).Serve", "net/http.(*connReader).")
 
 
-def _holds_client_conn(g: Any) -> bool:
+def holds_client_conn(g: Any) -> bool:
     """A goroutine that keeps a client connection open: an HTTP transport's per-connection
     loop, a client call or a dial in progress, or a read/write on a connection that is not
     one an in-process HTTP server accepted."""
@@ -404,7 +404,7 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
         out["gc_cpu_fraction"] = float(mem["GCCPUFraction"])
     if obs.dumps:
         _dump_features(obs, derive(obs) if derived is None else derived, out)
-        held = [sum(g.count for g in d.goroutines if _holds_client_conn(g)) for d in obs.dumps]
+        held = [sum(g.count for g in d.goroutines if holds_client_conn(g)) for d in obs.dumps]
         out["client_conn_goroutines"] = held[-1]
         if len(held) >= 2:
             out["client_conn_growth"] = held[-1] - held[0]

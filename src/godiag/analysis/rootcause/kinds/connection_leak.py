@@ -9,6 +9,7 @@ from __future__ import annotations
 from godiag.analysis import sites
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived
+from godiag.analysis.rootcause.features import holds_client_conn
 from godiag.analysis.rootcause.kinds import goroutine_leak
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 
@@ -36,14 +37,17 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     def client_side(frames: list[sites.Site]) -> bool:
         return not any(f[0].startswith(ACCEPT) or f[0] in server for f in frames)
 
+    # live memory anywhere on the client side is a connection's only where the service
+    # holds connections at all: else it names whatever the heap holds (a map, a cache)
+    held = _connected(obs)
     tries = [
         ("live objects from dials", sites.by_site(
             obs.heap[-1], "inuse_space", prefix, lambda f: dial(f) and client_side(f), own)),
         ("live heap growth", sites.growth(
             *(sites.by_site(p, "inuse_space", prefix, client_side, own) for p in obs.heap))
-         if len(obs.heap) == 2 else {}),
+         if len(obs.heap) == 2 and held else {}),
         ("live objects, client side", sites.by_site(
-            obs.heap[-1], "inuse_space", prefix, client_side, own)),
+            obs.heap[-1], "inuse_space", prefix, client_side, own) if held else {}),
         ("HTTP client allocation", sites.by_site(
             obs.heap[-1], "alloc_space", prefix, sites.has_prefix(sites.NET_CLIENT), own)),
         # a handful of heap samples at seconds of uptime can all fall elsewhere; the dumps
@@ -60,6 +64,17 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         size = f"{hit[1]}" if what.startswith("goroutines") else f"{hit[1] / 2**20:.2f} MiB"
         return loc, [f"connections obtained at {locate.where(loc)} ({what}: {size})"]
     return goroutine_leak.locator(obs, derived)
+
+
+def _connected(obs: locate.Observed) -> bool:
+    """The service holds connections it obtained: live memory under a dial, a goroutine
+    holding a client connection, or open fds that grew over the window."""
+    if obs.heap and sites.total(obs.heap[-1], "inuse_space", sites.has_prefix(sites.DIAL)) > 0:
+        return True
+    if obs.dumps and any(holds_client_conn(g) for g in obs.dumps[-1].goroutines):
+        return True
+    fds = [s.values["process_open_fds"] for s in obs.samples if "process_open_fds" in s.values]
+    return len(fds) >= 2 and fds[-1] > fds[0]
 
 
 def in_client_calls(obs: locate.Observed, prefix: str | None) -> dict[sites.Site, int]:
