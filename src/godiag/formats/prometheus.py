@@ -49,9 +49,10 @@ def parse(data: bytes, source: str) -> dict[str, MetricFamily]:
                 samples = prev.samples + samples
             out[fam.name] = MetricFamily(fam.name, fam.type, samples)
     except Exception as exc:  # the parser raises ValueError, IndexError, KeyError, ...
-        raise ParseError(
-            source, f"not Prometheus text format: {type(exc).__name__}: {exc}"
-        ) from None
+        # the parser's own words, without its exception's class name: a user reads a line
+        # of their /metrics that is wrong, not a Python error
+        said = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "unparsable"
+        raise ParseError(source, f"not Prometheus text format: {said}") from None
     return out
 
 
