@@ -387,17 +387,17 @@ templates only, then score every run of the held-out template; no template's cod
 framework is seen by the model that scores it. Leave-one-program-out (held-out programs
 of seen templates) and the model scored on the rows it was fitted on are shown for
 comparison: those figures come from data the model was fitted on, or from its siblings.
-The ranking is the one diagnose prints: the model's, with kinds whose own evidence is absent
-moved after those that have it (docs/diagnose.md, "Kinds with evidence first"); the
+The ranking is the one diagnose prints: the model's, with kinds whose own evidence is
+absent moved after those that have it (docs/diagnose.md, "Kinds with evidence first"); the
 evidence checks read features the rows were recorded with, so a check on a feature added
-after a row was recorded (the heap profiles between the ends, the connections at both
-ends) has no say on it. Location: the top-1 cause is the true kind and its file:line is
-within 3 lines of the manifest's fault line, or names the right function ("true kind":
-the location the evidence gives for the true kind, whatever the ranking). Brier: multi-class, summed over kinds. ECE:
-top-1 confidence, 10 bins. Abstain: the report says it is not sure (top probability under
-the {floor:.0%} floor, or the top kind's own evidence absent). Confident errors: a wrong top
-kind at 90% or more without "not sure". Healthy flagged: healthy runs whose top cause is a
-fault at 50% or more.
+after a row was recorded (the heap profiles between the ends, the connections at both ends)
+has no say on it. Location: the top-1 cause is the true kind and its file:line is within 3
+lines of the manifest's fault line, or names the right function ("true kind": the location
+the evidence gives for the true kind, whatever the ranking). Brier: multi-class, summed
+over kinds. ECE: top-1 confidence, 10 bins. Abstain: the report says it is not sure (top
+probability under the {floor:.0%} floor, or the top kind's own evidence absent). Confident
+errors: a wrong top kind at 90% or more without "not sure". Healthy flagged: healthy runs
+whose top cause is a fault at 50% or more.
 
 {table}
 
