@@ -37,6 +37,19 @@ def test_a_goroutine_leak_is_blocked_growth() -> None:
     assert kinds.unsupported("goroutine-leak", {**busy, "top_growth_blocked": 1}) is None
 
 
+def test_requests_that_never_finish_are_not_a_leak() -> None:
+    # an actor cycle: the handlers that wait on it are most of the blocked goroutines
+    stuck = _feats(
+        goroutine_growth_per_min=3000.0, stuck_handlers=945, blocked_user_goroutines=1884
+    )
+    why = kinds.unsupported("goroutine-leak", stuck)
+    assert why is not None and "945 of the 1884" in why
+    # handlers a minority (a stream per subscriber beside its leaked forwarders), or a leak
+    # the runtime proved: the rule has no say
+    assert kinds.unsupported("goroutine-leak", {**stuck, "stuck_handlers": 185}) is None
+    assert kinds.unsupported("goroutine-leak", {**stuck, "leaked_goroutines": 5}) is None
+
+
 def test_saturation_and_gc_pressure_need_cpu() -> None:
     idle = _feats(cpu_seconds_per_s=0.003)
     for kind in ("cpu-saturation", "gc-pressure"):

@@ -42,6 +42,10 @@ def title(feats: Features, where: str) -> str:
     return f"goroutines pile up blocked{where}" + (f" ({g:+.0f}/min)" if g and g > 0 else "")
 
 
+# at least this share of the blocked goroutines are handlers stuck across the window: the
+# requests themselves do not finish (a long poll's handlers too; a leak's goroutines were
+# started by requests that returned)
+STUCK_SHARE = 0.5
 # growth of the count (window, Prometheus), of a blocked group since the stored reference,
 # or goroutines the runtime proved leaked
 GROWTH = ("goroutine_growth_per_min", "goroutines_delta_5m", "history_goroutines_delta",
@@ -63,6 +67,15 @@ def unsupported(feats: Features) -> str | None:
                 f"(the {feats.get('history_goroutines_delta') or 0:+.0f} goroutines of "
                 "the lookback); goroutines that come and go are work, not a leak - a "
                 "longer lookback or the goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
+    stuck, blocked = feats.get("stuck_handlers") or 0, feats.get("blocked_user_goroutines") or 0
+    if blocked and stuck >= STUCK_SHARE * blocked and not proven:
+        # the goroutines that stay are requests still inside their handlers: a leak is
+        # goroutines that outlive their request; requests that never finish wait on
+        # something that never answers (a lock or channel cycle, a dependency)
+        return (f"{stuck} of the {blocked} blocked goroutines are request handlers blocked "
+                f"at both ends of the window: requests that do not finish, not goroutines "
+                f"left behind by finished ones - a deadlock, a lock or a dependency that "
+                f"never answers; the goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
     if any((feats.get(n) or 0) > 0 for n in GROWTH):
         return None
     # a leak is blocked goroutines accumulating: the group that grew most must be blocked
