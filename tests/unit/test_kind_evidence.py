@@ -99,6 +99,14 @@ def test_kinds_without_a_check_are_always_supported() -> None:
     assert kinds.unsupported("deadlock", _feats()) is None
 
 
+def test_a_deadlocks_holder_waits_for_ever() -> None:
+    # a lock held across a sleep is released when the sleep ends: contention
+    why = kinds.unsupported("deadlock", _feats(lock_holder_waits="sleep"))
+    assert why is not None and "asleep" in why
+    for waits in ("channel", "select", "lock", "io", None):
+        assert kinds.unsupported("deadlock", _feats(lock_holder_waits=waits)) is None, waits
+
+
 def test_healthy_needs_what_would_show_a_fault() -> None:
     measured = _feats(cpu_seconds_per_s=0.01, heap_growth_bytes_per_s=0.0, goroutines=12)
     assert kinds.unsupported("healthy", measured) is None

@@ -11,6 +11,7 @@ from typing import Any
 
 from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import BLOCKED, is_stdlib
+from godiag.analysis.rootcause import holder
 from godiag.analysis.rootcause.derived import Derived, derive
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
 from godiag.model.observation import MetricSample, Observation
@@ -39,6 +40,11 @@ FEATURES: dict[str, tuple[str, str]] = {
         "arguments) blocked on a channel or lock at both ends",
     ),
     "stuck_handler_share": ("fraction", "stuck_handlers / goroutines in the end dump"),
+    "lock_holder_waits": (
+        "category",
+        "end dump: what the holder of the lock most goroutines wait for waits on itself "
+        "(holder.find; null when no holder is identified)",
+    ),
     "heap_inuse_bytes": ("bytes", "go_memstats_heap_inuse_bytes / expvar HeapInuse"),
     "heap_growth_bytes_per_s": ("bytes/s", "live heap after forced GCs at both ends"),
     "heap_growth_top_share": (
@@ -403,7 +409,10 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     if isinstance(mem, dict) and isinstance(mem.get("GCCPUFraction"), int | float):
         out["gc_cpu_fraction"] = float(mem["GCCPUFraction"])
     if obs.dumps:
-        _dump_features(obs, derive(obs) if derived is None else derived, out)
+        derived = derive(obs) if derived is None else derived
+        _dump_features(obs, derived, out)
+        h = holder.find(obs.dumps[-1], derived.prefix)
+        out["lock_holder_waits"] = h.category if h is not None else None
         held = [sum(g.count for g in d.goroutines if holds_client_conn(g)) for d in obs.dumps]
         out["client_conn_goroutines"] = held[-1]
         if len(held) >= 2:

@@ -54,6 +54,7 @@ class Holder:
     holders: int  # goroutines found inside (one, or the same place several times)
     same_type: bool = False  # found in another method of the waiters' type, not past their Lock
     nested: bool = False  # waiting on a second lock, past the waiters' Lock in the same function
+    category: str = "other"  # what the holder waits on (goroutine_rules.category)
 
 
 def _entry(g: Goroutine) -> list[Frame]:
@@ -126,14 +127,23 @@ def _nested(dump: Dump, waits: dict[tuple[str, int], tuple[int, Frame]]) -> Hold
         )
 
     state = next((g.state for g in dump.goroutines if there(g)), "lock")
-    return Holder(sec, state, sec, n, at, c, nested=True)
+    return Holder(sec, state, sec, n, at, c, nested=True, category="lock")
 
 
 def _holder(g: Goroutine, prefix: str | None, sec: Frame, n: int, at: Frame, c: int,
             same_type: bool) -> Holder:  # fmt: skip
     frames = [(f.function, f.file, f.line) for f in g.frames]
     site = sites.pick(frames, prefix) or frames[0]
-    return Holder(Frame(site[0], "", site[1], site[2]), g.state, sec, n, at, c, same_type)
+    return Holder(
+        Frame(site[0], "", site[1], site[2]),
+        g.state,
+        sec,
+        n,
+        at,
+        c,
+        same_type,
+        category=category(g.state, g.frames),
+    )
 
 
 def _receiver(fn: str) -> str | None:

@@ -53,6 +53,7 @@ SKIP = {
     # evidence for the kinds' `unsupported` checks, not model inputs
     "client_conn_goroutines",
     "client_conn_growth",
+    "lock_holder_waits",
     "dial_live_bytes",
     "heap_growth_retention",
     "heap_growth_in_flight",

@@ -78,11 +78,29 @@ def title(feats: Features, where: str) -> str:
     return f"goroutines stuck on a lock or channel that never frees{where}"
 
 
+# what a lock's holder can wait on and still come back: a sleep ends, running code runs on
+# (I/O, a channel or another lock can wait for ever, so they say nothing here)
+ENDS = ("sleep", "running", "runnable")
+
+
+def unsupported(feats: Features) -> str | None:
+    """A deadlock's holder waits on something that never comes; one that sleeps or runs will
+    release the lock, and its waiters are contending, not stuck for ever."""
+    waits = feats.get("lock_holder_waits")
+    if waits not in ENDS:
+        return None
+    return (f"the lock's holder is {'asleep' if waits == 'sleep' else waits} inside its "
+            f"critical section: it releases the lock when that ends, so its waiters queue "
+            f"(lock contention) rather than wait for ever; a second diagnosis showing the "
+            f"same goroutines still waiting would decide")  # fmt: skip
+
+
 KIND = Kind(
     "deadlock",
     title,
     locator,
     # what never moves stays stuck on a starved machine too: not a timing verdict
+    unsupported=unsupported,
     explained_by=frozenset(
         {
             "unclosed-range",
