@@ -318,6 +318,8 @@ def _analyse(
         ranked, set_aside = ranker.by_evidence(ranked, feats)
         for kind, p in ranked[:MAX_CAUSES]:
             loc, ev = where.get(kind, (None, []))
+            if not ev and (measured := kinds.KINDS[kind].measured) is not None:
+                ev = measured(feats)
             d5 = feats.get("goroutines_delta_5m")
             # a bundle recorded before the lookback has the last 5 minutes only
             only_5m = "go_goroutines" not in lt.trends

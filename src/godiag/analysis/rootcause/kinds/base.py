@@ -38,3 +38,6 @@ class Kind:
     # (None: supported). The verdict is then "not sure" - the model learned the kind from
     # services where that evidence was present, so without it the ranking is a guess.
     unsupported: Callable[[Features], str | None] | None = None
+    # Evidence lines from the features alone, for a kind that points nowhere in the code
+    # (healthy: what was measured and found quiet).
+    measured: Callable[[Features], list[str]] | None = None

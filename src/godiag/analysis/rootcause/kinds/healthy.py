@@ -42,5 +42,23 @@ def unsupported(feats: Features) -> str | None:
     return "; ".join(f"{what}: {how}" for what, how in lacking)
 
 
+def measured(feats: Features) -> list[str]:
+    """What the window measured, in one line: a healthy verdict shows what it rests on."""
+    parts = []
+    if (n := feats.get("goroutines")) is not None:
+        g = feats.get("goroutine_growth_per_min")
+        parts.append(f"{n:.0f} goroutines" + (f" ({g:+.0f}/min)" if g is not None else ""))
+    if (h := feats.get("heap_growth_bytes_per_s")) is not None:
+        parts.append(f"live heap {h / 1024:+.0f} KiB/s")
+    if (c := feats.get("cpu_seconds_per_s")) is not None:
+        parts.append(f"{c:.2f} CPU-s/s")
+    if (w := feats.get("lock_waiters")) is not None:
+        parts.append(f"{w:.0f} lock waiters")
+    if (f := feats.get("fd_growth_per_min")) is not None:
+        parts.append(f"open fds {f:+.0f}/min")
+    return [f"measured over the window: {', '.join(parts)}"] if parts else []
+
+
 # a starved CPU-bound service reads as idle: "healthy" would be a guess, not a finding
-KIND = Kind("healthy", title, ruled_out=ruled_out, timing=True, unsupported=unsupported)
+KIND = Kind("healthy", title, ruled_out=ruled_out, timing=True, unsupported=unsupported,
+            measured=measured)  # fmt: skip
