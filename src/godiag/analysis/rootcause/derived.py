@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from godiag.analysis import sites
 from godiag.analysis.goroutines import GroupGrowth, as_is, categories, group, growth
+from godiag.analysis.rootcause.holder import Holder, find
 from godiag.model.observation import Observation
 
 
@@ -30,6 +31,9 @@ class Derived:
     total_growth: int | None = None
     # The import-path prefix of the service's own code (sites.module_prefix); None: unknown.
     prefix: str | None = None
+    # The holder of the lock most goroutines of the end dump wait for (holder.find), read by
+    # the features and the deadlock locator; None: none identified, or no dump.
+    holder: Holder | None = None
 
     @property
     def end(self) -> tuple[GroupGrowth, ...]:
@@ -42,6 +46,7 @@ def derive(obs: Observation) -> Derived:
     prefix = sites.module_prefix(obs.build_path)
     grouped = [group(d) for d in obs.dumps]
     dumps = tuple(tuple(as_is(g)) for g in grouped)
+    held = find(obs.dumps[-1], prefix) if obs.dumps else None
     if len(dumps) == 2:
         return Derived(
             groups=tuple(growth(grouped[0], grouped[1])),
@@ -50,7 +55,9 @@ def derive(obs: Observation) -> Derived:
             end_categories=categories(dumps[1]),
             total_growth=obs.dumps[1].total - obs.dumps[0].total,
             prefix=prefix,
+            holder=held,
         )
     if dumps:
-        return Derived(dumps[-1], dumps, end_categories=categories(dumps[-1]), prefix=prefix)
+        return Derived(dumps[-1], dumps, end_categories=categories(dumps[-1]), prefix=prefix,
+                       holder=held)  # fmt: skip
     return Derived(prefix=prefix)

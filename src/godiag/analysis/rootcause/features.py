@@ -11,7 +11,6 @@ from typing import Any
 
 from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import BLOCKED, is_stdlib
-from godiag.analysis.rootcause import holder
 from godiag.analysis.rootcause.derived import Derived, derive
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
 from godiag.model.observation import MetricSample, Observation
@@ -43,7 +42,7 @@ FEATURES: dict[str, tuple[str, str]] = {
     "lock_holder_waits": (
         "category",
         "end dump: what the holder of the lock most goroutines wait for waits on itself "
-        "(holder.find; null when no holder is identified)",
+        "(Derived.holder; null when no holder is identified)",
     ),
     "heap_inuse_bytes": ("bytes", "go_memstats_heap_inuse_bytes / expvar HeapInuse"),
     "heap_growth_bytes_per_s": ("bytes/s", "live heap after forced GCs at both ends"),
@@ -411,7 +410,7 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     if obs.dumps:
         derived = derive(obs) if derived is None else derived
         _dump_features(obs, derived, out)
-        h = holder.find(obs.dumps[-1], derived.prefix)
+        h = derived.holder
         out["lock_holder_waits"] = h.category if h is not None else None
         held = [sum(g.count for g in d.goroutines if holds_client_conn(g)) for d in obs.dumps]
         out["client_conn_goroutines"] = held[-1]

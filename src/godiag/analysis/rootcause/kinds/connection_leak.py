@@ -111,13 +111,13 @@ def title(feats: Features, where: str) -> str:
     return f"connections are opened and never released{where}"
 
 
-# open connections accumulate on a starved machine too: not a timing verdict
 # connections that accumulate: in the window (fds, goroutines holding them) or since the
 # stored reference and over the Prometheus history (the goroutines that hold them)
 ACCUMULATED = ("fd_growth_per_min", "client_conn_growth", "baseline_goroutine_growth_per_min",
                "history_goroutines_delta")  # fmt: skip
 
 
+# open connections accumulate on a starved machine too: not a timing verdict
 def unsupported(feats: Features) -> str | None:
     """No connection-leak without a connection: open fds that grow, goroutines holding
     client connections (HTTP transports' read/write loops, client calls), or live memory

@@ -26,8 +26,8 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     if not stuck:
         return goroutine_leak.locator(obs, derived) if groups else (None, [])
     biggest = max(stuck, key=lambda g: g.count)
-    if any(g.category == "lock" for g in stuck) and obs.dumps:
-        h = holder.find(obs.dumps[-1], prefix)
+    if any(g.category == "lock" for g in stuck):
+        h = derived.holder
         if h is not None:
             return holder.location(h), holder.evidence(h)
     waited_in = (locate.user(biggest, prefix) or {}).get("function")
@@ -99,8 +99,8 @@ KIND = Kind(
     "deadlock",
     title,
     locator,
-    # what never moves stays stuck on a starved machine too: not a timing verdict
     unsupported=unsupported,
+    # what never moves stays stuck on a starved machine too: not a timing verdict
     explained_by=frozenset(
         {
             "unclosed-range",
