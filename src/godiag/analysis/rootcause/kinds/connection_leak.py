@@ -6,6 +6,8 @@ grew (a leaked connection's buffers are allocated under the dial); see `locator`
 
 from __future__ import annotations
 
+from typing import Any
+
 from godiag.analysis import sites
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived
@@ -14,16 +16,23 @@ from godiag.analysis.rootcause.kinds import goroutine_leak
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 
 ACCEPT = ("net.(*TCPListener).Accept", "net.(*netFD).accept", "net.(*UnixListener).Accept")
+# building an HTTP request: an unclosed response keeps its request (and what it points at)
+REQUEST = ("net/http.NewRequest", "net/http.Get", "net/http.Post", "net/http.Head")
 
 
 def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     """Where the service's code obtains the connections it never gives back.
 
-    In order: live objects allocated under a dial (connections, their buffers, the
-    registry entries); live-heap growth over the window; live objects outside in-process
-    servers' connection goroutines; allocation under HTTP client calls (transports dial
-    on their own goroutines, so the client call is the owner); goroutines inside HTTP
-    client calls in the dumps. A site in the service's main package wins over the kind
+    Evidence about connections comes first, memory in general last. In order: live
+    objects allocated under a dial (connections, their buffers, the registry entries);
+    goroutines waiting for a connection (a pool that is used up waits in
+    `database/sql.(*DB).conn`, a dial in progress); goroutines reading or writing a
+    client connection, at the code that started them (it handed them the connection);
+    live objects under HTTP client calls (a response whose body is never closed keeps
+    its request alive); allocation under HTTP client calls (transports dial on their own
+    goroutines, so the client call is the owner); goroutines inside HTTP client calls;
+    then, where the service holds connections at all, live-heap growth and live objects
+    outside in-process servers. A site in the service's main package wins over the kind
     of evidence found first. A helper returning a connection (dial, get, acquire...)
     hands over to its caller.
     """
@@ -40,19 +49,25 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     # live memory anywhere on the client side is a connection's only where the service
     # holds connections at all: else it names whatever the heap holds (a map, a cache)
     held = _connected(obs)
+    client = sites.has_prefix(sites.NET_CLIENT + REQUEST)
     tries = [
         ("live objects from dials", sites.by_site(
             obs.heap[-1], "inuse_space", prefix, lambda f: dial(f) and client_side(f), own)),
-        ("live heap growth", sites.growth(
-            *(sites.by_site(p, "inuse_space", prefix, client_side, own) for p in obs.heap))
-         if len(obs.heap) == 2 and held else {}),
-        ("live objects, client side", sites.by_site(
-            obs.heap[-1], "inuse_space", prefix, client_side, own) if held else {}),
+        ("goroutines waiting for a connection", locate.dump_sites(
+            obs, prefix, lambda g, frames: dial(frames) and client_side(frames), own)),
+        ("goroutines on client connections", conn_users(obs, prefix, server)),
+        ("live objects under HTTP client calls", sites.by_site(
+            obs.heap[-1], "inuse_space", prefix, lambda f: client(f) and client_side(f), own)),
         ("HTTP client allocation", sites.by_site(
             obs.heap[-1], "alloc_space", prefix, sites.has_prefix(sites.NET_CLIENT), own)),
         # a handful of heap samples at seconds of uptime can all fall elsewhere; the dumps
         # show the service's code inside HTTP client calls at that moment
         ("goroutines in HTTP client calls", in_client_calls(obs, prefix)),
+        ("live heap growth", sites.growth(
+            *(sites.by_site(p, "inuse_space", prefix, client_side, own) for p in obs.heap))
+         if len(obs.heap) == 2 and held else {}),
+        ("live objects, client side", sites.by_site(
+            obs.heap[-1], "inuse_space", prefix, client_side, own) if held else {}),
     ]  # fmt: skip
     # evidence in the main package wins over an earlier kind of evidence elsewhere
     # (libraries, shared plumbing): connections are obtained by the service's own code
@@ -75,6 +90,32 @@ def _connected(obs: locate.Observed) -> bool:
         return True
     fds = [s.values["process_open_fds"] for s in obs.samples if "process_open_fds" in s.values]
     return len(fds) >= 2 and fds[-1] > fds[0]
+
+
+def conn_users(obs: locate.Observed, prefix: str | None, server: set[str]) -> dict[sites.Site, int]:
+    """Goroutines (over both dumps) reading or writing a client connection, by the site
+    that started them: a goroutine handed a connection (`go readAcks(conn)`) was started
+    where the connection was obtained. Transports' own loops (started by net/http) and
+    in-process servers' connection goroutines are not the service's client code; a
+    goroutine started by the runtime or a library names its own user frame instead."""
+
+    def site(g: Any) -> sites.Site | None:
+        if not holds_client_conn(g) or not g.frames or g.frames[-1].function in server:
+            return None
+        frames = [(f.function, f.file, f.line) for f in g.frames]
+        if sites.has_prefix(sites.CONN_LOOPS + sites.NET_CLIENT + sites.DIAL)(frames):
+            return None  # the tiers above and below weigh these
+        made = g.created_by
+        if made is not None and sites.is_user(made.function, prefix):
+            return (made.function, made.file, made.line)
+        return sites.pick_owner(frames, prefix)
+
+    out: dict[sites.Site, int] = {}
+    for d in obs.dumps:
+        for g in d.goroutines:
+            if (s := site(g)) is not None:
+                out[s] = out.get(s, 0) + g.count
+    return out
 
 
 def in_client_calls(obs: locate.Observed, prefix: str | None) -> dict[sites.Site, int]:
