@@ -134,3 +134,59 @@ def test_connection_leak_located_from_goroutines_in_client_calls() -> None:
     dump = parse(_CLIENT_DUMP, "test")
     hits = connection_leak.in_client_calls(Observation("test", dumps=[dump, dump]), None)
     assert hits == {("main.bestOffer", "/src/pricefeed/main.go", 24): 2}
+
+
+_HANDED_CONNS_DUMP = b"""goroutine 50 [IO wait]:
+internal/poll.runtime_pollWait(0x7f0000000000, 0x72)
+\t/usr/local/go/src/runtime/netpoll.go:351 +0x85
+net.(*conn).Read(0xc000010000, {0xc000200000, 0x1000, 0x1000})
+\t/usr/local/go/src/net/net.go:196 +0x45
+bufio.(*Scanner).Scan(0xc000220000)
+\t/usr/local/go/src/bufio/scan.go:219 +0x81e
+main.readAcks(0xc000010000)
+\t/src/notes/ship.go:80 +0x65
+created by main.send in goroutine 12
+\t/src/notes/ship.go:71 +0x1f5
+
+goroutine 51 [select]:
+net/http.(*persistConn).writeLoop(0xc000300000)
+\t/usr/local/go/src/net/http/transport.go:2652 +0xe7
+created by net/http.(*Transport).dialConn in goroutine 49
+\t/usr/local/go/src/net/http/transport.go:2000 +0x1a3d
+
+goroutine 60 [IO wait]:
+internal/poll.runtime_pollWait(0x7f0000000100, 0x72)
+\t/usr/local/go/src/runtime/netpoll.go:351 +0x85
+net.(*conn).Read(0xc000010100, {0xc000200100, 0x1000, 0x1000})
+\t/usr/local/go/src/net/net.go:196 +0x45
+main.serveConn(0xc000010100)
+\t/src/notes/collector.go:30 +0x65
+created by main.collector in goroutine 9
+\t/src/notes/collector.go:21 +0x1f5
+
+goroutine 9 [IO wait]:
+internal/poll.runtime_pollWait(0x7f0000000200, 0x72)
+\t/usr/local/go/src/runtime/netpoll.go:351 +0x85
+net.(*netFD).accept(0xc000400000)
+\t/usr/local/go/src/net/fd_unix.go:172 +0x29
+net.(*TCPListener).Accept(0xc000410000)
+\t/usr/local/go/src/net/tcpsock.go:380 +0x30
+main.collector(0xc000410000)
+\t/src/notes/collector.go:19 +0x30
+created by main.main in goroutine 1
+\t/src/notes/main.go:40 +0x25
+"""
+
+
+def test_connection_leak_located_where_goroutines_were_handed_connections() -> None:
+    """A goroutine reading a client connection is named by the code that started it (it
+    was handed the connection there); transports' own loops and the goroutines of an
+    in-process server's accepted connections are not the service's client code."""
+    from godiag.analysis.rootcause.kinds import connection_leak
+    from godiag.formats.goroutines import parse
+    from godiag.model.observation import Observation
+
+    dump = parse(_HANDED_CONNS_DUMP, "test")
+    obs = Observation("test", dumps=[dump, dump])
+    hits = connection_leak.conn_users(obs, None, connection_leak._server_side(obs))
+    assert hits == {("main.send", "/src/notes/ship.go", 71): 2}

@@ -85,6 +85,28 @@ def test_goroutines_waiting_for_a_pooled_connection_are_a_connection_leak() -> N
     top = doc["causes"][0]
     assert top["kind"] == "connection-leak", doc["verdict"]
     assert "for a pooled connection: the pool is exhausted" in _ev(top)
+    # the waiters name the query that runs most (here the one that leaks), not live memory
+    assert top["location"]["function"] == "main.(*store).recentOrdersPaged"
+    assert "goroutines waiting for a connection" in _ev(top)
+
+
+def test_connections_handed_to_goroutines_are_located_where_they_were_started() -> None:
+    """A connection dialled per batch, its ack reader started on it and never stopped:
+    the reader goroutines name the code that started them, not the heap's largest site
+    (a response buffer of the HTTP API) (notesapi ship-per-batch)."""
+    doc = _doc("notesapi--ship-per-batch-1")
+    cause = next(c for c in doc["causes"] if c["kind"] == "connection-leak")
+    assert cause["location"]["function"] == "main.(*shipper).send"
+    assert "goroutines on client connections" in _ev(cause)
+
+
+def test_open_response_bodies_are_located_at_the_request() -> None:
+    """Webhook responses never closed keep their requests alive: live memory under the
+    HTTP client call names the code that made it (jobconsumer webhook-body)."""
+    doc = _doc("jobconsumer--webhook-body-1")
+    cause = next(c for c in doc["causes"] if c["kind"] == "connection-leak")
+    assert cause["location"]["function"] == "main.(*consumer).notify"
+    assert "live objects under HTTP client calls" in _ev(cause)
 
 
 def test_goroutines_that_loop_are_not_stuck() -> None:

@@ -76,7 +76,9 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     if found_any:
         what, hit = found_any[0]
         loc = locate.loc(hit[0])
-        size = f"{hit[1]}" if what.startswith("goroutines") else f"{hit[1] / 2**20:.2f} MiB"
+        # goroutines are counted over both dumps: one held at both ends counts twice
+        size = (f"{hit[1]} over both dumps" if what.startswith("goroutines")
+                else f"{hit[1] / 2**20:.2f} MiB")  # fmt: skip
         return loc, [f"connections obtained at {locate.where(loc)} ({what}: {size})"]
     return goroutine_leak.locator(obs, derived)
 
