@@ -63,11 +63,21 @@ def stacks(profile: Profile, sample_type: str) -> list[tuple[list[Site], int]]:
     return [(_frames(s.locations), s.values[idx]) for s in profile.samples if s.values[idx]]
 
 
+def _deferred(frames: list[Site], i: int) -> bool:
+    """Whether frame i is the compiler's wrapper of a deferred call (`F.deferwrap1`, the
+    `defer mu.Unlock()` of F) with F itself as its caller: F is the code that ran, and
+    the wrapper's line is only the defer statement's."""
+    name, _, n = frames[i][0].rpartition(".deferwrap")
+    return bool(name) and n.isdigit() and i + 1 < len(frames) and frames[i + 1][0] == name
+
+
 def pick(frames: list[Site], prefix: str | None) -> Site | None:
     """The user's frame of a leaf-first stack: the innermost frame of the service's own
-    code (main or its module), else the innermost non-standard-library frame."""
-    for site in frames:
-        if is_user(site[0], prefix):
+    code (main or its module), else the innermost non-standard-library frame. A deferred
+    call's wrapper hands over to the function that deferred it (an unlock at its return:
+    the critical section is that function's)."""
+    for i, site in enumerate(frames):
+        if is_user(site[0], prefix) and not _deferred(frames, i):
             return site
     for site in frames:
         if site[0] not in ("", "?") and not is_stdlib(site[0]):
@@ -94,7 +104,7 @@ _HELPER_WORDS = ("dial", "get", "conn", "acquire", "open", "connect", "checkout"
 def pick_owner(frames: list[Site], prefix: str | None) -> Site | None:
     """Like pick, but a connection-returning helper (dial, get, acquire...) hands over to
     its caller: the caller owns, and leaks, the connection."""
-    users = [i for i, f in enumerate(frames) if is_user(f[0], prefix)]
+    users = [i for i, f in enumerate(frames) if is_user(f[0], prefix) and not _deferred(frames, i)]
     if not users:
         return pick(frames, prefix)
     first = frames[users[0]]
