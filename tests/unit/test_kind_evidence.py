@@ -91,7 +91,19 @@ def test_a_connection_leak_needs_connections_that_accumulate() -> None:
 
 
 def test_kinds_without_a_check_are_always_supported() -> None:
-    assert kinds.unsupported("deadlock", _feats()) is None
+    assert kinds.unsupported("deadlock", _feats()) is None  # nothing measured: no rule
+
+
+def test_a_deadlock_has_something_waiting_behind_it() -> None:
+    # two dumps, goroutines parked on channels at both ends, nothing queued behind them
+    idle = _feats(stuck_handlers=0, lock_waiters=0, top_growth_blocked=0,
+                  blocked_user_goroutines=40)  # fmt: skip
+    why = kinds.unsupported("deadlock", idle)
+    assert why is not None and "nothing waits behind" in why
+    for victims in ("lock_waiters", "stuck_handlers", "top_growth_blocked", "leaked_goroutines"):
+        assert kinds.unsupported("deadlock", {**idle, victims: 3}) is None, victims
+    # one dump: stuck requests cannot be told, no rule
+    assert kinds.unsupported("deadlock", {**idle, "stuck_handlers": None}) is None
 
 
 def test_a_deadlocks_holder_waits_for_ever() -> None:

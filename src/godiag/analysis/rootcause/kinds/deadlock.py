@@ -83,9 +83,25 @@ def title(feats: Features, where: str) -> str:
 ENDS = ("sleep", "running", "runnable")
 
 
+# what waits behind a deadlock: goroutines queued on a lock, requests that never finish,
+# blocked goroutines piling up, or goroutines the runtime proved unreachable
+VICTIMS = ("lock_waiters", "stuck_handlers", "top_growth_blocked", "leaked_goroutines")
+
+
 def unsupported(feats: Features) -> str | None:
-    """A deadlock's holder waits on something that never comes; one that sleeps or runs will
-    release the lock, and its waiters are contending, not stuck for ever."""
+    """A deadlock stops work: something waits behind it. Goroutines parked on channels at
+    both ends of the window with nothing queued behind them (no lock waiter, no request
+    stuck at both ends, no blocked goroutines piling up) are idle: a worker pool, a
+    subscriber, a loop between ticks. Known only with two dumps (stuck requests need both).
+    And a deadlock's holder waits on something that never comes; one that sleeps or runs
+    will release the lock, and its waiters are contending, not stuck for ever."""
+    if feats.get("stuck_handlers") is not None and not any(feats.get(n) for n in VICTIMS):
+        return ("nothing waits behind the stuck goroutines: no goroutine waits on a lock, "
+                "no request is stuck at both ends of the window and blocked goroutines did "
+                "not grow; goroutines parked on channels at both ends are idle (a pool, a "
+                "subscriber, a loop between ticks), not deadlocked; a diagnosis while "
+                "requests or locks wait on them, or the goroutineleak profile, would "
+                "decide")  # fmt: skip
     waits = feats.get("lock_holder_waits")
     if waits not in ENDS:
         return None
