@@ -389,9 +389,12 @@ of seen templates) and the model scored on the rows it was fitted on are shown f
 comparison: those figures come from data the model was fitted on, or from its siblings.
 The ranking is the one diagnose prints: the model's, with kinds whose own evidence is
 absent moved after those that have it (docs/diagnose.md, "Kinds with evidence first"); the
-evidence checks read features the rows were recorded with, so a check on a feature added
-after a row was recorded (the heap profiles between the ends, the connections at both ends)
-has no say on it. Location: the top-1 cause is the true kind and its file:line is within 3
+evidence checks read features the rows were recorded with. The corpus templates' rows were
+recorded again on 2026-12-04 with the current capture (their features and locations
+re-derived from those recordings with `--replay` after each later change); the `svc` rows
+and the third-party daemons' rows are older, so a check on a feature added since (the heap
+profiles between the ends, the connections at both ends, the lock holder's wait) has no say
+on them. Location: the top-1 cause is the true kind and its file:line is within 3
 lines of the manifest's fault line, or names the right function ("true kind": the location
 the evidence gives for the true kind, whatever the ranking). Brier: multi-class, summed
 over kinds. ECE: top-1 confidence, 10 bins. Abstain: the report says it is not sure (top
@@ -426,7 +429,13 @@ in the allocating code at the end of the window than at its start) had its thres
 after live Prometheus runs under a ramping query load, and the OpenTelemetry exporter's
 15 s refresh was found on corpus runs (its series are no longer read as the Go
 collector's). The templates' authors saw godiag's answers while checking that each fault
-manifests, and were asked not to change a program because of them.
+manifests, and were asked not to change a program because of them. Later changes were made
+reading corpus results, and so are not held out from them: the connection-leak locator's
+order of evidence (pool waiters, goroutines handed a connection, requests kept by open
+responses) was written reading the slow corpus runs' misses; a deferred unlock's wrapper
+naming its function, and "a deadlock needs something waiting behind it", reading corpus
+rows; and `cpu_hotspot_share` was tried as a model input and left out after this
+evaluation showed five confident errors with it (0 without).
 
 ### Against the bars
 

@@ -94,6 +94,11 @@ FEATURES: dict[str, tuple[str, str]] = {
         "goroutines waiting on a lock over the window",
     ),
     "cpu_profile_gc_share": ("fraction", "CPU profile: samples in GC work or malloc"),
+    "cpu_hotspot_share": (
+        "fraction",
+        "CPU profile: the hottest function of the service's own code (innermost frame of "
+        "its code in each sample), as a share of all samples",
+    ),
     "alloc_bytes_per_cpu_s": ("bytes/CPU s", "alloc_bytes_per_s / cpu_seconds_per_s"),
     "http_5xx_per_s": ("requests/s", "*requests_total{code=5xx} when exported"),
     "http_requests_per_s": ("requests/s", "*requests_total when exported"),
@@ -328,6 +333,15 @@ def _dump_features(obs: Observation, derived: Derived, out: dict[str, Any]) -> N
         out["stuck_handler_share"] = stuck / total
 
 
+def _hotspot_share(cpu: Any, prefix: str | None) -> float | None:
+    """How much of the CPU one function of the service's own code takes: a loop that spins
+    or a path that does too much concentrates the profile where a service at work spreads
+    it over its handlers, the runtime and the network."""
+    whole = sites.total(cpu, "cpu")
+    hot = sites.function_hotspot(sites.by_site(cpu, "cpu", prefix))
+    return hot[1] / whole if hot is not None and whole else None
+
+
 def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     """The features of `obs`; `derived` is what `derive(obs)` returns, when already made."""
     out: dict[str, Any] = {k: None for k in FEATURES}
@@ -401,6 +415,7 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     # a short profile of an idle-ish process holds a handful of samples: no share from it
     if obs.cpu is not None and sites.total(obs.cpu, "samples") >= MIN_CPU_SAMPLES:
         out["cpu_profile_gc_share"] = sites.share(obs.cpu, "cpu", sites.has_prefix(sites.GC_WORK))
+        out["cpu_hotspot_share"] = _hotspot_share(obs.cpu, sites.module_prefix(obs.build_path))
     cpu, alloc = out["cpu_seconds_per_s"], out["alloc_bytes_per_s"]
     if cpu is not None and alloc is not None and cpu > 0.005:
         out["alloc_bytes_per_cpu_s"] = alloc / cpu
