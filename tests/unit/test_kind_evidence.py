@@ -37,6 +37,20 @@ def test_a_goroutine_leak_is_blocked_growth() -> None:
     assert kinds.unsupported("goroutine-leak", {**busy, "top_growth_blocked": 1}) is None
 
 
+def test_one_or_two_goroutines_more_in_a_window_are_not_growth() -> None:
+    # two dumps five seconds apart, the fastest-growing blocked group gained one: a request
+    # in flight as often as a leak, whatever the per-minute rate that makes
+    window = _feats(goroutine_growth_per_min=12.0, top_growth_per_min=12.0,
+                    top_growth_blocked=1, top_growth_count=1)  # fmt: skip
+    why = kinds.unsupported("goroutine-leak", window)
+    assert why is not None and "gained 1 between the two dumps" in why
+    assert kinds.unsupported("goroutine-leak", {**window, "top_growth_count": 3}) is None
+    # what reaches before the window decides instead
+    for longer in ("goroutines_delta_5m", "baseline_goroutine_growth_per_min",
+                   "history_goroutines_delta", "leaked_goroutines"):  # fmt: skip
+        assert kinds.unsupported("goroutine-leak", {**window, longer: 40}) is None, longer
+
+
 def test_requests_that_never_finish_are_not_a_leak() -> None:
     # an actor cycle: the handlers that wait on it are most of the blocked goroutines
     stuck = _feats(

@@ -28,6 +28,7 @@ FEATURES: dict[str, tuple[str, str]] = {
     "largest_group_wait_minutes": ("minutes", "end dump: largest group's longest wait"),
     "top_growth_per_min": ("goroutines/min", "dump diff: fastest-growing group"),
     "top_growth_blocked": ("0/1", "dump diff: fastest-growing group waits on chan/lock/..."),
+    "top_growth_count": ("count", "dump diff: goroutines the fastest-growing group gained"),
     "top_growth_lock": ("0/1", "dump diff: fastest-growing group waits on a sync lock"),
     "leaked_goroutines": ("count", "goroutineleak profile (Go 1.27+, or experiment)"),
     "lock_waiters": ("count", "goroutines waiting on a sync lock: dumps, lock profile mean"),
@@ -319,10 +320,12 @@ def _dump_features(obs: Observation, derived: Derived, out: dict[str, Any]) -> N
         minutes = obs.duration / 60
         if grow is not None and grow.growth > 0:
             out["top_growth_per_min"] = grow.growth / minutes
+            out["top_growth_count"] = grow.growth
             out["top_growth_blocked"] = int(grow.category in BLOCKED)
             out["top_growth_lock"] = int(grow.category == "lock")
         else:
             out["top_growth_per_min"], out["top_growth_blocked"], out["top_growth_lock"] = 0, 0, 0
+            out["top_growth_count"] = 0
         if out["goroutine_growth_per_min"] is None:
             out["goroutine_growth_per_min"] = derived.total_growth / minutes
         # a request that is blocked at both ends of the window never completes: the mark

@@ -54,6 +54,7 @@ SKIP = {
     # evidence for the kinds' `unsupported` checks, not model inputs
     "client_conn_goroutines",
     "client_conn_growth",
+    "top_growth_count",
     "lock_holder_waits",
     "dial_live_bytes",
     "heap_growth_retention",

@@ -50,6 +50,11 @@ STUCK_SHARE = 0.5
 # or goroutines the runtime proved leaked
 GROWTH = ("goroutine_growth_per_min", "goroutines_delta_5m", "history_goroutines_delta",
           "baseline_goroutine_growth_per_min", "leaked_goroutines")  # fmt: skip
+# what reaches before the window (or the runtime's proof), beside which the window's
+# own small differences say nothing
+LONGER = GROWTH[1:]
+# goroutines one group must gain between the window's two dumps to be growth at all
+MIN_GROUP_GROWTH = 3
 
 
 def unsupported(feats: Features) -> str | None:
@@ -76,6 +81,18 @@ def unsupported(feats: Features) -> str | None:
                 f"at both ends of the window: requests that do not finish, not goroutines "
                 f"left behind by finished ones - a deadlock, a lock or a dependency that "
                 f"never answers; the goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
+    few = feats.get("top_growth_count")
+    if few is not None and few < MIN_GROUP_GROWTH and not any(
+        (feats.get(n) or 0) > 0 for n in LONGER
+    ):
+        # two instants a few seconds apart: a goroutine or two more waiting in one place is
+        # a request in flight as often as a leak (the count's resolution, as the heap
+        # profile's sampling period is the heap's)
+        return (f"the group of goroutines that grew most in the window gained {few} between "
+                f"the two dumps: one or two more goroutines waiting is what requests in "
+                f"flight do; a longer --window, a stored baseline, go_goroutines history in "
+                f"a configured Prometheus or the goroutineleak profile (Go 1.27+) would "
+                f"decide")  # fmt: skip
     if any((feats.get(n) or 0) > 0 for n in GROWTH):
         return None
     # a leak is blocked goroutines accumulating: the group that grew most must be blocked
