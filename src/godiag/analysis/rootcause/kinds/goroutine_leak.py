@@ -82,8 +82,10 @@ def unsupported(feats: Features) -> str | None:
                 f"left behind by finished ones - a deadlock, a lock or a dependency that "
                 f"never answers; the goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
     few = feats.get("top_growth_count")
-    if few is not None and few < MIN_GROUP_GROWTH and not any(
-        (feats.get(n) or 0) > 0 for n in LONGER
+    if (
+        few is not None
+        and few < MIN_GROUP_GROWTH
+        and not any((feats.get(n) or 0) > 0 for n in LONGER)
     ):
         # two instants a few seconds apart: a goroutine or two more waiting in one place is
         # a request in flight as often as a leak (the count's resolution, as the heap
