@@ -27,23 +27,3 @@ def test_a_function_named_like_a_wrapper_is_kept() -> None:
     assert sites.pick(frames, None) == frames[0]
     lone = [("main.run.deferwrap2", "/src/app/x.go", 5), ("runtime.goexit", "", 0)]
     assert sites.pick(lone, None) == lone[0]
-
-
-def test_the_cpu_hotspot_share_is_one_function_of_the_services_code() -> None:
-    """A spinning loop concentrates the profile in one function (summed over its lines);
-    samples with no frame of the service's code (the runtime, the network) count in the
-    whole only."""
-    from godiag.analysis.rootcause.features import _hotspot_share
-    from godiag.model.profile import Function, Line, Location, Profile, Sample, ValueType
-
-    spin = Function(1, "main.retry", "", "/src/app/retry.go")
-    serve = Function(2, "main.serve", "", "/src/app/api.go")
-    poll = Function(3, "runtime.netpoll", "", "/go/src/runtime/netpoll.go")
-
-    def at(fn: Function, line: int, ns: int) -> Sample:
-        return Sample((Location(fn.id * 100 + line, None, lines=(Line(fn, line),)),), (1, ns))
-
-    types = (ValueType("samples", "count"), ValueType("cpu", "nanoseconds"))
-    prof = Profile(types, (at(spin, 10, 50), at(spin, 12, 20), at(serve, 5, 10), at(poll, 1, 20)))
-    assert _hotspot_share(prof, None) == 0.7
-    assert _hotspot_share(Profile(types, (at(poll, 1, 20),)), None) is None

@@ -26,7 +26,6 @@ FRACTIONS = {
     "heap_growth_top_share",
     "gc_cpu_fraction",
     "cpu_profile_gc_share",
-    "cpu_hotspot_share",
     "stuck_handler_share",
     "lock_waiter_share",
     "lock_wait_share",
