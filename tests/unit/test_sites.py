@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from godiag.analysis import sites
+from godiag.model.profile import Function, Line, Location, Profile, Sample, ValueType
 
 # the stack of an unlock deferred in commit (leaf first), as a mutex profile records it
 _UNLOCK_AT_RETURN = [
@@ -27,3 +28,45 @@ def test_a_function_named_like_a_wrapper_is_kept() -> None:
     assert sites.pick(frames, None) == frames[0]
     lone = [("main.run.deferwrap2", "/src/app/x.go", 5), ("runtime.goexit", "", 0)]
     assert sites.pick(lone, None) == lone[0]
+
+
+def _cpu(stacks: list[tuple[list[str], int]]) -> Profile:
+    """A CPU profile of leaf-first stacks of function names, one sample each."""
+    fns: dict[str, Function] = {}
+    samples = []
+    for names, v in stacks:
+        locs = []
+        for n in names:
+            fn = fns.setdefault(n, Function(len(fns) + 1, n, "", "/src/x.go"))
+            locs.append(Location(fn.id, None, lines=(Line(fn, 10),)))
+        samples.append(Sample(tuple(locs), (v, v * 10_000_000)))
+    return Profile((ValueType("samples", "count"), ValueType("cpu", "nanoseconds")), tuple(samples))
+
+
+# serving a scrape of /metrics: the handler, Gather, a collector run in its own goroutine
+_SCRAPE = ["github.com/prometheus/common/expfmt.MetricFamilyToText",
+           "github.com/prometheus/client_golang/prometheus/promhttp.HandlerForTransactional.func1",
+           "net/http.HandlerFunc.ServeHTTP", "net/http.(*conn).serve"]  # fmt: skip
+_COLLECT = ["github.com/prometheus/procfs.Proc.Limits",
+            "github.com/prometheus/client_golang/prometheus.(*Registry).Gather.func1"]  # fmt: skip
+# the service's own handler under promhttp's instrumenting middleware, and its labelled work
+_HANDLER = ["main.(*api).search",
+            "github.com/prometheus/client_golang/prometheus/promhttp.InstrumentHandlerCounter.func1",
+            "net/http.(*conn).serve"]  # fmt: skip
+_LABELLED = ["main.rebuild", "runtime/pprof.Do", "main.(*jobs).run"]
+
+
+def test_the_observers_own_work_is_no_site() -> None:
+    """Serving /metrics (and the collectors a scrape runs), profiles or dumps is the
+    diagnosis looking at the service: it has no site, however hot, while the service's
+    own handlers under promhttp's middleware and its pprof.Do work keep theirs."""
+    cpu = _cpu([(_SCRAPE, 50), (_COLLECT, 30), (_HANDLER, 5), (_LABELLED, 4)])
+    assert {s[0]: v for s, v in sites.by_site(cpu, "cpu", None).items()} == {
+        "main.(*api).search": 50_000_000,
+        "main.rebuild": 40_000_000,
+    }
+    hot = sites.function_hotspot(sites.by_site(cpu, "cpu", None))
+    assert hot is not None and hot[0][0] == "main.(*api).search"
+    dump = [("runtime/pprof.writeGoroutineStacks", "", 0), ("net/http/pprof.Index", "", 0)]
+    assert sites.observing(dump) and sites.observing([(n, "", 0) for n in _COLLECT])
+    assert not sites.observing([(n, "", 0) for n in _HANDLER + _LABELLED])

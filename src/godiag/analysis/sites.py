@@ -116,6 +116,26 @@ def pick_owner(frames: list[Site], prefix: str | None) -> Site | None:
     return first
 
 
+# The observer's own work: the handlers that serve profiles, dumps, /debug/vars and
+# /metrics, and the collectors a /metrics scrape runs (Gather runs each in a goroutine of
+# its own, so its frame is on their stacks too). A diagnosis scrapes /metrics several
+# times a second and takes dumps and profiles during its window; what that costs shows in
+# every profile and dump it takes, and is the cost of being looked at, not the service's.
+# Narrow names: runtime/pprof.Do is the service's own labelled work, not a profile being
+# written, and promhttp's Instrument* middleware wraps the service's own handlers.
+OBSERVER = (
+    "net/http/pprof.", "runtime/pprof.", "expvar.Handler", "expvar.expvarHandler",
+    "github.com/prometheus/client_golang/prometheus/promhttp.HandlerFor",
+    "github.com/prometheus/client_golang/prometheus.(*Registry).Gather",
+)  # fmt: skip
+_NOT_OBSERVER = ("runtime/pprof.Do",)
+
+
+def observing(frames: list[Site]) -> bool:
+    """Whether a stack is the observer's: serving a profile, a dump or a metrics scrape."""
+    return any(f[0].startswith(OBSERVER) and not f[0].startswith(_NOT_OBSERVER) for f in frames)
+
+
 def by_site(
     profile: Profile,
     sample_type: str,
@@ -123,7 +143,8 @@ def by_site(
     require: Callable[[list[Site]], bool] | None = None,
     chooser: Callable[[list[Site], str | None], Site | None] = pick,
 ) -> dict[Site, int]:
-    """Sum of one sample type per user site (samples with no user frame are skipped).
+    """Sum of one sample type per user site (samples with no user frame are skipped, and
+    the observer's own: `observing`).
 
     `require(frames)`, when given, keeps only samples whose leaf-first frames satisfy it.
     """
@@ -140,7 +161,7 @@ def by_site(
         key = tuple(id(x) for x in smp.locations)
         if key not in cache:
             frames = _frames(smp.locations)
-            keep = require is None or require(frames)
+            keep = not observing(frames) and (require is None or require(frames))
             cache[key] = chooser(frames, prefix) if keep else None
         site = cache[key]
         if site is not None:

@@ -37,6 +37,11 @@ def where(at: dict[str, Any] | None) -> str:
     return "?" if at is None else f"{at['function']} ({at['file']}:{at['line']})"
 
 
+def observing(g: GroupGrowth) -> bool:
+    """Whether a group's goroutines serve the observer (sites.observing)."""
+    return sites.observing([(f.function, f.file, f.line) for f in g.frames])
+
+
 def user(g: GroupGrowth, prefix: str | None) -> dict[str, Any] | None:
     frames = [(f.function, f.file, f.line) for f in g.frames]
     return loc(sites.pick(frames, prefix)) or loc(g.user_frame)
@@ -48,12 +53,14 @@ def dump_sites(
     keep: Callable[[Any, list[sites.Site]], bool],
     chooser: Callable[[list[sites.Site], str | None], sites.Site | None] = sites.pick,
 ) -> dict[sites.Site, int]:
-    """Goroutines of both dumps that `keep(goroutine, frames)` accepts, by chosen site."""
+    """Goroutines of both dumps that `keep(goroutine, frames)` accepts, by chosen site;
+    never the goroutines serving the observer (sites.observing)."""
     out: dict[sites.Site, int] = {}
     for d in obs.dumps:
         for g in d.goroutines:
             frames = [(f.function, f.file, f.line) for f in g.frames]
-            site = chooser(frames, prefix) if keep(g, frames) else None
+            wanted = not sites.observing(frames) and keep(g, frames)
+            site = chooser(frames, prefix) if wanted else None
             if site is not None:
                 out[site] = out.get(site, 0) + g.count
     return out
