@@ -314,6 +314,7 @@ class Observer:
         # the live heap between the ends, without forcing a GC (as of the service's last
         # one): a leak's site only rises, a working set's falls back as requests finish
         mids: list[Future[Profile | None]] = []
+        late = False  # the CPU got busy too late in the window for a profile
         for i in range(1, steps + 1):
             target_t = deadline * i / steps
             time.sleep(max(0.0, target_t - self._now()))
@@ -321,15 +322,18 @@ class Observer:
                 self._add_sample(self._sample())
                 if first_heap is not None:
                     mids.append(pool.submit(self._profile, "heap", f"heap#{i}"))
-                if cpu_job is None and self.cpu is None and i == 1 and self._cpu_high():
+                # at any inner sample, not only the first: under bursty load the CPU
+                # can be idle at the first and busy from the second on
+                if cpu_job is None and self.cpu is None and not late and self._cpu_high():
                     left = deadline - self._now()
                     if left >= 0.8:
                         cpu_job = self._start_cpu(left - 0.3)
                     else:
+                        late = True
                         rec.notes.append(
-                            f"CPU profile not taken: the CPU was busy at the first inner "
-                            f"sample, with {max(0.0, left):.1f}s of the window left; "
-                            f"--cpu N takes one in any case"
+                            f"CPU profile not taken: the CPU became busy with "
+                            f"{max(0.0, left):.1f}s of the window left; --cpu N takes one "
+                            f"in any case"
                         )
         end_dump = pool.submit(self._dump, "goroutine@end")
         end_vars = pool.submit(self._vars, "vars@end")
@@ -365,21 +369,26 @@ class Observer:
         return not any("process_cpu_seconds_total" in s.values for s in self.samples)
 
     def _cpu_high(self) -> bool:
-        """Busy on the CPU, or collecting garbage often: cpu-saturation or gc-pressure is in
-        play, and only a CPU profile locates either (the allocating code shows in mallocgc's
-        callers)."""
-        cpu = self._rate("process_cpu_seconds_total")
-        gc = self._rate("go_gc_duration_seconds_count")
-        if gc is None:
-            gc = self._rate("go_gc_cycles_total")
-        return (cpu or 0.0) >= CPU_AUTO_THRESHOLD or (gc or 0.0) >= GC_AUTO_THRESHOLD
+        """Busy on the CPU, or collecting garbage often, since the window began or over the
+        last interval between samples (a burst after an idle start): cpu-saturation or
+        gc-pressure is in play, and only a CPU profile locates either (the allocating code
+        shows in mallocgc's callers)."""
+        for since in (0, -2):
+            cpu = self._rate("process_cpu_seconds_total", since)
+            gc = self._rate("go_gc_duration_seconds_count", since)
+            if gc is None:
+                gc = self._rate("go_gc_cycles_total", since)
+            if (cpu or 0.0) >= CPU_AUTO_THRESHOLD or (gc or 0.0) >= GC_AUTO_THRESHOLD:
+                return True
+        return False
 
-    def _rate(self, name: str) -> float | None:
+    def _rate(self, name: str, since: int = 0) -> float | None:
+        """Per-second change of a counter from sample `since` to the last."""
         s = self.samples
-        if len(s) < 2 or name not in s[-1].values or name not in s[0].values:
+        if len(s) < 2 or name not in s[-1].values or name not in s[since].values:
             return None
-        dt = s[-1].at - s[0].at
-        return (s[-1].values[name] - s[0].values[name]) / dt if dt > 0 else None
+        dt = s[-1].at - s[since].at
+        return (s[-1].values[name] - s[since].values[name]) / dt if dt > 0 else None
 
     def _start_cpu(self, seconds: float) -> Future[Profile | None]:
         secs = max(1.0, round(seconds))
