@@ -70,3 +70,22 @@ def test_the_observers_own_work_is_no_site() -> None:
     dump = [("runtime/pprof.writeGoroutineStacks", "", 0), ("net/http/pprof.Index", "", 0)]
     assert sites.observing(dump) and sites.observing([(n, "", 0) for n in _COLLECT])
     assert not sites.observing([(n, "", 0) for n in _HANDLER + _LABELLED])
+    labels = [("runtime/pprof.WithLabels", "", 0), ("main.(*jobs).run", "", 0)]
+    assert not sites.observing(labels)
+
+
+def test_the_services_own_collector_is_its_work() -> None:
+    """A Collect method of the service's own runs under Gather at every scrape, and can be
+    the fault (a collector that waits for a lock of the service): its stack is the
+    service's, so it keeps its site; the library collectors around it do not."""
+    own = [
+        ("sync.(*Mutex).Lock", "", 0),
+        ("main.(*stats).Collect", "/src/app/stats.go", 40),
+        ("github.com/prometheus/client_golang/prometheus.(*Registry).Gather.func1", "", 0),
+    ]
+    assert not sites.observing(own)
+    cpu = _cpu([([f[0] for f in own], 7), (_COLLECT, 30)])
+    assert [s[0] for s in sites.by_site(cpu, "cpu", None)] == ["main.(*stats).Collect"]
+    # the module's own packages count as the service's too, given its prefix
+    lib = [("github.com/acme/shop/metrics.(*pool).Collect", "", 0), *own[2:]]
+    assert sites.observing(lib) and not sites.observing(lib, "github.com/acme/shop/")

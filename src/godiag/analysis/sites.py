@@ -8,7 +8,8 @@ runtime or the standard library (mallocgc, sync.(*Mutex).Unlock); what a develop
 on is that frame above them. Values are summed per site so a diff of two snapshots (heap
 growth, mutex delay over the window) is a subtraction of two dicts.
 
-The diagnosis skips samples with no such frame (`pick`); a check's totals must keep them
+The diagnosis skips samples with no such frame (`pick`), and the observer's own work
+(`observing`: serving the profiles, dumps and scrapes it takes); a check's totals must keep them
 (a share of the whole heap), so it files them under their innermost named frame
 (`pick_or_innermost`): the same site wherever the user has one.
 """
@@ -121,19 +122,30 @@ def pick_owner(frames: list[Site], prefix: str | None) -> Site | None:
 # its own, so its frame is on their stacks too). A diagnosis scrapes /metrics several
 # times a second and takes dumps and profiles during its window; what that costs shows in
 # every profile and dump it takes, and is the cost of being looked at, not the service's.
-# Narrow names: runtime/pprof.Do is the service's own labelled work, not a profile being
-# written, and promhttp's Instrument* middleware wraps the service's own handlers.
+# Narrow names: promhttp's Instrument* middleware wraps the service's own handlers, and
+# runtime/pprof's label functions run or tag the service's own work.
 OBSERVER = (
-    "net/http/pprof.", "runtime/pprof.", "expvar.Handler", "expvar.expvarHandler",
+    "net/http/pprof.", "runtime/pprof.", "expvar.expvarHandler",
     "github.com/prometheus/client_golang/prometheus/promhttp.HandlerFor",
     "github.com/prometheus/client_golang/prometheus.(*Registry).Gather",
 )  # fmt: skip
-_NOT_OBSERVER = ("runtime/pprof.Do",)
+_NOT_OBSERVER = ("runtime/pprof.Do", "runtime/pprof.WithLabels", "runtime/pprof.Label",
+                 "runtime/pprof.SetGoroutineLabels", "runtime/pprof.ForLabels",
+                 "runtime/pprof.labelValue", "runtime/pprof.runtime_setProfLabel",
+                 "runtime/pprof.runtime_getProfLabel")  # fmt: skip
 
 
-def observing(frames: list[Site]) -> bool:
-    """Whether a stack is the observer's: serving a profile, a dump or a metrics scrape."""
-    return any(f[0].startswith(OBSERVER) and not f[0].startswith(_NOT_OBSERVER) for f in frames)
+def observing(frames: list[Site], prefix: str | None = None) -> bool:
+    """Whether a leaf-first stack is the observer's (serving a profile, a dump or a metrics
+    scrape) and not the service's code called from it: a collector of the service's own
+    (a Collect method, a GaugeFunc, an expvar.Func) runs under Gather or expvar's handler
+    and is the service's work, closer to the leaf than the observer's frame."""
+    for fn, _, _ in frames:
+        if fn.startswith(OBSERVER) and not fn.startswith(_NOT_OBSERVER):
+            return True
+        if is_user(fn, prefix):
+            return False
+    return False
 
 
 def by_site(
@@ -161,7 +173,7 @@ def by_site(
         key = tuple(id(x) for x in smp.locations)
         if key not in cache:
             frames = _frames(smp.locations)
-            keep = not observing(frames) and (require is None or require(frames))
+            keep = not observing(frames, prefix) and (require is None or require(frames))
             cache[key] = chooser(frames, prefix) if keep else None
         site = cache[key]
         if site is not None:

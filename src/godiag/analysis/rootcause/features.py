@@ -11,6 +11,7 @@ from typing import Any
 
 from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import BLOCKED, is_stdlib
+from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived, derive
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
 from godiag.model.observation import MetricSample, Observation
@@ -316,7 +317,8 @@ def _dump_features(obs: Observation, derived: Derived, out: dict[str, Any]) -> N
     if out["goroutines"] is None:
         out["goroutines"] = end.total or len(end.goroutines)
     if derived.total_growth is not None and obs.duration > 0:  # two dumps
-        grow = derived.groups[0] if derived.groups else None
+        # a scrape or profile being served at the end dump is the observer's, not growth
+        grow = next((g for g in derived.groups if not locate.observing(g, derived.prefix)), None)
         minutes = obs.duration / 60
         if grow is not None and grow.growth > 0:
             out["top_growth_per_min"] = grow.growth / minutes

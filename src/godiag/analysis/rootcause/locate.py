@@ -37,9 +37,9 @@ def where(at: dict[str, Any] | None) -> str:
     return "?" if at is None else f"{at['function']} ({at['file']}:{at['line']})"
 
 
-def observing(g: GroupGrowth) -> bool:
+def observing(g: GroupGrowth, prefix: str | None) -> bool:
     """Whether a group's goroutines serve the observer (sites.observing)."""
-    return sites.observing([(f.function, f.file, f.line) for f in g.frames])
+    return sites.observing([(f.function, f.file, f.line) for f in g.frames], prefix)
 
 
 def user(g: GroupGrowth, prefix: str | None) -> dict[str, Any] | None:
@@ -59,7 +59,7 @@ def dump_sites(
     for d in obs.dumps:
         for g in d.goroutines:
             frames = [(f.function, f.file, f.line) for f in g.frames]
-            wanted = not sites.observing(frames) and keep(g, frames)
+            wanted = not sites.observing(frames, prefix) and keep(g, frames)
             site = chooser(frames, prefix) if wanted else None
             if site is not None:
                 out[site] = out.get(site, 0) + g.count

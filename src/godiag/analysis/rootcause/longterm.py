@@ -213,7 +213,9 @@ def _goroutines(obs: Observation, pair: Groups) -> GoroutinesSince | None:
     if pair is None or obs.baseline_dump is None:
         return None
     grown = growth(*pair)
-    blocked = [g for g in grown if g.category in BLOCKED and g.growth > 0]
+    prefix = sites.module_prefix(obs.build_path)
+    blocked = [g for g in grown if g.category in BLOCKED and g.growth > 0
+               and not locate.observing(g, prefix)]  # fmt: skip
     top = max(blocked, key=lambda g: (g.growth, g.count)) if blocked else None
     return GoroutinesSince(
         obs.baseline_ages.get("goroutine", 0.0),
@@ -239,7 +241,8 @@ def _uptime(obs: Observation) -> float | None:
 def _growing(derived: Derived, since: GoroutinesSince | None) -> tuple[GroupGrowth, int] | None:
     """The blocked group that grew most in the window (by count among equals), else the
     one that grew since the baseline."""
-    grew = [g for g in derived.groups if g.category in BLOCKED and g.growth > 0]
+    grew = [g for g in derived.groups if g.category in BLOCKED and g.growth > 0
+            and not locate.observing(g, derived.prefix)]  # fmt: skip
     if grew:
         g = max(grew, key=lambda g: (g.growth, g.count))
         return g, g.growth

@@ -20,8 +20,11 @@ from godiag.analysis.rootcause.kinds.base import Features, Kind
 
 def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     prefix = derived.prefix
-    groups = [g for g in derived.groups
-              if g.category in BLOCKED and g.count > 0 and not locate.observing(g)]  # fmt: skip
+    groups = [
+        g
+        for g in derived.groups
+        if g.category in BLOCKED and g.count > 0 and not locate.observing(g, prefix)
+    ]
     # there at the start of the window already (with one dump, every group is)
     stuck = [g for g in groups if g.before > 0 and locate.user(g, prefix)]
     if not stuck:

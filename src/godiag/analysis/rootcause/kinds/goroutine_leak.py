@@ -24,8 +24,11 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
             return loc, [
                 f"the runtime reports {leaked[1]} leaked goroutines at {locate.where(loc)}"
             ]
-    cands = [g for g in derived.groups
-             if g.category in BLOCKED and g.count > 0 and not locate.observing(g)]  # fmt: skip
+    cands = [
+        g
+        for g in derived.groups
+        if g.category in BLOCKED and g.count > 0 and not locate.observing(g, prefix)
+    ]
     if not cands:
         return None, []
     g = max(cands, key=lambda g: (g.growth, g.count))
