@@ -179,11 +179,14 @@ def score(
     unsure = [rk[0][1] < ranker.FLOOR or kinds.unsupported(rk[0][0], r["features"]) is not None
               for rk, r in zip(ranked, rows, strict=True)]  # fmt: skip
     abst = sum(unsure) / n
+    # what an answer the report is sure of has been worth: AC@1 over the runs not "not sure"
+    sure = [rk[0][0] == r["kind"] for rk, r, u in zip(ranked, rows, unsure, strict=True) if not u]
     # a wrong top kind said with >= 0.9 and no "not sure": what pages someone wrongly
     confident_err = sum(rk[0][0] != r["kind"] and rk[0][1] >= 0.9 and not u
                         for rk, r, u in zip(ranked, rows, unsure, strict=True))  # fmt: skip
     return {"name": name, "ac1": ac1, "ac3": ac3, "location": loc, "location_true_kind": loc_given,
             "brier": brier, "ece": ece, "abstention": abst, "confident_errors": confident_err,
+            "sure_ac1": sum(sure) / len(sure) if sure else float("nan"),
             "healthy_flagged": flagged,
             "healthy_runs": len(healthy)}  # fmt: skip
 
@@ -294,13 +297,14 @@ def per_kind(rows: list[dict[str, Any]], ranked: list[list[tuple[str, float]]]) 
 def _row(r: dict[str, Any]) -> str:
     return (f"| {r['name']} | {r['ac1']:.3f} | {r['ac3']:.3f} | {r['location']:.3f} | "
             f"{r['location_true_kind']:.3f} | {r['brier']:.3f} | {r['ece']:.3f} | "
-            f"{r['abstention']:.3f} | {r['confident_errors']} | "
+            f"{r['abstention']:.3f} | {r['sure_ac1']:.3f} | {r['confident_errors']} | "
             f"{r['healthy_flagged']}/{r['healthy_runs']} |")  # fmt: skip
 
 
 HEAD = (
     "| ranker | AC@1 | AC@3 | location | location (true kind) | Brier | ECE | abstain "
-    "| confident errors | healthy flagged |\n|---|---|---|---|---|---|---|---|---|---|"
+    "| AC@1 when sure | confident errors | healthy flagged |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -398,7 +402,8 @@ on them. Location: the top-1 cause is the true kind and its file:line is within 
 lines of the manifest's fault line, or names the right function ("true kind": the location
 the evidence gives for the true kind, whatever the ranking). Brier: multi-class, summed
 over kinds. ECE: top-1 confidence, 10 bins. Abstain: the report says it is not sure (top
-probability under the {floor:.0%} floor, or the top kind's own evidence absent). Confident
+probability under the {floor:.0%} floor, or the top kind's own evidence absent). AC@1 when
+sure: AC@1 over the runs the report does not call "not sure". Confident
 errors: a wrong top kind at 90% or more without "not sure". Healthy flagged: healthy runs
 whose top cause is a fault at 50% or more.
 
