@@ -77,6 +77,18 @@ def test_saturation_and_gc_pressure_need_cpu() -> None:
     assert kinds.unsupported("gc-pressure", {**profiled, "cpu_profile_gc_share": 0.3}) is None
 
 
+def test_saturation_needs_the_code_to_outspend_the_collector() -> None:
+    """CPU burnt in the service's own code: not when the collector's share of the profile
+    is larger than the code's own (the CPU follows the allocations), whatever the process
+    used; either share unmeasured, no rule."""
+    gc_bound = _feats(cpu_seconds_per_s=1.9, cpu_profile_gc_share=0.57, cpu_code_share=0.21)
+    why = kinds.unsupported("cpu-saturation", gc_bound)
+    assert why is not None and "57%" in why and "21%" in why
+    spin = {**gc_bound, "cpu_profile_gc_share": 0.05, "cpu_code_share": 0.9}
+    assert kinds.unsupported("cpu-saturation", spin) is None
+    assert kinds.unsupported("cpu-saturation", {**gc_bound, "cpu_code_share": None}) is None
+
+
 def test_kinds_with_evidence_rank_first() -> None:
     idle = _feats(cpu_seconds_per_s=0.003, heap_growth_bytes_per_s=12e3, goroutines=6,
                   goroutine_growth_per_min=0.0, heap_growth_top_share=0.0,

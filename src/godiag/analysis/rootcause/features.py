@@ -101,6 +101,11 @@ FEATURES: dict[str, tuple[str, str]] = {
         "CPU profile: the hottest function of the service's own code (innermost frame of "
         "its code in each sample), as a share of all samples",
     ),
+    "cpu_code_share": (
+        "fraction",
+        "CPU profile: samples in the service's own code and not in GC work or malloc under "
+        "it, as a share of all samples (the observer's own stacks left out)",
+    ),
     "alloc_bytes_per_cpu_s": ("bytes/CPU s", "alloc_bytes_per_s / cpu_seconds_per_s"),
     "http_5xx_per_s": ("requests/s", "*requests_total{code=5xx} when exported"),
     "http_requests_per_s": ("requests/s", "*requests_total when exported"),
@@ -347,6 +352,19 @@ def _hotspot_share(cpu: Any, prefix: str | None) -> float | None:
     return hot[1] / whole if hot is not None and whole else None
 
 
+def _code_share(cpu: Any, prefix: str | None) -> float | None:
+    """How much of the CPU the service's own code takes, itself: samples with a frame of
+    its code, none of the collector's or the allocator's (an allocation under the code is
+    the GC's cost of it), and not the observer's."""
+
+    def own(frames: list[sites.Site]) -> bool:
+        return (any(sites.is_user(f[0], prefix) for f in frames)
+                and not any(f[0].startswith(sites.GC_WORK) for f in frames)
+                and not sites.observing(frames, prefix))  # fmt: skip
+
+    return sites.share(cpu, "cpu", own)
+
+
 def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     """The features of `obs`; `derived` is what `derive(obs)` returns, when already made."""
     out: dict[str, Any] = {k: None for k in FEATURES}
@@ -420,7 +438,9 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     # a short profile of an idle-ish process holds a handful of samples: no share from it
     if obs.cpu is not None and sites.total(obs.cpu, "samples") >= MIN_CPU_SAMPLES:
         out["cpu_profile_gc_share"] = sites.share(obs.cpu, "cpu", sites.has_prefix(sites.GC_WORK))
-        out["cpu_hotspot_share"] = _hotspot_share(obs.cpu, sites.module_prefix(obs.build_path))
+        prefix = sites.module_prefix(obs.build_path)
+        out["cpu_hotspot_share"] = _hotspot_share(obs.cpu, prefix)
+        out["cpu_code_share"] = _code_share(obs.cpu, prefix)
     cpu, alloc = out["cpu_seconds_per_s"], out["alloc_bytes_per_s"]
     if cpu is not None and alloc is not None and cpu > 0.005:
         out["alloc_bytes_per_cpu_s"] = alloc / cpu

@@ -72,6 +72,8 @@ SKIP = {
     # much as a spinning loop does: as an input it made five held-out runs confidently
     # wrong (cpu-saturation at >= 0.9), without it none (docs/evaluation.md)
     "cpu_hotspot_share",
+    # evidence for cpu-saturation's check against the collector's share, not an input
+    "cpu_code_share",
 }
 # Whether a lock profile is on says how a service is run, not whether it is contended
 # (the scenarios that turn one on are mostly the contended ones): no flag for it. Nor for

@@ -39,13 +39,21 @@ MIN_CPU = 0.05
 
 
 def unsupported(feats: Features) -> str | None:
-    """No CPU saturation in a process that hardly used a CPU (its measure was taken)."""
+    """No CPU saturation in a process that hardly used a CPU (its measure was taken), nor
+    when the collector takes more of the CPU profile than the service's own code."""
     used = feats.get("cpu_seconds_per_s")
-    if used is None or used >= MIN_CPU:
-        return None
-    return (f"the process used {used:.3f} CPU-seconds per second over the window (under "
-            f"{MIN_CPU:g} of one CPU): too little for its code to be CPU-bound; a diagnosis "
-            f"while the symptom is on would decide")  # fmt: skip
+    if used is not None and used < MIN_CPU:
+        return (f"the process used {used:.3f} CPU-seconds per second over the window (under "
+                f"{MIN_CPU:g} of one CPU): too little for its code to be CPU-bound; a "
+                f"diagnosis while the symptom is on would decide")  # fmt: skip
+    gc, code = feats.get("cpu_profile_gc_share"), feats.get("cpu_code_share")
+    if gc is not None and code is not None and gc > code:
+        return (f"{gc:.0%} of the CPU profile is the garbage collector's work (marking, "
+                f"sweeping, allocating), more than the {code:.0%} the service's own code "
+                f"takes itself: its CPU follows what it allocates, and gc-pressure is as "
+                f"likely; the allocation profile (`godiag profile` on the heap profile's "
+                f"alloc_space) would decide")  # fmt: skip
+    return None
 
 
 # a CPU-bound service on a machine full of other work gets what is left and reads as idle
