@@ -62,6 +62,13 @@ def test_requests_that_never_finish_are_not_a_leak() -> None:
     # the runtime proved: the rule has no say
     assert kinds.unsupported("goroutine-leak", {**stuck, "stuck_handlers": 185}) is None
     assert kinds.unsupported("goroutine-leak", {**stuck, "leaked_goroutines": 5}) is None
+    # each stuck request has its client waiting in a client call on the other end (an
+    # in-process load, a sidecar): outbound requests in flight, not left-behind goroutines
+    both_ends = {**stuck, "stuck_handlers": 460, "blocked_user_goroutines": 944,
+                 "blocked_client_calls": 480}  # fmt: skip
+    why = kinds.unsupported("goroutine-leak", both_ends)
+    assert why is not None and "460 of the 464" in why and "480 more inside client calls" in why
+    assert kinds.unsupported("goroutine-leak", {**both_ends, "blocked_client_calls": 0}) is None
 
 
 def test_saturation_and_gc_pressure_need_cpu() -> None:
@@ -114,6 +121,22 @@ def test_a_connection_leak_needs_connections_that_accumulate() -> None:
         assert kinds.unsupported("connection-leak", {**none, seen: 1}) is None, seen
     for grew in ("client_conn_growth", "fd_growth_per_min", "baseline_goroutine_growth_per_min"):
         assert kinds.unsupported("connection-leak", {**pool, grew: 2}) is None, grew
+
+
+def test_inbound_connections_of_stuck_requests_are_not_a_leak() -> None:
+    """Open fds that grow with as many goroutines, none on a client connection, while
+    handlers are stuck: each fd is a request's inbound connection; the client side held
+    the same connections at both ends."""
+    stuck = _feats(fd_growth_per_min=3600.0, goroutine_growth_per_min=3600.0,
+                   client_conn_goroutines=540, client_conn_growth=0,
+                   stuck_handlers=460)  # fmt: skip
+    why = kinds.unsupported("connection-leak", stuck)
+    assert why is not None and "inbound connections" in why
+    # client connections that grew, no stuck handler, fds that outgrow the goroutines (a
+    # dial whose connection nobody reads), or a dump missing: the fds count as before
+    for other in ({"client_conn_growth": 68}, {"stuck_handlers": 0},
+                  {"goroutine_growth_per_min": 100.0}, {"client_conn_growth": None}):  # fmt: skip
+        assert kinds.unsupported("connection-leak", {**stuck, **other}) is None, other
 
 
 def test_kinds_without_a_check_are_always_supported() -> None:

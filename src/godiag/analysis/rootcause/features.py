@@ -34,6 +34,11 @@ FEATURES: dict[str, tuple[str, str]] = {
     "leaked_goroutines": ("count", "goroutineleak profile (Go 1.27+, or experiment)"),
     "lock_waiters": ("count", "goroutines waiting on a sync lock: dumps, lock profile mean"),
     "blocked_user_goroutines": ("count", "end dump: goroutines blocked on chan/select/lock"),
+    "blocked_client_calls": (
+        "count",
+        "end dump: of blocked_user_goroutines, those inside an HTTP client call (waiting on "
+        "a response: outbound requests in flight)",
+    ),
     "running_goroutines": ("count", "end dump: running or runnable goroutines"),
     "stuck_handlers": (
         "count",
@@ -314,8 +319,10 @@ def _dump_features(obs: Observation, derived: Derived, out: dict[str, Any]) -> N
     lw = out.get("lock_wait_s_per_s")
     if lw is not None:
         out["lock_waiters"] = max(out["lock_waiters"], round(lw))
-    out["blocked_user_goroutines"] = sum(
-        g.count for g in groups if g.category in BLOCKED and g.user_frame is not None
+    blocked = [g for g in groups if g.category in BLOCKED and g.user_frame is not None]
+    out["blocked_user_goroutines"] = sum(g.count for g in blocked)
+    out["blocked_client_calls"] = sum(
+        g.count for g in blocked if any(f.function.startswith(sites.NET_CLIENT) for f in g.frames)
     )
     out["running_goroutines"] = max(0, cats.get("running", 0) + cats.get("runnable", 0) - 1)
     out["lock_waiter_share"] = out["lock_waiters"] / total

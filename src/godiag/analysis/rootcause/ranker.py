@@ -74,6 +74,8 @@ SKIP = {
     "cpu_hotspot_share",
     # evidence for cpu-saturation's check against the collector's share, not an input
     "cpu_code_share",
+    # evidence for goroutine-leak's stuck-requests check, not an input
+    "blocked_client_calls",
 }
 # Whether a lock profile is on says how a service is run, not whether it is contended
 # (the scenarios that turn one on are mostly the contended ones): no flag for it. Nor for

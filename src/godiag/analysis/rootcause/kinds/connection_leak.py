@@ -161,6 +161,22 @@ ACCUMULATED = ("fd_growth_per_min", "client_conn_growth", "baseline_goroutine_gr
 
 
 # open connections accumulate on a starved machine too: not a timing verdict
+def _inbound(feats: Features) -> str | None:
+    """Open fds that grew with as many new goroutines, none of them on a client connection
+    (counted at both ends of the window), while request handlers are stuck across it: the
+    fds are inbound connections of requests that do not finish (a deadlock, a dependency
+    that never answers), each with its handler goroutine; a leak is outbound connections
+    opened and not released."""
+    fds, gs = feats.get("fd_growth_per_min") or 0, feats.get("goroutine_growth_per_min") or 0
+    client, stuck = feats.get("client_conn_growth"), feats.get("stuck_handlers") or 0
+    if client is None or client > 0 or not stuck or gs < fds:
+        return None
+    return (f"open fds grew by {fds:.0f}/min with {gs:.0f} goroutines/min, none more on a "
+            f"client connection, while {stuck} request handlers are stuck across the "
+            f"window: inbound connections of requests that do not finish, not connections "
+            f"left open; what the stuck handlers wait on is the cause")  # fmt: skip
+
+
 def unsupported(feats: Features) -> str | None:
     """No connection-leak without a connection: open fds that grow, goroutines holding
     client connections (HTTP transports' read/write loops, client calls), or live memory
@@ -168,7 +184,10 @@ def unsupported(feats: Features) -> str | None:
     And a leak accumulates: when the dumps at both ends were counted, connections held
     at both ends in the same number, with nothing growing since the reference, are a pool
     (keep-alive connections of a healthy client)."""
-    if any((feats.get(n) or 0) > 0 for n in ACCUMULATED):
+    grew = [n for n in ACCUMULATED if (feats.get(n) or 0) > 0]
+    if grew == ["fd_growth_per_min"] and (why := _inbound(feats)) is not None:
+        return why
+    if grew:
         return None
     held = feats.get("client_conn_goroutines") or 0
     if feats.get("client_conn_growth") is not None and held > 0:

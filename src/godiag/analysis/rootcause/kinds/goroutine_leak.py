@@ -77,11 +77,16 @@ def unsupported(feats: Features) -> str | None:
                 "the lookback); goroutines that come and go are work, not a leak - a "
                 "longer lookback or the goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
     stuck, blocked = feats.get("stuck_handlers") or 0, feats.get("blocked_user_goroutines") or 0
+    # goroutines waiting on a response inside an HTTP client call are requests in flight
+    # too, outbound (an in-process client of the stuck handlers is the other end of them)
+    blocked -= min(blocked, feats.get("blocked_client_calls") or 0)
     if blocked and stuck >= STUCK_SHARE * blocked and not proven:
         # the goroutines that stay are requests still inside their handlers: a leak is
         # goroutines that outlive their request; requests that never finish wait on
         # something that never answers (a lock or channel cycle, a dependency)
-        return (f"{stuck} of the {blocked} blocked goroutines are request handlers blocked "
+        calls = feats.get("blocked_client_calls") or 0
+        also = f" (and {calls} more inside client calls)" if calls else ""
+        return (f"{stuck} of the {blocked} blocked goroutines{also} are request handlers blocked "
                 f"at both ends of the window: requests that do not finish, not goroutines "
                 f"left behind by finished ones - a deadlock, a lock or a dependency that "
                 f"never answers; the goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
