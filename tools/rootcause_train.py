@@ -446,7 +446,11 @@ rows located in expfmt, procfs and Gather; the automatic CPU profile decided at 
 sample, after a bursty corpus run went without one; and cpu-saturation's check against the
 collector's share (`cpu_code_share` below `cpu_profile_gc_share`: not sure), kept after this
 evaluation on the same recordings gave AC@1 0.666 with it and 0.656 without, healthy runs
-flagged 8 with it and 14 without.
+flagged 8 with it and 14 without. Then, reading the `svc` deadlocks called connection-leak,
+two rules for requests that do not finish: fds that grow with as many goroutines, none on a
+client connection, while handlers are stuck, are inbound connections (connection-leak not
+sure), and goroutines waiting inside client calls leave goroutine-leak's blocked count
+(AC@1 0.666 -> 0.672, deadlock 0.63 -> 0.69).
 
 ### Against the bars
 
