@@ -450,7 +450,10 @@ flagged 8 with it and 14 without. Then, reading the `svc` deadlocks called conne
 two rules for requests that do not finish: fds that grow with as many goroutines, none on a
 client connection, while handlers are stuck, are inbound connections (connection-leak not
 sure), and goroutines waiting inside client calls leave goroutine-leak's blocked count
-(AC@1 0.666 -> 0.672, deadlock 0.63 -> 0.69).
+(AC@1 0.666 -> 0.672, deadlock 0.63 -> 0.69). Last, cpu-saturation needs a hot function
+(`cpu_hotspot_share` 0.15 or more), set below every cpu-saturation recording's (0.18 and up)
+reading Prometheus under a query load, whose own code takes 55% of its CPU profile and its
+hottest function 5-7% (AC@1 0.672 -> 0.674).
 
 ### Against the bars
 

@@ -96,6 +96,18 @@ def test_saturation_needs_the_code_to_outspend_the_collector() -> None:
     assert kinds.unsupported("cpu-saturation", {**gc_bound, "cpu_code_share": None}) is None
 
 
+def test_saturation_needs_a_hot_function() -> None:
+    """A busy service spreads its CPU over handlers, encoders and the runtime (Prometheus
+    under a query load: its hottest function 5-7% of the profile); code that burns the CPU
+    concentrates it. Without a profile, no rule."""
+    busy = _feats(cpu_seconds_per_s=1.1, cpu_profile_gc_share=0.3, cpu_code_share=0.55,
+                  cpu_hotspot_share=0.06)  # fmt: skip
+    why = kinds.unsupported("cpu-saturation", busy)
+    assert why is not None and "hottest 6%" in why
+    assert kinds.unsupported("cpu-saturation", {**busy, "cpu_hotspot_share": 0.4}) is None
+    assert kinds.unsupported("cpu-saturation", {**busy, "cpu_hotspot_share": None}) is None
+
+
 def test_kinds_with_evidence_rank_first() -> None:
     idle = _feats(cpu_seconds_per_s=0.003, heap_growth_bytes_per_s=12e3, goroutines=6,
                   goroutine_growth_per_min=0.0, heap_growth_top_share=0.0,

@@ -70,7 +70,8 @@ SKIP = {
     "threads",
     # a healthy service's heavy path (a report, a search) concentrates its CPU profile as
     # much as a spinning loop does: as an input it made five held-out runs confidently
-    # wrong (cpu-saturation at >= 0.9), without it none (docs/evaluation.md)
+    # wrong (cpu-saturation at >= 0.9), without it none (docs/evaluation.md); it is
+    # cpu-saturation's evidence check instead (a hot function, or "not sure")
     "cpu_hotspot_share",
     # evidence for cpu-saturation's check against the collector's share, not an input
     "cpu_code_share",

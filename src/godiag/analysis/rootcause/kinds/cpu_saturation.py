@@ -38,14 +38,28 @@ def title(feats: Features, where: str) -> str:
 MIN_CPU = 0.05
 
 
+# CPU burnt in the service's own code burns somewhere: a loop that spins or a path that does
+# too much holds a fifth of the profile or more at one function (every cpu-saturation
+# recording here: 0.18 and up, median 0.96), while a busy service spreads it over handlers,
+# encoders and the runtime (Prometheus under a query load: 5-7%).
+MIN_HOTSPOT = 0.15
+
+
 def unsupported(feats: Features) -> str | None:
     """No CPU saturation in a process that hardly used a CPU (its measure was taken), nor
-    when the collector takes more of the CPU profile than the service's own code."""
+    when no function of the service stands out in the CPU profile, nor when the collector
+    takes more of it than the service's own code."""
     used = feats.get("cpu_seconds_per_s")
     if used is not None and used < MIN_CPU:
         return (f"the process used {used:.3f} CPU-seconds per second over the window (under "
                 f"{MIN_CPU:g} of one CPU): too little for its code to be CPU-bound; a "
                 f"diagnosis while the symptom is on would decide")  # fmt: skip
+    hot = feats.get("cpu_hotspot_share")
+    if hot is not None and hot < MIN_HOTSPOT:
+        return (f"no function of the service takes much of the CPU profile (the hottest "
+                f"{hot:.0%}): the CPU is spread over its work, as in a busy service under "
+                f"load; a profile while the symptom is on, or the CPU against the cores the "
+                f"service may use, would decide")  # fmt: skip
     gc, code = feats.get("cpu_profile_gc_share"), feats.get("cpu_code_share")
     if gc is not None and code is not None and gc > code:
         return (f"{gc:.0%} of the CPU profile is the garbage collector's work (marking, "
