@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from godiag.analysis import sites
+from godiag.analysis.goroutine_rules import BLOCKED
 from godiag.analysis.goroutines import GroupGrowth
 from godiag.analysis.rootcause.derived import Derived, derive
 from godiag.model.goroutine import CreatedBy, Frame
@@ -40,6 +41,16 @@ def where(at: dict[str, Any] | None) -> str:
 def observing(g: GroupGrowth, prefix: str | None) -> bool:
     """Whether a group's goroutines serve the observer (sites.observing)."""
     return sites.observing([(f.function, f.file, f.line) for f in g.frames], prefix)
+
+
+def blocked_groups(derived: Derived) -> list[GroupGrowth]:
+    """The groups with goroutines blocked on a channel, lock or select, the observer's own
+    left out: what the leak and deadlock locators choose from."""
+    return [
+        g
+        for g in derived.groups
+        if g.category in BLOCKED and g.count > 0 and not observing(g, derived.prefix)
+    ]
 
 
 def user(g: GroupGrowth, prefix: str | None) -> dict[str, Any] | None:

@@ -10,7 +10,7 @@ else the largest stuck group.
 
 from __future__ import annotations
 
-from godiag.analysis.goroutine_rules import BLOCKED, package_of
+from godiag.analysis.goroutine_rules import package_of
 from godiag.analysis.goroutines import GroupGrowth
 from godiag.analysis.rootcause import holder, locate
 from godiag.analysis.rootcause.derived import Derived
@@ -20,11 +20,7 @@ from godiag.analysis.rootcause.kinds.base import Features, Kind
 
 def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     prefix = derived.prefix
-    groups = [
-        g
-        for g in derived.groups
-        if g.category in BLOCKED and g.count > 0 and not locate.observing(g, prefix)
-    ]
+    groups = locate.blocked_groups(derived)
     # there at the start of the window already (with one dump, every group is)
     stuck = [g for g in groups if g.before > 0 and locate.user(g, prefix)]
     if not stuck:

@@ -8,7 +8,6 @@ creation site in the evidence.
 from __future__ import annotations
 
 from godiag.analysis import sites
-from godiag.analysis.goroutine_rules import BLOCKED
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds.base import Features, Kind
@@ -24,11 +23,7 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
             return loc, [
                 f"the runtime reports {leaked[1]} leaked goroutines at {locate.where(loc)}"
             ]
-    cands = [
-        g
-        for g in derived.groups
-        if g.category in BLOCKED and g.count > 0 and not locate.observing(g, prefix)
-    ]
+    cands = locate.blocked_groups(derived)
     if not cands:
         return None, []
     g = max(cands, key=lambda g: (g.growth, g.count))
@@ -79,12 +74,12 @@ def unsupported(feats: Features) -> str | None:
     stuck, blocked = feats.get("stuck_handlers") or 0, feats.get("blocked_user_goroutines") or 0
     # goroutines waiting on a response inside an HTTP client call are requests in flight
     # too, outbound (an in-process client of the stuck handlers is the other end of them)
-    blocked -= min(blocked, feats.get("blocked_client_calls") or 0)
+    calls = min(blocked, feats.get("blocked_client_calls") or 0)
+    blocked -= calls
     if blocked and stuck >= STUCK_SHARE * blocked and not proven:
         # the goroutines that stay are requests still inside their handlers: a leak is
         # goroutines that outlive their request; requests that never finish wait on
         # something that never answers (a lock or channel cycle, a dependency)
-        calls = feats.get("blocked_client_calls") or 0
         also = f" (and {calls} more inside client calls)" if calls else ""
         return (f"{stuck} of the {blocked} blocked goroutines{also} are request handlers blocked "
                 f"at both ends of the window: requests that do not finish, not goroutines "
