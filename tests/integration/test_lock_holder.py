@@ -6,7 +6,9 @@ goroutine holding a mutex while it waits on a channel or on a second lock, and o
 on that mutex. The locators
 of deadlock and lock-contention must name the holder's line (checked by its source text, so
 that a kernel edited upstream fails loudly instead of matching a shifted number), with the
-waiters as evidence. A double lock has no other goroutine inside: nothing is guessed.
+waiters as evidence. A double lock has no other goroutine inside: nothing is guessed. A
+lock taken again through another method of the same type (a read lock taken twice with a
+writer between, a locking method called with the lock held) is named at the caller's call.
 """
 
 from __future__ import annotations
@@ -33,6 +35,14 @@ HOLDERS = {
     "Etcd6873": "<-wbs.donec",
     # holds the map's lock while it waits on an entry's lock (a lock inside a lock)
     "Hugo3251": "l.m[url].Lock() // L2",
+}
+
+
+# kernel -> the caller's line that takes the lock again through another method of its type
+REENTRANT = {
+    "Moby36114": "svm.hotRemoveVHDsAtStart()",
+    # RLock held, RLock again while SetDefaultCPUSet's Lock is pending
+    "Kubernetes62464": "if ok := s.GetCPUSet(); ok {",
 }
 
 
@@ -84,3 +94,16 @@ def test_a_double_lock_has_no_other_holder(gh: ModuleType, tmp_path: Path) -> No
     for kind, (_loc, ev) in located.items():
         assert not any(e.startswith("the holder:") for e in ev), (kind, ev)
         assert any("holder not identified" in e for e in ev), (kind, ev)
+
+
+@pytest.mark.parametrize("name", sorted(REENTRANT))
+def test_a_lock_taken_again_by_its_holder_is_named_at_the_call(
+    gh: ModuleType, name: str, tmp_path: Path
+) -> None:
+    kernel, located = _located(gh, name, tmp_path)
+    lines = kernel.path.read_text().splitlines()
+    for kind, (loc, ev) in located.items():
+        assert loc is not None, (kind, ev)
+        assert lines[int(loc["line"]) - 1].strip() == REENTRANT[name], (kind, loc, ev)
+        assert "a method of the same type, in the dump" in ev[0], (kind, ev)
+        assert "not reentrant" in ev[1] and "would confirm" in ev[1], (kind, ev)

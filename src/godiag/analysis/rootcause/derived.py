@@ -46,7 +46,8 @@ def derive(obs: Observation) -> Derived:
     prefix = sites.module_prefix(obs.build_path)
     grouped = [group(d) for d in obs.dumps]
     dumps = tuple(tuple(as_is(g)) for g in grouped)
-    held = find(obs.dumps[-1], prefix) if obs.dumps else None
+    start = obs.dumps[0] if len(obs.dumps) == 2 else None
+    held = find(obs.dumps[-1], prefix, start) if obs.dumps else None
     if len(dumps) == 2:
         return Derived(
             groups=tuple(growth(grouped[0], grouped[1])),

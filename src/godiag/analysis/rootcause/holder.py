@@ -16,15 +16,22 @@ decidable:
   whose methods take it; this is the weaker class, and the evidence says which one decided.
 
 - a lock inside a lock, when no goroutine is past the Lock line otherwise: goroutines
-  waiting at a second, later Lock call of the same function took the first one and hold
-  it while they wait (the one such line in the function). Two goroutines that take the
-  same two locks in opposite orders (a transfer from a to b beside one from b to a) wait
-  there for each other for ever: the later Lock line is where the order is fixed.
+  waiting at a later Lock call of a function in which others wait at an earlier one took
+  the first lock and hold it while they wait (the latest such line). Two goroutines that
+  take the same two locks in opposite orders (a transfer from a to b beside one from b to
+  a) wait there for each other for ever: the later Lock line is where the order is fixed.
+- a lock taken again by its holder, last: a lock waiter whose caller, above the function
+  calling Lock, is a method of the same receiver type, there at both ends of the window
+  (the same goroutine, waiting at the same call). Go's locks are not reentrant: if that
+  caller holds the type's lock (a read lock "upgraded" to a write lock, a locking method
+  called with the lock held) the goroutine waits on itself for ever, and everything that
+  needs the lock queues behind it. The caller's call is the location.
 
 Undecided cases stay undecided (None): every goroutine of the function waiting at one line
-(a double lock), a candidate at or before the waiters' Lock line (not yet inside), or
-candidates in more than one place. The mutex profile decides them when it is on: its
-contention is recorded at the holder's Unlock (lock_contention's first source).
+with no caller of its own type (a double lock inside one function), a candidate at or
+before the waiters' Lock line (not yet inside), or candidates in more than one place. The
+mutex profile decides them when it is on: its contention is recorded at the holder's Unlock
+(lock_contention's first source).
 """
 
 from __future__ import annotations
@@ -54,6 +61,8 @@ class Holder:
     holders: int  # goroutines found inside (one, or the same place several times)
     same_type: bool = False  # found in another method of the waiters' type, not past their Lock
     nested: bool = False  # waiting on a second lock, past the waiters' Lock in the same function
+    reentrant: bool = False  # waiting on a lock its own caller (same type) may hold
+    across: bool = False  # the same goroutine seen waiting there at both ends of the window
     category: str = "other"  # what the holder waits on (goroutine_rules.category)
 
 
@@ -66,8 +75,10 @@ def _entry(g: Goroutine) -> list[Frame]:
     return [f for f in g.frames[i : i + UP] if not is_stdlib(f.function)]
 
 
-def find(dump: Dump, prefix: str | None = None) -> Holder | None:
-    """The holder of the lock most goroutines of `dump` wait for, when decidable."""
+def find(dump: Dump, prefix: str | None = None, start: Dump | None = None) -> Holder | None:
+    """The holder of the lock most goroutines of `dump` wait for, when decidable. `start`:
+    a dump from earlier in the window, to tell a goroutine stuck across it (None: one dump,
+    in which every waiter counts as stuck)."""
     # (function, lock line) -> waiters; each waiter's entry frames vote
     waits: dict[tuple[str, int], tuple[int, Frame]] = {}
     # the receiver types of the methods above the Lock call: the type pass's keys
@@ -106,20 +117,21 @@ def find(dump: Dump, prefix: str | None = None) -> Holder | None:
         h = _same_type(dump, prefix, fn, n, at)
         if h is not None:
             return h
-    return _nested(dump, waits)
+    return _nested(dump, waits) or _reentrant(dump, start)
 
 
 def _nested(dump: Dump, waits: dict[tuple[str, int], tuple[int, Frame]]) -> Holder | None:
-    """Lock waiters at a later Lock call of the function most waiters wait in: inside the
-    first lock's section, holding it, waiting for another lock (the one such line)."""
+    """Lock waiters at the latest of two or more Lock calls of the function most waiters
+    wait in: past the earlier lock, holding it, waiting for another."""
     if not waits:
         return None
-    (fn, line), (n, at) = max(waits.items(), key=lambda kv: kv[1][0])
-    later = [(k, v) for k, v in waits.items()
-             if k[0] == fn and k[1] > line and v[1].file == at.file]  # fmt: skip
-    if len(later) != 1:
+    (fn, _line), (n, at) = max(waits.items(), key=lambda kv: kv[1][0])
+    lines = {k[1]: v for k, v in waits.items() if k[0] == fn and v[1].file == at.file}
+    if len(lines) < 2:
         return None
-    (_, (c, sec)), = later  # fmt: skip
+    first = min(lines)
+    c, sec = lines[max(lines)]
+    n, at = lines[first]
 
     def there(g: Goroutine) -> bool:
         return category(g.state, g.frames) == "lock" and any(
@@ -128,6 +140,51 @@ def _nested(dump: Dump, waits: dict[tuple[str, int], tuple[int, Frame]]) -> Hold
 
     state = next((g.state for g in dump.goroutines if there(g)), "lock")
     return Holder(sec, state, sec, n, at, c, nested=True, category="lock")
+
+
+def _reentrant(dump: Dump, start: Dump | None) -> Holder | None:
+    """A lock waiter whose caller is a method of the same receiver type as the function
+    calling Lock, stuck there across the window (`start`), the one such place."""
+    before = _waiting(start) if start is not None else None
+    inside: dict[tuple[bool, str, int], tuple[int, Goroutine, Frame, Frame]] = {}
+    for g in dump.goroutines:
+        if category(g.state, g.frames) != "lock":
+            continue
+        entry = _entry(g)
+        recv = _receiver(entry[0].function) if entry else None
+        outer = next((f for f in entry[1:] if recv and f.function.startswith(recv)), None)
+        if outer is None or (before is not None and _key(g) not in before):
+            continue
+        k = (_reads(g), outer.function, outer.line)
+        c, _, _, _ = inside.get(k, (0, g, outer, entry[0]))
+        inside[k] = (c + g.count, g, outer, entry[0])
+    # a pending writer makes new readers wait (sync.RWMutex): readers under their own
+    # type's methods queue behind a writer that is, so writers are the candidates first
+    writers = [v for k, v in inside.items() if not k[0]]
+    found = writers or list(inside.values())
+    if len(found) != 1:
+        return None
+    (c, g, outer, at), = found  # fmt: skip
+    recv = _receiver(at.function) or ""
+    # everything else queued on a lock in the type's methods waits behind it
+    behind = sum(w.count for w in dump.goroutines if w is not g
+                 and category(w.state, w.frames) == "lock"
+                 and any(f.function.startswith(recv) for f in _entry(w)))  # fmt: skip
+    return Holder(at, g.state, outer, behind, at, c, reentrant=True,
+                  across=start is not None, category="lock")  # fmt: skip
+
+
+def _reads(g: Goroutine) -> bool:
+    return any(f.function == "sync.(*RWMutex).RLock" for f in g.frames)
+
+
+def _key(g: Goroutine) -> tuple[int | None, tuple[tuple[str, int], ...]]:
+    """A lock waiter's identity across dumps: its id (debug=2) and where it waits."""
+    return g.id, tuple((f.function, f.line) for f in g.frames)
+
+
+def _waiting(d: Dump) -> set[tuple[int | None, tuple[tuple[str, int], ...]]]:
+    return {_key(g) for g in d.goroutines if category(g.state, g.frames) == "lock"}
 
 
 def _holder(g: Goroutine, prefix: str | None, sec: Frame, n: int, at: Frame, c: int,
@@ -194,6 +251,18 @@ def evidence(h: Holder) -> list[str]:
     leaf = f"{h.frame.function} ({h.frame.file}:{h.frame.line})"
     how = ("another method of the same type" if h.same_type
            else "past the waiters' Lock in the same function")  # fmt: skip
+    if h.reentrant:
+        when = "at both ends of the window" if h.across else "in the dump"
+        confirm = "" if h.across else "; a second dump still showing it would confirm"
+        return [
+            f"{h.holders} goroutine(s) wait to lock in {at}, called from {sec}, a method of "
+            f"the same type, {when}; {h.waiters} other goroutine(s) wait on locks in that "
+            f"type's methods",
+            f"Go's locks are not reentrant: if {h.section.function} holds the lock when it "
+            f"calls there (a read lock upgraded to a write lock, or a locking method called "
+            f"with the lock held) the goroutine waits on itself for ever and the others "
+            f"queue behind it{confirm}",
+        ]
     if h.nested:
         return [
             f"{h.waiters} goroutine(s) wait to lock in {at}",

@@ -3,9 +3,11 @@
 Location: goroutines stuck on a lock or channel in both dumps; a goroutine inside the lock
 waiters' critical section (holder.find: past their Lock line, waiting on something else) is
 the holder and is reported; else, when one stuck group's stack passes through the function
-the others wait in, it holds the lock: it is reported. Else a
-few long-lived goroutines of the service's own code stuck on a channel (a cycle of actors),
-else the largest stuck group.
+the others wait in, it holds the lock: it is reported; else a lock waiter whose own caller
+may hold the lock (holder: a lock taken again by its holder). Else, for lock waiters, the one
+long-lived goroutine of their package stuck on a channel send; for channel waiters, a
+few long-lived goroutines of the service's own code stuck on a channel (a cycle of
+actors); else the largest stuck group.
 """
 
 from __future__ import annotations
@@ -26,10 +28,9 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     if not stuck:
         return goroutine_leak.locator(obs, derived) if groups else (None, [])
     biggest = max(stuck, key=lambda g: g.count)
-    if any(g.category == "lock" for g in stuck):
-        h = derived.holder
-        if h is not None:
-            return holder.location(h), holder.evidence(h)
+    h = derived.holder if any(g.category == "lock" for g in stuck) else None
+    if h is not None and not h.reentrant:
+        return holder.location(h), holder.evidence(h)
     waited_in = (locate.user(biggest, prefix) or {}).get("function")
     # a holder: another stuck group whose stack passes through the waiters' function
     # below its own user frame (it took the lock there and is now blocked deeper)
@@ -43,6 +44,8 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
                 f"{biggest.count} goroutines wait in {locate.where(locate.user(biggest, prefix))}",
                 f"{g.count} goroutine(s) holding it are blocked on {g.state} in {locate.where(uf)}",
             ]
+    if h is not None:  # a lock waiter whose own caller holds the lock (holder._reentrant)
+        return holder.location(h), holder.evidence(h)
     # a channel cycle: a few long-lived goroutines of the service's own code (actors, a
     # worker pool) stuck across the window while requests wait on them; a blocked send
     # is the edge to break. Idle plumbing of other packages (tickers, signal waits) and
@@ -52,7 +55,21 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
              and g.category in ("channel", "select") and not _from_server(g)
              and (uf := locate.user(g, prefix)) is not None and uf["function"] != waited_in
              and package_of(uf["function"]) == pkg]  # fmt: skip
-    actors = [g for g in inner if "send" in g.state] or inner
+    senders = [g for g in inner if "send" in g.state]
+    actors = senders or inner
+    if biggest.category == "lock" and len(senders) == 1:
+        # waiters on a lock nobody is seen inside, and one goroutine of the service stuck
+        # on a send: a send that never completes while its lock is held is the commonest
+        # lock never released (the lock may be another type's, so only a single sender)
+        g = senders[0]
+        uf = locate.user(g, prefix)
+        return uf, [
+            f"{biggest.count} goroutines wait to lock in "
+            f"{locate.where(locate.user(biggest, prefix))}, and no goroutine is seen inside",
+            f"{g.count} long-lived goroutine(s) of the same package stuck on {g.state} in "
+            f"{locate.where(uf)} across the window: likely holding that lock while the send "
+            f"waits for a receiver",
+        ]
     if biggest.category in ("channel", "select") and actors:
         g = actors[0]
         uf = locate.user(g, prefix)

@@ -1,0 +1,116 @@
+"""The holder passes that decide from the shape of the dumps (holder.find's last two): a
+lock waited for at a later Lock line of the same function, and a lock taken again through
+another method of the same type, which must be there at both ends of the window."""
+
+from __future__ import annotations
+
+from godiag.analysis.rootcause import holder
+from godiag.formats.goroutines import parse
+from godiag.model.goroutine import Dump
+
+SRC = "/src/app/store.go"
+
+
+def _g(gid: int, state: str, frames: list[tuple[str, int]]) -> str:
+    out = [f"goroutine {gid} [{state}]:"]
+    for fn, line in frames:
+        out += [f"{fn}(...)", f"\t{SRC}:{line} +0x1"]
+    return "\n".join(out)
+
+
+def _dump(*gs: str) -> Dump:
+    return parse(("\n\n".join(gs) + "\n").encode(), "test")
+
+
+LOCK = [("sync.runtime_SemacquireRWMutex", 0), ("sync.(*RWMutex).Lock", 0)]
+RLOCK = [("sync.runtime_SemacquireRWMutexR", 0), ("sync.(*RWMutex).RLock", 0)]
+
+
+def _upgrade(gid: int) -> str:
+    # sweep holds the read lock and calls del, which takes the write lock
+    return _g(gid, "sync.RWMutex.Lock",
+              [*LOCK, ("main.(*store).del", 59), ("main.(*store).sweep", 107),
+               ("main.janitor", 20)])  # fmt: skip
+
+
+def _reader(gid: int) -> str:
+    # a reader behind the pending writer, through another method of its own type
+    return _g(gid, "sync.RWMutex.RLock",
+              [*RLOCK, ("main.(*server).scan", 160), ("main.(*server).session", 40)])  # fmt: skip
+
+
+def _getter(gid: int) -> str:
+    return _g(gid, "sync.RWMutex.RLock",
+              [*RLOCK, ("main.(*store).get", 30), ("main.handle", 12)])  # fmt: skip
+
+
+def test_a_writer_under_its_own_types_method_holds_the_lock() -> None:
+    start = _dump(_upgrade(7), _reader(45), _getter(79))
+    end = _dump(_upgrade(7), _reader(45), _reader(46), _getter(79), _getter(80))
+    h = holder.find(end, None, start)
+    assert h is not None and h.reentrant and h.across
+    assert holder.location(h) == {"function": "main.(*store).sweep", "file": SRC, "line": 107}
+    ev = holder.evidence(h)
+    assert "at both ends of the window" in ev[0] and "2 other goroutine(s)" in ev[0]
+    assert "would confirm" not in ev[1]
+
+
+def test_a_waiter_not_there_at_the_start_is_not_stuck() -> None:
+    # another goroutine (a new id) waiting there now: contention passing through, not a
+    # goroutine waiting on itself for the whole window
+    start = _dump(_upgrade(7), _getter(79))
+    assert holder.find(_dump(_upgrade(8), _getter(79)), None, start) is None
+
+
+def test_with_one_dump_it_is_said_unconfirmed() -> None:
+    h = holder.find(_dump(_upgrade(7), _getter(79)))
+    assert h is not None and h.reentrant and not h.across
+    assert "would confirm" in holder.evidence(h)[1]
+
+
+def test_readers_alone_in_two_places_decide_nothing() -> None:
+    other = _g(50, "sync.RWMutex.RLock",
+               [*RLOCK, ("main.(*index).load", 70), ("main.(*index).refresh", 90)])  # fmt: skip
+    assert holder.find(_dump(_reader(45), other)) is None
+
+
+def test_the_later_of_two_lock_lines_is_where_the_second_lock_is_taken() -> None:
+    # most wait at the second Lock (holding the first), one at the first
+    second = [_g(i, "sync.Mutex.Lock",
+                 [("sync.runtime_SemacquireMutex", 0), ("sync.(*Mutex).Lock", 0),
+                  ("main.(*api).share", 464), ("main.serve", 9)])
+              for i in range(10, 18)]  # fmt: skip
+    first = _g(30, "sync.Mutex.Lock",
+               [("sync.runtime_SemacquireMutex", 0), ("sync.(*Mutex).Lock", 0),
+                ("main.(*api).share", 458), ("main.serve", 9)])  # fmt: skip
+    h = holder.find(_dump(*second, first))
+    assert h is not None and h.nested
+    assert holder.location(h)["line"] == 464
+    assert h.holders == 8 and h.waiters == 1
+
+
+def test_lock_waiters_behind_one_stuck_sender_of_their_package() -> None:
+    # nobody is seen inside the waiters' lock; one goroutine of theirs is stuck on a send
+    # across the window (it sends while it holds the shard lock; the receiver wants it)
+    from godiag.analysis.rootcause.derived import derive
+    from godiag.analysis.rootcause.kinds import deadlock
+    from godiag.model.observation import Observation
+
+    def waiters(first: int, n: int) -> list[str]:
+        return [_g(i, "sync.Mutex.Lock",
+                   [("sync.runtime_SemacquireMutex", 0), ("sync.(*Mutex).Lock", 0),
+                    ("main.(*cache).get", 50), ("main.serve", 9)])
+                for i in range(first, first + n)]  # fmt: skip
+
+    sender = _g(3, "chan send", [("main.(*shard).expireNotify", 168), ("main.janitor", 133)])
+    idle = _g(4, "chan receive", [("main.refresh", 40)])
+    obs = Observation(url="http://x", dumps=[_dump(*waiters(10, 5), sender, idle),
+                                             _dump(*waiters(10, 9), sender, idle)])  # fmt: skip
+    loc, ev = deadlock.locator(obs, derive(obs))
+    assert loc is not None and (loc["function"], loc["line"]) == ("main.(*shard).expireNotify", 168)
+    assert "stuck on chan send" in ev[1]
+    # two stuck senders: which one holds the lock is not decidable, the waiters are named
+    other = _g(5, "chan send", [("main.(*log).flush", 77), ("main.logger", 70)])
+    obs.dumps = [_dump(*waiters(10, 5), sender, other), _dump(*waiters(10, 9), sender, other)]
+    loc, _ = deadlock.locator(obs, derive(obs))
+    assert loc is not None and loc["function"] == "main.(*cache).get"
