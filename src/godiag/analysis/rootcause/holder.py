@@ -146,7 +146,7 @@ def _reentrant(dump: Dump, start: Dump | None) -> Holder | None:
     """A lock waiter whose caller is a method of the same receiver type as the function
     calling Lock, stuck there across the window (`start`), the one such place."""
     before = _waiting(start) if start is not None else None
-    inside: dict[tuple[bool, str, int], tuple[int, Goroutine, Frame, Frame]] = {}
+    inside: dict[tuple[str, int], tuple[int, Goroutine, Frame, Frame]] = {}
     for g in dump.goroutines:
         if category(g.state, g.frames) != "lock":
             continue
@@ -155,16 +155,15 @@ def _reentrant(dump: Dump, start: Dump | None) -> Holder | None:
         outer = next((f for f in entry[1:] if recv and f.function.startswith(recv)), None)
         if outer is None or (before is not None and _key(g) not in before):
             continue
-        k = (_reads(g), outer.function, outer.line)
+        k = (outer.function, outer.line)
         c, _, _, _ = inside.get(k, (0, g, outer, entry[0]))
         inside[k] = (c + g.count, g, outer, entry[0])
-    # a pending writer makes new readers wait (sync.RWMutex): readers under their own
-    # type's methods queue behind a writer that is, so writers are the candidates first
-    writers = [v for k, v in inside.items() if not k[0]]
-    found = writers or list(inside.values())
-    if len(found) != 1:
+    # one place only: a writer and a reader both under their own type's methods is either
+    # a read lock upgraded (the writer waits on itself, readers queue behind it) or a read
+    # lock taken twice (the reader waits behind the pending writer): the stacks look alike
+    if len(inside) != 1:
         return None
-    (c, g, outer, at), = found  # fmt: skip
+    (c, g, outer, at), = inside.values()  # fmt: skip
     recv = _receiver(at.function) or ""
     # everything else queued on a lock in the type's methods waits behind it
     behind = sum(w.count for w in dump.goroutines if w is not g
@@ -172,10 +171,6 @@ def _reentrant(dump: Dump, start: Dump | None) -> Holder | None:
                  and any(f.function.startswith(recv) for f in _entry(w)))  # fmt: skip
     return Holder(at, g.state, outer, behind, at, c, reentrant=True,
                   across=start is not None, category="lock")  # fmt: skip
-
-
-def _reads(g: Goroutine) -> bool:
-    return any(f.function == "sync.(*RWMutex).RLock" for f in g.frames)
 
 
 def _key(g: Goroutine) -> tuple[int | None, tuple[tuple[str, int], ...]]:

@@ -92,7 +92,8 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         return None, []
     for d in reversed(obs.dumps):  # the end dump first
         h = holder.find(d, prefix)
-        if h is not None:
+        # a lock waiting on its own holder never frees: deadlock's to name, not contention's
+        if h is not None and not h.reentrant:
             return holder.location(h), holder.evidence(h)
     g = max(locks, key=lambda g: g.count)
     loc = locate.user(g, prefix)
