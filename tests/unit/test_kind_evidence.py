@@ -308,3 +308,17 @@ def test_a_site_that_moves_with_the_load_is_not_accumulating() -> None:
         assert why is not None and words in why and "moves with the load" in why, how
     steady = {**feats, "baseline_site_consistency": "steady"}
     assert kinds.unsupported("memory-leak", steady) is None
+
+
+def test_goroutines_that_are_connections_own_are_connection_leaks_evidence() -> None:
+    # 232 more goroutines on client connections, the fastest-growing blocked group +232:
+    # the connections' read loops (a connection opened per call, never closed)
+    grew = _feats(goroutine_growth_per_min=5596.0, top_growth_per_min=2738.0,
+                  top_growth_blocked=1, top_growth_count=232, client_conn_growth=232)  # fmt: skip
+    why = kinds.unsupported("goroutine-leak", grew)
+    assert why is not None and "client connections' own" in why
+    assert kinds.unsupported("connection-leak", grew) is None
+    # fewer connection goroutines than the group: the group is something else
+    assert kinds.unsupported("goroutine-leak", {**grew, "client_conn_growth": 100}) is None
+    # the runtime proved them leaked: that decides
+    assert kinds.unsupported("goroutine-leak", {**grew, "leaked_goroutines": 5}) is None

@@ -62,7 +62,8 @@ def unsupported(feats: Features) -> str | None:
     likely a pool or a burst that drains (idle workers look the same in one window).
     And it keeps growing: a count Prometheus saw flat, periodic or declining over the lookback
     (a minute or more) rules out what the window saw grow, unless the runtime proved a
-    goroutine leaked."""
+    goroutine leaked. Goroutines on client connections that grew as much as the fastest-
+    growing group are the connections' own: connection-leak's evidence, not this kind's."""
     shape, minutes = feats.get("history_goroutines_shape"), feats.get("history_minutes") or 0
     proven = (feats.get("leaked_goroutines") or 0) > 0
     if shape in NOT_GROWING and minutes * 60 >= HISTORY_MIN_S and not proven:
@@ -71,6 +72,17 @@ def unsupported(feats: Features) -> str | None:
                 f"(the {feats.get('history_goroutines_delta') or 0:+.0f} goroutines of "
                 "the lookback); goroutines that come and go are work, not a leak - a "
                 "longer lookback or the goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
+    conn, top = feats.get("client_conn_growth"), feats.get("top_growth_count")
+    if conn is not None and top is not None and top >= MIN_GROUP_GROWTH and conn >= top:
+        if not proven:
+            # each open client connection keeps its own goroutines (net/http's read and
+            # write loops, a reader the code started): they grow with the connections
+            return (f"the goroutines that grew are client connections' own: {conn:+d} "
+                    f"reading or writing a connection (transport loops, network readers), "
+                    f"as many as or more than the {top:+d} of the fastest-growing blocked "
+                    f"group - connections opened and not released (connection-leak), not "
+                    f"goroutines left behind on their own; the goroutineleak profile "
+                    f"(Go 1.27+) would decide")  # fmt: skip
     stuck, blocked = feats.get("stuck_handlers") or 0, feats.get("blocked_user_goroutines") or 0
     # goroutines waiting on a response inside an HTTP client call are requests in flight
     # too, outbound (an in-process client of the stuck handlers is the other end of them)
