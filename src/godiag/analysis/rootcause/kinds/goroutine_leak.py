@@ -73,16 +73,16 @@ def unsupported(feats: Features) -> str | None:
                 "the lookback); goroutines that come and go are work, not a leak - a "
                 "longer lookback or the goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
     conn, top = feats.get("client_conn_growth"), feats.get("top_growth_count")
-    if conn is not None and top is not None and top >= MIN_GROUP_GROWTH and conn >= top:
-        if not proven:
-            # each open client connection keeps its own goroutines (net/http's read and
-            # write loops, a reader the code started): they grow with the connections
-            return (f"the goroutines that grew are client connections' own: {conn:+d} "
-                    f"reading or writing a connection (transport loops, network readers), "
-                    f"as many as or more than the {top:+d} of the fastest-growing blocked "
-                    f"group - connections opened and not released (connection-leak), not "
-                    f"goroutines left behind on their own; the goroutineleak profile "
-                    f"(Go 1.27+) would decide")  # fmt: skip
+    # each open client connection keeps its own goroutines (net/http's read and write
+    # loops, a reader the code started): they grow with the connections
+    if (conn is not None and top is not None and top >= MIN_GROUP_GROWTH and conn >= top
+            and not proven):  # fmt: skip
+        return (f"the goroutines that grew are client connections' own: {conn:+d} reading "
+                f"or writing a connection (transport loops, network readers), as many as "
+                f"or more than the {top:+d} of the fastest-growing blocked group - "
+                f"connections opened and not released (connection-leak), not goroutines "
+                f"left behind on their own; the goroutineleak profile (Go 1.27+) would "
+                f"decide")  # fmt: skip
     stuck, blocked = feats.get("stuck_handlers") or 0, feats.get("blocked_user_goroutines") or 0
     # goroutines waiting on a response inside an HTTP client call are requests in flight
     # too, outbound (an in-process client of the stuck handlers is the other end of them)
