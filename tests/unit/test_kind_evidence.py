@@ -322,3 +322,36 @@ def test_goroutines_that_are_connections_own_are_connection_leaks_evidence() -> 
     assert kinds.unsupported("goroutine-leak", {**grew, "client_conn_growth": 100}) is None
     # the runtime proved them leaked: that decides
     assert kinds.unsupported("goroutine-leak", {**grew, "leaked_goroutines": 5}) is None
+
+
+def test_a_group_whose_goroutines_leave_is_not_a_leak() -> None:
+    grew = _feats(goroutine_growth_per_min=80.0, top_growth_per_min=60.0,
+                  top_growth_blocked=1, top_growth_count=5, top_growth_ended_share=1.0)  # fmt: skip
+    why = kinds.unsupported("goroutine-leak", grew)
+    assert why is not None and "100% of the goroutines" in why
+    # a goroutine or two of 85 gone: a leak site serving other work too
+    assert kinds.unsupported("goroutine-leak", {**grew, "top_growth_ended_share": 0.02}) is None
+    # what reaches before the window decides instead
+    assert kinds.unsupported("goroutine-leak", {**grew, "goroutines_delta_5m": 40}) is None
+
+
+def test_the_share_of_a_group_gone_by_the_end_is_read_by_goroutine_id() -> None:
+    from godiag.analysis.rootcause.features import extract
+    from godiag.model.observation import Observation
+
+    def dump(ids: list[int]) -> bytes:
+        return (
+            "\n\n".join(
+                f"goroutine {i} [chan receive]:\nmain.worker(...)\n\t/src/w.go:10 +0x1" for i in ids
+            ).encode()
+            + b"\n"
+        )
+
+    def feats(a: list[int], b: list[int]) -> Any:
+        obs = Observation(url="http://x", duration=5.0,
+                          dumps=[parse(dump(a), "a"), parse(dump(b), "b")])  # fmt: skip
+        return extract(obs)["top_growth_ended_share"]
+
+    assert feats([1, 2, 3, 4], [3, 4, 5, 6, 7, 8]) == 0.5  # 1 and 2 left, 5-8 came
+    assert feats([1, 2], [1, 2, 3, 4, 5]) == 0.0  # a leak: all stay, more come
+    assert feats([], [3, 4, 5]) is None  # a new group: nothing to leave

@@ -30,6 +30,11 @@ FEATURES: dict[str, tuple[str, str]] = {
     "top_growth_per_min": ("goroutines/min", "dump diff: fastest-growing group"),
     "top_growth_blocked": ("0/1", "dump diff: fastest-growing group waits on chan/lock/..."),
     "top_growth_count": ("count", "dump diff: goroutines the fastest-growing group gained"),
+    "top_growth_ended_share": (
+        "fraction",
+        "dump diff: of the fastest-growing group's goroutines at the start, the share gone at "
+        "the end (by goroutine id; null without ids or when the group is new)",
+    ),
     "top_growth_lock": ("0/1", "dump diff: fastest-growing group waits on a sync lock"),
     "leaked_goroutines": ("count", "goroutineleak profile (Go 1.27+, or experiment)"),
     "lock_waiters": ("count", "goroutines waiting on a sync lock: dumps, lock profile mean"),
@@ -337,6 +342,7 @@ def _dump_features(obs: Observation, derived: Derived, out: dict[str, Any]) -> N
             out["top_growth_count"] = grow.growth
             out["top_growth_blocked"] = int(grow.category in BLOCKED)
             out["top_growth_lock"] = int(grow.category == "lock")
+            out["top_growth_ended_share"] = _ended_share(obs.dumps[0], end, grow.key)
         else:
             out["top_growth_per_min"], out["top_growth_blocked"], out["top_growth_lock"] = 0, 0, 0
             out["top_growth_count"] = 0
@@ -348,6 +354,26 @@ def _dump_features(obs: Observation, derived: Derived, out: dict[str, Any]) -> N
         stuck = sum(1 for i, frames in after.items() if before.get(i) == frames)
         out["stuck_handlers"] = stuck
         out["stuck_handler_share"] = stuck / total
+
+
+def _ended_share(start: Any, end: Any, key: Any) -> float | None:
+    """Of the goroutines with stack `key` in the start dump, the share no longer there (by
+    id) in the end dump: a leak's goroutines never leave, work's do. None when the dumps
+    carry no ids (debug=1) or no goroutine had that stack at the start."""
+
+    def ids(d: Any) -> set[int] | None:
+        out: set[int] = set()
+        for g in d.goroutines:
+            if (g.state, tuple((f.function, f.file, f.line) for f in g.frames)) == key:
+                if g.id is None:
+                    return None
+                out.add(g.id)
+        return out
+
+    before, after = ids(start), ids(end)
+    if not before or after is None:
+        return None
+    return round(len(before - after) / len(before), 4)
 
 
 def _hotspot_share(cpu: Any, prefix: str | None) -> float | None:

@@ -54,6 +54,7 @@ SKIP = {
     "client_conn_goroutines",
     "client_conn_growth",
     "top_growth_count",
+    "top_growth_ended_share",
     "lock_holder_waits",
     "dial_live_bytes",
     "heap_growth_retention",

@@ -54,6 +54,10 @@ GROWTH = ("goroutine_growth_per_min", "goroutines_delta_5m", "history_goroutines
 LONGER = GROWTH[1:]
 # goroutines one group must gain between the window's two dumps to be growth at all
 MIN_GROUP_GROWTH = 3
+# a leaked goroutine never leaves its wait: half of a group's goroutines at the start gone
+# at the end is a place goroutines are released from (every goroutine-leak recording here
+# lost 2% or less; 1 or 2 of 85 and 163 is a goroutine there for other work)
+ENDED_SHARE = 0.5
 
 
 def unsupported(feats: Features) -> str | None:
@@ -83,6 +87,14 @@ def unsupported(feats: Features) -> str | None:
                 f"connections opened and not released (connection-leak), not goroutines "
                 f"left behind on their own; the goroutineleak profile (Go 1.27+) would "
                 f"decide")  # fmt: skip
+    ended = feats.get("top_growth_ended_share")
+    longer = any((feats.get(n) or 0) > 0 for n in LONGER)
+    if ended is not None and ended >= ENDED_SHARE and not proven and not longer:
+        return (f"{ended:.0%} of the goroutines the fastest-growing group had at the start of "
+                f"the window were gone at its end (by goroutine id): goroutines waiting there "
+                f"are released, a leak's never are - work that comes and goes with the load; "
+                f"a longer --window, a stored baseline, go_goroutines history or the "
+                f"goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
     stuck, blocked = feats.get("stuck_handlers") or 0, feats.get("blocked_user_goroutines") or 0
     # goroutines waiting on a response inside an HTTP client call are requests in flight
     # too, outbound (an in-process client of the stuck handlers is the other end of them)
