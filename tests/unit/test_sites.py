@@ -89,3 +89,40 @@ def test_the_services_own_collector_is_its_work() -> None:
     # the module's own packages count as the service's too, given its prefix
     lib = [("github.com/acme/shop/metrics.(*pool).Collect", "", 0), *own[2:]]
     assert sites.observing(lib) and not sites.observing(lib, "github.com/acme/shop/")
+
+
+def test_the_main_modules_prefix_from_the_file_of_package_main() -> None:
+    from godiag.analysis.sites import main_file_prefix
+
+    cases = {
+        # -trimpath (Debian's prometheus), a local module name under -trimpath
+        "github.com/prometheus/prometheus/cmd/prometheus/main.go": (
+            "github.com/prometheus/prometheus/"
+        ),
+        "myservice/cmd/api/main.go": "myservice/",
+        # built from the module cache, with and without -trimpath
+        "/root/go/pkg/mod/go.etcd.io/etcd/server/v3@v3.5.17/main.go": "go.etcd.io/",
+        "go.etcd.io/etcd/server/v3@v3.5.17/main.go": "go.etcd.io/",
+        # a GOPATH build
+        "/build/p/_build/src/github.com/seaweedfs/seaweedfs/weed/weed.go": (
+            "github.com/seaweedfs/seaweedfs/"
+        ),
+        # a plain local path, a file built by name: the import path is not there
+        "/home/me/repo/cmd/api/main.go": None,
+        "main.go": None,
+        "command-line-arguments/main.go": None,
+    }
+    for file, want in cases.items():
+        assert main_file_prefix(file) == want, file
+
+
+def test_the_hot_functions_share_is_its_own_time_not_its_system_calls() -> None:
+    """A connection wrapper's writes spend their CPU in the kernel: that time is under the
+    wrapper's frame, but it is not the wrapper burning the CPU."""
+    from godiag.analysis.rootcause.features import _hotspot_share
+
+    write = ["syscall.Syscall", "syscall.write", "internal/poll.(*FD).Write",
+             "net.(*conn).Write", "example.com/svc/util.(*Conn).Write"]  # fmt: skip
+    busy = ["example.com/svc/index.(*Tree).insert", "example.com/svc/api.put"]
+    cpu = _cpu([(write, 60), (busy, 30), (["runtime.gcBgMarkWorker"], 10)])
+    assert _hotspot_share(cpu, "example.com/svc/") == 0.3

@@ -34,6 +34,31 @@ def module_prefix(build_path: str | None) -> str | None:
     return "/".join(parts[:n]) + "/" if len(parts) >= n else None
 
 
+def main_file_prefix(file: str) -> str | None:
+    """The main module's import-path prefix from the file of a `main.*` frame, when the
+    path names it: built from the module cache (`.../pkg/mod/MODULE@VERSION/...`, or
+    `MODULE@VERSION/...` with -trimpath), with -trimpath (`MODULE/cmd/x/main.go`), or in a
+    GOPATH (`.../src/MODULE/...`, distribution packages). None for a plain local path
+    (`/home/me/repo/main.go`): the import path is not in it."""
+    path = file.rsplit("/pkg/mod/", 1)[-1]
+    if "@" in path:
+        path = path.split("@", 1)[0]
+    elif not path.startswith("/"):
+        if "/" not in path:  # `main.go` alone: a file built by name
+            return None
+        path = path.rsplit("/", 1)[0]
+    elif "/src/" in path:
+        path = path.rsplit("/src/", 1)[1].rsplit("/", 1)[0]
+    else:
+        return None
+    # a module path's first element is a domain name (golang.org/x/..., github.com/...)
+    # or, for local modules, any name: it is never empty nor a relative dot
+    head = path.split("/", 1)[0]
+    if not head or head.startswith(".") or ("/" not in path and "." not in head):
+        return None
+    return module_prefix(path)
+
+
 def is_main(function: str) -> bool:
     return function.startswith("main.")
 
@@ -258,6 +283,9 @@ def share(profile: Profile, sample_type: str, pred: Callable[[list[Site]], bool]
     return hit / whole if whole else None
 
 
+# system calls: CPU spent in the kernel on the caller's behalf (a write to a socket), the
+# machine's work rather than the code's own
+SYSCALLS = ("syscall.", "internal/runtime/syscall", "internal/syscall/", "golang.org/x/sys/unix.")
 # sync lock frames: Lock/RLock in waiters' stacks, Unlock in the mutex profile's
 LOCKS = ("sync.(*Mutex).", "sync.(*RWMutex).")
 DIAL = ("net.Dial", "net.(*Dialer)", "database/sql.(*DB).conn")

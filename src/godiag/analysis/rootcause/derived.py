@@ -41,9 +41,24 @@ class Derived:
         return self.dumps[-1] if self.dumps else ()
 
 
+def service_prefix(obs: Observation) -> str | None:
+    """The import-path prefix of the service's own code: go_build_info's module path, else
+    the one the file of its package main names (sites.main_file_prefix: daemons that export
+    no go_build_info, built with -trimpath, in a GOPATH or from the module cache)."""
+    prefix = sites.module_prefix(obs.build_path)
+    if prefix is not None:
+        return prefix
+    for d in reversed(obs.dumps):
+        for g in d.goroutines:
+            for f in g.frames:
+                if sites.is_main(f.function) and f.file:
+                    return sites.main_file_prefix(f.file)
+    return None
+
+
 def derive(obs: Observation) -> Derived:
     """Each dump grouped once; the rest is made from those groups."""
-    prefix = sites.module_prefix(obs.build_path)
+    prefix = service_prefix(obs)
     grouped = [group(d) for d in obs.dumps]
     dumps = tuple(tuple(as_is(g)) for g in grouped)
     start = obs.dumps[0] if len(obs.dumps) == 2 else None

@@ -12,7 +12,7 @@ from typing import Any
 from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import BLOCKED, is_stdlib
 from godiag.analysis.rootcause import locate
-from godiag.analysis.rootcause.derived import Derived, derive
+from godiag.analysis.rootcause.derived import Derived, derive, service_prefix
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
 from godiag.model.observation import MetricSample, Observation
 
@@ -128,7 +128,7 @@ def _growing_site(obs: Observation) -> tuple[str | None, sites.Site, int] | None
     sampling periods there, where a sample more or less decides every share of it."""
     if len(obs.heap) != 2:
         return None
-    prefix = sites.module_prefix(obs.build_path)
+    prefix = service_prefix(obs)
     a, b = obs.heap
     best = sites.top(sites.growth(*(sites.by_site(p, "inuse_space", prefix) for p in (a, b))))
     if best is None or best[1] < (b.period or DEFAULT_PERIOD) * HEAP_SAMPLES:
@@ -381,7 +381,10 @@ def _hotspot_share(cpu: Any, prefix: str | None) -> float | None:
     or a path that does too much concentrates the profile where a service at work spreads
     it over its handlers, the runtime and the network."""
     whole = sites.total(cpu, "cpu")
-    hot = sites.function_hotspot(sites.by_site(cpu, "cpu", prefix))
+    # its own time: a sample inside a system call is the kernel's work for the caller (a
+    # connection wrapper's writes would otherwise "burn" what the socket costs)
+    own = sites.by_site(cpu, "cpu", prefix, lambda fr: not sites.has_prefix(sites.SYSCALLS)(fr))
+    hot = sites.function_hotspot(own)
     return hot[1] / whole if hot is not None and whole else None
 
 
@@ -471,7 +474,7 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     # a short profile of an idle-ish process holds a handful of samples: no share from it
     if obs.cpu is not None and sites.total(obs.cpu, "samples") >= MIN_CPU_SAMPLES:
         out["cpu_profile_gc_share"] = sites.share(obs.cpu, "cpu", sites.has_prefix(sites.GC_WORK))
-        prefix = sites.module_prefix(obs.build_path)
+        prefix = service_prefix(obs)
         out["cpu_hotspot_share"] = _hotspot_share(obs.cpu, prefix)
         out["cpu_code_share"] = _code_share(obs.cpu, prefix)
     cpu, alloc = out["cpu_seconds_per_s"], out["alloc_bytes_per_s"]

@@ -56,7 +56,7 @@ from godiag.analysis import history, sites
 from godiag.analysis.goroutine_rules import BLOCKED, is_stdlib
 from godiag.analysis.goroutines import Group, GroupGrowth, Sig, group, growth
 from godiag.analysis.rootcause import locate
-from godiag.analysis.rootcause.derived import Derived
+from godiag.analysis.rootcause.derived import Derived, service_prefix
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
 from godiag.model.observation import Observation
 
@@ -213,7 +213,7 @@ def _goroutines(obs: Observation, pair: Groups) -> GoroutinesSince | None:
     if pair is None or obs.baseline_dump is None:
         return None
     grown = growth(*pair)
-    prefix = sites.module_prefix(obs.build_path)
+    prefix = service_prefix(obs)
     blocked = [g for g in grown if g.category in BLOCKED and g.growth > 0
                and not locate.observing(g, prefix)]  # fmt: skip
     top = max(blocked, key=lambda g: (g.growth, g.count)) if blocked else None
