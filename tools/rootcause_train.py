@@ -453,7 +453,18 @@ sure), and goroutines waiting inside client calls leave goroutine-leak's blocked
 (AC@1 0.666 -> 0.672, deadlock 0.63 -> 0.69). Last, cpu-saturation needs a hot function
 (`cpu_hotspot_share` 0.15 or more), set below every cpu-saturation recording's (0.18 and up)
 reading Prometheus under a query load, whose own code takes 55% of its CPU profile and its
-hottest function 5-7% (AC@1 0.672 -> 0.674).
+hottest function 5-7% (AC@1 0.672 -> 0.674). Then, reading the corpus's and GoKer's lock
+deadlocks: a lock taken again through a method of its own type named at the caller's call
+(on GoKer, 7 of the 8 it names are right, read against the kernels' source), lock waiters
+behind the one stuck sender of their package, and the lock inside a lock at the latest of
+several Lock lines (location 0.603 -> 0.615); reading the runs called goroutine-leak,
+goroutine-leak not sure when the goroutines on client connections grew as much as the
+fastest-growing group (0.674 -> 0.678) or when half of that group's goroutines at the start
+were gone at the end, by goroutine id (0.678 -> 0.682); and, reading the daemons' rows, the
+service's module from the file of its package main when it exports no go_build_info, with
+the hot function's share leaving out system calls (AC@1 unchanged; Alertmanager under its
+query load now ranks cpu-saturation first in 2 of 6 runs, 37% and 48%, at
+`GettableAlert.MarshalJSON`, where gc-pressure led before).
 
 ### Against the bars
 
