@@ -45,3 +45,20 @@ def test_wrong_kind_finding_does_not_support() -> None:
     out = corroborate([cause("goroutine-leak", 0.6, "/a/main.go", 5)],
                       [finding("transport-per-request", "main.go", 5)])  # fmt: skip
     assert out[0]["probability"] < 0.6
+
+
+def test_a_finding_that_explains_two_kinds_raises_the_runtimes_pick_only() -> None:
+    # a lock held across a send: contention while the receiver drains, a deadlock when it
+    # never does; the runtime evidence (waits that end) ranked contention far higher
+    causes = [cause("lock-contention", 0.98, "/t/bug/main.go", 34),
+              cause("deadlock", 0.01, "/t/bug/main.go", 33)]  # fmt: skip
+    out = corroborate(causes, [finding("lock-held-blocking", "main.go", 33)])
+    by = {c["kind"]: c for c in out}
+    assert by["lock-contention"]["probability"] == 0.99
+    assert by["deadlock"]["probability"] == 0.01
+    assert "runtime evidence ranks higher" in by["deadlock"]["evidence"][-1]
+    # the same finding alone beside a deadlock the runtime ranks first raises it
+    causes = [cause("deadlock", 0.6, "/t/bug/main.go", 33),
+              cause("lock-contention", 0.3, "/t/bug/main.go", 34)]  # fmt: skip
+    by = {c["kind"]: c for c in corroborate(causes, [finding("lock-held-blocking", "main.go", 33)])}
+    assert by["deadlock"]["probability"] == 0.8 and by["lock-contention"]["probability"] == 0.3

@@ -40,17 +40,36 @@ def _matches(loc: dict[str, Any] | None, finding: Finding) -> bool:
 
 
 def corroborate(causes: list[dict[str, Any]], findings: list[Finding]) -> list[dict[str, Any]]:
-    """Return the causes with adjusted probabilities and evidence, re-ranked."""
+    """Return the causes with adjusted probabilities and evidence, re-ranked.
+
+    A finding says how the code can fail, not which of the kinds it explains is happening
+    (a lock held across a send is contention while the receiver drains, a deadlock when it
+    never does): of the causes one finding supports, only the most probable is raised; the
+    split between them stays the runtime evidence's, and the others keep theirs."""
     out: list[dict[str, Any]] = []
+    supported: dict[str, list[Finding]] = {}
+    for cause in causes:
+        kind = str(cause.get("kind"))
+        supported[kind] = [f for f in findings if kind in EXPLAINS.get(f.id, frozenset())
+                           and _matches(cause.get("location"), f)]  # fmt: skip
+    prob = {str(c.get("kind")): float(c.get("probability") or 0.0) for c in causes}
     for cause in causes:
         kind = str(cause.get("kind"))
         if kind not in CHECKABLE:
             out.append(cause)
             continue
-        support = [f for f in findings if kind in EXPLAINS.get(f.id, frozenset())
-                   and _matches(cause.get("location"), f)]  # fmt: skip
-        p = float(cause.get("probability") or 0.0)
+        support = supported[kind]
+        p = prob[kind]
         evidence = list(cause.get("evidence") or [])
+        above = sorted({k for f in support for k, fs in supported.items()
+                        if k != kind and f in fs and prob[k] > p})  # fmt: skip
+        if above:
+            evidence.append(f"static: the finding(s) at this location also explain "
+                            f"{', '.join(above)}, which the runtime evidence ranks higher: "
+                            f"probability kept at {p:.2f}")  # fmt: skip
+            out.append({**cause, "evidence": evidence,
+                        "static_support": [f.to_json() for f in support]})  # fmt: skip
+            continue
         if support:
             new_p = p + (1.0 - p) * RAISE
             for f in support:

@@ -1,6 +1,7 @@
 """lock-contention: goroutines queue on a contended lock.
 
-Location: the mutex profile's top site (the unlocking holder), else the block profile's
+Location: the mutex profile's top site (the unlocking holder; the call its holder makes
+when a dump catches one inside that function), else the block profile's
 (a writer waiting on an RWMutex first; when readers wait, the goroutine holding the write
 lock in the dumps), else the holder found in the dumps (holder.find: a goroutine inside
 the waiters' critical section, past their Lock line, waiting on something else), else the
@@ -70,6 +71,15 @@ def _holder(obs: locate.Observed, waiter: str) -> tuple[sites.Site, int] | None:
     return max(seen.items(), key=lambda kv: (kv[1], kv[0])) if seen else None
 
 
+def _holder_in(obs: locate.Observed, prefix: str | None, fn: str) -> holder.Holder | None:
+    """The holder found in a dump (end first) inside function `fn`, when there is one."""
+    for d in reversed(obs.dumps):
+        h = holder.find(d, prefix)
+        if h is not None and not h.reentrant and h.section.function == fn:
+            return h
+    return None
+
+
 def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     prefix = derived.prefix
     for name, profs in (("mutex", obs.mutex), ("block", obs.block)):
@@ -85,6 +95,11 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
             ev.append(f"readers wait in RLock; the write lock is held in {locate.where(hloc)} "
                       f"(there in {held[1]} dump record(s), not itself waiting)")  # fmt: skip
             return hloc, ev
+        # the profile names the critical section (its Unlock); a holder caught inside that
+        # same function in a dump names what it does while it holds the lock
+        h = _holder_in(obs, prefix, hit[0][0])
+        if h is not None:
+            return holder.location(h), ev + holder.evidence(h)
         return loc, ev
     # waiters come and go (a lock held in bursts): look at both dumps
     locks = [g for d in derived.dumps for g in d if g.category == "lock"]
