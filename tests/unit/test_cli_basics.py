@@ -87,3 +87,26 @@ def test_config_errors_are_clear(tmp_path: Path, text: str, msg: str) -> None:
     r = run("config", "check", "--config", str(p))
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and msg in r.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_reader_that_goes_away_is_not_a_finding(fmt: str) -> None:
+    # `godiag goroutines dump | head -1`: the pipe closes before the report is written;
+    # exit 1 would read as "found something", a traceback as a crash
+    dump = Path(__file__).parents[1] / "data" / "goroutines" / "prometheus-a.txt"
+    proc = subprocess.Popen([sys.executable, "-m", "godiag", "goroutines", str(dump),
+                             "--format", fmt],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert "Traceback" not in err and "Exception ignored" not in err
+
+
+def test_an_empty_dump_is_bad_input(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n")
+    r = run("goroutines", str(empty))
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.strip() == f"godiag: error: {empty}: empty input, not a goroutine dump"

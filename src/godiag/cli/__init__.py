@@ -124,6 +124,13 @@ def main(argv: list[str] | None = None) -> Any:
     """Run the CLI; the single catch that maps errors to exit codes."""
     try:
         rv = app.main(args=argv, prog_name="godiag", standalone_mode=False)
+    except SystemExit as exc:
+        # click ends a write to a closed pipe (`godiag ... | head`) with exit 1, the exit of
+        # "found something", after wrapping stdout in its flush-pacifier (whose name is all
+        # its versions share): the reader went away, which is no finding
+        if exc.code == 1 and type(sys.stdout).__name__.endswith("PacifyFlushWrapper"):
+            sys.exit(0)
+        raise
     except GodiagError as exc:
         click.echo(f"godiag: error: {exc}", err=True)
         sys.exit(int(exc.exit_status))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from godiag.analysis.goroutines import analyze, diff
 from godiag.collect.goroutines import fetch
 from godiag.collect.http import HttpClient
+from godiag.errors import ParseError
 from godiag.formats.goroutines import parse
 from godiag.model.capture import Capture
 from godiag.model.goroutine import Dump
@@ -41,6 +42,10 @@ def load(
         cap = fetch(source, client=client, timeout=timeout)
     if captures is not None:
         captures.append(cap)
+    if not cap.data.strip():
+        # every Go program has a goroutine: nothing at all is no dump (a file cut before
+        # it was written, an endpoint that answered empty), not a service with none
+        raise ParseError(cap.source, "empty input, not a goroutine dump")
     return parse(cap.data, cap.source, strict=strict), cap.source
 
 

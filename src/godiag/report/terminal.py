@@ -11,6 +11,17 @@ from typing import Any
 from rich.console import Console
 
 
+class _Console(Console):
+    """rich's Console, but a reader that went away (`godiag ... | head`) is no finding:
+    rich ends the process with exit 1 there, the exit of "found something"; the CLI's one
+    catch maps BrokenPipeError to 0."""
+
+    def on_broken_pipe(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when the interpreter flushes
+        raise BrokenPipeError
+
+
 def console_for(
     file: Any = None, *, color: bool = True, width: int | None = None, stderr: bool = False
 ) -> Console:
@@ -19,7 +30,7 @@ def console_for(
         # Piped into a file, a log or CI: rich would wrap at 80 columns and split the
         # file:line evidence people grep for; keep lines whole instead.
         width = int(os.environ.get("COLUMNS", "") or 160)
-    return Console(
+    return _Console(
         file=target,
         no_color=not color,
         highlight=False,
