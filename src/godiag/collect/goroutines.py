@@ -15,7 +15,8 @@ from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 from godiag.collect.http import HttpClient, describe_http_error, shown_url
 from godiag.collect.procfs import listening_addresses, url_of
-from godiag.errors import CollectError
+from godiag.errors import CollectError, ParseError
+from godiag.formats.goroutines import looks_binary
 from godiag.model.capture import Capture, CaptureMeta
 
 PPROF_PATH = "/debug/pprof/goroutine"
@@ -107,7 +108,13 @@ def fetch(source: str, *, client: HttpClient | None = None, timeout: float = 30.
     if source.isdigit() and not path.exists():
         return fetch_pid(int(source), client=client, timeout=timeout)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            # a glance before the whole: a large binary file is refused after 4 KB read,
+            # not after all of it (a gzip is a proto profile, which the parser names)
+            head = fh.read(4096)
+            if head[:2] != b"\x1f\x8b" and looks_binary(head):
+                raise ParseError(source, "binary data, not a goroutine dump", offset=0)
+            data = head + fh.read()
     except FileNotFoundError:
         raise CollectError(f"{source}: no such file (nor a URL or a PID)") from None
     except IsADirectoryError:
