@@ -53,6 +53,11 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
         table.add_row(str(c["rank"]), c["kind"], f"{c['probability']:.0%}", short(c["location"]))
     if doc["causes"]:
         console.print(table)
+        ps = [c["probability"] for c in doc["causes"]]
+        if any(b > a for a, b in zip(ps, ps[1:], strict=False)):
+            # the ranking puts kinds whose own evidence was seen first (docs/diagnose.md)
+            console.print("[dim]order: kinds whose own evidence was seen come first; a kind "
+                          "without it follows them whatever its probability[/]")  # fmt: skip
     for c in doc["causes"][: 3 if verbose else 1]:
         console.print(f"[bold]{c['kind']}[/]: {c['title']}")
         for e in c["evidence"]:

@@ -1,0 +1,33 @@
+"""The diagnosis's text view says why its table is not in probability order."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from rich.console import Console
+
+from godiag.report import diagnosis as view
+
+
+def _doc(probs: list[tuple[str, float]]) -> dict[str, Any]:
+    causes = [{"rank": i + 1, "kind": k, "probability": p, "title": k, "location": None,
+               "evidence": []} for i, (k, p) in enumerate(probs)]  # fmt: skip
+    return {
+        "target": {"url": "http://svc:6060", "service_name": "svc"},
+        "duration_s": 5.5, "window_s": 5.0, "verdict": "not sure", "causes": causes,
+        "missing": [], "notes": [], "features": {}, "artifacts": [], "budgets": {"hits": []},
+        "store": {"stored": 0, "missing": [], "message": "not stored"},
+    }  # fmt: skip
+
+
+def _text(doc: dict[str, Any]) -> str:
+    out = io.StringIO()
+    view.render_text(doc, Console(file=out, width=200, no_color=True))
+    return out.getvalue()
+
+
+def test_a_kind_without_its_evidence_after_a_less_probable_one_is_explained() -> None:
+    text = _text(_doc([("healthy", 0.34), ("lock-contention", 0.0), ("memory-leak", 0.18)]))
+    assert "order: kinds whose own evidence was seen come first" in text
+    assert "order:" not in _text(_doc([("healthy", 0.6), ("memory-leak", 0.3)]))
