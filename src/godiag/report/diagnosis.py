@@ -7,6 +7,7 @@ canvas flame graph (report/assets/flame.js, which owns fixed element ids) is reu
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from rich.console import Console
@@ -54,7 +55,7 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
     if doc["causes"]:
         console.print(table)
         ps = [c["probability"] for c in doc["causes"]]
-        if any(b > a for a, b in zip(ps, ps[1:], strict=False)):
+        if any(b > a for a, b in itertools.pairwise(ps)):
             # the ranking puts kinds whose own evidence was seen first (docs/diagnose.md)
             console.print("[dim]order: kinds whose own evidence was seen come first; a kind "
                           "without it follows them whatever its probability[/]")  # fmt: skip
