@@ -165,10 +165,11 @@ def _reentrant(dump: Dump, start: Dump | None) -> Holder | None:
         return None
     (c, g, outer, at), = inside.values()  # fmt: skip
     recv = _receiver(at.function) or ""
-    # everything else queued on a lock in the type's methods waits behind it
-    behind = sum(w.count for w in dump.goroutines if w is not g
-                 and category(w.state, w.frames) == "lock"
-                 and any(f.function.startswith(recv) for f in _entry(w)))  # fmt: skip
+    # everything else queued on a lock in the type's methods waits behind it (the c
+    # goroutines waiting on themselves are not "others")
+    behind = sum(w.count for w in dump.goroutines
+                 if category(w.state, w.frames) == "lock"
+                 and any(f.function.startswith(recv) for f in _entry(w))) - c  # fmt: skip
     return Holder(at, g.state, outer, behind, at, c, reentrant=True,
                   across=start is not None, category="lock")  # fmt: skip
 
