@@ -11,9 +11,11 @@ from typing import Any
 
 from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import BLOCKED, is_stdlib
+from godiag.analysis.goroutines import Sig
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived, derive, service_prefix
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
+from godiag.model.goroutine import Dump
 from godiag.model.observation import MetricSample, Observation
 
 MIN_CPU_SAMPLES = 20  # 0.2 s of CPU at Go's 100 Hz
@@ -122,13 +124,15 @@ FEATURES: dict[str, tuple[str, str]] = {
 }
 
 
-def _growing_site(obs: Observation) -> tuple[str | None, sites.Site, int] | None:
+Growing = tuple[str | None, sites.Site, int]
+
+
+def _growing_site(obs: Observation, prefix: str | None) -> Growing | None:
     """(module prefix, site, bytes) of the site whose live heap grew most between the two
     absolute snapshots, as the memory-leak locator picks it; None below HEAP_SAMPLES
     sampling periods there, where a sample more or less decides every share of it."""
     if len(obs.heap) != 2:
         return None
-    prefix = service_prefix(obs)
     a, b = obs.heap
     best = sites.top(sites.growth(*(sites.by_site(p, "inuse_space", prefix) for p in (a, b))))
     if best is None or best[1] < (b.period or DEFAULT_PERIOD) * HEAP_SAMPLES:
@@ -136,7 +140,7 @@ def _growing_site(obs: Observation) -> tuple[str | None, sites.Site, int] | None
     return prefix, best[0], best[1]
 
 
-def _fallback(obs: Observation) -> float | None:
+def _fallback(obs: Observation, top: Growing | None) -> float | None:
     """The largest fall of the growing site's live heap within the window (heap profiles
     at the inner samples, each as of the service's last GC), over its growth end to end.
 
@@ -145,7 +149,6 @@ def _fallback(obs: Observation) -> float | None:
     as growth; looking at it more than twice shows the fall. 0 when it never fell by
     HEAP_SAMPLES sampling periods (a sample more or less), None without inner snapshots.
     """
-    top = _growing_site(obs)
     if top is None or not obs.heap_mid:
         return None
     prefix, site, grew = top
@@ -159,7 +162,7 @@ def _fallback(obs: Observation) -> float | None:
     return fall / grew if fall >= period else 0.0
 
 
-def _retention(obs: Observation) -> float | None:
+def _retention(obs: Observation, top: Growing | None) -> float | None:
     """Of what the site whose live heap grew most allocated during the window, the
     fraction it still holds at the end (both heap snapshots follow a forced GC, and a heap
     profile counts both the bytes a site allocated since the start and those still live).
@@ -173,7 +176,6 @@ def _retention(obs: Observation) -> float | None:
     None below HEAP_SAMPLES sampling periods of growth there, where a sample more or less
     decides the share, or when no allocation was sampled there.
     """
-    top = _growing_site(obs)
     if top is None:
         return None
     prefix, site, kept = top
@@ -189,7 +191,7 @@ WORKING = ("running", "runnable", "syscall", "io", "gc", "other")
 ALLOC_UP = 2  # callers above the growing site that count as the code allocating there
 
 
-def _in_flight(obs: Observation) -> tuple[int, int] | None:
+def _in_flight(obs: Observation, top: Growing | None) -> tuple[int, int] | None:
     """Goroutines at work inside the code that allocated the growth, (start, end).
 
     The code is the growing site's function and its nearest ALLOC_UP callers outside the
@@ -197,7 +199,6 @@ def _in_flight(obs: Observation) -> tuple[int, int] | None:
     set held by requests in flight (or a pool sized by them) rises with the number of
     requests in that code; a leak's memory stays after the code that allocated it returned.
     """
-    top = _growing_site(obs)
     if top is None or len(obs.dumps) != 2:
         return None
     prefix, site, _ = top
@@ -356,12 +357,12 @@ def _dump_features(obs: Observation, derived: Derived, out: dict[str, Any]) -> N
         out["stuck_handler_share"] = stuck / total
 
 
-def _ended_share(start: Any, end: Any, key: Any) -> float | None:
+def _ended_share(start: Dump, end: Dump, key: Sig) -> float | None:
     """Of the goroutines with stack `key` in the start dump, the share no longer there (by
     id) in the end dump: a leak's goroutines never leave, work's do. None when the dumps
     carry no ids (debug=1) or no goroutine had that stack at the start."""
 
-    def ids(d: Any) -> set[int] | None:
+    def ids(d: Dump) -> set[int] | None:
         out: set[int] = set()
         for g in d.goroutines:
             if (g.state, tuple((f.function, f.file, f.line) for f in g.frames)) == key:
@@ -404,6 +405,7 @@ def _code_share(cpu: Any, prefix: str | None) -> float | None:
 def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     """The features of `obs`; `derived` is what `derive(obs)` returns, when already made."""
     out: dict[str, Any] = {k: None for k in FEATURES}
+    prefix = derived.prefix if derived is not None else service_prefix(obs)
     s = obs.samples
     # the post-GC read at the end follows a forced collection: rates of GC counters stop
     # before it; heap growth compares the two post-GC reads
@@ -450,9 +452,11 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
         enough = best is not None and best[1] >= period
         enough = enough and (rate is None or rate * obs.duration >= period)
         out["heap_growth_top_share"] = best[1] / whole if best and whole and enough else 0.0
-        out["heap_growth_retention"] = _retention(obs)
-        out["heap_growth_fallback"] = _fallback(obs)
-        flight = _in_flight(obs)
+        # the site the memory-leak locator names, read by the three checks of its growth
+        top = _growing_site(obs, prefix)
+        out["heap_growth_retention"] = _retention(obs, top)
+        out["heap_growth_fallback"] = _fallback(obs, top)
+        flight = _in_flight(obs, top)
         if flight is not None:
             out["heap_growth_in_flight"] = flight[1]
             out["heap_growth_in_flight_rise"] = flight[1] - flight[0]
@@ -474,7 +478,6 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     # a short profile of an idle-ish process holds a handful of samples: no share from it
     if obs.cpu is not None and sites.total(obs.cpu, "samples") >= MIN_CPU_SAMPLES:
         out["cpu_profile_gc_share"] = sites.share(obs.cpu, "cpu", sites.has_prefix(sites.GC_WORK))
-        prefix = service_prefix(obs)
         out["cpu_hotspot_share"] = _hotspot_share(obs.cpu, prefix)
         out["cpu_code_share"] = _code_share(obs.cpu, prefix)
     cpu, alloc = out["cpu_seconds_per_s"], out["alloc_bytes_per_s"]

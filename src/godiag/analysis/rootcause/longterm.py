@@ -56,7 +56,7 @@ from godiag.analysis import history, sites
 from godiag.analysis.goroutine_rules import BLOCKED, is_stdlib
 from godiag.analysis.goroutines import Group, GroupGrowth, Sig, group, growth
 from godiag.analysis.rootcause import locate
-from godiag.analysis.rootcause.derived import Derived, service_prefix
+from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
 from godiag.model.observation import Observation
 
@@ -209,11 +209,10 @@ def _may_loop(g: GroupGrowth) -> bool:
 Groups = tuple[dict[Sig, Group], dict[Sig, Group]] | None
 
 
-def _goroutines(obs: Observation, pair: Groups) -> GoroutinesSince | None:
+def _goroutines(obs: Observation, pair: Groups, prefix: str | None) -> GoroutinesSince | None:
     if pair is None or obs.baseline_dump is None:
         return None
     grown = growth(*pair)
-    prefix = service_prefix(obs)
     blocked = [g for g in grown if g.category in BLOCKED and g.growth > 0
                and not locate.observing(g, prefix)]  # fmt: skip
     top = max(blocked, key=lambda g: (g.growth, g.count)) if blocked else None
@@ -375,7 +374,7 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
     pair = None
     if obs.baseline_dump is not None and obs.dumps:  # grouped once for both comparisons
         pair = (group(obs.baseline_dump), group(obs.dumps[-1]))
-    since = _goroutines(obs, pair)
+    since = _goroutines(obs, pair, derived.prefix)
     return LongTerm(heap_since(obs, derived.prefix), since, trends, obs.lookback,
                     derived.prefix, _uptime(obs), _growing(derived, since), _connections(obs),
                     obs.dumps[-1].total if obs.dumps else 0,

@@ -15,6 +15,7 @@ not ruled out: absence is known only where it was observed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from godiag.analysis import sites
@@ -71,13 +72,13 @@ def _holder(obs: locate.Observed, waiter: str) -> tuple[sites.Site, int] | None:
     return max(seen.items(), key=lambda kv: (kv[1], kv[0])) if seen else None
 
 
-def _holder_in(obs: locate.Observed, prefix: str | None, fn: str) -> holder.Holder | None:
-    """The holder found in a dump (end first) inside function `fn`, when there is one."""
+def _holders(obs: locate.Observed, prefix: str | None) -> Iterator[holder.Holder]:
+    """The holder each dump shows (the end dump first); a lock waiting on its own holder
+    never frees: that is deadlock's to name, not contention's."""
     for d in reversed(obs.dumps):
         h = holder.find(d, prefix)
-        if h is not None and not h.reentrant and h.section.function == fn:
-            return h
-    return None
+        if h is not None and not h.reentrant:
+            yield h
 
 
 def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
@@ -97,7 +98,7 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
             return hloc, ev
         # the profile names the critical section (its Unlock); a holder caught inside that
         # same function in a dump names what it does while it holds the lock
-        h = _holder_in(obs, prefix, hit[0][0])
+        h = next((h for h in _holders(obs, prefix) if h.section.function == hit[0][0]), None)
         if h is not None:
             return holder.location(h), ev + holder.evidence(h)
         return loc, ev
@@ -105,11 +106,9 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     locks = [g for d in derived.dumps for g in d if g.category == "lock"]
     if not locks:
         return None, []
-    for d in reversed(obs.dumps):  # the end dump first
-        h = holder.find(d, prefix)
-        # a lock waiting on its own holder never frees: deadlock's to name, not contention's
-        if h is not None and not h.reentrant:
-            return holder.location(h), holder.evidence(h)
+    h = next(_holders(obs, prefix), None)
+    if h is not None:
+        return holder.location(h), holder.evidence(h)
     g = max(locks, key=lambda g: g.count)
     loc = locate.user(g, prefix)
     ev = [f"{g.count} goroutines waiting on {g.state} in {locate.where(loc)}"]
