@@ -96,6 +96,20 @@ def test_saturation_needs_the_code_to_outspend_the_collector() -> None:
     assert kinds.unsupported("cpu-saturation", {**gc_bound, "cpu_code_share": None}) is None
 
 
+def test_gc_pressure_needs_the_collector_to_matter_beside_the_code() -> None:
+    """The mirror: a CPU profile in which the service's own code takes four times the
+    collector's share or more is computing that also allocates (a fuzzy search building
+    strings per candidate), not the collector at work; either share unmeasured, no rule."""
+    computing = _feats(cpu_seconds_per_s=0.63, cpu_profile_gc_share=0.15, cpu_code_share=0.79)
+    why = kinds.unsupported("gc-pressure", computing)
+    assert why is not None and "79%" in why and "15%" in why
+    # allocation churn: the collector's share near the code's (gc-pressure recordings: the
+    # code at 3.6 times the collector at most)
+    churn = {**computing, "cpu_profile_gc_share": 0.25, "cpu_code_share": 0.64}
+    assert kinds.unsupported("gc-pressure", churn) is None
+    assert kinds.unsupported("gc-pressure", {**computing, "cpu_code_share": None}) is None
+
+
 def test_saturation_needs_a_hot_function() -> None:
     """A busy service spreads its CPU over handlers, encoders and the runtime (Prometheus
     under a query load: its hottest function 5-7% of the profile); code that burns the CPU

@@ -52,9 +52,24 @@ def title(feats: Features, where: str) -> str:
 MIN_GC_CPU = 0.01
 
 
+# The mirror of cpu-saturation's rule (the collector above the service's code there): a CPU
+# profile whose samples in the service's own code outnumber the collector's this many times
+# over is a service busy computing, which also allocates; the collector's part follows from
+# that work (gc-pressure recordings here: 3.6 times at most, most under 2).
+CODE_OVER_GC = 4.0
+
+
 def unsupported(feats: Features) -> str | None:
-    """No GC pressure when the collector cannot have cost a hundredth of a CPU."""
+    """No GC pressure when the collector cannot have cost a hundredth of a CPU, nor when the
+    service's own code takes several times the collector's share of the CPU profile."""
     used, share = feats.get("cpu_seconds_per_s"), feats.get("cpu_profile_gc_share")
+    code = feats.get("cpu_code_share")
+    if share is not None and code is not None and code >= CODE_OVER_GC * share and code > 0:
+        return (f"the service's own code takes {code:.0%} of the CPU profile, the garbage "
+                f"collector's work {share:.0%}: the CPU goes to its computing, of which "
+                f"the collector is a side cost (cpu-saturation is as likely); a CPU "
+                f"profile while the symptom is on, or the allocation profile "
+                f"(alloc_space), would decide")  # fmt: skip
     if used is None:
         return None
     gc = used * share if share is not None else used
