@@ -255,3 +255,45 @@ def test_a_reference_minutes_old_that_saw_nothing_stay_clears_the_leak_kinds() -
     # a reference a minute old has not seen a slow leak accumulate yet
     young = longterm.LongTerm(heap=replace(heap, age_s=60.0), goroutines=replace(burst, age_s=60.0))
     assert longterm.cleared(young) == {}
+
+
+def _sleepers(n: int, minutes: int, first_id: int = 100) -> str:
+    """A debug=2 dump of `n` retry goroutines asleep for `minutes` beside main's."""
+    wait = f", {minutes} minutes" if minutes else ""
+    head = "goroutine 1 [select (no cases)]:\nmain.main()\n\t/src/app/main.go:40 +0x1d\n\n"
+    one = (
+        "goroutine {id} [sleep{wait}]:\ntime.Sleep(0x1a3185c5000)\n"
+        "\t/usr/local/go/src/runtime/time.go:363 +0x165\n"
+        "main.(*subscriber).retryLater(0xc000123, 0x1)\n\t/src/app/hub.go:115 +0x71\n"
+        "created by main.(*subscriber).pump in goroutine 42\n\t/src/app/hub.go:88 +0x1d5\n\n"
+    )
+    return head + "".join(one.format(id=first_id + i, wait=wait) for i in range(n))
+
+
+def test_retries_asleep_for_minutes_that_pile_up_are_a_goroutine_leak() -> None:
+    """Goroutines asleep a minute or more count as goroutines that stay: 400 retries
+    sleeping for minutes since a reference 6 minutes old decide goroutine-leak at their
+    sleep, not "nothing stayed"; the same added with young sleeps (a loop that sleeps
+    seconds between rounds, a burst) do not."""
+    from godiag.analysis.rootcause.derived import derive
+    from godiag.formats.goroutines import parse
+    from godiag.model.observation import Observation
+
+    def obs(end: str) -> Observation:
+        return Observation("http://x", dumps=[parse(end.encode(), "end")],
+                           baseline_dump=parse(_sleepers(40, 0).encode(), "base"),
+                           baseline_ages={"goroutine": 360.0})  # fmt: skip
+
+    piled = obs(_sleepers(440, 5))
+    since = longterm.goroutines_since(piled, None)
+    assert since is not None and since.top is not None and since.may_stay == 400
+    assert longterm.goroutines_decisive(since) and longterm.cleared(
+        longterm.LongTerm(goroutines=since)) == {}  # fmt: skip
+    loc, ev = goroutine_leak.locator(piled, derive(piled))
+    assert loc is not None and (loc["function"], loc["line"]) == (
+        "main.(*subscriber).retryLater", 115)  # fmt: skip
+    assert "+400 goroutines asleep in main.(*subscriber).retryLater" in ev[0]
+    assert "created at main.(*subscriber).pump" in ev[1]
+    young = longterm.goroutines_since(obs(_sleepers(440, 0)), None)
+    assert young is not None and young.top is None and young.may_stay == 0
+    assert "goroutine-leak" in longterm.cleared(longterm.LongTerm(goroutines=young))

@@ -205,6 +205,21 @@ def _may_loop(g: GroupGrowth) -> bool:
     return g.state.startswith("select") and bool(g.frames) and not is_stdlib(g.frames[0].function)
 
 
+def _piles_up(g: GroupGrowth) -> bool:
+    """Goroutines that can pile up since a reference: blocked ones, and ones asleep for a
+    minute or more (a retry or backoff started per event and sleeping for minutes
+    accumulates as long as events come faster than the sleeps end; a loop that sleeps
+    seconds between its rounds never shows a minute's wait)."""
+    return g.category in BLOCKED or (g.category == "sleep" and g.wait_max >= OLD_WAIT_MIN)
+
+
+def goroutines_since(obs: Observation, prefix: str | None) -> GoroutinesSince | None:
+    """The goroutine groups' growth since the stored reference dump (None without one)."""
+    if obs.baseline_dump is None or not obs.dumps:
+        return None
+    return _goroutines(obs, (group(obs.baseline_dump), group(obs.dumps[-1])), prefix)
+
+
 # the baseline dump's groups and the end dump's (None without a stored reference)
 Groups = tuple[dict[Sig, Group], dict[Sig, Group]] | None
 
@@ -213,14 +228,15 @@ def _goroutines(obs: Observation, pair: Groups, prefix: str | None) -> Goroutine
     if pair is None or obs.baseline_dump is None:
         return None
     grown = growth(*pair)
-    blocked = [g for g in grown if g.category in BLOCKED and g.growth > 0
+    blocked = [g for g in grown if _piles_up(g) and g.growth > 0
                and not locate.observing(g, prefix)]  # fmt: skip
     top = max(blocked, key=lambda g: (g.growth, g.count)) if blocked else None
     return GoroutinesSince(
         obs.baseline_ages.get("goroutine", 0.0),
         obs.dumps[-1].total - obs.baseline_dump.total,
         top,
-        sum(g.growth for g in grown if g.growth > 0 and g.category in (*BLOCKED, "io")
+        sum(g.growth for g in grown if g.growth > 0
+            and (g.category in (*BLOCKED, "io") or _piles_up(g))
             and (g.wait_max >= OLD_WAIT_MIN or _may_loop(g))),
         sum(g.growth for g in grown if g.growth > 0 and _is_conn_group(g)),
     )  # fmt: skip
@@ -477,13 +493,14 @@ def heap_line(h: HeapSince) -> str:
             f"{_mb(h.site_growth)} ({h.share:.0%}) at {where}{window}")  # fmt: skip
 
 
-def _goroutine_line(g: GoroutinesSince) -> str:
+def goroutine_line(g: GoroutinesSince) -> str:
     assert g.top is not None
     t = g.top
     where = locate.where(locate.loc(t.user_frame) if t.user_frame else None)
     wait = f", waiting up to {t.wait_max} min" if t.wait_max else ""
-    return (f"baseline capture {_ago(g.age_s)} ago: {t.growth:+d} goroutines blocked on "
-            f"{t.state} in {where} ({t.count} now{wait})")  # fmt: skip
+    how = "asleep" if t.category == "sleep" else f"blocked on {t.state}"
+    return (f"baseline capture {_ago(g.age_s)} ago: {t.growth:+d} goroutines {how} "
+            f"in {where} ({t.count} now{wait})")  # fmt: skip
 
 
 def _history_line(lt: LongTerm, series: str) -> str | None:
@@ -519,8 +536,15 @@ def evidence(kind: str, lt: LongTerm) -> list[str]:
     # a decisive baseline is the location's own evidence line (kinds/memory_leak.py)
     if kind == "memory-leak" and h is not None and h.site is not None and not heap_decisive(h):
         out.append(heap_line(h))
-    if kind == "goroutine-leak" and lt.goroutines is not None and lt.goroutines.top is not None:
-        out.append(_goroutine_line(lt.goroutines))
+    # a decisive one is the location's own evidence line (kinds/goroutine_leak.py)
+    g = lt.goroutines
+    if (
+        kind == "goroutine-leak"
+        and g is not None
+        and g.top is not None
+        and not (goroutines_decisive(g))
+    ):
+        out.append(goroutine_line(g))
     if kind == "goroutine-leak" and (line := wait_line(lt)) is not None:
         out.append(line)
     return out

@@ -8,10 +8,9 @@ creation site in the evidence.
 from __future__ import annotations
 
 from godiag.analysis import sites
-from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause import locate, longterm
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds.base import Features, Kind
-from godiag.analysis.rootcause.longterm import HISTORY_MIN_S, NOT_GROWING
 
 
 def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
@@ -23,6 +22,16 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
             return loc, [
                 f"the runtime reports {leaked[1]} leaked goroutines at {locate.where(loc)}"
             ]
+    # a group that grew by a leak's amount since the stored reference, with old waits, is
+    # the location over the window's few (as memory-leak's decisive baseline site)
+    since = longterm.goroutines_since(obs, prefix)
+    if since is not None and since.top is not None and longterm.goroutines_decisive(since):
+        t = since.top
+        loc = locate.user(t, prefix)
+        ev = [longterm.goroutine_line(since)]
+        if t.created_by:
+            ev.append(f"created at {locate.where(locate.loc(t.created_by))}")
+        return loc, ev
     cands = locate.blocked_groups(derived)
     if not cands:
         return None, []
@@ -70,7 +79,7 @@ def unsupported(feats: Features) -> str | None:
     growing group are the connections' own: connection-leak's evidence, not this kind's."""
     shape, minutes = feats.get("history_goroutines_shape"), feats.get("history_minutes") or 0
     proven = (feats.get("leaked_goroutines") or 0) > 0
-    if shape in NOT_GROWING and minutes * 60 >= HISTORY_MIN_S and not proven:
+    if shape in longterm.NOT_GROWING and minutes * 60 >= longterm.HISTORY_MIN_S and not proven:
         # what the window saw grow came back down before: batches that drain, not a leak
         return (f"Prometheus saw go_goroutines {shape} over the last {minutes:.0f} min "
                 f"(the {feats.get('history_goroutines_delta') or 0:+.0f} goroutines of "
