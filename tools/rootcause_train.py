@@ -175,8 +175,10 @@ def score(
         bins.setdefault(min(9, int(rk[0][1] * 10)), []).append((rk[0][1], rk[0][0] == r["kind"]))
     ece = sum(abs(sum(p for p, _ in b) / len(b) - sum(c for _, c in b) / len(b)) * len(b)
               for b in bins.values()) / n  # fmt: skip
-    # not sure: below the floor, or the top kind's own evidence is absent (kinds.unsupported)
+    # not sure: below the floor, the top kind's own evidence absent (kinds.unsupported), or a
+    # runner-up with evidence close behind (ranker.contested)
     unsure = [rk[0][1] < ranker.FLOOR or kinds.unsupported(rk[0][0], r["features"]) is not None
+              or ranker.contested(rk, r["features"]) is not None
               for rk, r in zip(ranked, rows, strict=True)]  # fmt: skip
     abst = sum(unsure) / n
     # what an answer the report is sure of has been worth: AC@1 over the runs not "not sure"

@@ -369,3 +369,29 @@ def test_the_share_of_a_group_gone_by_the_end_is_read_by_goroutine_id() -> None:
     assert feats([1, 2, 3, 4], [3, 4, 5, 6, 7, 8]) == 0.5  # 1 and 2 left, 5-8 came
     assert feats([1, 2], [1, 2, 3, 4, 5]) == 0.0  # a leak: all stay, more come
     assert feats([], [3, 4, 5]) is None  # a new group: nothing to leave
+
+
+def test_a_runner_up_close_behind_with_evidence_contests_the_top() -> None:
+    """Two kinds reading the same captures (a CPU-bound search that also allocates: gc-
+    pressure 47%, cpu-saturation 35%, each with its site) are a contest, not a verdict; a
+    runner-up far behind, without its own evidence, or "healthy" contests nothing."""
+    feats = _feats(cpu_seconds_per_s=0.63, cpu_profile_gc_share=0.19, cpu_code_share=0.71,
+                   cpu_hotspot_share=0.4)  # fmt: skip
+    close = [("gc-pressure", 0.47), ("cpu-saturation", 0.35), ("healthy", 0.1)]
+    assert ranker.contested(close, feats) == ("cpu-saturation", 0.35)
+    assert ranker.contested([("gc-pressure", 0.6), ("cpu-saturation", 0.3)], feats) is None
+    idle = {**feats, "cpu_seconds_per_s": 0.003}  # cpu-saturation without its evidence
+    assert ranker.contested([("memory-leak", 0.47), ("cpu-saturation", 0.35)], idle) is None
+    assert ranker.contested([("gc-pressure", 0.47), ("healthy", 0.4)], feats) is None
+    # a "healthy" top with a fault close behind is contested too
+    assert ranker.contested([("healthy", 0.45), ("cpu-saturation", 0.4)], feats) is not None
+    # the verdict names the rival and its first evidence line; without evidence lines the
+    # rival is not shown to the user as one, so it contests nothing
+    from godiag.pipeline.diagnose import _contest
+
+    causes = [{"kind": k, "probability": p, "evidence": [f"site of {k}"]} for k, p in close]
+    why = _contest(causes, feats)
+    assert why is not None and why.startswith("cpu-saturation is close behind (35%)")
+    assert "(site of cpu-saturation)" in why
+    causes[1]["evidence"] = []
+    assert _contest(causes, feats) is None

@@ -369,6 +369,8 @@ def _analyse(
             top["kind"] == "deadlock"
             and (why := longterm.looping_line(top["location"], lt)) is not None
         )
+        # a runner-up close behind with evidence of its own
+        or (confident and (why := _contest(causes, feats)) is not None)
     ):
         confident = False
         verdict = f"not sure: {top['kind']} ranks first ({top['probability']:.0%}), but {why}"
@@ -402,6 +404,20 @@ def _analyse(
         "store": store,
         "budgets": {**rec.limits, "hits": list(obs.budget_hits)},
     }
+
+
+def _contest(causes: list[dict[str, Any]], feats: dict[str, Any]) -> str | None:
+    """Why a top cause with a runner-up close behind is no verdict (ranker.contested)."""
+    from godiag.analysis.rootcause import ranker
+
+    ranked = [(c["kind"], c["probability"]) for c in causes]
+    rival = ranker.contested(ranked, feats)
+    second = causes[1] if len(causes) > 1 else None
+    if rival is None or second is None or not second["evidence"]:
+        return None
+    return (f"{rival[0]} is close behind ({rival[1]:.0%}) with evidence of its own "
+            f"({second['evidence'][0]}): both read the same captures; a diagnosis "
+            f"while the symptom is stronger, or a longer --window, would decide")  # fmt: skip
 
 
 def _set_aside(why: dict[str, str], p: dict[str, float]) -> str:

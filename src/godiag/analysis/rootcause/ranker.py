@@ -201,6 +201,26 @@ def by_evidence(
     return kept + [kv for kv in ranked if kv[0] in why], above
 
 
+# A runner-up with this share of the top's probability or more, and evidence of its own, makes
+# the top a contest between two readings of the same captures, not a verdict (on the
+# held-out rankings: of the sure answers it withdraws, 9 were wrong and 3 right).
+CONTEST = 0.7
+
+
+def contested(
+    ranked: list[tuple[str, float]], features: dict[str, Any]
+) -> tuple[str, float] | None:
+    """The runner-up (kind, probability) that contests the top, or None. A fault kind only
+    (healthy is the absence of evidence, not a reading of it), and one whose own evidence
+    is there (`kinds.unsupported`)."""
+    if len(ranked) < 2:
+        return None
+    (_, p1), (k2, p2) = ranked[0], ranked[1]
+    if k2 == "healthy" or p2 < CONTEST * p1 or kinds.unsupported(k2, features) is not None:
+        return None
+    return k2, p2
+
+
 def _f(features: dict[str, Any], name: str) -> float:
     v = features.get(name)
     return 0.0 if v is None else float(v)
