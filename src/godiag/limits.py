@@ -19,6 +19,9 @@ MB = 1 << 20
 # A 100k-goroutine debug=2 dump is ~25 MB and large heap profiles ~50 MB decompressed:
 # the default leaves room for both, and no more.
 CAPTURE_MB = 64
+# Captures a diagnosis fetches at once, each on its own connection to the service: its open
+# fds rise by up to as many while it is watched (kinds/connection_leak.py leaves that out)
+OBSERVER_CONNECTIONS = 6
 CAPTURE_SECONDS = 10.0  # one capture, connect to last byte (windowed profiles add their window)
 DEADLINE_SLACK_SECONDS = 60.0  # a diagnosis ends by window + this, whatever the target does
 # Bytes that captures still being read or decompressed may hold together, per process.

@@ -395,3 +395,19 @@ def test_a_runner_up_close_behind_with_evidence_contests_the_top() -> None:
     assert "(site of cpu-saturation)" in why
     causes[1]["evidence"] = []
     assert _contest(causes, feats) is None
+
+
+def test_open_fds_within_the_observers_own_connections_are_no_connection() -> None:
+    """A diagnosis fetches up to limits.OBSERVER_CONNECTIONS captures at once, each on its
+    own connection: open fds that rose by that much over the window are godiag's. An idle
+    service with its seeded data live (no client, no dial) is then no connection-leak."""
+    from godiag.limits import OBSERVER_CONNECTIONS
+
+    mine = _feats(fd_growth_per_min=12.0, fd_growth=1, client_conn_growth=0,
+                  client_conn_goroutines=0, dial_live_bytes=0)  # fmt: skip
+    why = kinds.unsupported("connection-leak", mine)
+    assert why is not None and why.startswith("no connection was seen")
+    leak = {**mine, "fd_growth": OBSERVER_CONNECTIONS + 4, "fd_growth_per_min": 120.0}
+    assert kinds.unsupported("connection-leak", leak) is None
+    # the count unknown (an old recording): the rate alone decides, as before
+    assert kinds.unsupported("connection-leak", {**mine, "fd_growth": None}) is None

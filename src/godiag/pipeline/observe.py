@@ -19,6 +19,7 @@ from godiag.collect.http import HttpClient
 from godiag.collect.pprof import collect_profile, profile_url
 from godiag.errors import CollectError, OverBudget, ParseError
 from godiag.formats import observation as decoder
+from godiag.limits import OBSERVER_CONNECTIONS
 from godiag.model.capture import Capture, CaptureMeta
 from godiag.model.goroutine import Dump
 from godiag.model.observation import MetricSample, Observation, Recorded, Recording
@@ -61,7 +62,7 @@ class Observer:
         self.rec = Recording(self.url, window=window)
         self.decoded: dict[str, Any] = {}  # role -> what formats/observation decoded
         self.samples: list[MetricSample] = []  # in the order of their roles metrics#N
-        self.pool = ThreadPoolExecutor(6)
+        self.pool = ThreadPoolExecutor(OBSERVER_CONNECTIONS)
         self.started = 0.0
 
     def _say(self, msg: str) -> None:

@@ -85,6 +85,7 @@ FEATURES: dict[str, tuple[str, str]] = {
     "threads": ("count", "go_threads"),
     "open_fds": ("count", "process_open_fds"),
     "fd_growth_per_min": ("fds/min", "process_open_fds over the window"),
+    "fd_growth": ("fds", "process_open_fds over the window: last - first"),
     "cpu_seconds_per_s": ("s/s", "process_cpu_seconds_total, else the CPU profile's CPU time"),
     "client_conn_goroutines": ("count", "end dump: goroutines holding a client connection"),
     "client_conn_growth": (
@@ -419,6 +420,8 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     out["open_fds"] = _last(s, "process_open_fds")
     f = _rate(s, "process_open_fds")
     out["fd_growth_per_min"] = None if f is None else f * 60
+    fds = _series(s, "process_open_fds")
+    out["fd_growth"] = fds[-1][1] - fds[0][1] if len(fds) >= 2 else None
     out["cpu_seconds_per_s"] = _rate(pre, "process_cpu_seconds_total")
     if out["cpu_seconds_per_s"] is None:
         out["cpu_seconds_per_s"] = _profile_cpu(obs)

@@ -53,6 +53,7 @@ SKIP = {
     # evidence for the kinds' `unsupported` checks, not model inputs
     "client_conn_goroutines",
     "client_conn_growth",
+    "fd_growth",
     "top_growth_count",
     "top_growth_ended_share",
     "lock_holder_waits",

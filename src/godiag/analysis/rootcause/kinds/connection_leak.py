@@ -14,6 +14,7 @@ from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.features import holds_client_conn
 from godiag.analysis.rootcause.kinds import goroutine_leak
 from godiag.analysis.rootcause.kinds.base import Features, Kind
+from godiag.limits import OBSERVER_CONNECTIONS
 
 ACCEPT = ("net.(*TCPListener).Accept", "net.(*netFD).accept", "net.(*UnixListener).Accept")
 # building an HTTP request: an unclosed response keeps its request (and what it points at)
@@ -91,7 +92,7 @@ def _connected(obs: locate.Observed) -> bool:
     if obs.dumps and any(holds_client_conn(g) for g in obs.dumps[-1].goroutines):
         return True
     fds = [s.values["process_open_fds"] for s in obs.samples if "process_open_fds" in s.values]
-    return len(fds) >= 2 and fds[-1] > fds[0]
+    return len(fds) >= 2 and fds[-1] - fds[0] > OBSERVER_CONNECTIONS
 
 
 def conn_users(obs: locate.Observed, prefix: str | None, server: set[str]) -> dict[sites.Site, int]:
@@ -177,6 +178,14 @@ def _inbound(feats: Features) -> str | None:
             f"left open; what the stuck handlers wait on is the cause")  # fmt: skip
 
 
+def _own_fds(feats: Features) -> bool:
+    """Open fds that rose over the window by no more than the observer's own connections
+    (limits.OBSERVER_CONNECTIONS): those are godiag's, not the service's (healthy
+    recordings here rose by 6 at most, connection leaks by 10 and more)."""
+    grew = feats.get("fd_growth")
+    return grew is not None and grew <= OBSERVER_CONNECTIONS
+
+
 def unsupported(feats: Features) -> str | None:
     """No connection-leak without a connection: open fds that grow, goroutines holding
     client connections (HTTP transports' read/write loops, client calls), or live memory
@@ -184,7 +193,8 @@ def unsupported(feats: Features) -> str | None:
     And a leak accumulates: when the dumps at both ends were counted, connections held
     at both ends in the same number, with nothing growing since the reference, are a pool
     (keep-alive connections of a healthy client)."""
-    grew = [n for n in ACCUMULATED if (feats.get(n) or 0) > 0]
+    grew = [n for n in ACCUMULATED if (feats.get(n) or 0) > 0
+            and not (n == "fd_growth_per_min" and _own_fds(feats))]  # fmt: skip
     if grew == ["fd_growth_per_min"] and (why := _inbound(feats)) is not None:
         return why
     if grew:
