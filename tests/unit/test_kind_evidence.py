@@ -411,3 +411,12 @@ def test_open_fds_within_the_observers_own_connections_are_no_connection() -> No
     assert kinds.unsupported("connection-leak", leak) is None
     # the count unknown (an old recording): the rate alone decides, as before
     assert kinds.unsupported("connection-leak", {**mine, "fd_growth": None}) is None
+
+
+def test_a_share_below_the_floor_never_reads_as_the_floor() -> None:
+    """0.3955 under a 40% floor is "39.5%", not "has only 40% (below the 40% floor)"."""
+    from godiag.pipeline.diagnose import _under
+
+    assert _under(0.3955, 0.4) == "39.5%"
+    assert _under(0.21, 0.4) == "21%"
+    assert _under(0.394, 0.4) == "39%"

@@ -10,6 +10,7 @@ offline, to the same document (docs/diagnose.md "Replay").
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -375,8 +376,9 @@ def _analyse(
         confident = False
         verdict = f"not sure: {top['kind']} ranks first ({top['probability']:.0%}), but {why}"
     elif not confident:
+        share = _under(top["probability"], ranker.FLOOR)  # type: ignore[index]
         verdict = (f"not sure: the most likely cause, {top['kind']}, has only "  # type: ignore[index]
-                   f"{top['probability']:.0%} (below the {ranker.FLOOR:.0%} floor)")  # type: ignore[index]  # fmt: skip
+                   f"{share} (below the {ranker.FLOOR:.0%} floor)")  # fmt: skip
         if set_aside:
             verdict += "; " + _set_aside(set_aside, dict(ranked))
     else:
@@ -404,6 +406,12 @@ def _analyse(
         "store": store,
         "budgets": {**rec.limits, "hits": list(obs.budget_hits)},
     }
+
+
+def _under(p: float, floor: float) -> str:
+    """`p` as a percentage that reads as below `floor`: 0.3955 is "39.5%", not "40%"."""
+    whole = f"{p:.0%}"
+    return whole if round(p * 100) < round(floor * 100) else f"{math.floor(p * 1000) / 10:.1f}%"
 
 
 def _contest(causes: list[dict[str, Any]], feats: dict[str, Any]) -> str | None:
