@@ -420,3 +420,17 @@ def test_a_share_below_the_floor_never_reads_as_the_floor() -> None:
     assert _under(0.3955, 0.4) == "39.5%"
     assert _under(0.21, 0.4) == "21%"
     assert _under(0.394, 0.4) == "39%"
+
+
+def test_causes_scored_near_nothing_are_not_listed() -> None:
+    """A kind at 0% listed second hid the set-aside kind the model scored 48%; the top is
+    listed whatever its score, then up to two more scored 0.5% or more."""
+    from godiag.pipeline.diagnose import _listed
+
+    ranked = [("healthy", 0.09), ("gc-pressure", 0.08), ("lock-contention", 0.0),
+              ("memory-leak", 0.48), ("connection-leak", 0.2)]  # fmt: skip
+    assert [k for k, _ in _listed(ranked)] == ["healthy", "gc-pressure", "memory-leak"]
+    assert _listed([("lock-contention", 0.9999), ("gc-pressure", 0.0001)]) == [
+        ("lock-contention", 0.9999)
+    ]
+    assert _listed([("healthy", 0.001)]) == [("healthy", 0.001)]

@@ -317,7 +317,7 @@ def _analyse(
         where = locate_all(obs, derived)
         ranked, raised = longterm.adjust(ranker.rank(feats), lt)
         ranked, set_aside = ranker.by_evidence(ranked, feats)
-        for kind, p in ranked[:MAX_CAUSES]:
+        for kind, p in _listed(ranked):
             loc, ev = where.get(kind, (None, []))
             if not ev and (measured := kinds.KINDS[kind].measured) is not None:
                 ev = measured(feats)
@@ -406,6 +406,17 @@ def _analyse(
         "store": store,
         "budgets": {**rec.limits, "hits": list(obs.budget_hits)},
     }
+
+
+# a cause scored under this is not worth a row: "lock-contention 0%" listed second hides a
+# kind scored far higher and set aside for lack of evidence (which is then listed)
+MIN_LISTED = 0.005
+
+
+def _listed(ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The causes the document lists: the first MAX_CAUSES of the ranking, the top always,
+    the others only when scored MIN_LISTED or more."""
+    return [kv for i, kv in enumerate(ranked) if i == 0 or kv[1] >= MIN_LISTED][:MAX_CAUSES]
 
 
 def _under(p: float, floor: float) -> str:
