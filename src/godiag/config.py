@@ -231,9 +231,18 @@ def _same_url(a: str, b: str) -> bool:
         pb.scheme.lower(), pb.netloc.lower(), pb.path)  # fmt: skip
 
 
+# what godiag appends to a service's base URL itself: a URL pasted from the browser (the
+# pprof index, a profile, /metrics) names the same service
+_ENDPOINT = re.compile(r"/(?:debug/pprof(?:/[A-Za-z0-9_]*)?|metrics|debug/vars)$")
+
+
 def target_from_url(url: str) -> Target:
-    """A target given on the command line as a URL (credentials in it become its auth)."""
+    """A target given on the command line as a URL (credentials in it become its auth);
+    one that ends in an endpoint godiag reads itself (`/debug/pprof/`, `/debug/pprof/heap`,
+    `/metrics`, `/debug/vars`; no query) is taken as its service's base URL."""
     clean, auth = split_userinfo(url.rstrip("/"))
+    if "?" not in clean and "#" not in clean:
+        clean = _ENDPOINT.sub("", clean, count=1)
     host = clean.split("://", 1)[-1].split("/", 1)[0]
     return Target(name=host, url=clean, auth=auth or Auth())
 

@@ -45,3 +45,18 @@ def test_credentials_in_the_url_win(tmp_path: Path) -> None:
     assert t.build_commit == "0123abc"
     assert t.auth.header()["Authorization"].startswith("Basic ")
     assert "pw" not in t.url
+
+
+def test_a_url_pasted_from_the_browser_names_its_service() -> None:
+    """The pprof index, one profile, /metrics or /debug/vars: godiag appends those itself,
+    so the service's base URL is what is left (a mount prefix stays; a query is a URL of
+    its own and is left alone)."""
+    from godiag.config import target_from_url
+
+    assert target_from_url("http://127.0.0.1:18081/debug/pprof/").url == "http://127.0.0.1:18081"
+    assert target_from_url("http://h:1/debug/pprof/heap").url == "http://h:1"
+    assert target_from_url("http://h:1/admin/debug/pprof").url == "http://h:1/admin"
+    assert target_from_url("http://h:9090/metrics").url == "http://h:9090"
+    assert target_from_url("http://h:1/api").url == "http://h:1/api"
+    q = "http://h:1/debug/pprof/goroutine?debug=2"
+    assert target_from_url(q).url == q
