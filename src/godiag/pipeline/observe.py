@@ -176,6 +176,7 @@ class Observer:
 
         src = self.rec.metrics_source
         at = self._now()
+        no_metrics: Exception | None = None  # why /metrics failed, on the first sample
         if src in (None, "metrics"):
             try:
                 cap = collect_metrics(self.client, self.url, self.timeout)
@@ -192,7 +193,7 @@ class Observer:
                             {"capture": "/metrics", "budget": exc.budget, "why": str(exc)}
                         )
                     return None
-                self._failed("/metrics", exc)
+                no_metrics = exc
         if src == "none":
             return None
         try:
@@ -200,9 +201,17 @@ class Observer:
             doc = expvar.parse(cap.data, cap.source)
         except (CollectError, ParseError) as exc:
             if src is None:
+                if no_metrics is not None:
+                    self._failed("/metrics", no_metrics)
                 self._failed("/debug/vars", exc)
                 self.rec.metrics_source = "none"
             return None
+        if isinstance(no_metrics, OverBudget):
+            self._failed("/metrics", no_metrics)  # a budget stopped it: that is a gap
+        elif no_metrics is not None:
+            # /debug/vars serves the samples: a service exposing expvar and no /metrics is
+            # set up as it means to be, not missing a capture
+            self.rec.notes.append(f"metrics from /debug/vars (/metrics: {no_metrics})")
         self.rec.metrics_source = "expvar"
         return decoder.expvar_sample(at, doc), Recorded("expvar#", at, cap, False)
 
