@@ -434,3 +434,12 @@ def test_causes_scored_near_nothing_are_not_listed() -> None:
         ("lock-contention", 0.9999)
     ]
     assert _listed([("healthy", 0.001)]) == [("healthy", 0.001)]
+
+
+def test_a_cause_without_its_own_evidence_is_titled_unconfirmed() -> None:
+    from godiag.pipeline.diagnose import _title
+
+    idle = _feats(cpu_seconds_per_s=0.003)
+    assert _title("gc-pressure", idle, None).startswith("unconfirmed: the garbage collector")
+    busy = _feats(cpu_seconds_per_s=0.9, cpu_profile_gc_share=0.5, cpu_code_share=0.3)
+    assert _title("gc-pressure", busy, None).startswith("the garbage collector")

@@ -334,7 +334,7 @@ def _analyse(
                 ev = [*ev, f"ranked after kinds with evidence, its own is absent: "
                       f"{set_aside[kind]}"]  # fmt: skip
             causes.append({"rank": len(causes) + 1, "kind": kind, "probability": round(p, 4),
-                           "title": kinds.title(kind, feats, loc), "location": loc,
+                           "title": _title(kind, feats, loc), "location": loc,
                            "evidence": ev})  # fmt: skip
         causes = _corroborate(options.source, causes, notes)
     notes += [f"{k} ranked after kinds with evidence: {w}" for k, w in set_aside.items()]
@@ -406,6 +406,14 @@ def _analyse(
         "store": store,
         "budgets": {**rec.limits, "hits": list(obs.budget_hits)},
     }
+
+
+def _title(kind: str, feats: dict[str, Any], loc: dict[str, Any] | None) -> str:
+    """The cause's title; a kind whose own evidence is absent (`kinds.unsupported`) says it
+    is unconfirmed rather than stating its fault as a fact ("the garbage collector runs
+    constantly" of an idle service)."""
+    title = kinds.title(kind, feats, loc)
+    return f"unconfirmed: {title}" if kinds.unsupported(kind, feats) is not None else title
 
 
 # a cause scored under this is not worth a row: "lock-contention 0%" listed second hides a
