@@ -11,6 +11,11 @@ from typing import Any
 from rich.console import Console
 
 
+# Piped output's width: wide enough that no evidence line wraps (tables take their natural
+# width, not this); a file is read with an editor or grep, not in a terminal's columns
+UNWRAPPED = 4000
+
+
 class _Console(Console):
     """rich's Console, but a reader that went away (`godiag ... | head`) is no finding:
     rich ends the process with exit 1 there, the exit of "found something"; raised as the
@@ -26,8 +31,9 @@ def console_for(
     target = file if file is not None else (sys.stderr if stderr else sys.stdout)
     if width is None and not (hasattr(target, "isatty") and target.isatty()):
         # Piped into a file, a log or CI: rich would wrap at 80 columns and split the
-        # file:line evidence people grep for; keep lines whole instead.
-        width = int(os.environ.get("COLUMNS", "") or 160)
+        # file:line evidence people grep for; keep lines whole instead (COLUMNS decides
+        # when set).
+        width = int(os.environ.get("COLUMNS", "") or UNWRAPPED)
     return _Console(
         file=target,
         no_color=not color,
