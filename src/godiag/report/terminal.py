@@ -10,7 +10,6 @@ from typing import Any
 
 from rich.console import Console
 
-
 # Piped output's width: wide enough that no evidence line wraps (tables take their natural
 # width, not this); a file is read with an editor or grep, not in a terminal's columns
 UNWRAPPED = 4000
