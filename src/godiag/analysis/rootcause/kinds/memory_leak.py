@@ -78,17 +78,23 @@ MAX_FALLBACK = 0.25
 def _below_resolution(feats: Features) -> str | None:
     if feats.get("heap_growth_top_share") != 0.0:
         return None
-    if any(feats.get(k) is not None for k in LONGER):
+    if feats.get("baseline_heap_growth_bytes_per_min") is not None:
+        return None
+    # a Prometheus history speaks for a leak with no site of its own only when it spans what
+    # longterm takes to corroborate one: minutes of linear growth are a cache filling or a
+    # service warming up as often (a cache of 300 users filled linearly over its first minute)
+    minutes = feats.get("history_minutes") or 0
+    if (feats.get("history_heap_growth_bytes_per_min") is not None
+            and minutes * 60 >= longterm.CORROBORATE_MIN_S):  # fmt: skip
         return None
     rate = feats.get("heap_growth_bytes_per_s")
     grew = f"the live heap changed by {rate / 1024:+.0f} KiB/s, " if rate is not None else ""
     return (f"{grew}no allocation site grew by the heap profile's resolution during the "
             f"window - an idle service's heap drifts that much, and a slow leak too; a longer "
-            f"--window, a stored baseline or a Prometheus history would decide")  # fmt: skip
+            f"--window, a stored baseline or {longterm.CORROBORATE_MIN_S / 60:.0f} minutes of "
+            f"Prometheus history would decide")  # fmt: skip
 
 
-# features that reach before the window: with them, longterm's rules decide
-LONGER = ("baseline_heap_growth_bytes_per_min", "history_heap_growth_bytes_per_min")
 # longterm.consistency: the window against the growth since the reference
 MOVES = {
     "swings": "grew within the window's seconds by half or more of that",
