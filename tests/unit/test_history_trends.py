@@ -297,3 +297,35 @@ def test_retries_asleep_for_minutes_that_pile_up_are_a_goroutine_leak() -> None:
     young = longterm.goroutines_since(obs(_sleepers(440, 0)), None)
     assert young is not None and young.top is None and young.may_stay == 0
     assert "goroutine-leak" in longterm.cleared(longterm.LongTerm(goroutines=young))
+
+
+def test_a_reference_from_before_a_restart_is_not_compared() -> None:
+    """A stored reference 16 minutes old against a process up for a minute is another
+    process's goroutines and heap: nothing grew or cleared since it, and the history line
+    says why it was not used (a restarted service was 'nothing accumulated since the
+    baseline capture 16 min ago')."""
+    from datetime import UTC, datetime
+
+    from godiag.analysis.rootcause.derived import derive
+    from godiag.formats.goroutines import parse
+    from godiag.model.capture import Capture
+    from godiag.model.observation import MetricSample, Observation
+
+    now = datetime.now(UTC)
+    started = now.timestamp() - 65.0
+    obs = Observation("http://x", duration=5.0,
+                      samples=[MetricSample(5.0, {"process_start_time_seconds": started})],
+                      captures=[Capture(b"", "m", "metrics", now)],
+                      dumps=[parse(_sleepers(440, 5).encode(), "end")],
+                      baseline_dump=parse(_sleepers(40, 0).encode(), "base"),
+                      baseline_ages={"goroutine": 960.0})  # fmt: skip
+    assert longterm.before_start(obs, "goroutine") == 960.0
+    assert longterm.goroutines_since(obs, None) is None
+    lt = longterm.gather(obs, derive(obs))
+    assert lt.goroutines is None and longterm.cleared(lt) == {}
+    assert "stored reference 16 min old not used: it predates the process's start" in (
+        longterm.summary(lt) or "")  # fmt: skip
+    # the same reference taken after the start (the process up for 20 minutes) is compared
+    obs.samples = [MetricSample(5.0, {"process_start_time_seconds": now.timestamp() - 1200})]
+    assert longterm.before_start(obs, "goroutine") is None
+    assert longterm.goroutines_since(obs, None) is not None

@@ -172,10 +172,27 @@ class LongTerm:
     # the same place in a reference a minute old or more, yet have waited under a minute:
     # they woke and came back in between (a loop), they are not stuck -> their count
     looping: dict[tuple[str, int], int] = field(default_factory=dict)
+    # the age of a stored reference left out because it predates the process's start
+    stale_reference_s: float | None = None
+
+
+# clocks: the process's start is the target's clock, a capture's time godiag's
+CLOCK_SLACK_S = 60.0
+
+
+def before_start(obs: Observation, kind: str) -> float | None:
+    """The age (s) of the stored reference of `kind` ("heap", "goroutine") when it was taken
+    before the process started: a restart since, and the reference is another process's
+    heap or goroutines, nothing this one grew from. None when it is this process's (or
+    either time is unknown: process_start_time_seconds is not exported)."""
+    up, age = _uptime(obs), obs.baseline_ages.get(kind)
+    if up is None or age is None:
+        return None
+    return age if age > up - obs.duration + CLOCK_SLACK_S else None
 
 
 def heap_since(obs: Observation, prefix: str | None) -> HeapSince | None:
-    if obs.baseline_heap is None or not obs.heap:
+    if obs.baseline_heap is None or not obs.heap or before_start(obs, "heap") is not None:
         return None
 
     def by(p: Any) -> dict[sites.Site, int]:
@@ -214,8 +231,9 @@ def _piles_up(g: GroupGrowth) -> bool:
 
 
 def goroutines_since(obs: Observation, prefix: str | None) -> GoroutinesSince | None:
-    """The goroutine groups' growth since the stored reference dump (None without one)."""
-    if obs.baseline_dump is None or not obs.dumps:
+    """The goroutine groups' growth since the stored reference dump (None without one, or
+    with one from before the process started)."""
+    if obs.baseline_dump is None or not obs.dumps or before_start(obs, "goroutine") is not None:
         return None
     return _goroutines(obs, (group(obs.baseline_dump), group(obs.dumps[-1])), prefix)
 
@@ -225,7 +243,7 @@ Groups = tuple[dict[Sig, Group], dict[Sig, Group]] | None
 
 
 def _goroutines(obs: Observation, pair: Groups, prefix: str | None) -> GoroutinesSince | None:
-    if pair is None or obs.baseline_dump is None:
+    if pair is None or obs.baseline_dump is None or before_start(obs, "goroutine") is not None:
         return None
     grown = growth(*pair)
     blocked = [g for g in grown if _piles_up(g) and g.growth > 0
@@ -388,13 +406,15 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
         if t is not None:
             trends[name] = t
     pair = None
-    if obs.baseline_dump is not None and obs.dumps:  # grouped once for both comparisons
+    # grouped once for both comparisons; a reference from before a restart is none
+    if obs.baseline_dump is not None and obs.dumps and before_start(obs, "goroutine") is None:
         pair = (group(obs.baseline_dump), group(obs.dumps[-1]))
     since = _goroutines(obs, pair, derived.prefix)
     return LongTerm(heap_since(obs, derived.prefix), since, trends, obs.lookback,
                     derived.prefix, _uptime(obs), _growing(derived, since), _connections(obs),
                     obs.dumps[-1].total if obs.dumps else 0,
-                    _looping(obs, pair, derived.prefix))  # fmt: skip
+                    _looping(obs, pair, derived.prefix),
+                    before_start(obs, "heap") or before_start(obs, "goroutine"))  # fmt: skip
 
 
 def features(lt: LongTerm) -> dict[str, Any]:
@@ -697,4 +717,8 @@ def summary(lt: LongTerm) -> str | None:
     ages = [x.age_s for x in (lt.heap, lt.goroutines) if x is not None]
     if ages:
         parts.append(f"baseline capture {_ago(max(ages))} ago")
+    elif lt.stale_reference_s is not None:
+        up = f" ({_ago(lt.uptime_s)} ago)" if lt.uptime_s else ""
+        parts.append(f"stored reference {_ago(lt.stale_reference_s)} old not used: it predates "
+                     f"the process's start{up}, another process's heap and goroutines")  # fmt: skip
     return "; ".join(parts) or None
