@@ -102,7 +102,7 @@ def test_heap_growth_at_one_site_since_the_baseline_is_decisive() -> None:
     assert ranked[0] == ("memory-leak", longterm.RAISED)
     assert raised["memory-leak"].endswith("(probability 0.01 -> 0.75)")
     why = longterm.doubt("healthy", longterm.LongTerm(heap=spread)) or ""
-    assert why.startswith("the live heap grew 12.0 MB since the baseline 10 min ago")
+    assert why.startswith("the live heap grew 12.0 MiB since the baseline 10 min ago")
     assert "main.rememberSession (/src/main.go:36)" in why
     feats = longterm.features(longterm.LongTerm(heap=grown))
     assert feats["baseline_heap_growth_bytes_per_min"] == round(12 * mb / 10, 1)
@@ -248,7 +248,7 @@ def test_a_reference_minutes_old_that_saw_nothing_stay_clears_the_leak_kinds() -
                                      ("healthy", 0.25), ("deadlock", 0.15)], lt)  # fmt: skip
     assert ranked[0][0] == "healthy", ranked
     assert "since the baseline capture 3 min ago" in notes["connection-leak"]
-    assert "-5.5 MB" in notes["memory-leak"] and notes["healthy"].startswith("nothing accumulated")
+    assert "-5.5 MiB" in notes["memory-leak"] and notes["healthy"].startswith("nothing accumulated")
     # goroutines that may stay (old waits, or a select that loops) do not clear
     staying = replace(lt, goroutines=replace(burst, may_stay=40))
     assert "connection-leak" not in longterm.cleared(staying)

@@ -446,7 +446,7 @@ def features(lt: LongTerm) -> dict[str, Any]:
 
 
 def _mb(n: float) -> str:
-    return f"{n / 2**20:.1f} MB"
+    return f"{n / 2**20:.1f} MiB"
 
 
 def _ago(seconds: float) -> str:
@@ -508,8 +508,8 @@ def history_decisive(lt: LongTerm, series: str) -> bool:
 
 def heap_line(h: HeapSince) -> str:
     where = locate.where(locate.loc(h.site))
-    window = "" if h.site_window is None else f", {h.site_window / 2**20:+.2f} MB in the window"
-    return (f"baseline capture {_ago(h.age_s)} ago: live heap {h.total_growth / 2**20:+.1f} MB, "
+    window = "" if h.site_window is None else f", {h.site_window / 2**20:+.2f} MiB in the window"
+    return (f"baseline capture {_ago(h.age_s)} ago: live heap {h.total_growth / 2**20:+.1f} MiB, "
             f"{_mb(h.site_growth)} ({h.share:.0%}) at {where}{window}")  # fmt: skip
 
 
@@ -529,7 +529,7 @@ def _history_line(lt: LongTerm, series: str) -> str | None:
         return None
     label, unit = LABELS.get(series, (series, ""))
     if series == "heap_live_bytes":
-        change = f"{t.delta / 2**20:+.1f} MB, {t.shape}"
+        change = f"{t.delta / 2**20:+.1f} MiB, {t.shape}"
     else:
         change = history.describe(t, unit)
     return f"Prometheus {_span(lt)}: {label} {change} over {t.minutes:.1f} min"
@@ -633,7 +633,7 @@ def cleared(lt: LongTerm) -> dict[str, str]:
         and h.age_s >= CLEAR_AGE_S
         and max(h.total_growth, h.site_growth) < HEAP_MIN_BYTES
     ):
-        out["memory-leak"] = (f"the live heap changed by {h.total_growth / 2**20:+.1f} MB since "
+        out["memory-leak"] = (f"the live heap changed by {h.total_growth / 2**20:+.1f} MiB since "
                               f"the baseline capture {_ago(h.age_s)} ago (under "
                               f"{HEAP_MIN_BYTES >> 20} MiB at any site)")  # fmt: skip
     if g is not None and g.age_s >= CLEAR_AGE_S and g.may_stay < CLEAR_GOROUTINES:
@@ -693,7 +693,7 @@ def doubt(top_kind: str, lt: LongTerm) -> str | None:
     moves = consistency(h) == "swings"
     if h is not None and h.site is not None and h.site_growth >= HEAP_MIN_BYTES and not moves:
         where = locate.where(locate.loc(h.site))
-        return (f"the live heap grew {h.total_growth / 2**20:.1f} MB since the baseline "
+        return (f"the live heap grew {h.total_growth / 2**20:.1f} MiB since the baseline "
                 f"{_ago(h.age_s)} ago, {_mb(h.site_growth)} of it at {where}; a later "
                 "diagnosis against the same baseline, or `godiag check --rule memory-leak "
                 "--baseline latest`, would decide")  # fmt: skip
