@@ -26,6 +26,9 @@ SERIES_LABELS = {
     "cpu_seconds_per_s": "CPU seconds per second",
 }
 
+# artifact ids the text lists (the JSON has them all)
+SHOWN = 8
+
 
 def where(loc: dict[str, Any] | None) -> str:
     if not loc:
@@ -82,9 +85,12 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
             console.print(f"  {k:28} {'missing' if v is None else v}")
     st = doc["store"]
     if doc["artifacts"]:
+        shown = doc["artifacts"][:SHOWN]
+        more = len(doc["artifacts"]) - len(shown)
+        tail = f" and {more} more (--format json lists them all)" if more else ""
         console.print(f"{st['message']} (godiag store show ID): "
-                      + ", ".join(f"{a['profile_type']} {a['id'][:12]}"
-                                  for a in doc["artifacts"][:8]))  # fmt: skip
+                      + ", ".join(f"{a['profile_type']} {a['id'][:12]}" for a in shown)
+                      + tail)  # fmt: skip
     else:
         console.print(st["message"])
 
