@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from godiag.collect.http import HttpClient, HttpResult
-from godiag.collect.promapi import HISTORY_QUERIES, history, instance_of, query_range
+from godiag.collect.promapi import (
+    HISTORY_QUERIES,
+    history,
+    instance_of,
+    query_range,
+    selector,
+)
 from godiag.errors import CollectError, GodiagError, ParseError
 
 
@@ -38,6 +44,16 @@ def test_instance_label() -> None:
     assert instance_of("http://127.0.0.1:8080/") == "127.0.0.1:8080"
     assert instance_of("https://svc.internal") == "svc.internal:443"
     assert instance_of("http://svc") == "svc:80"
+    assert instance_of("http://[::1]:6060") == "[::1]:6060"
+
+
+def test_a_loopback_target_matches_any_loopback_instance() -> None:
+    """Scraped as 127.0.0.1:PORT, given as localhost:PORT (or the other way round): the
+    same process; any other host is matched literally."""
+    assert selector("http://svc:6060") == '{instance="svc:6060"}'
+    sel = selector("http://localhost:18113")
+    assert sel == '{instance=~"(localhost|127\\\\.0\\\\.0\\\\.1|\\\\[::1\\\\]):18113"}'
+    assert selector("http://127.0.0.1:18113") == sel
 
 
 def test_history_is_the_first_series_and_the_query_names_the_instance() -> None:
@@ -47,7 +63,7 @@ def test_history_is_the_first_series_and_the_query_names_the_instance() -> None:
     assert set(found) == set(HISTORY_QUERIES)  # one answer per series, its first query
     assert len(c.urls) == len(HISTORY_QUERIES)  # type: ignore[attr-defined]
     url = c.urls[0]  # type: ignore[attr-defined]
-    assert "query_range?" in url and "127.0.0.1%3A8080" in url
+    assert "query_range?" in url and "%3A8080" in url and "localhost" in url
     assert "start=100.000" in url and "end=400.000" in url and "step=1" in url
 
 

@@ -24,7 +24,24 @@ def instance_of(target_url: str) -> str:
     """The `instance` label Prometheus gives a scrape target at this URL."""
     u = urlparse(target_url)
     port = u.port or (443 if u.scheme == "https" else 80)
-    return f"{u.hostname}:{port}"
+    host = u.hostname or ""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+# one machine's names for itself: Prometheus labels a target with the host its scrape
+# config names, which need not be the one given to godiag
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def selector(target_url: str) -> str:
+    """The PromQL label selector of the target's series: its `instance`, any loopback name
+    for a loopback host (`localhost:8080` is the target scraped as `127.0.0.1:8080`)."""
+    inst = instance_of(target_url)
+    host, _, port = inst.rpartition(":")
+    if host.strip("[]") not in LOOPBACK:
+        return f'{{instance="{inst}"}}'
+    names = "|".join(("localhost", "127\\\\.0\\\\.0\\\\.1", "\\\\[::1\\\\]"))
+    return f'{{instance=~"({names}):{port}"}}'
 
 
 def query_range(
@@ -99,7 +116,7 @@ def history(
     one sentence per series that could not be had). A failure of the server itself
     (down, not Prometheus) raises on the first query."""
     end = time.time() if now is None else now
-    sel = f'{{instance="{instance_of(target_url)}"}}'
+    sel = selector(target_url)
     step = step_for(lookback_s)
     out: dict[str, Series] = {}
     absent: list[str] = []
