@@ -13,7 +13,7 @@ from tests.datapaths import REPO
 
 
 def test_a_relative_store_path_is_beside_the_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "etc").mkdir()
     toml = tmp_path / "etc" / "godiag.toml"
@@ -22,6 +22,11 @@ def test_a_relative_store_path_is_beside_the_file(
     monkeypatch.delenv("GODIAG_HOME", raising=False)
     conf = cfg.load(toml)
     assert local_root(conf.store) == tmp_path / "etc" / "data" / "store"
+    # `config check` says where that is
+    with pytest.raises(SystemExit) as done:
+        main(["config", "check", "--config", str(toml)])
+    assert done.value.code == 0
+    assert f"store: local at {tmp_path / 'etc' / 'data' / 'store'}" in capsys.readouterr().out
 
 
 def test_a_relative_godiag_home_is_made_absolute(

@@ -34,6 +34,8 @@ def check(
     no_color: bool,
 ) -> None:
     """Load and validate the configuration; print what it defines (secrets hidden)."""
+    from godiag.store import local_root
+
     out = make_output(fmt, output, quiet, verbose, no_color, ["text", "json"])
     conf = cfg.load(config_path)
     doc = {
@@ -55,7 +57,9 @@ def check(
         ],
         "store": {
             "backend": conf.store.backend,
-            "path": conf.store.path,
+            # where a local store's files go: $GODIAG_HOME, `[store] path` (from the file's
+            # folder) or the platform's default, as the commands resolve it
+            "path": str(local_root(conf.store)) if conf.store.backend == "local" else None,
             "max_artifact_mb": conf.store.max_artifact_mb,
         },
         "prometheus": conf.prometheus_url,

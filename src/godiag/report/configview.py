@@ -16,7 +16,8 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
     console.print(f"[green]ok[/]: {doc['path']}")
     for t in doc["targets"]:
         console.print(f"  target {t['name']}: {t['url']} (auth: {t['auth']})")
-    console.print(f"  store: {doc['store']['backend']}")
+    st = doc["store"]
+    console.print(f"  store: {st['backend']}" + (f" at {st['path']}" if st.get("path") else ""))
     if doc["prometheus"]:
         console.print(f"  prometheus: {doc['prometheus']}")
     k8s = doc.get("kubernetes") or {}
