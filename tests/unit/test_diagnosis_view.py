@@ -31,3 +31,14 @@ def test_a_kind_without_its_evidence_after_a_less_probable_one_is_explained() ->
     text = _text(_doc([("healthy", 0.34), ("lock-contention", 0.0), ("memory-leak", 0.18)]))
     assert "order: kinds whose own evidence was seen come first" in text
     assert "order:" not in _text(_doc([("healthy", 0.6), ("memory-leak", 0.3)]))
+
+
+def test_series_values_read_as_amounts() -> None:
+    """The plots' captions: bytes in binary units, counts whole, rates with four digits,
+    never an exponent."""
+    from godiag.report.diagnosis import amount
+
+    assert amount(2.12992e06, "heap_live_bytes") == "2.0 MiB"
+    assert amount(13434880, "heap_live_bytes", signed=True) == "+12.8 MiB"
+    assert amount(1812.0, "go_goroutines", signed=True) == "+1,812"
+    assert amount(0.02858, "cpu_seconds_per_s") == "0.02858"

@@ -112,6 +112,20 @@ def polyline(points: list[list[float]], w: int = 320, h: int = 90) -> dict[str, 
     return {"points": pts, "min": y0, "max": y1, "w": w, "h": h}
 
 
+def amount(value: float, name: str, signed: bool = False) -> str:
+    """A series' value for people: bytes in KiB/MiB/GiB, other values with at most four
+    significant digits and no exponent ("2.12992e+06" was a live heap)."""
+    sign = "+" if signed and value > 0 else ""
+    if "bytes" in name or name.startswith("go_memstats_heap"):
+        for unit, div in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+            if abs(value) >= div:
+                return f"{sign}{value / div:.1f} {unit}"
+        return f"{sign}{value:.0f} B"
+    if abs(value) >= 1000 or value == int(value):
+        return f"{sign}{value:,.0f}"
+    return f"{sign}{value:.4g}"
+
+
 def display_of(unit: str, total: int) -> dict[str, Any]:
     from godiag.analysis.units import pick_unit
 
@@ -128,6 +142,7 @@ def _register() -> None:
     env.globals["diag_display"] = display_of
     env.globals["diag_where"] = where
     env.globals["diag_labels"] = SERIES_LABELS
+    env.globals["diag_amount"] = amount
 
 
 _register()
