@@ -179,6 +179,13 @@ def test_a_deadlock_has_something_waiting_behind_it() -> None:
         assert kinds.unsupported("deadlock", {**idle, victims: 3}) is None, victims
     # one dump: stuck requests cannot be told, no rule
     assert kinds.unsupported("deadlock", {**idle, "stuck_handlers": None}) is None
+    # lock waiters none of which waits in the same call at both ends, no more at the end
+    # than at the start: a lock changing hands (an expvar.Func queued behind a slow Get)
+    moving = {**idle, "lock_waiters": 2, "lock_waiters_across": 0, "lock_waiters_growth": 0}
+    assert kinds.unsupported("deadlock", moving) is not None
+    # one stays, or they pile up (a deadlock forming in the window: 1 then 91)
+    assert kinds.unsupported("deadlock", {**moving, "lock_waiters_across": 1}) is None
+    assert kinds.unsupported("deadlock", {**moving, "lock_waiters_growth": 90}) is None
 
 
 def test_a_deadlocks_holder_waits_for_ever() -> None:

@@ -40,6 +40,16 @@ FEATURES: dict[str, tuple[str, str]] = {
     "top_growth_lock": ("0/1", "dump diff: fastest-growing group waits on a sync lock"),
     "leaked_goroutines": ("count", "goroutineleak profile (Go 1.27+, or experiment)"),
     "lock_waiters": ("count", "goroutines waiting on a sync lock: dumps, lock profile mean"),
+    "lock_waiters_growth": (
+        "count",
+        "dump diff: goroutines waiting on a sync lock at the end less those at the start "
+        "(debug=2 dumps)",
+    ),
+    "lock_waiters_across": (
+        "count",
+        "dump diff: goroutines waiting on a sync lock in the same call at both ends of the "
+        "window (by id; debug=2 dumps)",
+    ),
     "blocked_user_goroutines": ("count", "end dump: goroutines blocked on chan/select/lock"),
     "blocked_client_calls": (
         "count",
@@ -308,6 +318,18 @@ def _blocked_handlers(dump: Any) -> dict[int, tuple[tuple[str, str], ...]]:
     }
 
 
+def _lock_waiting(dump: Any) -> dict[int, tuple[tuple[str, str], ...]]:
+    """Goroutines waiting on a sync lock: id -> frames with their arguments (the same call
+    still waiting, as `_blocked_handlers`)."""
+    from godiag.analysis.goroutine_rules import category
+
+    return {
+        g.id: tuple((f.function, f.args) for f in g.frames)
+        for g in dump.goroutines
+        if g.id is not None and category(g.state, g.frames) == "lock"
+    }
+
+
 def _dump_features(obs: Observation, derived: Derived, out: dict[str, Any]) -> None:
     end = obs.dumps[-1]
     groups = derived.end
@@ -352,6 +374,10 @@ def _dump_features(obs: Observation, derived: Derived, out: dict[str, Any]) -> N
             out["goroutine_growth_per_min"] = derived.total_growth / minutes
         # a request that is blocked at both ends of the window never completes: the mark
         # of a deadlock (a leak's goroutines are spawned by handlers that did return)
+        if any(g.id is not None for g in end.goroutines):  # ids: debug=2 dumps
+            was, now = _lock_waiting(obs.dumps[0]), _lock_waiting(end)
+            out["lock_waiters_across"] = sum(1 for i, fr in now.items() if was.get(i) == fr)
+            out["lock_waiters_growth"] = len(now) - len(was)
         before, after = _blocked_handlers(obs.dumps[0]), _blocked_handlers(end)
         stuck = sum(1 for i, frames in after.items() if before.get(i) == frames)
         out["stuck_handlers"] = stuck

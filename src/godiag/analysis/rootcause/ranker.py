@@ -54,6 +54,8 @@ SKIP = {
     "client_conn_goroutines",
     "client_conn_growth",
     "fd_growth",
+    "lock_waiters_across",
+    "lock_waiters_growth",
     "top_growth_count",
     "top_growth_ended_share",
     "lock_holder_waits",

@@ -112,8 +112,14 @@ def unsupported(feats: Features) -> str | None:
     subscriber, a loop between ticks. Known only with two dumps (stuck requests need both).
     And a deadlock's holder waits on something that never comes; one that sleeps or runs
     will release the lock, and its waiters are contending, not stuck for ever."""
-    if feats.get("stuck_handlers") is not None and not any(feats.get(n) for n in VICTIMS):
-        return ("nothing waits behind the stuck goroutines: no goroutine waits on a lock, "
+    # lock waiters are victims when they stay or pile up: none of them waiting in the same
+    # call at both ends of the window (known with goroutine ids), and no more of them at the
+    # end than at the start, is a lock that changes hands
+    moving = feats.get("lock_waiters_across") == 0 and (feats.get("lock_waiters_growth") or 0) <= 0
+    victims = [n for n in VICTIMS if not (n == "lock_waiters" and moving)]
+    if feats.get("stuck_handlers") is not None and not any(feats.get(n) for n in victims):
+        return ("nothing waits behind the stuck goroutines: no goroutine waits on a lock "
+                "across the window, "
                 "no request is stuck at both ends of the window and blocked goroutines did "
                 "not grow; goroutines parked on channels at both ends are idle (a pool, a "
                 "subscriber, a loop between ticks), not deadlocked; a diagnosis while "
