@@ -404,7 +404,8 @@ the analysis. Location: the top-1 cause is the true kind and its file:line is wi
 of the manifest's fault line, or names the right function ("true kind": the location the
 evidence gives for the true kind, whatever the ranking). Brier: multi-class, summed over
 kinds. ECE: top-1 confidence, 10 bins. Abstain: the report says it is not sure (top
-probability under the {floor:.0%} floor, or the top kind's own evidence absent). AC@1 when
+probability under the {floor:.0%} floor, the top kind's own evidence absent, or a fault
+kind with evidence of its own at 70% of the top's probability or more behind it). AC@1 when
 sure: AC@1 over the runs the report does not call "not sure". Confident errors: a wrong top
 kind at 90% or more without "not sure". Healthy flagged: healthy runs whose top cause is a
 fault at 50% or more.
