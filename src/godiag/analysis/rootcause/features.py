@@ -136,6 +136,7 @@ FEATURES: dict[str, tuple[str, str]] = {
 
 
 Growing = tuple[str | None, sites.Site, int]
+Calls = tuple[tuple[str, str], ...]  # a goroutine's frames with their arguments
 
 
 def _growing_site(obs: Observation, prefix: str | None) -> Growing | None:
@@ -302,31 +303,20 @@ def holds_client_conn(g: Any) -> bool:
     return not server and any(fn.startswith(CONN_IO) for fn in fns)
 
 
-def _blocked_handlers(dump: Any) -> dict[int, tuple[tuple[str, str], ...]]:
-    """Request handlers blocked on a channel or lock: goroutine id -> its frames with their
-    arguments. A keep-alive connection's goroutine serves request after request, so the
-    same id blocked at both ends of the window can be two requests; the same frames with
-    the same arguments (per-request pointers included) are the same call, still waiting."""
+def _calls(dump: Any, cats: tuple[str, ...], handlers: bool = False) -> dict[int, Calls]:
+    """Goroutines waiting in one of `cats` (goroutine_rules.category), request handlers only
+    with `handlers`: goroutine id -> its frames with their arguments. A keep-alive
+    connection's goroutine serves request after request, so the same id waiting at both ends
+    of the window can be two requests; the same frames with the same arguments (per-request
+    pointers included) are the same call, still waiting."""
     from godiag.analysis.goroutine_rules import category
 
     return {
         g.id: tuple((f.function, f.args) for f in g.frames)
         for g in dump.goroutines
         if g.id is not None
-        and category(g.state, g.frames) in BLOCKED
-        and any(f.function.startswith(HANDLER) for f in g.frames)
-    }
-
-
-def _lock_waiting(dump: Any) -> dict[int, tuple[tuple[str, str], ...]]:
-    """Goroutines waiting on a sync lock: id -> frames with their arguments (the same call
-    still waiting, as `_blocked_handlers`)."""
-    from godiag.analysis.goroutine_rules import category
-
-    return {
-        g.id: tuple((f.function, f.args) for f in g.frames)
-        for g in dump.goroutines
-        if g.id is not None and category(g.state, g.frames) == "lock"
+        and category(g.state, g.frames) in cats
+        and (not handlers or any(f.function.startswith(HANDLER) for f in g.frames))
     }
 
 
@@ -375,10 +365,10 @@ def _dump_features(obs: Observation, derived: Derived, out: dict[str, Any]) -> N
         # a request that is blocked at both ends of the window never completes: the mark
         # of a deadlock (a leak's goroutines are spawned by handlers that did return)
         if any(g.id is not None for g in end.goroutines):  # ids: debug=2 dumps
-            was, now = _lock_waiting(obs.dumps[0]), _lock_waiting(end)
+            was, now = _calls(obs.dumps[0], ("lock",)), _calls(end, ("lock",))
             out["lock_waiters_across"] = sum(1 for i, fr in now.items() if was.get(i) == fr)
             out["lock_waiters_growth"] = len(now) - len(was)
-        before, after = _blocked_handlers(obs.dumps[0]), _blocked_handlers(end)
+        before, after = (_calls(d, BLOCKED, handlers=True) for d in (obs.dumps[0], end))
         stuck = sum(1 for i, frames in after.items() if before.get(i) == frames)
         out["stuck_handlers"] = stuck
         out["stuck_handler_share"] = stuck / total

@@ -243,7 +243,8 @@ Groups = tuple[dict[Sig, Group], dict[Sig, Group]] | None
 
 
 def _goroutines(obs: Observation, pair: Groups, prefix: str | None) -> GoroutinesSince | None:
-    if pair is None or obs.baseline_dump is None or before_start(obs, "goroutine") is not None:
+    # (both callers leave out a reference from before the process started)
+    if pair is None or obs.baseline_dump is None:
         return None
     grown = growth(*pair)
     blocked = [g for g in grown if _piles_up(g) and g.growth > 0
@@ -558,12 +559,7 @@ def evidence(kind: str, lt: LongTerm) -> list[str]:
         out.append(heap_line(h))
     # a decisive one is the location's own evidence line (kinds/goroutine_leak.py)
     g = lt.goroutines
-    if (
-        kind == "goroutine-leak"
-        and g is not None
-        and g.top is not None
-        and not (goroutines_decisive(g))
-    ):
+    if kind == "goroutine-leak" and g is not None and g.top and not goroutines_decisive(g):
         out.append(goroutine_line(g))
     if kind == "goroutine-leak" and (line := wait_line(lt)) is not None:
         out.append(line)
