@@ -62,6 +62,15 @@ from godiag.model.observation import Observation
 
 HEAP_MIN_BYTES = 8 * DEFAULT_PERIOD  # 4 MiB: 8 sampling periods, as `check --rule memory-leak`
 HEAP_SITE_SHARE = 0.5
+# what a site allocated and how many of its objects stay live, reference -> end
+KEPT_VALUES = ("alloc_space", "inuse_objects")
+# Since a reference, a leak's site keeps what it allocated; a container grown by
+# reallocation keeps 1/5 of it (Go's slowest slice growth), in one live object. A site that
+# kept under TURNOVER of its bytes, in MANY_OBJECTS more live objects or more, frees most
+# of what it allocates: entries replaced as they come (a bounded cache that evicts); the
+# margin over 1/5 is the heap profile's sampling.
+TURNOVER = 0.25
+MANY_OBJECTS = 32
 GOROUTINE_MIN = 100
 # or fewer, when the group at least doubled since the baseline: a bounded pool or a set of
 # long polls keeps its size, a leak a few minutes old is most of its group
@@ -99,6 +108,15 @@ FEATURES: dict[str, tuple[str, str]] = {
         "the top site's growth in the window against its rate since the baseline: swings, "
         "step or steady",
     ),
+    "baseline_site_retention": (
+        "fraction",
+        "stored baseline heap -> end heap, at the top site when decisive: inuse_space growth / "
+        "alloc_space growth",
+    ),
+    "baseline_site_objects": (
+        "count",
+        "stored baseline heap -> end heap, at the top site when decisive: inuse_objects growth",
+    ),
     "baseline_goroutine_growth_per_min": (
         "goroutines/min",
         "stored baseline dump -> end dump: fastest-growing blocked group",
@@ -135,6 +153,10 @@ class HeapSince:
     # how far the site's level moved within the window: highest - lowest over the two ends
     # and the heap profiles between them (None: one heap snapshot)
     site_range: int | None = None
+    # what the site allocated since the reference (alloc_space, cumulative in both
+    # profiles) and how many more of its objects are live (inuse_objects); None: unknown
+    site_allocated: int | None = None
+    site_objects: int | None = None
 
 
 @dataclass(frozen=True)
@@ -195,8 +217,8 @@ def heap_since(obs: Observation, prefix: str | None) -> HeapSince | None:
     if obs.baseline_heap is None or not obs.heap or before_start(obs, "heap") is not None:
         return None
 
-    def by(p: Any) -> dict[sites.Site, int]:
-        return sites.by_site(p, "inuse_space", prefix, chooser=sites.pick_or_innermost)
+    def by(p: Any, value: str = "inuse_space") -> dict[sites.Site, int]:
+        return sites.by_site(p, value, prefix, chooser=sites.pick_or_innermost)
 
     base, end = by(obs.baseline_heap), by(obs.heap[-1])
     total = sum(end.values()) - sum(base.values())
@@ -211,7 +233,10 @@ def heap_since(obs: Observation, prefix: str | None) -> HeapSince | None:
         window, moved = levels[-1] - levels[0], max(levels) - min(levels)
     share = amount / total if total > 0 else 0.0
     age = obs.baseline_ages.get("heap", 0.0)
-    return HeapSince(age, total, site, amount, window, share, obs.duration, moved)
+    ends = (obs.baseline_heap, obs.heap[-1])
+    allocated, objects = ([by(p, v).get(site, 0) for p in ends] for v in KEPT_VALUES)
+    return HeapSince(age, total, site, amount, window, share, obs.duration, moved,
+                     allocated[1] - allocated[0], objects[1] - objects[0])  # fmt: skip
 
 
 def _may_loop(g: GroupGrowth) -> bool:
@@ -428,6 +453,9 @@ def features(lt: LongTerm) -> dict[str, Any]:
         out["baseline_heap_growth_bytes_per_min"] = round(h.total_growth / (h.age_s / 60), 1)
         out["baseline_top_site_share"] = round(h.share, 4)
         out["baseline_site_consistency"] = consistency(h)
+        if (kept := retention(h)) is not None:
+            out["baseline_site_retention"] = round(kept, 4)
+            out["baseline_site_objects"] = h.site_objects
     if g is not None and g.age_s > 0:
         grew = g.top.growth if g.top is not None else 0
         out["baseline_goroutine_growth_per_min"] = round(grew / (g.age_s / 60), 2)
@@ -467,7 +495,24 @@ def heap_decisive(h: HeapSince | None) -> bool:
         and h.share >= HEAP_SITE_SHARE
         and (h.site_window is None or h.site_window > -2 * DEFAULT_PERIOD)
         and consistency(h) not in ("swings", "step")
+        and not turns_over(h)
     )
+
+
+def retention(h: HeapSince | None) -> float | None:
+    """What the top site kept of what it allocated since the reference, when it grew by a
+    leak's amount (None: it did not, or the profiles do not say)."""
+    if h is None or h.site is None or h.site_growth < HEAP_MIN_BYTES or not h.site_allocated:
+        return None
+    return h.site_growth / h.site_allocated if h.site_allocated > 0 else None
+
+
+def turns_over(h: HeapSince | None) -> bool:
+    """The top site kept under TURNOVER of what it allocated since the reference, in
+    MANY_OBJECTS more live objects or more: it frees most of what it allocates."""
+    kept = retention(h)
+    objects = h.site_objects if h is not None else None
+    return kept is not None and objects is not None and kept < TURNOVER and objects >= MANY_OBJECTS
 
 
 def consistency(h: HeapSince | None) -> str | None:

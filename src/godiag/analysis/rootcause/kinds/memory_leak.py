@@ -21,6 +21,9 @@ that much in seconds (timers, caches warming, a scrape's buffers), and so does a
 leak, so the window alone cannot tell them apart. The stored baseline and the history
 (longterm.adjust) decide it.
 
+Since a stored reference, too, a site that kept under a quarter of what it allocated, in
+many live objects (_turns_over), turns its entries over (a bounded cache evicting).
+
 And what reaches before the window can rule a leak out: a stored reference a minute old or
 more since which the live heap grew by less than longterm.HEAP_MIN_BYTES, or a Prometheus
 live-heap series flat, periodic or declining over a minute or more. What the window saw
@@ -123,8 +126,24 @@ def _did_not_accumulate(feats: Features) -> str | None:
     return None
 
 
+def _turns_over(feats: Features) -> str | None:
+    """longterm.turns_over, from the features."""
+    kept, objects = feats.get("baseline_site_retention"), feats.get("baseline_site_objects")
+    if kept is None or objects is None:
+        return None
+    if kept >= longterm.TURNOVER or objects < longterm.MANY_OBJECTS:
+        return None
+    age = feats.get("baseline_age_minutes") or 0
+    return (f"since the stored reference {age:.0f} min ago the growing site kept {kept:.0%} "
+            f"of what it allocated, in {objects} more live objects: it frees most of what "
+            f"it allocates, as a bounded cache that evicts does, while a leak keeps it; "
+            f"a later diagnosis showing the site still growing would decide")  # fmt: skip
+
+
 def unsupported(feats: Features) -> str | None:
     if (why := _below_resolution(feats) or _did_not_accumulate(feats)) is not None:
+        return why
+    if (why := _turns_over(feats)) is not None:
         return why
     kept = feats.get("heap_growth_retention")
     if kept is not None and kept < MIN_RETENTION:
