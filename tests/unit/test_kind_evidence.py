@@ -499,3 +499,13 @@ def test_a_cause_without_its_own_evidence_is_titled_unconfirmed() -> None:
     assert _title("gc-pressure", idle, None).startswith("unconfirmed: the garbage collector")
     busy = _feats(cpu_seconds_per_s=0.9, cpu_profile_gc_share=0.5, cpu_code_share=0.3)
     assert _title("gc-pressure", busy, None).startswith("the garbage collector")
+
+
+def test_one_goroutine_in_a_dial_is_not_a_pool_used_up() -> None:
+    """A TCP proxy's load generator dialing at the moment of one dump (1 over both dumps)
+    does not outrank the 715 goroutines copying on connections the proxy never closes."""
+    from godiag.analysis.rootcause.kinds import connection_leak
+
+    dialing = ("main.loadgen.func1", "/src/main.go", 108)
+    pool = ("main.(*store).query", "/src/store.go", 40)
+    assert connection_leak._several({dialing: 1, pool: 12}) == {pool: 12}

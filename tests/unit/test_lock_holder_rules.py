@@ -122,3 +122,31 @@ def test_lock_waiters_behind_one_stuck_sender_of_their_package() -> None:
     obs.dumps = [_dump(*waiters(10, 5), sender, other), _dump(*waiters(10, 9), sender, other)]
     loc, _ = deadlock.locator(obs, derive(obs))
     assert loc is not None and loc["function"] == "main.(*cache).get"
+
+
+def test_locks_waited_for_minutes_in_two_functions_are_the_deadlock() -> None:
+    """A log pipeline whose stages wait between items (no wait of a minute shown) beside
+    two goroutines that took two locks in opposite orders, each waiting a minute: the
+    stages are alive, the lock waiters are the deadlock."""
+    from godiag.analysis.rootcause.derived import derive
+    from godiag.analysis.rootcause.kinds import deadlock
+    from godiag.model.observation import Observation
+
+    stages = [_g(20 + i, "chan receive", [("main.parse", 110), ("main.main", 157)])
+              for i in range(3)]  # fmt: skip
+    stages += [_g(30 + i, "chan receive", [("main.route", 121), ("main.main", 160)])
+               for i in range(2)]  # fmt: skip
+    mutex = [("sync.runtime_SemacquireMutex", 0), ("sync.(*Mutex).Lock", 0)]
+    reload = _g(40, "sync.Mutex.Lock, 1 minutes", [*mutex, ("main.(*router).reload", 70)])
+    report = _g(41, "sync.Mutex.Lock, 1 minutes", [*mutex, ("main.(*router).report", 92)])
+    dumps = [_dump(*stages, reload, report) for _ in range(2)]
+    obs = Observation(url="http://x", dumps=dumps)
+    loc, ev = deadlock.locator(obs, derive(obs))
+    assert loc is not None and loc["function"] == "main.(*router).reload" and loc["line"] == 70
+    assert "main.(*router).report" in ev[0] and "opposite orders" in ev[0]
+    # without the minute's wait, nothing says which goroutines are stuck: the largest group
+    young = [_dump(*stages, reload.replace(", 1 minutes", ""), report.replace(", 1 minutes", ""))
+             for _ in range(2)]  # fmt: skip
+    obs = Observation(url="http://x", dumps=young)
+    loc, _ = deadlock.locator(obs, derive(obs))
+    assert loc is not None and loc["function"] != "main.(*router).reload"

@@ -54,8 +54,8 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     tries = [
         ("live objects from dials", sites.by_site(
             obs.heap[-1], "inuse_space", prefix, lambda f: dial(f) and client_side(f), own)),
-        ("goroutines waiting for a connection", locate.dump_sites(
-            obs, prefix, lambda g, frames: dial(frames) and client_side(frames), own)),
+        ("goroutines waiting for a connection", _several(locate.dump_sites(
+            obs, prefix, lambda g, frames: dial(frames) and client_side(frames), own))),
         ("goroutines on client connections", conn_users(obs, prefix, server)),
         ("live objects under HTTP client calls", sites.by_site(
             obs.heap[-1], "inuse_space", prefix, lambda f: client(f) and client_side(f), own)),
@@ -82,6 +82,16 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
                 else f"{hit[1] / 2**20:.2f} MiB")  # fmt: skip
         return loc, [f"connections obtained at {locate.where(loc)} ({what}: {size})"]
     return goroutine_leak.locator(obs, derived)
+
+
+# A pool used up keeps goroutines waiting for a connection; one goroutine in a dial, seen
+# in one dump, is a connection being made at that moment (any client does that).
+MIN_DIAL_WAITERS = 2
+
+
+def _several(found: dict[sites.Site, int]) -> dict[sites.Site, int]:
+    """The sites where MIN_DIAL_WAITERS goroutines or more (over both dumps) wait."""
+    return {site: n for site, n in found.items() if n >= MIN_DIAL_WAITERS}
 
 
 def _connected(obs: locate.Observed) -> bool:

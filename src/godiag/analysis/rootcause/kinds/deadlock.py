@@ -1,13 +1,15 @@
 """deadlock: goroutines stuck on a lock or channel that never frees.
 
-Location: goroutines stuck on a lock or channel in both dumps; a goroutine inside the lock
-waiters' critical section (holder.find: past their Lock line, waiting on something else) is
-the holder and is reported; else, when one stuck group's stack passes through the function
-the others wait in, it holds the lock: it is reported; else a lock waiter whose own caller
-may hold the lock (holder: a lock taken again by its holder). Else, for lock waiters, the one
-long-lived goroutine of their package stuck on a channel send; for channel waiters, a
-few long-lived goroutines of the service's own code stuck on a channel (a cycle of
-actors); else the largest stuck group.
+Location: goroutines stuck on a lock or channel in both dumps (those the dump shows waiting
+a minute or more, when some do); a goroutine inside the lock waiters' critical section
+(holder.find: past their Lock line, waiting on something else) is the holder and is
+reported; else lock waiters that have waited a minute or more in two functions or more (a
+lock-order inversion: the oldest wait); else, when one stuck group's stack passes through
+the function the others wait in, it holds the lock: it is reported; else a lock waiter
+whose own caller may hold the lock (holder: a lock taken again by its holder). Else, for
+lock waiters, the one long-lived goroutine of their package stuck on a channel send; for
+channel waiters, a few long-lived goroutines of the service's own code stuck on a channel
+(a cycle of actors); else the largest stuck group.
 """
 
 from __future__ import annotations
@@ -27,10 +29,17 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     stuck = [g for g in groups if g.before > 0 and locate.user(g, prefix)]
     if not stuck:
         return goroutine_leak.locator(obs, derived) if groups else (None, [])
+    # the dump marks a wait of a minute or more: when some goroutines show one, those are
+    # the stuck ones, and a group without (it woke within the last minute: a pipeline
+    # stage between items, a loop between ticks) is alive
+    old = [g for g in stuck if g.wait_max >= 1]
+    stuck = old or stuck
     biggest = max(stuck, key=lambda g: g.count)
     h = derived.holder if any(g.category == "lock" for g in stuck) else None
     if h is not None and not h.reentrant:
         return holder.location(h), holder.evidence(h)
+    if inversion := _inversion(old, prefix):
+        return inversion
     waited_in = (locate.user(biggest, prefix) or {}).get("function")
     # a holder: another stuck group whose stack passes through the waiters' function
     # below its own user frame (it took the lock there and is now blocked deeper)
@@ -85,6 +94,24 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         ev.append("holder not identified: no goroutine is inside the waiters' critical "
                   "section waiting on something else")  # fmt: skip
     return loc, ev
+
+
+def _inversion(old: list[GroupGrowth], prefix: str | None) -> locate.Located | None:
+    """Lock waiters that have waited a minute or more, in two functions or more: a lock
+    held that long is not released, and goroutines each holding one lock while waiting
+    for another's is the commonest cause (a lock-order inversion). The location is the
+    waiter whose wait is oldest (the first of them, by its line, on a tie)."""
+    locks = [g for g in old if g.category == "lock"]
+    places = {str((locate.user(g, prefix) or {}).get("function")) for g in locks}
+    if len(places) < 2:
+        return None
+    first = min(locks, key=lambda g: (-g.wait_max, str(locate.user(g, prefix))))
+    names = ", ".join(sorted({locate.where(locate.user(g, prefix)) for g in locks}))
+    return locate.user(first, prefix), [
+        f"goroutines have waited on locks for {first.wait_max} minute(s) or more in {names}: "
+        f"a lock held that long is not released; goroutines that each hold a lock the "
+        f"other waits for (locks taken in opposite orders) wait for ever"
+    ]
 
 
 def _from_server(g: GroupGrowth) -> bool:
