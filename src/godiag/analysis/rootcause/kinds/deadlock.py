@@ -1,15 +1,14 @@
 """deadlock: goroutines stuck on a lock or channel that never frees.
 
-Location: goroutines stuck on a lock or channel in both dumps (those the dump shows waiting
-a minute or more, when some do); a goroutine inside the lock waiters' critical section
-(holder.find: past their Lock line, waiting on something else) is the holder and is
-reported; else lock waiters that have waited a minute or more in two functions or more (a
-lock-order inversion: the oldest wait); else, when one stuck group's stack passes through
-the function the others wait in, it holds the lock: it is reported; else a lock waiter
-whose own caller may hold the lock (holder: a lock taken again by its holder). Else, for
-lock waiters, the one long-lived goroutine of their package stuck on a channel send; for
-channel waiters, a few long-lived goroutines of the service's own code stuck on a channel
-(a cycle of actors); else the largest stuck group.
+Location: goroutines stuck on a lock or channel in both dumps; a goroutine inside the
+lock waiters' critical section (holder.find: past their Lock line, waiting on something
+else) is the holder and is reported; else lock waiters that have waited a minute or more
+in two functions or more (a lock-order inversion: the oldest wait); else, when one stuck
+group's stack passes through the function the others wait in, it holds the lock: it is
+reported; else a lock waiter whose own caller may hold the lock (holder: a lock taken
+again by its holder). Else, for lock waiters, the one long-lived goroutine of their
+package stuck on a channel send; for channel waiters, a few long-lived goroutines of the
+service's own code stuck on a channel (a cycle of actors); else the largest stuck group.
 """
 
 from __future__ import annotations
@@ -29,11 +28,10 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     stuck = [g for g in groups if g.before > 0 and locate.user(g, prefix)]
     if not stuck:
         return goroutine_leak.locator(obs, derived) if groups else (None, [])
-    # the dump marks a wait of a minute or more: when some goroutines show one, those are
-    # the stuck ones, and a group without (it woke within the last minute: a pipeline
-    # stage between items, a loop between ticks) is alive
+    # the dump marks a wait of a minute or more (a group without one woke within the last
+    # minute: a pipeline stage between items, a loop between ticks); only lock waiters
+    # that old decide here, as parked long polls wait minutes on channels by design
     old = [g for g in stuck if g.wait_max >= 1]
-    stuck = old or stuck
     biggest = max(stuck, key=lambda g: g.count)
     h = derived.holder if any(g.category == "lock" for g in stuck) else None
     if h is not None and not h.reentrant:
