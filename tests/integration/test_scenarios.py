@@ -107,6 +107,11 @@ def test_lock_contention_visible(observations: dict[str, Observation], name: str
     obs = _ok(observations[name])
     function, file, _ = _fault(name)
     waiting = [sum(g.state in LOCK_WAITS for g in dump) for dump in obs.dumps]
+    if max(waiting) < 3:
+        # waiters exist only while the writer holds the lock (about half the time in
+        # featureflags): five dumps on a busy machine can all miss it; look again, longer
+        obs = _ok(observe(BY_NAME[name], dumps=12))
+        waiting = [sum(g.state in LOCK_WAITS for g in dump) for dump in obs.dumps]
     assert max(waiting) >= 3, f"lock waiters per dump: {waiting}"
     assert any(at_site(g, function, file) for dump in obs.dumps for g in dump)
     assert obs.delta("go_goroutines") < 50  # contended, but requests complete
