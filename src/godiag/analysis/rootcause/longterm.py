@@ -502,16 +502,18 @@ def heap_decisive(h: HeapSince | None) -> bool:
 def retention(h: HeapSince | None) -> float | None:
     """What the top site kept of what it allocated since the reference, when it grew by a
     leak's amount (None: it did not, or the profiles do not say)."""
-    if h is None or h.site is None or h.site_growth < HEAP_MIN_BYTES or not h.site_allocated:
+    if h is None or h.site is None or h.site_growth < HEAP_MIN_BYTES:
         return None
-    return h.site_growth / h.site_allocated if h.site_allocated > 0 else None
+    return h.site_growth / h.site_allocated if h.site_allocated and h.site_allocated > 0 else None
 
 
 def turns_over(h: HeapSince | None) -> bool:
-    """The top site kept under TURNOVER of what it allocated since the reference, in
-    MANY_OBJECTS more live objects or more: it frees most of what it allocates."""
-    kept = retention(h)
-    objects = h.site_objects if h is not None else None
+    """The top site frees most of what it allocated since the reference (`frees_most`)."""
+    return h is not None and frees_most(retention(h), h.site_objects)
+
+
+def frees_most(kept: float | None, objects: int | None) -> bool:
+    """Under TURNOVER of the bytes kept, in MANY_OBJECTS more live objects or more."""
     return kept is not None and objects is not None and kept < TURNOVER and objects >= MANY_OBJECTS
 
 

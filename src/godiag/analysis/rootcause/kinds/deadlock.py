@@ -28,15 +28,11 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     stuck = [g for g in groups if g.before > 0 and locate.user(g, prefix)]
     if not stuck:
         return goroutine_leak.locator(obs, derived) if groups else (None, [])
-    # the dump marks a wait of a minute or more (a group without one woke within the last
-    # minute: a pipeline stage between items, a loop between ticks); only lock waiters
-    # that old decide here, as parked long polls wait minutes on channels by design
-    old = [g for g in stuck if g.wait_max >= 1]
     biggest = max(stuck, key=lambda g: g.count)
     h = derived.holder if any(g.category == "lock" for g in stuck) else None
     if h is not None and not h.reentrant:
         return holder.location(h), holder.evidence(h)
-    if inversion := _inversion(old, prefix):
+    if inversion := _inversion(stuck, prefix):
         return inversion
     waited_in = (locate.user(biggest, prefix) or {}).get("function")
     # a holder: another stuck group whose stack passes through the waiters' function
@@ -94,12 +90,13 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     return loc, ev
 
 
-def _inversion(old: list[GroupGrowth], prefix: str | None) -> locate.Located | None:
+def _inversion(stuck: list[GroupGrowth], prefix: str | None) -> locate.Located | None:
     """Lock waiters that have waited a minute or more, in two functions or more: a lock
     held that long is not released, and goroutines each holding one lock while waiting
     for another's is the commonest cause (a lock-order inversion). The location is the
-    waiter whose wait is oldest (the first of them, by its line, on a tie)."""
-    locks = [g for g in old if g.category == "lock"]
+    waiter whose wait is oldest (the first of them, by its line, on a tie). Only lock
+    waiters: parked long polls wait minutes on channels by design."""
+    locks = [g for g in stuck if g.category == "lock" and g.wait_max >= 1]
     places = {str((locate.user(g, prefix) or {}).get("function")) for g in locks}
     if len(places) < 2:
         return None

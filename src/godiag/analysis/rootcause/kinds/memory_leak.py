@@ -129,9 +129,7 @@ def _did_not_accumulate(feats: Features) -> str | None:
 def _turns_over(feats: Features) -> str | None:
     """longterm.turns_over, from the features."""
     kept, objects = feats.get("baseline_site_retention"), feats.get("baseline_site_objects")
-    if kept is None or objects is None:
-        return None
-    if kept >= longterm.TURNOVER or objects < longterm.MANY_OBJECTS:
+    if not longterm.frees_most(kept, objects):
         return None
     age = feats.get("baseline_age_minutes") or 0
     return (f"since the stored reference {age:.0f} min ago the growing site kept {kept:.0%} "
@@ -141,9 +139,8 @@ def _turns_over(feats: Features) -> str | None:
 
 
 def unsupported(feats: Features) -> str | None:
-    if (why := _below_resolution(feats) or _did_not_accumulate(feats)) is not None:
-        return why
-    if (why := _turns_over(feats)) is not None:
+    if (why := _below_resolution(feats) or _did_not_accumulate(feats)
+            or _turns_over(feats)) is not None:  # fmt: skip
         return why
     kept = feats.get("heap_growth_retention")
     if kept is not None and kept < MIN_RETENTION:
