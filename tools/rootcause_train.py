@@ -467,7 +467,13 @@ were gone at the end, by goroutine id (0.678 -> 0.682); and, reading the daemons
 service's module from the file of its package main when it exports no go_build_info, with
 the hot function's share leaving out system calls (AC@1 unchanged; Alertmanager under its
 query load now ranks cpu-saturation first in 2 of 6 runs, 37% and 48%, at
-`GettableAlert.MarshalJSON`, where gc-pressure led before).
+`GettableAlert.MarshalJSON`, where gc-pressure led before). Last, for services with pprof
+only, the allocation rate from the two forced-GC heap profiles' alloc_space (within a third
+of go_memstats_alloc_bytes_total's rate where both exist), and a proxy's io.Copy between
+two TCP connections, which waits in splice(2) and not in a Read, counted as connection I/O
+(AC@1 0.682 -> 0.696, location 0.615 -> 0.620, but healthy flagged 8 -> 10 and ECE
+0.162 -> 0.173: with an allocation rate, two more of notesapi's and etlpipe's young caches
+read as memory-leak at 42-58%).
 
 ### Against the bars
 

@@ -308,3 +308,18 @@ def test_any_manifest_value_gives_a_document_or_one_parse_error(
         assert "\n" not in str(exc)
         return
     schemas.validate(doc)
+
+
+def test_a_cause_moved_for_lack_of_evidence_says_why_in_json(monkeypatch: Any) -> None:
+    """A kind the model scores first without evidence of its own ranks after one that has
+    it; scripts read why from `set_aside`, not from the evidence's wording."""
+    from godiag.analysis.rootcause import ranker
+
+    model = [("memory-leak", 0.6), ("healthy", 0.4)]
+    rest = [(k, 0.0) for k in ranker.KINDS if k not in dict(model)]
+    monkeypatch.setattr(ranker, "rank", lambda f: [*model, *rest])
+    doc = replayed(DIAGNOSE / "healthy-kvstore")
+    schemas.validate(doc)
+    moved = [c for c in doc["causes"] if c["kind"] == "memory-leak"]
+    assert doc["causes"][0]["kind"] != "memory-leak" and "set_aside" not in doc["causes"][0]
+    assert moved and moved[0]["set_aside"] in moved[0]["evidence"][-1]

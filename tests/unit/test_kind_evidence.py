@@ -234,6 +234,42 @@ def test_a_servers_background_reads_are_not_client_connections() -> None:
     assert seen, "these daemons' dumps have requests in flight"
 
 
+# io.Copy between two TCP connections (a proxy's copy loop), as Go 1.26 on Linux dumps it:
+# the wait is in splice(2), under (*TCPConn).ReadFrom, with no (*conn).Read frame
+SPLICED = b"""goroutine 76 [IO wait]:
+internal/poll.runtime_pollWait(0x7ff815652c00, 0x72)
+\t/usr/local/go/src/runtime/netpoll.go:351 +0x85
+internal/poll.(*pollDesc).wait(0x187d8389b300?, 0x187d838e5c60?, 0x0)
+\t/usr/local/go/src/internal/poll/fd_poll_runtime.go:84 +0x27
+internal/poll.spliceDrain(0x61, 0x187d8389b300, 0x100000)
+\t/usr/local/go/src/internal/poll/splice_linux.go:107 +0x219
+internal/poll.Splice(0x187d8389b280, 0x187d8389b300, 0x7fffffffffffffff)
+\t/usr/local/go/src/internal/poll/splice_linux.go:45 +0x11e
+net.spliceFrom(0x55321c?, {0x7acb60?, 0x187d837f0210?})
+\t/usr/local/go/src/net/splice_linux.go:44 +0x123
+net.(*TCPConn).readFrom(0x187d837f0208, {0x7acb60, 0x187d837f0210})
+\t/usr/local/go/src/net/tcpsock_posix.go:48 +0x25
+net.(*TCPConn).ReadFrom(0x187d837f0208, {0x7acb60?, 0x187d837f0210?})
+\t/usr/local/go/src/net/tcpsock.go:165 +0x30
+io.copyBuffer({0x7ff81564fa00, 0x187d837f0208}, {0x7acb60, 0x187d837f0210}, {0x0, 0x0, 0x0})
+\t/usr/local/go/src/io/io.go:415 +0x151
+io.Copy(...)
+\t/usr/local/go/src/io/io.go:388
+main.(*proxy).handle.func1()
+\t/src/proxy/main.go:96 +0x76
+created by main.(*proxy).handle in goroutine 75
+\t/src/proxy/main.go:95 +0x13c
+"""
+
+
+def test_a_spliced_copy_holds_a_connection() -> None:
+    dump = parse(SPLICED, "proxy", strict=False)
+    assert [holds_client_conn(g) for g in dump.goroutines] == [True]
+    # the same wait in a goroutine an HTTP server started is the server's connection
+    served = SPLICED.replace(b"main.(*proxy).handle in", b"net/http.(*Server).Serve in")
+    assert not any(holds_client_conn(g) for g in parse(served, "srv", strict=False).goroutines)
+
+
 def test_a_memory_leak_keeps_what_it_allocates() -> None:
     # not measured (one heap snapshot, or too little growth to sample): no say
     assert kinds.unsupported("memory-leak", _feats()) is None
@@ -509,3 +545,26 @@ def test_one_goroutine_in_a_dial_is_not_a_pool_used_up() -> None:
     dialing = ("main.loadgen.func1", "/src/main.go", 108)
     pool = ("main.(*store).query", "/src/store.go", 40)
     assert connection_leak._several({dialing: 1, pool: 12}) == {pool: 12}
+
+
+def test_the_allocation_rate_without_metrics_comes_from_the_heap_profiles() -> None:
+    """A service with pprof only still has an allocation rate: the two forced-GC heap
+    profiles' alloc_space. On the recorded bundles it is within a third of
+    go_memstats_alloc_bytes_total's rate over the same window."""
+    from dataclasses import replace
+
+    from godiag.analysis.rootcause import features
+    from godiag.collect.sources import BundleSource
+    from godiag.formats.observation import build
+    from godiag.pipeline.diagnose import IN_FLIGHT
+    from tests.datapaths import DIAGNOSE
+
+    for name in ("healthy-kvstore", "memory-leak-reqtracker", "deadlock-jobqueue"):
+        src = BundleSource(DIAGNOSE / name, 256 << 20)
+        obs = build(src.record(), limit=256 << 20, pool=IN_FLIGHT, decoded=src.decoded)
+        metric = features.extract(obs)["alloc_bytes_per_s"]
+        assert metric is not None and metric > 1e6, name
+        bare = replace(obs, samples=[])  # as if neither /metrics nor expvar answered
+        rate = features.extract(bare)["alloc_bytes_per_s"]
+        assert rate is not None and abs(rate / metric - 1) < 0.34, (name, rate, metric)
+        assert features.extract(replace(bare, heap=obs.heap[:1]))["alloc_bytes_per_s"] is None
