@@ -473,7 +473,10 @@ of go_memstats_alloc_bytes_total's rate where both exist), and a proxy's io.Copy
 two TCP connections, which waits in splice(2) and not in a Read, counted as connection I/O
 (AC@1 0.682 -> 0.696, location 0.615 -> 0.620, but healthy flagged 8 -> 10 and ECE
 0.162 -> 0.173: with an allocation rate, two more of notesapi's and etlpipe's young caches
-read as memory-leak at 42-58%).
+read as memory-leak at 42-58%); and, at 50 MiB/s of allocation or more, the live heap's
+growth from the two heap profiles, not from the /metrics reads after the forced GCs, which
+also count what was allocated since (Prometheus at rest: +1.3 MiB/s by its reads, -0.2 by
+its profiles; AC@1 0.696 -> 0.694, location 0.620 -> 0.615, healthy flagged 10 -> 8).
 
 ### Against the bars
 

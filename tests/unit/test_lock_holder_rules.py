@@ -128,6 +128,7 @@ def test_locks_waited_for_minutes_in_two_functions_are_the_deadlock() -> None:
     """A log pipeline whose stages wait between items (no wait of a minute shown) beside
     two goroutines that took two locks in opposite orders, each waiting a minute: the
     stages are alive, the lock waiters are the deadlock."""
+    from godiag.analysis.rootcause import longterm
     from godiag.analysis.rootcause.derived import derive
     from godiag.analysis.rootcause.kinds import deadlock
     from godiag.model.observation import Observation
@@ -144,9 +145,44 @@ def test_locks_waited_for_minutes_in_two_functions_are_the_deadlock() -> None:
     loc, ev = deadlock.locator(obs, derive(obs))
     assert loc is not None and loc["function"] == "main.(*router).reload" and loc["line"] == 70
     assert "main.(*router).report" in ev[0] and "opposite orders" in ev[0]
+    # the dump's wait ages reach before the window: decisive, as a baseline's growth is
+    ranked, why = longterm.adjust([("healthy", 0.5), ("deadlock", 0.3), ("memory-leak", 0.2)],
+                                  longterm.gather(obs, derive(obs)))  # fmt: skip
+    assert ranked[0] == ("deadlock", 0.75) and "0.30 -> 0.75" in why["deadlock"]
     # without the minute's wait, nothing says which goroutines are stuck: the largest group
     young = [_dump(*stages, reload.replace(", 1 minutes", ""), report.replace(", 1 minutes", ""))
              for _ in range(2)]  # fmt: skip
     obs = Observation(url="http://x", dumps=young)
     loc, _ = deadlock.locator(obs, derive(obs))
     assert loc is not None and loc["function"] != "main.(*router).reload"
+    assert "deadlock" not in longterm.decisive(longterm.gather(obs, derive(obs)))
+
+
+def test_a_loop_between_ticks_is_not_a_stuck_actor_where_waits_are_aged() -> None:
+    """Subscribers parked for minutes and one loop over time.Tick: the dump marks the
+    subscribers' waits and not the loop's, so the loop ran within the minute; it is not
+    the stuck goroutine of a channel cycle. In a dump with no aged wait the same loop
+    cannot be told from a stuck actor, and the rule stays as it was."""
+    from godiag.analysis.rootcause.derived import derive
+    from godiag.analysis.rootcause.kinds import deadlock
+    from godiag.model.observation import Observation
+
+    def subs(state: str) -> list[str]:
+        return [_g(50 + i, state, [("main.(*hub).subscribe", 31), ("main.serve", 12)])
+                for i in range(6)]  # fmt: skip
+
+    tick = _g(7, "chan receive", [("main.(*scheduler).loop", 88), ("main.main", 20)])
+    aged = [_dump(*subs("chan receive, 4 minutes"), tick) for _ in range(2)]
+    obs = Observation(url="http://x", dumps=aged)
+    loc, ev = deadlock.locator(obs, derive(obs))
+    assert loc is not None and loc["function"] == "main.(*hub).subscribe"
+    assert not any("long-lived" in e for e in ev)
+    young = [_dump(*subs("chan receive"), tick) for _ in range(2)]
+    obs = Observation(url="http://x", dumps=young)
+    loc, ev = deadlock.locator(obs, derive(obs))
+    assert loc is not None and loc["function"] == "main.(*scheduler).loop"
+    # an actor whose own wait is marked is still one
+    stuck = tick.replace("[chan receive]", "[chan receive, 3 minutes]")
+    obs = Observation(url="http://x", dumps=[_dump(*subs("chan receive, 4 minutes"), stuck)] * 2)
+    loc, _ = deadlock.locator(obs, derive(obs))
+    assert loc is not None and loc["function"] == "main.(*scheduler).loop"

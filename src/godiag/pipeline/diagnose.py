@@ -334,7 +334,8 @@ def _analyse(
                 ev = [*ev, f"ranked after kinds with evidence, its own is absent: "
                       f"{set_aside[kind]}"]  # fmt: skip
             cause = {"rank": len(causes) + 1, "kind": kind, "probability": round(p, 4),
-                     "title": _title(kind, feats, loc), "location": loc, "evidence": ev}  # fmt: skip
+                     "title": _title(kind, feats, loc), "location": loc,
+                     "evidence": ev}  # fmt: skip
             if kind in set_aside:  # why a more probable kind ranks lower, for scripts
                 cause["set_aside"] = set_aside[kind]
             causes.append(cause)

@@ -40,7 +40,10 @@ CLEAR_AGE_S old or more under which nothing stayed (the heap under HEAP_MIN_BYTE
 site; goroutines added only with young waits), or with a Prometheus series flat, periodic
 or declining, the kinds that accumulate keep CLEARED of their probability. 6. looping
 (`looping_line`): a deadlock whose named goroutines were blocked at the same place in a
-reference a minute old, yet have waited under a minute, is not sure.
+reference a minute old, yet have waited under a minute, is not sure. 7. inversion
+(`inversion`, decisive in `adjust` as rule 1 is): lock waiters that have waited a minute or
+more in two functions or more, with no holder seen, are a deadlock; the dump's own wait
+ages reach before the window.
 
 goroutine-leak's own `unsupported` reads `history_goroutines_shape`: a count that
 Prometheus saw flat, periodic or declining over the lookback is not a leak (batches that
@@ -196,6 +199,8 @@ class LongTerm:
     looping: dict[tuple[str, int], int] = field(default_factory=dict)
     # the age of a stored reference left out because it predates the process's start
     stale_reference_s: float | None = None
+    # lock waiters a minute old in two functions or more, no holder seen (`inversion`)
+    inversion: locate.Located | None = None
 
 
 # clocks: the process's start is the target's clock, a capture's time godiag's
@@ -440,7 +445,30 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
                     derived.prefix, _uptime(obs), _growing(derived, since), _connections(obs),
                     obs.dumps[-1].total if obs.dumps else 0,
                     _looping(obs, pair, derived.prefix),
-                    before_start(obs, "heap") or before_start(obs, "goroutine"))  # fmt: skip
+                    before_start(obs, "heap") or before_start(obs, "goroutine"),
+                    inversion(derived))  # fmt: skip
+
+
+def inversion(derived: Derived) -> locate.Located | None:
+    """Rule 7: lock waiters that have waited a minute or more, in two functions or more,
+    with no holder seen inside their critical section: a lock held that long is not
+    released, and goroutines each holding one lock while waiting for another's is the
+    commonest cause (a lock-order inversion). The location is the waiter whose wait is
+    oldest (the first of them, by its line, on a tie). Only lock waiters: parked long
+    polls wait minutes on channels by design."""
+    prefix = derived.prefix
+    stuck = [g for g in locate.blocked_groups(derived) if g.before > 0 and locate.user(g, prefix)]
+    locks = [g for g in stuck if g.category == "lock" and g.wait_max >= OLD_WAIT_MIN]
+    places = {str((locate.user(g, prefix) or {}).get("function")) for g in locks}
+    if len(places) < 2 or (derived.holder is not None and not derived.holder.reentrant):
+        return None
+    first = min(locks, key=lambda g: (-g.wait_max, str(locate.user(g, prefix))))
+    names = ", ".join(sorted({locate.where(locate.user(g, prefix)) for g in locks}))
+    return locate.user(first, prefix), [
+        f"goroutines have waited on locks for {first.wait_max} minute(s) or more in {names}: "
+        f"a lock held that long is not released; goroutines that each hold a lock the "
+        f"other waits for (locks taken in opposite orders) wait for ever"
+    ]
 
 
 def features(lt: LongTerm) -> dict[str, Any]:
@@ -651,6 +679,8 @@ def decisive(lt: LongTerm) -> dict[str, str]:
         out["connection-leak"] = f"{why}; {conn}"
     elif why is not None:
         out["goroutine-leak"] = why
+    if lt.inversion is not None:
+        out["deadlock"] = "lock waits of a minute or more in two functions, no holder seen"
     return out
 
 

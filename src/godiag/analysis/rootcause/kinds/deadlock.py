@@ -9,13 +9,15 @@ reported; else a lock waiter whose own caller may hold the lock (holder: a lock 
 again by its holder). Else, for lock waiters, the one long-lived goroutine of their
 package stuck on a channel send; for channel waiters, a few long-lived goroutines of the
 service's own code stuck on a channel (a cycle of actors); else the largest stuck group.
+Where the dump marks waits of a minute or more, a candidate of those last two without the
+mark woke within the minute (a loop between ticks) and is passed over.
 """
 
 from __future__ import annotations
 
 from godiag.analysis.goroutine_rules import package_of
 from godiag.analysis.goroutines import GroupGrowth
-from godiag.analysis.rootcause import holder, locate
+from godiag.analysis.rootcause import holder, locate, longterm
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds import goroutine_leak
 from godiag.analysis.rootcause.kinds.base import Features, Kind
@@ -32,7 +34,7 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     h = derived.holder if any(g.category == "lock" for g in stuck) else None
     if h is not None and not h.reentrant:
         return holder.location(h), holder.evidence(h)
-    if inversion := _inversion(stuck, prefix):
+    if inversion := longterm.inversion(derived):
         return inversion
     waited_in = (locate.user(biggest, prefix) or {}).get("function")
     # a holder: another stuck group whose stack passes through the waiters' function
@@ -54,8 +56,12 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     # is the edge to break. Idle plumbing of other packages (tickers, signal waits) and
     # the waiters' own function are not candidates.
     pkg = package_of(str((locate.user(biggest, prefix) or {}).get("function", "")))
+    # a dump that marks minute-long waits anywhere marks them on every goroutine: one of
+    # these without a mark ran within the last minute (a loop over a ticker), not stuck
+    aged = any(g.wait_max >= 1 for g in derived.groups)
     inner = [g for g in stuck if g is not biggest and g.count <= 8 and g.growth <= 0
              and g.category in ("channel", "select") and not _from_server(g)
+             and (g.wait_max >= 1 or not aged)
              and (uf := locate.user(g, prefix)) is not None and uf["function"] != waited_in
              and package_of(uf["function"]) == pkg]  # fmt: skip
     senders = [g for g in inner if "send" in g.state]
@@ -88,25 +94,6 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         ev.append("holder not identified: no goroutine is inside the waiters' critical "
                   "section waiting on something else")  # fmt: skip
     return loc, ev
-
-
-def _inversion(stuck: list[GroupGrowth], prefix: str | None) -> locate.Located | None:
-    """Lock waiters that have waited a minute or more, in two functions or more: a lock
-    held that long is not released, and goroutines each holding one lock while waiting
-    for another's is the commonest cause (a lock-order inversion). The location is the
-    waiter whose wait is oldest (the first of them, by its line, on a tie). Only lock
-    waiters: parked long polls wait minutes on channels by design."""
-    locks = [g for g in stuck if g.category == "lock" and g.wait_max >= 1]
-    places = {str((locate.user(g, prefix) or {}).get("function")) for g in locks}
-    if len(places) < 2:
-        return None
-    first = min(locks, key=lambda g: (-g.wait_max, str(locate.user(g, prefix))))
-    names = ", ".join(sorted({locate.where(locate.user(g, prefix)) for g in locks}))
-    return locate.user(first, prefix), [
-        f"goroutines have waited on locks for {first.wait_max} minute(s) or more in {names}: "
-        f"a lock held that long is not released; goroutines that each hold a lock the "
-        f"other waits for (locks taken in opposite orders) wait for ever"
-    ]
 
 
 def _from_server(g: GroupGrowth) -> bool:
