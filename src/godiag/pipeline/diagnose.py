@@ -330,15 +330,14 @@ def _analyse(
             ev = [*ev, *longterm.evidence(kind, lt)]
             if kind in raised:
                 ev = [*ev, raised[kind]]
-            if kind in set_aside:
+            # why a more probable kind ranks lower: in the evidence, and as a field for scripts
+            aside = {"set_aside": set_aside[kind]} if kind in set_aside else {}
+            if aside:
                 ev = [*ev, f"ranked after kinds with evidence, its own is absent: "
                       f"{set_aside[kind]}"]  # fmt: skip
-            cause = {"rank": len(causes) + 1, "kind": kind, "probability": round(p, 4),
-                     "title": _title(kind, feats, loc), "location": loc,
-                     "evidence": ev}  # fmt: skip
-            if kind in set_aside:  # why a more probable kind ranks lower, for scripts
-                cause["set_aside"] = set_aside[kind]
-            causes.append(cause)
+            causes.append({"rank": len(causes) + 1, "kind": kind, "probability": round(p, 4),
+                           "title": _title(kind, feats, loc), "location": loc,
+                           "evidence": ev, **aside})  # fmt: skip
         causes = _corroborate(options.source, causes, notes)
     notes += [f"{k} ranked after kinds with evidence: {w}" for k, w in set_aside.items()]
     top = causes[0] if causes else None

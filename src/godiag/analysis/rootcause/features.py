@@ -480,12 +480,11 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     out["heap_inuse_bytes"] = _last(s, "go_memstats_heap_inuse_bytes")
     live = [x for x in s if x.post_gc]
     name = "go_memstats_heap_alloc_bytes"
+    # under heavy allocation the heap profiles' in-use figures, which are as of the forced
+    # collections themselves
     churn = (out["alloc_bytes_per_s"] or 0.0) >= CHURN and len(obs.heap) == 2
-    if churn and obs.duration > 0:
-        # the heap profiles' in-use figures are as of the forced collections themselves
-        a, b = (sites.total(p, "inuse_space") for p in obs.heap)
-        out["heap_growth_bytes_per_s"] = (b - a) / obs.duration
-    elif len(live) == 2 and all(name in x.values for x in live) and live[1].at > live[0].at:
+    metric = len(live) == 2 and all(name in x.values for x in live) and live[1].at > live[0].at
+    if metric and not (churn and obs.duration > 0):
         out["heap_growth_bytes_per_s"] = (live[1].values[name] - live[0].values[name]) / (
             live[1].at - live[0].at
         )
