@@ -568,3 +568,15 @@ def test_the_allocation_rate_without_metrics_comes_from_the_heap_profiles() -> N
         rate = features.extract(bare)["alloc_bytes_per_s"]
         assert rate is not None and abs(rate / metric - 1) < 0.34, (name, rate, metric)
         assert features.extract(replace(bare, heap=obs.heap[:1]))["alloc_bytes_per_s"] is None
+
+
+def test_healthy_states_the_window_change_not_a_per_minute_rate() -> None:
+    # two goroutines more in a 5 s window are requests in flight: "+24/min" would claim a trend
+    measured = kinds.KINDS["healthy"].measured
+    assert measured is not None
+    feats = _feats(
+        goroutines=240, goroutine_growth_per_min=24.0, open_fds=31, fd_growth_per_min=0.0
+    )
+    (line,) = measured(feats, 5.0)
+    assert "240 goroutines (+2 in 5 s)" in line and "31 open fds (+0 in 5 s)" in line
+    assert "/min" not in line

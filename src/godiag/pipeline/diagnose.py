@@ -320,7 +320,7 @@ def _analyse(
         for kind, p in _listed(ranked):
             loc, ev = where.get(kind, (None, []))
             if not ev and (measured := kinds.KINDS[kind].measured) is not None:
-                ev = measured(feats)
+                ev = measured(feats, obs.duration)
             d5 = feats.get("goroutines_delta_5m")
             # a bundle recorded before the lookback has the last 5 minutes only
             only_5m = "go_goroutines" not in lt.trends

@@ -40,4 +40,4 @@ class Kind:
     unsupported: Callable[[Features], str | None] | None = None
     # Evidence lines from the features alone, for a kind that points nowhere in the code
     # (healthy: what was measured and found quiet).
-    measured: Callable[[Features], list[str]] | None = None
+    measured: Callable[[Features, float], list[str]] | None = None

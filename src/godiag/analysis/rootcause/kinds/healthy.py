@@ -42,20 +42,27 @@ def unsupported(feats: Features) -> str | None:
     return "; ".join(f"{what}: {how}" for what, how in lacking)
 
 
-def measured(feats: Features) -> list[str]:
-    """What the window measured, in one line: a healthy verdict shows what it rests on."""
+def measured(feats: Features, window_s: float) -> list[str]:
+    """What the window measured, in one line: a healthy verdict shows what it rests on.
+
+    Counts are given as the change over the window, not as a rate per minute: two goroutines
+    more after 5 s is requests in flight, and "+24/min" would read as a trend nobody saw.
+    """
+
+    def change(per_min: float | None) -> str:
+        return "" if per_min is None else f" ({per_min * window_s / 60:+.0f} in {window_s:.0f} s)"
+
     parts = []
     if (n := feats.get("goroutines")) is not None:
-        g = feats.get("goroutine_growth_per_min")
-        parts.append(f"{n:.0f} goroutines" + (f" ({g:+.0f}/min)" if g is not None else ""))
+        parts.append(f"{n:.0f} goroutines{change(feats.get('goroutine_growth_per_min'))}")
     if (h := feats.get("heap_growth_bytes_per_s")) is not None:
         parts.append(f"live heap {h / 1024:+.0f} KiB/s")
     if (c := feats.get("cpu_seconds_per_s")) is not None:
         parts.append(f"{c:.2f} CPU-s/s")
     if (w := feats.get("lock_waiters")) is not None:
         parts.append(f"{w:.0f} lock waiters")
-    if (f := feats.get("fd_growth_per_min")) is not None:
-        parts.append(f"open fds {f:+.0f}/min")
+    if (f := feats.get("open_fds")) is not None:
+        parts.append(f"{f:.0f} open fds{change(feats.get('fd_growth_per_min'))}")
     return [f"measured over the window: {', '.join(parts)}"] if parts else []
 
 
