@@ -28,7 +28,8 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     objects allocated under a dial (connections, their buffers, the registry entries);
     goroutines waiting for a connection (a pool that is used up waits in
     `database/sql.(*DB).conn`, a dial in progress); goroutines reading or writing a
-    client connection, at the code that started them (it handed them the connection);
+    client connection, at the code that started them (it handed them the connection; both
+    tiers of goroutines need two over both dumps, one is a connection in use that moment);
     live objects under HTTP client calls (a response whose body is never closed keeps
     its request alive); allocation under HTTP client calls (transports dial on their own
     goroutines, so the client call is the owner); goroutines inside HTTP client calls;
@@ -56,7 +57,7 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
             obs.heap[-1], "inuse_space", prefix, lambda f: dial(f) and client_side(f), own)),
         ("goroutines waiting for a connection", _several(locate.dump_sites(
             obs, prefix, lambda g, frames: dial(frames) and client_side(frames), own))),
-        ("goroutines on client connections", conn_users(obs, prefix, server)),
+        ("goroutines on client connections", _several(conn_users(obs, prefix, server))),
         ("live objects under HTTP client calls", sites.by_site(
             obs.heap[-1], "inuse_space", prefix, lambda f: client(f) and client_side(f), own)),
         ("HTTP client allocation", sites.by_site(
@@ -85,7 +86,8 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
 
 
 # A pool used up keeps goroutines waiting for a connection; one goroutine in a dial, seen
-# in one dump, is a connection being made at that moment (any client does that).
+# in one dump, is a connection being made at that moment (any client does that). So is one
+# goroutine reading a connection in one dump only: a request in flight, not one held.
 MIN_DIAL_WAITERS = 2
 
 
