@@ -47,6 +47,16 @@ REENTRANT = {
 }
 
 
+# kernel -> the lines where each goroutine of a lock-order cycle holds its lock while it waits
+# for the other's (lockcycle: mutex addresses from the dump's lockSlow frames)
+CYCLES = {
+    # DeleteDevice holds the set's lock and waits for the entry's; removeDeviceAndWait,
+    # called under the entry's lock, takes the set's lock again
+    "Moby4951": {"info.lock.Lock()", "devices.deleteDevice(info)"},
+    "Cockroach10214": {"r.reportUnreachable() // L2", "if r.maybeQuiesceLocked() {"},
+}
+
+
 @pytest.fixture(scope="module")
 def gh() -> ModuleType:
     # loaded from its file: bench/ is not a package (and its inspect.py shadows the stdlib)
@@ -110,3 +120,23 @@ def test_a_lock_taken_again_by_its_holder_is_named_at_the_call(
     assert "not reentrant" in ev[1] and "would confirm" in ev[1], ev
     # a lock waiting on its own holder never frees: not contention's to name
     assert not any("not reentrant" in e for e in located["lock-contention"][1])
+
+
+@pytest.mark.parametrize("name", sorted(CYCLES))
+def test_a_lock_order_cycle_is_named_with_both_holders(
+    gh: ModuleType, name: str, tmp_path: Path
+) -> None:
+    kernel, located = _located(gh, name, tmp_path)
+    lines = kernel.path.read_text().splitlines()
+    loc, ev = located["deadlock"]
+    if not ev[0].startswith("lock-order cycle"):
+        # the kernel's goroutines blocked another way this run (a flaky kernel)
+        pytest.skip(f"{name}: no lock-order cycle in this run's dump: {ev[0]}")
+    assert loc is not None, ev
+    assert lines[int(loc["line"]) - 1].strip() in CYCLES[name], (loc, ev)
+    assert ev[0].startswith("lock-order cycle: 2 goroutines"), ev
+    # both holders, each at its line of the cycle
+    held = [e for e in ev if e.startswith("a goroutine in ")]
+    assert len(held) == 2, ev
+    named = {lines[int(m) - 1].strip() for e in held for m in re.findall(r"\.go:(\d+)\) \(", e)}
+    assert named == CYCLES[name], ev

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from godiag.analysis import sites
 from godiag.analysis.goroutines import GroupGrowth, as_is, categories, group, growth
+from godiag.analysis.rootcause import lockcycle
 from godiag.analysis.rootcause.holder import Holder, find
 from godiag.model.observation import Observation
 
@@ -34,6 +35,9 @@ class Derived:
     # The holder of the lock most goroutines of the end dump wait for (holder.find), read by
     # the features and the deadlock locator; None: none identified, or no dump.
     holder: Holder | None = None
+    # A lock-order cycle among the end dump's lock waiters (lockcycle.find), its edges in
+    # cycle order; empty: none.
+    cycle: tuple[lockcycle.Edge, ...] = ()
 
     @property
     def end(self) -> tuple[GroupGrowth, ...]:
@@ -63,6 +67,7 @@ def derive(obs: Observation) -> Derived:
     dumps = tuple(tuple(as_is(g)) for g in grouped)
     start = obs.dumps[0] if len(obs.dumps) == 2 else None
     held = find(obs.dumps[-1], prefix, start) if obs.dumps else None
+    cycle = tuple(lockcycle.find(obs.dumps[-1], start) or ()) if obs.dumps else ()
     if len(dumps) == 2:
         return Derived(
             groups=tuple(growth(grouped[0], grouped[1])),
@@ -72,8 +77,9 @@ def derive(obs: Observation) -> Derived:
             total_growth=obs.dumps[1].total - obs.dumps[0].total,
             prefix=prefix,
             holder=held,
+            cycle=cycle,
         )
     if dumps:
         return Derived(dumps[-1], dumps, end_categories=categories(dumps[-1]), prefix=prefix,
-                       holder=held)  # fmt: skip
+                       holder=held, cycle=cycle)  # fmt: skip
     return Derived(prefix=prefix)

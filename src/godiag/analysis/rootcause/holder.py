@@ -66,7 +66,7 @@ class Holder:
     category: str = "other"  # what the holder waits on (goroutine_rules.category)
 
 
-def _entry(g: Goroutine) -> list[Frame]:
+def entry_frames(g: Goroutine) -> list[Frame]:
     """The frames above a lock waiter's Lock call, nearest first (up to UP), in the
     program's own code (a server's plumbing above a handler is every request's)."""
     i = 0
@@ -86,7 +86,7 @@ def find(dump: Dump, prefix: str | None = None, start: Dump | None = None) -> Ho
     for g in dump.goroutines:
         if category(g.state, g.frames) != "lock":
             continue
-        entry = _entry(g)
+        entry = entry_frames(g)
         # only the function that calls Lock itself holds the lock past that line: a caller
         # further up is past a call that took the lock and, mostly, released it
         for f in entry[:1]:
@@ -150,7 +150,7 @@ def _reentrant(dump: Dump, start: Dump | None) -> Holder | None:
     for g in dump.goroutines:
         if category(g.state, g.frames) != "lock":
             continue
-        entry = _entry(g)
+        entry = entry_frames(g)
         recv = _receiver(entry[0].function) if entry else None
         outer = next((f for f in entry[1:] if recv and f.function.startswith(recv)), None)
         if outer is None or (before is not None and _key(g) not in before):
@@ -169,7 +169,7 @@ def _reentrant(dump: Dump, start: Dump | None) -> Holder | None:
     # goroutines waiting on themselves are not "others")
     behind = sum(w.count for w in dump.goroutines
                  if category(w.state, w.frames) == "lock"
-                 and any(f.function.startswith(recv) for f in _entry(w))) - c  # fmt: skip
+                 and any(f.function.startswith(recv) for f in entry_frames(w))) - c  # fmt: skip
     return Holder(at, g.state, outer, behind, at, c, reentrant=True,
                   across=start is not None, category="lock")  # fmt: skip
 

@@ -41,9 +41,10 @@ site; goroutines added only with young waits), or with a Prometheus series flat,
 or declining, the kinds that accumulate keep CLEARED of their probability. 6. looping
 (`looping_line`): a deadlock whose named goroutines were blocked at the same place in a
 reference a minute old, yet have waited under a minute, is not sure. 7. inversion
-(`inversion`, decisive in `adjust` as rule 1 is): lock waiters that have waited a minute or
-more in two functions or more, with no holder seen, are a deadlock; the dump's own wait
-ages reach before the window.
+(`inversion`, decisive in `adjust` as rule 1 is): a lock-order cycle in the end dump
+(lockcycle), or lock waiters that have waited a minute or more in two functions or more,
+with no holder seen, are a deadlock; the dump's own wait ages reach before the window, and
+a cycle never resolves.
 
 goroutine-leak's own `unsupported` reads `history_goroutines_shape`: a count that
 Prometheus saw flat, periodic or declining over the lookback is not a leak (batches that
@@ -58,7 +59,7 @@ from typing import Any
 from godiag.analysis import history, sites
 from godiag.analysis.goroutine_rules import BLOCKED, is_stdlib
 from godiag.analysis.goroutines import Group, GroupGrowth, Sig, group, growth
-from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause import locate, lockcycle
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
 from godiag.model.observation import Observation
@@ -199,8 +200,10 @@ class LongTerm:
     looping: dict[tuple[str, int], int] = field(default_factory=dict)
     # the age of a stored reference left out because it predates the process's start
     stale_reference_s: float | None = None
-    # lock waiters a minute old in two functions or more, no holder seen (`inversion`)
+    # a lock-order cycle, else lock waiters a minute old in two functions or more with no
+    # holder seen (`inversion`)
     inversion: locate.Located | None = None
+    cycle: int = 0  # goroutines in the end dump's lock-order cycle (lockcycle)
 
 
 # clocks: the process's start is the target's clock, a capture's time godiag's
@@ -446,16 +449,20 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
                     obs.dumps[-1].total if obs.dumps else 0,
                     _looping(obs, pair, derived.prefix),
                     before_start(obs, "heap") or before_start(obs, "goroutine"),
-                    inversion(derived))  # fmt: skip
+                    inversion(derived), len(derived.cycle))  # fmt: skip
 
 
 def inversion(derived: Derived) -> locate.Located | None:
-    """Rule 7: lock waiters that have waited a minute or more, in two functions or more,
+    """Rule 7: a lock-order cycle in the end dump (lockcycle: goroutines that each hold the
+    mutex the next waits for), located as lockcycle locates it. Else lock waiters that have
+    waited a minute or more, in two functions or more,
     with no holder seen inside their critical section: a lock held that long is not
     released, and goroutines each holding one lock while waiting for another's is the
     commonest cause (a lock-order inversion). The location is the waiter whose wait is
     oldest (the first of them, by its line, on a tie). Only lock waiters: parked long
     polls wait minutes on channels by design."""
+    if derived.cycle:
+        return lockcycle.location(derived.cycle), lockcycle.evidence(derived.cycle)
     prefix = derived.prefix
     stuck = [g for g in locate.blocked_groups(derived) if g.before > 0 and locate.user(g, prefix)]
     locks = [g for g in stuck if g.category == "lock" and g.wait_max >= OLD_WAIT_MIN]
@@ -679,7 +686,9 @@ def decisive(lt: LongTerm) -> dict[str, str]:
         out["connection-leak"] = f"{why}; {conn}"
     elif why is not None:
         out["goroutine-leak"] = why
-    if lt.inversion is not None:
+    if lt.cycle:
+        out["deadlock"] = f"a lock-order cycle of {lt.cycle} goroutines in the dump"
+    elif lt.inversion is not None:
         out["deadlock"] = "lock waits of a minute or more in two functions, no holder seen"
     return out
 

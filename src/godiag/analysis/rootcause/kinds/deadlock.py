@@ -1,6 +1,8 @@
 """deadlock: goroutines stuck on a lock or channel that never frees.
 
-Location: goroutines stuck on a lock or channel in both dumps; a goroutine inside the
+Location: goroutines stuck on a lock or channel in both dumps; a lock-order cycle among
+them (lockcycle: each holds, past a Lock others wait at, the mutex the next waits for) at
+the call made under its least-waited lock; a goroutine inside the
 lock waiters' critical section (holder.find: past their Lock line, waiting on something
 else) is the holder and is reported; else lock waiters that have waited a minute or more
 in two functions or more (a lock-order inversion: the oldest wait); else, when one stuck
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from godiag.analysis.goroutine_rules import package_of
 from godiag.analysis.goroutines import GroupGrowth
-from godiag.analysis.rootcause import holder, locate, longterm
+from godiag.analysis.rootcause import holder, locate, lockcycle, longterm
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds import goroutine_leak
 from godiag.analysis.rootcause.kinds.base import Features, Kind
@@ -30,6 +32,8 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     stuck = [g for g in groups if g.before > 0 and locate.user(g, prefix)]
     if not stuck:
         return goroutine_leak.locator(obs, derived) if groups else (None, [])
+    if derived.cycle:
+        return lockcycle.location(derived.cycle), lockcycle.evidence(derived.cycle)
     biggest = max(stuck, key=lambda g: g.count)
     h = derived.holder if any(g.category == "lock" for g in stuck) else None
     if h is not None and not h.reentrant:
