@@ -210,3 +210,32 @@ def test_the_cpu_hotspot_share_is_one_function_of_the_services_code() -> None:
     prof = Profile(types, (at(spin, 10, 50), at(spin, 12, 20), at(serve, 5, 10), at(poll, 1, 20)))
     assert _hotspot_share(prof, None) == 0.7
     assert _hotspot_share(Profile(types, (at(poll, 1, 20),)), None) is None
+
+
+def test_a_connection_leak_placed_by_traffic_says_so_and_names_the_other_clients() -> None:
+    """Allocation under HTTP client calls ranks clients by use: a proxy's own load generator
+    out-allocates the outbound client that leaks. The location it gives is flagged, with
+    the other clients, instead of read as the place connections are kept."""
+    from godiag.analysis.rootcause.derived import derive
+    from godiag.analysis.rootcause.kinds import connection_leak
+    from godiag.model.observation import Observation
+    from godiag.model.profile import Function, Line, Location, Profile, Sample, ValueType
+
+    do = Function(1, "net/http.(*Client).Do", "", "/go/src/net/http/client.go")
+    load = Function(2, "main.loadClient", "", "/src/proxy/main.go")
+    fwd = Function(3, "main.(*proxy).forward", "", "/src/proxy/main.go")
+
+    def under(fn: Function, line: int, alloc: int) -> Sample:
+        locs = (Location(1, None, lines=(Line(do, 590),)),
+                Location(fn.id * 100 + line, None, lines=(Line(fn, line),)))  # fmt: skip
+        return Sample(locs, (1, alloc, 0, 0))
+
+    types = (ValueType("alloc_objects", "count"), ValueType("alloc_space", "bytes"),
+             ValueType("inuse_objects", "count"), ValueType("inuse_space", "bytes"))  # fmt: skip
+    heap = Profile(types, (under(load, 96, 4 << 20), under(fwd, 53, 1 << 20)))
+    obs = Observation("test", heap=[heap, heap])
+    loc, ev = connection_leak.locator(obs, derive(obs))
+    assert loc is not None and loc["function"] == "main.loadClient"
+    assert "HTTP client allocation: 4.00 MiB" in ev[0]
+    assert ev[1].startswith("not sure of the place: HTTP client allocation measures traffic")
+    assert "main.(*proxy).forward (/src/proxy/main.go:53) (1.00 MiB)" in ev[1]

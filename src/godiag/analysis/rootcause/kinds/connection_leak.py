@@ -78,11 +78,32 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     if found_any:
         what, hit = found_any[0]
         loc = locate.loc(hit[0])
-        # goroutines are counted over both dumps: one held at both ends counts twice
-        size = (f"{hit[1]} over both dumps" if what.startswith("goroutines")
-                else f"{hit[1] / 2**20:.2f} MiB")  # fmt: skip
-        return loc, [f"connections obtained at {locate.where(loc)} ({what}: {size})"]
+        ev = [f"connections obtained at {locate.where(loc)} ({what}: {_size(what, hit[1])})"]
+        if what in BY_TRAFFIC:
+            ev.append(_by_traffic(what, dict(tries)[what], hit[0]))
+        return loc, ev
     return goroutine_leak.locator(obs, derived)
+
+
+# Tiers that rank HTTP clients by how much they are used, not by what they keep: the busiest
+# client is named, which is the leaking one only when it is the one client (a proxy's
+# outbound client beside its own load generator's is not).
+BY_TRAFFIC = ("HTTP client allocation", "goroutines in HTTP client calls")
+
+
+def _size(what: str, n: int) -> str:
+    # goroutines are counted over both dumps: one held at both ends counts twice
+    return f"{n} over both dumps" if what.startswith("goroutines") else f"{n / 2**20:.2f} MiB"
+
+
+def _by_traffic(what: str, found: dict[sites.Site, int], top: sites.Site) -> str:
+    """What a location from a traffic tier rests on: the other clients it was chosen over."""
+    others = sorted(((n, s) for s, n in found.items() if s != top and n > 0), reverse=True)
+    also = ", ".join(f"{locate.where(locate.loc(s))} ({_size(what, n)})" for n, s in others[:2])
+    return (f"not sure of the place: {what} measures traffic, and the busiest HTTP client "
+            f"is not always the one that leaves connections open"
+            + (f"; other clients: {also}" if also else "")
+            + "; a longer --window shows the live objects of the one that does")  # fmt: skip
 
 
 # A pool used up keeps goroutines waiting for a connection; one goroutine in a dial, seen
