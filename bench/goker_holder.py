@@ -8,9 +8,9 @@ whose dump has a goroutine waiting on a sync lock are then located with the dead
 lock-contention kinds' locators of the godiag on PYTHONPATH (one dump, as a diagnosis with a
 single dump sees it), so that two checkouts can be compared on the same dumps (--dumps).
 
-Per kernel: the location each locator names, whether its evidence names a holder (HOLDER)
-or a lock taken again through a method of the waiter's own type (AGAIN), and
-whether the line lies in a labelled function or one it calls (goker_eval's `hit`: the
+Per kernel: the location each locator names, whether its evidence names a holder (HOLDER),
+a lock taken again through a method of the waiter's own type (AGAIN) or a lock-order cycle
+(CYCLE), and whether the line lies in a labelled function or one it calls (goker_eval's `hit`: the
 runtime labels every leaking goroutine's entry function, holders' and waiters' alike).
 GoKer labels functions, not holder lines: the printed holder lines are for reading.
 
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     keep = args.dumps or Path(tempfile.mkdtemp(prefix="goker-holder-dumps-"))
     keep.mkdir(parents=True, exist_ok=True)
     # located, holder named, lock taken again by its holder, line in a labelled span
-    counts = {k: [0, 0, 0, 0] for k in ("deadlock", "lock-contention")}
+    counts = {k: [0, 0, 0, 0, 0] for k in ("deadlock", "lock-contention")}
     n = 0
     for kernel in kernels:
         path = keep / f"{kernel.name}.txt"
@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         for kind, (loc, ev) in located.items():
             held = any("the holder" in e for e in ev)
             again = any("not reentrant" in e for e in ev)  # holder._reentrant
+            cycle = bool(ev) and ev[0].startswith("lock-order cycle")  # lockcycle
             line = int(loc["line"]) if loc else 0  # type: ignore[call-overload]
             inside = (
                 bool(loc)
@@ -146,15 +147,16 @@ def main(argv: list[str] | None = None) -> int:
             c[1] += held
             c[2] += again
             c[3] += inside
+            c[4] += cycle
             fn = str(loc["function"]).rsplit(".", 1)[-1] if loc else "-"
-            who = "HOLDER" if held else "AGAIN" if again else "waiter"
+            who = "CYCLE" if cycle else "HOLDER" if held else "AGAIN" if again else "waiter"
             print(f"{kernel.name:32} {kind:16} {who:6} "
                   f"{'in-label' if inside else '-':8} {fn}:{line}")  # fmt: skip
     print(f"\n{n} kernels with a goroutine waiting on a sync lock (dumps in {keep})")
-    for kind, (named, held, again, inside) in counts.items():
+    for kind, (named, held, again, inside, cycles) in counts.items():
         print(f"{kind:16} located {named}/{n}, holder named {held}/{n}, lock taken again "
-              f"by its holder {again}/{n}, line in a labelled function (+1 call) "
-              f"{inside}/{n}")  # fmt: skip
+              f"by its holder {again}/{n}, lock-order cycle {cycles}/{n}, line in a "
+              f"labelled function (+1 call) {inside}/{n}")  # fmt: skip
     return 0
 
 
