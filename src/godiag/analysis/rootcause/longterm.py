@@ -761,7 +761,7 @@ def adjust(
             if k != kind:
                 probs[k] = probs[k] * (1 - new) / rest if rest > 0 else 0.0
         probs[kind] = new
-        notes[kind] = f"long-term evidence: {why} (probability {p:.2f} -> {new:.2f})"
+        notes[kind] = f"decisive evidence: {why} (probability {p:.2f} -> {new:.2f})"
     out = sorted(probs.items(), key=lambda kv: -kv[1])
     return out, notes
 
