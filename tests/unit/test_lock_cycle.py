@@ -1,8 +1,8 @@
 """Lock-order cycles read from a goroutine dump (lockcycle).
 
-The real cycles (GoKer's Moby4951 and Cockroach10214, a helper's two-lock inversion) are
-checked in tests/integration/test_lock_holder.py; these dumps, in the runtime's debug=2
-format, pin the cases where a dump only resembles a cycle.
+Real cycles (GoKer's Moby4951 and Cockroach10214) are checked in
+tests/integration/test_lock_holder.py; these dumps, in the runtime's debug=2 format, pin
+the cases where a dump only resembles a cycle.
 """
 
 from __future__ import annotations
