@@ -62,21 +62,31 @@ def address(g: Goroutine) -> str | None:
     return None
 
 
-def _sites(dump: Dump) -> dict[tuple[str, str, int], tuple[str, int, Frame]]:
-    """Lock calls where goroutines wait, each for one address: site -> (address, waiters,
-    frame). A site whose waiters wait for different addresses (a helper locking whatever it
-    is given) says nothing about which lock a goroutine past it holds."""
-    seen: dict[tuple[str, str, int], tuple[set[str], int, Frame]] = {}
+# a lock waiter whose mutex address was printed: (goroutine, address, its Lock call's frame
+# in the program's own code, None when the call is the standard library's)
+Waiter = tuple[Goroutine, str, Frame | None]
+
+
+def _waiters(dump: Dump) -> list[Waiter]:
+    out: list[Waiter] = []
     for g in dump.goroutines:
-        if category(g.state, g.frames) != "lock" or (a := address(g)) is None:
+        if category(g.state, g.frames) == "lock" and (a := address(g)) is not None:
+            entry = entry_frames(g)
+            out.append((g, a, entry[0] if entry else None))
+    return out
+
+
+def _sites(waiters: list[Waiter]) -> dict[tuple[str, str, int], tuple[str, Frame]]:
+    """Lock calls where goroutines wait, each for one address: site -> (address, frame). A
+    site whose waiters wait for different addresses (a helper locking whatever it is given)
+    says nothing about which lock a goroutine past it holds."""
+    seen: dict[tuple[str, str, int], tuple[set[str], Frame]] = {}
+    for _, a, f in waiters:
+        if f is None:
             continue
-        entry = entry_frames(g)
-        if not entry:
-            continue
-        f = entry[0]
-        addrs, n, _ = seen.get((f.function, f.file, f.line), (set(), 0, f))
-        seen[(f.function, f.file, f.line)] = (addrs | {a}, n + g.count, f)
-    return {k: (next(iter(a)), n, f) for k, (a, n, f) in seen.items() if len(a) == 1}
+        addrs, _ = seen.get((f.function, f.file, f.line), (set(), f))
+        seen[(f.function, f.file, f.line)] = (addrs | {a}, f)
+    return {k: (next(iter(a)), f) for k, (a, f) in seen.items() if len(a) == 1}
 
 
 def _pointers(f: Frame) -> list[int]:
@@ -102,73 +112,73 @@ def _inside(frames: list[Frame], mutexes: set[str], waits: str | None) -> set[st
     return out
 
 
-def _waiting_lines(dump: Dump) -> dict[tuple[str, str], list[int]]:
+def _waiting_lines(waiters: list[Waiter]) -> dict[tuple[str, str], list[int]]:
     """(function, file) -> the lines of its Lock calls goroutines wait at."""
     out: dict[tuple[str, str], list[int]] = {}
-    for g in dump.goroutines:
-        if category(g.state, g.frames) == "lock" and (entry := entry_frames(g)):
-            out.setdefault((entry[0].function, entry[0].file), []).append(entry[0].line)
+    for _, _, f in waiters:
+        if f is not None:
+            out.setdefault((f.function, f.file), []).append(f.line)
     return out
 
 
-def _pointing(g: Goroutine, waiting: dict[tuple[str, str], list[int]]) -> list[Frame]:
-    """A goroutine's own frames whose argument pointers may be locks it holds. A lock
-    waiter at a Lock line of a function where others wait at a later line has taken no
-    lock there yet: its Lock call's frame is left out."""
+def _pointing(g: Goroutine, at: Frame | None, waiting: dict[tuple[str, str], list[int]]
+              ) -> list[Frame]:  # fmt: skip
+    """A goroutine's own frames whose argument pointers may be locks it holds (`at`: its
+    Lock call's frame, when it waits for a lock). A lock waiter at a Lock line of a function
+    where others wait at a later line has taken no lock there yet: that frame is left out."""
     own = [f for f in g.frames if not is_stdlib(f.function)]
-    if category(g.state, g.frames) == "lock" and (entry := entry_frames(g)):
-        at = entry[0]
-        if any(line > at.line for line in waiting.get((at.function, at.file), [])):
-            own = [f for f in own if f is not at]
+    if at is not None and any(n > at.line for n in waiting.get((at.function, at.file), [])):
+        own = [f for f in own if f is not at]
     return own
 
 
-def _claims(dump: Dump, mutexes: set[str], waiting: dict[tuple[str, str], list[int]]
+def _claims(dump: Dump, waiters: list[Waiter], waiting: dict[tuple[str, str], list[int]]
             ) -> dict[str, int]:  # fmt: skip
     """Mutex -> goroutines of the dump, in any state, with it inside an object their own
     code's frames point at (`_pointing`; the mutex a lock waiter waits for aside)."""
+    mutexes = {a for _, a, f in waiters if f is not None}
+    waiting_at = {id(g): (a, f) for g, a, f in waiters}
     out: dict[str, int] = {}
     for g in dump.goroutines:
-        waits = address(g) if category(g.state, g.frames) == "lock" else None
-        for a in _inside(_pointing(g, waiting), mutexes, waits):
+        waits, at = waiting_at.get(id(g), (None, None))
+        for a in _inside(_pointing(g, at, waiting), mutexes, waits):
             out[a] = out.get(a, 0) + 1
     return out
 
 
 def _edges(dump: Dump) -> list[tuple[Goroutine, Edge]]:
-    sites = _sites(dump)
+    waiters = _waiters(dump)
+    sites = _sites(waiters)
     queued: dict[str, int] = {}
     first: dict[str, Frame] = {}  # a place each mutex is waited for
-    for g in dump.goroutines:
-        if category(g.state, g.frames) == "lock" and (a := address(g)) is not None:
-            queued[a] = queued.get(a, 0) + g.count
-            if (entry := entry_frames(g)) and a not in first:
-                first[a] = entry[0]
-    waiting = _waiting_lines(dump)
-    claims = _claims(dump, set(first), waiting)
+    for g, a, f in waiters:
+        queued[a] = queued.get(a, 0) + g.count
+        if f is not None:
+            first.setdefault(a, f)
+    waiting = _waiting_lines(waiters)
+    claims = _claims(dump, waiters, waiting)
     out: list[tuple[Goroutine, Edge]] = []
-    for g in dump.goroutines:
-        if category(g.state, g.frames) != "lock" or (waits := address(g)) is None:
-            continue
-        entry = entry_frames(g)
-        for (fn, file, line), (held, _, at) in sites.items():
+    for g, waits, at in waiters:
+        for (fn, file, line), (held, held_at) in sites.items():
             # the frame of fn nearest the leaf, past the waiters' Lock line (its own Lock
             # call when it waits at a later line of the same function: a lock inside a lock)
             sec = next((f for f in g.frames if f.function == fn), None)
             if sec is None or sec.file != file or sec.line <= line or held == waits:
                 continue
-            out.append((g, Edge(held, waits, sec, entry[0] if entry else g.frames[0], at,
-                                queued.get(held, 0), g.state)))  # fmt: skip
+            out.append((g, Edge(held, waits, sec, at or g.frames[0], held_at, queued[held],
+                                g.state)))  # fmt: skip
         # held through an object pointer only when no other goroutine could be holding it
         # the same way: two goroutines each waiting for another lock of one object would
         # otherwise read as each holding what the other waits for
-        pointing = _pointing(g, waiting)
-        for f in entry:
+        if at is None:
+            continue
+        pointing = _pointing(g, at, waiting)
+        for f in entry_frames(g):
             if f not in pointing:
                 continue
             for held in _inside([f], set(first), waits):
                 if claims.get(held) == 1:
-                    out.append((g, Edge(held, waits, f, entry[0], first[held], queued[held],
+                    out.append((g, Edge(held, waits, f, at, first[held], queued[held],
                                         g.state, past=False)))  # fmt: skip
     return out
 
