@@ -59,7 +59,7 @@ from typing import Any
 from godiag.analysis import history, sites
 from godiag.analysis.goroutine_rules import BLOCKED, is_stdlib
 from godiag.analysis.goroutines import Group, GroupGrowth, Sig, group, growth
-from godiag.analysis.rootcause import locate, lockcycle
+from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
 from godiag.model.observation import Observation
@@ -200,8 +200,7 @@ class LongTerm:
     looping: dict[tuple[str, int], int] = field(default_factory=dict)
     # the age of a stored reference left out because it predates the process's start
     stale_reference_s: float | None = None
-    # a lock-order cycle, else lock waiters a minute old in two functions or more with no
-    # holder seen (`inversion`)
+    # lock waiters a minute old in two functions or more, no holder seen (`inversion`)
     inversion: locate.Located | None = None
     cycle: int = 0  # goroutines in the end dump's lock-order cycle (lockcycle)
 
@@ -453,16 +452,13 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
 
 
 def inversion(derived: Derived) -> locate.Located | None:
-    """Rule 7: a lock-order cycle in the end dump (lockcycle: goroutines that each hold the
-    mutex the next waits for), located as lockcycle locates it. Else lock waiters that have
-    waited a minute or more, in two functions or more,
-    with no holder seen inside their critical section: a lock held that long is not
+    """Rule 7 without a lock-order cycle (a cycle decides first, `decisive`, and is
+    deadlock's location): lock waiters that have waited a minute or more, in two functions
+    or more, with no holder seen inside their critical section: a lock held that long is not
     released, and goroutines each holding one lock while waiting for another's is the
     commonest cause (a lock-order inversion). The location is the waiter whose wait is
     oldest (the first of them, by its line, on a tie). Only lock waiters: parked long
     polls wait minutes on channels by design."""
-    if derived.cycle:
-        return lockcycle.location(derived.cycle), lockcycle.evidence(derived.cycle)
     prefix = derived.prefix
     stuck = [g for g in locate.blocked_groups(derived) if g.before > 0 and locate.user(g, prefix)]
     locks = [g for g in stuck if g.category == "lock" and g.wait_max >= OLD_WAIT_MIN]
