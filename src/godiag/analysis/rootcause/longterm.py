@@ -41,10 +41,10 @@ site; goroutines added only with young waits), or with a Prometheus series flat,
 or declining, the kinds that accumulate keep CLEARED of their probability. 6. looping
 (`looping_line`): a deadlock whose named goroutines were blocked at the same place in a
 reference a minute old, yet have waited under a minute, is not sure. 7. inversion
-(`inversion`, decisive in `adjust` as rule 1 is): a lock-order cycle in the end dump
-(lockcycle), or lock waiters that have waited a minute or more in two functions or more,
-with no holder seen, are a deadlock; the dump's own wait ages reach before the window, and
-a cycle never resolves.
+(decisive in `adjust` as rule 1 is): a lock-order cycle in the end dump (lockcycle,
+`LongTerm.cycle`), or (`inversion`) lock waiters that have waited a minute or more in two
+functions or more with no holder seen, are a deadlock; the dump's own wait ages reach
+before the window, and a cycle never resolves.
 
 goroutine-leak's own `unsupported` reads `history_goroutines_shape`: a count that
 Prometheus saw flat, periodic or declining over the lookback is not a leak (batches that
