@@ -30,8 +30,7 @@ from godiag.analysis.rootcause import ranker
 from tools.rootcause_train import (
     REPO,
     REPORT,
-    fit_lr,
-    fit_temperature,
+    fit_model,
     load,
     loc_ok,
     replace_section,
@@ -64,9 +63,7 @@ def held_out_models(templates: set[str]) -> dict[str, dict[str, Any]]:
     out = {}
     for t in sorted(templates):
         train = [r for r in rows if template(r) != t]
-        m = fit_lr(train)
-        m["temperature"] = fit_temperature(train)
-        out[t] = m
+        out[t] = fit_model(train)
     return out
 
 

@@ -1,15 +1,18 @@
 """Fault-kind probabilities from features: the trained model, and two baselines.
 
 The model is multinomial logistic regression over transformed features, scaled by a
-temperature fitted on held-out (leave-one-program-out) predictions, stored as plain
-JSON (coefficients, scaling, temperature): loading it runs no code, unlike a pickle,
-and scoring needs only arithmetic, so scikit-learn is a training-time tool only.
+temperature fitted on out-of-fold predictions of whole held-out templates, averaged with a
+random forest's leaf frequencies over the same inputs. It is stored as plain JSON
+(coefficients, scaling, temperature, the trees' splits and leaves): loading it runs no
+code, unlike a pickle, and scoring needs only arithmetic, so scikit-learn is a
+training-time tool only.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from array import array
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -163,6 +166,45 @@ def scores(model: dict[str, Any], features: dict[str, Any]) -> list[float]:
     return [v / model.get("temperature", 1.0) for v in logits]
 
 
+def forest_probabilities(forest: dict[str, Any], xs: list[float]) -> list[float]:
+    """The forest's class probabilities for the (untransformed-by-scaling) inputs `xs`:
+    the mean over its trees of the class frequencies at the leaf each tree reaches.
+
+    A tree is a list of nodes, the root first: a split is [input, threshold, left, right]
+    (inputs at or below the threshold go left, as scikit-learn's do), a leaf is a list
+    holding one list, its class frequencies. Inputs are compared in single precision, as
+    scikit-learn compares them: two training values one float32 step apart put a threshold
+    between them that a double-precision input can fall on the other side of.
+    """
+    xs = list(array("f", xs))
+    total: list[float] = []
+    for tree in forest["trees"]:
+        node = tree[0]
+        while len(node) != 1:
+            node = tree[node[2] if xs[node[0]] <= node[1] else node[3]]
+        leaf = node[0]
+        total = [a + b for a, b in zip(total, leaf, strict=True)] if total else list(leaf)
+    return [v / len(forest["trees"]) for v in total]
+
+
+def probabilities(model: dict[str, Any], features: dict[str, Any]) -> list[float]:
+    """The model's probability per class (model["classes"] order).
+
+    The logistic part alone extrapolates linearly: one input far from anything it was
+    fitted on moves every kind. The forest reads thresholds and combinations (a high
+    allocation rate with a flat heap) and stays within what it saw. On held-out templates
+    their average ranked better than either (docs/evaluation.md), so a model that has a
+    forest is scored as that average.
+    """
+    probs = _softmax(scores(model, features))
+    forest = model.get("forest")
+    if not forest:
+        return probs
+    w = float(forest["weight"])
+    q = forest_probabilities(forest, vectorize(features)[0])
+    return [(1 - w) * a + w * b for a, b in zip(probs, q, strict=True)]
+
+
 def ruled_out(features: dict[str, Any]) -> set[str]:
     """Kinds whose own evidence was looked for and is absent: they are not ranked.
 
@@ -175,7 +217,7 @@ def ruled_out(features: dict[str, Any]) -> set[str]:
 def rank(features: dict[str, Any], model: dict[str, Any] | None = None) -> list[tuple[str, float]]:
     """(kind, calibrated probability) for every kind, most likely first."""
     model = model or load_model()
-    probs = _softmax(scores(model, features))
+    probs = probabilities(model, features)
     out = ruled_out(features)
     if out and len(out) < len(probs):
         keep = [0.0 if c in out else p for c, p in zip(model["classes"], probs, strict=True)]
