@@ -329,3 +329,60 @@ def test_a_reference_from_before_a_restart_is_not_compared() -> None:
     obs.samples = [MetricSample(5.0, {"process_start_time_seconds": now.timestamp() - 1200})]
     assert longterm.before_start(obs, "goroutine") is None
     assert longterm.goroutines_since(obs, None) is not None
+
+
+def _parked(waits: dict[int, int], state: str = "chan send") -> longterm.Derived:
+    """The end dump of a service with one group parked at main.(*loader).lead: `waits`
+    minutes -> goroutines (as a debug=2 dump prints them), and its lifecycle goroutine."""
+    from godiag.analysis.goroutines import as_is, group
+    from godiag.formats.goroutines import parse
+
+    out, gid = [], 10
+    for minutes, n in waits.items():
+        age = f", {minutes} minutes" if minutes else ""
+        for _ in range(n):
+            gid += 1
+            out.append(f"goroutine {gid} [{state}{age}]:\nmain.(*loader).lead(0xc000010000)\n"
+                       f"\t/src/cache/loader.go:60 +0x3c\ncreated by main.(*loader).load in "
+                       f"goroutine 1\n\t/src/cache/loader.go:37 +0x85\n")  # fmt: skip
+    out.append("goroutine 1 [select, 9 minutes]:\nmain.main()\n\t/src/cache/main.go:20 +0x1d\n")
+    dump = parse("\n".join(out).encode(), "end", strict=False)
+    return longterm.Derived(groups=tuple(as_is(group(dump))), prefix="main")
+
+
+def test_goroutines_that_parked_one_by_one_while_the_count_grew_are_a_leak() -> None:
+    """Rule 8: no baseline, 4 minutes of linear go_goroutines history (+216), and one group
+    holding that growth whose goroutines parked in every minute of it and are all still
+    there: decisive for goroutine-leak, located at the group."""
+    t = history.trend(_series(lambda i: 100 + 4.5 * i, n=49))  # 4 min at 5 s: +216
+    assert t is not None and t.shape == "linear"
+    derived = _parked({0: 62, 1: 61, 2: 55, 3: 41, 4: 15})
+    hit = longterm.arrivals(t, derived)
+    assert hit is not None and hit[0].count == 234
+    assert "parked one by one" in hit[1] and "from 0 to 4 min, 172 of them" in hit[1]
+    lt = longterm.LongTerm(trends={"go_goroutines": t}, arrived=hit)
+    ranked, raised = longterm.adjust([("healthy", 0.6), ("goroutine-leak", 0.4)], lt)
+    assert ranked[0] == ("goroutine-leak", 0.75) and "parked one by one" in raised["goroutine-leak"]
+    assert longterm.features(lt)["history_arrived_goroutines"] == 234
+    # the same goroutines, each counted as a window's few: their own evidence still holds
+    feats = {"history_arrived_goroutines": 234, "history_goroutines_delta": 216,
+             "client_conn_growth": 3, "top_growth_count": 3}  # fmt: skip
+    assert goroutine_leak.unsupported(feats) is None
+    assert goroutine_leak.unsupported({**feats, "history_arrived_goroutines": None})
+
+
+def test_what_parked_at_once_or_left_again_is_not_an_arrival() -> None:
+    t = history.trend(_series(lambda i: 100 + 4.5 * i, n=49))
+    # a pool or a set of watches started at once: one wait value (and a late joiner)
+    assert longterm.arrivals(t, _parked({4: 400, 0: 1})) is None
+    # a ramp's requests in flight: young waits
+    assert longterm.arrivals(t, _parked({0: 300, 1: 20, 2: 5})) is None
+    # long polls that time out after a minute or two: the oldest is younger than the history
+    assert longterm.arrivals(t, _parked({0: 100, 1: 150, 2: 40})) is None
+    # goroutines piling up on a lock are deadlock's and contention's (rule 7)
+    assert longterm.arrivals(t, _parked({0: 62, 1: 61, 2: 55, 3: 41}, "sync.Mutex.Lock")) is None
+    # a group too small to hold the history's growth
+    assert longterm.arrivals(t, _parked({0: 20, 1: 20, 2: 20, 3: 20, 4: 10})) is None
+    # and no linear history: nothing
+    flat = history.trend(_series(lambda i: 300 + (i % 3), n=49))
+    assert longterm.arrivals(flat, _parked({0: 62, 1: 61, 2: 55, 3: 41, 4: 15})) is None

@@ -38,6 +38,10 @@ class Group:
     leaked: int = 0
     elided: bool = False
     labels: dict[str, set[str]] = field(default_factory=dict)
+    # goroutines by their wait in whole minutes (0: under a minute, as the runtime prints
+    # none): when they parked, which tells goroutines that arrived one by one over minutes
+    # from a pool started at once
+    waits: dict[int, int] = field(default_factory=dict)
 
 
 def group(dump: Dump) -> dict[Sig, Group]:
@@ -62,6 +66,7 @@ def _add(grp: Group, g: Goroutine) -> None:
     if g.id is not None and len(grp.ids) < MAX_IDS:
         grp.ids.append(g.id)
     w = g.wait_minutes
+    grp.waits[w] = grp.waits.get(w, 0) + g.count
     if grp.min_wait is None or w < grp.min_wait:
         grp.min_wait = w
     if w > grp.max_wait:

@@ -356,7 +356,14 @@ def _analyse(
     artifacts, store = _store(obs.captures, meta, options, replayed)
     if not answered:
         verdict = NO_DIAGNOSIS
-    elif starved and top is not None and hostload.undecidable(top["kind"]):
+    elif (
+        starved
+        and top is not None
+        and hostload.undecidable(top["kind"])
+        # what reached before the window decided it (goroutines parked for minutes, growth
+        # since a baseline): a busy machine now did not make that
+        and top["kind"] not in longterm.decisive(lt)
+    ):
         confident = False
         verdict = (f"not sure: {top['kind']} ranks first ({top['probability']:.0%}), but "
                    f"{starved}")  # fmt: skip

@@ -44,7 +44,14 @@ reference a minute old, yet have waited under a minute, is not sure. 7. inversio
 (decisive in `adjust` as rule 1 is): a lock-order cycle in the end dump (lockcycle,
 `LongTerm.cycle`), or (`inversion`) lock waiters that have waited a minute or more in two
 functions or more with no holder seen, are a deadlock; the dump's own wait ages reach
-before the window, and a cycle never resolves.
+before the window, and a cycle never resolves. 8. arrivals (`arrivals`, decisive in
+`adjust` as rule 1 is): with no baseline dump, a go_goroutines history that grew linearly
+for two minutes or more, held by one blocked group whose goroutines parked one by one
+throughout it and stayed (their waits spread over ARRIVAL_MINUTES whole minutes or more,
+half of them a minute old or more, the oldest as old as the history): the count's trend
+says the goroutines grew, the waits say they are the same goroutines and never left. A
+ramp's goroutines are requests in flight (young waits); a pool or a set of watches started
+at once parks at one time (one or two wait values).
 
 goroutine-leak's own `unsupported` reads `history_goroutines_shape`: a count that
 Prometheus saw flat, periodic or declining over the lookback is not a leak (batches that
@@ -130,6 +137,11 @@ FEATURES: dict[str, tuple[str, str]] = {
     "history_goroutines_shape": ("shape", "Prometheus history: go_goroutines shape"),
     "history_heap_growth_bytes_per_min": ("bytes/min", "Prometheus history: live heap slope"),
     "history_heap_shape": ("shape", "Prometheus history: live heap shape"),
+    "history_arrived_goroutines": (
+        "count",
+        "Prometheus history and end dump: goroutines of the blocked group that parked one by "
+        "one while go_goroutines grew, none of them a connection's own (rule 8)",
+    ),
     "growing_group_wait_uptime_share": (
         "fraction",
         "end dump: the growing blocked group's longest wait / process uptime "
@@ -203,6 +215,8 @@ class LongTerm:
     # lock waiters a minute old in two functions or more, no holder seen (`inversion`)
     inversion: locate.Located | None = None
     cycle: int = 0  # goroutines in the end dump's lock-order cycle (lockcycle)
+    # rule 8: the group that arrived throughout a linear go_goroutines history, and its line
+    arrived: tuple[GroupGrowth, str] | None = None
 
 
 # clocks: the process's start is the target's clock, a capture's time godiag's
@@ -448,7 +462,65 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
                     obs.dumps[-1].total if obs.dumps else 0,
                     _looping(obs, pair, derived.prefix),
                     before_start(obs, "heap") or before_start(obs, "goroutine"),
-                    inversion(derived), len(derived.cycle))  # fmt: skip
+                    inversion(derived), len(derived.cycle),
+                    arrivals(trends.get("go_goroutines"), derived))  # fmt: skip
+
+
+# Rule 8: whole-minute wait values among one group's goroutines that show they parked one
+# by one (a leak adds some every minute; a pool started at once shows one value, two with
+# a late joiner), and the share of the group that has waited a minute or more
+ARRIVAL_MINUTES = 3
+STAY_SHARE = 0.5
+
+
+def arrivals(t: history.Trend | None, derived: Derived) -> tuple[GroupGrowth, str] | None:
+    """Rule 8 of the module's docstring: the blocked group that holds a linear go_goroutines
+    history's growth, its goroutines parked throughout the history and still there, with the
+    line that says so (None when there is no such history or group)."""
+    if (t is None or t.shape != "linear" or t.span_s < CLEAR_AGE_S
+            or t.delta < HISTORY_GROWTH_MIN["go_goroutines"]):  # fmt: skip
+        return None
+    prefix = derived.prefix
+    # (lock waiters piling up are deadlock's and contention's: rule 7)
+    cands = [
+        g
+        for g in derived.groups
+        if g.count > 0
+        and _piles_up(g)
+        and g.category != "lock"
+        and not locate.observing(g, prefix)
+        and locate.user(g, prefix) is not None
+    ]
+    if not cands:
+        return None
+    g = max(cands, key=lambda g: (_old(g), g.count))
+    waits = g.group.waits
+    if (
+        g.count < t.delta / 2
+        or _old(g) < STAY_SHARE * g.count
+        or len(waits) < ARRIVAL_MINUTES
+        or g.wait_max < t.minutes - 1
+    ):
+        return None
+    where = locate.where(locate.user(g, prefix))
+    how = "asleep" if g.category == "sleep" else f"blocked on {g.state}"
+    return g, (f"{g.count:,} goroutines {how} in {where} parked one by one over the "
+               f"{t.minutes:.0f} min that go_goroutines grew by {t.delta:+,.0f} and none left: "
+               f"their waits run from {min(waits)} to {g.wait_max} min, {_old(g):,} of them a "
+               f"minute or more")  # fmt: skip
+
+
+def arrived(obs: Observation, derived: Derived) -> tuple[GroupGrowth, str] | None:
+    """Rule 8 from the observation itself (for the locators): only with no baseline dump."""
+    pts = obs.trends.get("go_goroutines")
+    if obs.baseline_dump is not None or not pts:
+        return None
+    return arrivals(history.trend(pts), derived)
+
+
+def _old(g: GroupGrowth) -> int:
+    """A group's goroutines that have waited a minute or more."""
+    return sum(n for w, n in g.group.waits.items() if w >= OLD_WAIT_MIN)
 
 
 def inversion(derived: Derived) -> locate.Located | None:
@@ -498,6 +570,8 @@ def features(lt: LongTerm) -> dict[str, Any]:
     if lt.growing is not None and lt.uptime_s:
         share = lt.growing[0].wait_max * 60 / lt.uptime_s
         out["growing_group_wait_uptime_share"] = round(min(1.0, share), 4)
+    if lt.arrived is not None and not _is_conn_group(lt.arrived[0]):
+        out["history_arrived_goroutines"] = lt.arrived[0].count
     ht = lt.trends.get("heap_live_bytes")
     if ht is not None:
         out["history_heap_growth_bytes_per_min"] = round(ht.slope_per_min, 1)
@@ -678,6 +752,8 @@ def decisive(lt: LongTerm) -> dict[str, str]:
         why = "a blocked group grew since the baseline, with old waits"
     elif history_decisive(lt, "go_goroutines"):
         why = "linear go_goroutines growth in the Prometheus history"
+    elif lt.arrived is not None and lt.goroutines is None and not _stopped(lt, "go_goroutines"):
+        why = "goroutines that parked one by one while go_goroutines grew, and stayed"
     if why is not None and (conn := connections_left_open(lt) or _pool_exhausted(lt)) is not None:
         out["connection-leak"] = f"{why}; {conn}"
     elif why is not None:

@@ -1,8 +1,10 @@
 """goroutine-leak: goroutines pile up blocked and are never released.
 
 Location: the runtime's leaked goroutines (goroutineleak profile) when it reports them,
-else the fastest-growing blocked group between the two dumps: its user frame, and its
-creation site in the evidence.
+else the group that grew by a leak's amount since the stored baseline, else the group
+whose goroutines parked one by one while Prometheus saw go_goroutines grow (longterm
+rule 8), else the fastest-growing blocked group between the two dumps: its user frame,
+and its creation site in the evidence.
 """
 
 from __future__ import annotations
@@ -31,6 +33,14 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         ev = [longterm.goroutine_line(since)]
         if t.created_by:
             ev.append(f"created at {locate.where(locate.loc(t.created_by))}")
+        return loc, ev
+    # with no baseline: the group that parked one by one while go_goroutines grew (rule 8)
+    if (hit := longterm.arrived(obs, derived)) is not None:
+        g, line = hit
+        loc = locate.user(g, prefix)
+        ev = [line]
+        if g.created_by:
+            ev.append(f"created at {locate.where(locate.loc(g.created_by))}")
         return loc, ev
     cands = locate.blocked_groups(derived)
     if not cands:
@@ -85,11 +95,14 @@ def unsupported(feats: Features) -> str | None:
                 f"(the {feats.get('history_goroutines_delta') or 0:+.0f} goroutines of "
                 "the lookback); goroutines that come and go are work, not a leak - a "
                 "longer lookback or the goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
+    # goroutines that parked one by one over the history and stayed (longterm rule 8) say
+    # more than the window's few seconds of connections and ended waits do
+    arrived = (feats.get("history_arrived_goroutines") or 0) > 0
     conn, top = feats.get("client_conn_growth"), feats.get("top_growth_count")
     # each open client connection keeps its own goroutines (net/http's read and write
     # loops, a reader the code started): they grow with the connections
     if (conn is not None and top is not None and top >= MIN_GROUP_GROWTH and conn >= top
-            and not proven):  # fmt: skip
+            and not proven and not arrived):  # fmt: skip
         return (f"the goroutines that grew are client connections' own: {conn:+d} reading "
                 f"or writing a connection (transport loops, network readers), as many as "
                 f"or more than the {top:+d} of the fastest-growing blocked group - "
