@@ -386,3 +386,26 @@ def test_what_parked_at_once_or_left_again_is_not_an_arrival() -> None:
     # and no linear history: nothing
     flat = history.trend(_series(lambda i: 300 + (i % 3), n=49))
     assert longterm.arrivals(flat, _parked({0: 62, 1: 61, 2: 55, 3: 41, 4: 15})) is None
+
+
+def test_real_daemons_lifecycle_groups_parked_at_once() -> None:
+    """Rule 8's premise on code written elsewhere: in the dumps of Prometheus, Alertmanager
+    and SeaweedFS after 26 to 65 minutes up, no group of goroutines that can pile up has
+    waits spread over three minute values with half of them a minute old: their long-lived
+    goroutines parked at start-up, so even a linear go_goroutines history would not make
+    any of them an arrival."""
+    from godiag.analysis.goroutines import as_is, group
+    from godiag.formats.goroutines import parse
+    from tests.datapaths import DATA
+
+    dumps = sorted((DATA / "goroutines").glob("[aps]*-[abc].txt"))
+    assert len(dumps) == 9
+    for path in dumps:
+        groups = as_is(group(parse(path.read_bytes(), str(path), strict=False)))
+        spread = [g for g in groups if len(g.group.waits) >= longterm.ARRIVAL_MINUTES
+                  and longterm._old(g) >= longterm.STAY_SHARE * g.count]  # fmt: skip
+        assert spread == [], path.name
+        # +50 in 10 min: the least a rule counts, so a group of 25 or more could hold it
+        t = history.trend(_series(lambda i: 300 + 50 * i / 119, n=120))
+        assert t is not None and t.shape == "linear" and t.delta >= 50
+        assert longterm.arrivals(t, longterm.Derived(groups=tuple(groups))) is None, path.name
