@@ -315,7 +315,7 @@ def _analyse(
     set_aside: dict[str, str] = {}  # kinds ranked after the top for lack of evidence
     if answered:
         where = locate_all(obs, derived)
-        ranked, raised = longterm.adjust(ranker.rank(feats), lt)
+        ranked, raised = longterm.adjust(ranker.rank(feats), lt, where.get("deadlock", (None,))[0])
         ranked, set_aside = ranker.by_evidence(ranked, feats)
         for kind, p in _listed(ranked):
             loc, ev = where.get(kind, (None, []))

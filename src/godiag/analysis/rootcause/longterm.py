@@ -40,7 +40,8 @@ CLEAR_AGE_S old or more under which nothing stayed (the heap under HEAP_MIN_BYTE
 site; goroutines added only with young waits), or with a Prometheus series flat, periodic
 or declining, the kinds that accumulate keep CLEARED of their probability. 6. looping
 (`looping_line`): a deadlock whose named goroutines were blocked at the same place in a
-reference a minute old, yet have waited under a minute, is not sure. 7. inversion
+reference a minute old or more, yet have waited less than its age, is not sure, and
+deadlock keeps CLEARED of its probability as in rule 5. 7. inversion
 (decisive in `adjust` as rule 1 is): a lock-order cycle in the end dump (lockcycle,
 `LongTerm.cycle`), or (`inversion`) lock waiters that have waited a minute or more in two
 functions or more with no holder seen, are a deadlock; the dump's own wait ages reach
@@ -372,7 +373,9 @@ def _looping(obs: Observation, pair: Groups, prefix: str | None) -> dict[tuple[s
     out: dict[tuple[str, int], int] = {}
     for key, g in now.items():
         was = then.get(key)
-        if was is None or g.max_wait >= OLD_WAIT_MIN or not set(g.ids) & set(was.ids):
+        # stuck since before the reference, a goroutine has waited its age at least (the
+        # runtime floors minutes): a shorter wait woke in between
+        if was is None or g.max_wait >= int(age // 60) or not set(g.ids) & set(was.ids):
             continue
         uf = locate.loc(sites.pick([(f.function, f.file, f.line) for f in g.frames], prefix))
         if uf is not None:
@@ -382,12 +385,12 @@ def _looping(obs: Observation, pair: Groups, prefix: str | None) -> dict[tuple[s
 
 def looping_line(loc: dict[str, Any] | None, lt: LongTerm) -> str | None:
     """Why the goroutines a deadlock names are not stuck: the same ones were blocked at the
-    same place in the reference, minutes ago, and have waited under a minute since."""
+    same place in the reference, minutes ago, and have waited less than that since."""
     if not loc or (str(loc["function"]), int(loc["line"])) not in lt.looping:
         return None
     ago = lt.goroutines.age_s if lt.goroutines is not None else 0.0
     return (f"the goroutines blocked in {locate.where(loc)} were blocked there in the baseline "
-            f"capture {_ago(ago)} ago too, and have waited under a minute: they woke and "
+            f"capture {_ago(ago)} ago too, and have waited less than that: they woke and "
             f"came back in between (a loop), they are not stuck")  # fmt: skip
 
 
@@ -803,14 +806,21 @@ def cleared(lt: LongTerm) -> dict[str, str]:
 
 
 def adjust(
-    ranked: list[tuple[str, float]], lt: LongTerm
+    ranked: list[tuple[str, float]],
+    lt: LongTerm,
+    deadlock_at: dict[str, Any] | None = None,
 ) -> tuple[list[tuple[str, float]], dict[str, str]]:
     """The model's ranking after rules 1 and 5: (ranking, kind -> what moved it and how;
-    "healthy" -> what the cleared kinds were, when any was)."""
+    "healthy" -> what the cleared kinds were, when any was). `deadlock_at`, deadlock's
+    location: goroutines there that loop (rule 6) clear deadlock as rule 5 clears the
+    kinds that accumulate."""
     probs = dict(ranked)
     notes: dict[str, str] = {}
     raised = decisive(lt)
     against = {k: why for k, why in cleared(lt).items() if k in probs and k not in raised}
+    loops = looping_line(deadlock_at, lt)
+    if loops is not None and "deadlock" in probs and "deadlock" not in raised:
+        against["deadlock"] = loops
     if against and len(against) < len(probs):
         before = dict(probs)
         for k in against:
@@ -820,9 +830,9 @@ def adjust(
         for k, why in against.items():
             notes[k] = (f"long-term evidence against: {why} (probability {before[k]:.2f} -> "
                         f"{probs[k]:.2f})")  # fmt: skip
-        notes["healthy"] = "nothing accumulated before the window: " + "; ".join(
-            sorted(set(against.values()))
-        )
+        piled = sorted({why for k, why in against.items() if k != "deadlock"})
+        if piled:
+            notes["healthy"] = "nothing accumulated before the window: " + "; ".join(piled)
     for kind, why in raised.items():
         if kind not in probs:
             continue
