@@ -217,6 +217,7 @@ class LongTerm:
     inversion: locate.Located | None = None
     cycle: int = 0  # goroutines in the end dump's lock-order cycle (lockcycle)
     # rule 8: the group that arrived throughout a linear go_goroutines history, and its line
+    # (None too when a baseline dump of this process is there: rule 1 compares with it)
     arrived: tuple[GroupGrowth, str] | None = None
 
 
@@ -460,13 +461,14 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
     if obs.baseline_dump is not None and obs.dumps and before_start(obs, "goroutine") is None:
         pair = (group(obs.baseline_dump), group(obs.dumps[-1]))
     since = _goroutines(obs, pair, derived.prefix)
+    came = arrivals(trends.get("go_goroutines"), derived) if since is None else None
     return LongTerm(heap_since(obs, derived.prefix), since, trends, obs.lookback,
                     derived.prefix, _uptime(obs), _growing(derived, since), _connections(obs),
                     obs.dumps[-1].total if obs.dumps else 0,
                     _looping(obs, pair, derived.prefix),
                     before_start(obs, "heap") or before_start(obs, "goroutine"),
                     inversion(derived), len(derived.cycle),
-                    arrivals(trends.get("go_goroutines"), derived))  # fmt: skip
+                    came)  # fmt: skip
 
 
 # Rule 8: whole-minute wait values among one group's goroutines that show they parked one
@@ -514,11 +516,10 @@ def arrivals(t: history.Trend | None, derived: Derived) -> tuple[GroupGrowth, st
 
 
 def arrived(obs: Observation, derived: Derived) -> tuple[GroupGrowth, str] | None:
-    """Rule 8 from the observation itself (for the locators): only with no baseline dump."""
+    """Rule 8 from the observation itself, for the locators (which call it, as `gather`
+    does, only when no baseline dump of this process is there to compare with)."""
     pts = obs.trends.get("go_goroutines")
-    if obs.baseline_dump is not None or not pts:
-        return None
-    return arrivals(history.trend(pts), derived)
+    return arrivals(history.trend(pts), derived) if pts else None
 
 
 def _old(g: GroupGrowth) -> int:
@@ -755,7 +756,7 @@ def decisive(lt: LongTerm) -> dict[str, str]:
         why = "a blocked group grew since the baseline, with old waits"
     elif history_decisive(lt, "go_goroutines"):
         why = "linear go_goroutines growth in the Prometheus history"
-    elif lt.arrived is not None and lt.goroutines is None and not _stopped(lt, "go_goroutines"):
+    elif lt.arrived is not None and not _stopped(lt, "go_goroutines"):
         why = "goroutines that parked one by one while go_goroutines grew, and stayed"
     if why is not None and (conn := connections_left_open(lt) or _pool_exhausted(lt)) is not None:
         out["connection-leak"] = f"{why}; {conn}"

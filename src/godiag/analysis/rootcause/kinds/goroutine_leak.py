@@ -35,7 +35,7 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
             ev.append(f"created at {locate.where(locate.loc(t.created_by))}")
         return loc, ev
     # with no baseline: the group that parked one by one while go_goroutines grew (rule 8)
-    if (hit := longterm.arrived(obs, derived)) is not None:
+    if since is None and (hit := longterm.arrived(obs, derived)) is not None:
         g, line = hit
         loc = locate.user(g, prefix)
         ev = [line]
