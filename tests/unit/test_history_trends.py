@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from godiag.analysis import history
 from godiag.analysis.rootcause import longterm
+from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds import goroutine_leak
 
 
@@ -331,7 +332,7 @@ def test_a_reference_from_before_a_restart_is_not_compared() -> None:
     assert longterm.goroutines_since(obs, None) is not None
 
 
-def _parked(waits: dict[int, int], state: str = "chan send") -> longterm.Derived:
+def _parked(waits: dict[int, int], state: str = "chan send") -> Derived:
     """The end dump of a service with one group parked at main.(*loader).lead: `waits`
     minutes -> goroutines (as a debug=2 dump prints them), and its lifecycle goroutine."""
     from godiag.analysis.goroutines import as_is, group
@@ -347,7 +348,7 @@ def _parked(waits: dict[int, int], state: str = "chan send") -> longterm.Derived
                        f"goroutine 1\n\t/src/cache/loader.go:37 +0x85\n")  # fmt: skip
     out.append("goroutine 1 [select, 9 minutes]:\nmain.main()\n\t/src/cache/main.go:20 +0x1d\n")
     dump = parse("\n".join(out).encode(), "end", strict=False)
-    return longterm.Derived(groups=tuple(as_is(group(dump))), prefix="main")
+    return Derived(groups=tuple(as_is(group(dump))), prefix="main")
 
 
 def test_goroutines_that_parked_one_by_one_while_the_count_grew_are_a_leak() -> None:
@@ -398,6 +399,9 @@ def test_real_daemons_lifecycle_groups_parked_at_once() -> None:
     from godiag.formats.goroutines import parse
     from tests.datapaths import DATA
 
+    # +50 in 10 min: the least a rule counts, so a group of 25 or more could hold it
+    t = history.trend(_series(lambda i: 300 + 50 * i / 119, n=120))
+    assert t is not None and t.shape == "linear" and t.delta >= 50
     dumps = sorted((DATA / "goroutines").glob("[aps]*-[abc].txt"))
     assert len(dumps) == 9
     for path in dumps:
@@ -405,7 +409,4 @@ def test_real_daemons_lifecycle_groups_parked_at_once() -> None:
         spread = [g for g in groups if len(g.group.waits) >= longterm.ARRIVAL_MINUTES
                   and longterm._old(g) >= longterm.STAY_SHARE * g.count]  # fmt: skip
         assert spread == [], path.name
-        # +50 in 10 min: the least a rule counts, so a group of 25 or more could hold it
-        t = history.trend(_series(lambda i: 300 + 50 * i / 119, n=120))
-        assert t is not None and t.shape == "linear" and t.delta >= 50
-        assert longterm.arrivals(t, longterm.Derived(groups=tuple(groups))) is None, path.name
+        assert longterm.arrivals(t, Derived(groups=tuple(groups))) is None, path.name
