@@ -52,7 +52,12 @@ throughout it and stayed (their waits spread over ARRIVAL_MINUTES whole minutes 
 half of them a minute old or more, the oldest as old as the history): the count's trend
 says the goroutines grew, the waits say they are the same goroutines and never left. A
 ramp's goroutines are requests in flight (young waits); a pool or a set of watches started
-at once parks at one time (one or two wait values).
+at once parks at one time (one or two wait values). 9. kept (`retained`, `leads` in
+`adjust`): with no baseline heap, a live-heap history grown linearly by HEAP_MIN_BYTES or
+more over CLEAR_AGE_S or more, go_goroutines not growing alongside, and a site of the
+end heap profile holding KEEP_SHARE or more of all it allocated since the process started
+(alloc_space is cumulative): memory-leak ranks first at LEAD, at that site, not sure
+(`undecided`): a cache still filling keeps what it allocates too.
 
 goroutine-leak's own `unsupported` reads `history_goroutines_shape`: a count that
 Prometheus saw flat, periodic or declining over the lookback is not a leak (batches that
@@ -143,6 +148,11 @@ FEATURES: dict[str, tuple[str, str]] = {
         "Prometheus history and end dump: goroutines of the blocked group that parked one by "
         "one while go_goroutines grew, none of them a connection's own (rule 8)",
     ),
+    "history_kept_bytes": (
+        "bytes",
+        "Prometheus history and end heap profile: in-use bytes of the site that kept nearly "
+        "all it allocated while the live heap grew linearly (rule 9)",
+    ),
     "growing_group_wait_uptime_share": (
         "fraction",
         "end dump: the growing blocked group's longest wait / process uptime "
@@ -193,6 +203,16 @@ class GoroutinesSince:
 
 
 @dataclass(frozen=True)
+class Kept:
+    """Rule 9's site of the end heap profile: what it holds and what it ever allocated."""
+
+    site: sites.Site
+    inuse: int
+    allocated: int
+    line: str
+
+
+@dataclass(frozen=True)
 class LongTerm:
     heap: HeapSince | None = None
     goroutines: GoroutinesSince | None = None
@@ -219,6 +239,9 @@ class LongTerm:
     # rule 8: the group that arrived throughout a linear go_goroutines history, and its line
     # (None too when a baseline dump of this process is there: rule 1 compares with it)
     arrived: tuple[GroupGrowth, str] | None = None
+    # rule 9: the heap site that kept what it allocated while the live heap's history grew
+    # linearly, and its line (None too when a baseline heap is there: rule 1 compares)
+    kept: Kept | None = None
 
 
 # clocks: the process's start is the target's clock, a capture's time godiag's
@@ -462,13 +485,15 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
         pair = (group(obs.baseline_dump), group(obs.dumps[-1]))
     since = _goroutines(obs, pair, derived.prefix)
     came = arrivals(trends.get("go_goroutines"), derived) if since is None else None
-    return LongTerm(heap_since(obs, derived.prefix), since, trends, obs.lookback,
+    heap = heap_since(obs, derived.prefix)
+    kept = retained(obs, trends, derived.prefix) if obs.baseline_heap is None else None
+    return LongTerm(heap, since, trends, obs.lookback,
                     derived.prefix, _uptime(obs), _growing(derived, since), _connections(obs),
                     obs.dumps[-1].total if obs.dumps else 0,
                     _looping(obs, pair, derived.prefix),
                     before_start(obs, "heap") or before_start(obs, "goroutine"),
                     inversion(derived), len(derived.cycle),
-                    came)  # fmt: skip
+                    came, kept)  # fmt: skip
 
 
 # Rule 8: whole-minute wait values among one group's goroutines that show they parked one
@@ -520,6 +545,52 @@ def arrived(obs: Observation, derived: Derived) -> tuple[GroupGrowth, str] | Non
     does, only when no baseline dump of this process is there to compare with)."""
     pts = obs.trends.get("go_goroutines")
     return arrivals(history.trend(pts), derived) if pts else None
+
+
+# Rule 9: what a leaking site holds of all it allocated since the process started (the heap
+# profile's alloc_space is cumulative, its inuse_space what the last GC found live). A leak
+# keeps nearly all of it; a working set that comes and goes with requests keeps what is in
+# flight (a streaming handler's frames: 71% at most in these recordings) and a pool or
+# buffer reused keeps one round. Four sampling periods at least, so that the share is not
+# one or two samples'.
+KEEP_SHARE = 0.8
+KEPT_MIN_BYTES = 4 * DEFAULT_PERIOD
+
+
+def retained(obs: Observation, trends: dict[str, history.Trend], prefix: str | None) -> Kept | None:
+    """Rule 9 of the module's docstring: with no baseline heap, a live-heap history grown
+    linearly by a leak's amount for CLEAR_AGE_S or more, while go_goroutines did not grow
+    by a leak's count (goroutines carry memory of their own: rules 1 and 8 are theirs),
+    and the service's site of the end heap profile that holds most among those that kept
+    KEEP_SHARE of all they allocated. It points at memory-leak and names the site; it
+    does not decide (a cache still filling keeps all it allocates too)."""
+    t, g = trends.get("heap_live_bytes"), trends.get("go_goroutines")
+    if (t is None or t.shape != "linear" or t.span_s < CLEAR_AGE_S
+            or t.delta < HISTORY_GROWTH_MIN["heap_live_bytes"] or not obs.heap):  # fmt: skip
+        return None
+    if g is not None and g.shape == "linear" and g.delta >= HISTORY_GROWTH_MIN["go_goroutines"]:
+        return None
+    inuse, alloc = (sites.by_site(obs.heap[-1], v, prefix) for v in ("inuse_space", "alloc_space"))
+    cands = [(n, s) for s, n in inuse.items() if sites.is_user(s[0], prefix)
+             and n >= KEPT_MIN_BYTES and n >= KEEP_SHARE * alloc.get(s, 0)]  # fmt: skip
+    if not cands:
+        return None
+    n, site = max(cands)
+    made = alloc.get(site, 0)
+    where = locate.where(locate.loc(site))
+    return Kept(site, n, made, (
+        f"the live heap grew by {t.delta / 2**20:.1f} MiB, linearly, over the {t.minutes:.1f} "
+        f"min of its history, and {where} holds {_mb(n)}, {n / max(1, made):.0%} of all it "
+        f"allocated since the process started: a leak keeps what it allocates"))  # fmt: skip
+
+
+def kept_in(obs: Observation, derived: Derived) -> Kept | None:
+    """Rule 9 from the observation itself, for memory-leak's locator (called, as `gather`
+    does, only when no baseline heap is there to compare with)."""
+    if obs.baseline_heap is not None:
+        return None
+    trends = {n: t for n, pts in obs.trends.items() if (t := history.trend(pts)) is not None}
+    return retained(obs, trends, derived.prefix)
 
 
 def _old(g: GroupGrowth) -> int:
@@ -576,6 +647,8 @@ def features(lt: LongTerm) -> dict[str, Any]:
         out["growing_group_wait_uptime_share"] = round(min(1.0, share), 4)
     if lt.arrived is not None and not _is_conn_group(lt.arrived[0]):
         out["history_arrived_goroutines"] = lt.arrived[0].count
+    if lt.kept is not None:
+        out["history_kept_bytes"] = lt.kept.inuse
     ht = lt.trends.get("heap_live_bytes")
     if ht is not None:
         out["history_heap_growth_bytes_per_min"] = round(ht.slope_per_min, 1)
@@ -845,8 +918,44 @@ def adjust(
                 probs[k] = probs[k] * (1 - new) / rest if rest > 0 else 0.0
         probs[kind] = new
         notes[kind] = f"decisive evidence: {why} (probability {p:.2f} -> {new:.2f})"
+    for kind in leads(lt):
+        if kind not in probs or probs[kind] >= LEAD or kind in raised:
+            continue
+        p = probs[kind]
+        rest = 1 - p
+        for k in probs:
+            if k != kind:
+                probs[k] = probs[k] * (1 - LEAD) / rest if rest > 0 else 0.0
+        probs[kind] = LEAD
+        notes[kind] = (f"points to it without deciding: a site that kept what it allocated "
+                       f"while the live heap grew (probability {p:.2f} -> {LEAD:.2f})")  # fmt: skip
     out = sorted(probs.items(), key=lambda kv: -kv[1])
     return out, notes
+
+
+# Rule 9 puts its kind first with this probability, more likely than not, and no more: it
+# cannot tell a leak from a cache still filling
+LEAD = 0.6
+
+
+def leads(lt: LongTerm) -> dict[str, str]:
+    """Kind -> rule 9's line, when no rule decided that kind."""
+    if lt.kept is None or "memory-leak" in decisive(lt):
+        return {}
+    return {"memory-leak": lt.kept.line}
+
+
+def undecided(top_kind: str, lt: LongTerm) -> str | None:
+    """Why a kind that rule 9 put first is not sure, and what would decide it."""
+    why = leads(lt).get(top_kind)
+    if why is None:
+        return None
+    up = lt.uptime_s
+    young = (f" or a service warming up (it started {_ago(up)} ago)"
+             if up is not None and up < 2 * CORROBORATE_MIN_S else "")  # fmt: skip
+    return (f"{why}, and so does a cache still filling{young}: {CORROBORATE_MIN_S / 60:.0f} min of "
+            f"history, or a baseline stored now (`godiag diagnose URL --store --as-baseline`) "
+            f"and a diagnosis a few minutes later, would tell them apart")  # fmt: skip
 
 
 def doubt(top_kind: str, lt: LongTerm) -> str | None:

@@ -4,6 +4,8 @@ Location: the site whose in-use heap grew most between the two absolute heap sna
 (each taken right after a GC); with a stored baseline, the site that grew most since it
 when that growth is decisive (longterm.heap_decisive: MBs at one site, and the window
 saw it grow too or was inconclusive): a slow leak is below the heap sampler in a window.
+Without a baseline, when the Prometheus history saw the live heap grow linearly, the site
+that kept nearly all it ever allocated (longterm rule 9, `longterm.kept_in`).
 
 Unsupported when that site keeps little of what it allocated during the window
 (features._retention): a leak keeps all it allocates, or at least the 1/5 that Go's
@@ -53,6 +55,10 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     since = longterm.heap_since(obs, derived.prefix)
     if since is not None and since.site is not None and longterm.heap_decisive(since):
         return locate.loc(since.site), [longterm.heap_line(since)]
+    # a history of minutes says more than the window's seconds (a slow leak is below the
+    # heap sampler in a window): the site that kept what it allocated (longterm rule 9)
+    if (kept := longterm.kept_in(obs, derived)) is not None:
+        return locate.loc(kept.site), [kept.line]
     hit = _heap_growth(obs, derived.prefix)
     if hit is None:
         return None, []
@@ -139,6 +145,10 @@ def _turns_over(feats: Features) -> str | None:
 
 
 def unsupported(feats: Features) -> str | None:
+    # the site that kept what it allocated over a linear history is evidence of its own
+    # (longterm rule 9): the window's seconds, and the site that grew in them, say less
+    if feats.get("history_kept_bytes") is not None:
+        return None
     if (why := _below_resolution(feats) or _did_not_accumulate(feats)
             or _turns_over(feats)) is not None:  # fmt: skip
         return why
