@@ -374,8 +374,9 @@ def _analyse(
         or (top["kind"] != "healthy" and not top["evidence"] and (why := NO_EVIDENCE))
         # a confident "healthy" that what grew before the window contradicts
         or (confident and (why := longterm.doubt(top["kind"], lt)) is not None)
-        # a kind that what grew before the window points to without deciding it
-        or (why := longterm.undecided(top["kind"], lt)) is not None
+        # a kind that what grew before the window put first without deciding it (one the
+        # model put first on the window's own evidence keeps the model's verdict)
+        or (top["kind"] in raised and (why := longterm.undecided(top["kind"], lt)) is not None)
         # goroutines named as stuck that the reference shows looping
         or (
             top["kind"] == "deadlock"

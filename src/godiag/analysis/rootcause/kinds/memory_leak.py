@@ -4,8 +4,9 @@ Location: the site whose in-use heap grew most between the two absolute heap sna
 (each taken right after a GC); with a stored baseline, the site that grew most since it
 when that growth is decisive (longterm.heap_decisive: MBs at one site, and the window
 saw it grow too or was inconclusive): a slow leak is below the heap sampler in a window.
-Without a baseline, when the Prometheus history saw the live heap grow linearly, the site
-that kept nearly all it ever allocated (longterm rule 9, `longterm.kept_in`).
+Without a baseline, when the window saw no site grow by 2 MiB and the Prometheus history
+saw the live heap grow linearly, the site that kept nearly all it ever allocated (longterm
+rule 9, `longterm.kept_in`).
 
 Unsupported when that site keeps little of what it allocated during the window
 (features._retention): a leak keeps all it allocates, or at least the 1/5 that Go's
@@ -55,11 +56,13 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     since = longterm.heap_since(obs, derived.prefix)
     if since is not None and since.site is not None and longterm.heap_decisive(since):
         return locate.loc(since.site), [longterm.heap_line(since)]
-    # a history of minutes says more than the window's seconds (a slow leak is below the
-    # heap sampler in a window): the site that kept what it allocated (longterm rule 9)
-    if (kept := longterm.kept_in(obs, derived)) is not None:
-        return locate.loc(kept.site), [kept.line]
     hit = _heap_growth(obs, derived.prefix)
+    # where the window saw no growth of its own (a slow leak is below the heap sampler in
+    # seconds), the site that kept what it allocated over minutes of history (rule 9)
+    if (hit is None or hit[1] < longterm.KEPT_MIN_BYTES) and (
+        kept := longterm.kept_in(obs, derived)
+    ) is not None:
+        return locate.loc(kept.site), [kept.line]
     if hit is None:
         return None, []
     loc = locate.loc(hit[0])
@@ -88,6 +91,10 @@ def _below_resolution(feats: Features) -> str | None:
     if feats.get("heap_growth_top_share") != 0.0:
         return None
     if feats.get("baseline_heap_growth_bytes_per_min") is not None:
+        return None
+    # the site that kept what it allocated over a linear history (longterm rule 9) is the
+    # kind's own evidence where the window saw nothing
+    if feats.get("history_kept_bytes") is not None:
         return None
     # a Prometheus history speaks for a leak with no site of its own only when it spans what
     # longterm takes to corroborate one: minutes of linear growth are a cache filling or a
@@ -145,10 +152,6 @@ def _turns_over(feats: Features) -> str | None:
 
 
 def unsupported(feats: Features) -> str | None:
-    # the site that kept what it allocated over a linear history is evidence of its own
-    # (longterm rule 9): the window's seconds, and the site that grew in them, say less
-    if feats.get("history_kept_bytes") is not None:
-        return None
     if (why := _below_resolution(feats) or _did_not_accumulate(feats)
             or _turns_over(feats)) is not None:  # fmt: skip
         return why
