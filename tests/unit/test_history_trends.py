@@ -410,3 +410,17 @@ def test_real_daemons_lifecycle_groups_parked_at_once() -> None:
                   and longterm._old(g) >= longterm.STAY_SHARE * g.count]  # fmt: skip
         assert spread == [], path.name
         assert longterm.arrivals(t, Derived(groups=tuple(groups))) is None, path.name
+
+
+def test_a_kept_site_puts_memory_leak_first_only_when_the_model_did_not() -> None:
+    """Rule 9 lifts memory-leak to LEAD and notes it (the verdict is then not sure); a
+    memory-leak the model already put above LEAD on the window's own evidence is left as
+    the model ranked it, with no note, so its verdict stands."""
+    kept = longterm.Kept(("main.keep", "main.go", 10), 5 << 20, 5 << 20, "kept")
+    lt = longterm.LongTerm(kept=kept)
+    ranked, notes = longterm.adjust([("healthy", 0.7), ("memory-leak", 0.2), ("deadlock", 0.1)], lt)
+    assert ranked[0] == ("memory-leak", longterm.LEAD)
+    assert math.isclose(sum(p for _, p in ranked), 1.0)
+    assert "without deciding" in notes["memory-leak"]
+    ranked, notes = longterm.adjust([("memory-leak", 0.8), ("healthy", 0.2)], lt)
+    assert ranked == [("memory-leak", 0.8), ("healthy", 0.2)] and "memory-leak" not in notes
