@@ -473,12 +473,14 @@ def _is_conn_group(t: GroupGrowth) -> bool:
     return _is_conn_goroutine([f.function for f in t.frames], made)
 
 
+def _trends(obs: Observation) -> dict[str, history.Trend]:
+    """The observation's Prometheus series, each reduced to its trend (those too short for
+    one left out)."""
+    return {n: t for n, pts in obs.trends.items() if (t := history.trend(pts)) is not None}
+
+
 def gather(obs: Observation, derived: Derived) -> LongTerm:
-    trends = {}
-    for name, pts in obs.trends.items():
-        t = history.trend(pts)
-        if t is not None:
-            trends[name] = t
+    trends = _trends(obs)
     pair = None
     # grouped once for both comparisons; a reference from before a restart is none
     if obs.baseline_dump is not None and obs.dumps and before_start(obs, "goroutine") is None:
@@ -589,8 +591,7 @@ def kept_in(obs: Observation, derived: Derived) -> Kept | None:
     does, only when no baseline heap is there to compare with)."""
     if obs.baseline_heap is not None:
         return None
-    trends = {n: t for n, pts in obs.trends.items() if (t := history.trend(pts)) is not None}
-    return retained(obs, trends, derived.prefix)
+    return retained(obs, _trends(obs), derived.prefix)
 
 
 def _old(g: GroupGrowth) -> int:
@@ -911,26 +912,28 @@ def adjust(
         if kind not in probs:
             continue
         p = probs[kind]
-        new = max(RAISED, p + (1 - p) / 2)
-        rest = 1 - p
-        for k in probs:
-            if k != kind:
-                probs[k] = probs[k] * (1 - new) / rest if rest > 0 else 0.0
-        probs[kind] = new
+        new = _move(probs, kind, max(RAISED, p + (1 - p) / 2))
         notes[kind] = f"decisive evidence: {why} (probability {p:.2f} -> {new:.2f})"
     for kind in leads(lt):
         if kind not in probs or probs[kind] >= LEAD or kind in raised:
             continue
         p = probs[kind]
-        rest = 1 - p
-        for k in probs:
-            if k != kind:
-                probs[k] = probs[k] * (1 - LEAD) / rest if rest > 0 else 0.0
-        probs[kind] = LEAD
+        _move(probs, kind, LEAD)
         notes[kind] = (f"points to it without deciding: a site that kept what it allocated "
                        f"while the live heap grew (probability {p:.2f} -> {LEAD:.2f})")  # fmt: skip
     out = sorted(probs.items(), key=lambda kv: -kv[1])
     return out, notes
+
+
+def _move(probs: dict[str, float], kind: str, new: float) -> float:
+    """Set `kind` to `new` in place, the other kinds sharing the rest in their proportions;
+    returns `new`."""
+    rest = 1 - probs[kind]
+    for k in probs:
+        if k != kind:
+            probs[k] = probs[k] * (1 - new) / rest if rest > 0 else 0.0
+    probs[kind] = new
+    return new
 
 
 # Rule 9 puts its kind first with this probability, more likely than not, and no more: it
