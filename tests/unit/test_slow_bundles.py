@@ -16,6 +16,7 @@ from godiag.analysis.rootcause import longterm
 from godiag.analysis.rootcause.derived import derive
 from godiag.collect.sources import BundleSource
 from godiag.formats.observation import build
+from godiag.model.observation import Observation
 from godiag.pipeline.diagnose import IN_FLIGHT, MB, DiagnoseOptions, replay
 
 pytestmark = pytest.mark.skipif(
@@ -25,6 +26,11 @@ pytestmark = pytest.mark.skipif(
 
 def _doc(name: str) -> dict[str, Any]:
     return replay(SLOW / name / "captures", DiagnoseOptions(store=False, flames=False))
+
+
+def _observed(name: str) -> Observation:
+    src = BundleSource(SLOW / name / "captures", 512 * MB)
+    return build(src.record(), limit=512 * MB, pool=IN_FLIGHT, decoded=src.decoded)
 
 
 def _ev(cause: dict[str, Any]) -> str:
@@ -122,14 +128,9 @@ def test_goroutines_that_loop_are_not_stuck() -> None:
     read as stuck; the same goroutines were there in the baseline three minutes before
     too, and have waited a minute or two: they woke and came back (their polls time out),
     so deadlock keeps a fifth of its probability and is not ranked first."""
-    from godiag.analysis.rootcause import longterm
-    from godiag.analysis.rootcause.derived import derive
     from godiag.analysis.rootcause.kinds import deadlock
-    from godiag.collect.sources import BundleSource
-    from godiag.formats.observation import build
 
-    source = BundleSource(SLOW / "streamhub--parked-polls-1" / "captures", 2**29)
-    obs = build(source.record(), limit=2**29, decoded=source.decoded)
+    obs = _observed("streamhub--parked-polls-1")
     derived = derive(obs)
     lt = longterm.gather(obs, derived)
     assert deadlock.KIND.locate is not None
@@ -176,8 +177,7 @@ def test_heap_that_grows_with_the_goroutines_is_theirs() -> None:
     """The same recording with go_goroutines growing linearly by hundreds alongside: the
     heap that grew is the goroutines' own (stacks, what each holds), and rule 9 leaves it to
     the goroutine rules."""
-    src = BundleSource(SLOW / "streamhub--unbounded-history-1" / "captures", 512 * MB)
-    obs = build(src.record(), limit=512 * MB, pool=IN_FLIGHT, decoded=src.decoded)
+    obs = _observed("streamhub--unbounded-history-1")
     trends = {n: t for n, pts in obs.trends.items() if (t := history.trend(pts)) is not None}
     prefix = derive(obs).prefix
     assert longterm.retained(obs, trends, prefix) is not None
