@@ -20,7 +20,6 @@ import httpx
 import pytest
 
 from godiag import schemas
-from godiag.collect import hostcpu
 from godiag.config import Target
 from godiag.pipeline.diagnose import DiagnoseOptions, diagnose, is_fault
 from tests.integration.serve.promload import RampingLoad
@@ -136,13 +135,12 @@ def test_prometheus_under_a_ramping_query_load(tmp_path: Path) -> None:
     print("prometheus under load:", code, doc["verdict"], f["heap_growth_retention"],
           f["heap_growth_in_flight"], f["heap_growth_in_flight_rise"])  # fmt: skip
     top = doc["causes"][0]
-    # never the reported wrong answer (a leak). Healthy or not sure is the aim, but eight
-    # range queries back to back keep this machine's CPUs busy in Prometheus's range
-    # evaluation (1.8 of 2 CPUs here): cpu-saturation is then what it is doing, and is
-    # accepted only when the service itself burnt most of the machine's CPUs and the
-    # named code is the query engine the load drives
-    assert top["kind"] != "memory-leak" or not doc["confident"], (doc["verdict"], top)
-    if not doc["verdict"].startswith(("healthy", "not sure")):
-        assert top["kind"] == "cpu-saturation", (doc["verdict"], top)
-        assert f["cpu_seconds_per_s"] >= 0.75 * hostcpu.cpu_count(), f["cpu_seconds_per_s"]
+    # never the reported wrong answer (a leak), and nothing sure: eight range queries back
+    # to back keep this machine's CPUs busy in Prometheus's range evaluation (1.8 of 2 CPUs
+    # here), and that hot path runs under the handlers serving the queries, which is the
+    # load the service was asked for as much as a path that does too much
+    assert doc["verdict"].startswith(("healthy", "not sure")), (doc["verdict"], top)
+    assert code == 0, (code, doc["verdict"])
+    if top["kind"] == "cpu-saturation":
+        assert "while serving requests" in doc["verdict"], doc["verdict"]
         assert "/promql." in top["location"]["function"], top["location"]

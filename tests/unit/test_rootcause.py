@@ -221,8 +221,43 @@ def test_the_cpu_hotspot_share_is_one_function_of_the_services_code() -> None:
 
     types = (ValueType("samples", "count"), ValueType("cpu", "nanoseconds"))
     prof = Profile(types, (at(spin, 10, 50), at(spin, 12, 20), at(serve, 5, 10), at(poll, 1, 20)))
-    assert _hotspot_share(prof, None) == 0.7
+    # a loop of its own: none of the hot function's CPU under a request handler
+    assert _hotspot_share(prof, None) == (0.7, 0.0)
     assert _hotspot_share(Profile(types, (at(poll, 1, 20),)), None) is None
+
+
+def test_a_hot_request_path_is_not_sure_and_a_loop_of_its_own_is() -> None:
+    """The hot function's CPU under net/http's per-connection goroutine is what the requests
+    cost: the verdict names cpu-saturation first but is not sure of it; the same function in
+    a goroutine of the service's own (a spinning retry) keeps its verdict."""
+    from godiag.analysis.rootcause import kinds
+    from godiag.analysis.rootcause.features import _hotspot_share
+    from godiag.model.profile import Function, Line, Location, Profile, Sample, ValueType
+
+    work = Function(1, "main.topProducts", "", "/src/app/api.go")
+    serve = Function(2, "net/http.(*conn).serve", "", "/go/src/net/http/server.go")
+    loop = Function(3, "main.retryForever", "", "/src/app/retry.go")
+    types = (ValueType("samples", "count"), ValueType("cpu", "nanoseconds"))
+
+    def stack(*fns: Function) -> tuple[Location, ...]:
+        return tuple(Location(i + 1 + 10 * f.id, None, lines=(Line(f, 1),)) for i, f in
+                     enumerate(fns))  # fmt: skip
+
+    served = Profile(types, (Sample(stack(work, serve), (1, 80)), Sample(stack(loop), (1, 20))))
+    hot, share = _hotspot_share(served, None) or (0.0, 0.0)
+    assert (hot, share) == (0.8, 1.0)
+    feats = {"cpu_hotspot_share": hot, "cpu_hotspot_request_share": share,
+             "cpu_seconds_per_s": 0.4}  # fmt: skip
+    why = kinds.doubt("cpu-saturation", feats)
+    assert why is not None and "100% of it while serving requests" in why, why
+    assert "--diff-base" in why, why
+    own = Profile(types, (Sample(stack(loop), (1, 80)), Sample(stack(work, serve), (1, 20))))
+    hot, share = _hotspot_share(own, None) or (0.0, 0.0)
+    assert (hot, share) == (0.8, 0.0)
+    feats = {"cpu_hotspot_share": hot, "cpu_hotspot_request_share": share}
+    assert kinds.doubt("cpu-saturation", feats) is None
+    # other kinds have no such doubt
+    assert kinds.doubt("memory-leak", feats) is None
 
 
 def test_a_connection_leak_placed_by_traffic_says_so_and_names_the_other_clients() -> None:

@@ -125,4 +125,4 @@ def test_the_hot_functions_share_is_its_own_time_not_its_system_calls() -> None:
              "net.(*conn).Write", "example.com/svc/util.(*Conn).Write"]  # fmt: skip
     busy = ["example.com/svc/index.(*Tree).insert", "example.com/svc/api.put"]
     cpu = _cpu([(write, 60), (busy, 30), (["runtime.gcBgMarkWorker"], 10)])
-    assert _hotspot_share(cpu, "example.com/svc/") == 0.3
+    assert _hotspot_share(cpu, "example.com/svc/") == (0.3, 0.0)

@@ -372,6 +372,8 @@ def _analyse(
         # a fault is named with what proves it, or not at all: the model's score alone,
         # with no site, group or series behind it, is a guess
         or (top["kind"] != "healthy" and not top["evidence"] and (why := NO_EVIDENCE))
+        # evidence a service doing its usual work gives as well (a hot request path)
+        or (confident and (why := kinds.doubt(top["kind"], feats)) is not None)
         # a confident "healthy" that what grew before the window contradicts
         or (confident and (why := longterm.doubt(top["kind"], lt)) is not None)
         # a kind that what grew before the window put first without deciding it (one the

@@ -134,6 +134,11 @@ FEATURES: dict[str, tuple[str, str]] = {
         "CPU profile: the hottest function of the service's own code (innermost frame of "
         "its code in each sample), as a share of all samples",
     ),
+    "cpu_hotspot_request_share": (
+        "fraction",
+        "CPU profile: of the hottest function's samples, those under a request handler "
+        "(net/http's per-connection goroutine, gRPC's per-stream one)",
+    ),
     "cpu_code_share": (
         "fraction",
         "CPU profile: samples in the service's own code and not in GC work or malloc under "
@@ -422,16 +427,32 @@ def _ended_share(start: Dump, end: Dump, key: Sig) -> float | None:
     return round(len(before - after) / len(before), 4)
 
 
-def _hotspot_share(cpu: Any, prefix: str | None) -> float | None:
-    """How much of the CPU one function of the service's own code takes: a loop that spins
-    or a path that does too much concentrates the profile where a service at work spreads
-    it over its handlers, the runtime and the network."""
+def _own_cpu(cpu: Any, prefix: str | None, handled: bool = False) -> dict[sites.Site, int]:
+    """CPU per site of the service's own code, outside system calls: a sample inside one is
+    the kernel's work for the caller (a connection wrapper's writes would otherwise "burn"
+    what the socket costs). `handled`: only samples under a request handler (HANDLER)."""
+    in_call, in_handler = sites.has_prefix(sites.SYSCALLS), sites.has_prefix(HANDLER)
+    return sites.by_site(
+        cpu, "cpu", prefix, lambda fr: not in_call(fr) and (not handled or in_handler(fr))
+    )
+
+
+def _hotspot_share(cpu: Any, prefix: str | None) -> tuple[float, float] | None:
+    """How much of the CPU one function of the service's own code takes, and the share of
+    that function's CPU spent serving requests: (hotspot share, request share).
+
+    A loop that spins or a path that does too much concentrates the profile where a service
+    at work spreads it over its handlers, the runtime and the network. Where the hot
+    function runs tells a loop of the service's own (a goroutine of its making) from work
+    requests ask for (under net/http's or gRPC's per-request goroutines), which grows with
+    the load as much as with the cost of each request."""
     whole = sites.total(cpu, "cpu")
-    # its own time: a sample inside a system call is the kernel's work for the caller (a
-    # connection wrapper's writes would otherwise "burn" what the socket costs)
-    own = sites.by_site(cpu, "cpu", prefix, lambda fr: not sites.has_prefix(sites.SYSCALLS)(fr))
-    hot = sites.function_hotspot(own)
-    return hot[1] / whole if hot is not None and whole else None
+    hot = sites.function_hotspot(_own_cpu(cpu, prefix))
+    if hot is None or not whole:
+        return None
+    fn = hot[0][0]
+    served = sum(v for s, v in _own_cpu(cpu, prefix, handled=True).items() if s[0] == fn)
+    return hot[1] / whole, served / hot[1]
 
 
 def _code_share(cpu: Any, prefix: str | None) -> float | None:
@@ -531,7 +552,9 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     # a short profile of an idle-ish process holds a handful of samples: no share from it
     if obs.cpu is not None and sites.total(obs.cpu, "samples") >= MIN_CPU_SAMPLES:
         out["cpu_profile_gc_share"] = sites.share(obs.cpu, "cpu", sites.has_prefix(sites.GC_WORK))
-        out["cpu_hotspot_share"] = _hotspot_share(obs.cpu, prefix)
+        hot = _hotspot_share(obs.cpu, prefix)
+        if hot is not None:
+            out["cpu_hotspot_share"], out["cpu_hotspot_request_share"] = hot
         out["cpu_code_share"] = _code_share(obs.cpu, prefix)
     cpu, alloc = out["cpu_seconds_per_s"], out["alloc_bytes_per_s"]
     if cpu is not None and alloc is not None and cpu > 0.005:

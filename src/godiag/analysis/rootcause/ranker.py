@@ -82,6 +82,8 @@ SKIP = {
     "cpu_hotspot_share",
     # evidence for cpu-saturation's check against the collector's share, not an input
     "cpu_code_share",
+    # where the hot function runs: for cpu-saturation's doubt (a request path), not an input
+    "cpu_hotspot_request_share",
     # evidence for goroutine-leak's stuck-requests check, not an input
     "blocked_client_calls",
 }

@@ -50,6 +50,13 @@ def unsupported(kind: str, feats: Features) -> str | None:
     return check(feats) if check is not None else None
 
 
+def doubt(kind: str, feats: Features) -> str | None:
+    """Why the kind's evidence, though there, does not tell it from normal work (None: it
+    does)."""
+    check = KINDS[kind].doubt
+    return check(feats) if check is not None else None
+
+
 def explains() -> dict[str, frozenset[str]]:
     """Static analyzer id -> the kinds its findings explain."""
     out: dict[str, set[str]] = {}

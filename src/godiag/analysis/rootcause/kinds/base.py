@@ -38,6 +38,10 @@ class Kind:
     # (None: supported). The verdict is then "not sure" - the model learned the kind from
     # services where that evidence was present, so without it the ranking is a guess.
     unsupported: Callable[[Features], str | None] | None = None
+    # The kind ranks first with its own evidence there, but that evidence also comes from a
+    # service doing its normal work: why, and what would decide (None: it does not). The
+    # ranking stands; the verdict is "not sure".
+    doubt: Callable[[Features], str | None] | None = None
     # Evidence lines from the features alone, for a kind that points nowhere in the code
     # (healthy: what was measured and found quiet).
     measured: Callable[[Features, float], list[str]] | None = None
