@@ -1,5 +1,5 @@
 """analysis/history.py: the shapes of a metric's history, and the long-term rules that
-read them with the stored baseline (analysis/rootcause/longterm.py)."""
+read them with the stored baseline (analysis/rootcause/longterm/)."""
 
 from __future__ import annotations
 

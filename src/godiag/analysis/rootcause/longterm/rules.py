@@ -1,0 +1,201 @@
+"""How the long-term evidence moves the model's ranking and its verdict: decisive (rule 1),
+cleared (rule 5, rule 6), doubt (rule 3), and rule 9's lead, which never decides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause.longterm.common import (
+    CLEAR_AGE_S,
+    CORROBORATE_MIN_S,
+    HEAP_MIN_BYTES,
+    HISTORY_GROWTH_MIN,
+    HISTORY_MIN_S,
+    NOT_GROWING,
+    LongTerm,
+    _ago,
+    _history_line,
+    _mb,
+)
+from godiag.analysis.rootcause.longterm.connections import _pool_exhausted, connections_left_open
+from godiag.analysis.rootcause.longterm.since import (
+    consistency,
+    goroutines_decisive,
+    heap_decisive,
+    history_decisive,
+    looping_line,
+)
+
+# Rule 1: a decided kind's probability moves half-way to 1, and to this at least
+RAISED = 0.75
+
+
+def _stopped(lt: LongTerm, series: str) -> bool:
+    """Prometheus saw the series not growing by its end over HISTORY_MIN_S or more: flat,
+    periodic, declining, or grown and levelled off (a cache or pool that filled up). What
+    grew since a reference older than the levelling is the filling, not a leak."""
+    t = lt.trends.get(series)
+    return t is not None and t.span_s >= HISTORY_MIN_S and t.shape in (*NOT_GROWING, "level-off")
+
+
+def decisive(lt: LongTerm) -> dict[str, str]:
+    """Kind -> the rule that decided it (rule 1 of the module's docstring)."""
+    out: dict[str, str] = {}
+    if heap_decisive(lt.heap) and not _stopped(lt, "heap_live_bytes"):
+        out["memory-leak"] = "heap growth at one site since the baseline"
+    elif history_decisive(lt, "heap_live_bytes"):
+        out["memory-leak"] = "linear live-heap growth in the Prometheus history"
+    why = None
+    if goroutines_decisive(lt.goroutines) and not _stopped(lt, "go_goroutines"):
+        why = "a blocked group grew since the baseline, with old waits"
+    elif history_decisive(lt, "go_goroutines"):
+        why = "linear go_goroutines growth in the Prometheus history"
+    elif lt.arrived is not None and not _stopped(lt, "go_goroutines"):
+        why = "goroutines that parked one by one while go_goroutines grew, and stayed"
+    if why is not None and (conn := connections_left_open(lt) or _pool_exhausted(lt)) is not None:
+        out["connection-leak"] = f"{why}; {conn}"
+    elif why is not None:
+        out["goroutine-leak"] = why
+    if lt.cycle:
+        out["deadlock"] = f"a lock-order cycle of {lt.cycle} goroutines in the dump"
+    elif lt.inversion is not None:
+        out["deadlock"] = "lock waits of a minute or more in two functions, no holder seen"
+    return out
+
+
+# Rule 5: what a cleared kind keeps of its probability (the rest goes to the other kinds in
+# their proportions)
+CLEARED = 0.2
+# goroutines added with old waits since the reference under which nothing stayed: a few
+# come and go with long requests and keep-alive connections
+CLEAR_GOROUTINES = 3
+_SERIES_OF = {"memory-leak": "heap_live_bytes", "goroutine-leak": "go_goroutines",
+              "connection-leak": "process_open_fds"}  # fmt: skip
+
+
+def cleared(lt: LongTerm) -> dict[str, str]:
+    """Kind -> what reaching before the window shows did not accumulate (rule 5)."""
+    out: dict[str, str] = {}
+    h, g = lt.heap, lt.goroutines
+    if (
+        h is not None
+        and h.age_s >= CLEAR_AGE_S
+        and max(h.total_growth, h.site_growth) < HEAP_MIN_BYTES
+    ):
+        out["memory-leak"] = (f"the live heap changed by {h.total_growth / 2**20:+.1f} MiB since "
+                              f"the baseline capture {_ago(h.age_s)} ago (under "
+                              f"{HEAP_MIN_BYTES >> 20} MiB at any site)")  # fmt: skip
+    if g is not None and g.age_s >= CLEAR_AGE_S and g.may_stay < CLEAR_GOROUTINES:
+        line = (f"since the baseline capture {_ago(g.age_s)} ago no goroutine group grew but "
+                f"for goroutines waiting under a minute ({g.total_growth:+d} in all): work "
+                f"in progress, not goroutines that stay")  # fmt: skip
+        out["goroutine-leak"] = out["connection-leak"] = line
+    for kind, series in _SERIES_OF.items():
+        t = lt.trends.get(series)
+        if kind not in out and t is not None and t.shape in NOT_GROWING and t.span_s >= CLEAR_AGE_S:
+            out[kind] = f"{_history_line(lt, series)}"
+    return out
+
+
+def adjust(
+    ranked: list[tuple[str, float]],
+    lt: LongTerm,
+    deadlock_at: dict[str, Any] | None = None,
+) -> tuple[list[tuple[str, float]], dict[str, str]]:
+    """The model's ranking after rules 1 and 5: (ranking, kind -> what moved it and how;
+    "healthy" -> what the cleared kinds were, when any was). `deadlock_at`, deadlock's
+    location: goroutines there that loop (rule 6) clear deadlock as rule 5 clears the
+    kinds that accumulate."""
+    probs = dict(ranked)
+    notes: dict[str, str] = {}
+    raised = decisive(lt)
+    against = {k: why for k, why in cleared(lt).items() if k in probs and k not in raised}
+    loops = looping_line(deadlock_at, lt)
+    if loops is not None and "deadlock" in probs and "deadlock" not in raised:
+        against["deadlock"] = loops
+    if against and len(against) < len(probs):
+        before = dict(probs)
+        for k in against:
+            probs[k] *= CLEARED
+        total = sum(probs.values())
+        probs = {k: v / total for k, v in probs.items()}
+        for k, why in against.items():
+            notes[k] = (f"long-term evidence against: {why} (probability {before[k]:.2f} -> "
+                        f"{probs[k]:.2f})")  # fmt: skip
+        piled = sorted({why for k, why in against.items() if k != "deadlock"})
+        if piled:
+            notes["healthy"] = "nothing accumulated before the window: " + "; ".join(piled)
+    for kind, why in raised.items():
+        if kind not in probs:
+            continue
+        p = probs[kind]
+        new = _move(probs, kind, max(RAISED, p + (1 - p) / 2))
+        notes[kind] = f"decisive evidence: {why} (probability {p:.2f} -> {new:.2f})"
+    for kind in leads(lt):
+        if kind not in probs or probs[kind] >= LEAD or kind in raised:
+            continue
+        p = probs[kind]
+        _move(probs, kind, LEAD)
+        notes[kind] = (f"points to it without deciding: a site that kept what it allocated "
+                       f"while the live heap grew (probability {p:.2f} -> {LEAD:.2f})")  # fmt: skip
+    out = sorted(probs.items(), key=lambda kv: -kv[1])
+    return out, notes
+
+
+def _move(probs: dict[str, float], kind: str, new: float) -> float:
+    """Set `kind` to `new` in place, the other kinds sharing the rest in their proportions;
+    returns `new`."""
+    rest = 1 - probs[kind]
+    for k in probs:
+        if k != kind:
+            probs[k] = probs[k] * (1 - new) / rest if rest > 0 else 0.0
+    probs[kind] = new
+    return new
+
+
+# Rule 9 puts its kind first with this probability, more likely than not, and no more: it
+# cannot tell a leak from a cache still filling
+LEAD = 0.6
+
+
+def leads(lt: LongTerm) -> dict[str, str]:
+    """Kind -> rule 9's line, when no rule decided that kind."""
+    if lt.kept is None or "memory-leak" in decisive(lt):
+        return {}
+    return {"memory-leak": lt.kept.line}
+
+
+def undecided(top_kind: str, lt: LongTerm) -> str | None:
+    """Why a kind that rule 9 put first is not sure, and what would decide it."""
+    why = leads(lt).get(top_kind)
+    if why is None:
+        return None
+    up = lt.uptime_s
+    young = (f" or a service warming up (it started {_ago(up)} ago)"
+             if up is not None and up < 2 * CORROBORATE_MIN_S else "")  # fmt: skip
+    return (f"{why}, and so does a cache still filling{young}: {CORROBORATE_MIN_S / 60:.0f} min of "
+            f"history, or a baseline stored now (`godiag diagnose URL --store --as-baseline`) "
+            f"and a diagnosis a few minutes later, would tell them apart")  # fmt: skip
+
+
+def doubt(top_kind: str, lt: LongTerm) -> str | None:
+    """Rule 3: why a "healthy" top cause is not sure given what grew before the window."""
+    if top_kind != "healthy":
+        return None
+    h = lt.heap
+    # a level that moves by half the difference within the window's seconds is not a trend
+    moves = consistency(h) == "swings"
+    if h is not None and h.site is not None and h.site_growth >= HEAP_MIN_BYTES and not moves:
+        where = locate.where(locate.loc(h.site))
+        return (f"the live heap grew {h.total_growth / 2**20:.1f} MiB since the baseline "
+                f"{_ago(h.age_s)} ago, {_mb(h.site_growth)} of it at {where}; a later "
+                "diagnosis against the same baseline, or `godiag check --rule memory-leak "
+                "--baseline latest`, would decide")  # fmt: skip
+    # (goroutines that grew since the baseline with young waits are a batch running now:
+    # no doubt; with old waits rule 1 decided already)
+    for series in ("go_goroutines", "heap_live_bytes"):
+        t = lt.trends.get(series)
+        if t is not None and t.shape == "linear" and t.delta >= HISTORY_GROWTH_MIN[series]:
+            return f"{_history_line(lt, series)}: a slow leak looks like this"
+    return None
