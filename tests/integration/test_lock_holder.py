@@ -99,6 +99,12 @@ def test_the_holder_is_named(gh: ModuleType, name: str, tmp_path: Path) -> None:
         assert ev[1].startswith("the holder:"), (kind, ev)
 
 
+def _deadlocked(gh: ModuleType, name: str, tmp: Path) -> tuple[list[str], dict[str, Any]]:
+    """The kernel's source lines and what the locators named in its dump."""
+    kernel, located = _located(gh, name, tmp)
+    return kernel.path.read_text().splitlines(), located
+
+
 def test_a_double_lock_has_no_other_holder(gh: ModuleType, tmp_path: Path) -> None:
     # Cockroach584: one goroutine locks a mutex it already holds; no one else is inside
     _, located = _located(gh, "Cockroach584", tmp_path)
@@ -111,8 +117,7 @@ def test_a_double_lock_has_no_other_holder(gh: ModuleType, tmp_path: Path) -> No
 def test_a_lock_taken_again_by_its_holder_is_named_at_the_call(
     gh: ModuleType, name: str, tmp_path: Path
 ) -> None:
-    kernel, located = _located(gh, name, tmp_path)
-    lines = kernel.path.read_text().splitlines()
+    lines, located = _deadlocked(gh, name, tmp_path)
     loc, ev = located["deadlock"]
     assert loc is not None, ev
     assert lines[int(loc["line"]) - 1].strip() == REENTRANT[name], (loc, ev)
@@ -126,8 +131,7 @@ def test_a_lock_taken_again_by_its_holder_is_named_at_the_call(
 def test_a_lock_order_cycle_is_named_with_both_holders(
     gh: ModuleType, name: str, tmp_path: Path
 ) -> None:
-    kernel, located = _located(gh, name, tmp_path)
-    lines = kernel.path.read_text().splitlines()
+    lines, located = _deadlocked(gh, name, tmp_path)
     loc, ev = located["deadlock"]
     if not ev[0].startswith("lock-order cycle"):
         # the kernel's goroutines blocked another way this run (a flaky kernel)
