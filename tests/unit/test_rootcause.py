@@ -260,6 +260,19 @@ def test_a_hot_request_path_is_not_sure_and_a_loop_of_its_own_is() -> None:
     assert kinds.doubt("memory-leak", feats) is None
 
 
+def test_garbage_made_serving_requests_is_not_sure_unless_gogc_is_tiny() -> None:
+    """gc-pressure's site allocating under request handlers is what the requests cost, as a
+    hot request path is; with GOGC at 25% or less the setting is the cause."""
+    from godiag.analysis.rootcause import kinds
+
+    why = kinds.doubt("gc-pressure", {"alloc_request_share": 0.64, "gogc_percent": 100.0})
+    assert why is not None and "64% of what its site allocated" in why, why
+    assert "--type allocs --diff-base" in why, why
+    assert kinds.doubt("gc-pressure", {"alloc_request_share": 0.64, "gogc_percent": 20.0}) is None
+    assert kinds.doubt("gc-pressure", {"alloc_request_share": 0.1}) is None
+    assert kinds.doubt("gc-pressure", {"alloc_request_share": None}) is None
+
+
 def test_a_connection_leak_placed_by_traffic_says_so_and_names_the_other_clients() -> None:
     """Allocation under HTTP client calls ranks clients by use: a proxy's own load generator
     out-allocates the outbound client that leaks. The location it gives is flagged, with

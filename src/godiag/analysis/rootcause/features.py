@@ -139,6 +139,11 @@ FEATURES: dict[str, tuple[str, str]] = {
         "CPU profile: of the hottest function's samples, those under a request handler "
         "(net/http's per-connection goroutine, gRPC's per-stream one)",
     ),
+    "alloc_request_share": (
+        "fraction",
+        "heap profiles: of what the site allocating most during the window allocated, the "
+        "share under a request handler (as cpu_hotspot_request_share)",
+    ),
     "cpu_code_share": (
         "fraction",
         "CPU profile: samples in the service's own code and not in GC work or malloc under "
@@ -427,6 +432,21 @@ def _ended_share(start: Dump, end: Dump, key: Sig) -> float | None:
     return round(len(before - after) / len(before), 4)
 
 
+def _alloc_request_share(obs: Observation, prefix: str | None) -> float | None:
+    """Of what the site that allocated most during the window (gc-pressure's location)
+    allocated, the share under a request handler (None: no such site)."""
+    if len(obs.heap) != 2:
+        return None
+    in_handler = sites.has_prefix(HANDLER)
+    a, b = (sites.by_site(p, "alloc_space", prefix) for p in obs.heap)
+    hit = sites.top(sites.growth(a, b))
+    if hit is None or hit[1] <= 0:
+        return None
+    a, b = (sites.by_site(p, "alloc_space", prefix, in_handler) for p in obs.heap)
+    served = b.get(hit[0], 0) - a.get(hit[0], 0)
+    return round(max(0.0, min(1.0, served / hit[1])), 4)
+
+
 def _own_cpu(cpu: Any, prefix: str | None, handled: bool = False) -> dict[sites.Site, int]:
     """CPU per site of the service's own code, outside system calls: a sample inside one is
     the kernel's work for the caller (a connection wrapper's writes would otherwise "burn"
@@ -498,6 +518,7 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
         gc = _rate(pre, "go_gc_cycles_total")
     out["gc_cycles_per_s"] = gc
     out["gogc_percent"] = _last(s, "go_gc_gogc_percent")
+    out["alloc_request_share"] = _alloc_request_share(obs, prefix)
     out["heap_inuse_bytes"] = _last(s, "go_memstats_heap_inuse_bytes")
     live = [x for x in s if x.post_gc]
     name = "go_memstats_heap_alloc_bytes"

@@ -84,6 +84,8 @@ SKIP = {
     "cpu_code_share",
     # where the hot function runs: for cpu-saturation's doubt (a request path), not an input
     "cpu_hotspot_request_share",
+    # where the allocating site allocates: for gc-pressure's doubt, not an input
+    "alloc_request_share",
     # evidence for goroutine-leak's stuck-requests check, not an input
     "blocked_client_calls",
 }

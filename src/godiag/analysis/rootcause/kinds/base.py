@@ -45,3 +45,20 @@ class Kind:
     # Evidence lines from the features alone, for a kind that points nowhere in the code
     # (healthy: what was measured and found quiet).
     measured: Callable[[Features, float], list[str]] | None = None
+
+
+# Of the CPU or the allocation a kind names, the share spent under request handlers at or
+# above which one profile cannot tell the kind from the load (`Kind.doubt`). Not a fine
+# split: a loop of the service's own runs in a goroutine it started (none of it under a
+# handler), a request path under one (all of it).
+SERVED_SHARE = 0.5
+
+
+def served(what: str, profile: str) -> str:
+    """The doubt of a kind whose evidence is work done while serving requests: `what` says
+    how much of it was, `profile` the `godiag profile --type` that compares it."""
+    return (f"{what} while serving requests: a request path that does too much and a load "
+            f"that asks for much look the same in one profile; a {profile} profile under the "
+            f"usual load (`godiag profile URL --type {profile} --format pprof -o "
+            f"usual.pb.gz`) against one now (`godiag profile URL --type {profile} "
+            f"--diff-base usual.pb.gz`) would decide")  # fmt: skip

@@ -9,7 +9,7 @@ from __future__ import annotations
 from godiag.analysis import sites
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived
-from godiag.analysis.rootcause.kinds.base import Features, Kind
+from godiag.analysis.rootcause.kinds.base import SERVED_SHARE, Features, Kind, served
 
 
 def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
@@ -70,27 +70,18 @@ def unsupported(feats: Features) -> str | None:
     return None
 
 
-# Where the hot function runs: mostly in goroutines serving requests, or not. The split is
-# not a fine one: a loop of the service's own runs in a goroutine it started (0 of its
-# samples under a handler), a request path under one (all of them).
-SERVED_SHARE = 0.5
-
-
 def doubt(feats: Features) -> str | None:
     """A hot function that runs in the goroutines serving requests: its CPU is what each
     request costs times how many came, and one profile cannot tell a path that does too
     much from a load that asks for much (Prometheus evaluating range queries, a report
     endpoint at its usual cost). A loop of the service's own is not doubted."""
-    served, hot = feats.get("cpu_hotspot_request_share"), feats.get("cpu_hotspot_share")
-    if served is None or hot is None or served < SERVED_SHARE:
+    share, hot = feats.get("cpu_hotspot_request_share"), feats.get("cpu_hotspot_share")
+    if share is None or hot is None or share < SERVED_SHARE:
         return None
     used = feats.get("cpu_seconds_per_s")
     cpu = f" of the {used:.2f} CPU-seconds per second it used" if used is not None else ""
-    return (f"its hottest function takes {hot:.0%} of the CPU profile{cpu}, {served:.0%} of "
-            f"it while serving requests: a request path that does too much and a load that "
-            f"asks for much look the same in one profile; a CPU profile under the usual load "
-            f"(`godiag profile URL --type cpu --format pprof -o usual.pb.gz`) against one "
-            f"now (`godiag profile URL --diff-base usual.pb.gz`) would decide")  # fmt: skip
+    return served(f"its hottest function takes {hot:.0%} of the CPU profile{cpu}, {share:.0%} "
+                  f"of it", "cpu")  # fmt: skip
 
 
 # a CPU-bound service on a machine full of other work gets what is left and reads as idle

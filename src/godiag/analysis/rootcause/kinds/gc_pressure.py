@@ -9,7 +9,11 @@ from __future__ import annotations
 from godiag.analysis import sites
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived
-from godiag.analysis.rootcause.kinds.base import Features, Kind
+from godiag.analysis.rootcause.kinds.base import SERVED_SHARE, Features, Kind, served
+
+# GOGC at or under this (percent) makes the setting the cause: the collector runs often
+# because the live heap is large against it
+TINY_GOGC = 25
 
 
 def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
@@ -17,7 +21,7 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     if len(obs.heap) != 2:
         return None, []
     gogc = _gogc(obs)
-    if gogc is not None and 0 <= gogc <= 25:
+    if gogc is not None and 0 <= gogc <= TINY_GOGC:
         # the collector runs often because GOGC is tiny relative to a large live heap:
         # the live heap's main site is where the setting is made and the data is built
         live = sites.top(sites.by_site(obs.heap[-1], "inuse_space", prefix))
@@ -83,5 +87,18 @@ def unsupported(feats: Features) -> str | None:
             f"decide")  # fmt: skip
 
 
+def doubt(feats: Features) -> str | None:
+    """The site allocating most allocates in the goroutines serving requests: the garbage
+    is what each request makes times how many came (Alertmanager encoding alerts under a
+    query load), and one window cannot tell a path that allocates too much from a load
+    that asks for much. Not with a tiny GOGC: the setting is then the cause, and the
+    location the live heap's site."""
+    share, gogc = feats.get("alloc_request_share"), feats.get("gogc_percent")
+    if share is None or share < SERVED_SHARE or (gogc is not None and 0 <= gogc <= TINY_GOGC):
+        return None
+    return served(f"{share:.0%} of what its site allocated during the window was allocated",
+                  "allocs")  # fmt: skip
+
+
 # GC rates are the service's own only when it gets the CPUs it asks for
-KIND = Kind("gc-pressure", title, locator, timing=True, unsupported=unsupported)
+KIND = Kind("gc-pressure", title, locator, timing=True, unsupported=unsupported, doubt=doubt)
