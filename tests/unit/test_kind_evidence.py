@@ -526,6 +526,14 @@ def test_causes_scored_near_nothing_are_not_listed() -> None:
         ("lock-contention", 0.9999)
     ]
     assert _listed([("healthy", 0.001)]) == [("healthy", 0.001)]
+    # the kind set aside that scored most is listed in place of the third, not left out
+    ranked = [("healthy", 0.22), ("lock-contention", 0.05), ("gc-pressure", 0.05),
+              ("cpu-saturation", 0.64), ("memory-leak", 0.02)]  # fmt: skip
+    aside = {"cpu-saturation": "no function of the service takes much of the CPU profile"}
+    assert [k for k, _ in _listed(ranked, aside)] == [
+        "healthy", "lock-contention", "cpu-saturation"
+    ]  # fmt: skip
+    assert _listed(ranked[:2] + ranked[3:4], aside) == [ranked[0], ranked[1], ranked[3]]
 
 
 def test_a_cause_without_its_own_evidence_is_titled_unconfirmed() -> None:

@@ -317,7 +317,7 @@ def _analyse(
         where = locate_all(obs, derived)
         ranked, raised = longterm.adjust(ranker.rank(feats), lt, where.get("deadlock", (None,))[0])
         ranked, set_aside = ranker.by_evidence(ranked, feats)
-        for kind, p in _listed(ranked):
+        for kind, p in _listed(ranked, set_aside):
             loc, ev = where.get(kind, (None, []))
             if not ev and (measured := kinds.KINDS[kind].measured) is not None:
                 ev = measured(feats, obs.duration)
@@ -435,10 +435,18 @@ def _title(kind: str, feats: dict[str, Any], loc: dict[str, Any] | None) -> str:
 MIN_LISTED = 0.005
 
 
-def _listed(ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+def _listed(
+    ranked: list[tuple[str, float]], set_aside: dict[str, str] | None = None
+) -> list[tuple[str, float]]:
     """The causes the document lists: the first MAX_CAUSES of the ranking, the top always,
-    the others only when scored MIN_LISTED or more."""
-    return [kv for i, kv in enumerate(ranked) if i == 0 or kv[1] >= MIN_LISTED][:MAX_CAUSES]
+    the others only when scored MIN_LISTED or more; and the highest-scored kind set aside
+    for lack of evidence in place of the last, when the others crowd it out (the verdict
+    names it: a script reading `causes` finds it there, with its `set_aside` reason)."""
+    shown = [kv for i, kv in enumerate(ranked) if i == 0 or kv[1] >= MIN_LISTED][:MAX_CAUSES]
+    missed = [kv for kv in ranked if kv[0] in (set_aside or {}) and kv not in shown]
+    if not missed:
+        return shown
+    return [*shown[: MAX_CAUSES - 1], max(missed, key=lambda kv: kv[1])]
 
 
 def _under(p: float, floor: float) -> str:
