@@ -432,16 +432,22 @@ def _ended_share(start: Dump, end: Dump, key: Sig) -> float | None:
     return round(len(before - after) / len(before), 4)
 
 
+def allocating_site(obs: Observation, prefix: str | None) -> tuple[sites.Site, int] | None:
+    """The site that allocated most during the window, and how much (alloc_space is
+    cumulative: the end heap profile's less the start's); None without both profiles."""
+    if len(obs.heap) != 2:
+        return None
+    a, b = (sites.by_site(p, "alloc_space", prefix) for p in obs.heap)
+    return sites.top(sites.growth(a, b))
+
+
 def _alloc_request_share(obs: Observation, prefix: str | None) -> float | None:
     """Of what the site that allocated most during the window (gc-pressure's location)
     allocated, the share under a request handler (None: no such site)."""
-    if len(obs.heap) != 2:
-        return None
-    in_handler = sites.has_prefix(HANDLER)
-    a, b = (sites.by_site(p, "alloc_space", prefix) for p in obs.heap)
-    hit = sites.top(sites.growth(a, b))
+    hit = allocating_site(obs, prefix)
     if hit is None or hit[1] <= 0:
         return None
+    in_handler = sites.has_prefix(HANDLER)
     a, b = (sites.by_site(p, "alloc_space", prefix, in_handler) for p in obs.heap)
     served = b.get(hit[0], 0) - a.get(hit[0], 0)
     return round(max(0.0, min(1.0, served / hit[1])), 4)

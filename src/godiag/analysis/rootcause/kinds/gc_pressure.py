@@ -9,6 +9,7 @@ from __future__ import annotations
 from godiag.analysis import sites
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived
+from godiag.analysis.rootcause.features import allocating_site
 from godiag.analysis.rootcause.kinds.base import SERVED_SHARE, Features, Kind, served
 
 # GOGC at or under this (percent) makes the setting the cause: the collector runs often
@@ -30,8 +31,7 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
             return loc, [
                 f"GOGC is {gogc:g}% with {live[1] / 2**20:.0f} MiB live from {locate.where(loc)}"
             ]
-    a, b = (sites.by_site(p, "alloc_space", prefix) for p in obs.heap)
-    hit = sites.top(sites.growth(a, b))
+    hit = allocating_site(obs, prefix)
     if hit is None:
         return None, []
     loc = locate.loc(hit[0])
