@@ -531,7 +531,9 @@ services (SeaweedFS, Prometheus); the corpus templates were written after those 
 separately from the feature code, and no model input was tuned on them. Two evidence
 rules saw third-party data: the working-set rule for memory-leak (more goroutines at work
 in the allocating code at the end of the window than at its start) had its threshold set
-after live Prometheus runs under a ramping query load, and the OpenTelemetry exporter's
+after live Prometheus runs under a ramping query load (then raised to two more and twice as
+many after a `svc` leak on a request path read healthy with one request caught there),
+and the OpenTelemetry exporter's
 15 s refresh was found on corpus runs (its series are no longer read as the Go
 collector's). The templates' authors saw godiag's answers while checking that each fault
 manifests, and were asked not to change a program because of them. Later changes were made
