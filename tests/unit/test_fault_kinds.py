@@ -93,7 +93,7 @@ def test_timing_kinds_come_from_the_registry() -> None:
 
 def test_every_kind_has_a_title_with_and_without_a_location() -> None:
     none = dict.fromkeys(FEATURES)
-    growing = {**none, "goroutine_growth_per_min": 120.0}
+    growing = {**none, "top_growth_per_min": 120.0, "top_growth_blocked": 1}
     at = {"function": "main.handle", "file": "/src/main.go", "line": 12}
     for k in IDS:
         for feats in (none, growing):

@@ -594,3 +594,13 @@ def test_healthy_states_the_window_change_not_a_per_minute_rate() -> None:
     (line,) = measured(feats, 5.0)
     assert "240 goroutines (+2 in 5 s)" in line and "31 open fds (+0 in 5 s)" in line
     assert "/min" not in line
+
+
+def test_a_goroutine_leak_title_gives_the_named_groups_rate() -> None:
+    """The rate beside the location is the blocked group's own, never the process's count
+    (SeaweedFS at rest: +24/min overall beside an idle gRPC group that grew by 0)."""
+    loc = {"function": "pkg.(*Serializer).run", "file": "s.go", "line": 9}
+    idle = _feats(goroutine_growth_per_min=24.0, top_growth_per_min=24.0, top_growth_blocked=0)
+    assert kinds.title("goroutine-leak", idle, loc).endswith("pkg.(*Serializer).run")
+    piling = {**idle, "top_growth_per_min": 600.0, "top_growth_blocked": 1}
+    assert kinds.title("goroutine-leak", piling, loc).endswith("(+600/min)")

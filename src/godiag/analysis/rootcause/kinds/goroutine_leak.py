@@ -55,8 +55,12 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
 
 
 def title(feats: Features, where: str) -> str:
-    g = feats.get("goroutine_growth_per_min")
-    # the window's rate only when it is growth: "+0/min" beside "pile up" reads as a contradiction
+    # A rate beside the location reads as that group's rate, so only the fastest-growing
+    # group's own, and only when it is a blocked one (the group the window names); the
+    # process's count moves with work that comes and goes (SeaweedFS at rest: +24/min
+    # from +2 goroutines in 5 s, beside an idle group that grew by 0). Only growth: "+0/min"
+    # beside "pile up" reads as a contradiction.
+    g = feats.get("top_growth_per_min") if feats.get("top_growth_blocked") else None
     return f"goroutines pile up blocked{where}" + (f" ({g:+.0f}/min)" if g and g > 0 else "")
 
 
