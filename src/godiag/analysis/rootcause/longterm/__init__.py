@@ -57,12 +57,15 @@ at once parks at one time (one or two wait values). 9. kept (`retained`, `leads`
 more over CLEAR_AGE_S or more, go_goroutines not growing alongside, and a site of the
 end heap profile holding KEEP_SHARE or more of all it allocated since the process started
 (alloc_space is cumulative): memory-leak ranks first at LEAD, at that site, not sure
-(`undecided`): a cache still filling keeps what it allocates too.
+(`undecided`): a cache still filling keeps what it allocates too. 10. bodies (`unread`,
+decisive in `adjust` as rule 1 is, else `leads` as rule 9): HTTP/1 responses whose bodies
+nobody reads, at both ends of the window, each holding its connection (bodies.py).
 
 One module per part: `since` (rule 1 from the stored reference, and rule 6), `connections`
 (goroutines that grew as connections left open or waiting for a pooled one), `inversion`
-(rule 7 without a cycle), `arrivals` (rule 8), `kept` (rule 9), `rules` (how they move the
-ranking and the verdict: rules 1, 3, 5 and 9's lead), `report` (features and evidence lines),
+(rule 7 without a cycle), `arrivals` (rule 8), `kept` (rule 9), `bodies` (rule 10),
+`rules` (how they move the ranking and the verdict: rules 1, 3, 5 and the leads of 9 and
+10), `report` (features and evidence lines),
 `common` (the record `gather` fills and what the rules share).
 
 goroutine-leak's own `unsupported` reads `history_goroutines_shape`: a count that
@@ -75,6 +78,7 @@ from __future__ import annotations
 from godiag.analysis.goroutines import group
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.longterm.arrivals import arrivals
+from godiag.analysis.rootcause.longterm.bodies import unread
 from godiag.analysis.rootcause.longterm.common import LongTerm, _trends, _uptime, before_start
 from godiag.analysis.rootcause.longterm.connections import _connections
 from godiag.analysis.rootcause.longterm.inversion import inversion
@@ -99,7 +103,7 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
                     _looping(obs, pair, derived.prefix),
                     before_start(obs, "heap") or before_start(obs, "goroutine"),
                     inversion(derived), len(derived.cycle),
-                    came, kept)  # fmt: skip
+                    came, kept, unread(obs))  # fmt: skip
 
 
 # What the rest of the diagnosis reads, in one namespace: `longterm.adjust(...)`.

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from godiag.analysis import history, sites
 from godiag.analysis.goroutines import GroupGrowth
 from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause.longterm.bodies import Unread
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
 from godiag.model.observation import Observation
 
@@ -107,6 +108,8 @@ class LongTerm:
     # rule 9: the heap site that kept what it allocated while the live heap's history grew
     # linearly, and its line (None too when a baseline heap is there: rule 1 compares)
     kept: Kept | None = None
+    # rule 10: responses whose bodies nobody reads, at both ends of the window (bodies.py)
+    unread: Unread | None = None
 
 
 # clocks: the process's start is the target's clock, a capture's time godiag's

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause.longterm import bodies
 from godiag.analysis.rootcause.longterm.common import (
     LABELS,
     OLD_WAIT_MIN,
@@ -67,6 +68,11 @@ FEATURES: dict[str, tuple[str, str]] = {
         "Prometheus history and end heap profile: in-use bytes of the site that kept nearly "
         "all it allocated while the live heap grew linearly (rule 9)",
     ),
+    "unread_response_bodies": (
+        "count",
+        "both dumps: HTTP/1 read loops waiting for their response body to be read or closed, "
+        "beyond the goroutines reading one; the smaller of the two counts (rule 10)",
+    ),
     "growing_group_wait_uptime_share": (
         "fraction",
         "end dump: the growing blocked group's longest wait / process uptime "
@@ -103,6 +109,8 @@ def features(lt: LongTerm) -> dict[str, Any]:
         out["history_arrived_goroutines"] = lt.arrived[0].count
     if lt.kept is not None:
         out["history_kept_bytes"] = lt.kept.inuse
+    if lt.unread is not None:
+        out["unread_response_bodies"] = lt.unread.both
     ht = lt.trends.get("heap_live_bytes")
     if ht is not None:
         out["history_heap_growth_bytes_per_min"] = round(ht.slope_per_min, 1)
@@ -138,6 +146,8 @@ _KINDS = {
 def evidence(kind: str, lt: LongTerm) -> list[str]:
     """The long-term lines of a cause of `kind` (none for kinds they do not speak to)."""
     out: list[str] = []
+    if kind == "connection-leak" and lt.unread is not None and lt.unread.found:
+        out.append(bodies.line(lt.unread))
     series = _KINDS.get(kind)
     if series is None:
         return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause.longterm import bodies
 from godiag.analysis.rootcause.longterm.common import (
     CLEAR_AGE_S,
     CORROBORATE_MIN_S,
@@ -57,6 +58,9 @@ def decisive(lt: LongTerm) -> dict[str, str]:
         out["connection-leak"] = f"{why}; {conn}"
     elif why is not None:
         out["goroutine-leak"] = why
+    if "connection-leak" not in out and lt.unread is not None and lt.unread.held:
+        out["connection-leak"] = "response bodies nobody read for a minute or more, each "
+        out["connection-leak"] += "holding its connection"
     if lt.cycle:
         out["deadlock"] = f"a lock-order cycle of {lt.cycle} goroutines in the dump"
     elif lt.inversion is not None:
@@ -137,8 +141,8 @@ def adjust(
             continue
         p = probs[kind]
         _move(probs, kind, LEAD)
-        notes[kind] = (f"points to it without deciding: a site that kept what it allocated "
-                       f"while the live heap grew (probability {p:.2f} -> {LEAD:.2f})")  # fmt: skip
+        notes[kind] = (f"points to it without deciding: {_LEADS[kind]} (probability {p:.2f} -> "
+                       f"{LEAD:.2f})")  # fmt: skip
     out = sorted(probs.items(), key=lambda kv: -kv[1])
     return out, notes
 
@@ -154,23 +158,32 @@ def _move(probs: dict[str, float], kind: str, new: float) -> float:
     return new
 
 
-# Rule 9 puts its kind first with this probability, more likely than not, and no more: it
-# cannot tell a leak from a cache still filling
+# Rules 9 and 10 put their kind first with this probability, more likely than not, and no
+# more: rule 9 cannot tell a leak from a cache still filling, rule 10 a body never closed
+# from one closed late
 LEAD = 0.6
+_LEADS = {
+    "memory-leak": "a site that kept what it allocated while the live heap grew",
+    "connection-leak": "responses nobody reads at both ends of the window",
+}
 
 
 def leads(lt: LongTerm) -> dict[str, str]:
-    """Kind -> rule 9's line, when no rule decided that kind."""
-    if lt.kept is None or "memory-leak" in decisive(lt):
-        return {}
-    return {"memory-leak": lt.kept.line}
+    """Kind -> the line of rule 9 or 10, when no rule decided that kind."""
+    out: dict[str, str] = {}
+    decided = decisive(lt)
+    if lt.kept is not None and "memory-leak" not in decided:
+        out["memory-leak"] = lt.kept.line
+    if lt.unread is not None and lt.unread.found and "connection-leak" not in decided:
+        out["connection-leak"] = bodies.undecided(lt.unread)
+    return out
 
 
 def undecided(top_kind: str, lt: LongTerm) -> str | None:
-    """Why a kind that rule 9 put first is not sure, and what would decide it."""
+    """Why a kind that rule 9 or 10 put first is not sure, and what would decide it."""
     why = leads(lt).get(top_kind)
-    if why is None:
-        return None
+    if why is None or top_kind != "memory-leak":
+        return why
     up = lt.uptime_s
     young = (f" or a service warming up (it started {_ago(up)} ago)"
              if up is not None and up < 2 * CORROBORATE_MIN_S else "")  # fmt: skip
