@@ -122,3 +122,29 @@ def test_recorded_streams_are_not_unread_bodies() -> None:
     doc = replay(SLOW / "streamhub--steady-1" / "captures", DiagnoseOptions(store=False))
     assert doc["features"]["unread_response_bodies"] < bodies.UNREAD_MIN
     assert doc["causes"][0]["kind"] == "healthy", doc["verdict"]
+
+
+def _handing_over(gid: int) -> str:
+    """readLoop's other select, handing an error to a caller still in its round trip on the
+    same connection (the receiver printed as both frames' first argument)."""
+    conn = f"0xc000{gid:06x}"
+    loop = (f"net/http.(*persistConn).readLoop({conn})", "net/http/transport.go:2356")
+    caller = _goroutine(
+        gid + 10_000,
+        "chan receive",
+        (
+            f"net/http.(*persistConn).mapRoundTripError({conn}, 0xc0001, 0x0)",
+            "net/http/transport.go:2248",
+        ),
+        (f"net/http.(*persistConn).roundTrip({conn}, 0xc0001)", "net/http/transport.go:2911"),
+        ("main.publish()", "/src/app/main.go:91"),
+    )
+    return _goroutine(gid, "select", loop, DIALED) + "\n" + caller
+
+
+def test_a_response_still_handed_to_its_caller_is_not_unread() -> None:
+    """A deadlocked server's clients on a starved machine: read loops caught handing errors
+    over, their callers still in the round trip (a cold trial read them as unread)."""
+    dump = _many(_handing_over, 9, 100)
+    u = bodies.unread(_obs(dump, dump))
+    assert u is not None and u.both == 0

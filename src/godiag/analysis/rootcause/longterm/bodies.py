@@ -27,6 +27,11 @@ from godiag.model.observation import Observation
 
 BODY_WAIT = "net/http.(*persistConn).readLoop"
 BODY_READ = "net/http.(*bodyEOFSignal).Read"
+# A caller still inside the round trip on the same connection (debug=2 prints the
+# receiver, the *persistConn, as the first argument of both frames): readLoop's other
+# selects hand it the response or an error, a moment's wait unless the machine is
+# starved (a deadlocked server's clients on a saturated host: 6 to 10 at each end).
+CALLER = ("net/http.(*persistConn).roundTrip", "net/http.(*persistConn).mapRoundTripError")
 # Responses unread at each end of the window at least. A stream consumer is outside its
 # Read now and then (handling what it read): the streaming services recorded had up to 3
 # of ~30 streams so at one end, none at both; a body left open per failed call, 7 to
@@ -62,11 +67,24 @@ def _waiting(g: Goroutine) -> bool:
     return bool(fns) and fns[0] == BODY_WAIT and (not g.state or g.state.startswith("select"))
 
 
+def _conn(args: str) -> str:
+    """The receiver (first argument) of a frame, "" when the dump printed none."""
+    return args.split(",", 1)[0].strip()
+
+
 def _count(goroutines: Sequence[Goroutine]) -> tuple[int, int, int]:
-    """(read loops waiting on a body, of them a minute or more, goroutines reading one)."""
+    """(read loops waiting on a body, of them a minute or more, goroutines reading one).
+
+    A read loop whose connection has a caller in its round trip is not waiting on a body."""
+    calling = {
+        _conn(f.args) for g in goroutines for f in g.frames if f.function in CALLER and f.args
+    }
     waiting = old = readers = 0
     for g in goroutines:
         if _waiting(g):
+            loop = next(f for f in g.frames if f.function == BODY_WAIT)
+            if _conn(loop.args) and _conn(loop.args) in calling:
+                continue
             waiting += g.count
             old += g.count if g.wait_minutes >= 1 else 0
         elif any(f.function == BODY_READ for f in g.frames):
