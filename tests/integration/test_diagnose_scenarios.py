@@ -102,7 +102,8 @@ def test_scenario_diagnosed(prog: dict[str, Any], results: dict[str, dict[str, A
 def test_a_saturated_machine_gives_no_confident_wrong_answer() -> None:
     """A CPU-bound service on a machine that other processes keep busy gets what is left:
     its CPU rate reads low, and a confident "healthy" would be a guess. godiag either still
-    sees the fault (the service kept a large share) or says it is not sure, and why."""
+    sees the fault (the service kept a large share) or says it is not sure, and why; a
+    wrong kind first is not sure because of the machine."""
     import os
     import subprocess
     import sys
@@ -124,5 +125,8 @@ def test_a_saturated_machine_gives_no_confident_wrong_answer() -> None:
         assert top["kind"] == prog["kind"], (doc["verdict"], doc["features"])
     else:
         assert doc["verdict"].startswith(f"not sure: {top['kind']} ranks first"), doc["verdict"]
-        assert "but this machine's" in doc["verdict"], doc["verdict"]
-        assert any(n.startswith("this machine's") for n in doc["notes"])
+        # the right kind may be not sure for a reason of its own (its hot path runs under
+        # request handlers: cpu-saturation's doubt); a wrong one only for the machine's
+        if top["kind"] != prog["kind"]:
+            assert "but this machine's" in doc["verdict"], doc["verdict"]
+            assert any(n.startswith("this machine's") for n in doc["notes"])
