@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from godiag.model.goroutine import Goroutine
+from godiag.model.goroutine import Frame, Goroutine
 from godiag.model.observation import Observation
 
 BODY_WAIT = "net/http.(*persistConn).readLoop"
@@ -61,10 +61,13 @@ class Unread:
         return self.found and self.old >= UNREAD_MIN
 
 
-def _waiting(g: Goroutine) -> bool:
-    """Parked in readLoop's own select: the frames below the runtime's are readLoop's."""
-    fns = [f.function for f in g.frames if not f.function.startswith("runtime.")]
-    return bool(fns) and fns[0] == BODY_WAIT and (not g.state or g.state.startswith("select"))
+def _body_wait(g: Goroutine) -> Frame | None:
+    """The readLoop frame of a goroutine parked in readLoop's own select (the first frame
+    below the runtime's), else None."""
+    frames = [f for f in g.frames if not f.function.startswith("runtime.")]
+    if not frames or frames[0].function != BODY_WAIT:
+        return None
+    return frames[0] if not g.state or g.state.startswith("select") else None
 
 
 def _conn(args: str) -> str:
@@ -81,9 +84,8 @@ def _count(goroutines: Sequence[Goroutine]) -> tuple[int, int, int]:
     }
     waiting = old = readers = 0
     for g in goroutines:
-        if _waiting(g):
-            loop = next(f for f in g.frames if f.function == BODY_WAIT)
-            if _conn(loop.args) and _conn(loop.args) in calling:
+        if (loop := _body_wait(g)) is not None:
+            if (conn := _conn(loop.args)) and conn in calling:
                 continue
             waiting += g.count
             old += g.count if g.wait_minutes >= 1 else 0

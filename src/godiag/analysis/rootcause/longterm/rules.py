@@ -59,8 +59,9 @@ def decisive(lt: LongTerm) -> dict[str, str]:
     elif why is not None:
         out["goroutine-leak"] = why
     if "connection-leak" not in out and lt.unread is not None and lt.unread.held:
-        out["connection-leak"] = "response bodies nobody read for a minute or more, each "
-        out["connection-leak"] += "holding its connection"
+        out["connection-leak"] = (
+            "response bodies nobody read for a minute or more, each holding its connection"
+        )
     if lt.cycle:
         out["deadlock"] = f"a lock-order cycle of {lt.cycle} goroutines in the dump"
     elif lt.inversion is not None:
