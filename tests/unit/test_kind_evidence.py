@@ -25,15 +25,22 @@ def test_a_goroutine_leak_needs_growth() -> None:
     flat = _feats(goroutine_growth_per_min=0.0, top_growth_per_min=0, goroutines_delta_5m=0)
     assert kinds.unsupported("goroutine-leak", flat) is not None
     assert kinds.unsupported("goroutine-leak", _feats()) is not None  # nothing measured
-    for grew in ("goroutine_growth_per_min", "goroutines_delta_5m", "leaked_goroutines",
+    for grew in ("goroutines_delta_5m", "leaked_goroutines",
                  "baseline_goroutine_growth_per_min", "history_goroutines_delta"):  # fmt: skip
         assert kinds.unsupported("goroutine-leak", {**flat, grew: 3}) is None, grew
+    # the window's count grew: support when the group that grew most is a blocked one
+    window = {**flat, "goroutine_growth_per_min": 3}
+    assert kinds.unsupported("goroutine-leak", {**window, "top_growth_blocked": 1}) is None
+    assert kinds.unsupported("goroutine-leak", window) is not None
 
 
 def test_a_goroutine_leak_is_blocked_growth() -> None:
     # a fixed pool of 500 idle workers, two goroutines more at work at the end: traffic
     busy = _feats(goroutine_growth_per_min=0.0, top_growth_per_min=24, top_growth_blocked=0)
     assert kinds.unsupported("goroutine-leak", busy) is not None
+    # the same with the process's count up by three in five seconds (36/min): still traffic
+    rising = {**busy, "goroutine_growth_per_min": 36.0, "top_growth_count": 3}
+    assert kinds.unsupported("goroutine-leak", rising) is not None
     assert kinds.unsupported("goroutine-leak", {**busy, "top_growth_blocked": 1}) is None
 
 
@@ -54,7 +61,10 @@ def test_one_or_two_goroutines_more_in_a_window_are_not_growth() -> None:
 def test_requests_that_never_finish_are_not_a_leak() -> None:
     # an actor cycle: the handlers that wait on it are most of the blocked goroutines
     stuck = _feats(
-        goroutine_growth_per_min=3000.0, stuck_handlers=945, blocked_user_goroutines=1884
+        goroutine_growth_per_min=3000.0,
+        top_growth_blocked=1,
+        stuck_handlers=945,
+        blocked_user_goroutines=1884,
     )
     why = kinds.unsupported("goroutine-leak", stuck)
     assert why is not None and "945 of the 1884" in why

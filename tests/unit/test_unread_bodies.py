@@ -145,7 +145,7 @@ def _handing_over(gid: int) -> str:
 
 def test_a_response_still_handed_to_its_caller_is_not_unread() -> None:
     """A deadlocked server's clients on a starved machine: read loops caught handing errors
-    over, their callers still in the round trip (a cold trial read them as unread)."""
+    over, their callers still in the round trip (not unread bodies: the callers will read them)."""
     dump = _many(_handing_over, 9, 100)
     u = bodies.unread(_obs(dump, dump))
     assert u is not None and u.both == 0
