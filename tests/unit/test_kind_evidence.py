@@ -479,6 +479,40 @@ def test_the_share_of_a_group_gone_by_the_end_is_read_by_goroutine_id() -> None:
     assert feats([], [3, 4, 5]) is None  # a new group: nothing to leave
 
 
+def test_a_pool_going_idle_is_goroutines_that_moved_not_a_leak() -> None:
+    """200 workers of a fixed pool, asleep in their work at the start and idle on their job
+    channel at the end: a blocked group of 200 from nothing in 5 s, the count flat."""
+    from godiag.analysis.rootcause.features import extract
+    from godiag.model.observation import Observation
+
+    def dump(busy: list[int], idle: list[int]) -> bytes:
+        work = "goroutine {} [sleep]:\ntime.Sleep(0x1)\n\t/go/src/runtime/time.go:1 +0x1\n" \
+               "main.worker(0x1)\n\t/src/w.go:14 +0x1"  # fmt: skip
+        wait = "goroutine {} [chan receive]:\nmain.worker(0x1)\n\t/src/w.go:10 +0x1"
+        gs = [work.format(i) for i in busy] + [wait.format(i) for i in idle]
+        return ("\n\n".join(gs) + "\n").encode()
+
+    def feats(a: bytes, b: bytes) -> Any:
+        obs = Observation(url="http://x", duration=5.0, dumps=[parse(a, "a"), parse(b, "b")])
+        return extract(obs)
+
+    pool = list(range(10, 210))
+    went_idle = feats(dump(pool, []), dump([], pool))
+    assert went_idle["top_growth_moved_share"] == 1.0
+    why = kinds.unsupported("goroutine-leak", went_idle)
+    assert why is not None and "changed what they wait on" in why, why
+    # new goroutines parking (ids the start dump did not have): a leak's arrivals
+    leak = feats(dump([], pool[:50]), dump([], pool))
+    assert leak["top_growth_moved_share"] == 0.0
+    assert kinds.unsupported("goroutine-leak", leak) is None
+    # goroutines that were at work and now wait, while the count rose as much: a leak
+    # whose goroutines work a while before they park is not ruled out
+    grew = {**went_idle, "goroutine_growth_per_min": went_idle["top_growth_per_min"]}
+    assert kinds.unsupported("goroutine-leak", grew) is None
+    # and what reaches before the window decides instead
+    assert kinds.unsupported("goroutine-leak", {**went_idle, "goroutines_delta_5m": 40}) is None
+
+
 def test_a_runner_up_close_behind_with_evidence_contests_the_top() -> None:
     """Two kinds reading the same captures (a CPU-bound search that also allocates: gc-
     pressure 47%, cpu-saturation 35%, each with its site) are a contest, not a verdict; a

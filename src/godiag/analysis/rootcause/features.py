@@ -41,6 +41,11 @@ FEATURES: dict[str, tuple[str, str]] = {
         "dump diff: of the fastest-growing group's goroutines at the start, the share gone at "
         "the end (by goroutine id; null without ids or when the group is new)",
     ),
+    "top_growth_moved_share": (
+        "fraction",
+        "dump diff: of the goroutines the fastest-growing group gained, the share already in "
+        "the start dump under another stack (by goroutine id; null without ids)",
+    ),
     "top_growth_lock": ("0/1", "dump diff: fastest-growing group waits on a sync lock"),
     "leaked_goroutines": ("count", "goroutineleak profile (Go 1.27+, or experiment)"),
     "lock_waiters": ("count", "goroutines waiting on a sync lock: dumps, lock profile mean"),
@@ -395,6 +400,7 @@ def _dump_features(obs: Observation, derived: Derived, out: dict[str, Any]) -> N
             out["top_growth_blocked"] = int(grow.category in BLOCKED)
             out["top_growth_lock"] = int(grow.category == "lock")
             out["top_growth_ended_share"] = _ended_share(obs.dumps[0], end, grow.key)
+            out["top_growth_moved_share"] = _moved_share(obs.dumps[0], end, grow.key)
         else:
             out["top_growth_per_min"], out["top_growth_blocked"], out["top_growth_lock"] = 0, 0, 0
             out["top_growth_count"] = 0
@@ -430,6 +436,31 @@ def _ended_share(start: Dump, end: Dump, key: Sig) -> float | None:
     if not before or after is None:
         return None
     return round(len(before - after) / len(before), 4)
+
+
+def _moved_share(start: Dump, end: Dump, key: Sig) -> float | None:
+    """Of the goroutines with stack `key` in the end dump and not in the start dump's group,
+    the share already in the start dump (by id) under another stack: goroutines that
+    changed what they wait on (a pool's workers going idle), not new ones. None when the
+    dumps carry no ids or the group gained none."""
+
+    def ids(d: Dump, same: bool) -> set[int] | None:
+        out: set[int] = set()
+        for g in d.goroutines:
+            if g.id is None:
+                return None
+            if not same or (g.state, tuple((f.function, f.file, f.line) for f in g.frames)) == key:
+                out.add(g.id)
+        return out
+
+    everyone, now = ids(start, False), ids(end, True)
+    if everyone is None or now is None:
+        return None
+    was = ids(start, True) or set()
+    gained = now - was
+    if not gained:
+        return None
+    return round(len(gained & everyone) / len(gained), 4)
 
 
 def allocating_site(obs: Observation, prefix: str | None) -> tuple[sites.Site, int] | None:

@@ -61,6 +61,7 @@ SKIP = {
     "lock_waiters_growth",
     "top_growth_count",
     "top_growth_ended_share",
+    "top_growth_moved_share",
     "lock_holder_waits",
     "dial_live_bytes",
     "heap_growth_retention",

@@ -87,6 +87,12 @@ MIN_GROUP_GROWTH = 3
 # at the end is a place goroutines are released from (every goroutine-leak recording here
 # lost 2% or less; 1 or 2 of 85 and 163 is a goroutine there for other work)
 ENDED_SHARE = 0.5
+# A leak's goroutines are new ones: the group gains goroutines created since, and the
+# process's count rises with it. When half or more of what the group gained were already
+# there at the start under another stack, and the count rose by under half the gain, the
+# goroutines only changed what they wait on: a fixed pool's workers, busy at the start and
+# idle at the end, gain a whole "blocked" group in seconds with the count flat.
+MOVED_SHARE = 0.5
 
 
 def unsupported(feats: Features) -> str | None:
@@ -127,6 +133,16 @@ def unsupported(feats: Features) -> str | None:
                 f"are released, a leak's never are - work that comes and goes with the load; "
                 f"a longer --window, a stored baseline, go_goroutines history or the "
                 f"goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
+    moved, grew = feats.get("top_growth_moved_share"), feats.get("top_growth_per_min") or 0
+    count = feats.get("goroutine_growth_per_min") or 0
+    if (moved is not None and moved >= MOVED_SHARE and grew > 0 and count < MOVED_SHARE * grew
+            and not proven and not longer):  # fmt: skip
+        return (f"{moved:.0%} of the goroutines the fastest-growing group gained were there at "
+                f"the window's start under another stack (by goroutine id), and the process's "
+                f"count rose by {count / grew:.0%} of that group's gain: goroutines that "
+                f"changed what they wait on (a pool's workers going idle after a batch), not "
+                f"new ones piling up; a longer --window, a stored baseline, go_goroutines "
+                f"history or the goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
     stuck, blocked = feats.get("stuck_handlers") or 0, feats.get("blocked_user_goroutines") or 0
     # goroutines waiting on a response inside an HTTP client call are requests in flight
     # too, outbound (an in-process client of the stuck handlers is the other end of them)
