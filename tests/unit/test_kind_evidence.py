@@ -516,6 +516,20 @@ def test_a_pool_going_idle_is_goroutines_that_moved_not_a_leak() -> None:
     assert kinds.unsupported("goroutine-leak", {**went_idle, "goroutines_delta_5m": 40}) is None
 
 
+def test_healthy_is_not_sure_beside_a_site_that_grew_by_a_leaks_amount() -> None:
+    """A 140 KB/s leak watched for 60 s: its site gained 5 MiB and never fell back. One
+    window cannot tell it from a cache still filling; what reaches before it can."""
+    grew = _feats(heap_growth_top_bytes=5 * 2**20, heap_growth_fallback=0.0)
+    why = kinds.doubt("healthy", grew)
+    assert why is not None and "grew by 5.0 MiB over the window" in why, why
+    assert "--as-baseline" in why
+    # under a leak's amount, a level that swung back, or a reference that reaches further
+    assert kinds.doubt("healthy", {**grew, "heap_growth_top_bytes": 3 * 2**20}) is None
+    assert kinds.doubt("healthy", {**grew, "heap_growth_fallback": 0.6}) is None
+    assert kinds.doubt("healthy", {**grew, "baseline_heap_growth_bytes_per_min": 1e5}) is None
+    assert kinds.doubt("healthy", {**grew, "history_heap_shape": "flat"}) is None
+
+
 def test_a_runner_up_close_behind_with_evidence_contests_the_top() -> None:
     """Two kinds reading the same captures (a CPU-bound search that also allocates: gc-
     pressure 47%, cpu-saturation 35%, each with its site) are a contest, not a verdict; a

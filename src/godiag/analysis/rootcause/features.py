@@ -99,6 +99,11 @@ FEATURES: dict[str, tuple[str, str]] = {
         "fraction",
         "heap profiles within the window: the top growing site's largest fall / its growth",
     ),
+    "heap_growth_top_bytes": (
+        "bytes",
+        "heap diff: the live heap the top growing site (memory-leak's location) gained over "
+        "the window (null below 2 sample periods)",
+    ),
     "alloc_bytes_per_s": (
         "bytes/s",
         "go_memstats_alloc_bytes_total / expvar TotalAlloc, else the forced-GC heap profiles",
@@ -588,6 +593,7 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
         top = _growing_site(obs, prefix)
         out["heap_growth_retention"] = _retention(obs, top)
         out["heap_growth_fallback"] = _fallback(obs, top)
+        out["heap_growth_top_bytes"] = top[2] if top is not None else None
         flight = _in_flight(obs, top)
         if flight is not None:
             out["heap_growth_in_flight"] = flight[1]

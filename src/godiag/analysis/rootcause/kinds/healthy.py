@@ -66,6 +66,31 @@ def measured(feats: Features, window_s: float) -> list[str]:
     return [f"measured over the window: {', '.join(parts)}"] if parts else []
 
 
+# What a leak of the rates that matter adds at one site within one window (30 KB/s for two
+# minutes; a stored reference minutes old asks as much: longterm's HEAP_MIN_BYTES).
+WINDOW_GROWTH_MIN = 4 * 2**20
+# a site whose level fell by this share of its growth within the window swings with the load
+SWING = 0.5
+
+
+def doubt(feats: Features) -> str | None:
+    """One site's live heap that grew by a leak's amount over the window and never fell
+    back is what a leak and a cache still filling both do; with nothing that reaches
+    before the window (a stored reference, a live-heap history: their own rules weigh
+    those), one window cannot call it healthy."""
+    grew, fell = feats.get("heap_growth_top_bytes"), feats.get("heap_growth_fallback")
+    before = ("baseline_heap_growth_bytes_per_min", "history_heap_shape")
+    if grew is None or grew < WINDOW_GROWTH_MIN or any(feats.get(n) is not None for n in before):
+        return None
+    if (fell or 0.0) >= SWING:
+        return None
+    return (f"one site's live heap grew by {grew / 2**20:.1f} MiB over the window and did not "
+            f"fall back (memory-leak's evidence names it): a leak and a cache still filling "
+            f"look the same in one window; a stored baseline (`godiag diagnose URL "
+            f"--as-baseline` now, diagnose again minutes later) or live-heap history in a "
+            f"configured Prometheus would decide")  # fmt: skip
+
+
 # a starved CPU-bound service reads as idle: "healthy" would be a guess, not a finding
 KIND = Kind("healthy", title, ruled_out=ruled_out, timing=True, unsupported=unsupported,
-            measured=measured)  # fmt: skip
+            doubt=doubt, measured=measured)  # fmt: skip
