@@ -93,6 +93,9 @@ ENDED_SHARE = 0.5
 # goroutines only changed what they wait on: a fixed pool's workers, busy at the start and
 # idle at the end, gain a whole "blocked" group in seconds with the count flat.
 MOVED_SHARE = 0.5
+# what reaches past one window's two dumps
+WOULD_DECIDE = ("a longer --window, a stored baseline, go_goroutines history or the "
+                "goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
 
 
 def unsupported(feats: Features) -> str | None:
@@ -131,8 +134,7 @@ def unsupported(feats: Features) -> str | None:
         return (f"{ended:.0%} of the goroutines the fastest-growing group had at the start of "
                 f"the window were gone at its end (by goroutine id): goroutines waiting there "
                 f"are released, a leak's never are - work that comes and goes with the load; "
-                f"a longer --window, a stored baseline, go_goroutines history or the "
-                f"goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
+                f"{WOULD_DECIDE}")  # fmt: skip
     moved, grew = feats.get("top_growth_moved_share"), feats.get("top_growth_per_min") or 0
     count = feats.get("goroutine_growth_per_min") or 0
     if (moved is not None and moved >= MOVED_SHARE and grew > 0 and count < MOVED_SHARE * grew
@@ -141,8 +143,7 @@ def unsupported(feats: Features) -> str | None:
                 f"the window's start under another stack (by goroutine id), and the process's "
                 f"count rose by {count / grew:.0%} of that group's gain: goroutines that "
                 f"changed what they wait on (a pool's workers going idle after a batch), not "
-                f"new ones piling up; a longer --window, a stored baseline, go_goroutines "
-                f"history or the goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
+                f"new ones piling up; {WOULD_DECIDE}")  # fmt: skip
     stuck, blocked = feats.get("stuck_handlers") or 0, feats.get("blocked_user_goroutines") or 0
     # goroutines waiting on a response inside an HTTP client call are requests in flight
     # too, outbound (an in-process client of the stuck handlers is the other end of them)
