@@ -424,3 +424,11 @@ def test_a_kept_site_puts_memory_leak_first_only_when_the_model_did_not() -> Non
     assert "without deciding" in notes["memory-leak"]
     ranked, notes = longterm.adjust([("memory-leak", 0.8), ("healthy", 0.2)], lt)
     assert ranked == [("memory-leak", 0.8), ("healthy", 0.2)] and "memory-leak" not in notes
+
+
+def test_bursts_that_drain_are_periodic_when_the_series_ends_in_one() -> None:
+    """500 goroutines every 5 s for 3 s, the last point taken during a burst: it ends 500
+    above its start, and is still bursts that drain, not growth that levelled off."""
+    pts = [(float(i), 505.0 if i % 5 in (2, 3, 4) else 5.0) for i in range(60)]
+    t = history.trend([*pts, (60.0, 505.0)])
+    assert t is not None and t.shape == "periodic", t

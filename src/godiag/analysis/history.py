@@ -122,6 +122,10 @@ def _shape(
     if high - low <= max(FLAT_ABS, FLAT_REL * abs(_median(values))):
         return "flat"
     rng = high - low
+    # bursts that drain twice or more are periodic wherever the series happens to end: one
+    # taken during a burst ends high and would otherwise read as grown, then levelled off
+    if cycles >= PERIODIC_CYCLES:
+        return "periodic"
     if delta >= 0.5 * rng:
         half = len(pts) // 2
         first, _ = _fit(pts[: half + 1])
@@ -130,8 +134,6 @@ def _shape(
             return "level-off"
         if r2 >= LINEAR_R2 and mono >= LINEAR_MONOTONIC:
             return "linear"
-    if cycles >= PERIODIC_CYCLES:
-        return "periodic"
     if delta <= -0.5 * rng:
         return "declining"
     return "irregular"
