@@ -423,21 +423,23 @@ def _dump_features(obs: Observation, derived: Derived, out: dict[str, Any]) -> N
         out["stuck_handler_share"] = stuck / total
 
 
+def _ids(d: Dump, key: Sig | None = None) -> set[int] | None:
+    """The ids of a dump's goroutines with stack `key` (every goroutine's with None); None
+    when one of them has no id (debug=1)."""
+    out: set[int] = set()
+    for g in d.goroutines:
+        if key is None or (g.state, tuple((f.function, f.file, f.line) for f in g.frames)) == key:
+            if g.id is None:
+                return None
+            out.add(g.id)
+    return out
+
+
 def _ended_share(start: Dump, end: Dump, key: Sig) -> float | None:
     """Of the goroutines with stack `key` in the start dump, the share no longer there (by
     id) in the end dump: a leak's goroutines never leave, work's do. None when the dumps
     carry no ids (debug=1) or no goroutine had that stack at the start."""
-
-    def ids(d: Dump) -> set[int] | None:
-        out: set[int] = set()
-        for g in d.goroutines:
-            if (g.state, tuple((f.function, f.file, f.line) for f in g.frames)) == key:
-                if g.id is None:
-                    return None
-                out.add(g.id)
-        return out
-
-    before, after = ids(start), ids(end)
+    before, after = _ids(start, key), _ids(end, key)
     if not before or after is None:
         return None
     return round(len(before - after) / len(before), 4)
@@ -448,21 +450,10 @@ def _moved_share(start: Dump, end: Dump, key: Sig) -> float | None:
     the share already in the start dump (by id) under another stack: goroutines that
     changed what they wait on (a pool's workers going idle), not new ones. None when the
     dumps carry no ids or the group gained none."""
-
-    def ids(d: Dump, same: bool) -> set[int] | None:
-        out: set[int] = set()
-        for g in d.goroutines:
-            if g.id is None:
-                return None
-            if not same or (g.state, tuple((f.function, f.file, f.line) for f in g.frames)) == key:
-                out.add(g.id)
-        return out
-
-    everyone, now = ids(start, False), ids(end, True)
+    everyone, now = _ids(start), _ids(end, key)
     if everyone is None or now is None:
         return None
-    was = ids(start, True) or set()
-    gained = now - was
+    gained = now - (_ids(start, key) or set())
     if not gained:
         return None
     return round(len(gained & everyone) / len(gained), 4)
