@@ -601,6 +601,17 @@ def test_causes_scored_near_nothing_are_not_listed() -> None:
         "healthy", "lock-contention", "cpu-saturation"
     ]  # fmt: skip
     assert _listed(ranked[:2] + ranked[3:4], aside) == [ranked[0], ranked[1], ranked[3]]
+    # two set aside, one of them already third: both are listed (a replay of an idle pool
+    # listed gc-pressure 11% in place of goroutine-leak 59%, which its verdict named)
+    ranked = [("healthy", 0.097), ("deadlock", 0.053), ("lock-contention", 0.0),
+              ("goroutine-leak", 0.594), ("gc-pressure", 0.111), ("memory-leak", 0.014)]  # fmt: skip
+    aside = {"goroutine-leak": "moved, not new", "gc-pressure": "the code's own CPU"}
+    assert [k for k, _ in _listed(ranked, aside)] == ["healthy", "goroutine-leak", "gc-pressure"]
+    # more set aside than room: the top and every one the verdict names
+    aside["memory-leak"] = "no growth"
+    assert [k for k, _ in _listed(ranked, aside)] == [
+        "healthy", "goroutine-leak", "gc-pressure", "memory-leak"
+    ]  # fmt: skip
 
 
 def test_a_cause_without_its_own_evidence_is_titled_unconfirmed() -> None:

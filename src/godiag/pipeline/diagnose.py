@@ -439,14 +439,18 @@ def _listed(
     ranked: list[tuple[str, float]], set_aside: dict[str, str] | None = None
 ) -> list[tuple[str, float]]:
     """The causes the document lists: the first MAX_CAUSES of the ranking, the top always,
-    the others only when scored MIN_LISTED or more; and the highest-scored kind set aside
-    for lack of evidence in place of the last, when the others crowd it out (the verdict
-    names it: a script reading `causes` finds it there, with its `set_aside` reason)."""
+    the others only when scored MIN_LISTED or more; and every kind set aside for lack of
+    evidence, in place of the last others when they crowd it out (the verdict names each:
+    a script reading `causes` finds it there, with its `set_aside` reason). A set-aside
+    kind already listed is not the one replaced to make room for another."""
+    aside = set(set_aside or {})
     shown = [kv for i, kv in enumerate(ranked) if i == 0 or kv[1] >= MIN_LISTED][:MAX_CAUSES]
-    missed = [kv for kv in ranked if kv[0] in (set_aside or {}) and kv not in shown]
-    if not missed:
+    named = [kv for kv in ranked if kv[0] in aside]
+    if all(kv in shown for kv in named):
         return shown
-    return [*shown[: MAX_CAUSES - 1], max(missed, key=lambda kv: kv[1])]
+    room = max(1, MAX_CAUSES - len(named))
+    others = [kv for i, kv in enumerate(shown) if i == 0 or kv[0] not in aside][:room]
+    return [kv for kv in ranked if kv in others or kv in named]
 
 
 def _under(p: float, floor: float) -> str:
