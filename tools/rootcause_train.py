@@ -236,11 +236,11 @@ def score(
     ac1 = sum(t == r["kind"] for t, r in zip(top1, rows, strict=True)) / n
     ac3 = sum(r["kind"] in [k for k, _ in rk[:3]] for rk, r in zip(ranked, rows, strict=True)) / n
     faults = [(rk, r) for rk, r in zip(ranked, rows, strict=True) if r["kind"] != "healthy"]
+    # a template of healthy runs only has no location to get right: nan, printed "—"
+    nf = len(faults) or float("nan")
     loc = sum(rk[0][0] == r["kind"] and loc_ok(r["locations"].get(r["kind"]), r["fault"])
-              for rk, r in faults) / max(1, len(faults))  # fmt: skip
-    loc_given = sum(loc_ok(r["locations"].get(r["kind"]), r["fault"]) for _, r in faults) / max(
-        1, len(faults)
-    )
+              for rk, r in faults) / nf  # fmt: skip
+    loc_given = sum(loc_ok(r["locations"].get(r["kind"]), r["fault"]) for _, r in faults) / nf
     healthy = [(rk, r) for rk, r in zip(ranked, rows, strict=True) if r["kind"] == "healthy"]
     flagged = sum(rk[0][0] != "healthy" and rk[0][1] >= 0.5 for rk, _ in healthy)
     brier = sum(sum((p - (k == r["kind"])) ** 2 for k, p in rk)
@@ -388,9 +388,13 @@ def per_kind(rows: list[dict[str, Any]], ranked: list[list[tuple[str, float]]]) 
     return "\n".join(out)
 
 
+def _fig(x: float) -> str:
+    return "—" if math.isnan(x) else f"{x:.3f}"
+
+
 def _row(r: dict[str, Any]) -> str:
-    return (f"| {r['name']} | {r['ac1']:.3f} | {r['ac3']:.3f} | {r['location']:.3f} | "
-            f"{r['location_true_kind']:.3f} | {r['brier']:.3f} | {r['ece']:.3f} | "
+    return (f"| {r['name']} | {r['ac1']:.3f} | {r['ac3']:.3f} | {_fig(r['location'])} | "
+            f"{_fig(r['location_true_kind'])} | {r['brier']:.3f} | {r['ece']:.3f} | "
             f"{r['abstention']:.3f} | {r['sure_ac1']:.3f} | {r['confident_errors']} | "
             f"{r['healthy_flagged']}/{r['healthy_runs']} |")  # fmt: skip
 

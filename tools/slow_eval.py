@@ -91,12 +91,12 @@ def summary(name: str, res: list[dict[str, Any]]) -> str:
     n = len(res)
     faults = [r for r in res if r["truth"] != "healthy"]
     ac1 = sum(r["right"] for r in res) / max(1, n)
-    loc = sum(r["located"] for r in faults) / max(1, len(faults))
+    loc = f"{sum(r['located'] for r in faults) / len(faults):.3f}" if faults else "—"
     unsure = sum(not r["confident"] for r in res) / max(1, n)
     conf_err = sum(not r["right"] and r["p"] >= 0.9 and r["confident"] for r in res)
     healthy = [r for r in res if r["truth"] == "healthy"]
     flagged = sum(r["top"] != "healthy" and r["confident"] for r in healthy)
-    return (f"| {name} | {n} | {ac1:.3f} | {loc:.3f} | {unsure:.3f} | {conf_err} | "
+    return (f"| {name} | {n} | {ac1:.3f} | {loc} | {unsure:.3f} | {conf_err} | "
             f"{flagged}/{len(healthy)} |")  # fmt: skip
 
 
