@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from godiag.analysis import sites
 from godiag.analysis.rules import gc_pressure, lock_contention, memory_leak, rule_module
 from godiag.analysis.sites import call_site
+from godiag.errors import CollectError
 from godiag.model.profile import Function, Line, Location, Profile, Sample, ValueType
 
 HEAP_TYPES = (
@@ -112,8 +114,25 @@ def test_gc_pressure_thresholds() -> None:
     assert not gc_pressure.evaluate(ref, first, calm).violated
     v = gc_pressure.evaluate(ref, first, busy)
     assert v.violated and "15%" in v.summary and "against 0.5/s" in v.summary
-    none = gc_pressure.evaluate(None, {"t": 0.0}, {"t": 1.0})
-    assert not none.violated and "no GC counters" in none.summary
+    # nothing measured is an error (exit 2), not "ok"
+    with pytest.raises(CollectError, match="no GC counters"):
+        gc_pressure.evaluate(None, {"t": 0.0}, {"t": 1.0})
+    # cycles alone (go_gc_duration_seconds): the rate, and the CPU share said unknown
+    v = gc_pressure.evaluate(None, {"t": 0.0, "gc_cycles": 0.0}, {"t": 5.0, "gc_cycles": 100.0})
+    assert not v.violated and "20 GC cycles/s" in v.summary and "not exposed" in v.summary
+
+
+def test_gc_counters_from_client_golang_default_metrics() -> None:
+    """client_golang's default Go collector exports the GC count only as the summary
+    go_gc_duration_seconds (its _count sample); Prometheus and Alertmanager do."""
+    from godiag.formats import prometheus
+
+    text = (b"# HELP go_gc_duration_seconds A summary of the wall-time pause.\n"
+            b"# TYPE go_gc_duration_seconds summary\n"
+            b'go_gc_duration_seconds{quantile="0"} 2.1e-05\n'
+            b"go_gc_duration_seconds_sum 0.0031\ngo_gc_duration_seconds_count 9\n")  # fmt: skip
+    snap = gc_pressure.from_metrics(prometheus.parse(text, "m"), 1.0)
+    assert snap["gc_cycles"] == 9.0
 
 
 def test_every_rule_is_registered() -> None:

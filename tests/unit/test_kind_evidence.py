@@ -604,7 +604,8 @@ def test_causes_scored_near_nothing_are_not_listed() -> None:
     # two set aside, one of them already third: both are listed (a replay of an idle pool
     # listed gc-pressure 11% in place of goroutine-leak 59%, which its verdict named)
     ranked = [("healthy", 0.097), ("deadlock", 0.053), ("lock-contention", 0.0),
-              ("goroutine-leak", 0.594), ("gc-pressure", 0.111), ("memory-leak", 0.014)]  # fmt: skip
+              ("goroutine-leak", 0.594), ("gc-pressure", 0.111),
+              ("memory-leak", 0.014)]  # fmt: skip
     aside = {"goroutine-leak": "moved, not new", "gc-pressure": "the code's own CPU"}
     assert [k for k, _ in _listed(ranked, aside)] == ["healthy", "goroutine-leak", "gc-pressure"]
     # more set aside than room: the top and every one the verdict names

@@ -100,6 +100,7 @@ def load_profile(
         stored = from_store(source, config_path)
         if stored is not None:
             return decode(stored.data, stored.source), stored
+    kind = kind_of_url(source, kind)
     svc = resolve_service(source, config_path, kube)
     meta = service_metadata(svc.url, client=svc.client, configured=svc.meta, user=user_meta)
     if "/debug/pprof/" in svc.url:
@@ -115,6 +116,27 @@ def load_profile(
             progress=progress, meta=meta,
         )  # fmt: skip
     return decode(cap.data, cap.source), cap
+
+
+_PPROF_PATH = re.compile(r"/debug/pprof/([A-Za-z0-9_]+)/?$")
+
+
+def kind_of_url(source: str, kind: str | None) -> str | None:
+    """The profile type a URL ending in one profile's endpoint names (`/debug/pprof/heap`,
+    no query; such a URL is read as its service's base URL), so that it is not taken as a
+    CPU profile; a --type that names another profile is an error, not a silent choice."""
+    from godiag.collect.pprof import ENDPOINTS
+
+    if not is_url(source) or "?" in source or "#" in source:
+        return kind
+    m = _PPROF_PATH.search(source)
+    named = {v: k for k, v in ENDPOINTS.items()}.get(m.group(1)) if m else None
+    if named is None:
+        return kind
+    if kind is not None and kind != named:
+        raise UsageError(f"{source} is the {named} profile's endpoint but --type is {kind}: "
+                         f"give one of them")  # fmt: skip
+    return named
 
 
 def from_store(ref: str, config_path: str | None = None) -> Capture | None:

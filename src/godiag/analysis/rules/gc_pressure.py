@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from godiag.analysis.rules import Verdict
+from godiag.errors import CollectError
 from godiag.formats.prometheus import MetricFamily
 
 PROFILE_TYPE = "metrics"
@@ -23,15 +24,20 @@ Snapshot = dict[str, float]  # gc_cycles, gc_cpu_s, cpu_s, lifetime_gc_fraction;
 
 
 def _value(fams: dict[str, MetricFamily], *names: str) -> float | None:
+    """The first of `names` exposed: a sample of that exact name in its family (a counter's
+    family may be named without `_total`; a summary's `_count` lives in the family without
+    it, as client_golang's go_gc_duration_seconds_count does), else a counter's or gauge's
+    one sample."""
     for name in names:
-        fam = fams.get(name) or fams.get(name.removesuffix("_total"))
-        if fam is None:
-            continue
-        for s in fam.samples:
-            if s.name in (name, name.removesuffix("_total") + "_count", fam.name + "_count"):
-                return s.value
-        if fam.samples and fam.type in ("counter", "gauge", "untyped"):
-            return fam.samples[0].value
+        bases = (name, name.removesuffix("_total"), name.removesuffix("_count"))
+        for fam in (f for b in dict.fromkeys(bases) if (f := fams.get(b)) is not None):
+            for s in fam.samples:
+                if s.name in (name, name.removesuffix("_total") + "_count"):
+                    return s.value
+            if name in (fam.name, fam.name + "_total") and fam.samples and fam.type in (
+                "counter", "gauge", "untyped"
+            ):  # fmt: skip
+                return fam.samples[0].value
     return None
 
 
@@ -83,23 +89,29 @@ def evaluate(
     measurements: dict[str, Any] = {"now": now, "reference": ref}
     thresholds = {"max_cpu_fraction": max_cpu_fraction, "ratio": ratio}
     if "gc_cycles_per_s" not in now:
-        return Verdict(
-            "gc-pressure", False,
-            "the service exposes no GC counters (/metrics runtime metrics or /debug/vars)",
-            measurements, [], [], thresholds,
-        )  # fmt: skip
-    cps, frac = now["gc_cycles_per_s"], now.get("gc_cpu_fraction", 0.0)
+        # nothing measured is no answer: the caller says so and exits 2, never "ok"
+        raise CollectError(
+            "the service exposes no GC counters: neither /metrics (go_gc_duration_seconds, "
+            "or client_golang's runtime/metrics go_gc_cycles_total_gc_cycles_total) nor "
+            "/debug/vars memstats (NumGC)"
+        )
+    cps, frac = now["gc_cycles_per_s"], now.get("gc_cpu_fraction")
     reasons = []
-    if frac >= max_cpu_fraction:
+    if frac is not None and frac >= max_cpu_fraction:
         reasons.append(f"GC used {frac:.0%} of the CPU (limit {max_cpu_fraction:.0%})")
     ref_cps = (ref or {}).get("gc_cycles_per_s")
-    if ref_cps is not None and cps >= 1.0 and frac >= 0.05 and cps >= ratio * max(ref_cps, 1e-9):
+    if (ref_cps is not None and cps >= 1.0 and frac is not None and frac >= 0.05
+            and cps >= ratio * max(ref_cps, 1e-9)):  # fmt: skip
         reasons.append(f"{cps:g} GC cycles/s against {ref_cps:g}/s in the reference period")
-    summary = (
-        "; ".join(reasons)
-        if reasons
-        else f"{cps:g} GC cycles/s, GC CPU {frac:.1%} over {now['seconds']:g}s"
+    # without the collector's CPU share (go_gc_duration_seconds alone), the rate is
+    # reported and the CPU limit is not judged: not "0%"
+    share = (
+        f"GC CPU {frac:.1%}"
+        if frac is not None
+        else "GC CPU share not exposed (client_golang's runtime/metrics collector "
+        "go_cpu_classes_gc_total_cpu_seconds_total or expvar's GCCPUFraction gives it)"
     )
+    summary = "; ".join(reasons) or f"{cps:g} GC cycles/s, {share} over {now['seconds']:g}s"
     findings = []
     if reasons:
         from godiag.model.findings import Evidence, Finding, Severity
