@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from typing import BinaryIO
 
 MB = 1 << 20
 # A 100k-goroutine debug=2 dump is ~25 MB and large heap profiles ~50 MB decompressed:
@@ -99,3 +100,22 @@ def pin_mmap_threshold(threshold: int = 256 * 1024) -> None:
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
     if mallopt is not None:
         mallopt(-3, threshold)  # M_MMAP_THRESHOLD
+
+
+def read_capped(fh: BinaryIO, cap: int, what: str) -> bytes:
+    """All of `fh`, when it holds `cap` bytes or fewer (InputTooLarge past them). A pipe,
+    a FIFO, stdin or /dev/zero has no size to check first (`<(curl ...)`, `kubectl logs |
+    godiag goroutines -`): it is read in chunks and given up at the cap, not until memory
+    runs out."""
+    chunks: list[bytes] = []
+    n = 0
+    while chunk := fh.read(min(1 << 20, cap + 1 - n)):
+        chunks.append(chunk)
+        n += len(chunk)
+        if n > cap:
+            raise InputTooLarge(f"{what}: larger than {cap >> 20} MB")
+    return b"".join(chunks)
+
+
+class InputTooLarge(ValueError):
+    """A local input (file, pipe, stdin) past its cap; the caller turns it into its error."""

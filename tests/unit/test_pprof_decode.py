@@ -178,3 +178,20 @@ def test_legacy_mutex_text() -> None:
 def test_bad_input_is_a_parse_error(data: bytes, why: str) -> None:
     with pytest.raises(ParseError, match=why):
         decode(data, "bad")
+
+
+def test_strings_that_are_not_utf8_decode_as_go_tool_pprof_reads_them() -> None:
+    """A pprof.Do label of a Latin-1 path is written by Go as it is; proto3 refuses it,
+    `go tool pprof` reads it: the bad bytes become U+FFFD and the rest is unchanged."""
+    from godiag.formats.pprof import STRING_TABLE, _entry
+
+    heap = Path(__file__).parent.parent / "data/diagnose/healthy-kvstore/00-heap-start.pb.gz"
+    data = gzip.decompress(heap.read_bytes())
+    good = decode(data, "heap")
+    bad = data + _entry(STRING_TABLE << 3 | 2, b"/files/caf\xe9.txt")
+    prof = decode(bad, "heap")
+    assert prof.sample_types == good.sample_types
+    assert [x.values for x in prof.samples] == [x.values for x in good.samples]
+    # a profile broken past its strings is still refused
+    with pytest.raises(ParseError, match="not a pprof protobuf profile"):
+        decode(bad + b"\x0a\xff", "heap")

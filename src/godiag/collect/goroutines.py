@@ -11,12 +11,14 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 from godiag.collect.http import HttpClient, describe_http_error, shown_url
 from godiag.collect.procfs import listening_addresses, url_of
 from godiag.errors import CollectError, ParseError
 from godiag.formats.goroutines import looks_binary
+from godiag.limits import MB, SINGLE_CAPTURE_MB, InputTooLarge, read_capped
 from godiag.model.capture import Capture, CaptureMeta
 
 PPROF_PATH = "/debug/pprof/goroutine"
@@ -96,12 +98,21 @@ def fetch_pid(pid: int, *, client: HttpClient, timeout: float) -> Capture:
     )
 
 
+def _capped(fh: BinaryIO, source: str, already: int = 0) -> bytes:
+    """The rest of a local dump, within the single-capture budget a URL gets."""
+    try:
+        return read_capped(fh, SINGLE_CAPTURE_MB * MB - already, source)
+    except InputTooLarge:
+        raise CollectError(f"{source}: larger than {SINGLE_CAPTURE_MB} MB, the cap of one "
+                           "goroutine dump") from None  # fmt: skip
+
+
 def fetch(source: str, *, client: HttpClient | None = None, timeout: float = 30.0) -> Capture:
     """Bytes of a goroutine dump from a file, `-`, a URL or a PID."""
     client = client or HttpClient()
     when = datetime.now(UTC)
     if source == "-":
-        return Capture(sys.stdin.buffer.read(), "<stdin>", "goroutine", when)
+        return Capture(_capped(sys.stdin.buffer, "<stdin>"), "<stdin>", "goroutine", when)
     if source.startswith(("http://", "https://")):
         return fetch_url(source, client=client, timeout=timeout)
     path = Path(source)
@@ -114,7 +125,7 @@ def fetch(source: str, *, client: HttpClient | None = None, timeout: float = 30.
             head = fh.read(4096)
             if head[:2] != b"\x1f\x8b" and looks_binary(head):
                 raise ParseError(source, "binary data, not a goroutine dump", offset=0)
-            data = head + fh.read()
+            data = head + _capped(fh, source, len(head))
     except FileNotFoundError:
         raise CollectError(f"{source}: no such file (nor a URL or a PID)") from None
     except IsADirectoryError:

@@ -104,8 +104,79 @@ def _message(data: bytes, source: str) -> Any:
     try:
         msg.ParseFromString(data)
     except (DecodeError, RuntimeError, ValueError) as exc:
-        raise ParseError(source, f"not a pprof protobuf profile ({exc})") from None
+        # Go writes label values and file names as they are: a pprof.Do label of a path
+        # in Latin-1 is not UTF-8, which proto3 refuses and `go tool pprof` reads
+        fixed = _utf8_strings(data) if "UTF-8" in str(exc) else None
+        if fixed is None:
+            raise ParseError(source, f"not a pprof protobuf profile ({exc})") from None
+        try:
+            msg.ParseFromString(fixed)
+        except (DecodeError, RuntimeError, ValueError) as again:
+            raise ParseError(source, f"not a pprof protobuf profile ({again})") from None
     return msg
+
+
+STRING_TABLE = 6  # profile.proto: repeated string string_table = 6
+
+
+def _varint(data: bytes, i: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if i >= len(data) or shift > 63:
+            raise ValueError("truncated varint")
+        b = data[i]
+        value |= (b & 0x7F) << shift
+        i, shift = i + 1, shift + 7
+        if not b & 0x80:
+            return value, i
+
+
+def _utf8_strings(data: bytes) -> bytes | None:
+    """`data` with every string-table entry made valid UTF-8 (bad bytes as U+FFFD), the
+    rest copied as is; None when the top-level message cannot be walked."""
+    out = bytearray()
+    i = 0
+    try:
+        while i < len(data):
+            start = i
+            key, i = _varint(data, i)
+            wire = key & 7
+            if wire == 0:
+                _, i = _varint(data, i)
+            elif wire == 1:
+                i += 8
+            elif wire == 5:
+                i += 4
+            elif wire == 2:
+                n, j = _varint(data, i)
+                if j + n > len(data):
+                    return None
+                if key >> 3 == STRING_TABLE:
+                    text = data[j : j + n].decode("utf-8", "replace").encode()
+                    out += _entry(key, text)
+                    i = j + n
+                    continue
+                i = j + n
+            else:
+                return None
+            if i > len(data):
+                return None
+            out += data[start:i]
+    except ValueError:
+        return None
+    return bytes(out)
+
+
+def _entry(key: int, value: bytes) -> bytes:
+    def varint(v: int) -> bytes:
+        b = bytearray()
+        while True:
+            b.append((v & 0x7F) | (0x80 if v > 0x7F else 0))
+            v >>= 7
+            if not v:
+                return bytes(b)
+
+    return varint(key) + varint(len(value)) + value
 
 
 def decode_proto(data: bytes, source: str) -> Profile:

@@ -64,11 +64,16 @@ def resolve_service(
 
 
 def read_file(path: Path) -> bytes:
+    from godiag.limits import InputTooLarge, read_capped
+
     try:
         size = path.stat().st_size
         if size > MAX_FILE:
             raise UsageError(f"{path}: larger than {MAX_FILE >> 20} MB")
-        return path.read_bytes()
+        with path.open("rb") as fh:  # a pipe or a device has no size to check first
+            return read_capped(fh, MAX_FILE, str(path))
+    except InputTooLarge as exc:
+        raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
