@@ -108,6 +108,13 @@ def emit(
 
 
 def write_file(path: Path, data: str | bytes) -> None:
+    """`data` into `path`, whole or not at all: a regular file is replaced through a
+    temporary one. A device, a FIFO or /dev/stdout is written in place: renaming over
+    `-o /dev/null` as root would replace the device with a regular file."""
+    if path.exists() and not path.is_file():
+        with path.open("wb") as fh:
+            fh.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     if isinstance(data, bytes):

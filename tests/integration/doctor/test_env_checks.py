@@ -286,3 +286,25 @@ def test_gocache_misconfigured(tmp_path: Path, value: str) -> None:
     f = of(run_doctor(d, env), "gocache-misconfigured")
     assert f and f[0]["severity"] == "warning" and value in f[0]["title"]
     assert not of(run_doctor(d, doctor_env(GOCACHE=str(tmp_path / "c"))), "gocache-misconfigured")
+
+
+def test_packages_unloadable(tmp_path: Path) -> None:
+    """`go list ./...` failing for the whole folder is an error, not "0 error(s)": a
+    replaced module asking for a newer go line than go.mod's, and no go.mod at all."""
+    module(tmp_path / "lib", {"l.go": "package lib\n"}, path="example.com/lib", go="1.26")
+    d = module(tmp_path / "app", {"a.go": 'package app\n\nimport _ "example.com/lib"\n'})
+    with (d / "go.mod").open("a") as fh:
+        fh.write("\nrequire example.com/lib v0.0.0\n\nreplace example.com/lib => ../lib\n")
+    env = doctor_env()
+    assert "updates to go.mod needed" in go(d, "build", "./...", env=env, check=False)
+    f = of(run_doctor(d, env), "packages-unloadable")
+    assert f and f[0]["severity"] == "error"
+    assert "updates to go.mod needed" in f[0]["title"] and "go mod tidy" in f[0]["title"]
+    bare = write(tmp_path / "bare", {"m.go": "package main\n\nfunc main() {}\n"})
+    assert (
+        "does not contain main module"
+        in of(run_doctor(bare, env), "packages-unloadable")[0]["title"]
+    )
+    # a clean module, and one with no package at all, load fine
+    assert not of(run_doctor(clean(tmp_path), env), "packages-unloadable")
+    assert not of(run_doctor(module(tmp_path / "empty", {}), env), "packages-unloadable")

@@ -18,6 +18,7 @@ from godiag.toolchain.checks.base import Check, Context, Skipped
 
 _MODULES = (
     "gopath_mode",
+    "packages_unloadable",
     "workspace_override",
     "goflags_injection",
     "env_file_override",
