@@ -677,3 +677,19 @@ def test_a_goroutine_leak_title_gives_the_named_groups_rate() -> None:
     assert kinds.title("goroutine-leak", idle, loc).endswith("pkg.(*Serializer).run")
     piling = {**idle, "top_growth_per_min": 600.0, "top_growth_blocked": 1}
     assert kinds.title("goroutine-leak", piling, loc).endswith("(+600/min)")
+
+
+def test_lock_waiters_that_never_moved_behind_a_holder_waiting_on_a_lock_are_no_queue() -> None:
+    """A lock-order deadlock (Post holds a.mu and waits for b.mu; Rotate holds b.mu and
+    waits for a.mu) read lock-contention 49%, exit 1: every waiter was the same goroutine
+    at both ends of the window. Contention moves; this did not."""
+    from godiag.analysis.rootcause import kinds
+
+    stuck = _feats(lock_waiters=5, lock_waiters_across=5, lock_waiters_growth=0,
+                   lock_holder_waits="lock")  # fmt: skip
+    why = kinds.unsupported("lock-contention", stuck)
+    assert why is not None and "none of the 5 goroutines" in why
+    # waiters that got the lock in turn, a holder that sleeps, or no ids: contention stands
+    for moved in ({"lock_waiters_across": 2}, {"lock_holder_waits": "sleep"},
+                  {"lock_waiters_across": None}, {"lock_waiters_growth": 3}):  # fmt: skip
+        assert kinds.unsupported("lock-contention", {**stuck, **moved}) is None

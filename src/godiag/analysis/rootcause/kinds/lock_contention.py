@@ -120,6 +120,25 @@ def ruled_out(feats: Features) -> bool:
     return bool(waiters == 0 and (waited is None or waited < MIN_LOCK_WAIT))
 
 
+def unsupported(feats: Features) -> str | None:
+    """Contention moves: waiters get the lock in turn. When every goroutine waiting on a
+    lock at the window's start still waits in the same call at its end, none more came,
+    and the goroutine inside their critical section itself waits on another lock, nothing
+    moved for the whole window: a lock held while waiting on one that never frees is a
+    deadlock (two locks taken in opposite orders), not a queue. (In the windowed dataset a
+    holder waiting on a lock occurs in deadlock runs only.)"""
+    waiters, across = feats.get("lock_waiters") or 0, feats.get("lock_waiters_across")
+    if feats.get("lock_holder_waits") != "lock" or across is None or waiters == 0:
+        return None
+    if across < waiters or (feats.get("lock_waiters_growth") or 0) > 0:
+        return None
+    return (f"none of the {across} goroutines waiting on a lock got it during the window "
+            f"(the same goroutines wait in the same calls at both ends), and the one inside "
+            f"their critical section waits on another lock: nothing moved, which is a "
+            f"deadlock's mark, not a queue's; a second diagnosis showing the same goroutines "
+            f"still waiting would confirm it")  # fmt: skip
+
+
 def title(feats: Features, where: str) -> str:
     return f"goroutines queue on a contended lock{where}"
 
@@ -129,6 +148,7 @@ KIND = Kind(
     title,
     locator,
     ruled_out,
+    unsupported=unsupported,
     # a starved lock holder waits for a CPU while its waiters queue
     timing=True,
     explained_by=frozenset({"lock-held-blocking", "lock-not-released", "lock-order-inversion"}),
