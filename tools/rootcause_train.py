@@ -580,6 +580,11 @@ read as memory-leak at 42-58%); and, at 50 MiB/s of allocation or more, the live
 growth from the two heap profiles, not from the /metrics reads after the forced GCs, which
 also count what was allocated since (Prometheus at rest: +1.3 MiB/s by its reads, -0.2 by
 its profiles; AC@1 0.696 -> 0.694, location 0.620 -> 0.615, healthy flagged 10 -> 8).
+Last, reading a lock-order deadlock of a small service written outside the project that
+read lock-contention 49%: lock-contention is without its own evidence when every lock
+waiter is the same goroutine in the same call at both ends of the window and their
+holder waits on another lock (no lock-contention row has such a holder; AC@1 0.733 ->
+0.735, location 0.634 -> 0.637, one `svc` deadlock).
 
 **The model's form was chosen on these figures too.** Logistic regression alone gave the
 0.694 above. A random forest over the same inputs and the same rows, tried because a

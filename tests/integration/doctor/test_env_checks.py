@@ -31,6 +31,13 @@ LIB = {
 }
 
 
+def replaced(d: Path, mod: str, target: str) -> Path:
+    """`d`'s go.mod requiring `mod` and replacing it with the folder `target`."""
+    with (d / "go.mod").open("a") as fh:
+        fh.write(f"\nrequire {mod} v0.0.0\n\nreplace {mod} => {target}\n")
+    return d
+
+
 def clean(tmp_path: Path) -> Path:
     return module(tmp_path / "app", LIB)
 
@@ -193,9 +200,7 @@ def test_vendor_auto_without_local_replace_is_context(tmp_path: Path) -> None:
 
 
 def test_replace_to_missing_directory(tmp_path: Path) -> None:
-    d = module(tmp_path / "app", USES_DEP)
-    with (d / "go.mod").open("a") as fh:
-        fh.write("\nrequire example.com/dep v0.0.0\n\nreplace example.com/dep => ../missing\n")
+    d = replaced(module(tmp_path / "app", USES_DEP), "example.com/dep", "../missing")
     env = doctor_env()
     assert "does not exist" in go(d, "build", "./...", env=env, check=False)
     f = of(run_doctor(d, env), "replace-directives")
@@ -293,8 +298,7 @@ def test_packages_unloadable(tmp_path: Path) -> None:
     replaced module asking for a newer go line than go.mod's, and no go.mod at all."""
     module(tmp_path / "lib", {"l.go": "package lib\n"}, path="example.com/lib", go="1.26")
     d = module(tmp_path / "app", {"a.go": 'package app\n\nimport _ "example.com/lib"\n'})
-    with (d / "go.mod").open("a") as fh:
-        fh.write("\nrequire example.com/lib v0.0.0\n\nreplace example.com/lib => ../lib\n")
+    d = replaced(d, "example.com/lib", "../lib")
     env = doctor_env()
     assert "updates to go.mod needed" in go(d, "build", "./...", env=env, check=False)
     f = of(run_doctor(d, env), "packages-unloadable")
