@@ -57,8 +57,10 @@ SERVED_SHARE = 0.5
 def served(what: str, profile: str) -> str:
     """The doubt of a kind whose evidence is work done while serving requests: `what` says
     how much of it was, `profile` the `godiag profile --type` that compares it."""
+    article = "an" if profile[:1] in "aeiou" else "a"
     return (f"{what} while serving requests: a request path that does too much and a load "
-            f"that asks for much look the same in one profile; a {profile} profile under the "
+            f"that asks for much look the same in one profile; {article} {profile} profile "
+            f"under the "
             f"usual load (`godiag profile URL --type {profile} --format pprof -o "
             f"usual.pb.gz`) against one now (`godiag profile URL --type {profile} "
             f"--diff-base usual.pb.gz`) would decide")  # fmt: skip
