@@ -393,8 +393,9 @@ def _analyse(
         share = _under(top["probability"], ranker.FLOOR)  # type: ignore[index]
         verdict = (f"not sure: the most likely cause, {top['kind']}, has only "  # type: ignore[index]
                    f"{share} (below the {ranker.FLOOR:.0%} floor)")  # fmt: skip
-        if set_aside:
-            verdict += "; " + _set_aside(set_aside, dict(ranked))
+        listed = {c["kind"] for c in causes}
+        if named := {k: w for k, w in set_aside.items() if k in listed}:
+            verdict += "; " + _set_aside(named, dict(ranked))
     else:
         verdict = f"{top['kind']} ({top['probability']:.0%})"  # type: ignore[index]
     return {
@@ -439,16 +440,20 @@ def _listed(
     ranked: list[tuple[str, float]], set_aside: dict[str, str] | None = None
 ) -> list[tuple[str, float]]:
     """The causes the document lists: the first MAX_CAUSES of the ranking, the top always,
-    the others only when scored MIN_LISTED or more; and every kind set aside for lack of
-    evidence, in place of the last others when they crowd it out (the verdict names each:
-    a script reading `causes` finds it there, with its `set_aside` reason). A set-aside
-    kind already listed is not the one replaced to make room for another."""
+    the others only when scored MIN_LISTED or more; and the kinds set aside for lack of
+    evidence (the two scored highest), in place of the last others when they crowd them
+    out (the verdict names those: a script reading `causes` finds each there, with its
+    `set_aside` reason). A set-aside kind already listed is not the one replaced to make
+    room for another."""
     aside = set(set_aside or {})
     shown = [kv for i, kv in enumerate(ranked) if i == 0 or kv[1] >= MIN_LISTED][:MAX_CAUSES]
-    named = [kv for kv in ranked if kv[0] in aside]
+    # the set-aside kinds the model scored highest, as many as fit beside the top (the
+    # document's schema lists MAX_CAUSES at most; the verdict names those listed)
+    named = sorted((kv for kv in ranked if kv[0] in aside), key=lambda kv: -kv[1])
+    named = named[: MAX_CAUSES - 1]
     if all(kv in shown for kv in named):
         return shown
-    room = max(1, MAX_CAUSES - len(named))
+    room = MAX_CAUSES - len(named)
     others = [kv for i, kv in enumerate(shown) if i == 0 or kv[0] not in aside][:room]
     return [kv for kv in ranked if kv in others or kv in named]
 
