@@ -949,6 +949,10 @@ def test_timeout_leaves_no_process_behind(tmp_path: Path) -> None:
     [
         ([], b"give the command after --"),
         (["--stall", "soon", "--", "go", "version"], b"--stall: 'soon' is not a duration"),
+        # a stall shorter than one progress window (0 among them) declared a hang at once
+        (["--stall", "0", "--", "go", "version"], b"--stall: at least 2s"),
+        (["--stall", "500ms", "--", "go", "version"], b"--stall: at least 2s"),
+        (["--stall", "-5s", "--", "go", "version"], b"--stall: '-5s' is negative"),
         (["--", "no-such-go-binary", "build"], b"not found on PATH"),
     ],
 )

@@ -28,6 +28,7 @@ import click
 
 from godiag.cli.common import Duration, make_output, output_options
 from godiag.errors import ExitStatus, UsageError
+from godiag.toolchain.supervise.progress import WINDOW_S
 
 FORMATS = ["text", "json"]
 
@@ -43,10 +44,12 @@ FORMATS = ["text", "json"]
 @click.option(
     "--stall",
     "stall",
-    type=Duration(),
+    # Progress is judged over WINDOW_S (CPU share, bytes read): a shorter --stall would
+    # declare a hang before one window of work could be seen, and 0 declared one at once.
+    type=Duration(low=WINDOW_S, why=f"progress is measured over {WINDOW_S:g}s windows"),
     default="60s",
     show_default=True,
-    help="Declare a hang after D without output, I/O, new processes or computing.",
+    help="Declare a hang after D (at least 2s) without output, I/O, new processes or computing.",
 )
 @click.option(
     "--expect-output",
