@@ -158,6 +158,50 @@ def test_locks_waited_for_minutes_in_two_functions_are_the_deadlock() -> None:
     assert "deadlock" not in longterm.decisive(longterm.gather(obs, derive(obs)))
 
 
+def test_waiters_behind_a_holder_blocked_for_minutes_are_the_deadlock() -> None:
+    """Posters wait a minute for the ledger lock; one poster is past that Lock, waiting a
+    minute for the journal lock, which a rotation (waiting for the ledger lock in another
+    function) holds: a holder seen, so no inversion without one; the ages decide it, and
+    the rotation is named. A holder in a network read, or waits under a minute, do not."""
+    from godiag.analysis.rootcause import longterm
+    from godiag.analysis.rootcause.derived import derive
+    from godiag.model.observation import Observation
+
+    mutex = [("sync.runtime_SemacquireMutex", 0), ("sync.(*Mutex).Lock", 0)]
+
+    def dumps(age: str, holder_state: str, holder_frames: list[tuple[str, int]]) -> list[Dump]:
+        posters = [_g(10 + i, f"sync.Mutex.Lock{age}",
+                      [*mutex, ("main.(*Ledger).Post", 73), ("main.applier", 145)])
+                   for i in range(3)]  # fmt: skip
+        held = _g(20, holder_state + age, [*holder_frames, ("main.(*Ledger).Post", 77),
+                                           ("main.applier", 145)])  # fmt: skip
+        rotate = _g(23, f"sync.Mutex.Lock{age}", [*mutex, ("main.(*Ledger).Rotate", 95)])
+        return [_dump(*posters, held, rotate) for _ in range(2)]
+
+    def decided(ds: list[Dump]) -> str | None:
+        obs = Observation(url="http://x", dumps=ds)
+        return longterm.decisive(longterm.gather(obs, derive(obs))).get("deadlock")
+
+    why = decided(dumps(", 1 minutes", "sync.Mutex.Lock", mutex))
+    assert why is not None and "main.(*Ledger).Post (/src/app/store.go:77)" in why
+    assert "main.(*Ledger).Rotate (/src/app/store.go:95)" in why
+    # the same stacks seconds old: nothing says the lock is never released
+    assert decided(dumps("", "sync.Mutex.Lock", mutex)) is None
+    # a holder reading from the network for minutes ends on its own (or is a slow
+    # critical section): not decided here
+    io = [("internal/poll.runtime_pollWait", 0), ("net.(*conn).Read", 0)]
+    reading = dumps(", 1 minutes", "IO wait", io)
+    h = derive(Observation(url="http://x", dumps=reading)).holder
+    assert h is not None and h.category == "io" and h.wait_minutes == 1
+    assert decided(reading) is None
+    # nor one waiting inside a library's queue: a pool run dry holds the lock
+    pool = [("runtime.selectgo", 0), ("database/sql.(*DB).conn", 1369)]
+    waiting = dumps(", 1 minutes", "select", pool)
+    h = derive(Observation(url="http://x", dumps=waiting)).holder
+    assert h is not None and h.category == "select" and not h.own_wait
+    assert decided(waiting) is None
+
+
 def test_a_loop_between_ticks_is_not_a_stuck_actor_where_waits_are_aged() -> None:
     """Subscribers parked for minutes and one loop over time.Tick: the dump marks the
     subscribers' waits and not the loop's, so the loop ran within the minute; it is not

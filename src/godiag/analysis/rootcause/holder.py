@@ -64,6 +64,11 @@ class Holder:
     reentrant: bool = False  # waiting on a lock its own caller (same type) may hold
     across: bool = False  # the same goroutine seen waiting there at both ends of the window
     category: str = "other"  # what the holder waits on (goroutine_rules.category)
+    wait_minutes: int = 0  # the holder's wait there (the dump's mark; 0: under a minute)
+    # the holder blocks in the program's own code (its wait's first frame above the runtime
+    # and sync is not the standard library's): a channel, lock or WaitGroup of its own, not
+    # a library's queue such as database/sql's wait for a pooled connection
+    own_wait: bool = True
 
 
 def entry_frames(g: Goroutine) -> list[Frame]:
@@ -138,8 +143,10 @@ def _nested(dump: Dump, waits: dict[tuple[str, int], tuple[int, Frame]]) -> Hold
             f.function == fn and f.line == sec.line for f in g.frames
         )
 
-    state = next((g.state for g in dump.goroutines if there(g)), "lock")
-    return Holder(sec, state, sec, n, at, c, nested=True, category="lock")
+    held = [g for g in dump.goroutines if there(g)]
+    state = held[0].state if held else "lock"
+    age = max((g.wait_minutes for g in held), default=0)
+    return Holder(sec, state, sec, n, at, c, nested=True, category="lock", wait_minutes=age)
 
 
 def _reentrant(dump: Dump, start: Dump | None) -> Holder | None:
@@ -171,7 +178,8 @@ def _reentrant(dump: Dump, start: Dump | None) -> Holder | None:
                  if category(w.state, w.frames) == "lock"
                  and any(f.function.startswith(recv) for f in entry_frames(w))) - c  # fmt: skip
     return Holder(at, g.state, outer, behind, at, c, reentrant=True,
-                  across=start is not None, category="lock")  # fmt: skip
+                  across=start is not None, category="lock",
+                  wait_minutes=g.wait_minutes)  # fmt: skip
 
 
 def _key(g: Goroutine) -> tuple[int | None, tuple[tuple[str, int], ...]]:
@@ -196,7 +204,16 @@ def _holder(g: Goroutine, prefix: str | None, sec: Frame, n: int, at: Frame, c: 
         c,
         same_type,
         category=category(g.state, g.frames),
+        wait_minutes=g.wait_minutes,
+        own_wait=_own_wait(g),
     )
+
+
+def _own_wait(g: Goroutine) -> bool:
+    """The first frame of `g` above the runtime and the lock implementation is the
+    program's own (not the standard library's)."""
+    f = next((f for f in g.frames if not f.function.startswith(_LOCK_IMPL)), None)
+    return f is not None and not is_stdlib(f.function)
 
 
 def _receiver(fn: str) -> str | None:

@@ -44,7 +44,8 @@ reference a minute old or more, yet have waited less than its age, is not sure, 
 deadlock keeps CLEARED of its probability as in rule 5. 7. inversion
 (decisive in `adjust` as rule 1 is): a lock-order cycle in the end dump (lockcycle,
 `LongTerm.cycle`), or (`inversion`) lock waiters that have waited a minute or more in two
-functions or more with no holder seen, are a deadlock; the dump's own wait ages reach
+functions or more with no holder seen, or (`held_blocked`) behind a holder blocked a
+minute or more on a lock, a channel or a WaitGroup, are a deadlock; the dump's own wait ages reach
 before the window, and a cycle never resolves. 8. arrivals (`arrivals`, decisive in
 `adjust` as rule 1 is): with no baseline dump, a go_goroutines history that grew linearly
 for two minutes or more, held by one blocked group whose goroutines parked one by one
@@ -81,7 +82,7 @@ from godiag.analysis.rootcause.longterm.arrivals import arrivals
 from godiag.analysis.rootcause.longterm.bodies import unread
 from godiag.analysis.rootcause.longterm.common import LongTerm, _trends, _uptime, before_start
 from godiag.analysis.rootcause.longterm.connections import _connections
-from godiag.analysis.rootcause.longterm.inversion import inversion
+from godiag.analysis.rootcause.longterm.inversion import held_blocked, inversion
 from godiag.analysis.rootcause.longterm.kept import retained
 from godiag.analysis.rootcause.longterm.since import _goroutines, _growing, _looping, heap_since
 from godiag.model.observation import Observation
@@ -103,7 +104,7 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
                     _looping(obs, pair, derived.prefix),
                     before_start(obs, "heap") or before_start(obs, "goroutine"),
                     inversion(derived), len(derived.cycle),
-                    came, kept, unread(obs))  # fmt: skip
+                    came, kept, unread(obs), held_blocked(derived))  # fmt: skip
 
 
 # What the rest of the diagnosis reads, in one namespace: `longterm.adjust(...)`.

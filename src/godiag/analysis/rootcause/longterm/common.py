@@ -110,6 +110,9 @@ class LongTerm:
     kept: Kept | None = None
     # rule 10: responses whose bodies nobody reads, at both ends of the window (bodies.py)
     unread: Unread | None = None
+    # rule 7 with a holder: the line when a lock's holder and its waiters have been blocked
+    # a minute or more (`inversion.held_blocked`)
+    held: str | None = None
 
 
 # clocks: the process's start is the target's clock, a capture's time godiag's

@@ -66,6 +66,8 @@ def decisive(lt: LongTerm) -> dict[str, str]:
         out["deadlock"] = f"a lock-order cycle of {lt.cycle} goroutines in the dump"
     elif lt.inversion is not None:
         out["deadlock"] = "lock waits of a minute or more in two functions, no holder seen"
+    elif lt.held is not None:
+        out["deadlock"] = lt.held
     return out
 
 
