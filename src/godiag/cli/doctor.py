@@ -65,26 +65,11 @@ def doctor(
     """Find the Go toolchain's silent failures in DIR (default: .), with evidence and fixes."""
     from godiag.errors import ExitStatus, UsageError
     from godiag.model.findings import Severity
-    from godiag.report import emit, write_file
+    from godiag.report import emit
     from godiag.toolchain import doctor as lib
 
     if list_:
-        if fmt == "markdown":
-            text = lib.catalog_markdown()
-        else:
-            rows = lib.catalog()
-            text = (
-                "\n".join(
-                    f"{c['id']:32} {c['severity']:8} {'deep' if c['deep'] else '':5} {c['summary']}"
-                    for c in rows
-                )
-                + "\n"
-            )
-        if output:
-            write_file(output, text)
-        else:
-            sys.stdout.write(text)
-        return int(ExitStatus.OK)
+        return _print_catalog(fmt, output, quiet)
     if fmt == "markdown":
         raise UsageError("--format markdown is only for --list")
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
@@ -93,3 +78,27 @@ def doctor(
         doc = {**doc, "catalog": lib.catalog()}
     emit(doc, out.format, out.output, color=out.color, quiet=out.quiet, verbose=out.verbose)
     return int(ExitStatus.FOUND if lib.exit_found(doc, Severity.parse(fail_on)) else ExitStatus.OK)
+
+
+def _print_catalog(fmt: str | None, output: Path | None, quiet: bool) -> int:
+    """--list in the chosen format; sarif/html describe a run, so they are refused here."""
+    from godiag.errors import ExitStatus
+    from godiag.report import emit, write_file
+    from godiag.toolchain import doctor as lib
+
+    out = make_output(fmt, output, quiet, False, True, ["text", "json", "markdown"])
+    if out.format == "json":
+        emit(lib.catalog_document(), "json", out.output, quiet=out.quiet)
+        return int(ExitStatus.OK)
+    if out.format == "markdown":
+        text = lib.catalog_markdown()
+    else:
+        text = "".join(
+            f"{c['id']:32} {c['severity']:8} {'deep' if c['deep'] else '':5} {c['summary']}\n"
+            for c in lib.catalog()
+        )
+    if out.output:
+        write_file(out.output, text)
+    else:
+        sys.stdout.write(text)
+    return int(ExitStatus.OK)

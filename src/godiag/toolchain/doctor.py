@@ -14,6 +14,7 @@ from godiag.toolchain.envsnapshot import redact_tree
 from godiag.toolchain.gocmd import GoRunner
 
 SCHEMA = "godiag.doctor/v1"
+CATALOG_SCHEMA = "godiag.catalog/v1"
 
 
 def diagnose(
@@ -70,6 +71,11 @@ def catalog() -> list[dict[str, Any]]:
         }
         for c in CHECKS.values()
     ]
+
+
+def catalog_document() -> dict[str, Any]:
+    """`godiag doctor --list --format json`: the catalog as a `godiag.catalog/v1` document."""
+    return {"schema": CATALOG_SCHEMA, "command": "doctor", "checks": catalog()}
 
 
 def catalog_markdown() -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from godiag import schemas
+from godiag.toolchain.checks import CHECKS
 from godiag.toolchain.doctor import catalog_markdown
 from tests.gohelpers import REPO
 from tests.integration.doctor.modules import doctor_env, module
@@ -74,6 +75,24 @@ def test_list_and_docs_in_sync() -> None:
     assert (REPO / "docs" / "checks.md").read_text() == catalog_markdown(), (
         "docs/checks.md is stale: godiag doctor --list --format markdown -o docs/checks.md"
     )
+
+
+def test_list_json_is_the_catalog(tmp_path: Path) -> None:
+    r = doctor("--list", "--format", "json", env=doctor_env())
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    schemas.validate(doc)
+    assert doc["schema"] == "godiag.catalog/v1"
+    assert [c["id"] for c in doc["checks"]] == list(CHECKS)
+    cgo = next(c for c in doc["checks"] if c["id"] == "cgo-disabled")
+    assert cgo["severity"] == "error" and cgo["summary"] and cgo["deep"] is False
+    # -o FILE.json picks the format from the extension, like every other command.
+    r = doctor("--list", "-o", str(tmp_path / "c.json"), env=doctor_env())
+    assert r.returncode == 0 and r.stdout == ""
+    assert json.loads((tmp_path / "c.json").read_text()) == doc
+    # A run's formats are refused with --list instead of printing text under their name.
+    r = doctor("--list", "--format", "sarif", env=doctor_env())
+    assert r.returncode == 2 and "Traceback" not in r.stderr and r.stdout == ""
 
 
 def test_sarif_validates(tmp_path: Path) -> None:
