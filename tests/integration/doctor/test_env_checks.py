@@ -76,6 +76,19 @@ def test_workspace_override_parent_go_work(tmp_path: Path) -> None:
     assert not of(run_doctor(d, doctor_env(GOWORK="off")), "workspace-override")
 
 
+def test_workspace_of_the_module_alone_is_no_finding(tmp_path: Path) -> None:
+    d = clean(tmp_path)
+    env = doctor_env(GOWORK=None)
+    go(d, "work", "init", ".", env=env)
+    assert go(d, "env", "GOWORK", env=env).strip() == str(d / "go.work")
+    assert not of(run_doctor(d, env), "workspace-override")
+    # The same go.work with a replace does swap a module: reported, with both sides.
+    with (d / "go.work").open("a") as fh:
+        fh.write("\nreplace example.com/dep => ../dep\n")
+    f = of(run_doctor(d, env), "workspace-override")
+    assert f and "example.com/dep" in f[0]["title"] and "../dep" in f[0]["detail"]
+
+
 def test_goflags_tags_change_files(tmp_path: Path) -> None:
     d = module(
         tmp_path / "app",

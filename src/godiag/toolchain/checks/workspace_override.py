@@ -2,7 +2,9 @@
 
 The finding names each module the workspace swaps in: its path, the version this
 module's go.mod requires (what CI without the go.work builds), and the directory
-the workspace builds instead; and each go.work replace with both sides.
+the workspace builds instead; and each go.work replace with both sides. A go.work
+that uses only this module and replaces nothing (`go work init .`) changes no
+module or version, so it is no finding.
 """
 
 from __future__ import annotations
@@ -99,15 +101,17 @@ def run(ctx: Context) -> list[Finding]:
     uses = [t for _, t in dirs if t.startswith("use")]
     reps = [t for _, t in dirs if t.startswith("replace")]
     swapped = swaps(ctx, path, dirs)
+    if not swapped:
+        # `go work init .`: the workspace holds only this module and replaces nothing, so
+        # every module and version is the one go.mod selects.
+        return []
     evidence += [Evidence(file=str(path), output=s) for s in swapped]
     names = [s.split(":")[0] for s in swapped]
     return [
         finding(
             CHECK,
             f"go.work at {path} swaps {len(swapped)} module(s): {', '.join(names[:3])}"
-            + ("…" if len(names) > 3 else "")
-            if swapped
-            else f"go.work at {path} selects the modules this build uses",
+            + ("…" if len(names) > 3 else ""),
             detail=f"Workspace mode is on ({how}). Modules listed by `use` are built from "
             f"those directories instead of the versions in go.mod ({len(uses)} use, "
             f"{len(reps)} replace). CI that checks out only this module builds something else."
@@ -125,7 +129,8 @@ CHECK = Check(
     "workspace-override",
     ENV_SECTION,
     Severity.WARNING,
-    "A go.work (found upward or via GOWORK) decides which module copies are used; "
-    "lists `use` and `replace` that override go.mod.",
+    "A go.work (found upward or via GOWORK) builds other module copies than go.mod "
+    "selects: names each `use` of another module and each `replace`; a go.work of this "
+    "module alone (`go work init .`) is no finding.",
     run,
 )
