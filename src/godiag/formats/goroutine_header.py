@@ -12,6 +12,7 @@ once per goroutine, and dumps have hundreds of thousands of them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -150,6 +151,62 @@ def is_context_line(line: str) -> bool:
         or "all goroutines are asleep" in s
         or s.endswith("SIGQUIT: quit")
     )
+
+
+PANIC = "panic: "
+FATAL = "fatal error: "
+_RECOVERED = " [recovered]"
+_REPANICKED = " [recovered, repanicked]"
+
+
+def crash_title(lines: Iterable[str]) -> str | None:
+    """The crash that the lines printed before a dump report, as one line that carries its
+    prefix (`panic: `, `fatal error: `) once; None when they report no crash.
+
+    `lines` are the runtime's own (a dump's `header`, or the output from a `panic:` line
+    on). A chain of panics (runtime.printpanics: the oldest first, each later one on a
+    tab-indented `panic:` line) is named by the last one, the panic the program died of,
+    followed by the earlier values. Reading stops at the first blank line after the crash
+    line: the goroutines follow it. An earlier `X [recovered]` directly followed by `X`
+    is one panic recovered and raised again: Go 1.25+ prints it as `X [recovered,
+    repanicked]`, and so does the title, for every Go version. A tab-indented line that
+    is not a `panic:` continues a multi-line panic value (the runtime indents its lines).
+    A `fatal error:` is the crash, with the panics it happened during.
+    """
+    panics: list[str] = []
+    fatal: str | None = None
+    in_value = False  # the line before was a panic's value
+    for raw in lines:
+        s = raw.strip()
+        if not s and (panics or fatal):
+            break  # the blank line before the goroutines: their frames are indented too
+        if s.startswith(PANIC):
+            panics.append(s[len(PANIC) :])
+        elif s.startswith(FATAL):
+            fatal = fatal or s[len(FATAL) :]
+        elif in_value and raw.startswith("\t"):
+            panics[-1] += " " + s
+            continue
+        in_value = s.startswith(PANIC)
+    panics = _merge_repanics(panics)
+    if fatal is not None:
+        during = f" (while panicking: {'; '.join(panics)})" if panics else ""
+        return FATAL + fatal + during
+    if not panics:
+        return None
+    after = f" (after {'; '.join(panics[:-1])})" if len(panics) > 1 else ""
+    return PANIC + panics[-1] + after
+
+
+def _merge_repanics(values: list[str]) -> list[str]:
+    """`X [recovered]` then `X`: one value, recovered and raised again."""
+    out: list[str] = []
+    for v in values:
+        if out and out[-1].endswith(_RECOVERED) and out[-1][: -len(_RECOVERED)] == v:
+            out[-1] = v + _REPANICKED
+        else:
+            out.append(v)
+    return out
 
 
 def split_call(line: str) -> tuple[str, str] | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from godiag.formats.goroutine_header import crash_title
 from godiag.model.findings import Evidence, Finding, Severity
 from godiag.toolchain.supervise import dumps, stallfind
 from godiag.toolchain.supervise.exits import exit_info, signal_findings
@@ -29,6 +30,7 @@ GIT_PROMPT_FAIL = re.compile(
 )
 
 
+MAX_CRASH_LINES = 20  # of a crash's own lines kept in its finding
 FIRST_ID = re.compile(r"^goroutine (\d+) ", re.M)
 
 
@@ -52,6 +54,14 @@ def _culprits(analysis: dict[str, Any] | None, text: str, hung: bool) -> list[di
     if stuck:
         return stuck
     return [g for g in groups if g.get("user_frame") and not stallfind.is_harness(g["user_frame"])]
+
+
+def _crash_lines(text: str, start: int) -> str:
+    """The crash's own lines from `start`: a chain of panics and a multi-line value go on,
+    tab-indented, up to the blank line before the goroutines (at most MAX_CRASH_LINES)."""
+    end = text.find("\n\n", start, start + 65536)
+    lines = text[start : start + 65536 if end < 0 else end].rstrip().splitlines()
+    return "\n".join(lines[:MAX_CRASH_LINES])
 
 
 def panic_findings(rec: RunRecord) -> list[Finding]:
@@ -79,12 +89,9 @@ def panic_findings(rec: RunRecord) -> list[Finding]:
         if culprits:
             uf = culprits[0]["user_frame"]
             where = f"{uf.get('function')} ({uf.get('file')}:{uf.get('line')})"
-        kind = (
-            "test timeout" if timeout else ("fatal error" if line.startswith("fatal") else "panic")
-        )
-        if "all goroutines are asleep" in line:
-            kind = "deadlock"
-        ev = [Evidence(command="output", output=line)]
+        printed = line if timeout else _crash_lines(text, m.start())
+        said = "; ".join(x.strip() for x in printed.splitlines())
+        ev = [Evidence(command="output", output=printed)]
         for g in culprits[: stallfind.MAX_SIDES]:
             ev.append(Evidence(command="goroutine dump", output=stallfind.user_frames_text(g)))
         running = re.search(r"running tests:\n((?:\t\t.*\n)+)", text[m.start() :])
@@ -94,10 +101,10 @@ def panic_findings(rec: RunRecord) -> list[Finding]:
             Finding(
                 id="go-panic",
                 severity=Severity.ERROR,
-                title=f"{kind}: {line}"
+                title=crash_title(printed.splitlines()) or line
                 if not timeout
                 else f"test timed out after {timeout.group(1)}",
-                detail=f"The program printed `{line}`"
+                detail=f"The program printed `{said}`"
                 + (f"; top user frame {where}." if where else "."),
                 evidence=tuple(ev),
                 fix="Raise -timeout only if the test is slow, not stuck; otherwise fix the wait "
