@@ -231,7 +231,15 @@ def file_constraint(path: Path) -> tuple[Expr, int | None]:
         return head, line
     if head == ("true",):
         return name, line
+    if _conjuncts(name) <= _conjuncts(head):
+        return head, line  # `//go:build windows` in x_windows.go: say it once
     return ("and", head, name), line
+
+
+def _conjuncts(e: Expr) -> set[Expr]:
+    if e[0] == "and":
+        return _conjuncts(e[1]) | _conjuncts(e[2])  # type: ignore[arg-type]
+    return {e}
 
 
 def idents(e: Expr) -> set[str]:
@@ -364,6 +372,129 @@ class Matrix:
         matrix. tags: whether identifiers outside the matrix may be set (-tags).
         """
         return _builds(self, e, where, tags)
+
+    def where(self, e: Expr) -> Where:
+        """Every port of the matrix that builds `e`, and the settings it needs there.
+
+        Read off the expression alone (file-name suffixes included), one port at a time,
+        so a claim such as "built on darwin" covers every darwin port and ios (which sets
+        the darwin tag) rather than the first configuration found.
+        """
+        plain: set[tuple[str, str]] = set()
+        tagged: set[tuple[str, str]] = set()
+        cgo_seen: set[bool] = set()
+        comp_seen: set[str] = set()
+        free = self.free(e)
+        # Each free tag alone (the others unset), to name only the -tags that matter.
+        alone = {t: _only(e, free, t) for t in free}
+        tags_needed: set[str] = set()
+        ports = self.ports
+        for gccgo_only in (False, True):
+            for goos, goarch, cgo_ok in ports:
+                for cgo in (False, True) if cgo_ok else (False,):
+                    for comp in ("gccgo",) if gccgo_only else COMPILERS:
+                        cfg = Config(goos, goarch, self.min_minor, cgo, comp)
+                        if self.builds(e, cfg, tags=False) is not None:
+                            plain.add((goos, goarch))
+                        elif self.builds(e, cfg) is not None:
+                            tagged.add((goos, goarch))
+                            one = {t for t, et in alone.items() if self.builds(et, cfg, tags=False)}
+                            tags_needed |= one or {",".join(free)}  # none alone: together
+                        else:
+                            continue
+                        cgo_seen.add(cgo)
+                        comp_seen.add(comp)
+            if plain or tagged:
+                break
+            ports = self.other_ports  # only ports of other implementations build it
+        names = idents(e)
+        return Where(
+            plain=frozenset(plain),
+            tagged=frozenset(tagged - plain),
+            all_ports=frozenset((o, a) for o, a, _ in ports),
+            other_impl=ports is self.other_ports,
+            cgo=next(iter(cgo_seen)) if "cgo" in names and len(cgo_seen) == 1 else None,
+            compiler=next(iter(comp_seen))
+            if names & set(COMPILERS) and len(comp_seen) == 1
+            else None,
+            tags=tuple(sorted(tags_needed)),
+        )
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a constraint holds: ports without -tags (`plain`) and only with them."""
+
+    plain: frozenset[tuple[str, str]]
+    tagged: frozenset[tuple[str, str]]
+    all_ports: frozenset[tuple[str, str]]
+    other_impl: bool  # no port of this toolchain: gccgo or another implementation only
+    cgo: bool | None  # the expression requires cgo on (True) or off (False)
+    compiler: str | None  # the expression requires this compiler
+    tags: tuple[str, ...]  # the -tags values (alternatives) that select it where nothing else does
+
+    def text(self) -> str:
+        """ "darwin, ios", "every port but windows with cgo off", "linux with -tags e2e"."""
+        flag = " or ".join("-race" if t == "race" else f"-tags {t}" for t in self.tags)
+        conds = [
+            *(["with cgo" if self.cgo else "with cgo off"] if self.cgo is not None else []),
+            *([f"with {self.compiler}"] if self.compiler else []),
+        ]
+        if self.plain:
+            out = _ports_text(self.plain, self.all_ports)
+            if self.tagged:
+                more = _ports_text(self.plain | self.tagged, self.all_ports)
+                out += f" (with {flag}: {more})"
+        else:
+            out = _ports_text(self.tagged, self.all_ports)
+            conds.append(f"with {flag}")
+        if self.other_impl:
+            out += " (not a port of this toolchain: gccgo or another Go implementation)"
+        return " ".join([out, *conds])
+
+
+def _ports_text(ports: frozenset[tuple[str, str]], every: frozenset[tuple[str, str]]) -> str:
+    if ports >= every:
+        return "every port"
+    if len(ports) * 2 > len(every):
+        return "every port but " + _port_names(every - ports, every)
+    return _port_names(ports, every)
+
+
+def _port_names(ports: frozenset[tuple[str, str]], every: frozenset[tuple[str, str]]) -> str:
+    """GOOS alone when every arch of it is in, else GOOS/GOARCH; at most 8 names."""
+    names: list[str] = []
+    for goos in sorted({o for o, _ in ports}):
+        arches = {a for o, a in ports if o == goos}
+        if arches >= {a for o, a in every if o == goos}:
+            names.append(goos)
+        else:
+            names += [f"{goos}/{a}" for a in sorted(arches)]
+    if len(names) > 8:
+        return ", ".join(names[:8]) + f" and {len(names) - 8} more"
+    return ", ".join(names)
+
+
+def _only(e: Expr, free: list[str], tag: str) -> Expr:
+    for name in free:
+        e = assume(e, name, name == tag)
+    return e
+
+
+def assume(e: Expr, name: str, value: bool) -> Expr:
+    """`e` with the identifier `name` fixed to `value` (e.g. `ignore` is never set)."""
+    if e[0] == "id":
+        if e[1] != name:
+            return e
+        return ("true",) if value else ("not", ("true",))
+    if e[0] == "true":
+        return e
+    return (e[0], *(assume(x, name, value) for x in e[1:] if isinstance(x, tuple)))
+
+
+def requires(m: Matrix, e: Expr, name: str) -> bool:
+    """True when no configuration builds `e` unless `name` is set (`//go:build ignore`)."""
+    return name in idents(e) and m.builds(assume(e, name, False)) is None
 
 
 @lru_cache(maxsize=8192)

@@ -155,6 +155,44 @@ def test_constraint_excluded(tmp_path: Path, bindir: str | None) -> None:
     assert not of(run_doctor(module(tmp_path / "ok", LIB), env), "constraint-excluded-files")
 
 
+def test_platform_claims_come_from_the_constraint(tmp_path: Path) -> None:
+    """darwin files build on every darwin port and on ios; `!darwin` on every port but
+    those; `ignore` files (generators, cgo -godefs inputs) are no platform files."""
+    test = FAILING_TEST.replace("integ", "app")
+    d = module(
+        tmp_path / "app",
+        {
+            **LIB,
+            "mac_test.go": "//go:build darwin\n\n" + test.replace("Fails", "Mac"),
+            "w_windows_test.go": test.replace("Fails", "Win"),
+            "nomac_test.go": "//go:build !darwin\n\n" + test.replace("Fails", "NoMac"),
+            "gen_darwin.go": "//go:build ignore\n\npackage main\n\nfunc main() {}\n",
+            "types_linux_test.go": "//go:build ignore && linux\n\n" + test.replace("Fails", "T"),
+            "legacy_test.go": "// +build ignore\n\n" + test.replace("Fails", "Legacy"),
+            "macos/m.go": "//go:build darwin\n\npackage macos\n",
+            "macos/m_test.go": "//go:build darwin\n\n"
+            + test.replace("package app", "package macos"),
+        },
+    )
+    ports = json.loads(go(d, "tool", "dist", "list", "-json", env=doctor_env()))
+    darwin_arches = sorted(p["GOARCH"] for p in ports if p["GOOS"] == "darwin")
+    assert len(darwin_arches) >= 2, darwin_arches  # amd64 and arm64: one is not "darwin"
+    on_mac = doctor_env(GOOS="darwin", GOARCH=darwin_arches[0])
+    go(d, "vet", "./...", env=on_mac)  # nomac_test.go is left out there, without a word
+    f = of(run_doctor(d, on_mac), "constraint-excluded-files")
+    text = json.dumps(f)
+    assert "nomac_test.go (!darwin): built on every port but darwin, ios" in text
+    assert "w_windows_test.go (windows): built on windows" in text
+    doc = run_doctor(d, doctor_env(GOOS="linux", GOARCH="amd64"))
+    f = {x["location"]["file"]: x for x in of(doc, "constraint-excluded-files")}
+    assert "mac_test.go (darwin): built on darwin, ios;" in f["mac_test.go"]["detail"]
+    assert "it is built on darwin, ios, so its tests run only there" in f["macos/m.go"]["detail"]
+    for arch in darwin_arches:  # no single darwin port is named as where it builds
+        assert f"darwin/{arch}" not in json.dumps(doc["findings"])
+    for name in ("gen_darwin.go", "types_linux_test.go", "legacy_test.go"):
+        assert name not in json.dumps(doc["findings"])
+
+
 def test_go_version_gates_are_normal(tmp_path: Path) -> None:
     """client_golang/gin style: files per Go release; a healthy module exits 0."""
     gated = '//go:build go1.22 && !go1.23\n\npackage app\n\nfunc v() string { return "22" }\n'

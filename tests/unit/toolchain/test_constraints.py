@@ -80,3 +80,60 @@ def test_ports_of_other_implementations() -> None:
     """x/sys's z/OS files: not a gc port, but a real one (IBM's); never lost."""
     assert M.builds(bc.parse_expr("zos && s390x")) is not None
     assert M.builds(bc.parse_expr("zos && s390x && !gccgo")) is None
+
+
+# Two darwin ports and ios: a claim about darwin must cover all three, never one of them.
+APPLE = (*PORTS, ("darwin", "amd64", True), ("ios", "arm64", True))
+MA = bc.Matrix(APPLE, min_minor=21, cur_minor=26)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("darwin", "darwin, ios"),  # ios sets the darwin tag (go/build's matchTag)
+        ("!darwin", "every port but darwin, ios"),
+        ("darwin && arm64", "darwin/arm64, ios"),  # this matrix has ios/arm64 only
+        ("windows", "windows"),
+        ("linux && arm64", "linux/arm64"),
+        ("(darwin || ios) && !cgo", "darwin, ios with cgo off"),
+        ("linux && cgo", "linux with cgo"),
+        ("cgo", "every port but js with cgo"),  # js/wasm has no cgo
+        ("gccgo && linux", "linux with gccgo"),
+        ("integration", "every port with -tags integration"),
+        ("a && b", "every port with -tags a,b"),
+        ("linux && (e2e || slow)", "linux with -tags e2e or -tags slow"),
+        ("darwin || integration", "darwin, ios (with -tags integration: every port)"),
+        ("race && windows", "windows with -race"),
+        (
+            "zos && s390x",
+            "zos/s390x (not a port of this toolchain: gccgo or another Go implementation)",
+        ),
+    ],
+)
+def test_where_comes_from_the_expression(text: str, where: str) -> None:
+    assert MA.where(bc.parse_expr(text)).text() == where
+
+
+def test_where_names_every_port_of_a_file_name_suffix(tmp_path: Path) -> None:
+    p = tmp_path / "x_darwin_test.go"
+    p.write_text("package x\n")
+    assert MA.where(bc.file_constraint(p)[0]).text() == "darwin, ios"
+    p = tmp_path / "y_windows.go"
+    p.write_text("//go:build windows\n\npackage x\n")
+    e, _ = bc.file_constraint(p)
+    assert bc.to_text(e) == "windows"  # the suffix repeats the header: said once
+
+
+@pytest.mark.parametrize(
+    ("text", "ignored"),
+    [
+        ("ignore", True),
+        ("ignore && darwin", True),
+        ("linux && ignore", True),
+        ("!ignore", False),
+        ("darwin", False),
+        ("ignore || linux", False),
+    ],
+)
+def test_requires_ignore(text: str, ignored: bool) -> None:
+    assert bc.requires(MA, bc.parse_expr(text), "ignore") is ignored

@@ -6,8 +6,10 @@ file that no configuration of the module's matrix builds: every port of the tool
 cgo on and off, gc and gccgo, every Go release from the go line on, any custom tag
 (`godiag.toolchain.constraints`). Lost test files and packages are warnings (their
 tests never run anywhere); a lost non-test file is info. Test files and packages that
-only other ports or opt-in tags build are info (they do not run here); Go-version gates
-are not reported.
+only other ports or opt-in tags build are info (they do not run here); where they do
+run is read off the constraint over every port of the matrix ("darwin, ios", "every
+port but windows", "linux with cgo"), never one sample configuration. Go-version gates
+and files only `-tags ignore` selects are not reported.
 """
 
 from __future__ import annotations
@@ -23,18 +25,22 @@ from godiag.model.findings import Evidence, Finding, Location, Severity
 from godiag.toolchain import constraints as bc
 from godiag.toolchain.checks.base import FILES_SECTION, NO_NETWORK, Check, Context, ev, finding, rel
 
-_IGNORE_TAG = re.compile(r"^//go:build\s+ignore\s*$|^// \+build ignore\s*$", re.M)
 _IMPORT_C = re.compile(r'^\s*(?:import\s+)?"C"\s*$', re.M)
 _EXCLUDE_ALL = "build constraints exclude all Go files"
 
 
-def _deliberate(path: Path, cgo_off: bool) -> bool:
-    """`//go:build ignore` generators, and cgo files (cgo-disabled reports those)."""
+def _deliberate(path: Path, expr: bc.Expr, m: bc.Matrix, cgo_off: bool) -> bool:
+    """Files only `-tags ignore` would build (generators, cgo -godefs inputs, whatever
+    else their constraint names), and cgo files with cgo off (cgo-disabled reports those)."""
+    if bc.requires(m, expr, "ignore"):
+        return True
+    if not cgo_off:
+        return False
     try:
         head = path.read_text(errors="replace")[:4096]
     except OSError:
         return True
-    return bool(_IGNORE_TAG.search(head)) or (cgo_off and bool(_IMPORT_C.search(head)))
+    return bool(_IMPORT_C.search(head))
 
 
 def _unlisted_dirs(ctx: Context, listed: set[Path]) -> list[Path]:
@@ -62,8 +68,9 @@ def matrix(ctx: Context) -> bc.Matrix:
     if res.ok:
         try:
             rows = json.loads(res.stdout)
-            # First-class ports with this machine's GOARCH first, so "built for" names the
-            # port people would try (windows/amd64 rather than windows/386).
+            # First-class ports with this machine's GOARCH first: `builds` stops at the first
+            # configuration that selects a file, so the common ones answer soonest. What a
+            # finding says about where a file builds comes from `Matrix.where`, every port.
             arch = ctx.env.get("GOARCH")
             rows.sort(key=lambda r: (not r.get("FirstClass"), r.get("GOARCH") != arch))
             ports = [(r["GOOS"], r["GOARCH"], bool(r.get("CgoSupported"))) for r in rows]
@@ -86,9 +93,14 @@ class Excluded:
     line: int | None
     built_by: bc.Config | None  # None: lost
     opt_in: bool  # built here with some -tags
+    matrix: bc.Matrix
 
     def named(self) -> str:
         return f"{self.file} (`{bc.to_text(self.expr)}`)"
+
+    def where(self) -> str:
+        """The ports (and cgo, compiler, -tags) its constraint selects, all of them."""
+        return self.matrix.where(self.expr).text()
 
     def why(self) -> str:
         c = bc.to_text(self.expr)
@@ -97,7 +109,7 @@ class Excluded:
         if self.opt_in:
             flag = "-race" if "race" in bc.idents(self.expr) else "-tags"
             return f"{self.file} ({c}): built here only with {flag}"
-        return f"{self.file} ({c}): built for {self.built_by.label()}"
+        return f"{self.file} ({c}): built on {self.where()}"
 
 
 def _classify(
@@ -106,19 +118,30 @@ def _classify(
     out: list[Excluded] = []
     for f in names:
         path = d / f
-        if _deliberate(path, cgo_off):
-            continue
         try:
             expr, line = bc.file_constraint(path)
         except (OSError, bc.ConstraintError):
             continue  # go list says why it is excluded; we cannot: say nothing
+        if _deliberate(path, expr, m, cgo_off):
+            continue
         if m.builds(expr, here, tags=False) is not None:
             continue  # a Go-version gate: this port builds it with another release
         if m.builds(expr, here) is not None:
-            out.append(Excluded(f, expr, line, here, opt_in=True))
+            out.append(Excluded(f, expr, line, here, True, m))
             continue
-        out.append(Excluded(f, expr, line, m.builds(expr), opt_in=False))
+        out.append(Excluded(f, expr, line, m.builds(expr), False, m))
     return out
+
+
+def _package_where(items: list[Excluded], m: bc.Matrix) -> str:
+    """Where any file of the package builds: the OR of its files' constraints."""
+    built = [x.expr for x in items if x.built_by is not None]
+    if not built:
+        return "no configuration"
+    expr = built[0]
+    for e in built[1:]:
+        expr = ("or", expr, e)
+    return m.where(expr).text()
 
 
 def _evidence(ctx: Context, d: Path, items: list[Excluded]) -> list[Evidence]:
@@ -144,7 +167,6 @@ def _package_findings(
             return []
         lost_all = all(x.built_by is None for x in items)
         first = next((x for x in items if x.built_by is None), items[0])
-        where = {x.built_by.label() for x in items if x.built_by and not x.opt_in}
         return [
             finding(
                 CHECK,
@@ -156,8 +178,7 @@ def _package_findings(
                     "package and its tests are dead code that nothing compiles or runs. "
                     if lost_all
                     else f"No file of {rel(ctx, d)}/ is compiled for {port.label()}; it is "
-                    f"built for {', '.join(sorted(where)[:5]) or 'opt-in -tags'}, so its tests "
-                    "run only there. "
+                    f"built on {_package_where(items, m)}, so its tests run only there. "
                 )
                 + considered,
                 evidence=[ev(res, f"{ipath}: {err}"), *_evidence(ctx, d, items)],
@@ -253,6 +274,7 @@ CHECK = Check(
     Severity.WARNING,
     "Test files and packages that no configuration of the module's matrix builds (every "
     "port, cgo on/off, gc/gccgo, Go releases from the go line on, any -tags); Go-version "
-    "gates are normal. Tests that run only on other ports or with -tags are info.",
+    "gates are normal. Tests that run only on other ports or with -tags are info, naming "
+    "every port their constraint selects; `ignore` files are never reported.",
     run,
 )
