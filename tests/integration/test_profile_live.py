@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import os
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -22,10 +27,11 @@ from tests.pprof_compare import godiag_top, pprof_top
 pytestmark = pytest.mark.integration
 
 
-def godiag(*args: str) -> subprocess.CompletedProcess[str]:
+def godiag(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "godiag", *args], capture_output=True, text=True, timeout=300
-    )
+        [sys.executable, "-m", "godiag", *args], capture_output=True, text=True, timeout=300,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
 
 
 def doc_of(*args: str) -> dict[str, Any]:
@@ -148,10 +154,14 @@ def test_clear_errors(goprog: Callable[..., Any]) -> None:
     res = godiag("profile", cut.url, "--seconds", "2", "-q")
     assert res.returncode == 2 and "shorter than 2s" in res.stderr, res.stderr
 
+    # The mutex profile's rate is read back (sampling period=0 in its debug=1 text): a
+    # fact with its evidence. The block profile's rate cannot be read: only likely.
     norate = goprog("cmd/profiled")
-    for kind in ("block", "mutex"):
-        res = godiag("profile", norate.url, "--type", kind)
-        assert res.returncode == 2 and "rate is 0" in res.stderr
+    res = godiag("profile", norate.url, "--type", "mutex")
+    assert res.returncode == 2 and "rate is 0" in res.stderr and "sampling period=0" in res.stderr
+    res = godiag("profile", norate.url, "--type", "block")
+    assert res.returncode == 2 and "not sure" in res.stderr and "likely" in res.stderr
+    assert "rate is 0" not in res.stderr and "SetBlockProfileRate" in res.stderr
 
     # profiling on and nothing contended yet: the empty mutex profile is data (the rate is
     # read from its debug=1 text), not the error above
@@ -216,3 +226,73 @@ def test_countdown_bar_only_on_a_terminal(service: Any, tmp_path: Path) -> None:
         os.close(master)
     assert p.returncode == 0
     assert b"profiling [" in b"".join(chunks)
+
+
+Asked = list[tuple[str, dict[str, list[str]]]]
+
+
+@pytest.fixture
+def mounted(service: Any) -> Iterator[tuple[str, Asked]]:
+    """The service behind a reverse proxy that mounts it at /prefix/ and wants ?token=abc,
+    recording the path and query of every request; anything else is a 404."""
+    asked: Asked = []
+    upstream = urlsplit(service.url).netloc
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            query = parse_qs(parts.query, keep_blank_values=True)
+            asked.append((parts.path, dict(query)))
+            if not parts.path.startswith("/prefix/") or query.pop("token", None) != ["abc"]:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            path = parts.path[len("/prefix") :] + "?" + urlencode(query, doseq=True)
+            conn = http.client.HTTPConnection(upstream, timeout=60)
+            try:
+                conn.request("GET", path)
+                resp = conn.getresponse()
+                body = resp.read()
+            finally:
+                conn.close()
+            self.send_response(resp.status)
+            self.send_header("Content-Type", resp.getheader("Content-Type") or "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}/prefix/?token=abc", asked
+    finally:
+        srv.shutdown()
+
+
+def test_a_mounted_service_with_a_token_is_asked_under_its_prefix(
+    mounted: tuple[str, Asked], tmp_path: Path
+) -> None:
+    base, asked = mounted
+    doc = doc_of("profile", base, "--type", "heap", "--gc")
+    assert doc["total"] > 0
+    assert doc_of("profile", base, "--seconds", "1")["profile_type"] == "cpu"
+    res = godiag("goroutines", base, "--format", "json")
+    assert res.returncode == 0, res.stderr
+    res = godiag("check", base, "--rule", "goroutine-leak", "--window", "1s")
+    assert res.returncode in (0, 1), res.stderr
+    res = godiag("diagnose", base, "--window", "2s", "--cpu", "0", "--format", "json",
+                 env={"GODIAG_HOME": str(tmp_path / "home")})  # fmt: skip
+    assert res.returncode in (0, 1), res.stderr
+    assert json.loads(res.stdout)["notes"] is not None
+    off = [(p, q) for p, q in asked if not p.startswith("/prefix/") or q.get("token") != ["abc"]]
+    assert off == [], off
+    paths = {p for p, _ in asked}
+    assert {"/prefix/debug/pprof/heap", "/prefix/debug/pprof/profile",
+            "/prefix/debug/pprof/goroutine", "/prefix/metrics"} <= paths, paths  # fmt: skip
+    assert ("/prefix/debug/pprof/heap", {"token": ["abc"], "gc": ["1"]}) in asked
+    assert ("/prefix/debug/pprof/profile", {"token": ["abc"], "seconds": ["1"]}) in asked
+    assert ("/prefix/debug/pprof/goroutine", {"token": ["abc"], "debug": ["2"]}) in asked

@@ -12,9 +12,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
+from urllib.parse import urlparse
 
-from godiag.collect.http import HttpClient, describe_http_error, shown_url
+from godiag.collect.http import HttpClient, describe_http_error, endpoint_url, shown_url
 from godiag.collect.procfs import listening_addresses, url_of
 from godiag.errors import CollectError, ParseError
 from godiag.formats.goroutines import looks_binary
@@ -25,19 +25,9 @@ PPROF_PATH = "/debug/pprof/goroutine"
 
 
 def goroutine_url(url: str, debug: int) -> str:
-    """`url` with debug=N; a base URL (no path) gets /debug/pprof/goroutine."""
-    from godiag.collect.kube.pods import proxy_base
-
-    parts = urlparse(url)
-    pod = proxy_base(url)  # a pod behind the API server's proxy: its base ends in /proxy
-    prefix = urlparse(pod).path if pod is not None else ""
-    path = parts.path.rstrip("/")[len(prefix) :]
-    if path in ("", "/debug", "/debug/pprof"):  # a base URL: use the standard endpoint
-        path = PPROF_PATH
-    path = prefix + path
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "debug"]
-    query.append(("debug", str(debug)))
-    return urlunparse(parts._replace(path=path, query=urlencode(query)))
+    """The goroutine profile at debug=N of the service `url` is under (its base URL, a
+    pprof URL, under a mount prefix or a pod proxy; the base's query kept)."""
+    return endpoint_url(url, PPROF_PATH, [("debug", str(debug))])
 
 
 def fetch_url(url: str, *, client: HttpClient, timeout: float) -> Capture:

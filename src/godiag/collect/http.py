@@ -20,13 +20,15 @@ import base64
 import contextlib
 import http.client
 import io
+import re
 import socket
 import ssl
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, unquote_plus, urlencode, urljoin, urlsplit, urlunsplit
 
 from godiag.errors import CaptureBudgetError, CollectError
 from godiag.limits import MB, SINGLE_CAPTURE_MB, Budget, InFlight
@@ -53,6 +55,43 @@ def shown_url(url: str) -> str:
     if "@" not in parts.netloc:
         return url
     return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+# net/http/pprof's own query parameters: they belong to one endpoint, never to the service
+ENDPOINT_PARAMS = frozenset({"debug", "gc", "seconds"})
+# the endpoints godiag reads, at the end of a URL's path: what is before them is the service
+_ENDPOINT_TAIL = re.compile(r"/debug/pprof(?:/[^/]*)?/?$|/(?:metrics|debug/vars)/?$")
+
+
+def _query_without(query: str, names: frozenset[str] | set[str]) -> list[str]:
+    """The raw `k=v` pieces of `query` whose key is not in `names`, as written (a token
+    is passed on byte for byte, not re-encoded)."""
+    return [p for p in query.split("&") if p and unquote_plus(p.partition("=")[0]) not in names]
+
+
+def service_base(url: str) -> str:
+    """The base URL of the service `url` is under: a trailing endpoint (`/debug/pprof/...`,
+    `/metrics`, `/debug/vars`) and pprof's own parameters (debug, gc, seconds) removed; the
+    path prefix it is mounted under (a reverse proxy's `/prefix`, a pod proxy's `.../proxy`)
+    and any other query (an access token) kept."""
+    parts = urlsplit(url)
+    path = _ENDPOINT_TAIL.sub("", parts.path).rstrip("/")
+    query = "&".join(_query_without(parts.query, ENDPOINT_PARAMS))
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+def endpoint_url(url: str, path: str, query: Sequence[tuple[str, str]] = ()) -> str:
+    """The URL of endpoint `path` (such as /debug/pprof/heap or /metrics) of the service
+    `url` is under. Every URL godiag asks a service for is made here, so a mount prefix
+    and a query of the base (`http://host/prefix/?token=abc`) reach every endpoint alike:
+    the path is joined to the base's path, and the base's query kept as query, merged with
+    the endpoint's own (whose keys win)."""
+    parts = urlsplit(service_base(url))
+    joined = parts.path + "/" + path.lstrip("/")
+    pieces = _query_without(parts.query, {k for k, _ in query})
+    if query:
+        pieces.append(urlencode(list(query)))
+    return urlunsplit((parts.scheme, parts.netloc, joined, "&".join(pieces), ""))
 
 
 def _origin(url: str) -> tuple[str, str, int]:

@@ -13,9 +13,15 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
-from godiag.collect.http import HttpClient, HttpResult, describe_http_error
+from godiag.collect.http import (
+    HttpClient,
+    HttpResult,
+    describe_http_error,
+    endpoint_url,
+    shown_url,
+)
 from godiag.errors import CollectError, ParseError
 from godiag.model.capture import Capture, CaptureMeta
 
@@ -43,20 +49,20 @@ _SECRET_ARG = re.compile(
 _URL_USERINFO = re.compile(r"(\w+://)[^/@\s]+@")
 
 
-def base_url(target: str) -> str:
-    return target.rstrip("/")
-
-
-def profile_url(target: str, kind: str, seconds: float | None = None, gc: bool = False) -> str:
+def profile_url(
+    target: str, kind: str, seconds: float | None = None, gc: bool = False,
+    debug: int | None = None,
+) -> str:  # fmt: skip
     if kind not in ENDPOINTS:
         raise CollectError(f"unknown profile type {kind!r} (one of {', '.join(sorted(ENDPOINTS))})")
-    query: dict[str, str] = {}
+    query: list[tuple[str, str]] = []
     if kind in WINDOWED:
-        query["seconds"] = f"{seconds:g}" if seconds is not None else "30"
+        query.append(("seconds", f"{seconds:g}" if seconds is not None else "30"))
     if kind == "heap" and gc:
-        query["gc"] = "1"
-    url = f"{base_url(target)}/debug/pprof/{ENDPOINTS[kind]}"
-    return url + ("?" + urlencode(query) if query else "")
+        query.append(("gc", "1"))
+    if debug is not None:
+        query.append(("debug", str(debug)))
+    return endpoint_url(target, f"/debug/pprof/{ENDPOINTS[kind]}", query)
 
 
 def _explain(kind: str, res: HttpResult, seconds: float | None) -> str:
@@ -151,15 +157,23 @@ def collect_profile(
 _MUTEX_PERIOD = re.compile(rb"^sampling period=(\d+)\s*$", re.MULTILINE)
 
 
-def _mutex_fraction(client: HttpClient, target: str, timeout: float) -> int | None:
+class EmptyProfileError(CollectError):
+    """A block or mutex profile without a sample: profiling of it is off (proven for the
+    mutex profile when its rate is read back), or likely so. Normal for most services:
+    a diagnosis notes it instead of counting a capture as missing."""
+
+
+def _mutex_fraction(client: HttpClient, target: str, timeout: float) -> tuple[int | None, str]:
     """The service's current SetMutexProfileFraction, which the debug=1 text of the mutex
-    profile prints as `sampling period=N` (the binary form does not carry it)."""
+    profile prints as `sampling period=N` (the binary form does not carry it), or None
+    with why it could not be read; and the URL asked."""
+    url = profile_url(target, "mutex", debug=1)
     try:
-        res = client.get(profile_url(target, "mutex") + "?debug=1", timeout)
+        res = client.get(url, timeout, allow_error=True)
     except CollectError:
-        return None
+        return None, url
     m = _MUTEX_PERIOD.search(res.body[:4096]) if res.status == 200 else None
-    return int(m.group(1)) if m else None
+    return (int(m.group(1)) if m else None), url
 
 
 def _check_rate(cap: Capture, client: HttpClient, target: str, timeout: float) -> None:
@@ -169,20 +183,33 @@ def _check_rate(cap: Capture, client: HttpClient, target: str, timeout: float) -
         prof = decode(cap.data, cap.source, limit=client.budget.max_bytes, pool=client.pool)
     except ParseError:
         return  # the caller decodes again and reports it
-    if not any(any(s.values) for s in prof.samples):
-        # Empty is also what an uncontended service with profiling on answers: for the
-        # mutex profile the rate can be asked, and then empty means no contention yet.
-        if cap.profile_type == "mutex" and (_mutex_fraction(client, target, timeout) or 0) > 0:
-            return
-        call = (
-            "runtime.SetBlockProfileRate(rate)"
-            if cap.profile_type == "block"
-            else "runtime.SetMutexProfileFraction(rate)"
+    if any(any(s.values) for s in prof.samples):
+        return
+    # Empty is also what a service with profiling on answers while nothing has been
+    # contended: the rate is stated as the reason only where the service reports it.
+    if cap.profile_type == "block":
+        raise EmptyProfileError(
+            f"{cap.source}: the block profile is empty; not sure why: likely block profiling "
+            f"is off (runtime.SetBlockProfileRate never called with a rate > 0), else no "
+            f"wait has ended since it was turned on (a wait is recorded when it ends). The "
+            f"runtime does not report this rate: a call to runtime.SetBlockProfileRate in "
+            f"the service's code, before the waits, decides"
         )
-        raise CollectError(
-            f"{cap.source}: the {cap.profile_type} profile is empty: its sampling rate is 0 "
-            f"(the service never called {call}, so nothing is recorded)"
+    fraction, asked = _mutex_fraction(client, target, timeout)
+    if fraction is not None and fraction > 0:
+        return  # profiling on, nothing contended yet: an empty profile is the answer
+    if fraction == 0:
+        raise EmptyProfileError(
+            f"{cap.source}: the mutex profile is empty: its sampling rate is 0 ({shown_url(asked)} "
+            f"says 'sampling period=0'): the service has not called "
+            f"runtime.SetMutexProfileFraction(rate) with a rate > 0, so nothing is recorded"
         )
+    raise EmptyProfileError(
+        f"{cap.source}: the mutex profile is empty; not sure why: its rate could not be read "
+        f"('sampling period=N' in {shown_url(asked)}); likely mutex profiling is off "
+        f"(runtime.SetMutexProfileFraction never called with a rate > 0), else nothing has "
+        f"been contended yet"
+    )
 
 
 def redact_cmdline(args: list[str]) -> list[str]:
@@ -208,25 +235,25 @@ def redact_cmdline(args: list[str]) -> list[str]:
 
 
 def collect_cmdline(client: HttpClient, target: str, timeout: float = 10.0) -> list[str]:
-    url = f"{base_url(target)}/debug/pprof/cmdline"
+    url = endpoint_url(target, "/debug/pprof/cmdline")
     res = client.get(url, timeout)
     args = [a for a in res.body.decode("utf-8", "replace").split("\x00") if a]
     return redact_cmdline(args)
 
 
 def collect_vars(client: HttpClient, target: str, timeout: float = 10.0) -> Capture:
-    return _plain(client, f"{base_url(target)}/debug/vars", "expvar", timeout)
+    return _plain(client, endpoint_url(target, "/debug/vars"), "expvar", timeout)
 
 
 def collect_metrics(client: HttpClient, target: str, timeout: float = 10.0) -> Capture:
-    return _plain(client, f"{base_url(target)}/metrics", "metrics", timeout)
+    return _plain(client, endpoint_url(target, "/metrics"), "metrics", timeout)
 
 
 def collect_goroutine_count(client: HttpClient, target: str, timeout: float = 10.0) -> Capture:
     """The goroutine profile at debug=1: stacks grouped by count, headed by the total. Cheap
     next to a debug=2 dump, so a window can take several (the count's trend without
     /metrics)."""
-    return _plain(client, profile_url(target, "goroutine") + "?debug=1", "goroutine", timeout)
+    return _plain(client, profile_url(target, "goroutine", debug=1), "goroutine", timeout)
 
 
 def _plain(client: HttpClient, url: str, kind: str, timeout: float) -> Capture:
@@ -242,7 +269,7 @@ def service_meta(client: HttpClient, target: str, timeout: float = 10.0) -> Capt
     """
     from godiag.formats import prometheus
 
-    meta = CaptureMeta(host=base_url(target).split("://", 1)[-1])
+    meta = CaptureMeta(host=urlsplit(shown_url(target)).netloc)
     try:
         cap = collect_metrics(client, target, timeout)
         fams = prometheus.parse(cap.data, cap.source)

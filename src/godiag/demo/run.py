@@ -18,6 +18,7 @@ def run_demo(progress: Progress, *, requests: int = 300, pause: float = 1.5) -> 
     from godiag.analysis.goroutines import diff
     from godiag.collect.goroutines import fetch
     from godiag.collect.http import HttpClient
+    from godiag.collect.pprof import profile_url
     from godiag.formats.goroutines import parse
 
     find_go()  # fail in one line before anything is printed
@@ -27,7 +28,7 @@ def run_demo(progress: Progress, *, requests: int = 300, pause: float = 1.5) -> 
     with DemoService(binary) as svc:
         progress(f"demo service listening on {svc.url}; sending {requests} requests to /quote")
         hit(f"{svc.url}/quote", requests)
-        source = f"{svc.url}/debug/pprof/goroutine"
+        source = profile_url(svc.url, "goroutine")
         before = fetch(source, client=client, timeout=10)
         progress(f"captured a goroutine dump; {requests} more requests, then another")
         hit(f"{svc.url}/quote", requests)

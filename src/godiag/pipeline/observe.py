@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from godiag.collect.http import HttpClient
-from godiag.collect.pprof import collect_profile, profile_url
+from godiag.collect.pprof import EmptyProfileError, collect_profile, profile_url
 from godiag.errors import CollectError, OverBudget, ParseError
 from godiag.formats import observation as decoder
 from godiag.limits import OBSERVER_CONNECTIONS
@@ -95,7 +95,7 @@ class Observer:
             prof = decoder.decode_profile(cap, self.client.budget.max_bytes, self.client.pool)
         except (CollectError, ParseError) as exc:
             text = str(exc)
-            if "sampling rate is 0" in text or "no goroutineleak profile" in text:
+            if isinstance(exc, EmptyProfileError) or "no goroutineleak profile" in text:
                 self.rec.notes.append(f"{kind} profile not available: {text}")  # normal
             else:
                 self._failed(f"{kind} profile", exc)
@@ -106,7 +106,7 @@ class Observer:
     def _dump(self, role: str) -> Dump | None:
         from datetime import UTC, datetime
 
-        url = profile_url(self.url, "goroutine") + "?debug=2"
+        url = profile_url(self.url, "goroutine", debug=2)
         at = self._now()
         try:
             res = self.client.get(url, self.timeout)

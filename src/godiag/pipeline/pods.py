@@ -65,9 +65,11 @@ def sample(ep: PodEndpoint, timeout: float) -> dict[str, Any]:
 
 
 def _goroutine_total(ep: PodEndpoint, timeout: float) -> float | None:
+    from godiag.collect.pprof import profile_url
+
     res = None
     try:
-        res = ep.client.get(ep.url + "/debug/pprof/goroutine?debug=1", timeout)
+        res = ep.client.get(profile_url(ep.url, "goroutine", debug=1), timeout)
     except CollectError:
         return None
     head = res.body[:100].split(b"\n", 1)[0]

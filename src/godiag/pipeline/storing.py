@@ -22,16 +22,12 @@ from godiag.model.capture import Capture, CaptureMeta
 
 
 def base_of(url: str) -> str:
-    """scheme://host:port of any URL under a service (a /debug/pprof URL included); a pod
-    behind the Kubernetes API server's proxy keeps its proxy path (the server's own root is
-    the API server, not the service)."""
-    from godiag.collect.kube.pods import proxy_base
+    """The base URL of the service any URL under it names (a /debug/pprof URL included):
+    its mount prefix (a reverse proxy's, a pod proxy's) and query are kept, as the
+    service's /metrics is under them too (collect.http.service_base)."""
+    from godiag.collect.http import service_base
 
-    pod = proxy_base(url)
-    if pod is not None:
-        return pod
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    return service_base(url)
 
 
 def host_port(url: str) -> str:

@@ -91,14 +91,16 @@ def scrape_once(
     config: Config, settings: ServeSettings, queue: Queue, states: dict[tuple[str, str], RuleState]
 ) -> int:
     """One pass over every target; returns how many jobs it queued."""
+    from godiag.collect.http import endpoint_url, shown_url
     from godiag.pipeline.storing import target_client
 
     queued = 0
     for t in config.targets:
         client = target_client(t)
         try:
-            body = client.get(f"{t.url}/metrics", timeout=5).body
-            values = samples(body.decode("utf-8", "replace"), f"{t.url}/metrics")
+            url = endpoint_url(t.url, "/metrics")
+            body = client.get(url, timeout=5).body
+            values = samples(body.decode("utf-8", "replace"), shown_url(url))
         except GodiagError as exc:
             log.warning("%s: %s", t.name, exc)
             continue

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
-from godiag.collect.http import HttpClient
+from godiag.collect.http import HttpClient, endpoint_url
 from godiag.collect.kube.api import KubeApi, client_for, forbidden, pod_path, status_message
 from godiag.collect.kube.kubeconfig import Credentials, load
 from godiag.errors import CollectError, UsageError
@@ -253,7 +253,7 @@ class Resolver:
     def check_proxy(self, ep: PodEndpoint) -> None:
         """One small GET through the proxy: the API server's refusal is a clear error
         here rather than one failed capture after another."""
-        res = ep.client.get(ep.url + PROBE_PATH, self.api.timeout, allow_error=True)
+        res = ep.client.get(endpoint_url(ep.url, PROBE_PATH), self.api.timeout, allow_error=True)
         if res.status < 400:
             return
         msg = status_message(res.body)
