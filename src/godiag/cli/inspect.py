@@ -7,8 +7,10 @@ dynamic linkage (interpreter, needed libraries), cgo, race detector, PIE, build 
 size by section. A directory is searched recursively for Go binaries (other files are
 skipped; -v lists them). --against DIR compares with the module checkout in DIR.
 
-Exit status: 1 when a finding reaches --fail-on (default warning), e.g. an executable
-without Go build info; 2 for a file that is not an executable, truncated or corrupt.
+Exit status: 2 when a named input cannot be read (missing, not an executable, truncated
+or corrupt): each such input is one line on stderr and an entry of the document's
+`errors`, and every other input is still reported; else 1 when a finding reaches
+--fail-on (default warning), e.g. an executable without Go build info; else 0.
 """
 
 from __future__ import annotations
@@ -55,7 +57,13 @@ def inspect(
 
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
     doc = inspect_paths(list(paths), against)
-    emit(doc, out.format, out.output, color=out.color, quiet=out.quiet, verbose=out.verbose)
+    # nothing to report when every input was bad: the error lines alone, as for one file
+    if len(doc["errors"]) < len(paths):
+        emit(doc, out.format, out.output, color=out.color, quiet=out.quiet, verbose=out.verbose)
+    for e in doc["errors"]:
+        click.echo(f"godiag: error: {e['file']}: {e['reason']}", err=True)
+    if doc["errors"]:
+        return int(ExitStatus.USAGE)
     if fail_on == "never":
         return int(ExitStatus.OK)
     from godiag.model.findings import Severity

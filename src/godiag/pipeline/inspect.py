@@ -43,8 +43,21 @@ def load_checkout(dir: Path) -> Checkout:
     return Checkout(str(dir), parse_gomod(text, str(gomod)), head, status)
 
 
+def _reason(exc: ParseError) -> str:
+    """The error without its file name, keeping where in the file it broke."""
+    if exc.line is not None:
+        return f"line {exc.line}: {exc.why}"
+    if exc.offset is not None:
+        return f"at byte {exc.offset}: {exc.why}"
+    return exc.why
+
+
 def inspect_paths(paths: list[Path], against: Path | None = None) -> dict[str, Any]:
-    """Inspect every named file (strictly) and every file under named directories (leniently)."""
+    """Inspect every named file (strictly) and every file under named directories (leniently).
+
+    A named file that cannot be read or is not an executable, a missing path or a
+    directory that cannot be listed is an entry of `errors` (file, reason); the other
+    inputs are reported as usual."""
     from godiag.analysis.binary import against_findings, binary_findings
     from godiag.formats.gobinary import inspect_path
 
@@ -68,26 +81,35 @@ def inspect_paths(paths: list[Path], against: Path | None = None) -> dict[str, A
             }
         )
 
+    def add_dir(d: Path) -> None:
+        for f in walk(d):
+            try:
+                b = inspect_path(f)
+            except ParseError as exc:
+                skipped.append({"file": str(f), "reason": exc.why})
+                continue
+            if b.buildinfo is None:
+                skipped.append({"file": str(f), "reason": "not a Go binary"})
+                continue
+            add(b)
+
+    errors: list[dict[str, str]] = []
     for p in paths:
-        if p.is_dir():
-            for f in walk(p):
-                try:
-                    b = inspect_path(f)
-                except ParseError as exc:
-                    skipped.append({"file": str(f), "reason": exc.why})
-                    continue
-                if b.buildinfo is None:
-                    skipped.append({"file": str(f), "reason": "not a Go binary"})
-                    continue
-                add(b)
-        elif p.exists():
-            add(inspect_path(p))
-        else:
-            raise ParseError(str(p), "no such file or directory")
+        # one bad input must not cost the others their report: it becomes an error entry
+        try:
+            if p.is_dir():
+                add_dir(p)
+            elif p.exists():
+                add(inspect_path(p))
+            else:
+                raise ParseError(str(p), "no such file or directory")
+        except ParseError as exc:
+            errors.append({"file": str(p), "reason": _reason(exc)})
     return {
         "schema": "godiag.inspect/v1",
         "binaries": binaries,
         "skipped": skipped,
+        "errors": errors,
         "against": None
         if checkout is None
         else {
