@@ -185,8 +185,15 @@ def test_waiters_behind_a_holder_blocked_for_minutes_are_the_deadlock() -> None:
     why = decided(dumps(", 1 minutes", "sync.Mutex.Lock", mutex))
     assert why is not None and "main.(*Ledger).Post (/src/app/store.go:77)" in why
     assert "main.(*Ledger).Rotate (/src/app/store.go:95)" in why
-    # the same stacks seconds old: nothing says the lock is never released
-    assert decided(dumps("", "sync.Mutex.Lock", mutex)) is None
+    # the same stacks seconds old: nothing says the lock is never released; the far side is
+    # still named beside the holder, as a candidate
+    young = dumps("", "sync.Mutex.Lock", mutex)
+    assert decided(young) is None
+    from godiag.analysis.rootcause.kinds import deadlock
+
+    _, ev = deadlock.locator(Observation(url="http://x", dumps=young),
+                             derive(Observation(url="http://x", dumps=young)))  # fmt: skip
+    assert "also stuck on locks across the window: main.(*Ledger).Rotate" in ev[-1]
     # a holder reading from the network for minutes ends on its own (or is a slow
     # critical section): not decided here
     io = [("internal/poll.runtime_pollWait", 0), ("net.(*conn).Read", 0)]

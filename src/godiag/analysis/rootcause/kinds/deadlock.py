@@ -37,7 +37,7 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     biggest = max(stuck, key=lambda g: g.count)
     h = derived.holder if any(g.category == "lock" for g in stuck) else None
     if h is not None and not h.reentrant:
-        return holder.location(h), holder.evidence(h)
+        return holder.location(h), holder.evidence(h) + _elsewhere(stuck, h, prefix)
     if inversion := longterm.inversion(derived):
         return inversion
     waited_in = (locate.user(biggest, prefix) or {}).get("function")
@@ -169,3 +169,18 @@ KIND = Kind(
     ),
     goroutine_history=True,
 )
+
+
+def _elsewhere(stuck: list[GroupGrowth], h: holder.Holder, prefix: str | None) -> list[str]:
+    """The lock waiters stuck across the window in other functions than the holder's and its
+    waiters': when the holder itself waits on a lock, one of them may hold it (the far side
+    of a lock-order inversion, whose lock no frame argument of the dump points at)."""
+    if h.category != "lock":
+        return []
+    mine = {h.waited_at.function, h.section.function}
+    users = [(g, u) for g in stuck if g.category == "lock" and (u := locate.user(g, prefix))]
+    far = sorted({locate.where(u) for g, u in users if u.get("function") not in mine})
+    if not far:
+        return []
+    return [f"also stuck on locks across the window: {', '.join(far)}: one of them may hold "
+            f"the lock the holder waits for"]  # fmt: skip
