@@ -358,6 +358,92 @@ def test_go_test_timeout_is_a_parsed_panic(tmp_path: Path) -> None:
     assert "TestSlow" in evidence_text(f)
 
 
+NETWORK_WAITS = {
+    # http.Get through the default client (no timeout) to a server that accepts and never
+    # answers: the caller parks in a select inside the Transport, not in IO wait.
+    "http": (
+        'package app\n\nimport "net/http"\n\n'
+        "func Fetch(url string) (int, error) {\n"
+        "\tresp, err := http.Get(url)\n"
+        "\tif err != nil {\n\t\treturn 0, err\n\t}\n"
+        "\tresp.Body.Close()\n\treturn resp.StatusCode, nil\n}\n",
+        "fmt.Sprint(Fetch(addr))",
+        "an HTTP client call",
+    ),
+    # a raw read in a goroutine while the test waits on a channel for its result: the
+    # network wait is the root, the channel receive only waits for it
+    "read": (
+        'package app\n\nimport "net"\n\n'
+        "func Greeting(addr string) chan string {\n"
+        "\tdone := make(chan string)\n"
+        "\tgo func() {\n"
+        '\t\tc, err := net.Dial("tcp", addr)\n'
+        "\t\tif err != nil {\n\t\t\tdone <- err.Error()\n\t\t\treturn\n\t\t}\n"
+        "\t\tbuf := make([]byte, 16)\n"
+        "\t\tn, _ := c.Read(buf)\n"
+        "\t\tdone <- string(buf[:n])\n"
+        "\t}()\n"
+        "\treturn done\n}\n",
+        '<-Greeting(addr[len("http://"):])',
+        "a read or write on a network connection",
+    ),
+}
+SILENT_SERVER_TEST = """package app
+
+import (
+	"fmt"
+	"net"
+	"testing"
+)
+
+var _ = fmt.Sprint
+
+func TestCall(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c) // accepted, never answered
+		}
+	}()
+	addr := "http://" + ln.Addr().String()
+	_ = CALL
+}
+"""
+
+
+@pytest.mark.parametrize("case", sorted(NETWORK_WAITS))
+def test_hang_in_a_network_call_says_so_at_the_callers_line(tmp_path: Path, case: str) -> None:
+    """A test stuck on a peer that never answers was advised as a lock/channel cycle; the
+    advice is now a deadline, at the user's line that made the call (the listener's
+    Accept beside it is a server idling, not the answer)."""
+    code, call, what = NETWORK_WAITS[case]
+    mod = write_module(
+        tmp_path / "app",
+        {"call.go": code, "call_test.go": SILENT_SERVER_TEST.replace("CALL", call)},
+    )
+    doc, res = run_json(
+        ["--stall", "3s", "--timeout", "90s", "--", "go", "test", "-count=1", "."],
+        mod, go_env(tmp_path),
+    )  # fmt: skip
+    assert res.returncode == 1 and doc["exit"]["ended_by"] == "stall"
+    f = finding(doc, "blocked-in-go-code")
+    assert f["title"].startswith("waiting on the network in example.com/app.")
+    assert what in f["title"]
+    line = 6 if case == "http" else 14  # http.Get / c.Read in call.go
+    assert f["location"]["file"].endswith("call.go") and f["location"]["line"] == line
+    assert f"call.go:{line}" in evidence_text(f)
+    assert "Timeout" in f["fix"] and "SetReadDeadline" in f["fix"]
+    assert "lock holder" not in f["fix"] and "Accept" not in f["title"]
+
+
 def test_lock_held_by_another_process(tmp_path: Path, servers: list[Any]) -> None:
     proxy_dir = tmp_path / "proxy"
     proxy_tree(proxy_dir, "example.com/dep", "v1.0.0", "package dep\n")

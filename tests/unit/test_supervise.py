@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from godiag.toolchain.supervise import dumps, goargs
 from godiag.toolchain.supervise.procfs import ProcFS
-from godiag.toolchain.supervise.stallfind import state_findings
+from godiag.toolchain.supervise.stallfind import network_wait, state_findings
 from godiag.toolchain.supervise.system import (
     Cgroups,
     frozen,
@@ -282,3 +282,66 @@ def test_x_filter_keeps_real_output() -> None:
         ("hello from the program", False),
     ]
     assert [f.is_x(text) for text, _ in lines] == [want for _, want in lines]
+
+
+def _group(state: str, functions: list[str], user: str) -> dict[str, object]:
+    """A dump group as the analysis gives it: frames innermost first, the user's marked."""
+    frames = [
+        {"function": f, "file": f"/src/{i}.go", "line": i, "stdlib": f != user}
+        for i, f in enumerate(functions)
+    ]
+    uf = next(f for f in frames if f["function"] == user)
+    return {"state": state, "category": "io", "count": 1, "frames": frames, "user_frame": uf}
+
+
+@pytest.mark.parametrize(
+    ("functions", "user", "what"),
+    [
+        # http.Get parks in a select inside the Transport
+        (
+            ["runtime.gopark", "runtime.selectgo", "net/http.(*persistConn).roundTrip",
+             "net/http.(*Transport).roundTrip", "net/http.(*Client).Do", "net/http.Get",
+             "app.Fetch", "app.TestFetch"],
+            "app.Fetch", "an HTTP client call waiting for the server",
+        ),
+        (
+            ["runtime.gopark", "runtime.netpollblock", "internal/poll.(*FD).Read",
+             "net.(*netFD).Read", "net.(*conn).Read", "app.Greet"],
+            "app.Greet", "a read or write on a network connection",
+        ),
+        (
+            ["runtime.gopark", "runtime.netpollblock", "internal/poll.(*FD).Read",
+             "net.(*netFD).Read", "net.(*conn).Read", "crypto/tls.(*Conn).readRecordOrCCS",
+             "crypto/tls.(*Conn).Handshake", "app.Dial"],
+            "app.Dial", "a TLS connection waiting for its peer",
+        ),
+        (
+            ["runtime.gopark", "runtime.netpollblock", "internal/poll.(*FD).WaitWrite",
+             "net.(*netFD).connect", "net.(*sysDialer).dialSerial", "net.(*Dialer).DialContext",
+             "net.Dial", "app.Connect"],
+            "app.Connect", "a dial",
+        ),
+        # a listener waiting is a server idling, not a call that needs a deadline
+        (
+            ["runtime.gopark", "runtime.netpollblock", "internal/poll.(*FD).Accept",
+             "net.(*netFD).accept", "net.(*TCPListener).Accept", "app.Serve"],
+            "app.Serve", None,
+        ),
+        # a pipe read goes through the poller too, but not through the net package
+        (
+            ["runtime.gopark", "runtime.netpollblock", "internal/poll.(*FD).Read",
+             "os.(*File).Read", "app.ReadChild"],
+            "app.ReadChild", None,
+        ),
+        # a handler blocked on a lock: net/http is its caller, not its wait
+        (
+            ["runtime.gopark", "sync.(*Mutex).Lock", "app.Handler",
+             "net/http.HandlerFunc.ServeHTTP", "net/http.(*conn).serve"],
+            "app.Handler", None,
+        ),
+    ],
+)  # fmt: skip
+def test_network_wait_reads_the_calls_inside_the_user_frame(
+    functions: list[str], user: str, what: str | None
+) -> None:
+    assert network_wait(_group("IO wait", functions, user)) == what

@@ -6,7 +6,7 @@ import platform
 from typing import Any
 from urllib.parse import urlsplit
 
-from godiag.model.findings import Evidence, Finding, Severity
+from godiag.model.findings import Evidence, Finding, Location, Severity
 from godiag.toolchain.supervise.record import RunRecord
 from godiag.toolchain.supervise.system import frozen
 
@@ -274,6 +274,88 @@ def user_frames_text(g: dict[str, Any], limit: int = 5) -> str:
 
 MAX_SIDES = 4  # groups named in one finding: both sides of a cycle and a little more
 
+# What a goroutine waits for when the calls between its user frame and the runtime's
+# parking are the network's: the first prefix matched names it. A client's round trip
+# parks in a select (persistConn.roundTrip waits for its read loop), a raw read in the
+# netpoller (IO wait): the state alone does not tell, the standard library's frames do.
+NETWORK_WAITS = (
+    (
+        (
+            "net/http.(*Client)",
+            "net/http.(*Transport)",
+            "net/http.(*persistConn)",
+            "net/http.(*body)",
+            "net/http.(*bodyEOFSignal)",
+            "net/http.(*cancelTimerBody)",
+            "net/http.send",
+            "net/http.Get",
+            "net/http.Head",
+            "net/http.Post",
+        ),
+        "an HTTP client call waiting for the server",
+    ),
+    (("net.(*Resolver)", "net.Lookup"), "a DNS lookup"),
+    (("net.(*Dialer)", "net.(*sysDialer)", "net.Dial", "net.(*netFD).connect"), "a dial"),
+    (("crypto/tls.",), "a TLS connection waiting for its peer"),
+    # the net package's connections; not all of net/ (http.Server.Shutdown polls idle
+    # connections under the caller's context, it is not a call to a peer)
+    (("net.",), "a read or write on a network connection"),
+)
+# A listener waiting for a connection is a server idling, not a call that needs a bound.
+ACCEPT_WAITS = ("Accept", ".accept")
+NETWORK_FIX = (
+    "Nothing bounds the wait, so a peer that accepts and never answers (or a dropped "
+    "packet) holds the call forever: give it a deadline (http.Client{Timeout: …}, since "
+    "http.Get and http.DefaultClient have none; a context with a deadline through "
+    "http.NewRequestWithContext or net.Dialer.DialContext; conn.SetReadDeadline or "
+    "SetDeadline on a raw connection), then find out why the peer does not answer."
+)
+
+
+def network_wait(g: dict[str, Any]) -> str | None:
+    """What network call the group waits in, from the frames inside its user frame, or
+    None when it waits on something else (a lock, a channel, a file, a listener)."""
+    uf = g.get("user_frame")
+    if not uf:
+        return None
+    frames = g.get("frames", [])
+    first = next((i for i, f in enumerate(frames) if _same(f, uf)), len(frames))
+    # the callee side only: net/http frames *outside* the user frame are the server
+    # that called a handler, which may be stuck on anything
+    inner = [str(f.get("function", "")) for f in frames[:first]]
+    if any(name.endswith(ACCEPT_WAITS) for name in inner):
+        return None
+    for prefixes, what in NETWORK_WAITS:
+        if any(name.startswith(prefixes) for name in inner):
+            return what
+    return None
+
+
+def _network_finding(
+    d: dict[str, Any], net: list[dict[str, Any]], held: list[dict[str, Any]]
+) -> Finding:
+    """A hang whose goroutines wait on the network: the call made without a bound, at
+    the user's frame that made it, then the goroutines waiting for that call's result."""
+    top = net[0]
+    uf = top["user_frame"]
+    what = network_wait(top)
+    sides = (net + [g for g in held if g not in net])[:MAX_SIDES]
+    n = sum(g["count"] for g in net)
+    return Finding(
+        id="blocked-in-go-code",
+        severity=Severity.ERROR,
+        title=f"waiting on the network in {uf['function']}: {what}",
+        detail=f"{n} goroutine(s) wait in network I/O ({what}) called from {uf['function']} "
+        f"({uf.get('file')}:{uf.get('line')}); it still waited when godiag asked for the "
+        "dump: the peer does not answer and nothing ends the wait.",
+        evidence=tuple(
+            Evidence(command=f"goroutine dump ({d['stream']})", output=user_frames_text(g))
+            for g in sides
+        ),
+        location=Location(file=str(uf.get("file")), line=uf.get("line")),
+        fix=NETWORK_FIX,
+    )
+
 
 def dump_findings(rec: RunRecord, explained: bool) -> list[Finding]:
     out = []
@@ -291,6 +373,12 @@ def dump_findings(rec: RunRecord, explained: bool) -> list[Finding]:
         # hang; a select or a sleep beside them is usually a loop that still ticks
         tier = max(BLOCKING.index(top["category"]), BLOCKING.index("channel"))
         held = [g for g in groups if BLOCKING.index(g["category"]) <= tier]
+        # A goroutine in a network call is the hang's root whatever tier it parks in
+        # (select for an HTTP round trip, io for a read): the others wait for its result.
+        net = [g for g in groups if network_wait(g)]
+        if net:
+            out.append(_network_finding(d, net, held))
+            continue
         sides = held[:MAX_SIDES]
         others = f" and {len(held) - 1} other place(s)" if len(held) > 1 else ""
         n = sum(g["count"] for g in held)
