@@ -174,6 +174,71 @@ def test_cgo_files_excluded_with_cgo_off(tmp_path: Path) -> None:
         assert not of(run_doctor(d, on), "cgo-disabled")
 
 
+# A dependency shaped like github.com/mattn/go-sqlite3: cgo files, and a `!cgo` stub that
+# compiles and fails every call at run time.
+SQLISH = {
+    "db.go": 'package sqlish\n\n// #include <stdlib.h>\nimport "C"\n\n'
+    "func Open() error { C.free(C.malloc(1)); return nil }\n",
+    "stub.go": '//go:build !cgo\n\npackage sqlish\n\nimport "errors"\n\n'
+    'func Open() error { return errors.New("sqlish requires cgo: this is a stub") }\n',
+}
+# Pure Go where it matters here: a cgo -godefs input (`ignore`) and a cgo file of another OS.
+PURE = {
+    "p.go": "package pure\n\nfunc V() int { return 1 }\n",
+    "types.go": '//go:build ignore\n\npackage pure\n\n// #include <stdio.h>\nimport "C"\n',
+    "c_windows.go": 'package pure\n\nimport "C"\n',
+}
+USES_BOTH = (
+    'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/pure"\n\t"example.com/sqlish"\n)\n\n'
+    "func main() { fmt.Println(pure.V(), sqlish.Open()) }\n"
+)
+
+
+def _cgo_deps(tmp_path: Path, main: str) -> tuple[Path, dict[str, str]]:
+    file_proxy(tmp_path / "proxy", "example.com/sqlish", "v1.0.0", SQLISH)
+    proxy = file_proxy(tmp_path / "proxy", "example.com/pure", "v1.0.0", PURE)
+    d = module(tmp_path / "app", {"main.go": main})
+    env = doctor_env(
+        GOPROXY=proxy,
+        GOMODCACHE=str(tmp_path / "modcache"),
+        GONOSUMDB="example.com",
+        GOFLAGS="-modcacherw",
+        CGO_ENABLED="0",
+    )
+    go(d, "mod", "tidy", env=env)
+    return d, env
+
+
+def test_cgo_off_dependency_builds_from_its_stub(tmp_path: Path) -> None:
+    d, env = _cgo_deps(tmp_path, USES_BOTH)
+    go(d, "build", "-o", "app", ".", env=env)  # not a word from the build
+    ran = subprocess.run([str(d / "app")], capture_output=True, text=True, timeout=60)
+    assert "this is a stub" in ran.stdout  # the failure shows only at run time
+    f = of(run_doctor(d, env), "cgo-disabled")
+    assert len(f) == 1, f  # example.com/pure's ignore and windows cgo files are not dropped
+    assert f[0]["severity"] == "warning"
+    assert (
+        f[0]["title"]
+        == "dependency example.com/sqlish builds without its 1 cgo file(s), from stub.go"
+    )
+    ev = {e["command"] or e["file"]: e for e in f[0]["evidence"]}
+    off = next(e for c, e in ev.items() if " -deps " in c and not c.startswith("CGO_ENABLED=1"))
+    assert "left out: db.go" in off["output"] and "GoFiles stub.go" in off["output"]
+    on = next(e for c, e in ev.items() if c.startswith("CGO_ENABLED=1 "))
+    assert "CgoFiles db.go" in on["output"]
+    db = tmp_path / "modcache" / "example.com" / "sqlish@v1.0.0" / "db.go"
+    assert f[0]["location"] == {"file": str(db), "line": 4}
+    assert not of(run_doctor(d, {**env, "CGO_ENABLED": "1"}), "cgo-disabled")
+
+
+def test_cgo_off_without_cgo_in_the_graph_is_quiet(tmp_path: Path) -> None:
+    d, env = _cgo_deps(
+        tmp_path, 'package main\n\nimport "example.com/pure"\n\nfunc main() { _ = pure.V() }\n'
+    )
+    go(d, "build", "./...", env=env)
+    assert not of(run_doctor(d, env), "cgo-disabled")
+
+
 def _dep(tmp_path: Path) -> None:
     module(
         tmp_path / "dep",

@@ -28,6 +28,8 @@ FILES_SECTION = "Files and packages"
 # Probes must never download: with GOPROXY=off the go command answers
 # "module lookup disabled" instead of reaching the network.
 NO_NETWORK = {"GOPROXY": "off"}
+# What `Context.graph()` asks of every package of the build graph.
+GRAPH_FIELDS = "ImportPath,Dir,Standard,Module,GoFiles,CgoFiles,IgnoredGoFiles,ForTest"
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class Context:
             self.effective_res: GoResult = eff_f.result()
             self.env: EnvSnapshot = snapshot(runner, values_f.result())
         self._list: tuple[GoResult, list[dict[str, Any]]] | None = None
+        self._graph: tuple[GoResult, list[dict[str, Any]]] | None = None
 
     # -- versions -------------------------------------------------------------------
     @property
@@ -155,6 +158,24 @@ class Context:
                     "./...", flags=self.list_flags(), env_over=NO_NETWORK
                 )
             return self._list
+
+    def graph(self) -> tuple[GoResult, list[dict[str, Any]]]:
+        """`go list -e -deps -test` of `./...`: every package the builds and tests of DIR
+        compile, with only the fields checks read (cheaper than the full -json). Run on
+        first use only: `packages()` holds DIR's own packages, this the whole graph."""
+        with self._lock:
+            if self._graph is None:
+                self._graph = self.runner.json(
+                    "list",
+                    "-e",
+                    "-deps",
+                    "-test",
+                    f"-json={GRAPH_FIELDS}",
+                    *self.list_flags(),
+                    "./...",
+                    env_over=NO_NETWORK,
+                )
+            return self._graph
 
     @cached_property
     def mod_edit(self) -> dict[str, Any] | None:
