@@ -70,12 +70,19 @@ class Stacks:
 
 
 def _compile(pattern: str | None, what: str) -> re.Pattern[str] | None:
+    """pprof compiles -focus/-ignore with Go's regexp (RE2): the same pattern must match
+    the same names here, and what RE2 refuses is refused."""
+    from godiag.analysis.re2 import Re2Error, compile_re2
+
     if not pattern:
         return None
     try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise UsageError(f"--{what} {pattern!r}: bad regular expression: {exc}") from None
+        return compile_re2(pattern)
+    except Re2Error as exc:
+        raise UsageError(
+            f"--{what} {pattern!r}: {exc} (patterns are RE2, Go's regexp syntax, as for "
+            f"pprof's -{what})"
+        ) from None
 
 
 def _simplify(name: str) -> str:

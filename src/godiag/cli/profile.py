@@ -68,8 +68,14 @@ def progress_bar(quiet: bool):  # type: ignore[no-untyped-def]
     show_default=True,
     help="Rows of the top table (0: all).",
 )
-@click.option("--focus", default=None, help="Only samples with a frame matching this regexp.")
-@click.option("--ignore", default=None, help="Drop samples with a frame matching this regexp.")
+@click.option(
+    "--focus", default=None,
+    help="Only samples with a frame matching this regexp (RE2, Go's syntax, as pprof's).",
+)  # fmt: skip
+@click.option(
+    "--ignore", default=None,
+    help="Drop samples with a frame matching this regexp (RE2, Go's syntax, as pprof's).",
+)  # fmt: skip
 @click.option("--base", "base", default=None, help="Subtract this base profile (pprof -base).")
 @click.option(
     "--diff-base",
