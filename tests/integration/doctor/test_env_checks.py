@@ -81,6 +81,16 @@ def test_workspace_of_the_module_alone_is_no_finding(tmp_path: Path) -> None:
     env = doctor_env(GOWORK=None)
     go(d, "work", "init", ".", env=env)
     assert go(d, "env", "GOWORK", env=env).strip() == str(d / "go.work")
+    doc = run_doctor(d, env)
+    assert "workspace-override" not in ids(doc, "warning")
+    # go work init writes this toolchain's go line (go.mod says 1.21): the defaults built
+    # into the test binary change, which is said as context, proven by go list both ways.
+    (f,) = of(doc, "workspace-override")
+    assert f["severity"] == "info" and "GODEBUG" in f["title"]
+    cmds = [e["command"] for e in f["evidence"]]
+    assert any(c.startswith("GOPROXY=off GOWORK=off go list") for c in cmds), cmds
+    assert "example.com/app.test" in f["detail"]
+    (d / "go.work").write_text("go 1.21\n\nuse .\n")  # the same go line: nothing changes
     assert not of(run_doctor(d, env), "workspace-override")
     # The same go.work with a replace does swap a module: reported, with both sides.
     with (d / "go.work").open("a") as fh:
