@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from godiag.collect.goroutines import fetch_url, goroutine_url
-from godiag.collect.http import HttpClient, endpoint_url, service_base
+from godiag.collect.http import HttpClient, endpoint_url, service_base, shown_url
 from godiag.collect.pprof import (
     collect_cmdline,
     collect_goroutine_count,
@@ -46,6 +46,13 @@ def test_the_endpoint_joins_the_base_path_and_keeps_its_query() -> None:
         "http://h:1/p/debug/pprof/goroutine?token=t&debug=2"
     )
     assert endpoint_url("http://h:1", "/debug/vars") == "http://h:1/debug/vars"
+
+
+def test_shown_urls_hide_credentials_in_the_query() -> None:
+    assert shown_url("http://u:p@h:1/p/metrics?api_key=k1&debug=1&sig=s") == (
+        "http://h:1/p/metrics?api_key=REDACTED&debug=1&sig=REDACTED"
+    )
+    assert shown_url("http://h:1/debug/pprof/heap?gc=1") == "http://h:1/debug/pprof/heap?gc=1"
 
 
 def test_the_service_base_of_an_endpoint_url_keeps_prefix_and_token() -> None:
@@ -102,12 +109,16 @@ def test_every_collector_asks_under_the_prefix_with_the_token(
 ) -> None:
     base, seen = server
     client = HttpClient()
-    collect_profile(client, base, "heap", gc=True, timeout=5)
-    collect_goroutine_count(client, base, 5)
-    collect_metrics(client, base, 5)
-    collect_vars(client, base, 5)
+    caps = [
+        collect_profile(client, base, "heap", gc=True, timeout=5),
+        collect_goroutine_count(client, base, 5),
+        collect_metrics(client, base, 5),
+        collect_vars(client, base, 5),
+        fetch_url(base, client=client, timeout=5),
+    ]
+    # the token reaches the service, never a capture's source (reports, the store)
+    assert all("token=REDACTED" in c.source and "abc" not in c.source for c in caps), caps
     assert collect_cmdline(client, base, 5) == ["svc", "-v"]
-    fetch_url(base, client=client, timeout=5)
     assert service_meta(client, base).go_version == "go1.26.0"
     # metadata of a capture named by its endpoint URL comes from the same service's /metrics
     meta = service_metadata(

@@ -114,8 +114,9 @@ def profile(
     """Show a profile's top functions, call tree, flame graph or call graph."""
     from godiag.analysis.profile_doc import ProfileQuery, build_document
     from godiag.cli.storeopts import overrides, say_stored
+    from godiag.collect.http import shown_url
     from godiag.errors import UsageError
-    from godiag.pipeline.profiles import load_profile
+    from godiag.pipeline.profiles import is_url, load_profile
     from godiag.report import emit, say_written, write_file
 
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
@@ -159,7 +160,8 @@ def profile(
         graph=out.format in ("svg", "dot"), tree=tree,
     )  # fmt: skip
     doc = build_document(
-        prof, query, source=source, base=base_prof, base_source=base_src,
+        prof, query, source=shown_url(source) if is_url(source) else source, base=base_prof,
+        base_source=shown_url(base_src) if base_src and is_url(base_src) else base_src,
         profile_type=(cap.profile_type if cap is not None else None),
     )  # fmt: skip
     if stored is not None:

@@ -49,12 +49,25 @@ class HttpResult:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+# query parameters whose value is a credential (?token=..., ?api_key=..., ?sig=...)
+_SECRET_PARAM = re.compile(r"pass|secret|token|key|auth|credential|sig|session", re.IGNORECASE)
+
+
+def _shown_param(piece: str) -> str:
+    name, eq, value = piece.partition("=")
+    secret = eq and value and _SECRET_PARAM.search(unquote_plus(name))
+    return f"{name}=REDACTED" if secret else piece
+
+
 def shown_url(url: str) -> str:
-    """`url` without user:password@, for messages."""
+    """`url` without user:password@ and with the values of secret-looking query parameters
+    (a token a base URL carries to every endpoint) replaced, for messages and sources."""
     parts = urlsplit(url)
-    if "@" not in parts.netloc:
+    netloc = parts.netloc.rpartition("@")[2]
+    query = "&".join(_shown_param(p) for p in parts.query.split("&")) if parts.query else ""
+    if netloc == parts.netloc and query == parts.query:
         return url
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    return parts._replace(netloc=netloc, query=query).geturl()
 
 
 # net/http/pprof's own query parameters: they belong to one endpoint, never to the service

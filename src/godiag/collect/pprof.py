@@ -145,10 +145,10 @@ def collect_profile(
         raise CollectError(_explain(kind, res, seconds))
     if kind in WINDOWED and not res.body:
         raise CollectError(
-            f"{url}: empty answer after the window: the server's WriteTimeout is probably "
-            f"shorter than {window:g}s"
+            f"{shown_url(url)}: empty answer after the window: the server's WriteTimeout is "
+            f"probably shorter than {window:g}s"
         )
-    cap = Capture(res.body, url, kind, when, res.content_type, meta or CaptureMeta())
+    cap = Capture(res.body, shown_url(url), kind, when, res.content_type, meta or CaptureMeta())
     if kind in ("block", "mutex"):
         _check_rate(cap, client, target, timeout)
     return cap
@@ -259,7 +259,7 @@ def collect_goroutine_count(client: HttpClient, target: str, timeout: float = 10
 def _plain(client: HttpClient, url: str, kind: str, timeout: float) -> Capture:
     when = datetime.now(UTC)
     res = client.get(url, timeout)
-    return Capture(res.body, url, kind, when, res.content_type)
+    return Capture(res.body, shown_url(url), kind, when, res.content_type)
 
 
 def service_meta(client: HttpClient, target: str, timeout: float = 10.0) -> CaptureMeta:

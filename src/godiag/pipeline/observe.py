@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from godiag.collect.http import HttpClient
+from godiag.collect.http import HttpClient, shown_url
 from godiag.collect.pprof import EmptyProfileError, collect_profile, profile_url
 from godiag.errors import CollectError, OverBudget, ParseError
 from godiag.formats import observation as decoder
@@ -110,8 +110,9 @@ class Observer:
         at = self._now()
         try:
             res = self.client.get(url, self.timeout)
+            shown = shown_url(url)
             cap = Capture(
-                res.body, url, "goroutine", datetime.now(UTC), res.content_type, self.meta
+                res.body, shown, "goroutine", datetime.now(UTC), res.content_type, self.meta
             )
             dump = decoder.decode_dump(cap)
         except (CollectError, ParseError) as exc:

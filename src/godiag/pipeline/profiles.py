@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from godiag.collect.http import HttpClient
+from godiag.collect.http import HttpClient, shown_url
 from godiag.collect.pprof import Progress, collect_profile
 from godiag.errors import UsageError
 from godiag.model.capture import Capture, CaptureMeta
@@ -113,7 +113,12 @@ def load_profile(
 
         res = svc.client.get(svc.url, timeout + (seconds or 0) + 15)
         cap = Capture(
-            res.body, svc.url, kind or "profile", datetime.now(UTC), res.content_type, meta
+            res.body,
+            shown_url(svc.url),
+            kind or "profile",
+            datetime.now(UTC),
+            res.content_type,
+            meta,
         )
     else:
         cap = collect_profile(
