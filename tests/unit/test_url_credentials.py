@@ -134,3 +134,19 @@ def test_fuzz_split_userinfo(user: str, password: str, host: str) -> None:
     assert clean == f"http://{host}/base" and "@" not in clean
     assert auth is not None and (auth.username, auth.password) == (user, password)
     assert cfg.split_userinfo(clean) == (clean, None)
+
+
+def test_the_stored_host_keeps_the_base_path_and_drops_credentials_and_query() -> None:
+    """A base URL that carries a token in its query (sent to every endpoint) or a
+    user:password@ must not leave them in the host stored with the captures and shown in
+    the report; the base path stays (services behind one proxy differ by it)."""
+    from godiag.pipeline.diagnose import _host, _service_name
+
+    assert _host("http://u:secret@10.0.0.1:6060/svc/?token=abc") == "10.0.0.1:6060/svc"
+    assert _host("http://127.0.0.1:6060") == "127.0.0.1:6060"
+    from godiag.model.observation import Observation
+    from godiag.pipeline.diagnose import _service_meta
+
+    t = cfg.target_from_url("http://127.0.0.1:6060/svc?token=abc")
+    meta = _service_meta(Observation(url=t.url), t)
+    assert meta.host == "127.0.0.1:6060/svc" and "abc" not in _service_name(t)

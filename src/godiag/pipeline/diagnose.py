@@ -55,9 +55,18 @@ class DiagnoseOptions:
     lookback: float = 1800.0
 
 
+def _host(url: str) -> str:
+    """A target's host as stored and shown: host:port and the base path (services behind
+    one proxy differ by it), never the user:password@ or the query (a token)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url if "://" in url else f"//{url}")
+    return parts.netloc.rpartition("@")[2] + parts.path.rstrip("/")
+
+
 def _service_name(target: Target) -> str:
     """The service name its captures are stored under (as `_service_meta` makes it)."""
-    host = target.url.split("://", 1)[-1].rstrip("/")
+    host = _host(target.url)
     return target.service_name or (target.name if target.name != host else host)
 
 
@@ -83,7 +92,7 @@ def _service_meta(obs: Observation, target: Target) -> CaptureMeta:
             except ParseError:
                 continue
             break
-    host = target.url.split("://", 1)[-1].rstrip("/")
+    host = _host(target.url)
     exposed = replace(said, service_name=host, host=host)
     configured = CaptureMeta(
         target.service_name or (target.name if target.name != host else None),
