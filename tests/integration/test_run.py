@@ -868,6 +868,77 @@ def test_test_run_without_tests_is_surfaced(tmp_path: Path) -> None:
     assert res.returncode == 0  # warnings only: the command did run
 
 
+TEST_MAINS = {
+    # passes without running anything: os.Exit(0) before m.Run, or no m.Run at all
+    "exits/a_test.go": 'package exits\n\nimport (\n\t"os"\n\t"testing"\n)\n\n'
+    "func TestMain(m *testing.M) {\n\tos.Exit(0)\n\tos.Exit(m.Run())\n}\n\n"
+    'func TestFails(t *testing.T) { t.Fatal("never runs") }\n'
+    "func TestOther(t *testing.T) {}\n",
+    "returns/a_test.go": 'package returns\n\nimport "testing"\n\n'
+    "func TestMain(m *testing.M) {}\n\n"
+    'func TestFails(t *testing.T) { t.Fatal("never runs") }\n',
+    # runs its tests unless SKIP_ALL is set: only the output can tell which happened
+    "maybe/a_test.go": 'package maybe\n\nimport (\n\t"os"\n\t"testing"\n)\n\n'
+    'func TestMain(m *testing.M) {\n\tif os.Getenv("SKIP_ALL") != "" {\n\t\tos.Exit(0)\n\t}\n'
+    "\tos.Exit(m.Run())\n}\n\n"
+    "func TestMaybe(t *testing.T) {}\n",
+    # ordinary packages: go test's generated TestMain, and one with a proper TestMain
+    "plain/a_test.go": 'package plain\n\nimport "testing"\n\nfunc TestPlain(t *testing.T) {}\n',
+    "setup/a_test.go": 'package setup\n\nimport (\n\t"os"\n\t"testing"\n)\n\n'
+    "func TestMain(m *testing.M) {\n\tcode := m.Run()\n\tos.Exit(code)\n}\n\n"
+    "func TestSetup(t *testing.T) {}\n",
+    "nofiles/n.go": "package nofiles\n",
+}
+
+
+def unrun(doc: dict[str, Any]) -> dict[str, str]:
+    """Package -> severity of the 'tests did not run' findings."""
+    out = {}
+    for f in doc["findings"]:
+        title = f["title"]
+        ours = f["id"] == "postcondition-failed" and "example.com/app/" in title
+        if ours and "no test files" not in title:
+            out[title.split("example.com/app/")[1].split()[0]] = f["severity"]
+    return out
+
+
+@pytest.mark.parametrize("mode", ["default", "-v", "-json"])
+def test_package_that_passes_without_running_its_tests(tmp_path: Path, mode: str) -> None:
+    """go test prints `ok` for a test binary that exits 0 before m.Run; godiag said ok."""
+    mod = write_module(tmp_path / "app", TEST_MAINS)
+    flags = [] if mode == "default" else [mode]
+    env = go_env(tmp_path, SKIP_ALL="1")
+    doc, res = run_json(["--", "go", "test", "-count=1", *flags, "./..."], mod, env)
+    assert doc["exit"]["code"] == 0 and res.returncode == 1 and doc["failed"]
+    found = unrun(doc)
+    if mode == "default":
+        # the output cannot show it: what TestMain does decides, and 'maybe' is not sure
+        assert found == {"exits": "error", "returns": "error", "maybe": "warning"}
+    else:
+        # -v and -json list the tests that ran: none did in all three
+        assert found == {"exits": "error", "returns": "error", "maybe": "error"}
+    f = next(f for f in doc["findings"] if "example.com/app/exits " in f["title"])
+    text = evidence_text(f)
+    assert "TestFails" in text and "TestOther" in text and "ok  \texample.com/app/exits" in text
+    assert f["location"]["file"].endswith("exits/a_test.go") and f["location"]["line"] == 9
+    assert "m.Run" in f["fix"]
+
+
+def test_tests_that_ran_or_were_filtered_out_do_not_alarm(tmp_path: Path) -> None:
+    mod = write_module(tmp_path / "app", TEST_MAINS)
+    env = go_env(tmp_path)  # SKIP_ALL unset: maybe runs its test
+    for flags in (["-v"], ["-json"]):
+        doc, res = run_json(["--", "go", "test", "-count=1", *flags, "./..."], mod, env)
+        assert unrun(doc) == {"exits": "error", "returns": "error"}, flags
+    # a -run pattern that selects nothing is the user's choice, in every package
+    doc, res = run_json(["--", "go", "test", "-run", "NoMatch", "./..."], mod, env)
+    assert unrun(doc) == {} and res.returncode == 0 and not doc["failed"]
+    # a cached result means m.Run ran when it was recorded (cmd/go caches after that only)
+    run_json(["--", "go", "test", "./plain", "./setup"], mod, env)
+    doc, res = run_json(["--", "go", "test", "./plain", "./setup"], mod, env)
+    assert b"(cached)" in res.stderr and unrun(doc) == {} and res.returncode == 0
+
+
 def test_env_snapshot_says_where_each_setting_comes_from(tmp_path: Path) -> None:
     """doctor's attribution: process environment, GOENV file, $GOROOT/go.env, default;
     a proxy password never reaches the document."""

@@ -39,6 +39,13 @@ class Func:
     param: str  # "T", "B" or "F" when the only parameter is *testing.T/B/F, else ""
     results: int
     type_params: int
+    # TestMain only (0 when none): the line of its first m.Run() call, how often it uses
+    # m otherwise (handing it to a function that may call Run), and the line of an
+    # os.Exit(0) or return of its own placed before that call (or anywhere without one)
+    main_run: int = 0
+    main_other_uses: int = 0
+    main_exit0: int = 0
+    main_exit0_always: bool = False  # that exit is a statement of TestMain's body, m unused before
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 // Command gotests reports the test-shaped functions of Go files, parsed with go/ast.
 //
 // godiag doctor's misnamed-tests check asks it which functions `go test` would or
-// would not run. Reading Go with regular expressions mistakes code inside raw string
+// would not run; godiag run asks what a TestMain does with m (Run, os.Exit(0) before it). Reading Go with regular expressions mistakes code inside raw string
 // literals and comments for declarations; the parser does not.
 //
 // Input (stdin): one file per line, "T<tab>path" for a _test.go file of the package's
@@ -38,6 +38,16 @@ type fn struct {
 	Param   string `json:"param"` // "T", "B", "F" for a single *testing.X parameter, else ""
 	Results int    `json:"results"`
 	TParams int    `json:"type_params"`
+	// TestMain only (godiag run asks whether its tests can have run): the line of the
+	// first m.Run() call, how often m is used otherwise (passed to a function that may
+	// call Run), and the first os.Exit(0) or return of TestMain itself placed before
+	// that call; 0 when none.
+	MainRun   int `json:"main_run,omitempty"`
+	MainUses  int `json:"main_other_uses,omitempty"`
+	MainExit0 int `json:"main_exit0,omitempty"`
+	// that os.Exit(0) or return is a statement of TestMain's body itself (not under an
+	// if, a loop or a closure), before which m is not used: it always ends TestMain
+	MainExit0Always bool `json:"main_exit0_always,omitempty"`
 }
 
 type output struct {
@@ -102,6 +112,122 @@ func paramKind(ft *ast.FuncType, testing string) string {
 	return ""
 }
 
+// importName is the name the file gives an import path ("" when not imported).
+func importName(f *ast.File, path string) string {
+	for _, imp := range f.Imports {
+		if p, err := strconv.Unquote(imp.Path.Value); err == nil && p == path {
+			if imp.Name != nil {
+				return imp.Name.Name
+			}
+			return path
+		}
+	}
+	return ""
+}
+
+// isExit0 reports a call os.Exit(0), with os under the file's name for it.
+func isExit0(n ast.Node, osName string) bool {
+	call, ok := n.(*ast.CallExpr)
+	if !ok || osName == "" || len(call.Args) != 1 {
+		return false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "Exit" {
+		return false
+	}
+	if x, ok := sel.X.(*ast.Ident); !ok || x.Name != osName {
+		return false
+	}
+	lit, ok := call.Args[0].(*ast.BasicLit)
+	return ok && lit.Value == "0"
+}
+
+// mainFacts fills in what TestMain does with its *testing.M: the first Run call, other
+// uses of m, and the first way it can end with status 0 placed before that call
+// (os.Exit(0) anywhere, a return of TestMain itself).
+func mainFacts(fset *token.FileSet, fd *ast.FuncDecl, osName string, out *fn) {
+	m := ""
+	if ps := fd.Type.Params; ps != nil && len(ps.List) == 1 && len(ps.List[0].Names) == 1 {
+		m = ps.List[0].Names[0].Name
+	}
+	isM := func(id *ast.Ident) bool { return m != "" && m != "_" && id.Name == m }
+	var run, exit0 token.Pos
+	earliest := func(cur *token.Pos, p token.Pos) {
+		if *cur == token.NoPos || p < *cur {
+			*cur = p
+		}
+	}
+	runs := map[*ast.Ident]bool{}
+	var walk func(closure bool) func(ast.Node) bool
+	walk = func(closure bool) func(ast.Node) bool {
+		return func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncLit:
+				// a closure's return is not TestMain's; its m.Run and os.Exit(0) count
+				ast.Inspect(n.Body, walk(true))
+				return false
+			case *ast.ReturnStmt:
+				if !closure {
+					earliest(&exit0, n.Pos())
+				}
+			case *ast.CallExpr:
+				if sel, ok := n.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Run" {
+					if x, ok := sel.X.(*ast.Ident); ok && isM(x) {
+						runs[x] = true
+						earliest(&run, n.Pos())
+					}
+				}
+				if isExit0(n, osName) {
+					earliest(&exit0, n.Pos())
+				}
+			case *ast.Ident:
+				if isM(n) && !runs[n] {
+					out.MainUses++
+				}
+			}
+			return true
+		}
+	}
+	ast.Inspect(fd.Body, walk(false))
+	line := func(p token.Pos) int { return fset.Position(p).Line }
+	if run != token.NoPos {
+		out.MainRun = line(run)
+	}
+	if exit0 != token.NoPos && (run == token.NoPos || exit0 < run) {
+		out.MainExit0 = line(exit0)
+		out.MainExit0Always = topLevel(fd.Body, exit0, osName) && !usedBefore(fd.Body, m, exit0)
+	}
+}
+
+// topLevel reports whether the os.Exit(0) or return at pos is a statement of body itself.
+func topLevel(body *ast.BlockStmt, pos token.Pos, osName string) bool {
+	for _, st := range body.List {
+		switch st := st.(type) {
+		case *ast.ReturnStmt:
+			if st.Pos() == pos {
+				return true
+			}
+		case *ast.ExprStmt:
+			if st.X.Pos() == pos && isExit0(st.X, osName) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// usedBefore reports whether m appears in body before pos (a function handed m may run it).
+func usedBefore(body *ast.BlockStmt, m string, pos token.Pos) bool {
+	used := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && m != "" && m != "_" && id.Name == m && id.Pos() < pos {
+			used = true
+		}
+		return !used
+	})
+	return used
+}
+
 func main() {
 	fset := token.NewFileSet()
 	out := output{Funcs: []fn{}, Refs: []string{}, Errors: []string{}}
@@ -113,20 +239,20 @@ func main() {
 		if !ok {
 			continue
 		}
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		f0, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
 		if err != nil {
 			out.Errors = append(out.Errors, err.Error())
 			continue
 		}
-		testing := testingName(f)
+		testing := testingName(f0)
 		decls := map[*ast.Ident]bool{}
-		for _, d := range f.Decls {
+		for _, d := range f0.Decls {
 			fd, ok := d.(*ast.FuncDecl)
 			if !ok || !testShaped(fd.Name.Name) {
 				continue
 			}
 			decls[fd.Name] = true
-			out.Funcs = append(out.Funcs, fn{
+			f := fn{
 				File:    path,
 				Line:    fset.Position(fd.Pos()).Line,
 				Name:    fd.Name.Name,
@@ -136,9 +262,13 @@ func main() {
 				Param:   paramKind(fd.Type, testing),
 				Results: countFields(fd.Type.Results),
 				TParams: countFields(fd.Type.TypeParams),
-			})
+			}
+			if fd.Name.Name == "TestMain" && fd.Recv == nil && fd.Body != nil {
+				mainFacts(fset, fd, importName(f0, "os"), &f)
+			}
+			out.Funcs = append(out.Funcs, f)
 		}
-		ast.Inspect(f, func(n ast.Node) bool {
+		ast.Inspect(f0, func(n ast.Node) bool {
 			if id, ok := n.(*ast.Ident); ok && testShaped(id.Name) && !decls[id] {
 				refs[id.Name] = true
 			}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from godiag.model.findings import Evidence, Finding, Severity
 from godiag.toolchain.supervise.record import RunRecord
+from godiag.toolchain.supervise.testsran import unrun_findings
 
 NO_TEST_FILES = re.compile(r"^\?\s+(\S+)\s+\[no test files\]$", re.M)
 NO_TESTS_RUN = re.compile(
@@ -58,6 +59,8 @@ def postcondition_findings(
         # Also after a failed install: the binary not landing is what the user sees.
         out += _install_check(rec, targets, before)
     if rec.returncode == 0 and rec.args.sub == "test":
+        # a package that passed without running the tests it declares
+        out += unrun_findings(rec, go, env, cwd)
         text = rec.output_text()
         for m in NO_TEST_FILES.finditer(text):
             out.append(
