@@ -444,6 +444,24 @@ def test_hang_in_a_network_call_says_so_at_the_callers_line(tmp_path: Path, case
     assert "lock holder" not in f["fix"] and "Accept" not in f["title"]
 
 
+def test_go_test_timeout_in_a_network_call_asks_for_a_deadline(tmp_path: Path) -> None:
+    """go test's own -timeout on the same hang: 'raise -timeout' was the advice; the read
+    goroutine is named before the test waiting on its channel."""
+    code, call, what = NETWORK_WAITS["read"]
+    mod = write_module(
+        tmp_path / "app",
+        {"call.go": code, "call_test.go": SILENT_SERVER_TEST.replace("CALL", call)},
+    )
+    doc, res = run_json(
+        ["--", "go", "test", "-count=1", "-timeout", "3s", "."], mod, go_env(tmp_path)
+    )
+    assert res.returncode == 1
+    f = finding(doc, "go-panic")
+    assert f["title"] == "test timed out after 3s"
+    assert f"waiting on the network ({what})" in f["detail"] and "call.go:14" in f["detail"]
+    assert "SetReadDeadline" in f["fix"] and "Raise -timeout" not in f["fix"]
+
+
 def test_lock_held_by_another_process(tmp_path: Path, servers: list[Any]) -> None:
     proxy_dir = tmp_path / "proxy"
     proxy_tree(proxy_dir, "example.com/dep", "v1.0.0", "package dep\n")

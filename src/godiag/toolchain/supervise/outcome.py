@@ -85,10 +85,16 @@ def panic_findings(rec: RunRecord) -> list[Finding]:
                 }
             )
         culprits = _culprits(analysis, found[0].text if found else "", hung)
+        # a test stuck on a peer that never answers needs a bound on the call, not more
+        # -timeout: its network wait leads, whatever it parks in (select, IO wait)
+        net = [g for g in culprits if stallfind.network_wait(g)] if timeout else []
+        culprits = net + [g for g in culprits if g not in net]
         where = ""
         if culprits:
             uf = culprits[0]["user_frame"]
             where = f"{uf.get('function')} ({uf.get('file')}:{uf.get('line')})"
+        if net:
+            where += f", waiting on the network ({stallfind.network_wait(net[0])})"
         printed = line if timeout else _crash_lines(text, m.start())
         said = "; ".join(x.strip() for x in printed.splitlines())
         ev = [Evidence(command="output", output=printed)]
@@ -107,7 +113,9 @@ def panic_findings(rec: RunRecord) -> list[Finding]:
                 detail=f"The program printed `{said}`"
                 + (f"; top user frame {where}." if where else "."),
                 evidence=tuple(ev),
-                fix="Raise -timeout only if the test is slow, not stuck; otherwise fix the wait "
+                fix=stallfind.NETWORK_FIX
+                if net
+                else "Raise -timeout only if the test is slow, not stuck; otherwise fix the wait "
                 "named in the dump."
                 if timeout
                 else "Fix the cause named in the panic message and frames.",
