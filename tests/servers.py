@@ -1,4 +1,5 @@
-"""Real servers for the tests, started on loopback: PostgreSQL (Debian) and SeaweedFS (PyPI).
+"""Real servers for the tests, started on loopback: PostgreSQL (Debian), SeaweedFS (PyPI),
+and small HTTP servers a test writes the handler of (`loopback`, `reply`).
 
 PostgreSQL comes from the Debian package `postgresql` (installed by .ci/run); it refuses
 to run as root, so as root the cluster belongs to the package's `postgres` user and is
@@ -18,8 +19,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 
@@ -229,3 +234,25 @@ def _wait(srv: Server, ready: object, name: str, timeout: float = 90.0) -> None:
     out = srv.tail()
     srv.stop()
     raise RuntimeError(f"{name} not ready after {timeout:.0f}s:\n{out}")
+
+
+@contextmanager
+def loopback(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """An HTTP server on a free loopback port running `handler` in threads; yields its
+    base URL (http://127.0.0.1:PORT) and shuts it down after."""
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}"
+    finally:
+        srv.shutdown()
+
+
+def reply(h: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str | None = None) -> None:
+    """Answer a request with `status` and `body` (a Content-Length, no keep-alive trouble)."""
+    h.send_response(status)
+    if ctype:
+        h.send_header("Content-Type", ctype)
+    h.send_header("Content-Length", str(len(body)))
+    h.end_headers()
+    h.wfile.write(body)

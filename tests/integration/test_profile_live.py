@@ -7,10 +7,9 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -23,6 +22,7 @@ from godiag.errors import CollectError
 from godiag.formats.pprof import decode
 from godiag.schemas import validate
 from tests.pprof_compare import godiag_top, pprof_top
+from tests.servers import loopback, reply
 
 pytestmark = pytest.mark.integration
 
@@ -256,21 +256,13 @@ def mounted(service: Any) -> Iterator[tuple[str, Asked]]:
                 body = resp.read()
             finally:
                 conn.close()
-            self.send_response(resp.status)
-            self.send_header("Content-Type", resp.getheader("Content-Type") or "text/plain")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            reply(self, resp.status, body, resp.getheader("Content-Type") or "text/plain")
 
         def log_message(self, *args: object) -> None:
             pass
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}/prefix/?token=abc", asked
-    finally:
-        srv.shutdown()
+    with loopback(Proxy) as url:
+        yield f"{url}/prefix/?token=abc", asked
 
 
 def test_a_mounted_service_with_a_token_is_asked_under_its_prefix(

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from godiag.errors import UsageError
 from godiag.pipeline.profiles import kind_of_url, load_profile
+from tests.servers import loopback, reply
 
 HEAP = Path(__file__).parent.parent / "data/diagnose/healthy-kvstore/00-heap-start.pb.gz"
 
@@ -35,20 +35,13 @@ def server() -> Iterator[tuple[str, list[str]]]:
         def do_GET(self) -> None:
             seen.append(self.path)
             body = HEAP.read_bytes() if self.path.startswith("/debug/pprof/heap") else b""
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            reply(self, 200 if body else 404, body)
 
         def log_message(self, *args: object) -> None:
             pass
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}", seen
-    finally:
-        srv.shutdown()
+    with loopback(H) as url:
+        yield url, seen
 
 
 @pytest.mark.timeout(30)

@@ -3,9 +3,8 @@ base's query kept as query: a service behind a mount prefix and an access token.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,6 +22,7 @@ from godiag.collect.pprof import (
     service_meta,
 )
 from godiag.pipeline.storing import base_of, service_metadata
+from tests.servers import loopback, reply
 
 HEAP = Path(__file__).parent.parent / "data/diagnose/healthy-kvstore/00-heap-start.pb.gz"
 DUMP = b"goroutine 1 [running]:\nmain.main()\n\t/src/main.go:5 +0x1d\n"
@@ -87,20 +87,13 @@ def server() -> Iterator[tuple[str, Seen]]:
             }
             make = bodies.get(parts.path)
             body = make() if make is not None and query.get("token") == ["abc"] else b""
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            reply(self, 200 if body else 404, body)
 
         def log_message(self, *args: object) -> None:
             pass
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}/prefix/?token=abc", seen
-    finally:
-        srv.shutdown()
+    with loopback(H) as url:
+        yield f"{url}/prefix/?token=abc", seen
 
 
 @pytest.mark.timeout(60)
