@@ -900,6 +900,13 @@ TEST_MAINS = {
     'func TestMain(m *testing.M) {\n\tif os.Getenv("SKIP_ALL") != "" {\n\t\tos.Exit(0)\n\t}\n'
     "\tos.Exit(m.Run())\n}\n\n"
     "func TestMaybe(t *testing.T) {}\n",
+    # the test binary re-run as a helper process by its own tests (x/tools' cmd/stringer):
+    # the early exit is the child's branch, which this run's environment does not take
+    "helper/a_test.go": 'package helper\n\nimport (\n\t"os"\n\t"testing"\n)\n\n'
+    'func TestMain(m *testing.M) {\n\tif os.Getenv("APP_TEST_IS_HELPER") != "" {\n'
+    '\t\tos.Exit(0)\n\t}\n\tos.Setenv("APP_TEST_IS_HELPER", "1")\n'
+    "\tos.Exit(m.Run())\n}\n\n"
+    "func TestHelper(t *testing.T) {}\n",
     # ordinary packages: go test's generated TestMain, and one with a proper TestMain
     "plain/a_test.go": 'package plain\n\nimport "testing"\n\nfunc TestPlain(t *testing.T) {}\n',
     "setup/a_test.go": 'package setup\n\nimport (\n\t"os"\n\t"testing"\n)\n\n'
@@ -945,7 +952,7 @@ def test_package_that_passes_without_running_its_tests(tmp_path: Path, mode: str
 def test_tests_that_ran_or_were_filtered_out_do_not_alarm(tmp_path: Path) -> None:
     mod = write_module(tmp_path / "app", TEST_MAINS)
     env = go_env(tmp_path)  # SKIP_ALL unset: maybe runs its test
-    for flags in (["-v"], ["-json"]):
+    for flags in ([], ["-v"], ["-json"]):
         doc, res = run_json(["--", "go", "test", "-count=1", *flags, "./..."], mod, env)
         assert unrun(doc) == {"exits": "error", "returns": "error"}, flags
     # a -run pattern that selects nothing is the user's choice, in every package

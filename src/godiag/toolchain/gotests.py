@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from godiag.errors import GoCommandError
 from godiag.toolchain.gobuild import build_shipped
@@ -46,6 +47,25 @@ class Func:
     main_other_uses: int = 0
     main_exit0: int = 0
     main_exit0_always: bool = False  # that exit is a statement of TestMain's body, m unused before
+    # each exit before m.Run: the os.Getenv test of its innermost if, when it is one
+    main_exit0_guards: tuple[Guard, ...] = ()
+
+
+@dataclass(frozen=True)
+class Guard:
+    """`if os.Getenv(var) <op> "value"` around an exit of TestMain (var "": another test)."""
+
+    var: str
+    op: str
+    value: str
+    then: bool  # the exit is in the if's body, not its else
+
+    def taken(self, env: Mapping[str, str]) -> bool | None:
+        """Whether the exit's branch runs under `env` (None: not an environment test)."""
+        if not self.var:
+            return None
+        holds = (env.get(self.var, "") == self.value) == (self.op == "==")
+        return holds == self.then
 
 
 @dataclass(frozen=True)
@@ -69,7 +89,12 @@ def scan(files: Iterable[tuple[Path, bool]], timeout: float = 300.0) -> Scan:
         raise GoCommandError(f"the Go parser helper failed: {proc.stderr.strip()[-300:]}")
     data = json.loads(proc.stdout)
     return Scan(
-        funcs=[Func(**f) for f in data["funcs"]],
+        funcs=[_func(f) for f in data["funcs"]],
         refs=frozenset(data["refs"]),
         errors=list(data["errors"]),
     )
+
+
+def _func(f: dict[str, Any]) -> Func:
+    guards = tuple(Guard(**g) for g in f.pop("main_exit0_guards", None) or ())
+    return Func(**f, main_exit0_guards=guards)

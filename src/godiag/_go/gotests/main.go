@@ -23,6 +23,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,6 +49,17 @@ type fn struct {
 	// that os.Exit(0) or return is a statement of TestMain's body itself (not under an
 	// if, a loop or a closure), before which m is not used: it always ends TestMain
 	MainExit0Always bool `json:"main_exit0_always,omitempty"`
+	// for each os.Exit(0) or return before m.Run, the environment test guarding it when its
+	// innermost if reads `os.Getenv("X") == "v"` or `!= "v"` (a test binary re-run as a
+	// helper process: x/tools' cmd/stringer); Var is "" when the guard is anything else
+	MainExit0Guards []guard `json:"main_exit0_guards,omitempty"`
+}
+
+type guard struct {
+	Var   string `json:"var"`
+	Op    string `json:"op"` // "==" or "!="
+	Value string `json:"value"`
+	Then  bool   `json:"then"` // the exit is in the if's body (else: in its else branch)
 }
 
 type output struct {
@@ -152,6 +164,7 @@ func mainFacts(fset *token.FileSet, fd *ast.FuncDecl, osName string, out *fn) {
 	}
 	isM := func(id *ast.Ident) bool { return m != "" && m != "_" && id.Name == m }
 	var run, exit0 token.Pos
+	var exits []token.Pos
 	earliest := func(cur *token.Pos, p token.Pos) {
 		if *cur == token.NoPos || p < *cur {
 			*cur = p
@@ -169,6 +182,7 @@ func mainFacts(fset *token.FileSet, fd *ast.FuncDecl, osName string, out *fn) {
 			case *ast.ReturnStmt:
 				if !closure {
 					earliest(&exit0, n.Pos())
+					exits = append(exits, n.Pos())
 				}
 			case *ast.CallExpr:
 				if sel, ok := n.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Run" {
@@ -179,6 +193,7 @@ func mainFacts(fset *token.FileSet, fd *ast.FuncDecl, osName string, out *fn) {
 				}
 				if isExit0(n, osName) {
 					earliest(&exit0, n.Pos())
+					exits = append(exits, n.Pos())
 				}
 			case *ast.Ident:
 				if isM(n) && !runs[n] {
@@ -196,7 +211,73 @@ func mainFacts(fset *token.FileSet, fd *ast.FuncDecl, osName string, out *fn) {
 	if exit0 != token.NoPos && (run == token.NoPos || exit0 < run) {
 		out.MainExit0 = line(exit0)
 		out.MainExit0Always = topLevel(fd.Body, exit0, osName) && !usedBefore(fd.Body, m, exit0)
+		for _, p := range exits {
+			if run == token.NoPos || p < run {
+				out.MainExit0Guards = append(out.MainExit0Guards, guardOf(fd.Body, p, osName))
+			}
+		}
 	}
+}
+
+// guardOf reads the innermost if around pos when its condition compares os.Getenv("X")
+// with a string literal; the zero guard otherwise.
+func guardOf(body *ast.BlockStmt, pos token.Pos, osName string) guard {
+	var inner *ast.IfStmt
+	ast.Inspect(body, func(n ast.Node) bool {
+		if n == nil || pos < n.Pos() || pos >= n.End() {
+			return false
+		}
+		if is, ok := n.(*ast.IfStmt); ok && (within(is.Body, pos) || within(is.Else, pos)) {
+			inner = is
+		}
+		return true
+	})
+	if inner == nil {
+		return guard{}
+	}
+	b, ok := inner.Cond.(*ast.BinaryExpr)
+	if !ok || (b.Op != token.EQL && b.Op != token.NEQ) {
+		return guard{}
+	}
+	name, okx := getenv(b.X, osName)
+	val, oky := strLit(b.Y)
+	if !okx || !oky {
+		name, okx = getenv(b.Y, osName)
+		val, oky = strLit(b.X)
+	}
+	if !okx || !oky {
+		return guard{}
+	}
+	return guard{Var: name, Op: b.Op.String(), Value: val, Then: within(inner.Body, pos)}
+}
+
+func within(n ast.Node, pos token.Pos) bool {
+	return n != nil && !reflect.ValueOf(n).IsNil() && n.Pos() <= pos && pos < n.End()
+}
+
+// getenv reads os.Getenv("X") (os under the file's name for it) and returns X.
+func getenv(e ast.Expr, osName string) (string, bool) {
+	call, ok := e.(*ast.CallExpr)
+	if !ok || len(call.Args) != 1 {
+		return "", false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "Getenv" {
+		return "", false
+	}
+	if x, ok := sel.X.(*ast.Ident); !ok || x.Name != osName {
+		return "", false
+	}
+	return strLit(call.Args[0])
+}
+
+func strLit(e ast.Expr) (string, bool) {
+	lit, ok := e.(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING {
+		return "", false
+	}
+	v, err := strconv.Unquote(lit.Value)
+	return v, err == nil
 }
 
 // topLevel reports whether the os.Exit(0) or return at pos is a statement of body itself.

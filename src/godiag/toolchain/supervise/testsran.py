@@ -12,7 +12,9 @@ So, per package that passed and declares Test or Fuzz functions:
 - default output: the package's TestMain, read with go/ast, never calls m.Run and does
   not hand m to anything that could: no test can have run (error); it can end with
   status 0 before its m.Run (os.Exit(0), a return): not sure, a warning saying so;
-- a cached result never counts: cmd/go caches only after m.Run wrote the test log.
+- a cached result never counts: cmd/go caches only after m.Run wrote the test log;
+- an exit under `if os.Getenv("X") != ""` (or `== "v"`) that this run's environment does
+  not take is a helper process's branch (the binary re-run by its own tests): not counted.
 """
 
 from __future__ import annotations
@@ -198,6 +200,8 @@ def unrun_findings(rec: RunRecord, go: str, env: dict[str, str], cwd: str) -> li
     out = []
     for pkg, p in sorted(suspects.items()):
         tests, main = declared.get(pkg, ([], None))
+        if main is not None and _helper_only(main, env):
+            main = replace(main, main_exit0=0, main_exit0_always=False)
         selected = _selected(tests, pattern)
         if not tests or selected == []:
             continue  # nothing declared, or -run selects none of it: nothing was to run
@@ -207,6 +211,15 @@ def unrun_findings(rec: RunRecord, go: str, env: dict[str, str], cwd: str) -> li
         if found is not None:
             out.append(found)
     return out
+
+
+def _helper_only(main: gotests.Func, env: dict[str, str]) -> bool:
+    """Every exit of TestMain before m.Run is under an `os.Getenv` test that this run's
+    environment does not pass: the branch of a test binary re-run as a helper process (the
+    parent sets the variable for its children: x/tools' cmd/stringer, cmd/file2fuzz), not
+    a way this run can end."""
+    guards = main.main_exit0_guards
+    return bool(guards) and all(g.taken(env) is False for g in guards)
 
 
 def _declared(
