@@ -65,3 +65,33 @@ def test_starved_only_when_the_machine_is_full_of_other_work() -> None:
 def test_starved_never_raises(busy: float, cpus: int, mine: float | None) -> None:
     out = hostload.starved(busy, cpus, mine)
     assert out is None or out.startswith("this machine's")
+
+
+def test_a_lock_holder_in_a_syscall_is_not_starvation() -> None:
+    """Lock contention rests on waits a starved service makes too (holders waiting for a
+    CPU), unless a dump shows the holder inside its critical section blocked in a syscall
+    (an fsync under the lock): starvation does not put it there."""
+    from godiag.formats.goroutines import parse
+    from godiag.model.observation import Observation
+
+    def g(gid: int, state: str, frames: list[tuple[str, int]]) -> str:
+        out = [f"goroutine {gid} [{state}]:"]
+        for fn, line in frames:
+            out += [f"{fn}(...)", f"\t/src/app/limit.go:{line} +0x1"]
+        return "\n".join(out)
+
+    lock = [("sync.runtime_SemacquireMutex", 0), ("sync.(*Mutex).Lock", 0)]
+    waiters = [g(10 + i, "sync.Mutex.Lock", [*lock, ("main.(*limiter).allow", 92)])
+               for i in range(5)]  # fmt: skip
+    sync = [("syscall.Syscall", 0), ("os.(*File).Sync", 0)]
+    fsync = g(3, "syscall", [*sync, ("main.(*journal).append", 73), ("main.(*limiter).allow", 110)])
+    running = g(3, "runnable", [("main.(*journal).encode", 60), ("main.(*limiter).allow", 110)])
+
+    def obs(holder: str) -> Observation:
+        text = ("\n\n".join([*waiters, holder]) + "\n").encode()
+        return Observation(url="http://x", dumps=[parse(text, "test")])
+
+    assert not hostload.undecidable("lock-contention", obs(fsync))
+    assert hostload.undecidable("lock-contention", obs(running))
+    assert hostload.undecidable("lock-contention")
+    assert hostload.undecidable("cpu-saturation", obs(fsync))

@@ -368,7 +368,7 @@ def _analyse(
     elif (
         starved
         and top is not None
-        and hostload.undecidable(top["kind"])
+        and hostload.undecidable(top["kind"], obs, derived.prefix)
         # what reached before the window decided it (goroutines parked for minutes, growth
         # since a baseline): a busy machine now did not make that
         and top["kind"] not in longterm.decisive(lt)

@@ -12,7 +12,9 @@ which starvation does not create, keep their verdict with the same note.
 
 from __future__ import annotations
 
+from godiag.analysis.rootcause import holder
 from godiag.analysis.rootcause.kinds import KINDS
+from godiag.model.observation import Observation
 
 SATURATED = 0.9  # share of the machine's CPUs busy over the window
 OTHERS = 0.5  # share of that busy time spent outside the service
@@ -37,5 +39,17 @@ def starved(busy_cpus: float | None, cpus: int, service_cpus: float | None) -> s
     )
 
 
-def undecidable(kind: str) -> bool:
+# what a lock's holder can be seen waiting on that a busy machine does not make: a starved
+# holder waits for a CPU (running, runnable), not in a syscall, I/O or a sleep
+NOT_CPU_WAITS = ("io", "syscall", "sleep")
+
+
+def undecidable(kind: str, obs: Observation | None = None, prefix: str | None = None) -> bool:
+    """Whether `kind` rests on rates and waits a busy machine makes. Lock contention whose
+    holder a dump of the window shows blocked in a syscall, I/O or a sleep (an fsync under
+    the lock) does not: starvation does not put the holder there."""
+    if kind == "lock-contention" and obs is not None:
+        held = (holder.find(d, prefix) for d in obs.dumps)
+        if any(h is not None and h.category in NOT_CPU_WAITS for h in held):
+            return False
     return kind in TIMING_KINDS
