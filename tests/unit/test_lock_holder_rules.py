@@ -237,3 +237,39 @@ def test_a_loop_between_ticks_is_not_a_stuck_actor_where_waits_are_aged() -> Non
     obs = Observation(url="http://x", dumps=[_dump(*subs("chan receive, 4 minutes"), stuck)] * 2)
     loc, _ = deadlock.locator(obs, derive(obs))
     assert loc is not None and loc["function"] == "main.(*scheduler).loop"
+
+
+def test_minute_long_waits_for_one_lock_are_not_called_an_inversion() -> None:
+    """Status and adjust handlers wait minutes for the same mutex (the dump prints its
+    address); the round holding it waits on a WaitGroup in another method, with the object
+    in its arguments: one lock never released, not two taken in opposite orders, and the
+    goroutines that may hold it are named."""
+    from godiag.analysis.rootcause import longterm
+    from godiag.analysis.rootcause.derived import derive
+    from godiag.model.observation import Observation
+
+    def waiter(gid: int, fn: str, line: int) -> str:
+        return (f"goroutine {gid} [sync.Mutex.Lock, 2 minutes]:\n"
+                "internal/sync.runtime_SemacquireMutex(0x0?, 0x0?, 0x0?)\n\t/go/sema.go:95 +0x1\n"
+                "internal/sync.(*Mutex).lockSlow(0xc000120000)\n\t/go/mutex.go:149 +0x1\n"
+                f"sync.(*Mutex).Lock(...)\n\t/go/mutex.go:46\n"
+                f"main.(*rec).{fn}(0xc000120000, {{0x1, 0x2}})\n\t{SRC}:{line} +0x1")  # fmt: skip
+
+    round_ = ("goroutine 16 [sync.WaitGroup.Wait, 2 minutes]:\n"
+              "sync.runtime_SemacquireWaitGroup(0x0?, 0x0?)\n\t/go/sema.go:114 +0x1\n"
+              "sync.(*WaitGroup).Wait(0xc000200000)\n\t/go/waitgroup.go:206 +0x1\n"
+              f"main.(*rec).round(0xc000120000, {{0x1, 0x2, 0x3}})\n\t{SRC}:116 +0x1")  # fmt: skip
+    # idle workers of the same type: two places parked in its methods, so neither is
+    # taken for the holder
+    worker = f"main.(*rec).worker(0xc000120000)\n\t{SRC}:88 +0x1"
+    workers = [f"goroutine {40 + i} [chan receive, 2 minutes]:\n{worker}" for i in range(4)]
+    gs = [waiter(20 + i, "status", 132) for i in range(3)]
+    gs += [waiter(30 + i, "adjust", 149) for i in range(2)]
+    obs = Observation(url="http://x", dumps=[_dump(*gs, *workers, round_) for _ in range(2)])
+    derived = derive(obs)
+    found = longterm.inversion(derived)
+    assert found is not None
+    _, ev = found
+    assert "all for the same lock (0xc000120000)" in ev[0] and "opposite orders" not in ev[0]
+    assert "main.(*rec).round (/src/app/store.go:116)" in ev[1]
+    assert "deadlock" in longterm.decisive(longterm.gather(obs, derived))

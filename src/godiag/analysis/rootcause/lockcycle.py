@@ -89,7 +89,7 @@ def _sites(waiters: list[Waiter]) -> dict[tuple[str, str, int], tuple[str, Frame
     return {k: (next(iter(a)), f) for k, (a, f) in seen.items() if len(a) == 1}
 
 
-def _pointers(f: Frame) -> list[int]:
+def pointers(f: Frame) -> list[int]:
     """The arguments of a frame printed as exact addresses."""
     out = []
     for arg in f.args.replace("{", ",").replace("}", ",").split(","):
@@ -105,7 +105,7 @@ def _inside(frames: list[Frame], mutexes: set[str], waits: str | None) -> set[st
     farther one is as likely the next object's), unless it is `waits`."""
     out = set()
     for f in frames:
-        for p in _pointers(f):
+        for p in pointers(f):
             near = [(int(a, 16) - p, a) for a in mutexes if 0 <= int(a, 16) - p < MAX_OFFSET]
             if near and (a := min(near)[1]) != waits:
                 out.add(a)

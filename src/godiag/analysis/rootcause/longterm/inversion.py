@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from godiag.analysis.rootcause import locate
+from godiag.analysis.goroutines import GroupGrowth
+from godiag.analysis.rootcause import locate, lockcycle
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.longterm.common import OLD_WAIT_MIN
+from godiag.model.goroutine import Goroutine
 
 
 def inversion(derived: Derived) -> locate.Located | None:
@@ -23,11 +25,47 @@ def inversion(derived: Derived) -> locate.Located | None:
         return None
     first = min(locks, key=lambda g: (-g.wait_max, str(locate.user(g, prefix))))
     names = ", ".join(sorted({locate.where(locate.user(g, prefix)) for g in locks}))
+    seen = f"goroutines have waited on locks for {first.wait_max} minute(s) or more in {names}"
+    addresses = {_address(g) for g in locks}
+    if len(addresses) == 1 and None not in addresses:
+        # every waiter waits for the same mutex (the dump printed its address): one lock
+        # held and never released, not two taken in opposite orders
+        mutex = addresses.pop() or ""
+        return locate.user(first, prefix), [
+            f"{seen}, all for the same lock ({mutex}): it is held and never "
+            f"released, and its holder is not seen inside the waiters' functions (a "
+            f"return or panic path that skips the Unlock, or a holder blocked elsewhere "
+            f"on something that never comes: a WaitGroup, a channel)",
+            *_owners(derived, mutex),
+        ]
     return locate.user(first, prefix), [
-        f"goroutines have waited on locks for {first.wait_max} minute(s) or more in {names}: "
-        f"a lock held that long is not released; goroutines that each hold a lock the "
-        f"other waits for (locks taken in opposite orders) wait for ever"
+        f"{seen}: a lock held that long is not released; goroutines that each hold a lock "
+        f"the other waits for (locks taken in opposite orders) wait for ever"
     ]
+
+
+def _owners(derived: Derived, mutex: str) -> list[str]:
+    """Goroutines blocked a minute or more, not on a lock, whose frames hold a pointer to
+    the object the mutex belongs to (lockcycle.MAX_OFFSET): one of them may hold it."""
+    at = int(mutex, 16)
+    out = []
+    for g in derived.groups:
+        if g.category == "lock" or g.wait_max < OLD_WAIT_MIN:
+            continue
+        near = [f for f in g.frames if any(0 <= at - p < lockcycle.MAX_OFFSET
+                                           for p in lockcycle.pointers(f))]  # fmt: skip
+        if near and (u := locate.user(g, derived.prefix)) is not None:
+            out.append(f"{g.count} goroutine(s) blocked on {g.state} in {locate.where(u)} "
+                       f"for a minute or more")  # fmt: skip
+    if not out:
+        return []
+    return ["with that lock's object in their arguments, blocked a minute or more (one of "
+            "them may hold it): " + "; ".join(out[:4])]  # fmt: skip
+
+
+def _address(g: GroupGrowth) -> str | None:
+    """The mutex a lock-waiting group's goroutine waits for, when its dump printed it."""
+    return lockcycle.address(Goroutine(id=None, state=g.state, frames=g.frames))
 
 
 # what a holder may be blocked on while it keeps the lock for ever: another lock, a channel
