@@ -120,6 +120,18 @@ def test_gc_pressure_needs_the_collector_to_matter_beside_the_code() -> None:
     assert kinds.unsupported("gc-pressure", {**computing, "cpu_code_share": None}) is None
 
 
+def test_gc_pressure_that_costs_little_is_not_sure() -> None:
+    """A batch converting CSV in bursts: 33 MB/s allocated, 3.6 GC cycles/s, 0.072 CPU-s/s
+    of which 36% collecting (0.026 of a CPU): the kind may be right, the cost is not yet
+    one the service feels, and the verdict says so. Not with a tiny GOGC."""
+    light = _feats(cpu_seconds_per_s=0.072, cpu_profile_gc_share=0.36, cpu_code_share=0.56)
+    assert kinds.unsupported("gc-pressure", light) is None
+    why = kinds.doubt("gc-pressure", light)
+    assert why is not None and "0.026 of one CPU" in why
+    assert kinds.doubt("gc-pressure", {**light, "cpu_seconds_per_s": 0.4}) is None
+    assert kinds.doubt("gc-pressure", {**light, "gogc_percent": 10.0}) is None
+
+
 def test_saturation_needs_a_hot_function() -> None:
     """A busy service spreads its CPU over handlers, encoders and the runtime (Prometheus
     under a query load: its hottest function 5-7% of the profile); code that burns the CPU
