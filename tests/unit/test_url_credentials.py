@@ -140,7 +140,8 @@ def test_the_stored_host_keeps_the_base_path_and_drops_credentials_and_query() -
     """A base URL that carries a token in its query (sent to every endpoint) or a
     user:password@ must not leave them in the host stored with the captures and shown in
     the report; the base path stays (services behind one proxy differ by it)."""
-    from godiag.pipeline.diagnose import _host, _service_name
+    from godiag.pipeline.diagnose import _service_name
+    from godiag.pipeline.storing import service_host as _host
 
     assert _host("http://u:secret@10.0.0.1:6060/svc/?token=abc") == "10.0.0.1:6060/svc"
     assert _host("http://127.0.0.1:6060") == "127.0.0.1:6060"

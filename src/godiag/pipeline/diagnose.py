@@ -25,6 +25,7 @@ from godiag.limits import CAPTURE_MB, CAPTURE_SECONDS, DEADLINE_SLACK_SECONDS, I
 from godiag.model.capture import Capture, CaptureMeta
 from godiag.model.observation import Observation, Recording
 from godiag.pipeline.observe import Observer, Progress
+from godiag.pipeline.storing import service_host
 
 SCHEMA = "godiag.diagnosis/v1"
 NO_DIAGNOSIS = "no diagnosis: the service could not be observed"
@@ -55,18 +56,9 @@ class DiagnoseOptions:
     lookback: float = 1800.0
 
 
-def _host(url: str) -> str:
-    """A target's host as stored and shown: host:port and the base path (services behind
-    one proxy differ by it), never the user:password@ or the query (a token)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url if "://" in url else f"//{url}")
-    return parts.netloc.rpartition("@")[2] + parts.path.rstrip("/")
-
-
 def _service_name(target: Target) -> str:
     """The service name its captures are stored under (as `_service_meta` makes it)."""
-    host = _host(target.url)
+    host = service_host(target.url)
     return target.service_name or (target.name if target.name != host else host)
 
 
@@ -92,7 +84,7 @@ def _service_meta(obs: Observation, target: Target) -> CaptureMeta:
             except ParseError:
                 continue
             break
-    host = _host(target.url)
+    host = service_host(target.url)
     exposed = replace(said, service_name=host, host=host)
     configured = CaptureMeta(
         target.service_name or (target.name if target.name != host else None),

@@ -34,6 +34,13 @@ def host_port(url: str) -> str:
     return urlsplit(url).netloc
 
 
+def service_host(url: str) -> str:
+    """A target's host as stored and shown: host:port and the base path (services behind
+    one proxy differ by it), never the user:password@ or the query (a token)."""
+    parts = urlsplit(url if "://" in url else f"//{url}")
+    return parts.netloc.rpartition("@")[2] + parts.path.rstrip("/")
+
+
 def exe_meta(pid: int, proc: Path = Path("/proc")) -> CaptureMeta:
     """Go version and vcs.revision of a local process's executable (best effort).
 

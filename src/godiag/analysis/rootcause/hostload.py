@@ -12,8 +12,7 @@ which starvation does not create, keep their verdict with the same note.
 
 from __future__ import annotations
 
-from godiag.analysis.rootcause import holder
-from godiag.analysis.rootcause.kinds import KINDS
+from godiag.analysis.rootcause.kinds import KINDS, lock_contention
 from godiag.model.observation import Observation
 
 SATURATED = 0.9  # share of the machine's CPUs busy over the window
@@ -48,8 +47,7 @@ def undecidable(kind: str, obs: Observation | None = None, prefix: str | None = 
     """Whether `kind` rests on rates and waits a busy machine makes. Lock contention whose
     holder a dump of the window shows blocked in a syscall, I/O or a sleep (an fsync under
     the lock) does not: starvation does not put the holder there."""
-    if kind == "lock-contention" and obs is not None:
-        held = (holder.find(d, prefix) for d in obs.dumps)
-        if any(h is not None and h.category in NOT_CPU_WAITS for h in held):
-            return False
+    held = lock_contention.holders(obs, prefix) if obs is not None else iter(())
+    if kind == "lock-contention" and any(h.category in NOT_CPU_WAITS for h in held):
+        return False
     return kind in TIMING_KINDS

@@ -53,6 +53,15 @@ def blocked_groups(derived: Derived) -> list[GroupGrowth]:
     ]
 
 
+def lock_waits_elsewhere(
+    groups: list[GroupGrowth], skip: set[str], prefix: str | None
+) -> list[str]:
+    """Where the lock-waiting groups of `groups` wait, outside the functions `skip` (a
+    holder's and its waiters'): the far side of a lock-order inversion may be one of them."""
+    users = [u for g in groups if g.category == "lock" and (u := user(g, prefix))]
+    return sorted({where(u) for u in users if u.get("function") not in skip})
+
+
 def user(g: GroupGrowth, prefix: str | None) -> dict[str, Any] | None:
     frames = [(f.function, f.file, f.line) for f in g.frames]
     return loc(sites.pick(frames, prefix)) or loc(g.user_frame)

@@ -177,9 +177,7 @@ def _elsewhere(stuck: list[GroupGrowth], h: holder.Holder, prefix: str | None) -
     of a lock-order inversion, whose lock no frame argument of the dump points at)."""
     if h.category != "lock":
         return []
-    mine = {h.waited_at.function, h.section.function}
-    users = [(g, u) for g in stuck if g.category == "lock" and (u := locate.user(g, prefix))]
-    far = sorted({locate.where(u) for g, u in users if u.get("function") not in mine})
+    far = locate.lock_waits_elsewhere(stuck, {h.waited_at.function, h.section.function}, prefix)
     if not far:
         return []
     return [f"also stuck on locks across the window: {', '.join(far)}: one of them may hold "

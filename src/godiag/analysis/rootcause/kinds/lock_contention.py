@@ -72,7 +72,7 @@ def _holder(obs: locate.Observed, waiter: str) -> tuple[sites.Site, int] | None:
     return max(seen.items(), key=lambda kv: (kv[1], kv[0])) if seen else None
 
 
-def _holders(obs: locate.Observed, prefix: str | None) -> Iterator[holder.Holder]:
+def holders(obs: locate.Observed, prefix: str | None) -> Iterator[holder.Holder]:
     """The holder each dump shows (the end dump first); a lock waiting on its own holder
     never frees: that is deadlock's to name, not contention's."""
     for d in reversed(obs.dumps):
@@ -98,7 +98,7 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
             return hloc, ev
         # the profile names the critical section (its Unlock); a holder caught inside that
         # same function in a dump names what it does while it holds the lock
-        h = next((h for h in _holders(obs, prefix) if h.section.function == hit[0][0]), None)
+        h = next((h for h in holders(obs, prefix) if h.section.function == hit[0][0]), None)
         if h is not None:
             return holder.location(h), ev + holder.evidence(h)
         return loc, ev
@@ -106,7 +106,7 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     locks = [g for d in derived.dumps for g in d if g.category == "lock"]
     if not locks:
         return None, []
-    h = next(_holders(obs, prefix), None)
+    h = next(holders(obs, prefix), None)
     if h is not None:
         return holder.location(h), holder.evidence(h)
     g = max(locks, key=lambda g: g.count)

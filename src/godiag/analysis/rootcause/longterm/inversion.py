@@ -97,9 +97,7 @@ def held_blocked(derived: Derived) -> str | None:
     old = [g for g in stuck if g.category == "lock" and g.wait_max >= OLD_WAIT_MIN]
     if not old:
         return None
-    mine = {h.waited_at.function, h.section.function}
-    users = [u for g in old if (u := locate.user(g, prefix))]
-    others = sorted({locate.where(u) for u in users if u.get("function") not in mine})
+    others = locate.lock_waits_elsewhere(old, {h.waited_at.function, h.section.function}, prefix)
     elsewhere = f"; also waiting a minute or more on locks: {', '.join(others)}" if others else ""
     waiters = max(g.wait_max for g in old)
     return (f"lock waiters have waited {waiters} minute(s) or more behind a holder in "
