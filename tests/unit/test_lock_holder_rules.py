@@ -245,6 +245,7 @@ def test_minute_long_waits_for_one_lock_are_not_called_an_inversion() -> None:
     in its arguments: one lock never released, not two taken in opposite orders, and the
     goroutines that may hold it are named."""
     from godiag.analysis.rootcause import longterm
+    from godiag.analysis.rootcause.kinds import deadlock
     from godiag.analysis.rootcause.derived import derive
     from godiag.model.observation import Observation
 
@@ -269,7 +270,23 @@ def test_minute_long_waits_for_one_lock_are_not_called_an_inversion() -> None:
     derived = derive(obs)
     found = longterm.inversion(derived)
     assert found is not None
-    _, ev = found
-    assert "all for the same lock (0xc000120000)" in ev[0] and "opposite orders" not in ev[0]
-    assert "main.(*rec).round (/src/app/store.go:116)" in ev[1]
+    loc, ev = found
+    # the one goroutine among them is the holder; the four twin workers are a pool idling
+    assert loc is not None and loc["function"] == "main.(*rec).round" and loc["line"] == 116
+    assert ev[0].startswith("likely holder: the one goroutine blocked on sync.WaitGroup.Wait")
+    assert "all for the same lock (0xc000120000)" in ev[1] and "opposite orders" not in ev[1]
+    assert "main.(*rec).round (/src/app/store.go:116)" in ev[2]
     assert "deadlock" in longterm.decisive(longterm.gather(obs, derived))
+    # the same dumps before any wait reached a minute: the holder is read off the window
+    young = [g.replace(", 2 minutes]", "]") for g in (*gs, *workers, round_)]
+    obs = Observation(url="http://x", dumps=[_dump(*young) for _ in range(2)])
+    loc, ev = deadlock.locator(obs, derive(obs))
+    assert loc is not None and loc["function"] == "main.(*rec).round", ev
+    # two lone goroutines with the object: nothing singles one out, the waiters stay
+    other = ("goroutine 17 [chan send, 2 minutes]:\n"
+             f"main.(*rec).flush(0xc000120000)\n\t{SRC}:170 +0x1")  # fmt: skip
+    obs = Observation(url="http://x", dumps=[_dump(*gs, *workers, round_, other)] * 2)
+    found = longterm.inversion(derive(obs))
+    assert found is not None and found[0] is not None
+    assert found[0]["function"] != "main.(*rec).round"
+    assert not found[1][0].startswith("likely holder")

@@ -10,7 +10,10 @@ group's stack passes through the function the others wait in, it holds the lock:
 reported; else a lock waiter whose own caller may hold the lock (holder: a lock taken
 again by its holder). Else, for lock waiters, the one long-lived goroutine of their
 package stuck on a channel send; for channel waiters, a few long-lived goroutines of the
-service's own code stuck on a channel (a cycle of actors); else the largest stuck group.
+service's own code stuck on a channel (a cycle of actors); else, for lock waiters whose
+dump prints the mutex's address, the one goroutine stuck across the window (not on a lock)
+with a pointer to that mutex's object in its frames, when every other such goroutine is one
+of a group of twins (an idle pool: a mutex has one holder); else the largest stuck group.
 Where the dump marks waits of a minute or more, a candidate of those last two without the
 mark woke within the minute (a loop between ticks) and is passed over.
 """
@@ -90,6 +93,16 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
             f"{biggest.count} goroutines wait in {locate.where(locate.user(biggest, prefix))}",
             f"{g.count} long-lived goroutine(s) stuck on {g.state} in {locate.where(uf)}",
         ]
+    lockers = [g for g in stuck if g.category == "lock"]
+    waiters = max(lockers, key=lambda g: g.count) if lockers else None
+    if waiters is not None and (one := _lone_owner(waiters, stuck, prefix)):
+        at = locate.user(one, prefix)
+        return at, [
+            longterm.likely_holder(one, at),
+            f"{waiters.count} goroutines wait to lock in "
+            f"{locate.where(locate.user(waiters, prefix))} across the window, and no "
+            f"goroutine is seen inside",
+        ]
     loc = locate.user(biggest, prefix)
     ev = [f"{biggest.count} goroutines stuck on {biggest.state} in "
           f"{locate.where(loc)} across the window"]  # fmt: skip
@@ -98,6 +111,18 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         ev.append("holder not identified: no goroutine is inside the waiters' critical "
                   "section waiting on something else")  # fmt: skip
     return loc, ev
+
+
+def _lone_owner(
+    waiters: GroupGrowth, stuck: list[GroupGrowth], prefix: str | None
+) -> GroupGrowth | None:
+    """The one goroutine stuck across the window, not on a lock, holding a pointer to the
+    object of the mutex the waiters wait for, when every other such goroutine is one of a
+    group of twins (longterm.lone_holder)."""
+    mutex = longterm.address(waiters)
+    if mutex is None:
+        return None
+    return longterm.lone_holder(longterm.owners_of(stuck, mutex, prefix))
 
 
 def _from_server(g: GroupGrowth) -> bool:

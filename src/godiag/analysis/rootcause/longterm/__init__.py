@@ -82,7 +82,14 @@ from godiag.analysis.rootcause.longterm.arrivals import arrivals
 from godiag.analysis.rootcause.longterm.bodies import unread
 from godiag.analysis.rootcause.longterm.common import LongTerm, _trends, _uptime, before_start
 from godiag.analysis.rootcause.longterm.connections import _connections
-from godiag.analysis.rootcause.longterm.inversion import held_blocked, inversion
+from godiag.analysis.rootcause.longterm.inversion import (
+    address,
+    held_blocked,
+    inversion,
+    likely_holder,
+    lone_holder,
+    owners_of,
+)
 from godiag.analysis.rootcause.longterm.kept import retained
 from godiag.analysis.rootcause.longterm.since import _goroutines, _growing, _looping, heap_since
 from godiag.model.observation import Observation
@@ -159,10 +166,10 @@ from godiag.analysis.rootcause.longterm.since import (  # noqa: E402
 __all__ = [
     "ARRIVAL_MINUTES", "CLEAR_AGE_S", "CORROBORATE_MIN_S", "FEATURES", "HEAP_MIN_BYTES",
     "HISTORY_MIN_S", "KEPT_MIN_BYTES", "LEAD", "NOT_GROWING", "RAISED", "STAY_SHARE",
-    "GoroutinesSince", "HeapSince", "Kept", "LongTerm", "_old", "adjust", "arrivals",
+    "GoroutinesSince", "HeapSince", "Kept", "LongTerm", "_old", "address", "adjust", "arrivals",
     "arrived", "before_start", "cleared", "connections_left_open", "consistency", "decisive",
     "doubt", "evidence", "features", "frees_most", "gather", "goroutine_line",
     "goroutines_decisive", "goroutines_since", "heap_decisive", "heap_line", "heap_since",
-    "inversion", "kept_in", "leads", "looping_line", "retained", "retention", "summary",
-    "turns_over", "undecided", "wait_line",
+    "inversion", "kept_in", "leads", "likely_holder", "lone_holder", "looping_line",
+    "owners_of", "retained", "retention", "summary", "turns_over", "undecided", "wait_line",
 ]  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from godiag.analysis.goroutines import GroupGrowth
 from godiag.analysis.rootcause import locate, lockcycle
 from godiag.analysis.rootcause.derived import Derived
@@ -26,44 +28,72 @@ def inversion(derived: Derived) -> locate.Located | None:
     first = min(locks, key=lambda g: (-g.wait_max, str(locate.user(g, prefix))))
     names = ", ".join(sorted({locate.where(locate.user(g, prefix)) for g in locks}))
     seen = f"goroutines have waited on locks for {first.wait_max} minute(s) or more in {names}"
-    addresses = {_address(g) for g in locks}
+    addresses = {address(g) for g in locks}
     if len(addresses) == 1 and None not in addresses:
         # every waiter waits for the same mutex (the dump printed its address): one lock
         # held and never released, not two taken in opposite orders
         mutex = addresses.pop() or ""
-        return locate.user(first, prefix), [
-            f"{seen}, all for the same lock ({mutex}): it is held and never "
-            f"released, and its holder is not seen inside the waiters' functions (a "
-            f"return or panic path that skips the Unlock, or a holder blocked elsewhere "
-            f"on something that never comes: a WaitGroup, a channel)",
-            *_owners(derived, mutex),
-        ]
+        aged = [g for g in derived.groups if g.wait_max >= OLD_WAIT_MIN]
+        owners = owners_of(aged, mutex, prefix)
+        never = (f"{seen}, all for the same lock ({mutex}): it is held and never "
+                 f"released, and its holder is not seen inside the waiters' functions (a "
+                 f"return or panic path that skips the Unlock, or a holder blocked elsewhere "
+                 f"on something that never comes: a WaitGroup, a channel)")  # fmt: skip
+        if (one := lone_holder(owners)) is not None:
+            at = locate.user(one, prefix)
+            return at, [likely_holder(one, at), never, *_owners_line(owners, prefix)]
+        return locate.user(first, prefix), [never, *_owners_line(owners, prefix)]
     return locate.user(first, prefix), [
         f"{seen}: a lock held that long is not released; goroutines that each hold a lock "
         f"the other waits for (locks taken in opposite orders) wait for ever"
     ]
 
 
-def _owners(derived: Derived, mutex: str) -> list[str]:
-    """Goroutines blocked a minute or more, not on a lock, whose frames hold a pointer to
-    the object the mutex belongs to (lockcycle.MAX_OFFSET): one of them may hold it."""
+def owners_of(groups: list[GroupGrowth], mutex: str, prefix: str | None) -> list[GroupGrowth]:
+    """The groups of `groups` not waiting on a lock, in the service's code, whose frames
+    hold a pointer to the object the mutex belongs to (lockcycle.MAX_OFFSET): one of them
+    may hold it."""
     at = int(mutex, 16)
     out = []
-    for g in derived.groups:
-        if g.category == "lock" or g.wait_max < OLD_WAIT_MIN:
+    for g in groups:
+        if g.category == "lock" or g.count < 1:
             continue
         near = [f for f in g.frames if any(0 <= at - p < lockcycle.MAX_OFFSET
                                            for p in lockcycle.pointers(f))]  # fmt: skip
-        if near and (u := locate.user(g, derived.prefix)) is not None:
-            out.append(f"{g.count} goroutine(s) blocked on {g.state} in {locate.where(u)} "
-                       f"for a minute or more")  # fmt: skip
-    if not out:
+        if near and locate.user(g, prefix) is not None:
+            out.append(g)
+    return out
+
+
+def _owners_line(owners: list[GroupGrowth], prefix: str | None) -> list[str]:
+    if not owners:
         return []
+    named = [f"{g.count} goroutine(s) blocked on {g.state} in "
+             f"{locate.where(locate.user(g, prefix))} for a minute or more"
+             for g in owners[:4]]  # fmt: skip
     return ["with that lock's object in their arguments, blocked a minute or more (one of "
-            "them may hold it): " + "; ".join(out[:4])]  # fmt: skip
+            "them may hold it): " + "; ".join(named)]  # fmt: skip
 
 
-def _address(g: GroupGrowth) -> str | None:
+def likely_holder(g: GroupGrowth, at: dict[str, Any] | None) -> str:
+    return (f"likely holder: the one goroutine blocked on {g.state} in {locate.where(at)}, "
+            f"with the lock's object in its arguments; the other such goroutines are groups "
+            f"of identical ones (a mutex has one holder)")  # fmt: skip
+
+
+def lone_holder(owners: list[GroupGrowth]) -> GroupGrowth | None:
+    """The holder among the candidates when one is a lone goroutine and every other is a
+    group of identical goroutines (a pool idling where it waits for work): a mutex has one
+    holder, and one of several goroutines blocked at the same line, in the same state,
+    holding it while its twins do not is the unlikely reading. None when that does not
+    single one out."""
+    ones = [g for g in owners if g.count == 1]
+    if len(ones) != 1 or any(g.count < 2 for g in owners if g is not ones[0]):
+        return None
+    return ones[0]
+
+
+def address(g: GroupGrowth) -> str | None:
     """The mutex a lock-waiting group's goroutine waits for, when its dump printed it."""
     return lockcycle.address(Goroutine(id=None, state=g.state, frames=g.frames))
 
