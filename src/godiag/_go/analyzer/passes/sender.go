@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"strings"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/ast/astutil"
@@ -114,7 +115,7 @@ func checkSender(pass *analysis.Pass, parents map[ast.Node]ast.Node, body *ast.B
 		pass.Reportf(send.Pos(), "goroutines started in a loop (line %d) send on unbuffered channel %s, which is received from once: all senders but the first block forever; make it buffered with room for every sender (make(chan T, n)) or receive once per goroutine", posLine(pass.Fset, loop.Pos()), ch.Name())
 		return
 	}
-	if sel := selectOf(parents, recv); sel != nil && len(sel.Body.List) > 1 {
+	if sel := selectOf(parents, recv); sel != nil && len(sel.Body.List) > 1 && !receivedForever(pass, parents, recv, goStmt, body) {
 		if siblingCases(pass, sel, recv, goStmt) {
 			return
 		}
@@ -171,6 +172,32 @@ func checkSelectGivesUp(pass *analysis.Pass, parents map[ast.Node]ast.Node, body
 			return
 		}
 	}
+}
+
+// receivedForever: recv sits in a `for { ... }` loop without condition that does
+// not start the goroutine and that only the end of the process leaves (os.Exit,
+// log.Fatal): whichever other case the select takes, the loop comes back to the
+// receive, so the sender is never abandoned (a dispatcher's `case out := <-res:`
+// beside `case <-ticker:`).
+func receivedForever(pass *analysis.Pass, parents map[ast.Node]ast.Node, recv ast.Node, goStmt *ast.GoStmt, body *ast.BlockStmt) bool {
+	loop, ok := loopAround(parents, recv, body).(*ast.ForStmt)
+	if !ok || loop.Cond != nil || within(goStmt, loop) || breaksOut(loop.Body, true) {
+		return false
+	}
+	left := false
+	shallow(loop.Body, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.ReturnStmt:
+			left = true
+		case *ast.BranchStmt:
+			left = left || x.Tok == token.GOTO
+		case *ast.CallExpr:
+			name := calleeName(pass.TypesInfo, x)
+			left = left || (exits(pass, x) && name != "os.Exit" && !strings.HasPrefix(name, "log.Fatal"))
+		}
+		return !left
+	})
+	return !left
 }
 
 // enclosingGo is the go statement whose function literal directly contains n.

@@ -3,6 +3,7 @@ package sender
 import (
 	"context"
 	"errors"
+	"os"
 	"time"
 )
 
@@ -618,4 +619,47 @@ func single(check func() error) error {
 		}
 	}
 	return nil
+}
+
+// A dispatcher loop that only os.Exit leaves: the ticker case comes back to the
+// receive, so the workers' sends are always taken. Silent.
+func dispatchForever(n int, tick <-chan time.Time, report func(int)) {
+	res := make(chan int)
+	for i := 0; i < n; i++ {
+		go func() {
+			for {
+				res <- fetch()
+			}
+		}()
+	}
+	runs := 0
+	for {
+		select {
+		case v := <-res:
+			runs += v
+			if runs > 100 {
+				os.Exit(0)
+			}
+		case <-tick:
+			report(runs)
+		}
+	}
+}
+
+// The same loop with a stop case that returns: the workers are left sending.
+func dispatchUntilStop(stop <-chan struct{}, tick <-chan time.Time, report func(int)) {
+	res := make(chan int)
+	go func() {
+		res <- fetch() // want `goroutine sends on unbuffered channel res whose only receive is in a select`
+	}()
+	for {
+		select {
+		case v := <-res:
+			report(v)
+		case <-tick:
+			report(0)
+		case <-stop:
+			return
+		}
+	}
 }
