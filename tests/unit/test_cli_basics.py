@@ -110,3 +110,17 @@ def test_an_empty_dump_is_bad_input(tmp_path: Path) -> None:
     r = run("goroutines", str(empty))
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.strip() == f"godiag: error: {empty}: empty input, not a goroutine dump"
+
+
+def test_an_output_extension_the_command_cannot_write_is_a_usage_error(tmp_path: Path) -> None:
+    """`-o flame.svg` on a command without svg output would get text in a .svg file."""
+    dump = tmp_path / "g.txt"
+    dump.write_text("goroutine 1 [running]:\nmain.main()\n\t/src/main.go:3 +0x1\n")
+    out = tmp_path / "flame.svg"
+    r = run("goroutines", str(dump), "-o", str(out))
+    assert r.returncode == 2 and not out.exists()
+    assert r.stderr.count("\n") == 1 and "does not write svg" in r.stderr
+    # an extension that names no format stays text, and --format overrides the extension
+    assert run("goroutines", str(dump), "-o", str(tmp_path / "g.out")).returncode == 0
+    r = run("goroutines", str(dump), "--format", "text", "-o", str(out))
+    assert r.returncode == 0 and out.read_text().strip()

@@ -118,7 +118,8 @@ def make_output(
     no_color: bool,
     allowed: list[str],
 ) -> OutputOptions:
-    """Resolve the format: explicit --format wins, else -o's extension, else text."""
+    """Resolve the format: explicit --format wins, else -o's extension, else text. An
+    extension naming a format the command cannot write is a usage error, not text."""
     chosen = fmt
     if chosen is None and output is not None:
         ext = output.suffix.lower().lstrip(".")
@@ -139,6 +140,12 @@ def make_output(
         guess = by_ext.get(ext)
         if guess in allowed:
             chosen = guess
+        elif guess is not None:
+            # a .svg or .html this command cannot write would silently get text in it
+            raise UsageError(
+                f"-o {output.name}: this command does not write {guess} "
+                f"(it writes {', '.join(allowed)}); name the format with --format"
+            )
     if chosen is None:
         chosen = "text"
     if chosen not in allowed:
