@@ -878,12 +878,36 @@ def test_test_run_without_tests_is_surfaced(tmp_path: Path) -> None:
         {"a.go": "package app\n", "a_test.go": "package app\n\nimport \"testing\"\n\n"
          "func TestA(t *testing.T) {}\n", "empty/e.go": "package empty\n"},
     )  # fmt: skip
-    doc, res = run_json(["--", "go", "test", "-run", "Nope", "./..."], mod, go_env(tmp_path))
+    args = ["--", "go", "test", "-run", "Nope", ".", "./empty"]
+    doc, res = run_json(args, mod, go_env(tmp_path))
     assert doc["exit"]["code"] == 0
     titles = [f["title"] for f in doc["findings"] if f["id"] == "postcondition-failed"]
     assert any("example.com/app/empty has no test files" in t for t in titles)
-    assert any("no tests ran" in t for t in titles)
+    assert any("example.com/app: no tests ran (the -run/-skip pattern" in t for t in titles)
     assert res.returncode == 0  # warnings only: the command did run
+
+
+BENCH_ONLY = (
+    'package bench\n\nimport "testing"\n\nfunc BenchmarkB(b *testing.B) {}\n'
+)  # fmt: skip
+
+
+def test_wildcard_packages_without_tests_are_expected(tmp_path: Path) -> None:
+    """`go test ./...` takes in packages without test files or with benchmarks only:
+    no warning for them (every `./...` of a real module drew one per such package),
+    while the same packages named one by one keep theirs."""
+    mod = write_module(
+        tmp_path / "app",
+        {"a.go": "package app\n", "a_test.go": "package app\n\nimport \"testing\"\n\n"
+         "func TestA(t *testing.T) {}\n", "empty/e.go": "package empty\n",
+         "bench/b.go": "package bench\n", "bench/b_test.go": BENCH_ONLY},
+    )  # fmt: skip
+    doc, res = run_json(["--", "go", "test", "./..."], mod, go_env(tmp_path))
+    assert res.returncode == 0 and doc["findings"] == []
+    doc, res = run_json(["--", "go", "test", "./...", "./bench"], mod, go_env(tmp_path))
+    titles = [f["title"] for f in doc["findings"]]
+    assert titles == ["example.com/app/bench has test files but no tests to run"]
+    assert res.returncode == 0
 
 
 TEST_MAINS = {
@@ -922,7 +946,8 @@ def unrun(doc: dict[str, Any]) -> dict[str, str]:
     for f in doc["findings"]:
         title = f["title"]
         ours = f["id"] == "postcondition-failed" and "example.com/app/" in title
-        if ours and "no test files" not in title:
+        # the -run pattern's own warning (it matched none) is not a package's claim
+        if ours and "no test files" not in title and "pattern matched none" not in title:
             out[title.split("example.com/app/")[1].split()[0]] = f["severity"]
     return out
 

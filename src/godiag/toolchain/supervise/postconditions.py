@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from godiag.model.findings import Evidence, Finding, Severity
+from godiag.toolchain.supervise.goargs import VALUE_FLAGS
 from godiag.toolchain.supervise.record import RunRecord
 from godiag.toolchain.supervise.testsran import unrun_findings
 
@@ -61,32 +62,95 @@ def postcondition_findings(
     if rec.returncode == 0 and rec.args.sub == "test":
         # a package that passed without running the tests it declares
         out += unrun_findings(rec, go, env, cwd)
-        text = rec.output_text()
-        for m in NO_TEST_FILES.finditer(text):
-            out.append(
-                _post(
-                    f"{m.group(1)} has no test files",
-                    "",
-                    "go test output",
-                    m.group(0),
-                    Severity.WARNING,
-                )
-            )
-        for m in NO_TESTS_RUN.finditer(text):
-            out.append(
-                _post(
-                    "no tests ran (the -run pattern matched nothing?)",
-                    "",
-                    "go test output",
-                    m.group(0),
-                    Severity.WARNING,
-                )
-            )
+        out += _test_run_findings(rec, go, env, cwd)
     return out
 
 
+def _test_run_findings(rec: RunRecord, go: str, env: dict[str, str], cwd: str) -> list[Finding]:
+    """`[no test files]` and `[no tests to run]` where they are a surprise.
+
+    A wildcard (`./...`) takes in every package, those without tests too: x/tools'
+    `go test ./...` printed a warning per package without test files. So these are
+    warnings only for a package the command names itself, or, for `[no tests to run]`,
+    when a -run/-skip pattern chose the tests (it may have matched none)."""
+    text = rec.output_text()
+    selects = _selects_tests(rec.args.flags + rec.args.packages, env.get("GOFLAGS", ""))
+    lines = [(m.group(1), m.group(0), False) for m in NO_TEST_FILES.finditer(text)]
+    runs = [(m.group(2), m.group(0), True) for m in NO_TESTS_RUN.finditer(text)]
+    # -v prints the test binary's own warning before the package's result line: one finding
+    lines += [r for r in runs if r[0]] or runs[:1]
+    if not lines:
+        return []
+    named = _named_packages(rec, go, env, cwd)
+    out = []
+    for pkg, line, no_tests in lines:
+        if no_tests and selects:
+            title = f"{pkg or 'a package'}: no tests ran (the -run/-skip pattern matched none)"
+            fix = "Check the -run/-skip pattern against the test names (go test -list .)."
+        elif pkg is not None and (named is None or pkg in named):
+            if no_tests:
+                title = f"{pkg} has test files but no tests to run"
+                fix = "Its _test.go files declare no Test functions (only benchmarks, fuzz "
+                fix += "targets or examples without output): add tests, or -bench/-fuzz."
+            else:
+                title, fix = f"{pkg} has no test files", "Name a package that has tests."
+        else:
+            continue  # taken in by a wildcard pattern: expected
+        out.append(_post(title, "", "go test output", line, Severity.WARNING, fix))
+    return out
+
+
+def _selects_tests(words: list[str], goflags: str) -> bool:
+    """-run or -skip given (before or after the packages, or in GOFLAGS)."""
+    for w in [*goflags.split(), *words]:
+        key = w.lstrip("-").partition("=")[0]
+        if w.startswith("-") and key in ("run", "skip", "test.run", "test.skip"):
+            return True
+    return False
+
+
+def _named_packages(rec: RunRecord, go: str, env: dict[str, str], cwd: str) -> set[str] | None:
+    """Import paths of the packages named one by one; None when no wildcard is given
+    (then every package was named)."""
+    args: list[str] = []
+    words = rec.args.packages
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w.startswith("-"):  # test flags may follow the packages
+            if "=" not in w and w.replace("--", "-", 1) in VALUE_FLAGS:
+                i += 1
+        else:
+            args.append(w)
+        i += 1
+    wild = [a for a in args if "..." in a or a in ("all", "std", "cmd", "tool", "work")]
+    if not wild:
+        return None
+    plain = [a for a in args if a not in wild]
+    if not plain:
+        return set()
+    try:
+        res = subprocess.run(
+            [go, "list", "-e", "-f", "{{.ImportPath}}", *plain],
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None  # cannot tell: keep the warnings
+    return {p for p in res.stdout.split("\n") if p}
+
+
 def _post(
-    title: str, detail: str, cmd: str, output: str, sev: Severity = Severity.ERROR
+    title: str,
+    detail: str,
+    cmd: str,
+    output: str,
+    sev: Severity = Severity.ERROR,
+    fix: str = "Check -o, the packages named (non-main packages produce no binary) and the "
+    "command's messages above.",
 ) -> Finding:
     return Finding(
         id="postcondition-failed",
@@ -94,8 +158,7 @@ def _post(
         title=title,
         detail=detail or title,
         evidence=(Evidence(command=cmd, output=output),),
-        fix="Check -o, the packages named (non-main packages produce no binary) and the "
-        "command's messages above.",
+        fix=fix,
     )
 
 
