@@ -273,6 +273,19 @@ def test_clean_package_has_no_finding(module: Path) -> None:
     assert pkg["wrapped"] and pkg["note"] is None and pkg["goroutines_left"] == 0
 
 
+def test_json_and_flags_after_the_packages_keep_every_package(module: Path) -> None:
+    """`-json` takes no value and test flags may follow the packages: `go test -json
+    ./leaky ./clean -count 1` checked "." alone (and found nothing) before."""
+    args = ["--no-leak-profile", "--", "go", "test", "-json", "./leaky", "./clean", "-count", "1"]
+    doc, code = run_leaks(module, *args)
+    pkgs = {p["package"] for p in doc["leaks"]["packages"]}
+    assert pkgs == {"example.com/leaks/leaky", "example.com/leaks/clean"}
+    assert code == 1 and {leak["test"] for leak in doc["leaks"]["leaks"]} == {
+        "TestFetch",
+        "TestGuard",
+    }
+
+
 @pytest.mark.skipif(go_minor() < (1, 26), reason="the goroutineleak profile needs Go 1.26+")
 def test_the_leak_profile_proves_what_the_comparison_suspects(module: Path, tmp_path: Path) -> None:
     proven, _ = run_leaks(module, "--leak-dumps", str(tmp_path), "--", "go", "test", "./leaky")

@@ -249,6 +249,9 @@ def test_fuzz_dump_extraction(noise: str, cut: int) -> None:
         (["go", "mod", "download", "-json"], "mod download", None, [], False),
         (["go", "run", ".", "-o", "arg"], "run", None, ["."], False),
         (["go", "test", "-run", "X", "./..."], "test", None, ["./..."], False),
+        # -json is boolean: the pattern after it is a package, not its value
+        (["go", "test", "-json", "./..."], "test", None, ["./..."], False),
+        (["go", "vet", "-json", "./a", "./b"], "vet", None, ["./a", "./b"], False),
     ],
 )
 def test_goargs(
@@ -256,6 +259,12 @@ def test_goargs(
 ) -> None:
     ga = goargs.parse(argv)
     assert (ga.sub, ga.output, ga.packages, ga.user_x) == (sub, output, packages, x)
+
+
+def test_goargs_patterns_leave_out_test_flags_after_the_packages() -> None:
+    ga = goargs.parse(["go", "test", "./a", "./b/...", "-run", "X", "-count=1", "-v", "./c"])
+    assert ga.patterns() == ["./a", "./b/...", "./c"]
+    assert goargs.parse(["go", "test"]).patterns() == []
 
 
 def test_goargs_adds_x_after_subcommand() -> None:

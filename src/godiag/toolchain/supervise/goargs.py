@@ -41,8 +41,9 @@ VALUE_FLAGS = {
     "-skip",
     "-reuse",
     "-vet",
-    "-json",
 }
+# -json is boolean for go test/build/vet (go list spells its fields -json=A,B): it takes
+# no separate value, or `go test -json ./...` would lose its packages.
 
 
 @dataclass
@@ -53,6 +54,20 @@ class GoArgs:
     output: str | None = None
     packages: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+
+    def patterns(self) -> list[str]:
+        """The package arguments alone: go test also takes flags after its packages
+        (`go test ./... -run X -count 1`), which are neither packages nor patterns."""
+        out: list[str] = []
+        skip = False
+        for w in self.packages:
+            if skip:
+                skip = False
+            elif w.startswith("-"):
+                skip = "=" not in w and w.replace("--", "-", 1) in VALUE_FLAGS
+            else:
+                out.append(w)
+        return out
 
     def with_x(self) -> list[str]:
         """argv with -x right after the subcommand (flags must precede packages)."""

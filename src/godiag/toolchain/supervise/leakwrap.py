@@ -192,7 +192,7 @@ def _list(args: goargs.GoArgs, go: str, env: dict[str, str], cwd: str) -> list[d
         "-e",
         "-json=ImportPath,Dir,Name,TestGoFiles,XTestGoFiles",
         *_tags(args),
-        *(args.packages or ["."]),
+        *(args.patterns() or ["."]),
         timeout=300,
     )
     if res.returncode != 0 and not res.stdout.strip():

@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from godiag.model.findings import Evidence, Finding, Severity
-from godiag.toolchain.supervise.goargs import VALUE_FLAGS
 from godiag.toolchain.supervise.record import RunRecord
 from godiag.toolchain.supervise.testsran import unrun_findings
 
@@ -112,17 +111,7 @@ def _selects_tests(words: list[str], goflags: str) -> bool:
 def _named_packages(rec: RunRecord, go: str, env: dict[str, str], cwd: str) -> set[str] | None:
     """Import paths of the packages named one by one; None when no wildcard is given
     (then every package was named)."""
-    args: list[str] = []
-    words = rec.args.packages
-    i = 0
-    while i < len(words):
-        w = words[i]
-        if w.startswith("-"):  # test flags may follow the packages
-            if "=" not in w and w.replace("--", "-", 1) in VALUE_FLAGS:
-                i += 1
-        else:
-            args.append(w)
-        i += 1
+    args = rec.args.patterns()
     wild = [a for a in args if "..." in a or a in ("all", "std", "cmd", "tool", "work")]
     if not wild:
         return None
