@@ -93,8 +93,8 @@ def run(ctx: Context) -> list[Finding]:
                         evidence=evidence,
                         location=loc,
                         severity=Severity.ERROR,
-                        fix="Check the path in, fix the relative path, or drop the replace and "
-                        "require a published version.",
+                        fix="Add the directory to the repository, fix the relative path, or drop "
+                        "the replace and require a published version.",
                     )
                 )
                 continue
