@@ -46,6 +46,24 @@ def test_text_view_lists_groups() -> None:
     assert "10 goroutines in 9 groups" in out and "main.shortSleepLoop" in out
 
 
+def test_diff_title_counts_the_groups_of_this_dump(tmp_path: Path) -> None:
+    """A group only the baseline has is listed with 0, but is no group of this dump."""
+    blocked = "goroutine {n} [chan receive]:\nmain.{fn}()\n\t/src/main.go:{line} +0x1\n"
+    created = "created by main.main in goroutine 1\n\t/src/main.go:3 +0x2\n\n"
+    base, now = tmp_path / "base.txt", tmp_path / "now.txt"
+    base.write_text(
+        blocked.format(n=2, fn="a", line=10)
+        + created
+        + blocked.format(n=3, fn="b", line=20)
+        + created
+    )
+    now.write_text(blocked.format(n=2, fn="a", line=10) + created)
+    out = " ".join(run(str(now), "--diff", str(base), "--no-color").stdout.decode().split())
+    assert "1 goroutines in 1 groups (debug2), -1 since the baseline (2), 1 baseline" in out
+    assert "(2), 1 baseline group(s) gone from" in out
+    assert "channel 1" in out and "channel 0" not in out
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -55,10 +55,15 @@ def _compact(g: dict[str, Any], verbose: bool) -> list[str]:
 def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) -> None:
     groups = doc["groups"]
     diffing = "diff" in doc
-    title = f"{doc['total']} goroutines in {len(groups)} groups ({doc['format']})"
+    # A diff also lists the baseline's groups that are gone (count 0): they are not
+    # groups of this dump ("13 goroutines in 14 groups" read as a miscount).
+    live = sum(1 for g in groups if g["count"])
+    title = f"{doc['total']} goroutines in {live} groups ({doc['format']})"
     if diffing:
         d = doc["diff"]
         title += f", {d['growth']:+d} since the baseline ({d['before']['total']})"
+        if live < len(groups):
+            title += f", {len(groups) - live} baseline group(s) gone"
     console.print(f"[bold]{escape(title)}[/] from {escape(doc['source'])}")
     for h in doc.get("header", []):
         console.print(f"  [red]{escape(h)}[/]")
@@ -83,7 +88,7 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
             body.append("\nat " + _short(place), style="dim")
             grid.add_row(head, body)
         console.print(grid)
-    cats = ", ".join(f"{k} {v}" for k, v in doc.get("categories", {}).items())
+    cats = ", ".join(f"{k} {v}" for k, v in doc.get("categories", {}).items() if v)
     if cats:
         console.print(f"\n[dim]by category: {escape(cats)}[/]")
     console.print()
