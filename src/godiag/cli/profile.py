@@ -122,6 +122,15 @@ def profile(
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
     if base and diff_base:
         raise UsageError("use --base or --diff-base, not both")
+    # The pprof output is the profile as read: a filter or a base it would silently
+    # drop must not pass for applied (the file then opened unfocused in go tool pprof).
+    unapplied = [n for n, v in (("--focus", focus), ("--ignore", ignore), ("--base", base),
+                                ("--diff-base", diff_base)) if v]  # fmt: skip
+    if out.format == "pprof" and unapplied:
+        raise UsageError(
+            f"--format pprof writes the profile as read, without {', '.join(unapplied)}: "
+            "leave them out, or apply them with `go tool pprof -proto` (same flags)"
+        )
     user = overrides(service, go_version, build_commit, tags)
     prof, cap = load_profile(
         source, kind=kind, seconds=seconds, gc=gc, timeout=timeout, progress=progress_bar(quiet),
