@@ -70,7 +70,8 @@ def test_text_by_default_and_html_on_stdout(
 
 
 def test_output_file_with_raw_beside_it_or_where_raw_says(service: Any, tmp_path: Path) -> None:
-    res = trace(tmp_path, service.url, "--duration", "1s", "-o", "cpu.json", "-q")
+    # --seconds: pprof's and `godiag profile`'s name for the window
+    res = trace(tmp_path, service.url, "--seconds", "1s", "-o", "cpu.json", "-q")
     assert res.returncode == 0, res.stderr
     assert res.stdout == "" and res.stderr == ""
     doc = json.loads((tmp_path / "cpu.json").read_text())

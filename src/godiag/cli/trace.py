@@ -44,6 +44,8 @@ def raw_path(target: str, output: Path | None, raw: Path | None, now: datetime) 
 @click.argument("target")
 @click.option(
     "--duration",
+    "--seconds",  # pprof's -seconds, and `godiag profile`'s name for the same window
+    "duration",
     type=Duration(low=1, why="CPU profiles sample every 10ms"),
     default="30s",
     show_default=True,
