@@ -35,11 +35,16 @@ def test_test_variants_are_deduplicated() -> None:
     assert len(found) == len(analyzer.parse_output(CAPTURE, "", 0, ROOT))
 
 
-def test_package_errors_become_one_line() -> None:
+@pytest.mark.parametrize(
+    ("file", "hint"), [("a.go", ""), ("a_test.go", " (in a test file: try --no-tests)")]
+)
+def test_package_errors_become_one_line(file: str, hint: str) -> None:
+    """--no-tests is suggested only when the error is in a test file."""
     out = json.dumps({"m": {"timer_leak": {"error": "analysis skipped due to errors in package"}}})
-    err = "-: # m\n./a.go:3:1: undefined: x\n"
-    with pytest.raises(GoCommandError, match=r"load: \./a\.go:3:1: undefined: x \(only in"):
+    err = f"-: # m\n./{file}:3:1: undefined: x\n"
+    with pytest.raises(GoCommandError) as exc:
         analyzer.parse_output(out, err, 1, Path("/m"))
+    assert str(exc.value).endswith(f"load: ./{file}:3:1: undefined: x{hint}")
 
 
 def test_empty_output_reports_stderr() -> None:

@@ -156,9 +156,10 @@ def parse_output(stdout: str, stderr: str, returncode: int, root: Path) -> list[
     if errors:
         lines = (ln.removeprefix("-: ").strip() for ln in stderr.splitlines())
         detail = next((ln for ln in lines if ln and not ln.startswith("#")), errors[0])
-        raise GoCommandError(
-            f"packages of {root} do not load: {detail} (only in tests? try --no-tests)"
-        )
+        # --no-tests helps only when the error is in a test file; for any other file it
+        # sent users to a flag that changes nothing (x/tools on a newer go).
+        hint = " (in a test file: try --no-tests)" if "_test.go:" in detail else ""
+        raise GoCommandError(f"packages of {root} do not load: {detail}{hint}")
     findings.sort(key=lambda f: (*_where(f), f.id))
     return findings
 
