@@ -245,8 +245,8 @@ def test_minute_long_waits_for_one_lock_are_not_called_an_inversion() -> None:
     in its arguments: one lock never released, not two taken in opposite orders, and the
     goroutines that may hold it are named."""
     from godiag.analysis.rootcause import longterm
-    from godiag.analysis.rootcause.kinds import deadlock
     from godiag.analysis.rootcause.derived import derive
+    from godiag.analysis.rootcause.kinds import deadlock
     from godiag.model.observation import Observation
 
     def waiter(gid: int, fn: str, line: int) -> str:

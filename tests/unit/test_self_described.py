@@ -30,7 +30,11 @@ def test_client_golang_build_info_gives_module_and_version() -> None:
         b'go_build_info{checksum="",path="example.com/quotes",version="v1.2.3"} 1\n'
     )
     assert meta.tags == {"module": "example.com/quotes", "module_version": "v1.2.3"}
-    assert meta.build_commit is None and meta.go_version == "go1.26.0"
+    # built at a module version (go install from the proxy: no VCS stamp), which pins it
+    assert meta.build_commit == "example.com/quotes@v1.2.3" and meta.go_version == "go1.26.0"
+    # a local build of a checkout says (devel): no version, no commit
+    meta = _said(b'go_build_info{checksum="",path="example.com/quotes",version="(devel)"} 1\n')
+    assert meta.build_commit is None
 
 
 def test_an_unknown_revision_is_no_commit_and_goversion_stands_in() -> None:

@@ -68,7 +68,8 @@ def self_described(families: dict[str, MetricFamily]) -> CaptureMeta:
     """What a service's /metrics say about its build: Go version (go_info), module path
     and version (go_build_info), and the build's revision from any `*_build_info` family
     carrying one - the Prometheus ecosystem's convention (prometheus_build_info,
-    alertmanager_build_info, ...), whose `goversion` also stands in when go_info is absent."""
+    alertmanager_build_info, ...), whose `goversion` also stands in when go_info is absent;
+    without a revision, go_build_info's module@version (a build from the module proxy)."""
     tags: dict[str, str] = {}
     path = label_of(families, "go_build_info", "path")
     version = label_of(families, "go_build_info", "version")
@@ -86,4 +87,8 @@ def self_described(families: dict[str, MetricFamily]) -> CaptureMeta:
             revision = rev.strip()
             go_version = go_version or label_of(families, name, "goversion")
             break
+    if revision is None and path and "module_version" in tags:
+        # a module built at a released or pseudo-version (go install m@v from the proxy, no
+        # VCS stamp): the version pins the source as a commit does, through go.sum
+        revision = f"{path}@{tags['module_version']}"
     return CaptureMeta(go_version=go_version, build_commit=revision, tags=tags)

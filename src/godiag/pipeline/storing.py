@@ -42,7 +42,8 @@ def service_host(url: str) -> str:
 
 
 def exe_meta(pid: int, proc: Path = Path("/proc")) -> CaptureMeta:
-    """Go version and vcs.revision of a local process's executable (best effort).
+    """Go version and vcs.revision (else the main module's path@version) of a local
+    process's executable (best effort).
 
     /proc/PID/exe stays readable after the file was replaced on disk, so this is the
     build that is actually running. Unreadable (other user, not Go): nothing learned.
@@ -58,6 +59,11 @@ def exe_meta(pid: int, proc: Path = Path("/proc")) -> CaptureMeta:
         return CaptureMeta()
     tags = {"module": info.path} if info.path else {}
     commit = info.setting("vcs.revision")
+    version = info.main.version
+    if commit is None and info.main.path and version and version != "(devel)":
+        # `go install m@v` from the module proxy stamps no VCS data: the module version
+        # pins the source as a commit does
+        commit = f"{info.main.path}@{version}"
     return CaptureMeta(go_version=info.go_version, build_commit=commit, tags=tags)
 
 
