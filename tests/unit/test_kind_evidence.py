@@ -542,6 +542,23 @@ def test_healthy_is_not_sure_beside_a_site_that_grew_by_a_leaks_amount() -> None
     assert kinds.doubt("healthy", {**grew, "history_heap_shape": "flat"}) is None
 
 
+def test_healthy_is_not_sure_when_the_whole_heap_grew_by_a_leaks_amount_and_was_kept() -> None:
+    """An event bus keeping every event (an Event, its header map and its body copy on
+    three lines): 150 KB/s over a 30 s window is 4.3 MiB of live heap, 1 MiB at its largest
+    line, all of it kept. A working set of that size churns through what it allocates."""
+    spread = _feats(heap_growth_top_bytes=2**20, heap_growth_fallback=0.0,
+                    heap_growth_window_bytes=4.3 * 2**20, heap_growth_retention=1.0)  # fmt: skip
+    why = kinds.doubt("healthy", spread)
+    assert why is not None and "the live heap grew by 4.3 MiB over the window" in why, why
+    assert "kept 100%" in why and "--as-baseline" in why
+    # churned through (a working set), under a leak's amount, or swinging back: healthy
+    assert kinds.doubt("healthy", {**spread, "heap_growth_retention": 0.1}) is None
+    assert kinds.doubt("healthy", {**spread, "heap_growth_window_bytes": 2 * 2**20}) is None
+    assert kinds.doubt("healthy", {**spread, "heap_growth_fallback": 0.6}) is None
+    # no site grew by the profile's resolution: nothing to say it was kept
+    assert kinds.doubt("healthy", {**spread, "heap_growth_top_bytes": None}) is None
+
+
 def test_a_runner_up_close_behind_with_evidence_contests_the_top() -> None:
     """Two kinds reading the same captures (a CPU-bound search that also allocates: gc-
     pressure 47%, cpu-saturation 35%, each with its site) are a contest, not a verdict; a

@@ -104,6 +104,10 @@ FEATURES: dict[str, tuple[str, str]] = {
         "heap diff: the live heap the top growing site (memory-leak's location) gained over "
         "the window (null below 2 sample periods)",
     ),
+    "heap_growth_window_bytes": (
+        "bytes",
+        "heap_growth_bytes_per_s over the window's length: what the live heap gained in it",
+    ),
     "alloc_bytes_per_s": (
         "bytes/s",
         "go_memstats_alloc_bytes_total / expvar TotalAlloc, else the forced-GC heap profiles",
@@ -566,6 +570,8 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     elif len(obs.heap) == 2 and obs.duration > 0:
         a, b = (sites.total(p, "inuse_space") for p in obs.heap)
         out["heap_growth_bytes_per_s"] = (b - a) / obs.duration
+    if (grew := out.get("heap_growth_bytes_per_s")) is not None and obs.duration > 0:
+        out["heap_growth_window_bytes"] = grew * obs.duration
     if len(obs.heap) == 2:
         grow = sites.growth(*(sites.by_site(p, "inuse_space") for p in obs.heap))
         whole = sum(grow.values())

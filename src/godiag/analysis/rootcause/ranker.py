@@ -69,6 +69,7 @@ SKIP = {
     "heap_growth_in_flight_rise",
     "heap_growth_fallback",
     "heap_growth_top_bytes",
+    "heap_growth_window_bytes",
     "heap_inuse_bytes",
     "largest_group_category",
     "goroutines_delta_5m",

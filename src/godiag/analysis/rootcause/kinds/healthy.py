@@ -71,6 +71,9 @@ def measured(feats: Features, window_s: float) -> list[str]:
 WINDOW_GROWTH_MIN = 4 * 2**20
 # a site whose level fell by this share of its growth within the window swings with the load
 SWING = 0.5
+# the share of what it allocated in the window a leaking site keeps (all of it, or half
+# when it also makes short-lived buffers); a working set under load keeps a few percent
+KEPT = 0.5
 
 
 def doubt(feats: Features) -> str | None:
@@ -80,15 +83,23 @@ def doubt(feats: Features) -> str | None:
     those), one window cannot call it healthy."""
     grew, fell = feats.get("heap_growth_top_bytes"), feats.get("heap_growth_fallback")
     before = ("baseline_heap_growth_bytes_per_min", "history_heap_shape")
-    if grew is None or grew < WINDOW_GROWTH_MIN or any(feats.get(n) is not None for n in before):
+    if grew is None or any(feats.get(n) is not None for n in before) or (fell or 0.0) >= SWING:
         return None
-    if (fell or 0.0) >= SWING:
-        return None
-    return (f"one site's live heap grew by {grew / 2**20:.1f} MiB over the window and did not "
-            f"fall back (memory-leak's evidence names it): a leak and a cache still filling "
-            f"look the same in one window; a stored baseline (`godiag diagnose URL "
-            f"--as-baseline` now, diagnose again minutes later) or live-heap history in a "
-            f"configured Prometheus would decide")  # fmt: skip
+    decide = ("a leak and a cache still filling look the same in one window; a stored "
+              "baseline (`godiag diagnose URL --as-baseline` now, diagnose again minutes "
+              "later) or live-heap history in a configured Prometheus would decide")  # fmt: skip
+    if grew >= WINDOW_GROWTH_MIN:
+        return (f"one site's live heap grew by {grew / 2**20:.1f} MiB over the window and did "
+                f"not fall back (memory-leak's evidence names it): {decide}")  # fmt: skip
+    # a leak spread over several lines (a struct, its map, its copied body) reaches the
+    # amount in the whole live heap before it does at one site; the growing site must keep
+    # what it allocated, as a leak does, where a working set churns through it
+    whole, kept = feats.get("heap_growth_window_bytes"), feats.get("heap_growth_retention")
+    if whole is not None and whole >= WINDOW_GROWTH_MIN and (kept or 0.0) >= KEPT:
+        return (f"the live heap grew by {whole / 2**20:.1f} MiB over the window, and its "
+                f"fastest-growing site kept {kept:.0%} of what it allocated and did not fall "
+                f"back (memory-leak's evidence names it): {decide}")  # fmt: skip
+    return None
 
 
 # a starved CPU-bound service reads as idle: "healthy" would be a guess, not a finding
