@@ -432,3 +432,59 @@ def test_bursts_that_drain_are_periodic_when_the_series_ends_in_one() -> None:
     pts = [(float(i), 505.0 if i % 5 in (2, 3, 4) else 5.0) for i in range(60)]
     t = history.trend([*pts, (60.0, 505.0)])
     assert t is not None and t.shape == "periodic", t
+
+
+def _parked_dump(waits: dict[int, int], first_id: int = 10, state: str = "select") -> str:
+    """A debug=2 dump of one group parked at main.(*jobs).watch: `waits` minutes ->
+    goroutines, with ids from `first_id` up, oldest first."""
+    out, gid = [], first_id
+    for minutes, n in sorted(waits.items(), reverse=True):
+        age = f", {minutes} minutes" if minutes else ""
+        for _ in range(n):
+            gid += 1
+            out.append(f"goroutine {gid} [{state}{age}]:\nmain.(*jobs).watch(0xc000010000)\n"
+                       f"\t/src/thumbs/main.go:78 +0x3c\ncreated by main.(*jobs).start in "
+                       f"goroutine 1\n\t/src/thumbs/main.go:71 +0x85\n")  # fmt: skip
+    out.append("goroutine 1 [select, 9 minutes]:\nmain.main()\n\t/src/thumbs/main.go:20 +0x1d\n")
+    return "\n".join(out)
+
+
+def test_goroutines_that_parked_one_by_one_and_none_left_in_the_window_are_a_leak() -> None:
+    """Rule 8 without history or baseline: 700 watchers parked over 3 minutes (a progress
+    tracker whose owner forgets to close its quit channel), 19 more at the window's end and
+    none of those at its start gone. Long polls with the same spread of waits come and go:
+    some would have left in the window."""
+    from godiag.analysis.rootcause.derived import derive
+    from godiag.analysis.rootcause.kinds import goroutine_leak
+    from godiag.formats.goroutines import parse
+    from godiag.model.observation import Observation
+
+    def two(a: str, b: str) -> Observation:
+        dumps = [parse(a.encode(), "start"), parse(b.encode(), "end")]
+        return Observation(url="http://x", dumps=dumps, duration=5.0)
+
+    waits = {3: 20, 2: 220, 1: 250, 0: 210}
+    start = _parked_dump(waits)
+    grown = _parked_dump({**waits, 0: 229})  # the same ids and 19 new ones
+    obs = two(start, grown)
+    derived = derive(obs)
+    hit = longterm.stayed(obs, derived)
+    assert hit is not None and hit[0].count == 719
+    assert "none of the 700 there at its start left in its 5 s" in hit[1], hit[1]
+    assert "would have lost 15" in hit[1]
+    lt = longterm.gather(obs, derived)
+    assert "none left" in longterm.decisive(lt)["goroutine-leak"]
+    loc, _ = goroutine_leak.locator(obs, derived)
+    assert loc is not None and loc["function"] == "main.(*jobs).watch"
+    # long polls: as many arrive as leave (the oldest 20 gone, 39 new): no rule
+    turned = _parked_dump({2: 220, 1: 250, 0: 249}, first_id=30)
+    obs = two(start, turned)
+    assert longterm.stayed(obs, derive(obs)) is None
+    # too few, or too short a window, for their silence to count: five departures expected
+    few = _parked_dump({3: 5, 2: 20, 1: 20, 0: 10})
+    obs = two(few, _parked_dump({3: 5, 2: 20, 1: 20, 0: 12}))
+    assert longterm.stayed(obs, derive(obs)) is None
+    # young waits only (a burst in flight): no rule
+    young = {0: 700}
+    obs = two(_parked_dump(young), _parked_dump({0: 719}))
+    assert longterm.stayed(obs, derive(obs)) is None

@@ -53,7 +53,10 @@ throughout it and stayed (their waits spread over ARRIVAL_MINUTES whole minutes 
 half of them a minute old or more, the oldest as old as the history): the count's trend
 says the goroutines grew, the waits say they are the same goroutines and never left. A
 ramp's goroutines are requests in flight (young waits); a pool or a set of watches started
-at once parks at one time (one or two wait values). 9. kept (`retained`, `leads` in
+at once parks at one time (one or two wait values). Without that history (`stayed`), the
+same spread of waits in a group that grew in the window and lost none of its goroutines
+there at the window's start (by id), where a group turning over would have lost five or
+more. 9. kept (`retained`, `leads` in
 `adjust`): with no baseline heap, a live-heap history grown linearly by HEAP_MIN_BYTES or
 more over CLEAR_AGE_S or more, go_goroutines not growing alongside, and a site of the
 end heap profile holding KEEP_SHARE or more of all it allocated since the process started
@@ -78,7 +81,7 @@ from __future__ import annotations
 
 from godiag.analysis.goroutines import group
 from godiag.analysis.rootcause.derived import Derived
-from godiag.analysis.rootcause.longterm.arrivals import arrivals
+from godiag.analysis.rootcause.longterm.arrivals import arrivals, stayed
 from godiag.analysis.rootcause.longterm.bodies import unread
 from godiag.analysis.rootcause.longterm.common import LongTerm, _trends, _uptime, before_start
 from godiag.analysis.rootcause.longterm.connections import _connections
@@ -102,7 +105,9 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
     if obs.baseline_dump is not None and obs.dumps and before_start(obs, "goroutine") is None:
         pair = (group(obs.baseline_dump), group(obs.dumps[-1]))
     since = _goroutines(obs, pair, derived.prefix)
-    came = arrivals(trends.get("go_goroutines"), derived) if since is None else None
+    came = None
+    if since is None:  # rule 8, from the history, else from the window's two dumps
+        came = arrivals(trends.get("go_goroutines"), derived) or stayed(obs, derived)
     heap = heap_since(obs, derived.prefix)
     kept = retained(obs, trends, derived.prefix) if obs.baseline_heap is None else None
     return LongTerm(heap, since, trends, obs.lookback,

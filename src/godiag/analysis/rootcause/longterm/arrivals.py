@@ -1,4 +1,6 @@
-"""Rule 8: goroutines that parked one by one while go_goroutines grew linearly, and stayed."""
+"""Rule 8: goroutines that parked one by one while go_goroutines grew linearly, and stayed;
+without a history, goroutines that parked one by one over minutes of which none left in the
+window while their group grew (`stayed`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.longterm.common import CLEAR_AGE_S, HISTORY_GROWTH_MIN, OLD_WAIT_MIN
 from godiag.analysis.rootcause.longterm.since import _piles_up
+from godiag.model.goroutine import Dump
 from godiag.model.observation import Observation
 
 # Rule 8: whole-minute wait values among one group's goroutines that show they parked one
@@ -25,19 +28,9 @@ def arrivals(t: history.Trend | None, derived: Derived) -> tuple[GroupGrowth, st
             or t.delta < HISTORY_GROWTH_MIN["go_goroutines"]):  # fmt: skip
         return None
     prefix = derived.prefix
-    # (lock waiters piling up are deadlock's and contention's: rule 7)
-    cands = [
-        g
-        for g in derived.groups
-        if g.count > 0
-        and _piles_up(g)
-        and g.category != "lock"
-        and not locate.observing(g, prefix)
-        and locate.user(g, prefix) is not None
-    ]
-    if not cands:
+    g = _candidate(derived)
+    if g is None:
         return None
-    g = max(cands, key=lambda g: (_old(g), g.count))
     waits = g.group.waits
     if (
         g.count < t.delta / 2
@@ -58,7 +51,71 @@ def arrived(obs: Observation, derived: Derived) -> tuple[GroupGrowth, str] | Non
     """Rule 8 from the observation itself, for the locators (which call it, as `gather`
     does, only when no baseline dump of this process is there to compare with)."""
     pts = obs.trends.get("go_goroutines")
-    return arrivals(history.trend(pts), derived) if pts else None
+    return (arrivals(history.trend(pts), derived) if pts else None) or stayed(obs, derived)
+
+
+# Departures a group turning over would show in the window for its silence to count: with
+# five expected, none seen happens by chance under 1% of the time (Poisson).
+TURNOVER_MIN = 5
+
+
+def stayed(obs: Observation, derived: Derived) -> tuple[GroupGrowth, str] | None:
+    """Rule 8 without a history: the blocked group whose goroutines parked one by one over
+    minutes (waits over ARRIVAL_MINUTES whole-minute values, STAY_SHARE of them a minute or
+    more), that grew in the window, and of which none there at the window's start had left
+    at its end (by goroutine id). Long polls and streams show the same spread of waits, but
+    they come and go: goroutines that stay at most `wait_max + 1` minutes leave at a rate of
+    at least count / (wait_max + 1) a minute, and the rule asks that TURNOVER_MIN of them
+    would have left in the window. None when the dumps carry no ids (debug=1)."""
+    if len(obs.dumps) < 2 or obs.duration <= 0:
+        return None
+    g = _candidate(derived)
+    if g is None or g.growth <= 0:
+        return None
+    waits = g.group.waits
+    if len(waits) < ARRIVAL_MINUTES or _old(g) < STAY_SHARE * g.count:
+        return None
+    before, after = (_ids(d, g) for d in (obs.dumps[0], obs.dumps[-1]))
+    if not before or after is None:
+        return None
+    expected = len(before) * obs.duration / (60 * (g.wait_max + 1))
+    if before - after or expected < TURNOVER_MIN:
+        return None
+    where = locate.where(locate.user(g, derived.prefix))
+    how = "asleep" if g.category == "sleep" else f"blocked on {g.state}"
+    return g, (f"{g.count:,} goroutines {how} in {where} parked one by one (their waits run "
+               f"from {min(waits)} to {g.wait_max} min, {_old(g):,} of them a minute or more), "
+               f"{g.growth:+,} in the window, and none of the {len(before):,} there at its start "
+               f"left in its {obs.duration:.0f} s: goroutines that come and go after waits "
+               f"that long would have lost {expected:.0f}")  # fmt: skip
+
+
+def _candidate(derived: Derived) -> GroupGrowth | None:
+    """The group of blocked (or minute-long asleep) goroutines of the service's own code
+    with the most goroutines that have waited a minute or more; lock waiters piling up are
+    deadlock's and contention's (rule 7)."""
+    prefix = derived.prefix
+    cands = [
+        g
+        for g in derived.groups
+        if g.count > 0
+        and _piles_up(g)
+        and g.category != "lock"
+        and not locate.observing(g, prefix)
+        and locate.user(g, prefix) is not None
+    ]
+    return max(cands, key=lambda g: (_old(g), g.count)) if cands else None
+
+
+def _ids(d: Dump, g: GroupGrowth) -> set[int] | None:
+    """The ids of a dump's goroutines in group `g` (None when one has no id: debug=1)."""
+    out: set[int] = set()
+    for x in d.goroutines:
+        if (x.state, tuple((f.function, f.file, f.line) for f in x.frames)) == g.key:
+            if x.id is None:
+                return None
+            out.add(x.id)
+    return out
 
 
 def _old(g: GroupGrowth) -> int:

@@ -40,6 +40,11 @@ def _stopped(lt: LongTerm, series: str) -> bool:
     return t is not None and t.span_s >= HISTORY_MIN_S and t.shape in (*NOT_GROWING, "level-off")
 
 
+def _linear(lt: LongTerm, series: str) -> bool:
+    t = lt.trends.get(series)
+    return t is not None and t.shape == "linear"
+
+
 def decisive(lt: LongTerm) -> dict[str, str]:
     """Kind -> the rule that decided it (rule 1 of the module's docstring)."""
     out: dict[str, str] = {}
@@ -53,7 +58,9 @@ def decisive(lt: LongTerm) -> dict[str, str]:
     elif history_decisive(lt, "go_goroutines"):
         why = "linear go_goroutines growth in the Prometheus history"
     elif lt.arrived is not None and not _stopped(lt, "go_goroutines"):
-        why = "goroutines that parked one by one while go_goroutines grew, and stayed"
+        why = ("goroutines that parked one by one while go_goroutines grew, and stayed"
+               if _linear(lt, "go_goroutines")
+               else "goroutines that parked one by one over minutes, and none left")  # fmt: skip
     if why is not None and (conn := connections_left_open(lt) or _pool_exhausted(lt)) is not None:
         out["connection-leak"] = f"{why}; {conn}"
     elif why is not None:
