@@ -36,7 +36,8 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     then, where the service holds connections at all, live-heap growth and live objects
     outside in-process servers. A site in the service's main package wins over the kind
     of evidence found first. A helper returning a connection (dial, get, acquire...)
-    hands over to its caller.
+    hands over to its caller, unless the live memory of dials falls under two callers of
+    it or more (a pool shared by several code paths): then the helper, with its callers.
     """
     if not obs.heap:
         return goroutine_leak.locator(obs, derived)
@@ -52,9 +53,12 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     # holds connections at all: else it names whatever the heap holds (a map, a cache)
     held = _connected(obs)
     client = sites.has_prefix(sites.NET_CLIENT + REQUEST)
+
+    def dials(f: list[sites.Site]) -> bool:
+        return dial(f) and client_side(f)
+
     tries = [
-        ("live objects from dials", sites.by_site(
-            obs.heap[-1], "inuse_space", prefix, lambda f: dial(f) and client_side(f), own)),
+        (DIALS, sites.by_site(obs.heap[-1], "inuse_space", prefix, dials, own)),
         ("goroutines waiting for a connection", _several(locate.dump_sites(
             obs, prefix, lambda g, frames: dial(frames) and client_side(frames), own))),
         ("goroutines on client connections", _several(conn_users(obs, prefix, server))),
@@ -79,10 +83,45 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         what, hit = found_any[0]
         loc = locate.loc(hit[0])
         ev = [f"connections obtained at {locate.where(loc)} ({what}: {_size(what, hit[1])})"]
+        if what == DIALS and (shared := _shared_helper(obs.heap[-1], dials, prefix, hit[0])):
+            helper, callers = shared
+            loc = locate.loc(helper)
+            named = ", ".join(f"{fn} ({n / 2**20:.2f} MiB)" for fn, n in callers)
+            ev = [f"connections obtained at {locate.where(loc)} ({what}: "
+                  f"{_size(what, sum(n for _, n in callers))}), called from {named}: "
+                  f"the code that does not give them back is one of its callers, and what "
+                  f"a dial leaves live does not say which"]  # fmt: skip
         if what in BY_TRAFFIC:
             ev.append(_by_traffic(what, dict(tries)[what], hit[0]))
         return loc, ev
     return goroutine_leak.locator(obs, derived)
+
+
+DIALS = "live objects from dials"
+
+
+def _shared_helper(
+    profile: Any, require: Any, prefix: str | None, owner: sites.Site
+) -> tuple[sites.Site, list[tuple[str, int]]] | None:
+    """When `owner` was named through a connection helper (sites.pick_owner: a pool's get,
+    a dial wrapper) that two functions or more of the service call in these samples, the
+    helper's site and its callers with the bytes under each: a pool shared by several
+    code paths is left full by one of them, and the live memory of its dials falls under
+    whichever caller happened to dial. None when the helper has one caller."""
+    callers: dict[sites.Site, dict[str, int]] = {}
+    mine: sites.Site | None = None
+    for frames, v in sites.stacks(profile, "inuse_space"):
+        if sites.observing(frames, prefix) or not require(frames):
+            continue
+        helper, by = sites.pick(frames, prefix), sites.pick_owner(frames, prefix)
+        if helper is None or by is None or helper == by:
+            continue
+        per = callers.setdefault(helper, {})
+        per[by[0]] = per.get(by[0], 0) + v
+        mine = helper if by == owner else mine
+    if mine is None or len(callers[mine]) < 2:
+        return None
+    return mine, sorted(callers[mine].items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 # Tiers that rank HTTP clients by how much they are used, not by what they keep: the busiest
