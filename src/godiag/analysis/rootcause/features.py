@@ -525,6 +525,19 @@ def _code_share(cpu: Any, prefix: str | None) -> float | None:
     return sites.share(cpu, "cpu", own)
 
 
+def _observer_growth(obs: Observation, prefix: str | None) -> int:
+    """The growth of the live heap under the observer's own stacks (sites.observing)
+    between the window's two heap profiles; 0 without both."""
+    if len(obs.heap) != 2:
+        return 0
+
+    def theirs(frames: list[sites.Site]) -> bool:
+        return sites.observing(frames, prefix)
+
+    a, b = (sites.total(p, "inuse_space", theirs) for p in obs.heap)
+    return b - a
+
+
 def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     """The features of `obs`; `derived` is what `derive(obs)` returns, when already made."""
     out: dict[str, Any] = {k: None for k in FEATURES}
@@ -563,13 +576,16 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     # collections themselves
     churn = (out["alloc_bytes_per_s"] or 0.0) >= CHURN and len(obs.heap) == 2
     metric = len(live) == 2 and all(name in x.values for x in live) and live[1].at > live[0].at
+    # what the observer's own work kept live over the window (a CPU profile's buffers,
+    # ~1 MiB, allocated under runtime/pprof.StartCPUProfile) is the cost of being looked
+    # at: as large as the slow leaks the growth is there to show
+    mine = _observer_growth(obs, prefix)
     if metric and not (churn and obs.duration > 0):
-        out["heap_growth_bytes_per_s"] = (live[1].values[name] - live[0].values[name]) / (
-            live[1].at - live[0].at
-        )
+        span = live[1].at - live[0].at
+        out["heap_growth_bytes_per_s"] = (live[1].values[name] - live[0].values[name] - mine) / span
     elif len(obs.heap) == 2 and obs.duration > 0:
         a, b = (sites.total(p, "inuse_space") for p in obs.heap)
-        out["heap_growth_bytes_per_s"] = (b - a) / obs.duration
+        out["heap_growth_bytes_per_s"] = (b - a - mine) / obs.duration
     if (grew := out.get("heap_growth_bytes_per_s")) is not None and obs.duration > 0:
         out["heap_growth_window_bytes"] = grew * obs.duration
     if len(obs.heap) == 2:
