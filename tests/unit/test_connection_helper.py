@@ -4,24 +4,10 @@ from __future__ import annotations
 
 from godiag.analysis import sites
 from godiag.analysis.rootcause.kinds import connection_leak
-from godiag.model.profile import Function, Line, Location, Profile, Sample, ValueType
+from tests.profile_fixtures import heap
 
 DIAL = [("net.DialTimeout", "/go/src/net/dial.go", 333),
         ("main.(*pool).get", "/src/inv/main.go", 139)]  # fmt: skip
-
-
-def _heap(stacks: list[tuple[list[tuple[str, str, int]], int]]) -> Profile:
-    """A heap profile of leaf-first stacks, `inuse_space` bytes each."""
-    fns: dict[str, Function] = {}
-    samples = []
-    for frames, v in stacks:
-        locs = []
-        for name, file, line in frames:
-            fn = fns.setdefault(name, Function(len(fns) + 1, name, "", file))
-            locs.append(Location(fn.id, None, lines=(Line(fn, line),)))
-        samples.append(Sample(tuple(locs), (1, v)))
-    return Profile((ValueType("inuse_objects", "count"), ValueType("inuse_space", "bytes")),
-                   tuple(samples))  # fmt: skip
 
 
 def _from(caller: str, line: int) -> list[tuple[str, str, int]]:
@@ -31,7 +17,7 @@ def _from(caller: str, line: int) -> list[tuple[str, str, int]]:
 def test_a_pool_get_called_from_several_paths_is_named_with_its_callers() -> None:
     """Connections dialed under `get` by stock and by reserve: the leak is whichever caller
     keeps them, which the dial's live memory cannot tell; name `get`, list both."""
-    prof = _heap([(_from("main.(*pool).stock", 197), 2 << 20),
+    prof = heap([(_from("main.(*pool).stock", 197), 2 << 20),
                   (_from("main.(*pool).reserve", 177), 1 << 20)])  # fmt: skip
     dials = sites.has_prefix(sites.DIAL)
     owner = sites.top(sites.by_site(prof, "inuse_space", "main", dials, sites.pick_owner))
@@ -42,7 +28,7 @@ def test_a_pool_get_called_from_several_paths_is_named_with_its_callers() -> Non
     assert helper == ("main.(*pool).get", "/src/inv/main.go", 139)
     assert callers == [("main.(*pool).stock", 2 << 20), ("main.(*pool).reserve", 1 << 20)]
     # one caller: it owns, and leaks, the connections (pick_owner's handover stands)
-    one = _heap([(_from("main.(*pool).reserve", 177), 1 << 20)])
+    one = heap([(_from("main.(*pool).reserve", 177), 1 << 20)])
     owner = sites.top(sites.by_site(one, "inuse_space", "main", dials, sites.pick_owner))
     assert owner is not None
     assert connection_leak._shared_helper(one, dials, "main", owner[0]) is None

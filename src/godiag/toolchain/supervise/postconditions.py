@@ -118,18 +118,8 @@ def _named_packages(rec: RunRecord, go: str, env: dict[str, str], cwd: str) -> s
     plain = [a for a in args if a not in wild]
     if not plain:
         return set()
-    try:
-        res = subprocess.run(
-            [go, "list", "-e", "-f", "{{.ImportPath}}", *plain],
-            env=env,
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None  # cannot tell: keep the warnings
-    return {p for p in res.stdout.split("\n") if p}
+    listed = _go_list(go, env, cwd, "{{.ImportPath}}", plain)
+    return None if listed is None else set(listed)  # None: cannot tell, keep the warnings
 
 
 def _post(
@@ -166,9 +156,14 @@ def _install_targets(rec: RunRecord, go: str, env: dict[str, str], cwd: str) -> 
     if any("@" in p for p in rec.args.packages):
         return []  # pkg@version installs outside the main module: go list cannot tell
     pkgs = list(rec.args.packages) or ["."]
+    return _go_list(go, env, cwd, '{{if eq .Name "main"}}{{.Target}}{{end}}', pkgs) or []
+
+
+def _go_list(go: str, env: dict[str, str], cwd: str, fmt: str, pkgs: list[str]) -> list[str] | None:
+    """The non-empty lines `go list -e -f FMT PKGS` prints; None when it could not run."""
     try:
         res = subprocess.run(
-            [go, "list", "-e", "-f", '{{if eq .Name "main"}}{{.Target}}{{end}}', *pkgs],
+            [go, "list", "-e", "-f", fmt, *pkgs],
             env=env,
             cwd=cwd,
             capture_output=True,
@@ -176,8 +171,8 @@ def _install_targets(rec: RunRecord, go: str, env: dict[str, str], cwd: str) -> 
             timeout=120,
         )
     except (OSError, subprocess.SubprocessError):
-        return []
-    return [t for t in res.stdout.split("\n") if t]
+        return None
+    return [line for line in res.stdout.split("\n") if line]
 
 
 def _install_check(
