@@ -81,6 +81,18 @@ def _add(grp: Group, g: Goroutine) -> None:
         grp.labels.setdefault(k, set()).add(v)
 
 
+def ids(d: Dump, key: Sig | None = None) -> set[int] | None:
+    """The ids of a dump's goroutines with stack `key` (every goroutine's with None): which
+    of them are still there in a later dump. None when one of them has no id (debug=1)."""
+    out: set[int] = set()
+    for g in d.goroutines:
+        if key is None or (g.state, tuple((f.function, f.file, f.line) for f in g.frames)) == key:
+            if g.id is None:
+                return None
+            out.add(g.id)
+    return out
+
+
 def signature(key: Sig) -> str:
     """A short stable id of a group's stack, the same across dumps."""
     text = (key[0] + "\n" + "\n".join(f"{f} {p}:{n}" for f, p, n in key[1])).encode()

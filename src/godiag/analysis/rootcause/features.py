@@ -11,7 +11,7 @@ from typing import Any
 
 from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import BLOCKED, is_stdlib
-from godiag.analysis.goroutines import Sig
+from godiag.analysis.goroutines import Sig, ids
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived, derive, service_prefix
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
@@ -427,23 +427,11 @@ def _dump_features(obs: Observation, derived: Derived, out: dict[str, Any]) -> N
         out["stuck_handler_share"] = stuck / total
 
 
-def _ids(d: Dump, key: Sig | None = None) -> set[int] | None:
-    """The ids of a dump's goroutines with stack `key` (every goroutine's with None); None
-    when one of them has no id (debug=1)."""
-    out: set[int] = set()
-    for g in d.goroutines:
-        if key is None or (g.state, tuple((f.function, f.file, f.line) for f in g.frames)) == key:
-            if g.id is None:
-                return None
-            out.add(g.id)
-    return out
-
-
 def _ended_share(start: Dump, end: Dump, key: Sig) -> float | None:
     """Of the goroutines with stack `key` in the start dump, the share no longer there (by
     id) in the end dump: a leak's goroutines never leave, work's do. None when the dumps
     carry no ids (debug=1) or no goroutine had that stack at the start."""
-    before, after = _ids(start, key), _ids(end, key)
+    before, after = ids(start, key), ids(end, key)
     if not before or after is None:
         return None
     return round(len(before - after) / len(before), 4)
@@ -454,10 +442,10 @@ def _moved_share(start: Dump, end: Dump, key: Sig) -> float | None:
     the share already in the start dump (by id) under another stack: goroutines that
     changed what they wait on (a pool's workers going idle), not new ones. None when the
     dumps carry no ids or the group gained none."""
-    everyone, now = _ids(start), _ids(end, key)
+    everyone, now = ids(start), ids(end, key)
     if everyone is None or now is None:
         return None
-    gained = now - (_ids(start, key) or set())
+    gained = now - (ids(start, key) or set())
     if not gained:
         return None
     return round(len(gained & everyone) / len(gained), 4)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from godiag.model.findings import Evidence, Finding, Severity
 from godiag.toolchain.supervise.record import RunRecord
-from godiag.toolchain.supervise.testsran import unrun_findings
+from godiag.toolchain.supervise.testsran import PATTERNS, unrun_findings
 
 NO_TEST_FILES = re.compile(r"^\?\s+(\S+)\s+\[no test files\]$", re.M)
 NO_TESTS_RUN = re.compile(
@@ -112,7 +112,7 @@ def _named_packages(rec: RunRecord, go: str, env: dict[str, str], cwd: str) -> s
     """Import paths of the packages named one by one; None when no wildcard is given
     (then every package was named)."""
     args = rec.args.patterns()
-    wild = [a for a in args if "..." in a or a in ("all", "std", "cmd", "tool", "work")]
+    wild = [a for a in args if "..." in a or a in PATTERNS]
     if not wild:
         return None
     plain = [a for a in args if a not in wild]

@@ -6,6 +6,7 @@ grew (a leaked connection's buffers are allocated under the dial); see `locator`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from godiag.analysis import sites
@@ -15,6 +16,7 @@ from godiag.analysis.rootcause.features import holds_client_conn
 from godiag.analysis.rootcause.kinds import goroutine_leak
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 from godiag.limits import OBSERVER_CONNECTIONS
+from godiag.model.profile import Profile
 
 ACCEPT = ("net.(*TCPListener).Accept", "net.(*netFD).accept", "net.(*UnixListener).Accept")
 # building an HTTP request: an unclosed response keeps its request (and what it points at)
@@ -60,7 +62,7 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     tries = [
         (DIALS, sites.by_site(obs.heap[-1], "inuse_space", prefix, dials, own)),
         ("goroutines waiting for a connection", _several(locate.dump_sites(
-            obs, prefix, lambda g, frames: dial(frames) and client_side(frames), own))),
+            obs, prefix, lambda g, frames: dials(frames), own))),
         ("goroutines on client connections", _several(conn_users(obs, prefix, server))),
         ("live objects under HTTP client calls", sites.by_site(
             obs.heap[-1], "inuse_space", prefix, lambda f: client(f) and client_side(f), own)),
@@ -101,7 +103,10 @@ DIALS = "live objects from dials"
 
 
 def _shared_helper(
-    profile: Any, require: Any, prefix: str | None, owner: sites.Site
+    profile: Profile,
+    require: Callable[[list[sites.Site]], bool],
+    prefix: str | None,
+    owner: sites.Site,
 ) -> tuple[sites.Site, list[tuple[str, int]]] | None:
     """When `owner` was named through a connection helper (sites.pick_owner: a pool's get,
     a dial wrapper) that two functions or more of the service call in these samples, the

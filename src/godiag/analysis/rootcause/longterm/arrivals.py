@@ -5,12 +5,11 @@ window while their group grew (`stayed`)."""
 from __future__ import annotations
 
 from godiag.analysis import history
-from godiag.analysis.goroutines import GroupGrowth
+from godiag.analysis.goroutines import GroupGrowth, ids
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.longterm.common import CLEAR_AGE_S, HISTORY_GROWTH_MIN, OLD_WAIT_MIN
 from godiag.analysis.rootcause.longterm.since import _piles_up
-from godiag.model.goroutine import Dump
 from godiag.model.observation import Observation
 
 # Rule 8: whole-minute wait values among one group's goroutines that show they parked one
@@ -75,7 +74,7 @@ def stayed(obs: Observation, derived: Derived) -> tuple[GroupGrowth, str] | None
     waits = g.group.waits
     if len(waits) < ARRIVAL_MINUTES or _old(g) < STAY_SHARE * g.count:
         return None
-    before, after = (_ids(d, g) for d in (obs.dumps[0], obs.dumps[-1]))
+    before, after = (ids(d, g.key) for d in (obs.dumps[0], obs.dumps[-1]))
     if not before or after is None:
         return None
     expected = len(before) * obs.duration / (60 * (g.wait_max + 1))
@@ -105,17 +104,6 @@ def _candidate(derived: Derived) -> GroupGrowth | None:
         and locate.user(g, prefix) is not None
     ]
     return max(cands, key=lambda g: (_old(g), g.count)) if cands else None
-
-
-def _ids(d: Dump, g: GroupGrowth) -> set[int] | None:
-    """The ids of a dump's goroutines in group `g` (None when one has no id: debug=1)."""
-    out: set[int] = set()
-    for x in d.goroutines:
-        if (x.state, tuple((f.function, f.file, f.line) for f in x.frames)) == g.key:
-            if x.id is None:
-                return None
-            out.add(x.id)
-    return out
 
 
 def _old(g: GroupGrowth) -> int:
