@@ -158,7 +158,7 @@ def _reentrant(dump: Dump, start: Dump | None) -> Holder | None:
         if category(g.state, g.frames) != "lock":
             continue
         entry = entry_frames(g)
-        recv = _receiver(entry[0].function) if entry else None
+        recv = receiver(entry[0].function) if entry else None
         outer = next((f for f in entry[1:] if recv and f.function.startswith(recv)), None)
         if outer is None or (before is not None and _key(g) not in before):
             continue
@@ -171,7 +171,7 @@ def _reentrant(dump: Dump, start: Dump | None) -> Holder | None:
     if len(inside) != 1:
         return None
     (c, g, outer, at), = inside.values()  # fmt: skip
-    recv = _receiver(at.function) or ""
+    recv = receiver(at.function) or ""
     # everything else queued on a lock in the type's methods waits behind it (the c
     # goroutines waiting on themselves are not "others")
     behind = sum(w.count for w in dump.goroutines
@@ -216,7 +216,7 @@ def _own_wait(g: Goroutine) -> bool:
     return f is not None and not is_stdlib(f.function)
 
 
-def _receiver(fn: str) -> str | None:
+def receiver(fn: str) -> str | None:
     """`pkg.(*T).m` -> `pkg.(*T).`; None for anything else. A type that embeds a lock has
     pointer receivers (a value receiver would copy the lock)."""
     head, _, _ = fn.rpartition(".")
@@ -231,7 +231,7 @@ def _same_type(dump: Dump, prefix: str | None, fn: str, n: int, at: Frame) -> Ho
     the type's lock has waiters and no goroutine is past their Lock line, is the one place
     left where it can be held. Decided only when that place is unique.
     """
-    recv = _receiver(fn)
+    recv = receiver(fn)
     if recv is None:
         return None
     inside: dict[tuple[str, int], tuple[int, Goroutine, Frame]] = {}

@@ -15,14 +15,16 @@ not ruled out: absence is known only where it was observed.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import category
-from godiag.analysis.rootcause import holder, locate
+from godiag.analysis.rootcause import holder, locate, lockcycle
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds.base import Features, Kind
+from godiag.model.goroutine import Dump, Frame, Goroutine
 
 MIN_LOCK_WAIT = 0.001  # s/s of lock waiting below which a profile shows no contention
 
@@ -81,6 +83,87 @@ def holders(obs: locate.Observed, prefix: str | None) -> Iterator[holder.Holder]
             yield h
 
 
+RUNS = ("running", "runnable")
+
+
+def working(obs: locate.Observed, prefix: str | None) -> locate.Located:
+    """A holder that works under the lock, from the dumps: the one place where goroutines
+    running (or runnable) in the service's own code carry a pointer to the object of the
+    mutex most waiters wait for (its address as the waiters' Lock frames print it).
+
+    The past-the-Lock-line and same-type rules look for a holder waiting on something else;
+    the commonest contention is a holder burning CPU inside its critical section (sorting,
+    encoding, hashing under the lock), running when the dump is taken. Another goroutine
+    running on the same object while others queue for its lock is inside (the lock is free
+    otherwise, and the waiters would have it). Decided only when one function has them;
+    the innermost such frame is where the work is done, its callers name who took the lock.
+    """
+    for d in reversed(obs.dumps):
+        waits = Counter(o for g in d.goroutines
+                        if category(g.state, g.frames) == "lock"
+                        and (o := _lock_object(g)) is not None)  # fmt: skip
+        if not waits:
+            continue
+        (mutex, exact), n = waits.most_common(1)[0]
+        places = _running_on(d, prefix, int(mutex, 16), exact)
+        if len(places) != 1:
+            continue
+        ((c, own),) = places.values()
+        loc = locate.loc(own[0])
+        via = "".join(f", called from {locate.where(locate.loc(f))}" for f in own[1:3])
+        ev = [
+            f"{n} goroutine(s) wait for the lock "
+            + (f"of the object at {mutex}" if exact else f"at {mutex}"),
+            f"likely holder: {c} goroutine(s) running in {locate.where(loc)}{via}, with that "
+            f"lock's object in its arguments: working inside the critical section while the "
+            f"others queue (the mutex profile, runtime.SetMutexProfileFraction, would confirm)",
+        ]
+        if obs.cpu is not None:
+            spent = sum(v for s, v in sites.by_site(obs.cpu, "cpu", prefix).items()
+                        if s[0] == own[0].function)  # fmt: skip
+            if spent:
+                ev.append(f"CPU profile: {spent / 1e9:.2f}s in {own[0].function}")
+        return loc, ev
+    return None, []
+
+
+Places = dict[str, tuple[int, list[Frame]]]
+
+
+def _running_on(d: Dump, prefix: str | None, at: int, exact: bool) -> Places:
+    """The goroutines of `d` running in the service's own code with a pointer to the lock's
+    object in their frames (`at` itself when `exact`, else within lockcycle.MAX_OFFSET below
+    the mutex at `at`), by the innermost such frame's function: (count, those frames)."""
+    places: Places = {}
+    for g in d.goroutines:
+        if category(g.state, g.frames) not in RUNS:
+            continue
+        own = [f for f in g.frames
+               if sites.is_user(f.function, prefix)
+               and any(p == at if exact else 0 <= at - p < lockcycle.MAX_OFFSET
+                       for p in lockcycle.pointers(f))]  # fmt: skip
+        if own:
+            c, _ = places.get(own[0].function, (0, own))
+            places[own[0].function] = (c + g.count, own)
+    return places
+
+
+def _lock_object(g: Goroutine) -> tuple[str, bool] | None:
+    """What a lock waiter waits for: the mutex's address when its Lock frame printed it
+    (False: the lock's object is within lockcycle.MAX_OFFSET below it), else the receiver
+    of the method that called Lock (True: that very object; RLock and RWMutex.Lock are
+    inlined and print no argument, and a lock is normally a field of the struct whose
+    methods take it)."""
+    if (a := lockcycle.address(g)) is not None:
+        return a, False
+    entry = holder.entry_frames(g)
+    if not entry or holder.receiver(entry[0].function) is None:
+        return None
+    ptrs = lockcycle.pointers(entry[0])
+    first = entry[0].args.split(",")[0].strip()
+    return (first, True) if ptrs and first == hex(ptrs[0]) else None
+
+
 def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     prefix = derived.prefix
     for name, profs in (("mutex", obs.mutex), ("block", obs.block)):
@@ -112,6 +195,9 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     g = max(locks, key=lambda g: g.count)
     loc = locate.user(g, prefix)
     ev = [f"{g.count} goroutines waiting on {g.state} in {locate.where(loc)}"]
+    busy, why = working(obs, prefix)
+    if busy is not None:
+        return busy, ev + why
     return loc, ev + ([] if obs.mutex else [holder.NO_HOLDER])
 
 
