@@ -5,7 +5,9 @@ when a dump catches one inside that function), else the block profile's
 (a writer waiting on an RWMutex first; when readers wait, the goroutine holding the write
 lock in the dumps), else the holder found in the dumps (holder.find: a goroutine inside
 the waiters' critical section, past their Lock line, waiting on something else), else the
-largest group waiting on a lock, with a note that the holder is not identified.
+one function running on the waiters' lock object (`working`: a holder busy inside its
+critical section), else the largest group waiting on a lock, with a note that the holder is
+not identified.
 
 Ruled out without lock evidence: no goroutine waiting on a sync lock in the dumps and no
 time waited on locks in a mutex/block profile. A busy service with many blocked goroutines
