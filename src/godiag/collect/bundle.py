@@ -26,6 +26,7 @@ from godiag.errors import ParseError, UsageError
 from godiag.limits import BUNDLE_MB, IN_FLIGHT, MB
 from godiag.model.capture import Capture, CaptureMeta
 from godiag.model.observation import Recorded, Recording
+from godiag.provenance import tool
 
 SCHEMA = "godiag.capture-bundle/v1"
 MANIFEST = "manifest.json"
@@ -80,6 +81,7 @@ def save(path: Path, rec: Recording) -> None:
     m = rec.meta
     manifest = {
         "schema": SCHEMA,
+        "tool": tool(),  # the godiag recording now, whoever recorded `rec` if it was loaded
         "target": {"url": rec.url, "service_name": m.service_name, "go_version": m.go_version,
                    "build_commit": m.build_commit, "tags": m.tags, "host": m.host},
         "diagnosis": {"started_at": rec.started_at, "duration_s": rec.diagnosis_s,
@@ -220,6 +222,16 @@ def _points(src: str, raw: Any, where: str) -> list[tuple[float, float]]:
     return points
 
 
+def _tool(top: _Fields) -> dict[str, str] | None:
+    """The godiag that wrote the bundle; None for a bundle written before `tool` existed."""
+    if top.obj.get("tool") is None:
+        return None
+    t = top.sub("tool")
+    out = {"name": t.text("name") or "", "version": t.text("version") or ""}
+    commit = t.text("commit", optional=True)
+    return out | {"commit": commit} if commit else out
+
+
 def is_bundle(path: Path) -> bool:
     return path.is_dir() and (path / MANIFEST).is_file()
 
@@ -236,6 +248,7 @@ def load(path: Path, max_bytes: int) -> Recording:
     if top.raw("schema") != SCHEMA:
         raise ParseError(src, f"schema: expected {SCHEMA!r} (a bundle of diagnose --save-captures)")
     tgt, dia, ob = top.sub("target"), top.sub("diagnosis"), top.sub("observation")
+    recorded_by = _tool(top)
     tags = tgt.raw("tags")
     if not isinstance(tags, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in tags.items()
@@ -293,6 +306,7 @@ def load(path: Path, max_bytes: int) -> Recording:
         limits=limits,
         host_busy=dia.span("host_busy_cpus", optional=True),
         cpu_count=None if cpu_count is None else max(1, int(cpu_count)),
+        tool=recorded_by,
         meta=CaptureMeta(
             tgt.text("service_name", optional=True), tgt.text("go_version", optional=True),
             tgt.text("build_commit", optional=True), dict(tags), tgt.text("host", optional=True),

@@ -108,6 +108,9 @@ class Recording:
     host_busy: float | None = None  # this machine's busy CPUs over the window (loopback only)
     cpu_count: int | None = None  # this machine's CPUs
     meta: CaptureMeta = field(default_factory=CaptureMeta)  # what the service says it is
+    # the godiag that recorded a saved bundle (provenance.tool()); None: a live recording,
+    # or a bundle written before the manifest named its godiag
+    tool: dict[str, str] | None = None
 
     def note_missing(self, what: str) -> None:
         if what not in self.missing:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from godiag import provenance
 from godiag.analysis.rootcause import kinds, longterm
 from godiag.analysis.rootcause.derived import Derived, derive
 from godiag.collect.http import HttpClient, shown_url
@@ -401,6 +402,9 @@ def _analyse(
         verdict = f"{top['kind']} ({top['probability']:.0%})"  # type: ignore[index]
     return {
         "schema": SCHEMA,
+        "tool": provenance.tool(),
+        # a replay names the godiag that recorded the bundle: another one may answer otherwise
+        **({"replay": _replay(rec)} if replayed else {}),
         "target": {"url": rec.url, "service_name": meta.service_name},
         "started_at": rec.started_at,
         "duration_s": rec.diagnosis_s,
@@ -422,6 +426,12 @@ def _analyse(
         "store": store,
         "budgets": {**rec.limits, "hits": list(obs.budget_hits)},
     }
+
+
+def _replay(rec: Recording) -> dict[str, Any]:
+    """Who recorded the replayed bundle, and the one line saying so when it was not this
+    godiag (null when it was)."""
+    return {"recorded_by": rec.tool, "warning": provenance.replay_line(rec.tool)}
 
 
 def _title(kind: str, feats: dict[str, Any], loc: dict[str, Any] | None) -> str:

@@ -59,7 +59,7 @@ def render(
 ) -> str | bytes:
     """Render `doc` in `fmt`; text is rendered into a string (for -o and for tests)."""
     if fmt == "json":
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(stamped(doc), indent=2, ensure_ascii=False) + "\n"
     view = _view(str(doc.get("schema")))
     if fmt == "text":
         from godiag.report.terminal import render_to_string
@@ -75,6 +75,17 @@ def render(
     out = fn(doc)
     assert isinstance(out, str | bytes)
     return out
+
+
+def stamped(doc: dict[str, Any]) -> dict[str, Any]:
+    """`doc` naming the godiag that wrote it (`tool`, right after `schema`): every command's
+    JSON says which version produced it. A document that already names one (a diagnosis,
+    made where serve stores it too) keeps its own."""
+    if "tool" in doc or "schema" not in doc:
+        return doc
+    from godiag.provenance import tool
+
+    return {"schema": doc["schema"], "tool": tool(), **doc}
 
 
 def emit(

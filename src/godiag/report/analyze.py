@@ -36,8 +36,8 @@ _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 def render_sarif(doc: dict[str, Any]) -> str:
     """SARIF 2.1.0, one run, one rule per analyzer id; paths relative to the module."""
-    from godiag import __version__
     from godiag.model.analyzers import CATALOG
+    from godiag.provenance import tool
 
     rules = [
         {
@@ -79,7 +79,7 @@ def render_sarif(doc: dict[str, Any]) -> str:
                 "tool": {
                     "driver": {
                         "name": "godiag-leakcheck",
-                        "version": __version__,
+                        "version": tool()["version"],
                         "informationUri": "https://github.com/godiag/godiag",
                         "rules": rules,
                     }

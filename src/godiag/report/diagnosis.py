@@ -11,7 +11,10 @@ import itertools
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+from godiag.provenance import label
 
 TEMPLATE = "diagnosis.html.j2"
 SERIES_LABELS = {
@@ -44,9 +47,13 @@ def short(loc: dict[str, Any] | None) -> str:
 
 def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) -> None:
     tgt = doc["target"]
+    by = f", {label(doc['tool'])}" if doc.get("tool") else ""  # older documents lack it
     console.print(f"[bold]diagnosis[/] of {tgt.get('service_name') or ''} {tgt['url']} "
-                  f"({doc['duration_s']:.1f}s, window {doc['window_s']:g}s)")  # fmt: skip
+                  f"({doc['duration_s']:.1f}s, window {doc['window_s']:g}s{by})")  # fmt: skip
     console.print(f"verdict: [bold]{doc['verdict']}[/]")
+    warning = (doc.get("replay") or {}).get("warning")
+    if warning:  # a bundle another godiag recorded: its verdict may not be this one
+        console.print(f"[yellow]replay:[/] {escape(warning)}")
     used = (doc.get("history") or {}).get("summary")  # documents before history had none
     if used:
         console.print(f"history: {used}")

@@ -73,7 +73,7 @@ def render_sarif(doc: dict[str, Any]) -> str:
 
     The catalog is the check registry's (toolchain/), which a view does not import: the
     command puts it in the document as `catalog` for this format only."""
-    from godiag import __version__
+    from godiag.provenance import tool
 
     rules = [
         {
@@ -116,7 +116,7 @@ def render_sarif(doc: dict[str, Any]) -> str:
                 "tool": {
                     "driver": {
                         "name": "godiag doctor",
-                        "version": __version__,
+                        "version": tool()["version"],
                         "informationUri": "https://github.com/godiag/godiag",
                         "rules": rules,
                     }

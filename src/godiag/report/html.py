@@ -42,6 +42,6 @@ def asset(name: str) -> str:
 
 
 def render_page(template: str, doc: dict[str, Any], **extra: Any) -> str:
-    from godiag import __version__
+    from godiag.provenance import tool
 
-    return _env().get_template(template).render(doc=doc, version=__version__, **extra)
+    return _env().get_template(template).render(doc=doc, version=tool()["version"], **extra)
