@@ -50,17 +50,19 @@ def wide_profile(fanout: tuple[int, ...] = (100, 100, 10), unit: str = "nanoseco
 Frames = list[tuple[str, str, int]]
 
 
-def heap(stacks: list[tuple[Frames, int]]) -> Profile:
+def heap(stacks: list[tuple[Frames, int]], allocated: dict[int, int] | None = None) -> Profile:
     """A heap profile with one sample per stack: one object of `bytes` in use, as much
-    allocated (alloc_objects, alloc_space, inuse_objects, inuse_space, as Go writes them)."""
+    allocated (alloc_objects, alloc_space, inuse_objects, inuse_space, as Go writes them),
+    or `allocated[i]` bytes for the i-th stack (what it ever allocated, freed or not)."""
     fns: dict[str, Function] = {}
     samples = []
-    for frames, v in stacks:
+    for i, (frames, v) in enumerate(stacks):
+        made = (allocated or {}).get(i, v)
         locs = []
         for name, file, line in frames:
             fn = fns.setdefault(name, Function(len(fns) + 1, name, "", file))
             locs.append(Location(fn.id, None, lines=(Line(fn, line),)))
-        samples.append(Sample(tuple(locs), (1, v, 1, v)))
+        samples.append(Sample(tuple(locs), (1, made, 1, v)))
     types = (ValueType("alloc_objects", "count"), ValueType("alloc_space", "bytes"),
              ValueType("inuse_objects", "count"), ValueType("inuse_space", "bytes"))  # fmt: skip
     return Profile(types, tuple(samples))

@@ -97,7 +97,7 @@ def _below_resolution(feats: Features) -> str | None:
         return None
     # the site that kept what it allocated over a linear history (longterm rule 9) is the
     # kind's own evidence where the window saw nothing
-    if feats.get("history_kept_bytes") is not None:
+    if feats.get("history_kept_bytes") is not None or feats.get("window_kept_bytes") is not None:
         return None
     # a Prometheus history speaks for a leak with no site of its own only when it spans what
     # longterm takes to corroborate one: minutes of linear growth are a cache filling or a

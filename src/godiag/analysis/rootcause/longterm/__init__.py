@@ -61,7 +61,10 @@ more. 9. kept (`retained`, `leads` in
 more over CLEAR_AGE_S or more, go_goroutines not growing alongside, and a site of the
 end heap profile holding KEEP_SHARE or more of all it allocated since the process started
 (alloc_space is cumulative): memory-leak ranks first at LEAD, at that site, not sure
-(`undecided`): a cache still filling keeps what it allocates too. 10. bodies (`unread`,
+(`undecided`): a cache still filling keeps what it allocates too. Without that history
+(`kept_now`), a site of the window's two heap profiles that kept WINDOW_SHARE of all it
+allocated since the start and of what it allocated in the window, over "healthy" only.
+10. bodies (`unread`,
 decisive in `adjust` as rule 1 is, else `leads` as rule 9): HTTP/1 responses whose bodies
 nobody reads, at both ends of the window, each holding its connection (bodies.py).
 
@@ -93,7 +96,7 @@ from godiag.analysis.rootcause.longterm.inversion import (
     lone_holder,
     owners_of,
 )
-from godiag.analysis.rootcause.longterm.kept import retained
+from godiag.analysis.rootcause.longterm.kept import kept_now, retained
 from godiag.analysis.rootcause.longterm.since import _goroutines, _growing, _looping, heap_since
 from godiag.model.observation import Observation
 
@@ -109,7 +112,9 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
     if since is None:  # rule 8, from the history, else from the window's two dumps
         came = arrivals(trends.get("go_goroutines"), derived) or stayed(obs, derived)
     heap = heap_since(obs, derived.prefix)
-    kept = retained(obs, trends, derived.prefix) if obs.baseline_heap is None else None
+    kept = None
+    if obs.baseline_heap is None:  # rule 9, from the history, else from the window
+        kept = retained(obs, trends, derived.prefix) or kept_now(obs, derived.prefix)
     return LongTerm(heap, since, trends, obs.lookback,
                     derived.prefix, _uptime(obs), _growing(derived, since), _connections(obs),
                     obs.dumps[-1].total if obs.dumps else 0,

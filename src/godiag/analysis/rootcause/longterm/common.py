@@ -76,6 +76,8 @@ class Kept:
     inuse: int
     allocated: int
     line: str
+    # found within the window's two heap profiles, with no history (kept.kept_now)
+    window: bool = False
 
 
 @dataclass(frozen=True)

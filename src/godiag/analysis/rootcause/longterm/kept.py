@@ -53,9 +53,48 @@ def retained(obs: Observation, trends: dict[str, history.Trend], prefix: str | N
         f"allocated since the process started: a leak keeps what it allocates"))  # fmt: skip
 
 
+# Rule 9 within the window, when there is no history: the share a site must keep of all it
+# allocated since the process started, and of what it allocated between the window's two
+# heap profiles. Both are cumulative or absolute (no sampler noise of a diff at the site
+# beyond one sample), so nearly all, where the history's rule asks KEEP_SHARE.
+WINDOW_SHARE = 0.9
+
+
+def kept_now(obs: Observation, prefix: str | None) -> Kept | None:
+    """Rule 9 from the window's two heap profiles alone: the service's site holding most
+    among those that keep WINDOW_SHARE of all they allocated since the process started,
+    KEPT_MIN_BYTES or more, and that allocated during the window (a sampling period or
+    more) and kept WINDOW_SHARE of that too. A site that filled once and stopped (a cache
+    warmed at start, a table loaded) allocates nothing now; one that turns its entries over
+    or serves a working set keeps a fraction. A leak keeps all it allocates, and so does a
+    cache still filling: like rule 9, it points without deciding."""
+    if obs.baseline_heap is not None or len(obs.heap) != 2:
+        return None
+    (inuse0, alloc0), (inuse, alloc) = (
+        (sites.by_site(p, "inuse_space", prefix), sites.by_site(p, "alloc_space", prefix))
+        for p in obs.heap
+    )
+    period = obs.heap[-1].period or DEFAULT_PERIOD
+    cands = []
+    for s, n in inuse.items():
+        made, new = alloc.get(s, 0), alloc.get(s, 0) - alloc0.get(s, 0)
+        if (sites.is_user(s[0], prefix) and n >= KEPT_MIN_BYTES and n >= WINDOW_SHARE * made
+                and new >= period and n - inuse0.get(s, 0) >= WINDOW_SHARE * new):  # fmt: skip
+            cands.append((n, s, made, new))
+    if not cands:
+        return None
+    n, site, made, new = max(cands)
+    where = locate.where(locate.loc(site))
+    return Kept(site, n, made, (
+        f"{where} holds {_mb(n)}, {n / max(1, made):.0%} of all it allocated since the "
+        f"process started, and kept all it allocated during the window ({_mb(new)}): a leak "
+        f"keeps what it allocates"), window=True)  # fmt: skip
+
+
 def kept_in(obs: Observation, derived: Derived) -> Kept | None:
     """Rule 9 from the observation itself, for memory-leak's locator (called, as `gather`
-    does, only when no baseline heap is there to compare with)."""
+    does, only when no baseline heap is there to compare with): from the history, else
+    from the window."""
     if obs.baseline_heap is not None:
         return None
-    return retained(obs, _trends(obs), derived.prefix)
+    return retained(obs, _trends(obs), derived.prefix) or kept_now(obs, derived.prefix)

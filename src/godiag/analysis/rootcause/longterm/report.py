@@ -68,6 +68,12 @@ FEATURES: dict[str, tuple[str, str]] = {
         "Prometheus history and end heap profile: in-use bytes of the site that kept nearly "
         "all it allocated while the live heap grew linearly (rule 9)",
     ),
+    "window_kept_bytes": (
+        "bytes",
+        "the window's two heap profiles: in-use bytes of the site that kept nearly all it "
+        "allocated since the process started and all it allocated in the window, with no "
+        "history (rule 9 within the window)",
+    ),
     "unread_response_bodies": (
         "count",
         "both dumps: HTTP/1 read loops waiting for their response body to be read or closed, "
@@ -108,7 +114,7 @@ def features(lt: LongTerm) -> dict[str, Any]:
     if lt.arrived is not None and not _is_conn_group(lt.arrived[0]):
         out["history_arrived_goroutines"] = lt.arrived[0].count
     if lt.kept is not None:
-        out["history_kept_bytes"] = lt.kept.inuse
+        out["window_kept_bytes" if lt.kept.window else "history_kept_bytes"] = lt.kept.inuse
     if lt.unread is not None:
         out["unread_response_bodies"] = lt.unread.both
     ht = lt.trends.get("heap_live_bytes")

@@ -146,8 +146,14 @@ def adjust(
         p = probs[kind]
         new = _move(probs, kind, max(RAISED, p + (1 - p) / 2))
         notes[kind] = f"decisive evidence: {why} (probability {p:.2f} -> {new:.2f})"
+    top = max(probs, key=lambda k: probs[k]) if probs else None
     for kind in leads(lt):
         if kind not in probs or probs[kind] >= LEAD or kind in raised:
+            continue
+        # what the window alone shows stands against "healthy", not against a fault the
+        # model saw (leaked goroutines and connections keep their memory too), and a
+        # memory-leak the model put first keeps the model's verdict
+        if kind == "memory-leak" and lt.kept is not None and lt.kept.window and top != "healthy":
             continue
         p = probs[kind]
         _move(probs, kind, LEAD)
@@ -182,7 +188,9 @@ def leads(lt: LongTerm) -> dict[str, str]:
     """Kind -> the line of rule 9 or 10, when no rule decided that kind."""
     out: dict[str, str] = {}
     decided = decisive(lt)
-    if lt.kept is not None and "memory-leak" not in decided:
+    # from the window alone it speaks only where nothing else was decided: leaked goroutines
+    # and connections keep what they allocated too
+    if lt.kept is not None and "memory-leak" not in decided and not (lt.kept.window and decided):
         out["memory-leak"] = lt.kept.line
     if lt.unread is not None and lt.unread.found and "connection-leak" not in decided:
         out["connection-leak"] = bodies.undecided(lt.unread)
