@@ -126,3 +126,17 @@ def test_the_hot_functions_share_is_its_own_time_not_its_system_calls() -> None:
     busy = ["example.com/svc/index.(*Tree).insert", "example.com/svc/api.put"]
     cpu = _cpu([(write, 60), (busy, 30), (["runtime.gcBgMarkWorker"], 10)])
     assert _hotspot_share(cpu, "example.com/svc/") == (0.3, 0.0)
+
+
+def test_a_hot_functions_commonest_callers_are_its_call_path() -> None:
+    """A rate limiter's check is hot because a loop calls it with no pause: the profile's
+    commonest chain of the service's callers above it names the loop."""
+    allow = ["time.Now", "main.(*gcra).allow", "main.(*relay).submit", "main.(*dispatcher).deliver"]
+    other = ["main.(*gcra).allow", "main.(*api).send", "net/http.HandlerFunc.ServeHTTP"]
+    cpu = _cpu([(allow, 90), (other, 10), (["main.idle"], 5)])
+    path = sites.call_path(cpu, "cpu", "main.(*gcra).allow", None)
+    assert path is not None
+    assert [f[0] for f in path[0]] == ["main.(*relay).submit", "main.(*dispatcher).deliver"]
+    assert path[1] == 90 * 10_000_000
+    # a function no service code calls has no path
+    assert sites.call_path(cpu, "cpu", "main.idle", None) is None

@@ -268,6 +268,29 @@ def function_hotspot(sites: dict[Site, int]) -> tuple[Site, int] | None:
     return line[0], chosen[1]
 
 
+def call_path(
+    profile: Profile, sample_type: str, function: str, prefix: str | None, depth: int = 2
+) -> tuple[list[Site], int] | None:
+    """The commonest chain of the service's own callers (nearest first, up to `depth`) above
+    `function` in the samples whose user frame (`pick`) is in it, and their value: a hot
+    function's cost is often its caller's doing (a retry loop calling a cheap check with no
+    pause), and the profile shows which. None when no caller of the service's is there."""
+    paths: dict[tuple[Site, ...], int] = {}
+    for frames, v in stacks(profile, sample_type):
+        site = pick(frames, prefix)
+        if site is None or site[0] != function:
+            continue
+        i = frames.index(site)
+        up = [f for f in frames[i + 1 :] if is_user(f[0], prefix) and f[0] != function]
+        if up:
+            key = tuple(up[:depth])
+            paths[key] = paths.get(key, 0) + v
+    if not paths:
+        return None
+    chain, v = max(paths.items(), key=lambda kv: (kv[1], kv[0]))
+    return list(chain), v
+
+
 def share(profile: Profile, sample_type: str, pred: Callable[[list[Site]], bool]) -> float | None:
     """Fraction of a sample type in samples whose frames satisfy `pred`."""
     try:

@@ -18,7 +18,8 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         hot = sites.function_hotspot(sites.by_site(obs.cpu, "cpu", prefix))
         if hot is not None:
             loc = locate.loc(hot[0])
-            return loc, [f"CPU profile: {hot[1] / 1e9:.2f}s in {locate.where(loc)}"]
+            return loc, [f"CPU profile: {hot[1] / 1e9:.2f}s in {locate.where(loc)}"
+                         f"{_called_from(obs, hot, prefix)}"]  # fmt: skip
     busy = locate.dump_sites(obs, prefix, lambda g, frames: g.state in ("running", "runnable"))
     hit = sites.function_hotspot(busy)
     if hit is None:
@@ -27,6 +28,18 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     return loc, [
         f"seen running {hit[1]} time(s) in the dumps at {locate.where(loc)} (no CPU profile)"
     ]
+
+
+def _called_from(obs: locate.Observed, hot: tuple[sites.Site, int], prefix: str | None) -> str:
+    """ ", N% of it called from CALLER <- ITS CALLER": the code that asks for the hot
+    function's work, which is where a loop without a pause or a path doing too much is
+    fixed (the profile's commonest chain of the service's callers)."""
+    assert obs.cpu is not None
+    path = sites.call_path(obs.cpu, "cpu", hot[0][0], prefix)
+    if path is None:
+        return ""
+    chain = " <- ".join(locate.where(locate.loc(f)) for f in path[0])
+    return f", {path[1] / max(1, hot[1]):.0%} of it called from {chain}"
 
 
 def title(feats: Features, where: str) -> str:
