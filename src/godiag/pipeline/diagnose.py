@@ -398,6 +398,7 @@ def _analyse(
         listed = {c["kind"] for c in causes}
         if named := {k: w for k, w in set_aside.items() if k in listed}:
             verdict += "; " + _set_aside(named, dict(ranked))
+        verdict += "; " + UNDECIDED
     else:
         verdict = f"{top['kind']} ({top['probability']:.0%})"  # type: ignore[index]
     return {
@@ -467,6 +468,14 @@ def _listed(
     room = MAX_CAUSES - len(named)
     others = [kv for i, kv in enumerate(shown) if i == 0 or kv[0] not in aside][:room]
     return [kv for kv in ranked if kv in others or kv in named]
+
+
+# What decides when no cause reaches the floor: the window saw too little of any fault (a
+# slow one shows over minutes, an intermittent one while it is on), or one window cannot
+# tell a fault from the service's usual state (a reference can).
+UNDECIDED = ("a longer --window (slow faults show over minutes), a diagnosis while the symptom "
+             "is on, or a baseline stored now (`godiag diagnose URL --store --as-baseline`) "
+             "and a diagnosis minutes later would decide")  # fmt: skip
 
 
 def _under(p: float, floor: float) -> str:
