@@ -91,7 +91,10 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         uf = locate.user(g, prefix)
         return uf, [
             f"{biggest.count} goroutines wait in {locate.where(locate.user(biggest, prefix))}",
-            f"{g.count} long-lived goroutine(s) stuck on {g.state} in {locate.where(uf)}",
+            # seen blocked at both ends of a few seconds: an idle loop between ticks looks
+            # the same, so say what was seen, not that it never moves
+            f"{g.count} long-lived goroutine(s) blocked on {g.state} in {locate.where(uf)} "
+            f"at both ends of the window",
         ]
     lockers = [g for g in stuck if g.category == "lock"]
     waiters = max(lockers, key=lambda g: g.count) if lockers else None
@@ -104,8 +107,8 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
             f"goroutine is seen inside",
         ]
     loc = locate.user(biggest, prefix)
-    ev = [f"{biggest.count} goroutines stuck on {biggest.state} in "
-          f"{locate.where(loc)} across the window"]  # fmt: skip
+    ev = [f"{biggest.count} goroutines blocked on {biggest.state} in "
+          f"{locate.where(loc)} at both ends of the window"]  # fmt: skip
     # a lock never released is never in the mutex profile (recorded at Unlock)
     if biggest.category == "lock":
         ev.append("holder not identified: no goroutine is inside the waiters' critical "
