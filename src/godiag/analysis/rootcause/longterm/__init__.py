@@ -96,7 +96,7 @@ from godiag.analysis.rootcause.longterm.inversion import (
     lone_holder,
     owners_of,
 )
-from godiag.analysis.rootcause.longterm.kept import kept_now, retained
+from godiag.analysis.rootcause.longterm.kept import kept, retained
 from godiag.analysis.rootcause.longterm.since import _goroutines, _growing, _looping, heap_since
 from godiag.model.observation import Observation
 
@@ -112,16 +112,14 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
     if since is None:  # rule 8, from the history, else from the window's two dumps
         came = arrivals(trends.get("go_goroutines"), derived) or stayed(obs, derived)
     heap = heap_since(obs, derived.prefix)
-    kept = None
-    if obs.baseline_heap is None:  # rule 9, from the history, else from the window
-        kept = retained(obs, trends, derived.prefix) or kept_now(obs, derived.prefix)
+    kept9 = kept(obs, trends, derived.prefix)
     return LongTerm(heap, since, trends, obs.lookback,
                     derived.prefix, _uptime(obs), _growing(derived, since), _connections(obs),
                     obs.dumps[-1].total if obs.dumps else 0,
                     _looping(obs, pair, derived.prefix),
                     before_start(obs, "heap") or before_start(obs, "goroutine"),
                     inversion(derived), len(derived.cycle),
-                    came, kept, unread(obs), held_blocked(derived))  # fmt: skip
+                    came, kept9, unread(obs), held_blocked(derived))  # fmt: skip
 
 
 # What the rest of the diagnosis reads, in one namespace: `longterm.adjust(...)`.

@@ -91,10 +91,14 @@ def kept_now(obs: Observation, prefix: str | None) -> Kept | None:
         f"keeps what it allocates"), window=True)  # fmt: skip
 
 
-def kept_in(obs: Observation, derived: Derived) -> Kept | None:
-    """Rule 9 from the observation itself, for memory-leak's locator (called, as `gather`
-    does, only when no baseline heap is there to compare with): from the history, else
-    from the window."""
+def kept(obs: Observation, trends: dict[str, history.Trend], prefix: str | None) -> Kept | None:
+    """Rule 9 from the history, else from the window; none when a baseline heap is there
+    to compare with (rule 1 does)."""
     if obs.baseline_heap is not None:
         return None
-    return retained(obs, _trends(obs), derived.prefix) or kept_now(obs, derived.prefix)
+    return retained(obs, trends, prefix) or kept_now(obs, prefix)
+
+
+def kept_in(obs: Observation, derived: Derived) -> Kept | None:
+    """Rule 9 from the observation itself, for memory-leak's locator."""
+    return kept(obs, _trends(obs), derived.prefix)
