@@ -332,22 +332,33 @@ def test_a_reference_from_before_a_restart_is_not_compared() -> None:
     assert longterm.goroutines_since(obs, None) is not None
 
 
+def _group_text(waits: dict[int, int], at: tuple[str, str, int, str, int], first_id: int,
+                state: str) -> str:  # fmt: skip
+    """A debug=2 dump of one group parked in `at` (function, file, line, creating function,
+    its line): `waits` minutes -> goroutines in that order, ids from `first_id` up, and the
+    service's lifecycle goroutine."""
+    fn, file, line, creator, created = at
+    out, gid = [], first_id
+    for minutes, n in waits.items():
+        age = f", {minutes} minutes" if minutes else ""
+        for _ in range(n):
+            gid += 1
+            out.append(f"goroutine {gid} [{state}{age}]:\n{fn}(0xc000010000)\n"
+                       f"\t{file}:{line} +0x3c\ncreated by {creator} in "
+                       f"goroutine 1\n\t{file}:{created} +0x85\n")  # fmt: skip
+    main = file.rsplit("/", 1)[0] + "/main.go"
+    out.append(f"goroutine 1 [select, 9 minutes]:\nmain.main()\n\t{main}:20 +0x1d\n")
+    return "\n".join(out)
+
+
 def _parked(waits: dict[int, int], state: str = "chan send") -> Derived:
     """The end dump of a service with one group parked at main.(*loader).lead: `waits`
     minutes -> goroutines (as a debug=2 dump prints them), and its lifecycle goroutine."""
     from godiag.analysis.goroutines import as_is, group
     from godiag.formats.goroutines import parse
 
-    out, gid = [], 10
-    for minutes, n in waits.items():
-        age = f", {minutes} minutes" if minutes else ""
-        for _ in range(n):
-            gid += 1
-            out.append(f"goroutine {gid} [{state}{age}]:\nmain.(*loader).lead(0xc000010000)\n"
-                       f"\t/src/cache/loader.go:60 +0x3c\ncreated by main.(*loader).load in "
-                       f"goroutine 1\n\t/src/cache/loader.go:37 +0x85\n")  # fmt: skip
-    out.append("goroutine 1 [select, 9 minutes]:\nmain.main()\n\t/src/cache/main.go:20 +0x1d\n")
-    dump = parse("\n".join(out).encode(), "end", strict=False)
+    at = ("main.(*loader).lead", "/src/cache/loader.go", 60, "main.(*loader).load", 37)
+    dump = parse(_group_text(waits, at, 10, state).encode(), "end", strict=False)
     return Derived(groups=tuple(as_is(group(dump))), prefix="main")
 
 
@@ -437,16 +448,8 @@ def test_bursts_that_drain_are_periodic_when_the_series_ends_in_one() -> None:
 def _parked_dump(waits: dict[int, int], first_id: int = 10, state: str = "select") -> str:
     """A debug=2 dump of one group parked at main.(*jobs).watch: `waits` minutes ->
     goroutines, with ids from `first_id` up, oldest first."""
-    out, gid = [], first_id
-    for minutes, n in sorted(waits.items(), reverse=True):
-        age = f", {minutes} minutes" if minutes else ""
-        for _ in range(n):
-            gid += 1
-            out.append(f"goroutine {gid} [{state}{age}]:\nmain.(*jobs).watch(0xc000010000)\n"
-                       f"\t/src/thumbs/main.go:78 +0x3c\ncreated by main.(*jobs).start in "
-                       f"goroutine 1\n\t/src/thumbs/main.go:71 +0x85\n")  # fmt: skip
-    out.append("goroutine 1 [select, 9 minutes]:\nmain.main()\n\t/src/thumbs/main.go:20 +0x1d\n")
-    return "\n".join(out)
+    at = ("main.(*jobs).watch", "/src/thumbs/main.go", 78, "main.(*jobs).start", 71)
+    return _group_text(dict(sorted(waits.items(), reverse=True)), at, first_id, state)
 
 
 def test_goroutines_that_parked_one_by_one_and_none_left_in_the_window_are_a_leak() -> None:
