@@ -250,10 +250,12 @@ def score(
         bins.setdefault(min(9, int(rk[0][1] * 10)), []).append((rk[0][1], rk[0][0] == r["kind"]))
     ece = sum(abs(sum(p for p, _ in b) / len(b) - sum(c for _, c in b) / len(b)) * len(b)
               for b in bins.values()) / n  # fmt: skip
-    # not sure: below the floor, the top kind's own evidence absent (kinds.unsupported), or a
-    # runner-up with evidence close behind (ranker.contested)
+    # not sure: below the floor, the top kind's own evidence absent (kinds.unsupported), a
+    # runner-up with evidence close behind (ranker.contested), or a healthy top the faults
+    # outweigh together (ranker.outweighed)
     unsure = [rk[0][1] < ranker.FLOOR or kinds.unsupported(rk[0][0], r["features"]) is not None
               or ranker.contested(rk, r["features"]) is not None
+              or ranker.outweighed(rk) is not None
               for rk, r in zip(ranked, rows, strict=True)]  # fmt: skip
     abst = sum(unsure) / n
     # what an answer the report is sure of has been worth: AC@1 over the runs not "not sure"
@@ -395,7 +397,7 @@ def _fig(x: float) -> str:
 def _row(r: dict[str, Any]) -> str:
     return (f"| {r['name']} | {r['ac1']:.3f} | {r['ac3']:.3f} | {_fig(r['location'])} | "
             f"{_fig(r['location_true_kind'])} | {r['brier']:.3f} | {r['ece']:.3f} | "
-            f"{r['abstention']:.3f} | {r['sure_ac1']:.3f} | {r['confident_errors']} | "
+            f"{r['abstention']:.3f} | {_fig(r['sure_ac1'])} | {r['confident_errors']} | "
             f"{r['healthy_flagged']}/{r['healthy_runs']} |")  # fmt: skip
 
 
@@ -445,7 +447,8 @@ def main_eval() -> int:
     section = TEMPLATE.format(
         rows=len(rows), progs=len({r["program"] for r in rows}), ntempl=len(templates),
         templ=", ".join(t for t in templates if t != "svc"), table=table, date=today,
-        floor=ranker.FLOOR, bars=bars, misses="\n".join(f"- {m}" for m in misses) or "- none",
+        floor=ranker.FLOOR, healthy_floor=ranker.HEALTHY_FLOOR, bars=bars,
+        misses="\n".join(f"- {m}" for m in misses) or "- none",
         kinds=by_kind, templ_table=templ_table, reliability=rel,
         window=rows[0]["window_s"] if rows else 0,
     )  # fmt: skip
@@ -505,8 +508,9 @@ the analysis. Location: the top-1 cause is the true kind and its file:line is wi
 of the manifest's fault line, or names the right function ("true kind": the location the
 evidence gives for the true kind, whatever the ranking). Brier: multi-class, summed over
 kinds. ECE: top-1 confidence, 10 bins. Abstain: the report says it is not sure (top
-probability under the {floor:.0%} floor, the top kind's own evidence absent, or a fault
-kind with evidence of its own at 70% of the top's probability or more behind it). AC@1 when
+probability under the {floor:.0%} floor, the top kind's own evidence absent, a fault
+kind with evidence of its own at 70% of the top's probability or more behind it, or a
+healthy top under {healthy_floor:.0%}). AC@1 when
 sure: AC@1 over the runs the report does not call "not sure". Confident errors: a wrong top
 kind at 90% or more without "not sure". Healthy flagged: healthy runs whose top cause is a
 fault at 50% or more.

@@ -720,3 +720,17 @@ def test_lock_waiters_that_never_moved_behind_a_holder_waiting_on_a_lock_are_no_
     for moved in ({"lock_waiters_across": 2}, {"lock_holder_waits": "sleep"},
                   {"lock_waiters_across": None}, {"lock_waiters_growth": 3}):  # fmt: skip
         assert kinds.unsupported("lock-contention", {**stuck, **moved}) is None
+
+
+def test_gc_pressure_evidence_gives_the_collectors_figures() -> None:
+    """What makes it GC pressure rather than a busy service: the collector's rate, what was
+    allocated against what stays live, its share of the CPU."""
+    measured = kinds.KINDS["gc-pressure"].measured
+    assert measured is not None
+    feats = _feats(gc_cycles_per_s=77.7, alloc_bytes_per_s=328e6, heap_inuse_bytes=10 * 2**20,
+                   cpu_seconds_per_s=0.67, cpu_profile_gc_share=0.42)  # fmt: skip
+    (line,) = measured(feats, 30.0)
+    assert "77.7 GC cycles/s" in line
+    assert "312.8 MiB/s allocated against 10 MiB live" in line
+    assert "42% of the CPU profile in the collector and malloc (0.28 of a CPU)" in line
+    assert measured(_feats(), 30.0) == []  # nothing measured, nothing said

@@ -315,14 +315,15 @@ def _analyse(
     causes: list[dict[str, Any]] = []
     notes = list(obs.notes)
     set_aside: dict[str, str] = {}  # kinds ranked after the top for lack of evidence
+    ranked: list[tuple[str, float]] = []  # every kind, as the causes list them first
     if answered:
         where = locate_all(obs, derived)
         ranked, raised = longterm.adjust(ranker.rank(feats), lt, where.get("deadlock", (None,))[0])
         ranked, set_aside = ranker.by_evidence(ranked, feats)
         for kind, p in _listed(ranked, set_aside):
             loc, ev = where.get(kind, (None, []))
-            if not ev and (measured := kinds.KINDS[kind].measured) is not None:
-                ev = measured(feats, obs.duration)
+            if (measured := kinds.KINDS[kind].measured) is not None:
+                ev = [*ev, *measured(feats, obs.duration)]
             d5 = feats.get("goroutines_delta_5m")
             # a bundle recorded before the lookback has the last 5 minutes only
             only_5m = "go_goroutines" not in lt.trends
@@ -388,6 +389,8 @@ def _analyse(
         )
         # a runner-up close behind with evidence of its own
         or (confident and (why := _contest(causes, feats)) is not None)
+        # "no fault" at odds with every fault together
+        or (confident and (why := _outweighed(ranked)) is not None)
     ):
         confident = False
         verdict = f"not sure: {top['kind']} ranks first ({top['probability']:.0%}), but {why}"
@@ -401,6 +404,11 @@ def _analyse(
         verdict += "; " + UNDECIDED
     else:
         verdict = f"{top['kind']} ({top['probability']:.0%})"  # type: ignore[index]
+    # what storing will see: the recorded metadata under the command line's
+    stored_as = meta.merged(options.overrides)
+    verdict = _store_flags(verdict, stored_as)
+    for c in causes:
+        c["evidence"] = [_store_flags(e, stored_as) for e in c["evidence"]]
     return {
         "schema": SCHEMA,
         "tool": provenance.tool(),
@@ -496,6 +504,42 @@ def _contest(causes: list[dict[str, Any]], feats: dict[str, Any]) -> str | None:
     return (f"{rival[0]} is close behind ({rival[1]:.0%}) with evidence of its own "
             f"({second['evidence'][0]}): both read the same captures; a diagnosis "
             f"while the symptom is stronger, or a longer --window, would decide")  # fmt: skip
+
+
+# the baseline command the verdicts and evidence advise, and the flags each mandatory field
+# it lacks needs on the command line: as printed it must store (a pprof-only service exposes
+# neither its Go version nor its commit)
+BASELINE_COMMANDS = ("`godiag diagnose URL --store --as-baseline`",
+                     "`godiag diagnose URL --as-baseline`")  # fmt: skip
+STORE_FLAGS = (("service_name", "--service NAME"), ("go_version", "--go-version VERSION"),
+               ("build_commit", "--build-commit REV"))  # fmt: skip
+
+
+def _store_flags(text: str, meta: CaptureMeta) -> str:
+    """`text` with its baseline command completed by the flags the metadata lacks."""
+    flags = " ".join(flag for name, flag in STORE_FLAGS if not getattr(meta, name))
+    if not flags:
+        return text
+    for cmd in BASELINE_COMMANDS:
+        text = text.replace(cmd, f"{cmd[:-1]} {flags}`")
+    return text
+
+
+def _outweighed(ranked: list[tuple[str, float]]) -> str | None:
+    """Why a healthy top below ranker.HEALTHY_FLOOR is no verdict (ranker.outweighed): the
+    faults' total over every kind, not only those listed."""
+    from godiag.analysis.rootcause import ranker
+
+    out = ranker.outweighed(ranked)
+    if out is None:
+        return None
+    total, faults = out
+    # above half, shown so: 0.5004 is "50.1%", not the "50%" healthy's 0.4996 shows as
+    more = (f"{total:.0%}" if round(total * 100) > 50
+            else f"{math.ceil(total * 1000) / 10:.1f}%")  # fmt: skip
+    named = ", ".join(f"{k} {p:.0%}" for k, p in faults[:3] if p >= MIN_LISTED)
+    return (f"the faults together score more ({more}: {named}): no fault is a verdict only "
+            f"when more likely than all of them; {UNDECIDED}")  # fmt: skip
 
 
 def _set_aside(why: dict[str, str], p: dict[str, float]) -> str:

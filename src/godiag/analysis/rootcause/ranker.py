@@ -273,6 +273,21 @@ def contested(
     return k2, p2
 
 
+# "healthy" says no fault is there: a verdict only when the model gives it more than every
+# fault together (at 45% the faults have 55%). Its mistakes are silent (exit 0, nobody
+# looks); held out by template, a healthy top at 40-50% was wrong on 9 of 28 runs.
+HEALTHY_FLOOR = 0.5
+
+
+def outweighed(ranked: list[tuple[str, float]]) -> tuple[float, list[tuple[str, float]]] | None:
+    """When healthy ranks first below HEALTHY_FLOOR: what the faults score together, and
+    the faults, most likely first. None otherwise."""
+    if not ranked or ranked[0][0] != "healthy" or ranked[0][1] >= HEALTHY_FLOOR:
+        return None
+    faults = sorted((kv for kv in ranked[1:] if kv[0] != "healthy"), key=lambda kv: -kv[1])
+    return sum(p for _, p in faults), faults
+
+
 def _f(features: dict[str, Any], name: str) -> float:
     v = features.get(name)
     return 0.0 if v is None else float(v)

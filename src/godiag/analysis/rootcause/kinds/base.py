@@ -42,8 +42,9 @@ class Kind:
     # service doing its normal work: why, and what would decide (None: it does not). The
     # ranking stands; the verdict is "not sure".
     doubt: Callable[[Features], str | None] | None = None
-    # Evidence lines from the features alone, for a kind that points nowhere in the code
-    # (healthy: what was measured and found quiet).
+    # Evidence lines from the features alone, after the locator's: the figures the kind
+    # rests on (healthy: what was measured and found quiet; gc-pressure: the collector's
+    # rate and cost).
     measured: Callable[[Features, float], list[str]] | None = None
 
 

@@ -120,5 +120,27 @@ def doubt(feats: Features) -> str | None:
                   "allocs")  # fmt: skip
 
 
+def measured(feats: Features, window_s: float) -> list[str]:
+    """The collector's own figures, which make it GC pressure rather than a busy service:
+    how often it ran, what was allocated against how much stays live, what it cost the CPU."""
+    parts = []
+    if (n := feats.get("gc_cycles_per_s")) is not None:
+        parts.append(f"{n:.1f} GC cycles/s")
+    if (a := feats.get("alloc_bytes_per_s")) is not None:
+        live = feats.get("heap_inuse_bytes")
+        against = f" against {live / 2**20:.0f} MiB live" if live is not None else ""
+        parts.append(f"{a / 2**20:.1f} MiB/s allocated{against}")
+    used, share = feats.get("cpu_seconds_per_s"), feats.get("cpu_profile_gc_share")
+    if share is not None:
+        of = f" ({used * share:.2f} of a CPU)" if used is not None else ""
+        parts.append(f"{share:.0%} of the CPU profile in the collector and malloc{of}")
+    elif (f := feats.get("gc_cpu_fraction")) is not None:
+        parts.append(f"{f:.1%} of the CPU in the collector since the process started")
+    if (p := feats.get("gc_pause_p99_ms")) is not None:
+        parts.append(f"GC pause p99 {p:.2f} ms")
+    return [f"measured over the window: {', '.join(parts)}"] if parts else []
+
+
 # GC rates are the service's own only when it gets the CPUs it asks for
-KIND = Kind("gc-pressure", title, locator, timing=True, unsupported=unsupported, doubt=doubt)
+KIND = Kind("gc-pressure", title, locator, timing=True, unsupported=unsupported, doubt=doubt,
+            measured=measured)  # fmt: skip

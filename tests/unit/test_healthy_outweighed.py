@@ -1,0 +1,64 @@
+"""A "healthy" top says no fault is there: a verdict only when the model gives it more
+than every fault together (ranker.HEALTHY_FLOOR). And the baseline command a verdict
+advises carries the flags its metadata lacks, so that it stores as printed."""
+
+from __future__ import annotations
+
+import pytest
+from tools.slow_eval import SLOW
+
+from godiag.analysis.rootcause import ranker
+from godiag.model.capture import CaptureMeta
+from godiag.pipeline.diagnose import DiagnoseOptions, _store_flags, replay
+
+
+def test_a_healthy_top_below_half_is_outweighed_by_the_faults() -> None:
+    ranked = [("healthy", 0.45), ("memory-leak", 0.3), ("gc-pressure", 0.25)]
+    total, faults = ranker.outweighed(ranked) or (0.0, [])
+    assert total == pytest.approx(0.55)
+    assert faults[0] == ("memory-leak", 0.3)
+
+
+@pytest.mark.parametrize(
+    "ranked",
+    [
+        [("healthy", 0.5), ("memory-leak", 0.5)],
+        [("healthy", 0.9), ("memory-leak", 0.1)],
+        # a fault on top is judged by its own rules (the floor, its evidence, a rival)
+        [("memory-leak", 0.45), ("healthy", 0.3), ("gc-pressure", 0.25)],
+    ],
+)
+def test_healthy_at_half_or_more_or_a_fault_on_top_is_not(
+    ranked: list[tuple[str, float]],
+) -> None:
+    assert ranker.outweighed(ranked) is None
+
+
+@pytest.mark.skipif(not SLOW.is_dir(), reason="no data/diagnose/slow (make collect-slow)")
+def test_a_slow_goroutine_leak_scored_healthy_below_half_is_not_called_healthy() -> None:
+    """A session goroutine left behind now and then (fanout abandoned-session, watched for
+    minutes): the model ranks healthy first at 47% and goroutine-leak at 30%."""
+    doc = replay(SLOW / "fanout--abandoned-session-1" / "captures",
+                 DiagnoseOptions(store=False, flames=False))  # fmt: skip
+    top = doc["causes"][0]
+    assert top["kind"] == "healthy" and top["probability"] < ranker.HEALTHY_FLOOR
+    assert not doc["confident"]
+    assert doc["verdict"].startswith("not sure: healthy ranks first")
+    assert "the faults together score more" in doc["verdict"]
+    assert "goroutine-leak" in doc["verdict"]
+
+
+ADVICE = "a baseline stored now (`godiag diagnose URL --store --as-baseline`) would decide"
+
+
+def test_the_baseline_command_gets_the_flags_the_metadata_lacks() -> None:
+    # a pprof-only service: its name comes from the host, nothing says its version or commit
+    text = _store_flags(ADVICE, CaptureMeta(service_name="invoicer"))
+    assert ("`godiag diagnose URL --store --as-baseline --go-version VERSION "
+            "--build-commit REV`") in text  # fmt: skip
+    assert "--service" not in text
+
+
+def test_complete_metadata_leaves_the_command_as_it_is() -> None:
+    meta = CaptureMeta(service_name="s", go_version="go1.26.1", build_commit="abc123")
+    assert _store_flags(ADVICE, meta) == ADVICE
