@@ -33,6 +33,16 @@ def test_a_kind_without_its_evidence_after_a_less_probable_one_is_explained() ->
     assert "order:" not in _text(_doc([("healthy", 0.6), ("memory-leak", 0.3)]))
 
 
+def test_a_row_without_its_own_evidence_says_so() -> None:
+    doc = _doc([("healthy", 0.41), ("gc-pressure", 0.06), ("memory-leak", 0.24)])
+    doc["causes"][2]["title"] = "unconfirmed: live heap grows"
+    rows = {
+        line.split()[1]: line for line in _text(doc).splitlines() if line[:3].strip()[:1].isdigit()
+    }
+    assert "unconfirmed: no evidence of its own" in rows["memory-leak"]
+    assert "unconfirmed" not in rows["gc-pressure"] + rows["healthy"]
+
+
 def test_series_values_read_as_amounts() -> None:
     """The plots' captions: bytes in binary units, counts whole, rates with four digits,
     never an exponent."""

@@ -61,7 +61,12 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
     for col in ("#", "kind", "probability", "location"):
         table.add_column(col)
     for c in doc["causes"]:
-        table.add_row(str(c["rank"]), c["kind"], f"{c['probability']:.0%}", short(c["location"]))
+        # a kind ranked after others for lack of its own evidence says so on its row: the
+        # order then reads without the note below
+        unconfirmed = c.get("set_aside") or str(c.get("title", "")).startswith("unconfirmed: ")
+        aside = "  (unconfirmed: no evidence of its own)" if unconfirmed else ""
+        table.add_row(str(c["rank"]), c["kind"], f"{c['probability']:.0%}",
+                      short(c["location"]) + aside)  # fmt: skip
     if doc["causes"]:
         console.print(table)
         ps = [c["probability"] for c in doc["causes"]]
