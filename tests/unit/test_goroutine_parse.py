@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from godiag.errors import ParseError, UnsupportedFormatError
+from godiag.errors import ParseError
 from godiag.formats.goroutine_header import parse_header
 from godiag.formats.goroutines import parse
 from godiag.model.goroutine import Dump
@@ -162,8 +162,8 @@ def test_binary_garbage() -> None:
         parse(bytes(range(256)) * 40, "garbage")
 
 
-def test_gzip_is_unsupported_for_now() -> None:
-    with pytest.raises(UnsupportedFormatError, match="not yet"):
+def test_corrupt_gzip_is_a_parse_error() -> None:
+    with pytest.raises(ParseError, match="gzip"):
         parse(b"\x1f\x8b\x08\x00" + b"\x00" * 20, "p.pb.gz")
 
 

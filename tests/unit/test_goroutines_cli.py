@@ -70,7 +70,7 @@ def test_diff_title_counts_the_groups_of_this_dump(tmp_path: Path) -> None:
         (bytes(range(256)) * 10, "binary data"),
         (b"hello\nworld\n", "no goroutine dump found"),
         (b"goroutine 1 [running]:\nmain.main)(\n\n", ":2: goroutine 1"),
-        (b"\x1f\x8b\x08\x00rest", "not yet"),
+        (b"\x1f\x8b\x08\x00rest", "gzip data"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, content: bytes, message: str) -> None:

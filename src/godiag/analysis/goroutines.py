@@ -207,9 +207,10 @@ def group_doc(g: GroupGrowth, diffed: bool = False) -> dict[str, Any]:
 
 def _base(dump: Dump, source: str) -> dict[str, Any]:
     warnings = list(dump.warnings)
-    if dump.format == "debug1":
+    if dump.format in ("debug1", "proto"):
+        form = "debug=1" if dump.format == "debug1" else "proto (debug=0)"
         warnings.append(
-            "debug=1 records carry no goroutine state: categories are inferred from frames"
+            f"{form} records carry no goroutine state: categories are inferred from frames"
         )
     return {
         "schema": SCHEMA,

@@ -111,7 +111,7 @@ def fetch(source: str, *, client: HttpClient | None = None, timeout: float = 30.
     try:
         with path.open("rb") as fh:
             # a glance before the whole: a large binary file is refused after 4 KB read,
-            # not after all of it (a gzip is a proto profile, which the parser names)
+            # not after all of it (a gzip is read whole: a proto profile, or a gzip'd dump)
             head = fh.read(4096)
             if head[:2] != b"\x1f\x8b" and looks_binary(head):
                 raise ParseError(source, "binary data, not a goroutine dump", offset=0)

@@ -2,13 +2,15 @@
 
 Forms: `debug=1` (`goroutine profile: total N`), and everything textual with
 `goroutine N [state]:` headers (debug=2, crash/SIGQUIT tracebacks, panics, race
-reports, dumps inside test logs). The proto form (`debug=0`, gzip'd pprof) is read by
-the profile module; until it is wired in here, `parse` says so clearly.
+reports, dumps inside test logs), and the proto form (`debug=0`, gzip'd pprof:
+goroutine_proto). Gzip'd input of any form is decompressed first, within the capture
+budget.
 """
 
 from __future__ import annotations
 
 from godiag.errors import ParseError, UnsupportedFormatError
+from godiag.formats.pprof import gunzip
 from godiag.model.goroutine import Dump
 
 _GZIP = b"\x1f\x8b"
@@ -31,16 +33,16 @@ def parse(data: bytes, source: str, *, strict: bool = True) -> Dump:
     skipped and listed in `Dump.errors`. A dump cut off at the end is always returned
     without its incomplete last goroutine, with a warning.
     """
-    if data.startswith(_GZIP) or (data[:1] == b"\x0a" and b"\x00" in data[:64]):
-        raise UnsupportedFormatError(
-            source,
-            "proto goroutine profiles (debug=0 / .pb.gz): not yet; "
-            "ask the service for ?debug=2 or ?debug=1 instead",
-        )
+    if data.startswith(_GZIP):
+        # a proto profile (debug=0), or a text dump someone gzip'd: bounded as a capture is
+        data = gunzip(data, source)
     if not data.strip():
         return Dump(format="debug2", goroutines=(), warnings=("empty input",), total=0)
     if looks_binary(data):
-        raise ParseError(source, "binary data, not a goroutine dump", offset=0)
+        # the proto form, or binary data of no form here
+        from godiag.formats import goroutine_proto
+
+        return goroutine_proto.parse(data, source)
     text = data.decode("utf-8", "replace")
     start = text.lstrip()
     if start.startswith("goroutine profile: total "):
