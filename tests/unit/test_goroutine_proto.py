@@ -115,3 +115,11 @@ def test_fuzz_a_mutated_proto_is_a_dump_or_a_parse_error(data: bytes, zipped: bo
     except ParseError:
         return
     assert dump.total >= 0
+
+
+@pytest.mark.parametrize("path", [PROMETHEUS, NODE_EXPORTER], ids=["prometheus", "node_exporter"])
+def test_real_daemons_proto_profiles_have_no_suspect(path: Path) -> None:
+    from godiag.analysis.goroutines import analyze
+
+    doc = analyze(parse(path.read_bytes(), path.name), path.name)
+    assert doc["format"] == "proto" and doc["suspects"] == []
