@@ -65,3 +65,8 @@ def served(what: str, profile: str) -> str:
             f"usual load (`godiag profile URL --type {profile} --format pprof -o "
             f"usual.pb.gz`) against one now (`godiag profile URL --type {profile} "
             f"--diff-base usual.pb.gz`) would decide")  # fmt: skip
+
+
+def measured_line(parts: list[str]) -> list[str]:
+    """A kind's `measured` evidence: its figures in one line, or none when none was measured."""
+    return [f"measured over the window: {', '.join(parts)}"] if parts else []

@@ -10,7 +10,13 @@ from godiag.analysis import sites
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.features import allocating_site
-from godiag.analysis.rootcause.kinds.base import SERVED_SHARE, Features, Kind, served
+from godiag.analysis.rootcause.kinds.base import (
+    SERVED_SHARE,
+    Features,
+    Kind,
+    measured_line,
+    served,
+)
 
 # GOGC at or under this (percent) makes the setting the cause: the collector runs often
 # because the live heap is large against it
@@ -138,7 +144,7 @@ def measured(feats: Features, window_s: float) -> list[str]:
         parts.append(f"{f:.1%} of the CPU in the collector since the process started")
     if (p := feats.get("gc_pause_p99_ms")) is not None:
         parts.append(f"GC pause p99 {p:.2f} ms")
-    return [f"measured over the window: {', '.join(parts)}"] if parts else []
+    return measured_line(parts)
 
 
 # GC rates are the service's own only when it gets the CPUs it asks for

@@ -8,7 +8,7 @@ healthy for a lock held across a slow call in an idle one).
 
 from __future__ import annotations
 
-from godiag.analysis.rootcause.kinds.base import Features, Kind
+from godiag.analysis.rootcause.kinds.base import Features, Kind, measured_line
 
 UNHEALTHY_LOCK_WAIT = 1.0  # s/s: on average a goroutine waited on a lock the whole window
 
@@ -63,7 +63,7 @@ def measured(feats: Features, window_s: float) -> list[str]:
         parts.append(f"{w:.0f} lock waiters")
     if (f := feats.get("open_fds")) is not None:
         parts.append(f"{f:.0f} open fds{change(feats.get('fd_growth_per_min'))}")
-    return [f"measured over the window: {', '.join(parts)}"] if parts else []
+    return measured_line(parts)
 
 
 # What a leak of the rates that matter adds at one site within one window (30 KB/s for two
