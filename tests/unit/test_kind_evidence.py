@@ -694,6 +694,9 @@ def test_healthy_states_the_window_change_not_a_per_minute_rate() -> None:
     (line,) = measured(feats, 5.0)
     assert "240 goroutines (+2 in 5 s)" in line and "31 open fds (+0 in 5 s)" in line
     assert "/min" not in line
+    # fds unseen are said to be, with how to see them
+    (line,) = measured(_feats(goroutines=240, goroutine_growth_per_min=24.0), 5.0)
+    assert "open fds not measured" in line and "godiag diagnose PID" in line
 
 
 def test_a_goroutine_leak_title_gives_the_named_groups_rate() -> None:

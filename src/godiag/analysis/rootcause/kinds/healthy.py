@@ -63,6 +63,10 @@ def measured(feats: Features, window_s: float) -> list[str]:
         parts.append(f"{w:.0f} lock waiters")
     if (f := feats.get("open_fds")) is not None:
         parts.append(f"{f:.0f} open fds{change(feats.get('fd_growth_per_min'))}")
+    elif parts:
+        # a connection leak of raw sockets shows in fds first: say they were not seen
+        parts.append("open fds not measured (no process_open_fds in /metrics; "
+                     "`godiag diagnose PID` reads them from /proc)")  # fmt: skip
     return measured_line(parts)
 
 
