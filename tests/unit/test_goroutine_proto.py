@@ -123,3 +123,17 @@ def test_real_daemons_proto_profiles_have_no_suspect(path: Path) -> None:
 
     doc = analyze(parse(path.read_bytes(), path.name), path.name)
     assert doc["format"] == "proto" and doc["suspects"] == []
+
+
+def test_a_gzip_bomb_as_a_goroutine_dump_stops_at_the_capture_budget() -> None:
+    from godiag.errors import DecompressBudgetError
+    from godiag.limits import CAPTURE_MB, MB
+    from tests.hostile import bomb_body
+
+    body = bomb_body()  # ~2 MB on the wire, 2 GiB decompressed
+    with pytest.raises(DecompressBudgetError, match=f"beyond {CAPTURE_MB} MB"):
+        parse(body, "goroutine")
+    # nested: a gzip of a gzip'd bomb stops at the same cap at the second level
+    inner = gzip.compress(b"\0" * (40 * MB))
+    with pytest.raises(DecompressBudgetError, match="beyond 16 MB"):
+        parse(gzip.compress(inner), "nested", limit=16 * MB)

@@ -11,8 +11,9 @@ are dropped, as they say nothing.
 
 from __future__ import annotations
 
-from godiag.errors import ParseError
+from godiag.errors import DecompressBudgetError, ParseError
 from godiag.formats.pprof import decode
+from godiag.limits import InFlight
 from godiag.model.goroutine import Dump, Frame, Goroutine
 
 # the park every blocked goroutine goes through, and the root of every goroutine's stack
@@ -21,10 +22,15 @@ ROOT = "runtime.goexit"
 UNKNOWN = Frame("?", "", "", 0, None)  # an address without symbols (a stripped binary)
 
 
-def parse(data: bytes, source: str) -> Dump:
-    """Decode a proto goroutine profile (gzip'd or not); a ParseError names what is wrong."""
+def parse(
+    data: bytes, source: str, *, limit: int | None = None, pool: InFlight | None = None
+) -> Dump:
+    """Decode a proto goroutine profile (gzip'd or not, within `limit` and `pool` as
+    pprof.gunzip bounds them); a ParseError names what is wrong."""
     try:
-        prof = decode(data, source)
+        prof = decode(data, source, limit=limit, pool=pool)
+    except DecompressBudgetError:
+        raise  # a budget hit is reported as one (serve and diagnose count them)
     except ParseError as exc:
         raise ParseError(source, f"binary data, not a goroutine dump nor a pprof profile "
                          f"({exc.why})", offset=0) from None  # fmt: skip

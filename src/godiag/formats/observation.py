@@ -116,10 +116,10 @@ def expvar_sample(at: float, doc: dict[str, Any]) -> MetricSample:
     return MetricSample(at, values)
 
 
-def decode_dump(cap: Capture) -> Dump:
+def decode_dump(cap: Capture, limit: int | None = None, pool: InFlight | None = None) -> Dump:
     from godiag.formats.goroutines import parse
 
-    dump = parse(cap.data, cap.source, strict=False)
+    dump = parse(cap.data, cap.source, strict=False, limit=limit, pool=pool)
     if not dump.goroutines:
         raise ParseError(cap.source, "no goroutines in the answer (not a goroutine dump)")
     return dump
@@ -141,7 +141,7 @@ def decode(rec: Recorded, limit: int | None = None, pool: InFlight | None = None
         raise ParseError(cap.source, f"unknown capture role {role!r}")
     kind = profile_kind(role)
     if kind == "goroutine":
-        return decode_dump(cap)
+        return decode_dump(cap, limit, pool)
     if kind == "metrics":
         sample, path = metric_sample(rec.at, cap)
         sample.post_gc = rec.after_gc

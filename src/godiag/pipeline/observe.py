@@ -114,7 +114,7 @@ class Observer:
             cap = Capture(
                 res.body, shown, "goroutine", datetime.now(UTC), res.content_type, self.meta
             )
-            dump = decoder.decode_dump(cap)
+            dump = decoder.decode_dump(cap, self.client.budget.max_bytes, self.client.pool)
         except (CollectError, ParseError) as exc:
             self._failed("goroutine dump", exc)
             return None
