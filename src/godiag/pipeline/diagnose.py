@@ -20,6 +20,7 @@ from typing import Any
 from godiag import provenance
 from godiag.analysis.rootcause import kinds, longterm
 from godiag.analysis.rootcause.derived import Derived, derive
+from godiag.analysis.rootcause.kinds.base import UNCONFIRMED
 from godiag.collect.http import HttpClient, shown_url
 from godiag.config import Config, Target
 from godiag.limits import CAPTURE_MB, CAPTURE_SECONDS, DEADLINE_SLACK_SECONDS, IN_FLIGHT, MB, Budget
@@ -448,7 +449,7 @@ def _title(kind: str, feats: dict[str, Any], loc: dict[str, Any] | None) -> str:
     is unconfirmed rather than stating its fault as a fact ("the garbage collector runs
     constantly" of an idle service)."""
     title = kinds.title(kind, feats, loc)
-    return f"unconfirmed: {title}" if kinds.unsupported(kind, feats) is not None else title
+    return f"{UNCONFIRMED}{title}" if kinds.unsupported(kind, feats) is not None else title
 
 
 # a cause scored under this is not worth a row: "lock-contention 0%" listed second hides a

@@ -48,6 +48,11 @@ class Kind:
     measured: Callable[[Features, float], list[str]] | None = None
 
 
+# The title of a cause whose kind's own evidence is absent (`Kind.unsupported`) opens with
+# this: the diagnosis writes it, the text view marks the cause's row by it.
+UNCONFIRMED = "unconfirmed: "
+
+
 # Of the CPU or the allocation a kind names, the share spent under request handlers at or
 # above which one profile cannot tell the kind from the load (`Kind.doubt`). Not a fine
 # split: a loop of the service's own runs in a goroutine it started (none of it under a
