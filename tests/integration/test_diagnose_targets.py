@@ -8,9 +8,11 @@ closed port, a server answering HTML everywhere, and a Go service with pprof but
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -73,15 +75,22 @@ def test_seaweedfs_at_rest_is_healthy_and_stored(seaweed: str, tmp_path: Path) -
 
 
 def test_metadata_missing_means_not_stored_and_says_where(seaweed: str, tmp_path: Path) -> None:
+    """Through a proxy's port (the service's process not known) the build commit is
+    missing: nothing stored, and the message says how to give it. On the port of the
+    local process itself, its executable's build info gives it, and the captures store."""
     opts = DiagnoseOptions(window=1.5, flames=False)
+    url, ln = _forward(int(seaweed.rsplit(":", 1)[1]))
     os.environ["GODIAG_HOME"] = str(tmp_path)
     try:
-        doc = diagnose(Target(name="127.0.0.1", url=seaweed), opts)
+        doc = diagnose(Target(name="127.0.0.1", url=url), opts)
+        local = diagnose(Target(name="127.0.0.1", url=seaweed), opts)
     finally:
         del os.environ["GODIAG_HOME"]
+        ln.close()
     assert doc["artifacts"] == []
     assert doc["store"]["missing"] == ["build_commit"]
     assert "--build-commit" in doc["store"]["message"]
+    assert local["store"]["missing"] == [] and local["artifacts"], local["store"]
 
 
 def test_closed_port_is_an_error_not_a_healthy_exit(tmp_path: Path) -> None:
@@ -288,3 +297,59 @@ def test_a_local_pid_without_metrics_is_read_from_proc(goprog: Any) -> None:
     feats = doc["features"]
     assert feats["open_fds"] is not None and feats["open_fds"] > 20, feats
     assert feats["fd_growth_per_min"] is not None and feats["fd_growth_per_min"] > 100, feats
+
+
+def _forward(to_port: int) -> tuple[str, socket.socket]:
+    """A TCP proxy in this process in front of 127.0.0.1:`to_port` (a port-forward)."""
+    ln = socket.create_server(("127.0.0.1", 0))
+
+    def pipe(a: socket.socket, b: socket.socket) -> None:
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (a, b):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def accept() -> None:
+        while True:
+            try:
+                c, _ = ln.accept()
+            except OSError:
+                return
+            u = socket.create_connection(("127.0.0.1", to_port))
+            threading.Thread(target=pipe, args=(c, u), daemon=True).start()
+            threading.Thread(target=pipe, args=(u, c), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return f"http://127.0.0.1:{ln.getsockname()[1]}", ln
+
+
+def test_a_loopback_url_without_metrics_is_read_from_proc(goprog: Any) -> None:
+    """A loopback URL is bound to the process listening on its port when that process has
+    the command line the service reports (/debug/pprof/cmdline): its open fds come from
+    /proc and show the leak; through a proxy's port nothing is read from the proxy."""
+    svc = goprog("cmd/connleak", "-every", "20ms")
+    time.sleep(1.0)
+    r = godiag("diagnose", svc.url, "--window", "3s", "--format", "json", "--no-store")
+    assert r.returncode in (0, 1), r.stderr
+    doc = json.loads(r.stdout)
+    feats = doc["features"]
+    assert feats["fd_growth_per_min"] is not None and feats["fd_growth_per_min"] > 100, feats
+    assert any(f"served by local process {svc.pid}" in n for n in doc["notes"]), doc["notes"]
+    leak = next(c for c in doc["causes"] if c["kind"] == "connection-leak")
+    assert any("open fds (+" in e for e in leak["evidence"]), leak
+    assert any(e.startswith("TCP connections by remote end (/proc): 127.0.0.1:")
+               for e in leak["evidence"]), leak  # fmt: skip
+    url, ln = _forward(int(svc.url.rsplit(":", 1)[1]))
+    try:
+        r = godiag("diagnose", url, "--window", "1s", "--format", "json", "--no-store")
+    finally:
+        ln.close()
+    assert r.returncode in (0, 1), r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["features"]["open_fds"] is None, doc["features"]
+    assert any("does not have the command line" in n for n in doc["notes"]), doc["notes"]

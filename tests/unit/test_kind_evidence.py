@@ -581,6 +581,13 @@ def test_a_runner_up_close_behind_with_evidence_contests_the_top() -> None:
     why = _contest(causes, feats)
     assert why is not None and why.startswith("cpu-saturation is close behind (35%)")
     assert "(site of cpu-saturation)" in why
+    assert "longer --window" in why
+    # both at one function: the verdict stays "not sure" of the kind but names the code
+    at = {"function": "main.scrub", "file": "/src/main.go", "line": 81}
+    same = [{**c, "location": dict(at, line=81 + i)} for i, c in enumerate(causes)]
+    why = _contest(same, feats)
+    assert why is not None and "at the same place" in why, why
+    assert why.endswith("the code to change is main.scrub (/src/main.go:81)"), why
     causes[1]["evidence"] = []
     assert _contest(causes, feats) is None
 

@@ -7,10 +7,12 @@ import socket
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from godiag.collect.procfs import fd_snapshot
 from godiag.errors import CollectError, ParseError
-from godiag.formats.observation import procfs_values
+from godiag.formats.observation import PEER, procfs_values
 from godiag.model.capture import Capture
 
 
@@ -32,6 +34,39 @@ def test_own_process_counts_an_established_connection() -> None:
     assert values["godiag_proc_tcp_established"] >= 2  # both ends are this process's
 
 
+def test_connections_to_one_remote_end_are_counted_by_peer() -> None:
+    """Three connections to one listener: `peer HOST:PORT 3`, read back as its sample; the
+    accepted ends (each with its own client port) are no peer of two or more."""
+    srv = socket.create_server(("127.0.0.1", 0))
+    host, port = srv.getsockname()
+    clients = [socket.create_connection((host, port)) for _ in range(3)]
+    accepted = [srv.accept()[0] for _ in clients]
+    try:
+        data = fd_snapshot(os.getpid())
+    finally:
+        for s in (*clients, *accepted, srv):
+            s.close()
+    assert f"peer {host}:{port} 3\n".encode() in data, data
+    values = procfs_values(_cap(data))
+    assert values[f"{PEER}{host}:{port}"] == 3.0
+    assert sum(k.startswith(PEER) for k in values) <= 5
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"peer 10.0.0.1:5432",
+        b"peer a\x00b:1 2",
+        b"peer host.example:80 3",
+        b"peer 1.2.3.4:5 -1",
+        b"peer " + b"1" * 200 + b":1 2",
+    ],
+)
+def test_odd_peer_lines_are_ignored(line: bytes) -> None:
+    values = procfs_values(_cap(b"open_fds 7\n" + line + b"\n"))
+    assert values == {"process_open_fds": 7.0}
+
+
 def test_a_gone_process_is_a_collect_error() -> None:
     with pytest.raises(CollectError):
         fd_snapshot(2**22 + 1)
@@ -45,3 +80,16 @@ def test_what_is_not_a_snapshot_is_a_parse_error(data: bytes) -> None:
 
 def test_unknown_lines_are_ignored() -> None:
     assert procfs_values(_cap(b"open_fds 7\nweird 1\nsockets x\n")) == {"process_open_fds": 7.0}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2048))
+def test_any_bytes_decode_or_are_a_parse_error(data: bytes) -> None:
+    """A replayed bundle's procfs#N is untrusted: values or ParseError, nothing else."""
+    try:
+        values = procfs_values(_cap(data))
+    except ParseError:
+        return
+    assert "process_open_fds" in values
+    assert all(v >= 0 for v in values.values())
+    assert sum(k.startswith(PEER) for k in values) <= 16

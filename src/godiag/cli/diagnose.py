@@ -220,21 +220,12 @@ def diagnose(
 def _pid_target(pid: int, conf: Config, timeout: float) -> Target:
     """A local process: the port it serves net/http/pprof on, and what its executable says
     of its build (the running build, even when the file was replaced on disk)."""
-    from dataclasses import replace
-
     from godiag.collect.goroutines import pprof_base_of_pid
     from godiag.collect.http import HttpClient
-    from godiag.pipeline.storing import exe_meta
+    from godiag.pipeline.storing import bind_pid
 
     url = pprof_base_of_pid(pid, client=HttpClient(), timeout=timeout)
-    tgt = conf.target_at(url)
-    exe = exe_meta(pid)
-    return replace(
-        tgt,
-        go_version=tgt.go_version or exe.go_version,
-        build_commit=tgt.build_commit or exe.build_commit,
-        tags={**exe.tags, "pid": str(pid), **tgt.tags},
-    )
+    return bind_pid(conf.target_at(url), pid)
 
 
 def _all_pods(

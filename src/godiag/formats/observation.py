@@ -88,6 +88,12 @@ PROCFS = {"open_fds": "process_open_fds", "sockets": "godiag_proc_sockets",
           "tcp_close_wait": "godiag_proc_tcp_close_wait"}  # fmt: skip
 
 
+# `peer HOST:PORT N`: N established connections to that remote end, as sample name
+# PEER + "HOST:PORT" (an address of digits, dots, colons and brackets only)
+PEER = "godiag_proc_peer "
+_PEER_LINE = re.compile(r"peer (\[?[0-9a-fA-F.:]{1,45}\]?:[0-9]{1,5}) ([0-9]{1,9})")
+
+
 def procfs_values(cap: Capture) -> dict[str, float]:
     """The `name value` lines of a procfs capture, by their sample names."""
     out: dict[str, float] = {}
@@ -95,6 +101,8 @@ def procfs_values(cap: Capture) -> dict[str, float]:
         name, _, value = line.partition(" ")
         if name in PROCFS and value.isdigit():
             out[PROCFS[name]] = float(value)
+        elif (m := _PEER_LINE.fullmatch(line)) is not None:
+            out[PEER + m.group(1)] = float(m.group(2))
     if "process_open_fds" not in out:
         raise ParseError(cap.source, "no open_fds line (not a /proc fd snapshot)")
     return out

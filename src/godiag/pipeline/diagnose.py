@@ -73,6 +73,16 @@ def _local_pid(target: Target) -> int | None:
     return int(pid) if pid.isdigit() and hostcpu.is_local(target.url) else None
 
 
+def _bind_local(target: Target, client: HttpClient, timeout: float) -> tuple[Target, str]:
+    """A loopback target bound to the local process serving it, when one can be told for
+    sure (collect/localproc.py), so /proc gives its open fds; and the sentence saying so."""
+    from godiag.collect.localproc import serving_pid
+    from godiag.pipeline.storing import bind_pid
+
+    found = serving_pid(target.url, client, min(timeout, 5.0))
+    return (target if found.pid is None else bind_pid(target, found.pid)), found.why
+
+
 def _service_meta(obs: Observation, target: Target) -> CaptureMeta:
     """What the service says about itself (its /metrics), under the target's and user's values."""
     from godiag.errors import ParseError
@@ -237,12 +247,17 @@ def diagnose(
     prom_headers = options.config.prometheus_auth.header() if options.config is not None else {}
     local = hostcpu.is_local(target.url)
     cpu_before = hostcpu.read() if local else None
+    bound: str | None = None
+    if local and "pid" not in target.tags:
+        target, bound = _bind_local(target, client, options.timeout)
     observer: Source = Observer(
         target.url, client, options.window, options.cpu, CaptureMeta(), options.timeout, progress,
         prometheus=prom, prometheus_headers=prom_headers, pid=_local_pid(target),
         lookback=options.lookback or 300.0,
     )  # fmt: skip
     rec = observer.record()
+    if bound is not None:
+        rec.notes.append(bound)
     rec.lookback = rec.lookback or options.lookback  # the span read, or asked for
     decoded = dict(observer.decoded)
     if options.lookback > 0 and options.config is not None:
@@ -502,9 +517,16 @@ def _contest(causes: list[dict[str, Any]], feats: dict[str, Any]) -> str | None:
     second = causes[1] if len(causes) > 1 else None
     if rival is None or second is None or not second["evidence"]:
         return None
-    return (f"{rival[0]} is close behind ({rival[1]:.0%}) with evidence of its own "
-            f"({second['evidence'][0]}): both read the same captures; a diagnosis "
-            f"while the symptom is stronger, or a longer --window, would decide")  # fmt: skip
+    head = (f"{rival[0]} is close behind ({rival[1]:.0%}) with evidence of its own "
+            f"({second['evidence'][0]})")  # fmt: skip
+    here, there = causes[0].get("location"), second.get("location")
+    if here and there and here.get("function") == there.get("function"):
+        # one piece of code doing both (a regexp compiled per call burns CPU and churns
+        # the heap): which name it gets matters less than where it is, and that is known
+        return (f"{head}, at the same place: whichever it is, the code to change is "
+                f"{here['function']} ({here['file']}:{here['line']})")  # fmt: skip
+    return (f"{head}: both read the same captures; a diagnosis while the symptom is "
+            f"stronger, or a longer --window, would decide")  # fmt: skip
 
 
 # the baseline command the verdicts and evidence advise, and the flags each mandatory field

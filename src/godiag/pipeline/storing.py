@@ -67,6 +67,18 @@ def exe_meta(pid: int, proc: Path = Path("/proc")) -> CaptureMeta:
     return CaptureMeta(go_version=info.go_version, build_commit=commit, tags=tags)
 
 
+def bind_pid(target: Target, pid: int) -> Target:
+    """`target` served by local process `pid`: what its executable says of its build fills
+    what the target does not say, and the `pid` tag lets the diagnosis read its /proc."""
+    exe = exe_meta(pid)
+    return replace(
+        target,
+        go_version=target.go_version or exe.go_version,
+        build_commit=target.build_commit or exe.build_commit,
+        tags={**exe.tags, "pid": str(pid), **target.tags},
+    )
+
+
 def target_meta(t: Target) -> CaptureMeta:
     """What a configured target says of its service (its name stands for service_name)."""
     return CaptureMeta(t.service_name or t.name, t.go_version, t.build_commit, dict(t.tags))

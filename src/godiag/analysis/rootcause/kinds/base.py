@@ -72,6 +72,12 @@ def served(what: str, profile: str) -> str:
             f"--diff-base usual.pb.gz`) would decide")  # fmt: skip
 
 
+def change_in(per_min: float | None, window_s: float) -> str:
+    """The text " (+79 in 30 s)": a count's change over the window, not a rate per minute (two
+    goroutines more after 5 s is requests in flight; "+24/min" reads as a trend nobody saw)."""
+    return "" if per_min is None else f" ({per_min * window_s / 60:+.0f} in {window_s:.0f} s)"
+
+
 def measured_line(parts: list[str]) -> list[str]:
     """A kind's `measured` evidence: its figures in one line, or none when none was measured."""
     return [f"measured over the window: {', '.join(parts)}"] if parts else []

@@ -14,7 +14,7 @@ from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.features import holds_client_conn
 from godiag.analysis.rootcause.kinds import goroutine_leak
-from godiag.analysis.rootcause.kinds.base import Features, Kind
+from godiag.analysis.rootcause.kinds.base import Features, Kind, change_in, measured_line
 from godiag.limits import OBSERVER_CONNECTIONS
 from godiag.model.profile import Profile
 
@@ -77,6 +77,10 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         ("live objects, client side", sites.by_site(
             obs.heap[-1], "inuse_space", prefix, client_side, own) if held else {}),
     ]  # fmt: skip
+    not_http = _not_http(obs)
+    if not_http is not None:
+        tries = [(what, f) for what, f in tries if what not in BY_TRAFFIC]
+    peers = [line] if (line := _peers(obs)) is not None else []
     # evidence in the main package wins over an earlier kind of evidence elsewhere
     # (libraries, shared plumbing): connections are obtained by the service's own code
     found_any = [(what, hit) for what, f in tries if (hit := sites.top(f, strict=True))]
@@ -95,11 +99,57 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
                   f"a dial leaves live does not say which"]  # fmt: skip
         if what in BY_TRAFFIC:
             ev.append(_by_traffic(what, dict(tries)[what], hit[0]))
-        return loc, ev
+        return loc, ev + peers
+    if not_http is not None:
+        # the fds say what leaks, and the peers to what; no sample says where: the
+        # goroutines an unrelated HTTP client keeps would be a guess
+        where = (f"{not_http}; no heap sample or goroutine shows where they are obtained "
+                 f"(a heap profile once more have piled up would)")  # fmt: skip
+        return None, [where, *peers]
     return goroutine_leak.locator(obs, derived)
 
 
+def _peers(obs: locate.Observed) -> str | None:
+    """The remote ends the local process's TCP connections pile up on (/proc, procfs#N),
+    with the change over the window: the service a leak's connections go to."""
+    from godiag.formats.observation import PEER
+
+    held = [s.values for s in obs.samples if any(k.startswith(PEER) for k in s.values)]
+    if not held:
+        return None
+    first, last = held[0], held[-1]
+    top = sorted(((v, k) for k, v in last.items() if k.startswith(PEER)), reverse=True)[:3]
+
+    def one(v: float, k: str) -> str:
+        more = f", {v - first[k]:+.0f} over the window" if k in first and len(held) > 1 else ""
+        return f"{k[len(PEER) :]} ({v:.0f} open{more})"
+
+    return "TCP connections by remote end (/proc): " + ", ".join(one(v, k) for v, k in top)
+
+
 DIALS = "live objects from dials"
+# the goroutines an HTTP client keeps per open connection: HTTP/1's read and write loops,
+# HTTP/2's read loop (net/http's bundled copy and x/net's)
+HTTP_CONN_LOOPS = (*sites.CONN_LOOPS, "net/http.(*http2ClientConn).readLoop",
+                   "golang.org/x/net/http2.(*ClientConn).readLoop")  # fmt: skip
+
+
+def _not_http(obs: locate.Observed) -> str | None:
+    """Why the leaked connections are not an HTTP client's: open fds grew past the
+    observer's own while no HTTP client connection was opened (each keeps its loop
+    goroutines as long as it is open). The busiest HTTP client then says nothing of them."""
+    fds = [s.values["process_open_fds"] for s in obs.samples if "process_open_fds" in s.values]
+    if len(fds) < 2 or fds[-1] - fds[0] <= OBSERVER_CONNECTIONS or len(obs.dumps) < 2:
+        return None
+
+    def loops(d: Any) -> int:
+        return sum(g.count for g in d.goroutines
+                   if any(f.function.startswith(HTTP_CONN_LOOPS) for f in g.frames))  # fmt: skip
+
+    if loops(obs.dumps[-1]) > loops(obs.dumps[0]):
+        return None
+    return (f"open fds grew by {fds[-1] - fds[0]:.0f} while the HTTP clients' connections "
+            f"did not: what is left open is not an HTTP connection")  # fmt: skip
 
 
 def _shared_helper(
@@ -304,10 +354,24 @@ def unsupported(feats: Features) -> str | None:
     )
 
 
+def measured(feats: Features, window_s: float) -> list[str]:
+    """What the window saw of connections: the open fds (from /metrics, or /proc for a
+    local process) and the goroutines holding a client connection, each with its change."""
+    parts = []
+    if (f := feats.get("open_fds")) is not None:
+        parts.append(f"{f:.0f} open fds{change_in(feats.get('fd_growth_per_min'), window_s)}")
+    if (n := feats.get("client_conn_goroutines")) is not None:
+        grew = feats.get("client_conn_growth")
+        more = "" if grew is None else f" ({grew:+.0f} between the dumps)"
+        parts.append(f"{n:.0f} goroutines on connections other than an HTTP server's{more}")
+    return measured_line(parts)
+
+
 KIND = Kind(
     "connection-leak",
     title,
     locator,
     unsupported=unsupported,
+    measured=measured,
     explained_by=frozenset({"unclosed-response-body", "transport-per-request"}),
 )

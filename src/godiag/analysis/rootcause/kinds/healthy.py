@@ -8,7 +8,7 @@ healthy for a lock held across a slow call in an idle one).
 
 from __future__ import annotations
 
-from godiag.analysis.rootcause.kinds.base import Features, Kind, measured_line
+from godiag.analysis.rootcause.kinds.base import Features, Kind, change_in, measured_line
 
 UNHEALTHY_LOCK_WAIT = 1.0  # s/s: on average a goroutine waited on a lock the whole window
 
@@ -43,14 +43,10 @@ def unsupported(feats: Features) -> str | None:
 
 
 def measured(feats: Features, window_s: float) -> list[str]:
-    """What the window measured, in one line: a healthy verdict shows what it rests on.
-
-    Counts are given as the change over the window, not as a rate per minute: two goroutines
-    more after 5 s is requests in flight, and "+24/min" would read as a trend nobody saw.
-    """
+    """What the window measured, in one line: a healthy verdict shows what it rests on."""
 
     def change(per_min: float | None) -> str:
-        return "" if per_min is None else f" ({per_min * window_s / 60:+.0f} in {window_s:.0f} s)"
+        return change_in(per_min, window_s)
 
     parts = []
     if (n := feats.get("goroutines")) is not None:
