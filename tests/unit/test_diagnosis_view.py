@@ -43,6 +43,25 @@ def test_a_row_without_its_own_evidence_says_so() -> None:
     assert "unconfirmed" not in rows["gc-pressure"] + rows["healthy"]
 
 
+def test_the_kinds_not_listed_are_one_row_so_the_column_sums_to_all() -> None:
+    """Three causes listed of eight kinds: the rest of the probability is one row; a list
+    that already holds it all gets none."""
+    text = _text(_doc([("healthy", 0.31), ("connection-leak", 0.21), ("deadlock", 0.14)]))
+    other = [line for line in text.splitlines() if "(other kinds)" in line]
+    assert len(other) == 1 and "34%" in other[0], text
+    assert "(other kinds)" not in _text(_doc([("healthy", 0.6), ("memory-leak", 0.4)]))
+
+
+def test_the_other_causes_evidence_is_pointed_to_not_hidden() -> None:
+    doc = _doc([("healthy", 0.31), ("connection-leak", 0.21)])
+    assert "--verbose" not in _text(doc)  # no other cause has evidence to show
+    doc["causes"][1]["evidence"] = ["goroutines on client connections: 583"]
+    assert "the other causes' evidence: --verbose, or --format json" in _text(doc)
+    out = io.StringIO()
+    view.render_text(doc, Console(file=out, width=200, no_color=True), verbose=True)
+    assert "goroutines on client connections: 583" in out.getvalue()
+
+
 def test_series_values_read_as_amounts() -> None:
     """The plots' captions: bytes in binary units, counts whole, rates with four digits,
     never an exponent."""

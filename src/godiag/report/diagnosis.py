@@ -68,9 +68,12 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
         aside = "  (unconfirmed: no evidence of its own)" if unconfirmed else ""
         table.add_row(str(c["rank"]), c["kind"], f"{c['probability']:.0%}",
                       short(c["location"]) + aside)  # fmt: skip
+    ps = [c["probability"] for c in doc["causes"]]
+    if doc["causes"] and (rest := 1.0 - sum(ps)) >= 0.005:
+        # the kinds not listed, so the column reads as the whole of the model's belief
+        table.add_row("", "(other kinds)", f"{rest:.0%}", "")
     if doc["causes"]:
         console.print(table)
-        ps = [c["probability"] for c in doc["causes"]]
         if any(b > a for a, b in itertools.pairwise(ps)):
             # the ranking puts kinds whose own evidence was seen first (docs/diagnose.md)
             console.print("[dim]order: kinds whose own evidence was seen come first; a kind "
@@ -79,6 +82,8 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
         console.print(f"[bold]{c['kind']}[/]: {c['title']}")
         for e in c["evidence"]:
             console.print(f"  - {e}")
+    if not verbose and any(c["evidence"] for c in doc["causes"][1:]):
+        console.print("[dim]the other causes' evidence: --verbose, or --format json[/]")
     pod = doc.get("kubernetes")
     if pod:  # a k8s:// target: which pod, and the siblings' reference when asked
         owner = f" ({pod['owner']})" if pod.get("owner") else ""
