@@ -133,7 +133,8 @@ class Observer:
                 ms = ms or MetricSample(counted[1].at, {})
                 ms.values["go_goroutines"] = counted[0]
                 recs.append(counted[1])
-        if self.pid is not None and (ms is None or "process_open_fds" not in ms.values):
+        if self.pid is not None:
+            # also beside /metrics: only /proc tells the remote ends connections go to
             held = self._held()
             if held is not None:
                 ms = ms or MetricSample(held[1].at, {})

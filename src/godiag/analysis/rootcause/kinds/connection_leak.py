@@ -59,6 +59,12 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     def dials(f: list[sites.Site]) -> bool:
         return dial(f) and client_side(f)
 
+    def mine(frames: list[sites.Site], prefix: str | None) -> sites.Site | None:
+        # memory in general is a connection's only in the service's own code: a library's
+        # live objects (a metrics registry built at start-up) name no place to look
+        s = own(frames, prefix)
+        return s if s is not None and sites.is_user(s[0], prefix) else None
+
     tries = [
         (DIALS, sites.by_site(obs.heap[-1], "inuse_space", prefix, dials, own)),
         ("goroutines waiting for a connection", _several(locate.dump_sites(
@@ -72,10 +78,10 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         # show the service's code inside HTTP client calls at that moment
         ("goroutines in HTTP client calls", in_client_calls(obs, prefix)),
         ("live heap growth", sites.growth(
-            *(sites.by_site(p, "inuse_space", prefix, client_side, own) for p in obs.heap))
+            *(sites.by_site(p, "inuse_space", prefix, client_side, mine) for p in obs.heap))
          if len(obs.heap) == 2 and held else {}),
         ("live objects, client side", sites.by_site(
-            obs.heap[-1], "inuse_space", prefix, client_side, own) if held else {}),
+            obs.heap[-1], "inuse_space", prefix, client_side, mine) if held else {}),
     ]  # fmt: skip
     not_http = _not_http(obs)
     if not_http is not None:
@@ -100,10 +106,11 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         if what in BY_TRAFFIC:
             ev.append(_by_traffic(what, dict(tries)[what], hit[0]))
         return loc, ev + peers
-    if not_http is not None:
+    if not_http is not None or (held and peers):
         # the fds say what leaks, and the peers to what; no sample says where: the
         # goroutines an unrelated HTTP client keeps would be a guess
-        where = (f"{not_http}; no heap sample or goroutine shows where they are obtained "
+        why = not_http or "the service holds connections"
+        where = (f"{why}; no heap sample or goroutine shows where they are obtained "
                  f"(a heap profile once more have piled up would)")  # fmt: skip
         return None, [where, *peers]
     return goroutine_leak.locator(obs, derived)

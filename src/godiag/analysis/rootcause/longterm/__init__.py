@@ -67,12 +67,16 @@ allocated since the start and of what it allocated in the window, over "healthy"
 10. bodies (`unread`,
 decisive in `adjust` as rule 1 is, else `leads` as rule 9): HTTP/1 responses whose bodies
 nobody reads, at both ends of the window, each holding its connection (bodies.py).
+11. fds (`climbing`, `leads` as rule 9): open fds that rose at half the window's samples
+or more, by more than the observer's own connections, with no goroutine more alongside (a
+raw socket or file kept with no goroutine on it): connection-leak at LEAD, not sure (a
+pool still filling climbs the same way) (fds.py).
 
 One module per part: `since` (rule 1 from the stored reference, and rule 6), `connections`
 (goroutines that grew as connections left open or waiting for a pooled one), `inversion`
 (rule 7 without a cycle), `arrivals` (rule 8), `kept` (rule 9), `bodies` (rule 10),
-`rules` (how they move the ranking and the verdict: rules 1, 3, 5 and the leads of 9 and
-10), `report` (features and evidence lines),
+`fds` (rule 11), `rules` (how they move the ranking and the verdict: rules 1, 3, 5 and
+the leads of 9, 10 and 11), `report` (features and evidence lines),
 `common` (the record `gather` fills and what the rules share).
 
 goroutine-leak's own `unsupported` reads `history_goroutines_shape`: a count that
@@ -88,6 +92,7 @@ from godiag.analysis.rootcause.longterm.arrivals import arrivals, stayed
 from godiag.analysis.rootcause.longterm.bodies import unread
 from godiag.analysis.rootcause.longterm.common import LongTerm, _trends, _uptime, before_start
 from godiag.analysis.rootcause.longterm.connections import _connections
+from godiag.analysis.rootcause.longterm.fds import climbing
 from godiag.analysis.rootcause.longterm.inversion import (
     address,
     held_blocked,
@@ -119,7 +124,7 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
                     _looping(obs, pair, derived.prefix),
                     before_start(obs, "heap") or before_start(obs, "goroutine"),
                     inversion(derived), len(derived.cycle),
-                    came, kept9, unread(obs), held_blocked(derived))  # fmt: skip
+                    came, kept9, unread(obs), held_blocked(derived), climbing(obs))  # fmt: skip
 
 
 # What the rest of the diagnosis reads, in one namespace: `longterm.adjust(...)`.

@@ -115,6 +115,9 @@ class LongTerm:
     # rule 7 with a holder: the line when a lock's holder and its waiters have been blocked
     # a minute or more (`inversion.held_blocked`)
     held: str | None = None
+    # rule 11: open fds that climbed through the window with no goroutine per connection
+    # (`fds.climbing`), its line
+    fds: str | None = None
 
 
 # clocks: the process's start is the target's clock, a capture's time godiag's

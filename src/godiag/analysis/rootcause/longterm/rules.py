@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from godiag.analysis.rootcause import locate
-from godiag.analysis.rootcause.longterm import bodies
+from godiag.analysis.rootcause.longterm import bodies, fds
 from godiag.analysis.rootcause.longterm.common import (
     CLEAR_AGE_S,
     CORROBORATE_MIN_S,
@@ -157,8 +157,8 @@ def adjust(
             continue
         p = probs[kind]
         _move(probs, kind, LEAD)
-        notes[kind] = (f"points to it without deciding: {_LEADS[kind]} (probability {p:.2f} -> "
-                       f"{LEAD:.2f})")  # fmt: skip
+        notes[kind] = (f"points to it without deciding: {_lead_name(kind, lt)} (probability "
+                       f"{p:.2f} -> {LEAD:.2f})")  # fmt: skip
     out = sorted(probs.items(), key=lambda kv: -kv[1])
     return out, notes
 
@@ -184,6 +184,12 @@ _LEADS = {
 }
 
 
+def _lead_name(kind: str, lt: LongTerm) -> str:
+    if kind == "connection-leak" and not (lt.unread is not None and lt.unread.found):
+        return "open fds that climbed through the window with no goroutine per connection"
+    return _LEADS[kind]
+
+
 def leads(lt: LongTerm) -> dict[str, str]:
     """Kind -> the line of rule 9 or 10, when no rule decided that kind."""
     out: dict[str, str] = {}
@@ -194,6 +200,8 @@ def leads(lt: LongTerm) -> dict[str, str]:
         out["memory-leak"] = lt.kept.line
     if lt.unread is not None and lt.unread.found and "connection-leak" not in decided:
         out["connection-leak"] = bodies.undecided(lt.unread)
+    elif lt.fds is not None and "connection-leak" not in decided:
+        out["connection-leak"] = fds.undecided(lt.fds)
     return out
 
 

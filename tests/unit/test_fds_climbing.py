@@ -1,0 +1,47 @@
+"""Rule 11 (longterm/fds.py): open fds that climb through the window with no goroutine
+per connection point at connection-leak without deciding; a pool that stays, a burst, a
+rise within the observer's own connections, or fds that grow with goroutines do not."""
+
+from __future__ import annotations
+
+from godiag.analysis.rootcause.longterm import fds
+from godiag.analysis.rootcause.longterm.common import LongTerm
+from godiag.analysis.rootcause.longterm.rules import adjust, leads
+from godiag.model.observation import MetricSample, Observation
+
+
+def _obs(fd: list[float], gs: list[float]) -> Observation:
+    samples = [MetricSample(6.0 * i, {"process_open_fds": f, "go_goroutines": g})
+               for i, (f, g) in enumerate(zip(fd, gs, strict=True))]  # fmt: skip
+    return Observation("http://svc", samples=samples)
+
+
+FLAT = [15.0, 15.0, 17.0, 16.0, 15.0, 15.0]
+
+
+def test_fds_climbing_with_goroutines_flat_is_rule_11() -> None:
+    # a raw-socket pool losing a connection per timeout (a trial service, 30 s window)
+    line = fds.climbing(_obs([208, 215, 222, 232, 243, 242], FLAT))
+    assert line is not None and line.startswith("open fds climbed from 208 to 242"), line
+    assert "(+34 in 30 s, up at 4 of 5 samples)" in line
+
+
+def test_what_is_not_a_climb_is_not_rule_11() -> None:
+    assert fds.climbing(_obs([243, 243, 243, 244, 244, 244], FLAT)) is None  # a pool that stays
+    assert fds.climbing(_obs([57, 58, 58, 58, 63, 61], FLAT)) is None  # the observer's own
+    assert fds.climbing(_obs([20, 20, 60, 60, 60, 60], FLAT)) is None  # one step: a burst
+    assert fds.climbing(_obs([60, 70, 80, 40, 50, 80], FLAT)) is None  # falls back between
+    # stuck handlers each hold an inbound connection: goroutine rules weigh those
+    stuck = _obs([106, 111, 116, 122, 131, 128], [111, 116, 123, 129, 137, 135])
+    assert fds.climbing(stuck) is None
+    assert fds.climbing(_obs([208, 230, 242], FLAT[:3])) is None  # too few samples
+
+
+def test_rule_11_leads_connection_leak_over_healthy_and_stays_not_sure() -> None:
+    line = fds.climbing(_obs([208, 215, 222, 232, 243, 242], FLAT))
+    lt = LongTerm(fds=line)
+    assert "pool still filling" in leads(lt)["connection-leak"]
+    ranked, notes = adjust([("healthy", 0.51), ("memory-leak", 0.15), ("connection-leak", 0.07)],
+                           lt)  # fmt: skip
+    assert ranked[0] == ("connection-leak", 0.6), ranked
+    assert notes["connection-leak"].startswith("points to it without deciding: open fds")
