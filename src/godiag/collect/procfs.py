@@ -71,13 +71,15 @@ def listening_addresses(pid: int, proc: Path = Path("/proc")) -> list[tuple[str,
     return found
 
 
-def _tcp_rows(pid: int, proc: Path) -> list[list[str]]:
-    """The columns of every row of the process's /proc/PID/net/tcp and tcp6 (local address
-    in [1], state in [3], inode in [9])."""
+def _tcp_rows(pid: int | None, proc: Path) -> list[list[str]]:
+    """The columns of every row of the process's /proc/PID/net/tcp and tcp6, or with no
+    PID of /proc/net's, this process's namespace (local address in [1], remote in [2],
+    state in [3], inode in [9])."""
+    net = (proc if pid is None else proc / str(pid)) / "net"
     rows = []
     for table in ("tcp", "tcp6"):
         try:
-            lines = (proc / str(pid) / "net" / table).read_text().splitlines()[1:]
+            lines = (net / table).read_text().splitlines()[1:]
         except OSError:
             continue
         rows += [cols for line in lines if len(cols := line.split()) > 9]
@@ -93,16 +95,9 @@ def listener_pids(port: int, proc: Path = Path("/proc")) -> list[int]:
     """The processes holding a socket that listens on TCP `port` in this network namespace
     (/proc/net/tcp and tcp6, any address): usually one; none when the port is served from
     another namespace (a container behind a proxy) or by a process this user cannot read."""
-    inodes: set[str] = set()
-    for table in ("tcp", "tcp6"):
-        try:
-            lines = (proc / "net" / table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            cols = line.split()
-            if len(cols) > 9 and cols[3] == LISTEN and cols[1].rsplit(":", 1)[-1] == f"{port:04X}":
-                inodes.add(cols[9])
+    hex_port = f"{port:04X}"
+    inodes = {cols[9] for cols in _tcp_rows(None, proc)
+              if cols[3] == LISTEN and cols[1].rsplit(":", 1)[-1] == hex_port}  # fmt: skip
     inodes.discard("0")
     if not inodes:
         return []
@@ -137,12 +132,17 @@ def cmdline(pid: int, proc: Path = Path("/proc")) -> list[str] | None:
     return data.decode("utf-8", "replace").split("\x00")[:-1] if data else []
 
 
+def host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def url_of(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    return f"http://{host_port(host, port)}"
 
 
 # /proc/net/tcp `st` column: the states a connection can be leaked in
 TCP_STATES = {"01": "established", "08": "close_wait"}
+PEERS = 5  # remote ends listed per snapshot
 
 
 def fd_snapshot(pid: int, proc: Path = Path("/proc")) -> bytes:
@@ -162,8 +162,7 @@ def fd_snapshot(pid: int, proc: Path = Path("/proc")) -> bytes:
         if cols[9] in inodes and cols[3] in TCP_STATES:
             counts[f"tcp_{TCP_STATES[cols[3]]}"] += 1
             if cols[3] == "01":
-                host, port = _addr(cols[2])
-                peer = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+                peer = host_port(*_addr(cols[2]))
                 peers[peer] = peers.get(peer, 0) + 1
     lines = [f"{k} {v}" for k, v in counts.items()]
     # the remote ends several connections share (a database, a cache, a peer service): a
@@ -171,6 +170,3 @@ def fd_snapshot(pid: int, proc: Path = Path("/proc")) -> bytes:
     top = sorted(((n, p) for p, n in peers.items() if n >= 2), reverse=True)[:PEERS]
     lines += [f"peer {p} {n}" for n, p in top]
     return "".join(f"{line}\n" for line in lines).encode()
-
-
-PEERS = 5  # remote ends listed per snapshot

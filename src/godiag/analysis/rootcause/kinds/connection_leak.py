@@ -145,7 +145,7 @@ def _not_http(obs: locate.Observed) -> str | None:
     """Why the leaked connections are not an HTTP client's: open fds grew past the
     observer's own while no HTTP client connection was opened (each keeps its loop
     goroutines as long as it is open). The busiest HTTP client then says nothing of them."""
-    fds = [s.values["process_open_fds"] for s in obs.samples if "process_open_fds" in s.values]
+    fds = _open_fds(obs)
     if len(fds) < 2 or fds[-1] - fds[0] <= OBSERVER_CONNECTIONS or len(obs.dumps) < 2:
         return None
 
@@ -225,8 +225,12 @@ def _connected(obs: locate.Observed) -> bool:
         return True
     if obs.dumps and any(holds_client_conn(g) for g in obs.dumps[-1].goroutines):
         return True
-    fds = [s.values["process_open_fds"] for s in obs.samples if "process_open_fds" in s.values]
+    fds = _open_fds(obs)
     return len(fds) >= 2 and fds[-1] - fds[0] > OBSERVER_CONNECTIONS
+
+
+def _open_fds(obs: locate.Observed) -> list[float]:
+    return [s.values["process_open_fds"] for s in obs.samples if "process_open_fds" in s.values]
 
 
 def conn_users(obs: locate.Observed, prefix: str | None, server: set[str]) -> dict[sites.Site, int]:

@@ -45,7 +45,7 @@ def unsupported(feats: Features) -> str | None:
 def measured(feats: Features, window_s: float) -> list[str]:
     """What the window measured, in one line: a healthy verdict shows what it rests on."""
 
-    def change(per_min: float | None) -> str:
+    def change(per_min: float | None) -> str:  # `change_in` over this window
         return change_in(per_min, window_s)
 
     parts = []

@@ -191,7 +191,7 @@ def _lead_name(kind: str, lt: LongTerm) -> str:
 
 
 def leads(lt: LongTerm) -> dict[str, str]:
-    """Kind -> the line of rule 9 or 10, when no rule decided that kind."""
+    """Kind -> the line of rule 9, 10 or 11, when no rule decided that kind."""
     out: dict[str, str] = {}
     decided = decisive(lt)
     # from the window alone it speaks only where nothing else was decided: leaked goroutines
