@@ -557,12 +557,13 @@ def _outweighed(ranked: list[tuple[str, float]]) -> str | None:
     if out is None:
         return None
     total, faults = out
-    # above half, shown so: 0.5004 is "50.1%", not the "50%" healthy's 0.4996 shows as
-    more = (f"{total:.0%}" if round(total * 100) > 50
-            else f"{math.ceil(total * 1000) / 10:.1f}%")  # fmt: skip
+    than = "more" if total > ranked[0][1] else "nearly as much"
+    # more, shown so: 0.5004 is "50.1%", not the "50%" healthy's 0.4996 shows as
+    more = (f"{math.ceil(total * 1000) / 10:.1f}%" if than == "more" and round(total * 100) <= 50
+            else f"{total:.0%}")  # fmt: skip
     named = ", ".join(f"{k} {p:.0%}" for k, p in faults[:3] if p >= MIN_LISTED)
-    return (f"the faults together score more ({more}: {named}): no fault is a verdict only "
-            f"when more likely than all of them; {UNDECIDED}")  # fmt: skip
+    return (f"the faults together score {than} ({more}: {named}): no fault is a verdict "
+            f"only at {ranker.HEALTHY_FLOOR:.0%} or more; {UNDECIDED}")  # fmt: skip
 
 
 def _set_aside(why: dict[str, str], p: dict[str, float]) -> str:

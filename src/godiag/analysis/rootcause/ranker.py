@@ -273,10 +273,11 @@ def contested(
     return k2, p2
 
 
-# "healthy" says no fault is there: a verdict only when the model gives it more than every
-# fault together (at 45% the faults have 55%). Its mistakes are silent (exit 0, nobody
-# looks); held out by template, a healthy top at 40-50% was wrong on 9 of 28 runs.
-HEALTHY_FLOOR = 0.5
+# "healthy" says no fault is there: a verdict only when the model gives it clearly more than
+# every fault together. Its mistakes are silent (exit 0, nobody looks). Held out by template,
+# a healthy top at 40-50% was wrong on 9 of 28 runs and at 50-55% on 4 of 10 (on services
+# written outside the project, 3 of 7); at 55% or more on 1 of 9.
+HEALTHY_FLOOR = 0.55
 
 
 def outweighed(ranked: list[tuple[str, float]]) -> tuple[float, list[tuple[str, float]]] | None:
