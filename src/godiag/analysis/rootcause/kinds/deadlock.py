@@ -1,6 +1,8 @@
 """deadlock: goroutines stuck on a lock or channel that never frees.
 
-Location: goroutines stuck on a lock or channel in both dumps; a lock-order cycle among
+Location: a holder of the lock waiters' lock when none of them was there at the window's
+start (a deadlock forming within it), waiting on what only another goroutine ends (_forming);
+else goroutines stuck on a lock or channel in both dumps; a lock-order cycle among
 them (lockcycle: each holds, past a Lock others wait at, the mutex the next waits for) at
 the call made under its least-waited lock; a goroutine inside the
 lock waiters' critical section (holder.find: past their Lock line, waiting on something
@@ -33,10 +35,12 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     groups = locate.blocked_groups(derived)
     # there at the start of the window already (with one dump, every group is)
     stuck = [g for g in groups if g.before > 0 and locate.user(g, prefix)]
+    if derived.cycle and stuck:
+        return lockcycle.location(derived.cycle), lockcycle.evidence(derived.cycle)
+    if not any(g.category == "lock" for g in stuck) and (f := _forming(derived.holder)):
+        return holder.location(f), [*holder.evidence(f), FORMED]
     if not stuck:
         return goroutine_leak.locator(obs, derived) if groups else (None, [])
-    if derived.cycle:
-        return lockcycle.location(derived.cycle), lockcycle.evidence(derived.cycle)
     biggest = max(stuck, key=lambda g: g.count)
     h = derived.holder if any(g.category == "lock" for g in stuck) else None
     if h is not None and not h.reentrant:
@@ -114,6 +118,25 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         ev.append("holder not identified: no goroutine is inside the waiters' critical "
                   "section waiting on something else")  # fmt: skip
     return loc, ev
+
+
+# what a holder can wait on for ever from its own code (a sleep ends, I/O answers or times
+# out: those holders make contention, not a deadlock)
+FOREVER = ("channel", "select", "waitgroup", "lock")
+FORMED = ("the lock waiters were not there at the start of the window: the wait began "
+          "within it, so a second diagnosis still showing them decides a deadlock")  # fmt: skip
+
+
+def _forming(h: holder.Holder | None) -> holder.Holder | None:
+    """A holder found inside the critical section of lock waiters that all came within the
+    window (none stuck at both ends): a deadlock forming, or a lock held across a wait that
+    ends. Taken when the holder waits, in the service's own code, on what only another
+    goroutine ends (a channel, a WaitGroup, a second lock): that is where the lock is never
+    released, whatever else sits blocked since before the window (an idle loop between
+    ticks, a pool's workers)."""
+    if h is None or h.reentrant or not h.own_wait or h.category not in FOREVER:
+        return None
+    return h
 
 
 def _lone_owner(
