@@ -417,6 +417,8 @@ def _analyse(
         listed = {c["kind"] for c in causes}
         if named := {k: w for k, w in set_aside.items() if k in listed}:
             verdict += "; " + _set_aside(named, dict(ranked))
+        if (place := _one_place(causes)) is not None:
+            verdict += "; " + place
         verdict += "; " + UNDECIDED
     else:
         verdict = f"{top['kind']} ({top['probability']:.0%})"  # type: ignore[index]
@@ -527,6 +529,27 @@ def _contest(causes: list[dict[str, Any]], feats: dict[str, Any]) -> str | None:
                 f"{here['function']} ({here['file']}:{here['line']})")  # fmt: skip
     return (f"{head}: both read the same captures; a diagnosis while the symptom is "
             f"stronger, or a longer --window, would decide")  # fmt: skip
+
+
+def _one_place(causes: list[dict[str, Any]]) -> str | None:
+    """When no cause reaches the floor but the faults listed with evidence of their own all
+    locate in one function and together reach it: the kind is undecided, the code to
+    change is not (a lock held while marshalling JSON contends, burns CPU and churns the
+    heap at once)."""
+    from godiag.analysis.rootcause import ranker
+
+    faults = [c for c in causes if c["kind"] != "healthy" and c["evidence"] and c.get("location")
+              and not c.get("set_aside")
+              and not str(c.get("title", "")).startswith(UNCONFIRMED)]  # fmt: skip
+    if len(faults) < 2 or len({c["location"]["function"] for c in faults}) != 1:
+        return None
+    together = sum(c["probability"] for c in faults)
+    if together < ranker.FLOOR:
+        return None
+    loc = faults[0]["location"]
+    names = ", ".join(f"{c['kind']} {c['probability']:.0%}" for c in faults)
+    return (f"{names} ({together:.0%} together) point at the same place: whichever it is, "
+            f"the code to change is {loc['function']} ({loc['file']}:{loc['line']})")  # fmt: skip
 
 
 # the baseline command the verdicts and evidence advise, and the flags each mandatory field
