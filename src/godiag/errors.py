@@ -66,6 +66,15 @@ class CollectError(GodiagError):
     """Obtaining bytes from a service, process or file failed."""
 
 
+class HttpStatusError(CollectError):
+    """A server answered with an error status (kept: a 404 says an endpoint is not there,
+    which for an optional one is the service's setup, not a failure)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class GoCommandError(GodiagError):
     """The go command is missing, timed out, or answered something unusable."""
 

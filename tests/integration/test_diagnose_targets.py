@@ -340,6 +340,10 @@ def test_a_loopback_url_without_metrics_is_read_from_proc(goprog: Any) -> None:
     feats = doc["features"]
     assert feats["fd_growth_per_min"] is not None and feats["fd_growth_per_min"] > 100, feats
     assert any(f"served by local process {svc.pid}" in n for n in doc["notes"]), doc["notes"]
+    # pprof only: neither metrics endpoint exists, which is its setup, not a gap
+    assert doc["metrics_source"] == "none" and doc["status"] == "complete", doc["missing"]
+    assert any(n.startswith("no metrics endpoint: /metrics and /debug/vars both answer HTTP 404")
+               for n in doc["notes"]), doc["notes"]  # fmt: skip
     leak = next(c for c in doc["causes"] if c["kind"] == "connection-leak")
     assert any("open fds (+" in e for e in leak["evidence"]), leak
     assert any(e.startswith("TCP connections by remote end (/proc): 127.0.0.1:")

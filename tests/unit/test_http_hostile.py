@@ -111,3 +111,14 @@ def test_error_pages_are_read_only_in_part() -> None:
     assert describe_http_error("http://u:p@h:1/debug/vars", 500, b"boom") == (
         "http://h:1/debug/vars: HTTP 500: boom"
     )
+
+
+def test_an_error_status_is_kept_on_the_error() -> None:
+    """A 404 says an endpoint is not there (observe._absent): the status travels with it."""
+    from godiag.errors import HttpStatusError
+    from godiag.pipeline.observe import _absent
+
+    assert _absent(HttpStatusError("http://h:1/metrics: HTTP 404", 404))
+    assert not _absent(HttpStatusError("http://h:1/metrics: HTTP 500: boom", 500))
+    assert not _absent(CollectError("http://h:1/metrics: cannot connect"))
+    assert not _absent(None)

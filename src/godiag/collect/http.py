@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import unquote, unquote_plus, urlencode, urljoin, urlsplit, urlunsplit
 
-from godiag.errors import CaptureBudgetError, CollectError
+from godiag.errors import CaptureBudgetError, CollectError, HttpStatusError
 from godiag.limits import MB, SINGLE_CAPTURE_MB, Budget, InFlight
 from godiag.model.capture import Capture, CaptureMeta
 
@@ -185,7 +185,9 @@ class HttpClient:
             res, location = self._once(current, end, timeout)
             if location is None:
                 if res.status >= 400 and not allow_error:
-                    raise CollectError(describe_http_error(res.url, res.status, res.body))
+                    raise HttpStatusError(
+                        describe_http_error(res.url, res.status, res.body), res.status
+                    )
                 return res
             nxt = urljoin(current, location)
             if urlsplit(nxt).scheme.lower() not in ("http", "https") or _origin(nxt) != origin:

@@ -17,7 +17,7 @@ from typing import Any
 
 from godiag.collect.http import HttpClient, shown_url
 from godiag.collect.pprof import EmptyProfileError, collect_profile, profile_url
-from godiag.errors import CollectError, OverBudget, ParseError
+from godiag.errors import CollectError, HttpStatusError, OverBudget, ParseError
 from godiag.formats import observation as decoder
 from godiag.limits import OBSERVER_CONNECTIONS
 from godiag.model.capture import Capture, CaptureMeta
@@ -31,6 +31,16 @@ CPU_AUTO_THRESHOLD = 0.15  # CPU s/s above which an automatic CPU profile is wor
 # at most; several a second is the allocation rate at issue (forced GCs of the heap snapshot
 # fall before the first sample, so they are not counted)
 GC_AUTO_THRESHOLD = 2.0
+NO_METRICS_ENDPOINT = (
+    "no metrics endpoint: /metrics and /debug/vars both answer HTTP 404 (a service exposing "
+    "pprof only): the goroutine count, heap and CPU come from its profiles, and open fds "
+    "from /proc for a local process"
+)
+
+
+def _absent(exc: Exception | None) -> bool:
+    """An endpoint the server says is not there (404), not one that failed."""
+    return isinstance(exc, HttpStatusError) and exc.status == 404
 
 
 class Observer:
@@ -203,9 +213,14 @@ class Observer:
             doc = expvar.parse(cap.data, cap.source)
         except (CollectError, ParseError) as exc:
             if src is None:
-                if no_metrics is not None:
-                    self._failed("/metrics", no_metrics)
-                self._failed("/debug/vars", exc)
+                if _absent(no_metrics) and _absent(exc):
+                    # neither endpoint exists: a service exposing pprof only is set up as
+                    # it means to be; its samples come from the profiles (and /proc)
+                    self.rec.notes.append(NO_METRICS_ENDPOINT)
+                else:
+                    if no_metrics is not None:
+                        self._failed("/metrics", no_metrics)
+                    self._failed("/debug/vars", exc)
                 self.rec.metrics_source = "none"
             return None
         if isinstance(no_metrics, OverBudget):
