@@ -45,3 +45,34 @@ def test_rule_11_leads_connection_leak_over_healthy_and_stays_not_sure() -> None
                            lt)  # fmt: skip
     assert ranked[0] == ("connection-leak", 0.6), ranked
     assert notes["connection-leak"].startswith("points to it without deciding: open fds")
+
+
+def _dump(http_conns: int) -> str:
+    """A debug=2 dump with `http_conns` HTTP/1 client connections (two loops each)."""
+    out = ["goroutine 1 [IO wait]:\nmain.main()\n\t/src/main.go:10 +0x1\n"]
+    for i in range(http_conns):
+        for loop in ("readLoop", "writeLoop"):
+            out.append(f"goroutine {100 + 2 * i + (loop == 'writeLoop')} [select]:\n"
+                       f"net/http.(*persistConn).{loop}(0xc000100000)\n"
+                       f"\t/go/src/net/http/transport.go:2000 +0x1\n"
+                       f"created by net/http.(*Transport).dialConn in goroutine 7\n"
+                       f"\t/go/src/net/http/transport.go:1900 +0x1\n")  # fmt: skip
+    return "\n".join(out)
+
+
+def test_fds_that_climb_past_one_new_http_connection_are_not_http() -> None:
+    """A trial service (inventory: a dial-per-lookup client to its own backend that keeps
+    the socket on a timeout) whose in-process load generator opened one keep-alive
+    connection in the window: the fds that climbed are not that client's, so the busiest
+    HTTP client names no place (connection_leak._not_http)."""
+    from godiag.analysis.rootcause.kinds import connection_leak
+    from godiag.formats.goroutines import parse
+
+    obs = _obs([46, 47, 49, 50, 55, 54], [27, 27, 28, 28, 29, 29])
+    obs.dumps = [parse(_dump(2).encode(), "start"), parse(_dump(3).encode(), "end")]
+    why = connection_leak._not_http(obs)
+    assert why is not None and why.startswith("open fds grew by 8 with no goroutine more"), why
+    # the same fds growing with as many HTTP connections (and their goroutines) are theirs
+    obs = _obs([46, 47, 49, 50, 55, 54], [27, 30, 33, 36, 39, 41])
+    obs.dumps = [parse(_dump(2).encode(), "start"), parse(_dump(9).encode(), "end")]
+    assert connection_leak._not_http(obs) is None

@@ -15,6 +15,7 @@ from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.features import holds_client_conn
 from godiag.analysis.rootcause.kinds import goroutine_leak
 from godiag.analysis.rootcause.kinds.base import Features, Kind, change_in, measured_line
+from godiag.analysis.rootcause.longterm import fds as fd_rule
 from godiag.limits import OBSERVER_CONNECTIONS
 from godiag.model.profile import Profile
 
@@ -153,10 +154,16 @@ def _not_http(obs: locate.Observed) -> str | None:
         return sum(g.count for g in d.goroutines
                    if any(f.function.startswith(HTTP_CONN_LOOPS) for f in g.frames))  # fmt: skip
 
-    if loops(obs.dumps[-1]) > loops(obs.dumps[0]):
-        return None
-    return (f"open fds grew by {fds[-1] - fds[0]:.0f} while the HTTP clients' connections "
-            f"did not: what is left open is not an HTTP connection")  # fmt: skip
+    if loops(obs.dumps[-1]) <= loops(obs.dumps[0]):
+        return (f"open fds grew by {fds[-1] - fds[0]:.0f} while the HTTP clients' connections "
+                f"did not: what is left open is not an HTTP connection")  # fmt: skip
+    # rule 11's climb: fds that rose sample after sample with no goroutine more to hold
+    # them; an HTTP client's connection keeps its loop goroutines as long as it is open
+    if fd_rule.climbing(obs) is not None:
+        return (f"open fds grew by {fds[-1] - fds[0]:.0f} with no goroutine more to hold "
+                f"them, where an HTTP client's connection keeps two: what is left open is "
+                f"not an HTTP connection")  # fmt: skip
+    return None
 
 
 def _shared_helper(
