@@ -20,7 +20,7 @@ from typing import Any
 from godiag import provenance
 from godiag.analysis.rootcause import kinds, longterm
 from godiag.analysis.rootcause.derived import Derived, derive
-from godiag.analysis.rootcause.kinds.base import UNCONFIRMED
+from godiag.analysis.rootcause.kinds.base import UNCONFIRMED, unconfirmed
 from godiag.collect.http import HttpClient, shown_url
 from godiag.config import Config, Target
 from godiag.limits import CAPTURE_MB, CAPTURE_SECONDS, DEADLINE_SLACK_SECONDS, IN_FLIGHT, MB, Budget
@@ -539,8 +539,7 @@ def _one_place(causes: list[dict[str, Any]]) -> str | None:
     from godiag.analysis.rootcause import ranker
 
     faults = [c for c in causes if c["kind"] != "healthy" and c["evidence"] and c.get("location")
-              and not c.get("set_aside")
-              and not str(c.get("title", "")).startswith(UNCONFIRMED)]  # fmt: skip
+              and not unconfirmed(c)]  # fmt: skip
     if len(faults) < 2 or len({c["location"]["function"] for c in faults}) != 1:
         return None
     together = sum(c["probability"] for c in faults)

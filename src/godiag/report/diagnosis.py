@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from godiag.analysis.rootcause.kinds.base import UNCONFIRMED
+from godiag.analysis.rootcause.kinds.base import unconfirmed
 from godiag.provenance import label
 
 TEMPLATE = "diagnosis.html.j2"
@@ -64,8 +64,7 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
     for c in doc["causes"]:
         # a kind ranked after others for lack of its own evidence says so on its row: the
         # order then reads without the note below
-        unconfirmed = c.get("set_aside") or str(c.get("title", "")).startswith(UNCONFIRMED)
-        aside = "  (unconfirmed: no evidence of its own)" if unconfirmed else ""
+        aside = "  (unconfirmed: no evidence of its own)" if unconfirmed(c) else ""
         table.add_row(str(c["rank"]), c["kind"], f"{c['probability']:.0%}",
                       short(c["location"]) + aside)  # fmt: skip
     ps = [c["probability"] for c in doc["causes"]]

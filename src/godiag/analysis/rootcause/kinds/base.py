@@ -53,6 +53,12 @@ class Kind:
 UNCONFIRMED = "unconfirmed: "
 
 
+def unconfirmed(cause: dict[str, Any]) -> bool:
+    """A cause of a diagnosis document without evidence of its own kind: ranked after the
+    others for lack of it (`set_aside`), or titled so."""
+    return bool(cause.get("set_aside")) or str(cause.get("title", "")).startswith(UNCONFIRMED)
+
+
 # Of the CPU or the allocation a kind names, the share spent under request handlers at or
 # above which one profile cannot tell the kind from the load (`Kind.doubt`). Not a fine
 # split: a loop of the service's own runs in a goroutine it started (none of it under a

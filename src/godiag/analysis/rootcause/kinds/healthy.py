@@ -44,13 +44,10 @@ def unsupported(feats: Features) -> str | None:
 
 def measured(feats: Features, window_s: float) -> list[str]:
     """What the window measured, in one line: a healthy verdict shows what it rests on."""
-
-    def change(per_min: float | None) -> str:  # `change_in` over this window
-        return change_in(per_min, window_s)
-
     parts = []
     if (n := feats.get("goroutines")) is not None:
-        parts.append(f"{n:.0f} goroutines{change(feats.get('goroutine_growth_per_min'))}")
+        grew = change_in(feats.get("goroutine_growth_per_min"), window_s)
+        parts.append(f"{n:.0f} goroutines{grew}")
     if (h := feats.get("heap_growth_bytes_per_s")) is not None:
         parts.append(f"live heap {h / 1024:+.0f} KiB/s")
     if (c := feats.get("cpu_seconds_per_s")) is not None:
@@ -58,7 +55,7 @@ def measured(feats: Features, window_s: float) -> list[str]:
     if (w := feats.get("lock_waiters")) is not None:
         parts.append(f"{w:.0f} lock waiters")
     if (f := feats.get("open_fds")) is not None:
-        parts.append(f"{f:.0f} open fds{change(feats.get('fd_growth_per_min'))}")
+        parts.append(f"{f:.0f} open fds{change_in(feats.get('fd_growth_per_min'), window_s)}")
     elif parts:
         # a connection leak of raw sockets shows in fds first: say they were not seen
         parts.append("open fds not measured (no process_open_fds in /metrics; "
