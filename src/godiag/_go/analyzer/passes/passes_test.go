@@ -17,7 +17,7 @@ func TestAbandonedSender(t *testing.T) {
 }
 
 func TestUnclosedRange(t *testing.T) {
-	analysistest.Run(t, analysistest.TestData(), passes.UnclosedRange, "rangech")
+	analysistest.Run(t, analysistest.TestData(), passes.UnclosedRange, "rangech", "rangemain")
 }
 
 func TestLostCancelWatcher(t *testing.T) {

@@ -13,6 +13,8 @@ import (
 // Only channels the package fully owns are considered: local variables and
 // unexported fields or package variables, created by make and never handed to
 // code the analyzer cannot see (function arguments, other variables, returns).
+// In package main, a loop in a goroutine started only at start-up (lifetime.go) is a
+// worker meant to run until the process ends, and is not reported.
 var UnclosedRange = &analysis.Analyzer{
 	Name: "unclosed_range",
 	Doc:  "for range over a channel that nothing in the package closes",
@@ -52,7 +54,8 @@ func runRange(pass *analysis.Pass) (any, error) {
 				open = neverClosed(pass, parents, v)
 				verdict[v] = open
 			}
-			if open {
+			// a worker main starts at start-up is meant to live as long as the process
+			if open && !startedOnce(pass, parents, rs) {
 				pass.Reportf(rs.Pos(), "for range over channel %s, which nothing in this package closes: the loop (and its goroutine) never ends; close(%s) when the last value is sent", v.Name(), v.Name())
 			}
 			return true
