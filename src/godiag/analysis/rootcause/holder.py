@@ -20,6 +20,14 @@ decidable:
   the first lock and hold it while they wait (the latest such line). Two goroutines that
   take the same two locks in opposite orders (a transfer from a to b beside one from b to
   a) wait there for each other for ever: the later Lock line is where the order is fixed.
+- the goroutine that started the waiters, when no goroutine is past the Lock line: lock
+  waiters whose parent (`created by F in goroutine N`, the one goroutine in F when the dump
+  has no ids) is blocked in F, the function that started them, on a WaitGroup or a channel,
+  with F a method of the type whose lock they wait for. A function
+  that takes the lock, starts workers that take it too, then waits for them under it (a
+  `wg.Wait()` before its deferred Unlock) waits for ever: it is the holder, and F's wait is
+  the location. Checked before the same-type pass: that the parent started them is stronger
+  than being the one place of the type parked elsewhere.
 - a lock taken again by its holder, last: a lock waiter whose caller, above the function
   calling Lock, is a method of the same receiver type, there at both ends of the window
   (the same goroutine, waiting at the same call). Go's locks are not reentrant: if that
@@ -36,7 +44,7 @@ mutex profile decides them when it is on: its contention is recorded at the hold
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import category, is_stdlib
@@ -61,6 +69,7 @@ class Holder:
     holders: int  # goroutines found inside (one, or the same place several times)
     same_type: bool = False  # found in another method of the waiters' type, not past their Lock
     nested: bool = False  # waiting on a second lock, past the waiters' Lock in the same function
+    creator: bool = False  # the waiters' parent, waiting for them in the function that started them
     reentrant: bool = False  # waiting on a lock its own caller (same type) may hold
     across: bool = False  # the same goroutine seen waiting there at both ends of the window
     category: str = "other"  # what the holder waits on (goroutine_rules.category)
@@ -118,11 +127,48 @@ def find(dump: Dump, prefix: str | None = None, start: Dump | None = None) -> Ho
             continue
         (c, g, sec), = inside.values()  # fmt: skip
         return _holder(g, prefix, sec, n, at, c, same_type=False)
+    if (h := _creator(dump, prefix)) is not None:
+        return h
     for (fn, _line), (n, at) in sorted(typed.items(), key=lambda kv: -kv[1][0]):
         h = _same_type(dump, prefix, fn, n, at)
         if h is not None:
             return h
     return _nested(dump, waits) or _reentrant(dump, start)
+
+
+# what a parent waits on when it waits for the goroutines it started
+_WAITS_FOR_CHILDREN = ("waitgroup", "channel", "select")
+
+
+def _creator(dump: Dump, prefix: str | None) -> Holder | None:
+    """Lock waiters whose parent waits, in the function that started them, on a WaitGroup
+    or a channel: the one such place in the dump."""
+    by_id = {g.id: g for g in dump.goroutines if g.id is not None}
+    inside: dict[tuple[str, int], tuple[int, int, Goroutine, Frame, Frame]] = {}
+    for w in dump.goroutines:
+        entry = entry_frames(w)
+        if category(w.state, w.frames) != "lock" or w.created_by is None or not entry:
+            continue
+        parent_fn = w.created_by.function
+        recv = receiver(parent_fn)
+        if recv is None or recv != receiver(entry[0].function):
+            continue  # a lock is a field of the type whose methods take it
+        if w.created_by_goroutine is not None and w.created_by_goroutine in by_id:
+            parents = [by_id[w.created_by_goroutine]]
+        else:
+            parents = [g for g in dump.goroutines if any(f.function == parent_fn for f in g.frames)]
+        for p in parents:
+            sec = next((f for f in p.frames if f.function == parent_fn), None)
+            if sec is None or category(p.state, p.frames) not in _WAITS_FOR_CHILDREN:
+                continue
+            k = (sec.function, sec.line)
+            n, c, _, _, _ = inside.get(k, (0, 0, p, sec, entry[0]))
+            inside[k] = (n + w.count, c if c else p.count, p, sec, entry[0])
+    if len(inside) != 1:
+        return None
+    (n, c, p, sec, at), = inside.values()  # fmt: skip
+    h = _holder(p, prefix, sec, n, at, c, same_type=False)
+    return replace(h, creator=True)
 
 
 def _nested(dump: Dump, waits: dict[tuple[str, int], tuple[int, Frame]]) -> Holder | None:
@@ -275,6 +321,15 @@ def evidence(h: Holder) -> list[str]:
             f"calls there (a read lock upgraded to a write lock, or a locking method called "
             f"with the lock held) the goroutine waits on itself for ever and the others "
             f"queue behind it{confirm}",
+        ]
+    if h.creator:
+        waits = h.state if h.frame.line == h.section.line else f"{h.state} in {leaf}"
+        return [
+            f"{h.waiters} goroutine(s) wait to lock in {at}, started by {h.section.function}",
+            f"the holder: {h.holders} goroutine(s) in {sec}, the function that started them, "
+            f"waiting on {waits}: it waits for them while it holds the lock they "
+            f"wait for, so neither ends; release the lock before waiting for them, or let "
+            f"them run without it",
         ]
     if h.nested:
         return [
