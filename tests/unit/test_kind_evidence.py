@@ -575,21 +575,24 @@ def test_a_runner_up_close_behind_with_evidence_contests_the_top() -> None:
     assert ranker.contested([("healthy", 0.45), ("cpu-saturation", 0.4)], feats) is not None
     # the verdict names the rival and its first evidence line; without evidence lines the
     # rival is not shown to the user as one, so it contests nothing
+    from godiag.model.observation import Observation
     from godiag.pipeline.diagnose import _contest
 
+    obs = Observation(url="http://x")
+
     causes = [{"kind": k, "probability": p, "evidence": [f"site of {k}"]} for k, p in close]
-    why = _contest(causes, feats)
+    why = _contest(causes, feats, obs)
     assert why is not None and why.startswith("cpu-saturation is close behind (35%)")
     assert "(site of cpu-saturation)" in why
     assert "longer --window" in why
     # both at one function: the verdict stays "not sure" of the kind but names the code
     at = {"function": "main.scrub", "file": "/src/main.go", "line": 81}
     same = [{**c, "location": dict(at, line=81 + i)} for i, c in enumerate(causes)]
-    why = _contest(same, feats)
+    why = _contest(same, feats, obs)
     assert why is not None and "at the same place" in why, why
     assert why.endswith("the code to change is main.scrub (/src/main.go:81)"), why
     causes[1]["evidence"] = []
-    assert _contest(causes, feats) is None
+    assert _contest(causes, feats, obs) is None
 
 
 def test_open_fds_within_the_observers_own_connections_are_no_connection() -> None:

@@ -9,7 +9,11 @@ import pytest
 from tools.slow_eval import SLOW
 
 from godiag.analysis.rootcause.kinds.base import UNCONFIRMED
+from godiag.formats.goroutines import parse
+from godiag.model.observation import Observation
 from godiag.pipeline.diagnose import DiagnoseOptions, _one_place, replay
+
+NOTHING = Observation(url="http://x")
 
 APPLY = {"function": "main.(*board).apply", "file": "/src/main.go", "line": 94}
 
@@ -21,7 +25,7 @@ def cause(kind: str, p: float, loc: dict[str, Any] | None = APPLY, **kw: Any) ->
 
 def test_faults_at_one_function_name_it() -> None:
     got = _one_place([cause("lock-contention", 0.38), cause("gc-pressure", 0.33),
-                      cause("cpu-saturation", 0.16)])  # fmt: skip
+                      cause("cpu-saturation", 0.16)], NOTHING)  # fmt: skip
     assert got == ("lock-contention 38%, gc-pressure 33%, cpu-saturation 16% (87% together) "
                    "point at the same place: whichever it is, the code to change is "
                    "main.(*board).apply (/src/main.go:94)")  # fmt: skip
@@ -43,7 +47,47 @@ def test_faults_at_one_function_name_it() -> None:
     ],
 )
 def test_otherwise_nothing_is_added(causes: list[dict[str, Any]]) -> None:
-    assert _one_place(causes) is None
+    assert _one_place(causes, NOTHING) is None
+
+
+SUBMIT = {"function": "main.(*board).submit", "file": "/src/main.go", "line": 81}
+PUBLISH = {"function": "main.(*board).publishLocked", "file": "/src/main.go", "line": 103}
+
+
+def _dump(*stacks: list[tuple[str, int]]) -> Observation:
+    text = ""
+    for i, frames in enumerate(stacks):
+        text += f"goroutine {i + 1} [running]:\n"
+        text += "".join(f"{fn}(...)\n\t/src/main.go:{line} +0x1\n" for fn, line in frames)
+        text += "\n"
+    return Observation(url="http://x", dumps=[parse(text.encode(), "test")])
+
+
+def test_faults_on_one_call_chain_name_the_outer_call() -> None:
+    """A lock held while the holder does heavy work: contention located at the call made
+    under the lock, CPU in the function it calls; a stack shows the one calling the other."""
+    obs = _dump([("main.(*board).publishLocked", 103), ("main.(*board).submit", 81),
+                 ("main.(*api).handleSubmit", 131)])  # fmt: skip
+    got = _one_place([cause("cpu-saturation", 0.38, PUBLISH),
+                      cause("lock-contention", 0.37, SUBMIT)], obs)  # fmt: skip
+    assert got == ("cpu-saturation 38%, lock-contention 37% (75% together) point at one call "
+                   "chain: main.(*board).submit (/src/main.go:81) calls "
+                   "main.(*board).publishLocked (/src/main.go:103) (in the captured stacks): "
+                   "whichever it is, the code to change is that call")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "stack",
+    [
+        # the outer function seen at another line: another call, not this one
+        [("main.(*board).publishLocked", 103), ("main.(*board).submit", 77)],
+        # the two only side by side, neither calling the other
+        [("main.(*board).submit", 81), ("main.(*api).handleSubmit", 131)],
+    ],
+)
+def test_no_chain_without_a_stack_showing_the_call(stack: list[tuple[str, int]]) -> None:
+    causes = [cause("cpu-saturation", 0.38, PUBLISH), cause("lock-contention", 0.37, SUBMIT)]
+    assert _one_place(causes, _dump(stack)) is None
 
 
 @pytest.mark.skipif(not SLOW.is_dir(), reason="no data/diagnose/slow (make collect-slow)")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from godiag import provenance
-from godiag.analysis.rootcause import kinds, longterm
+from godiag.analysis.rootcause import chain, kinds, longterm
 from godiag.analysis.rootcause.derived import Derived, derive
 from godiag.analysis.rootcause.kinds.base import UNCONFIRMED, unconfirmed
 from godiag.collect.http import HttpClient, shown_url
@@ -404,7 +404,7 @@ def _analyse(
             and (why := longterm.looping_line(top["location"], lt)) is not None
         )
         # a runner-up close behind with evidence of its own
-        or (confident and (why := _contest(causes, feats)) is not None)
+        or (confident and (why := _contest(causes, feats, obs)) is not None)
         # "no fault" at odds with every fault together
         or (confident and (why := _outweighed(ranked)) is not None)
     ):
@@ -417,7 +417,7 @@ def _analyse(
         listed = {c["kind"] for c in causes}
         if named := {k: w for k, w in set_aside.items() if k in listed}:
             verdict += "; " + _set_aside(named, dict(ranked))
-        if (place := _one_place(causes)) is not None:
+        if (place := _one_place(causes, obs)) is not None:
             verdict += "; " + place
         verdict += "; " + UNDECIDED
     else:
@@ -510,7 +510,7 @@ def _under(p: float, floor: float) -> str:
     return whole if round(p * 100) < round(floor * 100) else f"{math.floor(p * 1000) / 10:.1f}%"
 
 
-def _contest(causes: list[dict[str, Any]], feats: dict[str, Any]) -> str | None:
+def _contest(causes: list[dict[str, Any]], feats: dict[str, Any], obs: Observation) -> str | None:
     """Why a top cause with a runner-up close behind is no verdict (ranker.contested)."""
     from godiag.analysis.rootcause import ranker
 
@@ -522,33 +522,47 @@ def _contest(causes: list[dict[str, Any]], feats: dict[str, Any]) -> str | None:
     head = (f"{rival[0]} is close behind ({rival[1]:.0%}) with evidence of its own "
             f"({second['evidence'][0]})")  # fmt: skip
     here, there = causes[0].get("location"), second.get("location")
-    if here and there and here.get("function") == there.get("function"):
+    if here and there and (place := _code_to_change([here, there], obs)) is not None:
         # one piece of code doing both (a regexp compiled per call burns CPU and churns
         # the heap): which name it gets matters less than where it is, and that is known
-        return (f"{head}, at the same place: whichever it is, the code to change is "
-                f"{here['function']} ({here['file']}:{here['line']})")  # fmt: skip
+        return f"{head}, {place}"
     return (f"{head}: both read the same captures; a diagnosis while the symptom is "
             f"stronger, or a longer --window, would decide")  # fmt: skip
 
 
-def _one_place(causes: list[dict[str, Any]]) -> str | None:
+def _where(loc: dict[str, Any]) -> str:
+    return f"{loc['function']} ({loc['file']}:{loc['line']})"
+
+
+def _code_to_change(locs: list[dict[str, Any]], obs: Observation) -> str | None:
+    """Where the code to change is when several causes' locations are one function, or
+    one call chain in the captured stacks (chain.outermost); None otherwise."""
+    if len({loc["function"] for loc in locs}) == 1:
+        return f"at the same place: whichever it is, the code to change is {_where(locs[0])}"
+    if (i := chain.outermost(locs, chain.stacks(obs))) is None:
+        return None
+    inner = ", ".join(_where(loc) for loc in locs if loc["function"] != locs[i]["function"])
+    return (f"at one call chain: {_where(locs[i])} calls {inner} (in the captured stacks): "
+            f"whichever it is, the code to change is that call")  # fmt: skip
+
+
+def _one_place(causes: list[dict[str, Any]], obs: Observation) -> str | None:
     """When no cause reaches the floor but the faults listed with evidence of their own all
-    locate in one function and together reach it: the kind is undecided, the code to
-    change is not (a lock held while marshalling JSON contends, burns CPU and churns the
-    heap at once)."""
+    locate in one function, or on one call chain, and together reach it: the kind is
+    undecided, the code to change is not (a lock held while marshalling JSON contends,
+    burns CPU and churns the heap at once)."""
     from godiag.analysis.rootcause import ranker
 
     faults = [c for c in causes if c["kind"] != "healthy" and c["evidence"] and c.get("location")
               and not unconfirmed(c)]  # fmt: skip
-    if len(faults) < 2 or len({c["location"]["function"] for c in faults}) != 1:
+    if len(faults) < 2:
         return None
     together = sum(c["probability"] for c in faults)
-    if together < ranker.FLOOR:
+    place = _code_to_change([c["location"] for c in faults], obs)
+    if together < ranker.FLOOR or place is None:
         return None
-    loc = faults[0]["location"]
     names = ", ".join(f"{c['kind']} {c['probability']:.0%}" for c in faults)
-    return (f"{names} ({together:.0%} together) point at the same place: whichever it is, "
-            f"the code to change is {loc['function']} ({loc['file']}:{loc['line']})")  # fmt: skip
+    return f"{names} ({together:.0%} together) point {place}"
 
 
 # the baseline command the verdicts and evidence advise, and the flags each mandatory field
