@@ -99,3 +99,21 @@ def test_a_slow_leak_below_the_floor_names_its_function() -> None:
     assert not doc["confident"]
     assert doc["verdict"].startswith("not sure: the most likely cause, memory-leak")
     assert "the code to change is main.(*partWriter).writePart (" in doc["verdict"]
+
+
+def test_a_withheld_fault_still_names_the_code_it_would_be() -> None:
+    """A hot request path is a fault or a busy day: the verdict withholds the kind but says
+    where the time goes; not for healthy, a place the evidence calls a guess, or a place
+    the reason already names."""
+    from godiag.analysis.rootcause.kinds.base import PLACE_UNSURE
+    from godiag.pipeline.diagnose import _if_it_is
+
+    why = "its hottest function takes 86% of the CPU profile … would decide"
+    top = cause("cpu-saturation", 0.67)
+    assert _if_it_is(top, why) == (
+        "; if it is cpu-saturation, the code to change is main.(*board).apply (/src/main.go:94)"
+    )
+    assert _if_it_is(cause("healthy", 0.5, None), why) == ""
+    assert _if_it_is(cause("connection-leak", 0.6, evidence=[PLACE_UNSURE + "busiest"]), why) == ""
+    assert _if_it_is(top, "… main.(*board).apply holds 8 MiB …") == ""
+    assert _if_it_is(cause("cpu-saturation", 0.6, set_aside="no evidence"), why) == ""

@@ -20,7 +20,7 @@ from typing import Any
 from godiag import provenance
 from godiag.analysis.rootcause import chain, kinds, longterm
 from godiag.analysis.rootcause.derived import Derived, derive
-from godiag.analysis.rootcause.kinds.base import UNCONFIRMED, unconfirmed
+from godiag.analysis.rootcause.kinds.base import UNCONFIRMED, place_unsure, unconfirmed
 from godiag.collect.http import HttpClient, shown_url
 from godiag.config import Config, Target
 from godiag.limits import CAPTURE_MB, CAPTURE_SECONDS, DEADLINE_SLACK_SECONDS, IN_FLIGHT, MB, Budget
@@ -410,6 +410,7 @@ def _analyse(
     ):
         confident = False
         verdict = f"not sure: {top['kind']} ranks first ({top['probability']:.0%}), but {why}"
+        verdict += _if_it_is(top, why)
     elif not confident:
         share = _under(top["probability"], ranker.FLOOR)  # type: ignore[index]
         verdict = (f"not sure: the most likely cause, {top['kind']}, has only "  # type: ignore[index]
@@ -528,6 +529,20 @@ def _contest(causes: list[dict[str, Any]], feats: dict[str, Any], obs: Observati
         return f"{head}, {place}"
     return (f"{head}: both read the same captures; a diagnosis while the symptom is "
             f"stronger, or a longer --window, would decide")  # fmt: skip
+
+
+def _if_it_is(top: dict[str, Any], why: str) -> str:
+    """Where a withheld fault's own evidence places it, when the reason does not already
+    say: the kind is not sure, the code it would be is (a hot request path is a fault or
+    a busy day, and either way that is where the time goes)."""
+    loc = top.get("location")
+    if top["kind"] == "healthy" or not loc or not top["evidence"] or unconfirmed(top):
+        return ""
+    if place_unsure(top):
+        return ""
+    if loc["function"] in why:
+        return ""
+    return f"; if it is {top['kind']}, the code to change is {_where(loc)}"
 
 
 def _where(loc: dict[str, Any]) -> str:

@@ -59,6 +59,15 @@ def unconfirmed(cause: dict[str, Any]) -> bool:
     return bool(cause.get("set_aside")) or str(cause.get("title", "")).startswith(UNCONFIRMED)
 
 
+# The head of an evidence line saying the location is a best guess among several (the
+# busiest of some clients): the kind may stand, the place is not to be acted on.
+PLACE_UNSURE = "not sure of the place: "
+
+
+def place_unsure(cause: dict[str, Any]) -> bool:
+    return any(str(e).startswith(PLACE_UNSURE) for e in cause.get("evidence") or ())
+
+
 # Of the CPU or the allocation a kind names, the share spent under request handlers at or
 # above which one profile cannot tell the kind from the load (`Kind.doubt`). Not a fine
 # split: a loop of the service's own runs in a goroutine it started (none of it under a

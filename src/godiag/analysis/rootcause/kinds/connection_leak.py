@@ -14,7 +14,13 @@ from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.features import holds_client_conn
 from godiag.analysis.rootcause.kinds import goroutine_leak
-from godiag.analysis.rootcause.kinds.base import Features, Kind, change_in, measured_line
+from godiag.analysis.rootcause.kinds.base import (
+    PLACE_UNSURE,
+    Features,
+    Kind,
+    change_in,
+    measured_line,
+)
 from godiag.analysis.rootcause.longterm import fds as fd_rule
 from godiag.limits import OBSERVER_CONNECTIONS
 from godiag.model.profile import Profile
@@ -208,7 +214,7 @@ def _by_traffic(what: str, found: dict[sites.Site, int], top: sites.Site) -> str
     """What a location from a traffic tier rests on: the other clients it was chosen over."""
     others = sorted(((n, s) for s, n in found.items() if s != top and n > 0), reverse=True)
     also = ", ".join(f"{locate.where(locate.loc(s))} ({_size(what, n)})" for n, s in others[:2])
-    return (f"not sure of the place: {what} measures traffic, and the busiest HTTP client "
+    return (f"{PLACE_UNSURE}{what} measures traffic, and the busiest HTTP client "
             f"is not always the one that leaves connections open"
             + (f"; other clients: {also}" if also else "")
             + "; a longer --window shows the live objects of the one that does")  # fmt: skip
