@@ -237,6 +237,21 @@ def test_exit_status_is_a_fault_the_verdict_names() -> None:
     assert not is_fault({**fault, "confident": False})  # "not sure: memory-leak ranks first"
     assert not is_fault({**fault, "min_probability": 0.6})
     assert not is_fault({**fault, "causes": [{"kind": "healthy", "probability": 0.9}]})
+    # --fail-on suspect: a fault ranked first counts, sure or not; healthy first never
+    assert is_fault({**fault, "confident": False}, suspect=True)
+    healthy = {"causes": [{"kind": "healthy", "probability": 0.52}], "confident": False}
+    assert not is_fault(healthy, suspect=True)
+
+
+def test_cli_fail_on_suspect_exits_1_on_a_fault_not_sure_of() -> None:
+    """The exit status of one bundle under both policies follows the document."""
+    docs = {b: json.loads((b / "expected.json").read_text()) for b in BUNDLES}
+    unsure = [b for b, d in docs.items()
+              if not d["confident"] and d["causes"][0]["kind"] != "healthy"]  # fmt: skip
+    assert unsure, "a golden bundle whose verdict is not sure of a fault ranked first"
+    assert godiag("diagnose", str(unsure[0]), "--format", "json").returncode == 0
+    r = godiag("diagnose", str(unsure[0]), "--format", "json", "--fail-on", "suspect")
+    assert r.returncode == 1, r.stderr
 
 
 def test_cli_live_options_are_refused_on_a_replay() -> None:

@@ -13,7 +13,8 @@ and stores every artifact (--no-store to skip; missing metadata is reported with
 
 Exit status: 1 when the verdict names a fault (not "not sure") with probability >=
 --min-probability, 0 otherwise (healthy, or not sure: the JSON's `confident` is false), 2
-when nothing at all could be read from the target.
+when nothing at all could be read from the target. With --fail-on suspect, a "not sure"
+verdict with a fault ranked first exits 1 too.
 """
 
 from __future__ import annotations
@@ -75,6 +76,14 @@ FORMATS = ["text", "json", "html"]
     "probability (default: the 40% confidence floor).",
 )
 @click.option(
+    "--fail-on",
+    type=click.Choice(["fault", "suspect"]),
+    default="fault",
+    show_default=True,
+    help="fault: exit 1 when the verdict names a fault (as --min-probability says); "
+    "suspect: also when it is not sure but a fault ranks first.",
+)
+@click.option(
     "--timeout", type=Duration(), default="10s", show_default=True,
     help="Time budget of one capture, connect to last byte (windowed profiles add theirs).",
 )  # fmt: skip
@@ -112,8 +121,8 @@ FORMATS = ["text", "json", "html"]
 @output_options(FORMATS)
 def diagnose(
     target: str, window: float, cpu: float | None, source: str | None, min_probability: float,
-    timeout: float, max_capture_mb: int, deadline: float | None, save_dir: Path | None,
-    siblings: int, all_pods: bool, lookback: float, config_path: str | None,
+    fail_on: str, timeout: float, max_capture_mb: int, deadline: float | None,
+    save_dir: Path | None, siblings: int, all_pods: bool, lookback: float, config_path: str | None,
     kubeconfig: str | None, kube_context: str | None, service: str | None, go_version: str | None,
     build_commit: str | None, tags: tuple[str, ...], store: bool, as_baseline: bool,
     fmt: str | None, output: Path | None, quiet: bool, verbose: bool, no_color: bool,
@@ -131,7 +140,8 @@ def diagnose(
     the top 3 causes with calibrated probabilities, locations and evidence, and stores every
     artifact (missing metadata: not stored, and the report says where to set it). Exit 1
     when the verdict names a fault (not "not sure") with probability at least
-    --min-probability; 2 when nothing at all answered.
+    --min-probability (with --fail-on suspect, also when it is not sure but a fault ranks
+    first); 2 when nothing at all answered.
     """
     from godiag import config as cfg
     from godiag.collect import bundle
@@ -141,6 +151,7 @@ def diagnose(
     from godiag.report import emit
 
     out = make_output(fmt, output, quiet, verbose, no_color, FORMATS)
+    suspect = fail_on == "suspect"
     conf = cfg.load(config_path)
     kube = target.startswith("k8s://")
     if not kube and (siblings or all_pods):
@@ -163,7 +174,7 @@ def diagnose(
         if (why := unobserved(doc)) is not None:
             raise CollectError(why)
         emit(doc, out.format, out.output, color=out.color, quiet=quiet, verbose=verbose)
-        return int(ExitStatus.FOUND) if is_fault(doc) else 0
+        return int(ExitStatus.FOUND) if is_fault(doc, suspect) else 0
     pods: list[PodEndpoint] = []
     resolver: Resolver | None = None
     if kube:
@@ -204,7 +215,7 @@ def diagnose(
 
     pin_mmap_threshold()  # what over-budget answers held goes back to the system
     if len(pods) > 1:
-        return _all_pods(pods, opts, resolver, siblings, out, quiet)
+        return _all_pods(pods, opts, resolver, siblings, out, quiet, suspect)
     if pods:
         from godiag.pipeline.pods import diagnose_pod
 
@@ -214,7 +225,7 @@ def diagnose(
     if (why := unobserved(doc)) is not None:
         raise CollectError(why)
     emit(doc, out.format, out.output, color=out.color, quiet=quiet, verbose=verbose)
-    return int(ExitStatus.FOUND) if is_fault(doc) else 0
+    return int(ExitStatus.FOUND) if is_fault(doc, suspect) else 0
 
 
 def _pid_target(pid: int, conf: Config, timeout: float) -> Target:
@@ -230,7 +241,7 @@ def _pid_target(pid: int, conf: Config, timeout: float) -> Target:
 
 def _all_pods(
     pods: list[PodEndpoint], opts: DiagnoseOptions, resolver: Resolver | None, siblings: int,
-    out: OutputOptions, quiet: bool,
+    out: OutputOptions, quiet: bool, suspect: bool,
 ) -> int:  # fmt: skip
     """Every ready pod of a workload in the same window: one document per pod (to stdout
     one after the other, or to -o FILE as FILE-POD.EXT), exit 1 when any shows a fault."""
@@ -261,4 +272,4 @@ def _all_pods(
         if dest is not None:
             dest = dest.with_name(f"{dest.stem}-{ep.pod}{dest.suffix}")
         emit(doc, out.format, dest, color=out.color, quiet=quiet, verbose=out.verbose)
-    return int(ExitStatus.FOUND) if any(is_fault(d) for _, d in answered) else 0
+    return int(ExitStatus.FOUND) if any(is_fault(d, suspect) for _, d in answered) else 0

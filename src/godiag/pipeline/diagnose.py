@@ -645,11 +645,14 @@ def unobserved(doc: dict[str, Any]) -> str | None:
     return f"cannot diagnose {doc['target']['url']}: nothing answered ({why})"
 
 
-def is_fault(doc: dict[str, Any]) -> bool:
+def is_fault(doc: dict[str, Any], suspect: bool = False) -> bool:
     """The exit-status rule: the verdict names a fault (not "not sure") at or above
     min_probability. A fault ranked first that the verdict is not sure of pages no one: the
-    document says what would decide (`confident` false)."""
+    document says what would decide (`confident` false); `suspect` (`--fail-on suspect`)
+    counts it, for a script that would rather look at every fault ranked first."""
     causes = doc.get("causes") or []
+    if suspect and causes and causes[0]["kind"] != "healthy":
+        return True
     return bool(
         causes
         and doc.get("confident", True)
