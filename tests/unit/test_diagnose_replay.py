@@ -341,3 +341,24 @@ def test_a_cause_moved_for_lack_of_evidence_says_why_in_json(monkeypatch: Any) -
     moved = [c for c in doc["causes"] if c["kind"] == "memory-leak"]
     assert doc["causes"][0]["kind"] != "memory-leak" and "set_aside" not in doc["causes"][0]
     assert moved and moved[0]["set_aside"] in moved[0]["evidence"][-1]
+
+
+def test_cli_json_says_on_stderr_when_nothing_could_be_stored(tmp_path: Path) -> None:
+    """--store asked, the build commit missing (the golden bundles record none): the JSON
+    document's store.message is easy to miss, so stderr has the line too (the text report
+    prints it already); with the commit given, the artifacts are stored and nothing is said."""
+    env = {**os.environ, "GODIAG_HOME": str(tmp_path)}
+    args = [sys.executable, "-m", "godiag", "diagnose", str(BUNDLES[0]), "--store",
+            "--format", "json"]  # fmt: skip
+
+    def run(*more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*args, *more], capture_output=True, text=True, timeout=120,
+                              env=env)  # fmt: skip
+
+    r = run()
+    doc = json.loads(r.stdout)
+    assert doc["store"]["missing"] == ["build_commit"]
+    assert f"godiag: {doc['store']['message']}" in r.stderr
+    assert "not stored" not in run("-q").stderr
+    r = run("--build-commit", "0123abc")
+    assert json.loads(r.stdout)["store"]["stored"] > 0 and "not stored" not in r.stderr

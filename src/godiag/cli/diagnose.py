@@ -174,6 +174,7 @@ def diagnose(
         if (why := unobserved(doc)) is not None:
             raise CollectError(why)
         emit(doc, out.format, out.output, color=out.color, quiet=quiet, verbose=verbose)
+        _say_unstored(doc, out.format, quiet)
         return int(ExitStatus.FOUND) if is_fault(doc, suspect) else 0
     pods: list[PodEndpoint] = []
     resolver: Resolver | None = None
@@ -225,7 +226,17 @@ def diagnose(
     if (why := unobserved(doc)) is not None:
         raise CollectError(why)
     emit(doc, out.format, out.output, color=out.color, quiet=quiet, verbose=verbose)
+    _say_unstored(doc, out.format, quiet)
     return int(ExitStatus.FOUND) if is_fault(doc, suspect) else 0
+
+
+def _say_unstored(doc: dict[str, Any], fmt: str, quiet: bool, who: str = "") -> None:
+    """A diagnosis whose artifacts could not be stored for missing metadata says so on
+    stderr when its report (JSON, HTML) does not print to the terminal: the text report
+    already has the line, a document's `store.message` is easy to miss."""
+    store = doc.get("store") or {}
+    if fmt != "text" and store.get("missing") and not quiet:
+        sys.stderr.write(f"godiag: {who}{store['message']}\n")
 
 
 def _pid_target(pid: int, conf: Config, timeout: float) -> Target:
@@ -272,4 +283,5 @@ def _all_pods(
         if dest is not None:
             dest = dest.with_name(f"{dest.stem}-{ep.pod}{dest.suffix}")
         emit(doc, out.format, dest, color=out.color, quiet=quiet, verbose=out.verbose)
+        _say_unstored(doc, out.format, quiet, f"{ep.pod}: ")
     return int(ExitStatus.FOUND) if any(is_fault(d, suspect) for _, d in answered) else 0
