@@ -443,6 +443,12 @@ def _analyse(
         "min_probability": options.min_probability,
         "features": feats,
         "causes": causes,
+        # the kinds not listed, as the model scored them: a verdict may name one of them
+        "others": [
+            {"kind": k, "probability": p}
+            for k, p in sorted(ranked, key=lambda kv: -kv[1])
+            if k not in {c["kind"] for c in causes}
+        ],
         "missing": list(obs.missing),
         "notes": notes,
         "metrics_source": obs.metrics_source,

@@ -69,8 +69,11 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
                       short(c["location"]) + aside)  # fmt: skip
     ps = [c["probability"] for c in doc["causes"]]
     if doc["causes"] and (rest := 1.0 - sum(ps)) >= 0.005:
-        # the kinds not listed, so the column reads as the whole of the model's belief
-        table.add_row("", "(other kinds)", f"{rest:.0%}", "")
+        # the kinds not listed, so the column reads as the whole of the model's belief, and
+        # by name: a verdict may name one ("the faults together score more: …")
+        named = ", ".join(f"{o['kind']} {o['probability']:.0%}" for o in doc.get("others") or []
+                          if o["probability"] >= 0.005)  # fmt: skip
+        table.add_row("", "(other kinds)", f"{rest:.0%}", named)
     if doc["causes"]:
         console.print(table)
         if any(b > a for a, b in itertools.pairwise(ps)):
