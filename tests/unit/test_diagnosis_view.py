@@ -71,3 +71,22 @@ def test_series_values_read_as_amounts() -> None:
     assert amount(13434880, "heap_live_bytes", signed=True) == "+12.8 MiB"
     assert amount(1812.0, "go_goroutines", signed=True) == "+1,812"
     assert amount(0.02858, "cpu_seconds_per_s") == "0.02858"
+
+
+def test_the_other_kinds_are_named_on_their_row() -> None:
+    """A verdict may name a kind outside the top three: its row lists them by name."""
+    doc = _doc([("healthy", 0.54), ("gc-pressure", 0.03), ("memory-leak", 0.21)])
+    doc["others"] = [{"kind": "goroutine-leak", "probability": 0.07},
+                     {"kind": "lock-contention", "probability": 0.001}]  # fmt: skip
+    other = next(line for line in _text(doc).splitlines() if "(other kinds)" in line)
+    assert "goroutine-leak 7%" in other and "lock-contention" not in other
+
+
+def test_a_probability_a_rule_set_is_marked_as_the_rules() -> None:
+    from godiag.analysis.rootcause.longterm.rules import LEADS_TO
+
+    doc = _doc([("connection-leak", 0.6), ("healthy", 0.2)])
+    assert "*" not in _text(doc)
+    doc["causes"][0]["evidence"] = [f"{LEADS_TO}open fds that climbed (probability 0.03 -> 0.60)"]
+    text = _text(doc)
+    assert "60% *" in text and "* set by a rule" in text and "not a calibrated figure" in text

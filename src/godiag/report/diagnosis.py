@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from godiag.analysis.rootcause.kinds.base import unconfirmed
+from godiag.analysis.rootcause.longterm.rules import DECISIVE, LEADS_TO
 from godiag.provenance import label
 
 TEMPLATE = "diagnosis.html.j2"
@@ -61,11 +62,14 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
     table = Table(show_header=True, header_style="bold", box=None)
     for col in ("#", "kind", "probability", "location"):
         table.add_column(col)
+    ruled = False
     for c in doc["causes"]:
         # a kind ranked after others for lack of its own evidence says so on its row: the
         # order then reads without the note below
         aside = "  (unconfirmed: no evidence of its own)" if unconfirmed(c) else ""
-        table.add_row(str(c["rank"]), c["kind"], f"{c['probability']:.0%}",
+        rule = _by_rule(c)
+        ruled = ruled or rule
+        table.add_row(str(c["rank"]), c["kind"], f"{c['probability']:.0%}" + (" *" if rule else ""),
                       short(c["location"]) + aside)  # fmt: skip
     ps = [c["probability"] for c in doc["causes"]]
     if doc["causes"] and (rest := 1.0 - sum(ps)) >= 0.005:
@@ -76,6 +80,9 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
         table.add_row("", "(other kinds)", f"{rest:.0%}", named)
     if doc["causes"]:
         console.print(table)
+        if ruled:
+            console.print("[dim]* set by a rule on evidence the model does not read (its "
+                          "line below says which), not a calibrated figure[/]")  # fmt: skip
         if any(b > a for a, b in itertools.pairwise(ps)):
             # the ranking puts kinds whose own evidence was seen first (docs/diagnose.md)
             console.print("[dim]order: kinds whose own evidence was seen come first; a kind "
@@ -166,3 +173,8 @@ def _register() -> None:
 
 
 _register()
+
+
+def _by_rule(cause: dict[str, Any]) -> bool:
+    """The cause's probability was set by a long-term rule (decisive, or a lead)."""
+    return any(str(e).startswith((DECISIVE, LEADS_TO)) for e in cause.get("evidence") or ())

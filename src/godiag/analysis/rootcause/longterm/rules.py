@@ -31,6 +31,11 @@ from godiag.analysis.rootcause.longterm.since import (
 # Rule 1: a decided kind's probability moves half-way to 1, and to this at least
 RAISED = 0.75
 
+# The heads of the evidence lines of a probability a rule set (rule 1: decisive; rules 9,
+# 10, 11: a lead): a figure of the rule's, not the model's calibrated one
+DECISIVE = "decisive evidence: "
+LEADS_TO = "points to it without deciding: "
+
 
 def _stopped(lt: LongTerm, series: str) -> bool:
     """Prometheus saw the series not growing by its end over HISTORY_MIN_S or more: flat,
@@ -145,7 +150,7 @@ def adjust(
             continue
         p = probs[kind]
         new = _move(probs, kind, max(RAISED, p + (1 - p) / 2))
-        notes[kind] = f"decisive evidence: {why} (probability {p:.2f} -> {new:.2f})"
+        notes[kind] = f"{DECISIVE}{why} (probability {p:.2f} -> {new:.2f})"
     top = max(probs, key=lambda k: probs[k]) if probs else None
     for kind in leads(lt):
         if kind not in probs or probs[kind] >= LEAD or kind in raised:
@@ -157,7 +162,7 @@ def adjust(
             continue
         p = probs[kind]
         _move(probs, kind, LEAD)
-        notes[kind] = (f"points to it without deciding: {_lead_name(kind, lt)} (probability "
+        notes[kind] = (f"{LEADS_TO}{_lead_name(kind, lt)} (probability "
                        f"{p:.2f} -> {LEAD:.2f})")  # fmt: skip
     out = sorted(probs.items(), key=lambda kv: -kv[1])
     return out, notes
