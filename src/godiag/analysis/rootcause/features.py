@@ -120,6 +120,16 @@ FEATURES: dict[str, tuple[str, str]] = {
     "open_fds": ("count", "process_open_fds"),
     "fd_growth_per_min": ("fds/min", "process_open_fds over the window"),
     "fd_growth": ("fds", "process_open_fds over the window: last - first"),
+    "self_conn_growth": (
+        "connections",
+        "/proc (local process): TCP connections to the service's own address (the URL's "
+        "port, on loopback), last - first sample",
+    ),
+    "peer_conn_growth": (
+        "connections",
+        "/proc (local process): TCP connections gained over the window, summed over the "
+        "remote ends listed",
+    ),
     "cpu_seconds_per_s": ("s/s", "process_cpu_seconds_total, else the CPU profile's CPU time"),
     "client_conn_goroutines": ("count", "end dump: goroutines holding a client connection"),
     "client_conn_growth": (
@@ -265,6 +275,39 @@ def _in_flight(obs: Observation, top: Growing | None) -> tuple[int, int] | None:
         )
 
     return count(obs.dumps[0]), count(obs.dumps[1])
+
+
+LOOPBACK = ("127.", "::1", "[::1]", "localhost")
+
+
+def _peer_growth(obs: Observation) -> tuple[float | None, float | None]:
+    """(connections to the service's own address, connections to every remote end listed)
+    gained between the first and last /proc samples; (None, None) without them. A service's
+    requests to itself (an in-process client, a self-call) are served by its own server
+    side: they come and go with that traffic."""
+    from urllib.parse import urlsplit
+
+    from godiag.formats.observation import PEER
+
+    held = [x.values for x in obs.samples if any(k.startswith(PEER) for k in x.values)]
+    if len(held) < 2:
+        return None, None
+    first, last = held[0], held[-1]
+    gained = {k[len(PEER) :]: v - first.get(k, 0.0) for k, v in last.items() if k.startswith(PEER)}
+    try:
+        url = urlsplit(obs.url)
+        host, port = url.hostname or "", url.port
+    except ValueError:
+        return None, sum(max(g, 0.0) for g in gained.values())
+
+    def own(peer: str) -> bool:
+        h, _, p = peer.rpartition(":")
+        if port is None or p != str(port):
+            return False
+        return h.strip("[]") == host or (host.startswith(LOOPBACK) and h.startswith(LOOPBACK))
+
+    mine = sum(g for peer, g in gained.items() if own(peer))
+    return mine, sum(max(g, 0.0) for g in gained.values())
 
 
 def _series(samples: list[MetricSample], name: str) -> list[tuple[float, float]]:
@@ -545,6 +588,7 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     out["fd_growth_per_min"] = None if f is None else f * 60
     fds = _series(s, "process_open_fds")
     out["fd_growth"] = fds[-1][1] - fds[0][1] if len(fds) >= 2 else None
+    out["self_conn_growth"], out["peer_conn_growth"] = _peer_growth(obs)
     out["cpu_seconds_per_s"] = _rate(pre, "process_cpu_seconds_total")
     if out["cpu_seconds_per_s"] is None:
         out["cpu_seconds_per_s"] = _profile_cpu(obs)

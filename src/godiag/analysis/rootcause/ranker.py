@@ -57,6 +57,8 @@ SKIP = {
     "client_conn_goroutines",
     "client_conn_growth",
     "fd_growth",
+    "self_conn_growth",
+    "peer_conn_growth",
     "lock_waiters_across",
     "lock_waiters_growth",
     "top_growth_count",

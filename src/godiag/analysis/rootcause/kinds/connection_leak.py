@@ -391,11 +391,27 @@ def measured(feats: Features, window_s: float) -> list[str]:
     return measured_line(parts)
 
 
+def _to_itself(feats: Features) -> str | None:
+    """Connections that grew mostly to the service's own address (/proc, a local process):
+    requests it makes to itself, an in-process client or a self-call, each served by its
+    own server side. They rise and fall with that traffic (a load that ramps up, long
+    polls waiting), so a window that saw them rise has not seen a leak yet."""
+    mine, total = feats.get("self_conn_growth"), feats.get("peer_conn_growth")
+    if not mine or not total or mine <= ONE_CONNECTION or mine < total / 2:
+        return None
+    return (f"{mine:.0f} of the {total:.0f} TCP connections gained over the window go to "
+            f"the service's own address: requests it makes to itself (an in-process "
+            f"client, a self-call), each served by its own server side, rise and fall with "
+            f"that traffic; a diagnosis when that traffic is steady (the count levels off, "
+            f"or climbs on) would decide")  # fmt: skip
+
+
 KIND = Kind(
     "connection-leak",
     title,
     locator,
     unsupported=unsupported,
+    doubt=_to_itself,
     measured=measured,
     explained_by=frozenset({"unclosed-response-body", "transport-per-request"}),
 )
