@@ -120,10 +120,38 @@ def doubt(feats: Features) -> str | None:
                     f"alike at that cost, and neither weighs on the service yet; a "
                     f"diagnosis under the usual peak load, or GC pauses against request "
                     f"latency, would decide")  # fmt: skip
+    if (why := _code_spins(feats)) is not None:
+        return why
     if share is None or share < SERVED_SHARE:
         return None
     return served(f"{share:.0%} of what its site allocated during the window was allocated",
                   "allocs")  # fmt: skip
+
+
+# A full CPU of the service's own: a loop that runs without pause, not a service waiting
+# on its requests (the windowed corpus's cpu-saturation faults burn 0.9 and up)
+FULL_CPU = 0.9
+
+
+def _code_spins(feats: Features) -> str | None:
+    """The service's own code takes more of the CPU profile than the collector and malloc,
+    in a process burning a full CPU outside its request handlers: a loop that runs too
+    often (a spin, a retry without backoff) makes as much garbage as one that allocates
+    too much. In the windowed corpus that shape is cpu-saturation 29 times, gc-pressure 4
+    and healthy 8: the allocations are the loop's, and the kind is not decided by them."""
+    used, gc_share = feats.get("cpu_seconds_per_s"), feats.get("cpu_profile_gc_share")
+    code, share = feats.get("cpu_code_share"), feats.get("alloc_request_share")
+    if used is None or gc_share is None or code is None or used < FULL_CPU:
+        return None
+    if code <= gc_share or (share is not None and share >= SERVED_SHARE):
+        return None
+    return (
+        f"the service's own code takes {code:.0%} of the CPU profile and the collector "
+        f"and malloc {gc_share:.0%}, in a process burning {used:.2f} CPUs outside its "
+        f"request handlers: a loop that runs too often (a spin, a retry without "
+        f"backoff) makes as much garbage as one that allocates too much; what that loop "
+        f"waits on between turns (cpu-saturation's hottest function) would decide"
+    )
 
 
 def measured(feats: Features, window_s: float) -> list[str]:
