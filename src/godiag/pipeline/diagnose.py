@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from godiag import provenance
-from godiag.analysis.rootcause import chain, kinds, longterm
+from godiag.analysis.rootcause import chain, kinds, locate, longterm
 from godiag.analysis.rootcause.derived import Derived, derive
 from godiag.analysis.rootcause.kinds.base import UNCONFIRMED, place_unsure, unconfirmed
 from godiag.collect.http import HttpClient, shown_url
@@ -319,7 +319,6 @@ def _analyse(
     """The document of one recorded observation: pure but for storing and --source."""
     from godiag.analysis.rootcause import hostload, ranker
     from godiag.analysis.rootcause.features import extract
-    from godiag.analysis.rootcause.locate import locate_all
 
     meta = rec.meta
     # the dumps' groups and growth, made once for the features, the locators and the document
@@ -333,7 +332,7 @@ def _analyse(
     set_aside: dict[str, str] = {}  # kinds ranked after the top for lack of evidence
     ranked: list[tuple[str, float]] = []  # every kind, as the causes list them first
     if answered:
-        where = locate_all(obs, derived)
+        where = locate.locate_all(obs, derived)
         ranked, raised = longterm.adjust(ranker.rank(feats), lt, where.get("deadlock", (None,))[0])
         ranked, set_aside = ranker.by_evidence(ranked, feats)
         for kind, p in _listed(ranked, set_aside):
@@ -428,6 +427,7 @@ def _analyse(
     verdict = _store_flags(verdict, stored_as)
     for c in causes:
         c["evidence"] = [_store_flags(e, stored_as) for e in c["evidence"]]
+    shown = {c["kind"] for c in causes}
     return {
         "schema": SCHEMA,
         "tool": provenance.tool(),
@@ -447,7 +447,7 @@ def _analyse(
         "others": [
             {"kind": k, "probability": p}
             for k, p in sorted(ranked, key=lambda kv: -kv[1])
-            if k not in {c["kind"] for c in causes}
+            if k not in shown
         ],
         "missing": list(obs.missing),
         "notes": notes,
@@ -542,28 +542,21 @@ def _if_it_is(top: dict[str, Any], why: str) -> str:
     say: the kind is not sure, the code it would be is (a hot request path is a fault or
     a busy day, and either way that is where the time goes)."""
     loc = top.get("location")
-    if top["kind"] == "healthy" or not loc or not top["evidence"] or unconfirmed(top):
+    if (top["kind"] == "healthy" or not loc or not top["evidence"] or unconfirmed(top)
+            or place_unsure(top) or loc["function"] in why):  # fmt: skip
         return ""
-    if place_unsure(top):
-        return ""
-    if loc["function"] in why:
-        return ""
-    return f"; if it is {top['kind']}, the code to change is {_where(loc)}"
-
-
-def _where(loc: dict[str, Any]) -> str:
-    return f"{loc['function']} ({loc['file']}:{loc['line']})"
+    return f"; if it is {top['kind']}, the code to change is {locate.where(loc)}"
 
 
 def _code_to_change(locs: list[dict[str, Any]], obs: Observation) -> str | None:
     """Where the code to change is when several causes' locations are one function, or
     one call chain in the captured stacks (chain.outermost); None otherwise."""
     if len({loc["function"] for loc in locs}) == 1:
-        return f"at the same place: whichever it is, the code to change is {_where(locs[0])}"
+        return f"at the same place: whichever it is, the code to change is {locate.where(locs[0])}"
     if (i := chain.outermost(locs, chain.stacks(obs))) is None:
         return None
-    inner = ", ".join(_where(loc) for loc in locs if loc["function"] != locs[i]["function"])
-    return (f"at one call chain: {_where(locs[i])} calls {inner} (in the captured stacks): "
+    inner = ", ".join(locate.where(loc) for loc in locs if loc["function"] != locs[i]["function"])
+    return (f"at one call chain: {locate.where(locs[i])} calls {inner} (in the captured stacks): "
             f"whichever it is, the code to change is that call")  # fmt: skip
 
 

@@ -280,6 +280,18 @@ def _in_flight(obs: Observation, top: Growing | None) -> tuple[int, int] | None:
 LOOPBACK = ("127.", "::1", "[::1]", "localhost")
 
 
+def peer_samples(obs: Observation) -> list[dict[str, float]]:
+    """The /proc samples that list remote ends (procfs#N, a local process), oldest first:
+    HOST:PORT -> TCP connections open to it."""
+    from godiag.formats.observation import PEER
+
+    out = []
+    for x in obs.samples:
+        if peers := {k[len(PEER) :]: v for k, v in x.values.items() if k.startswith(PEER)}:
+            out.append(peers)
+    return out
+
+
 def _peer_growth(obs: Observation) -> tuple[float | None, float | None]:
     """(connections to the service's own address, connections to every remote end listed)
     gained between the first and last /proc samples; (None, None) without them. A service's
@@ -287,13 +299,11 @@ def _peer_growth(obs: Observation) -> tuple[float | None, float | None]:
     side: they come and go with that traffic."""
     from urllib.parse import urlsplit
 
-    from godiag.formats.observation import PEER
-
-    held = [x.values for x in obs.samples if any(k.startswith(PEER) for k in x.values)]
+    held = peer_samples(obs)
     if len(held) < 2:
         return None, None
     first, last = held[0], held[-1]
-    gained = {k[len(PEER) :]: v - first.get(k, 0.0) for k, v in last.items() if k.startswith(PEER)}
+    gained = {peer: v - first.get(peer, 0.0) for peer, v in last.items()}
     try:
         url = urlsplit(obs.url)
         host, port = url.hostname or "", url.port

@@ -12,7 +12,7 @@ from typing import Any
 from godiag.analysis import sites
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived
-from godiag.analysis.rootcause.features import holds_client_conn
+from godiag.analysis.rootcause.features import holds_client_conn, peer_samples
 from godiag.analysis.rootcause.kinds import goroutine_leak
 from godiag.analysis.rootcause.kinds.base import (
     PLACE_UNSURE,
@@ -126,17 +126,15 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
 def _peers(obs: locate.Observed) -> str | None:
     """The remote ends the local process's TCP connections pile up on (/proc, procfs#N),
     with the change over the window: the service a leak's connections go to."""
-    from godiag.formats.observation import PEER
-
-    held = [s.values for s in obs.samples if any(k.startswith(PEER) for k in s.values)]
+    held = peer_samples(obs)
     if not held:
         return None
     first, last = held[0], held[-1]
-    top = sorted(((v, k) for k, v in last.items() if k.startswith(PEER)), reverse=True)[:3]
+    top = sorted(((v, k) for k, v in last.items()), reverse=True)[:3]
 
     def one(v: float, k: str) -> str:
         more = f", {v - first[k]:+.0f} over the window" if k in first and len(held) > 1 else ""
-        return f"{k[len(PEER) :]} ({v:.0f} open{more})"
+        return f"{k} ({v:.0f} open{more})"
 
     return "TCP connections by remote end (/proc): " + ", ".join(one(v, k) for v, k in top)
 
