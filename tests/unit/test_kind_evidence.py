@@ -213,6 +213,43 @@ def test_a_deadlock_has_something_waiting_behind_it() -> None:
     assert kinds.unsupported("deadlock", {**moving, "lock_waiters_growth": 90}) is None
 
 
+def test_requests_in_a_wait_others_left_are_not_deadlocked() -> None:
+    """Requests blocked at both ends of the window where other requests of the start dump
+    left within it (long polls timing out, a queue served slowly): a wait that ends."""
+    polls = _feats(stuck_handlers=122, stuck_handlers_settled=0, lock_waiters=0,
+                   top_growth_blocked=0, blocked_user_goroutines=160)  # fmt: skip
+    why = kinds.unsupported("deadlock", polls)
+    assert why is not None and "122 requests" in why and "other requests left" in why
+    # one request stuck where nobody left, or something else waiting behind: no say
+    assert kinds.unsupported("deadlock", {**polls, "stuck_handlers_settled": 1}) is None
+    for victims in ("lock_waiters", "top_growth_blocked", "leaked_goroutines"):
+        assert kinds.unsupported("deadlock", {**polls, victims: 3}) is None, victims
+    # without goroutine ids nobody is known to have left: the stuck requests count
+    assert kinds.unsupported("deadlock", {**polls, "stuck_handlers_settled": None}) is None
+
+
+def _poll(gid: int, req: str, where: str = "main.(*hub).watch") -> str:
+    return (
+        f"goroutine {gid} [select]:\n{where}(0x{req})\n\t/src/hub.go:40 +0x1\n"
+        f"net/http.HandlerFunc.ServeHTTP(0x1)\n\t/go/net/http/server.go:2294 +0x1\n"
+        f"net/http.(*conn).serve(0x2)\n\t/go/net/http/server.go:2100 +0x1\n"
+        f"created by net/http.(*Server).Serve in goroutine 1\n"
+        f"\t/go/net/http/server.go:3360 +0x1\n\n"
+    )
+
+
+def test_settled_requests_are_those_in_waits_nobody_left() -> None:
+    from godiag.analysis.rootcause.features import _calls, _settled
+
+    jobs = _poll(9, "b1", "main.(*jobs).wait")
+    start = parse((_poll(7, "a1") + _poll(8, "a2") + jobs).encode(), "start")
+    # 7 still in the same call; 8's connection serves a new poll (same id, new request);
+    # 9 waits in a wait nobody left
+    end = parse((_poll(7, "a1") + _poll(8, "a3") + jobs).encode(), "end")
+    before, after = (_calls(d, ("select",), handlers=True) for d in (start, end))
+    assert _settled(before, after) == 1  # goroutine 9; 7 waits where 8's request left
+
+
 def test_a_deadlocks_holder_waits_for_ever() -> None:
     # a lock held across a sleep is released when the sleep ends: contention
     why = kinds.unsupported("deadlock", _feats(lock_holder_waits="sleep"))

@@ -72,6 +72,11 @@ FEATURES: dict[str, tuple[str, str]] = {
         "arguments) blocked on a channel or lock at both ends",
     ),
     "stuck_handler_share": ("fraction", "stuck_handlers / goroutines in the end dump"),
+    "stuck_handlers_settled": (
+        "count",
+        "both dumps: of stuck_handlers, those blocked where no request handler of the start "
+        "dump had left by the end (by id): a wait others leave within seconds ends",
+    ),
     "lock_holder_waits": (
         "category",
         "end dump: what the holder of the lock most goroutines wait for waits on itself "
@@ -477,7 +482,23 @@ def _dump_features(obs: Observation, derived: Derived, out: dict[str, Any]) -> N
         before, after = (_calls(d, BLOCKED, handlers=True) for d in (obs.dumps[0], end))
         stuck = sum(1 for i, frames in after.items() if before.get(i) == frames)
         out["stuck_handlers"] = stuck
+        out["stuck_handlers_settled"] = _settled(before, after)
         out["stuck_handler_share"] = stuck / total
+
+
+def _settled(before: dict[int, Calls], after: dict[int, Calls]) -> int:
+    """Of the handler calls blocked at both ends of the window, those whose wait (their
+    stack, arguments aside) no handler of the start dump had left by the end: long polls,
+    or requests queued behind a slow worker, share their wait with calls that ended within
+    the window, and a wait some leave is one that ends; a deadlock releases nobody."""
+
+    def site(frames: Calls) -> tuple[str, ...]:
+        return tuple(fn for fn, _ in frames)
+
+    # a keep-alive connection's goroutine serves the next request with the same id: a call
+    # whose arguments changed has left its wait too
+    left = {site(fr) for i, fr in before.items() if after.get(i) != fr}
+    return sum(1 for i, fr in after.items() if before.get(i) == fr and site(fr) not in left)
 
 
 def _ended_share(start: Dump, end: Dump, key: Sig) -> float | None:

@@ -61,6 +61,7 @@ SKIP = {
     "peer_conn_growth",
     "lock_waiters_across",
     "lock_waiters_growth",
+    "stuck_handlers_settled",
     "top_growth_count",
     "top_growth_ended_share",
     "top_growth_moved_share",

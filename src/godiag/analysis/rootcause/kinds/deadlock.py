@@ -45,21 +45,36 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     h = derived.holder if any(g.category == "lock" for g in stuck) else None
     if h is not None and not h.reentrant:
         return holder.location(h), holder.evidence(h) + _elsewhere(stuck, h, prefix)
-    if inversion := longterm.inversion(derived):
-        return inversion
-    waited_in = (locate.user(biggest, prefix) or {}).get("function")
+    waited_in = str((locate.user(biggest, prefix) or {}).get("function"))
     # a holder: another stuck group whose stack passes through the waiters' function
     # below its own user frame (it took the lock there and is now blocked deeper)
+    inside = None
     for g in sorted(stuck, key=lambda g: g.count):
-        if g is biggest:
-            continue
         uf = locate.user(g, prefix)
-        fns = [f.function for f in g.frames]
-        if uf and uf["function"] != waited_in and waited_in in fns:
-            return uf, [
-                f"{biggest.count} goroutines wait in {locate.where(locate.user(biggest, prefix))}",
-                f"{g.count} goroutine(s) holding it are blocked on {g.state} in {locate.where(uf)}",
-            ]
+        if (
+            g is not biggest
+            and uf
+            and uf["function"] != waited_in
+            and waited_in in [f.function for f in g.frames]
+        ):
+            inside = g, uf
+            break
+    ev = []
+    if inside is not None:
+        g, uf = inside
+        ev = [
+            f"{biggest.count} goroutines wait in {locate.where(locate.user(biggest, prefix))}",
+            f"{g.count} goroutine(s) holding it are blocked on {g.state} in {locate.where(uf)}",
+        ]
+        # blocked on a lock again in a method of the same type: that explains minute-long
+        # lock waits in several functions better than an inversion does
+        if (again := _again(g, uf, waited_in)) is not None:
+            call = f"{again['file']}:{again['line']}"
+            return again, [*ev, _AGAIN.format(outer=waited_in, inner=uf["function"], call=call)]
+    if inversion := longterm.inversion(derived):
+        return inversion
+    if inside is not None:
+        return inside[1], ev
     if h is not None:  # a lock waiter whose own caller holds the lock (holder._reentrant)
         return holder.location(h), holder.evidence(h)
     # a channel cycle: a few long-lived goroutines of the service's own code (actors, a
@@ -127,6 +142,22 @@ FORMED = ("the lock waiters were not there at the start of the window: the wait 
           "within it, so a second diagnosis still showing them decides a deadlock")  # fmt: skip
 
 
+_AGAIN = ("Go's locks are not reentrant: if {outer} holds the lock when it calls {inner} "
+          "({call}), a method of the same type that locks again, the goroutine waits on itself "
+          "(a read lock taken twice waits behind a queued writer) and every other locker "
+          "queues behind it: the code to change is that call")  # fmt: skip
+
+
+def _again(g: GroupGrowth, uf: dict[str, object], outer: str) -> dict[str, object] | None:
+    """The call, in the function that took the lock, of holders blocked on a lock in a method
+    of that function's own receiver type: the lock taken again, the call a fix changes."""
+    recv = holder.receiver(outer)
+    if g.category != "lock" or recv is None or holder.receiver(str(uf["function"])) != recv:
+        return None
+    f = next((f for f in g.frames if f.function == outer), None)
+    return None if f is None else {"function": f.function, "file": f.file, "line": f.line}
+
+
 def _forming(h: holder.Holder | None) -> holder.Holder | None:
     """A holder found inside the critical section of lock waiters that all came within the
     window (none stuck at both ends): a deadlock forming, or a lock held across a wait that
@@ -181,7 +212,20 @@ def unsupported(feats: Features) -> str | None:
     # end than at the start, is a lock that changes hands
     moving = feats.get("lock_waiters_across") == 0 and (feats.get("lock_waiters_growth") or 0) <= 0
     victims = [n for n in VICTIMS if not (n == "lock_waiters" and moving)]
-    if feats.get("stuck_handlers") is not None and not any(feats.get(n) for n in victims):
+    # requests blocked at both ends in a wait other requests left within the window (a long
+    # poll, a queue behind a slow worker) are waits that end, not victims
+    settled = feats.get("stuck_handlers_settled")
+    if settled is not None:
+        victims = [n for n in victims if n != "stuck_handlers"]
+    stuck = feats.get("stuck_handlers")
+    if stuck is not None and not any(feats.get(n) for n in victims) and not settled:
+        if stuck and settled == 0:
+            return (f"the {stuck} requests blocked at both ends of the window "
+                    f"wait where other requests left within it (by goroutine id): a wait that "
+                    f"ends (a long poll, a timeout, a queue), not one that never frees; no "
+                    f"goroutine waits on a lock across the window and blocked goroutines did "
+                    f"not grow; a diagnosis showing the same requests still blocked minutes "
+                    f"later would decide")  # fmt: skip
         return ("nothing waits behind the stuck goroutines: no goroutine waits on a lock "
                 "across the window, "
                 "no request is stuck at both ends of the window and blocked goroutines did "

@@ -77,7 +77,7 @@ def decisive(lt: LongTerm) -> dict[str, str]:
     if lt.cycle:
         out["deadlock"] = f"a lock-order cycle of {lt.cycle} goroutines in the dump"
     elif lt.inversion is not None:
-        out["deadlock"] = "lock waits of a minute or more in two functions, no holder seen"
+        out["deadlock"] = "lock waits of a minute or more in two functions"
     elif lt.held is not None:
         out["deadlock"] = lt.held
     return out
