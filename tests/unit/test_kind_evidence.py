@@ -158,6 +158,29 @@ def test_kinds_with_evidence_rank_first() -> None:
     assert ranker.by_evidence(model[:2], idle) == (model[:2], {})
 
 
+def test_a_kind_a_lead_put_first_keeps_its_place() -> None:
+    """A lead (rule 10: responses nobody reads, each holding its connection) is connection
+    evidence the window's counts lack (a keep-alive pool's goroutines held at both ends, fds
+    flat): connection-leak is not set aside below healthy. Rule 1's decisive kinds are:
+    their check may find the evidence is another kind's."""
+    from godiag.analysis.rootcause import longterm
+    from godiag.analysis.rootcause.longterm.rules import DECISIVE, LEADS_TO
+
+    pool = _feats(client_conn_goroutines=70, client_conn_growth=0, fd_growth_per_min=0.0,
+                  cpu_seconds_per_s=0.003, heap_growth_bytes_per_s=0.0, goroutines=119)  # fmt: skip
+    assert kinds.unsupported("connection-leak", pool) is not None
+    model = [("connection-leak", 0.6), ("healthy", 0.23), ("gc-pressure", 0.03)]
+    notes = {"connection-leak": f"{LEADS_TO}responses nobody reads (probability 0.2 -> 0.6)",
+             "goroutine-leak": f"{DECISIVE}a blocked group grew (probability 0.3 -> 0.75)",
+             "memory-leak": "long-term evidence against: a site that turns over"}  # fmt: skip
+    proven = longterm.evidenced(notes)
+    assert proven == {"connection-leak"}
+    ranked, why = ranker.by_evidence(model, pool, proven)
+    assert ranked[0][0] == "connection-leak" and "connection-leak" not in why
+    ranked, why = ranker.by_evidence(model, pool)
+    assert ranked[0][0] == "healthy" and "connection-leak" in why
+
+
 def test_a_connection_leak_needs_connections_that_accumulate() -> None:
     none = _feats(fd_growth_per_min=0.0, client_conn_goroutines=0, dial_live_bytes=0)
     pool = {**none, "client_conn_goroutines": 12, "client_conn_growth": 0}

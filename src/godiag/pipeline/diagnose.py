@@ -331,10 +331,13 @@ def _analyse(
     notes = list(obs.notes)
     set_aside: dict[str, str] = {}  # kinds ranked after the top for lack of evidence
     ranked: list[tuple[str, float]] = []  # every kind, as the causes list them first
+    raised: dict[str, str] = {}  # kinds the long-term rules moved, and how
+    proven: frozenset[str] = frozenset()  # of those, set on evidence of their own
     if answered:
         where = locate.locate_all(obs, derived)
         ranked, raised = longterm.adjust(ranker.rank(feats), lt, where.get("deadlock", (None,))[0])
-        ranked, set_aside = ranker.by_evidence(ranked, feats)
+        proven = longterm.evidenced(raised)
+        ranked, set_aside = ranker.by_evidence(ranked, feats, proven)
         for kind, p in _listed(ranked, set_aside):
             loc, ev = where.get(kind, (None, []))
             if (measured := kinds.KINDS[kind].measured) is not None:
@@ -354,7 +357,7 @@ def _analyse(
                 ev = [*ev, f"ranked after kinds with evidence, its own is absent: "
                       f"{set_aside[kind]}"]  # fmt: skip
             causes.append({"rank": len(causes) + 1, "kind": kind, "probability": round(p, 4),
-                           "title": _title(kind, feats, loc), "location": loc,
+                           "title": _title(kind, feats, loc, kind in proven), "location": loc,
                            "evidence": ev, **aside})  # fmt: skip
         causes = _corroborate(options.source, causes, notes)
     notes += [f"{k} ranked after kinds with evidence: {w}" for k, w in set_aside.items()]
@@ -386,7 +389,7 @@ def _analyse(
         verdict = (f"not sure: {top['kind']} ranks first ({top['probability']:.0%}), but "
                    f"{starved}")  # fmt: skip
     elif top is not None and (
-        (why := kinds.unsupported(top["kind"], feats)) is not None
+        (top["kind"] not in proven and (why := kinds.unsupported(top["kind"], feats)) is not None)
         # a fault is named with what proves it, or not at all: the model's score alone,
         # with no site, group or series behind it, is a guess
         or (top["kind"] != "healthy" and not top["evidence"] and (why := NO_EVIDENCE))
@@ -468,12 +471,15 @@ def _replay(rec: Recording) -> dict[str, Any]:
     return {"recorded_by": rec.tool, "warning": provenance.replay_line(rec.tool)}
 
 
-def _title(kind: str, feats: dict[str, Any], loc: dict[str, Any] | None) -> str:
+def _title(
+    kind: str, feats: dict[str, Any], loc: dict[str, Any] | None, raised: bool = False
+) -> str:
     """The cause's title; a kind whose own evidence is absent (`kinds.unsupported`) says it
     is unconfirmed rather than stating its fault as a fact ("the garbage collector runs
-    constantly" of an idle service)."""
+    constantly" of an idle service), unless a rule `raised` it on evidence of its own."""
     title = kinds.title(kind, feats, loc)
-    return f"{UNCONFIRMED}{title}" if kinds.unsupported(kind, feats) is not None else title
+    absent = not raised and kinds.unsupported(kind, feats) is not None
+    return f"{UNCONFIRMED}{title}" if absent else title
 
 
 # a cause scored under this is not worth a row: "lock-contention 0%" listed second hides a

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 from array import array
+from collections.abc import Collection
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -236,7 +237,7 @@ def rank(features: dict[str, Any], model: dict[str, Any] | None = None) -> list[
 
 
 def by_evidence(
-    ranked: list[tuple[str, float]], features: dict[str, Any]
+    ranked: list[tuple[str, float]], features: dict[str, Any], evidenced: Collection[str] = ()
 ) -> tuple[list[tuple[str, float]], dict[str, str]]:
     """The ranking with kinds whose own evidence is absent (`kinds.unsupported`) after
     those that have it, each part in the model's order: (ranking, set-aside kind -> why).
@@ -245,9 +246,12 @@ def by_evidence(
     kind's score is a guess, and a guess does not outrank a kind with evidence (healthy
     included: an idle service with no growth, no CPU and no connection is not a leak,
     whatever the score). Probabilities are the model's; only the order moves, and
-    nothing moves when no supported kind is below an unsupported one.
+    nothing moves when no supported kind is below an unsupported one. A kind a rule set on
+    evidence the model does not read (`evidenced`: unread response bodies, a lock-order
+    cycle, growth since a baseline) has its evidence.
     """
-    why = {k: w for k, _ in ranked if (w := kinds.unsupported(k, features)) is not None}
+    why = {k: w for k, _ in ranked
+           if k not in evidenced and (w := kinds.unsupported(k, features)) is not None}  # fmt: skip
     kept = [kv for kv in ranked if kv[0] not in why]
     if not why or not kept:
         return ranked, {}

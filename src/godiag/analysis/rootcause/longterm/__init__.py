@@ -162,6 +162,7 @@ from godiag.analysis.rootcause.longterm.rules import (  # noqa: E402
     cleared,
     decisive,
     doubt,
+    evidenced,
     leads,
     undecided,
 )
@@ -181,7 +182,7 @@ __all__ = [
     "HISTORY_MIN_S", "KEPT_MIN_BYTES", "LEAD", "NOT_GROWING", "RAISED", "STAY_SHARE",
     "GoroutinesSince", "HeapSince", "Kept", "LongTerm", "_old", "address", "adjust", "arrivals",
     "arrived", "before_start", "cleared", "connections_left_open", "consistency", "decisive",
-    "doubt", "evidence", "features", "frees_most", "gather", "goroutine_line",
+    "doubt", "evidence", "evidenced", "features", "frees_most", "gather", "goroutine_line",
     "goroutines_decisive", "goroutines_since", "heap_decisive", "heap_line", "heap_since",
     "inversion", "kept_in", "leads", "likely_holder", "lone_holder", "looping_line",
     "owners_of", "retained", "retention", "summary", "turns_over", "undecided", "wait_line",

@@ -168,6 +168,16 @@ def adjust(
     return out, notes
 
 
+def evidenced(notes: dict[str, str]) -> frozenset[str]:
+    """The kinds of `adjust`'s notes that a lead (rules 9, 10, 11) put first on evidence of
+    their own (unread response bodies holding connections, a site keeping what it allocates
+    while the live heap grows): that evidence is there, whatever the window's features lack,
+    and a lead never decides. Not rule 1's decisive kinds: a kind's check that finds its
+    evidence is another kind's (goroutines that are connections' read loops) outranks a
+    decision on the same growth."""
+    return frozenset(k for k, line in notes.items() if line.startswith(LEADS_TO))
+
+
 def _move(probs: dict[str, float], kind: str, new: float) -> float:
     """Set `kind` to `new` in place, the other kinds sharing the rest in their proportions;
     returns `new`."""
