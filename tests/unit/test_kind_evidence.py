@@ -251,6 +251,19 @@ def test_requests_in_a_wait_others_left_are_not_deadlocked() -> None:
     assert kinds.unsupported("deadlock", {**polls, "stuck_handlers_settled": None}) is None
 
 
+def test_parked_long_polls_replay_as_no_deadlock() -> None:
+    """configsvc (a blind trial's config service): 160 /watch handlers parked up to 30 s
+    each; at both ends of the 5 s window 122 were the same calls, while others had left."""
+    from godiag.pipeline.diagnose import DiagnoseOptions, replay
+
+    doc = replay(DATA / "diagnose" / "healthy-longpoll-configsvc", DiagnoseOptions(store=False))
+    assert doc["causes"][0]["kind"] == "healthy" and doc["verdict"].startswith("not sure")
+    dl = next(c for c in doc["causes"] if c["kind"] == "deadlock")
+    assert "other requests left within it" in dl["set_aside"]
+    assert doc["features"]["stuck_handlers"] == 122
+    assert doc["features"]["stuck_handlers_settled"] == 0
+
+
 def _poll(gid: int, req: str, where: str = "main.(*hub).watch") -> str:
     return (
         f"goroutine {gid} [select]:\n{where}(0x{req})\n\t/src/hub.go:40 +0x1\n"
