@@ -1,6 +1,6 @@
-"""A lock taken again through a method of its own type is located at the call that takes it
-again, in the function that holds it (kinds.deadlock._again), before minute-long lock waits
-in several functions are read as an inversion (longterm.inversion)."""
+"""A lock taken again through a method of its own type is explained as such, with the call
+that takes it again in the function that holds it (kinds.deadlock._again), before
+minute-long lock waits in several functions are read as an inversion (longterm.inversion)."""
 
 from __future__ import annotations
 
@@ -16,18 +16,19 @@ from tests.datapaths import DATA
 BUNDLE = DATA / "diagnose" / "deadlock-relock-inventory"
 
 
-def test_a_read_lock_taken_twice_is_located_at_the_second_call() -> None:
+def test_a_read_lock_taken_twice_is_not_read_as_an_inversion() -> None:
     """inventory: availability read-locks a shard (main.go:98) and calls reserved (main.go:107),
     which read-locks it again (main.go:77) behind a queued writer; 1,401 goroutines wait, in
     four functions, some for minutes."""
     doc = replay(BUNDLE, DiagnoseOptions(store=False, flames=False))
     top = doc["causes"][0]
     assert top["kind"] == "deadlock"
-    assert top["location"]["function"] == "main.(*shard).availability"
-    assert top["location"]["line"] == 107
+    assert top["location"]["function"] == "main.(*shard).reserved"
+    assert top["location"]["line"] == 77
     ev = "\n".join(top["evidence"])
     assert "blocked on sync.RWMutex.RLock in main.(*shard).reserved" in ev
     assert "Go's locks are not reentrant" in ev
+    assert "calls main.(*shard).reserved (/tmp/cold12/cmd/inventory/main.go:107)" in ev
     assert "locks taken in opposite orders" not in ev
 
 

@@ -70,7 +70,7 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         # lock waits in several functions better than an inversion does
         if (again := _again(g, uf, waited_in)) is not None:
             call = f"{again['file']}:{again['line']}"
-            return again, [*ev, _AGAIN.format(outer=waited_in, inner=uf["function"], call=call)]
+            return uf, [*ev, _AGAIN.format(outer=waited_in, inner=uf["function"], call=call)]
     if inversion := longterm.inversion(derived):
         return inversion
     if inside is not None:
@@ -145,12 +145,14 @@ FORMED = ("the lock waiters were not there at the start of the window: the wait 
 _AGAIN = ("Go's locks are not reentrant: if {outer} holds the lock when it calls {inner} "
           "({call}), a method of the same type that locks again, the goroutine waits on itself "
           "(a read lock taken twice waits behind a queued writer) and every other locker "
-          "queues behind it: the code to change is that call")  # fmt: skip
+          "queues behind it: the fix is that call or the second lock (an unlocked variant "
+          "for callers that hold it)")  # fmt: skip
 
 
 def _again(g: GroupGrowth, uf: dict[str, object], outer: str) -> dict[str, object] | None:
     """The call, in the function that took the lock, of holders blocked on a lock in a method
-    of that function's own receiver type: the lock taken again, the call a fix changes."""
+    of that function's own receiver type: the lock taken again. The location stays the
+    second lock (the scenarios' labels); the evidence names both places a fix may change."""
     recv = holder.receiver(outer)
     if g.category != "lock" or recv is None or holder.receiver(str(uf["function"])) != recv:
         return None
