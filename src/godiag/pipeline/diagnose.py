@@ -472,13 +472,14 @@ def _replay(rec: Recording) -> dict[str, Any]:
 
 
 def _title(
-    kind: str, feats: dict[str, Any], loc: dict[str, Any] | None, raised: bool = False
+    kind: str, feats: dict[str, Any], loc: dict[str, Any] | None, proven: bool = False
 ) -> str:
     """The cause's title; a kind whose own evidence is absent (`kinds.unsupported`) says it
     is unconfirmed rather than stating its fault as a fact ("the garbage collector runs
-    constantly" of an idle service), unless a rule `raised` it on evidence of its own."""
+    constantly" of an idle service), unless a lead put it first on evidence of its own
+    (`proven`)."""
     title = kinds.title(kind, feats, loc)
-    absent = not raised and kinds.unsupported(kind, feats) is not None
+    absent = not proven and kinds.unsupported(kind, feats) is not None
     return f"{UNCONFIRMED}{title}" if absent else title
 
 

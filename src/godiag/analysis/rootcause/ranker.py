@@ -246,9 +246,9 @@ def by_evidence(
     kind's score is a guess, and a guess does not outrank a kind with evidence (healthy
     included: an idle service with no growth, no CPU and no connection is not a leak,
     whatever the score). Probabilities are the model's; only the order moves, and
-    nothing moves when no supported kind is below an unsupported one. A kind a rule set on
-    evidence the model does not read (`evidenced`: unread response bodies, a lock-order
-    cycle, growth since a baseline) has its evidence.
+    nothing moves when no supported kind is below an unsupported one. A kind a lead put
+    first (`evidenced`, longterm.evidenced: unread response bodies holding connections, a
+    site keeping what it allocates) has its evidence.
     """
     why = {k: w for k, _ in ranked
            if k not in evidenced and (w := kinds.unsupported(k, features)) is not None}  # fmt: skip

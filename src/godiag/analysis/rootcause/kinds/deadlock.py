@@ -218,9 +218,9 @@ def unsupported(feats: Features) -> str | None:
     # poll, a queue behind a slow worker) are waits that end, not victims
     settled = feats.get("stuck_handlers_settled")
     if settled is not None:
-        victims = [n for n in victims if n != "stuck_handlers"]
+        victims = ["stuck_handlers_settled" if n == "stuck_handlers" else n for n in victims]
     stuck = feats.get("stuck_handlers")
-    if stuck is not None and not any(feats.get(n) for n in victims) and not settled:
+    if stuck is not None and not any(feats.get(n) for n in victims):
         if stuck and settled == 0:
             return (f"the {stuck} requests blocked at both ends of the window "
                     f"wait where other requests left within it (by goroutine id): a wait that "
