@@ -53,6 +53,17 @@ def _reads_stay_in_the_repository() -> Iterator[None]:
         pytest.fail(f"read outside the repository: {seen[:3]}", pytrace=False)
 
 
+@pytest.fixture(autouse=True)
+def _own_default_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test's default artifact store is its own (XDG_DATA_HOME; GODIAG_HOME and
+    `[store] path` still win): a diagnosis stores what it captured, and one test's
+    captures must neither land in the user's store nor be another test's reference."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+    yield
+    mp.undo()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # Reads at collection time (module-level globs) happen outside any test.
     if datapaths.violations and exitstatus == 0:

@@ -82,6 +82,38 @@ def test_the_stored_baseline_finds_a_slow_memory_leak(
         assert not doc["confident"] and "main.rememberSession" in doc["verdict"], doc["verdict"]
 
 
+def test_a_local_build_without_vcs_stamp_is_remembered(
+    goprog: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No godiag.toml, no --build-commit, a binary built with -buildvcs=false: the running
+    executable's content hash is its build identity, so the first diagnosis is stored and
+    the second, minutes of leak later, compares with it (as a user who diagnoses twice
+    expects) and finds the allocation site."""
+    monkeypatch.setenv("GODIAG_HOME", str(tmp_path))
+    svc = goprog("cmd/slowleak", "-heap", "50ms", "-size", "20000")
+    target = Target(name=svc.url.removeprefix("http://"), url=svc.url)
+    opts = DiagnoseOptions(window=2.0, flames=False, config=Config(path=None))
+    first = diagnose(target, opts)
+    assert first["store"]["stored"] > 0 and not first["store"]["missing"], first["store"]
+    from godiag.store import open_store
+    from godiag.store.base import Filter
+
+    with open_store(Config(path=None)) as st:
+        arts = st.query(Filter(service=target.name))
+    commits = {a.meta.build_commit for a in arts}
+    assert len(commits) == 1 and next(iter(commits)).startswith("exe-sha256:"), commits
+    digest = arts[0].meta.tags["exe.sha256"]
+    assert len(digest) == 64 and next(iter(commits)) == f"exe-sha256:{digest[:16]}"
+    _wait_heap_growth(svc.url, 8 * 2**20)
+    doc = diagnose(target, opts)
+    used = doc["history"]["baseline"]["sources"]
+    assert {f"store:{a.id}" for a in arts if a.meta.profile_type == "heap"} & set(used), used
+    assert doc["features"]["baseline_heap_growth_bytes_per_min"] > 2**20
+    top = doc["causes"][0]
+    assert top["kind"] == "memory-leak" or not doc["confident"], doc["verdict"]
+    assert "main.rememberSession" in (str(top["location"]) + doc["verdict"]), doc["verdict"]
+
+
 def test_serve_periodic_references_find_a_slow_memory_leak(
     goprog: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -27,7 +27,7 @@ from godiag.limits import CAPTURE_MB, CAPTURE_SECONDS, DEADLINE_SLACK_SECONDS, I
 from godiag.model.capture import Capture, CaptureMeta
 from godiag.model.observation import Observation, Recording
 from godiag.pipeline.observe import Observer, Progress
-from godiag.pipeline.storing import service_host
+from godiag.pipeline.storing import build_identity, service_host
 
 SCHEMA = "godiag.diagnosis/v1"
 NO_DIAGNOSIS = "no diagnosis: the service could not be observed"
@@ -102,11 +102,7 @@ def _service_meta(obs: Observation, target: Target) -> CaptureMeta:
         target.service_name or (target.name if target.name != host else None),
         target.go_version, target.build_commit, dict(target.tags),
     )  # fmt: skip
-    meta = exposed.merged(configured)
-    digest = meta.tags.get("container.image.digest")
-    if meta.build_commit is None and digest:  # a pod's image: its content digest is the build
-        meta = replace(meta, build_commit=digest)
-    return meta
+    return build_identity(exposed.merged(configured))
 
 
 def _store(

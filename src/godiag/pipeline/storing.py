@@ -41,9 +41,52 @@ def service_host(url: str) -> str:
     return parts.netloc.rpartition("@")[2] + parts.path.rstrip("/")
 
 
+# the executable's content hash, a tag of every capture of a local process: the build
+# that ran, exactly (`build_identity` falls back to it when nothing names a commit)
+EXE_SHA256 = "exe.sha256"
+# an executable larger than this is not hashed (Go binaries are tens of MB; the bound
+# keeps a hostile or odd /proc/PID/exe from costing more than about a second)
+EXE_HASH_MAX = 1 << 30
+
+
+def exe_digest(path: Path, limit: int = EXE_HASH_MAX) -> str | None:
+    """The sha256 of the file at `path` (hex), or None: unreadable, or over `limit` bytes."""
+    import hashlib
+
+    h = hashlib.sha256()
+    read = 0
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                read += len(chunk)
+                if read > limit:
+                    return None
+                h.update(chunk)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def build_identity(meta: CaptureMeta) -> CaptureMeta:
+    """`meta` with a build_commit when none was named but the build is known by content:
+    a pod's image digest, else a local executable's sha256 (`exe-sha256:` and 16 hex
+    digits). Either identifies the running build more exactly than a commit, and without
+    one nothing is stored, so a second diagnosis of a service built without VCS stamping
+    (`go build` outside a repository, `-buildvcs=false`) would have no memory of the first."""
+    if meta.build_commit is not None:
+        return meta
+    digest = meta.tags.get("container.image.digest")
+    if digest:
+        return replace(meta, build_commit=digest)
+    exe = meta.tags.get(EXE_SHA256)
+    if exe:
+        return replace(meta, build_commit=f"exe-sha256:{exe[:16]}")
+    return meta
+
+
 def exe_meta(pid: int, proc: Path = Path("/proc")) -> CaptureMeta:
     """Go version and vcs.revision (else the main module's path@version) of a local
-    process's executable (best effort).
+    process's executable (best effort), and the executable's sha256 as the tag EXE_SHA256.
 
     /proc/PID/exe stays readable after the file was replaced on disk, so this is the
     build that is actually running. Unreadable (other user, not Go): nothing learned.
@@ -51,13 +94,16 @@ def exe_meta(pid: int, proc: Path = Path("/proc")) -> CaptureMeta:
     from godiag.formats.buildinfo import read_buildinfo
     from godiag.formats.exe import open_exe
 
+    exe = proc / str(pid) / "exe"
     try:
-        info = read_buildinfo(open_exe(proc / str(pid) / "exe"))
+        info = read_buildinfo(open_exe(exe))
     except (ParseError, OSError):
         return CaptureMeta()
     if info is None:
         return CaptureMeta()
     tags = {"module": info.path} if info.path else {}
+    if (digest := exe_digest(exe)) is not None:
+        tags[EXE_SHA256] = digest
     commit = info.setting("vcs.revision")
     version = info.main.version
     if commit is None and info.main.path and version and version != "(devel)":
@@ -122,7 +168,7 @@ def service_metadata(
         meta = meta.merged(user)
     if not meta.service_name:
         meta = replace(meta, service_name=host_port(url))
-    return meta
+    return build_identity(meta)
 
 
 def load_config(path: str | None) -> Config:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 TEMPLATE = "generic.html.j2"
+# a commit or content hash: shown shortened
+HEX = re.compile(r"[0-9a-f]{16,}")
+
+
+def _short(value: str) -> str:
+    """A commit, digest or hash as a table shows it: 12 of its hex digits after any scheme
+    (`exe-sha256:0123456789ab`, `sha256:...`); anything else whole. The JSON has it all."""
+    scheme, sep, rest = value.rpartition(":")
+    return f"{scheme}{sep}{rest[:12]}" if HEX.fullmatch(rest) else value
 
 
 def artifact_table(arts: list[dict[str, Any]], verbose: bool = False) -> Table:
@@ -15,14 +25,14 @@ def artifact_table(arts: list[dict[str, Any]], verbose: bool = False) -> Table:
     for col in ("id", "captured at", "service", "type", "go", "commit", "size", "tags", ""):
         table.add_column(col)
     for a in arts:
-        tags = ",".join(f"{k}={v}" for k, v in a["tags"].items())
+        tags = ",".join(f"{k}={_short(v)}" for k, v in a["tags"].items())
         table.add_row(
             a["id"] if verbose else a["id"][:12],
             a["captured_at"][:19].replace("T", " "),
             a["service_name"],
             a["profile_type"],
             a["go_version"],
-            a["build_commit"][:12],
+            _short(a["build_commit"]),
             str(a["size"]),
             tags,
             "baseline" if a["baseline"] else "",
