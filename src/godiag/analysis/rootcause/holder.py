@@ -60,6 +60,18 @@ NO_HOLDER = "holder not identified: enable the mutex profile (runtime.SetMutexPr
 
 
 @dataclass(frozen=True)
+class Opposite:
+    """The far side of a lock-order inversion seen as two nested holders: goroutines of
+    another function waiting at its later Lock call (`section`) while others wait at its
+    earlier one (`held_at`, `waiters` of them), and the earlier lock is the very mutex the
+    holder waits for (the same address in both lockSlow frames)."""
+
+    section: Frame
+    held_at: Frame
+    waiters: int
+
+
+@dataclass(frozen=True)
 class Holder:
     frame: Frame  # where the holder waits now (its first user frame from the leaf)
     state: str  # what it waits on ("chan send", "IO wait", "running", ...)
@@ -78,6 +90,8 @@ class Holder:
     # and sync is not the standard library's): a channel, lock or WaitGroup of its own, not
     # a library's queue such as database/sql's wait for a pooled connection
     own_wait: bool = True
+    # a nested holder's far side, when the dump shows it (see Opposite)
+    opposite: Opposite | None = None
 
 
 def entry_frames(g: Goroutine) -> list[Frame]:
@@ -192,7 +206,50 @@ def _nested(dump: Dump, waits: dict[tuple[str, int], tuple[int, Frame]]) -> Hold
     held = [g for g in dump.goroutines if there(g)]
     state = held[0].state if held else "lock"
     age = max((g.wait_minutes for g in held), default=0)
-    return Holder(sec, state, sec, n, at, c, nested=True, category="lock", wait_minutes=age)
+    opp = _opposite(dump, waits, fn, held)
+    return Holder(sec, state, sec, n, at, c, nested=True, category="lock", wait_minutes=age,
+                  opposite=opp)  # fmt: skip
+
+
+def _opposite(
+    dump: Dump, waits: dict[tuple[str, int], tuple[int, Frame]], fn: str, held: list[Goroutine]
+) -> Opposite | None:
+    """Another function whose lock waiters stand at two Lock calls, the earlier (`held_at`)
+    and the later (`section`), like `fn`'s: past its earlier Lock, the later call's
+    goroutines hold that lock while they wait for another. It is the far side of an
+    inversion with `fn`'s nested holders (`held`) when the dump's lockSlow frames print one
+    edge of the cycle: its earlier lock is the mutex `held` wait for, or its later call
+    waits for the mutex `fn`'s earlier waiters wait for (a read lock prints none). Without
+    an address, a function nested the same way on unrelated locks would look the same."""
+    from godiag.analysis.rootcause.lockcycle import address
+
+    def at(where: Frame) -> set[str | None]:
+        return {address(g) for g in dump.goroutines if _waits_at(g, where)}
+
+    first = min(line for f, line in waits if f == fn)
+    edges = [{address(g) for g in held}, at(waits[(fn, first)][1])]
+    lines: dict[str, dict[int, tuple[int, Frame]]] = {}
+    for (f, line), v in waits.items():
+        if f != fn:
+            lines.setdefault(f, {})[line] = v
+    found = []
+    for ls in lines.values():
+        if len(ls) < 2:
+            continue
+        (n, early), (_, late) = ls[min(ls)], ls[max(ls)]
+        for mine, theirs in zip(edges, (at(early), at(late)), strict=True):
+            if len(mine) == 1 and None not in mine and theirs == mine:
+                found.append(Opposite(late, early, n))
+                break
+    return found[0] if len(found) == 1 else None
+
+
+def _waits_at(g: Goroutine, at: Frame) -> bool:
+    """A lock waiter whose Lock call is `at` (its first entry frame)."""
+    entry = entry_frames(g)[:1]
+    return category(g.state, g.frames) == "lock" and [(f.function, f.line) for f in entry] == [
+        (at.function, at.line)
+    ]
 
 
 def _reentrant(dump: Dump, start: Dump | None) -> Holder | None:
@@ -299,8 +356,19 @@ def _same_type(dump: Dump, prefix: str | None, fn: str, n: int, at: Frame) -> Ho
 
 def location(h: Holder) -> dict[str, object]:
     """Where the lock is held: the holder's frame in the function that holds it (the call
-    it is making there while it holds the lock), which is where a fix releases it."""
-    return {"function": h.section.function, "file": h.section.file, "line": h.section.line}
+    it is making there while it holds the lock), which is where a fix releases it. Of two
+    sides of an inversion, the one whose held lock fewer goroutines wait for: as
+    lockcycle.location reasons, the busier path's order is the one the code follows, and
+    the odd order out is more likely the other's."""
+    sec = odd_side(h)
+    return {"function": sec.function, "file": sec.file, "line": sec.line}
+
+
+def odd_side(h: Holder) -> Frame:
+    """The section a fix most likely changes: the holder's, or its opposite's when fewer
+    goroutines wait for the lock that side holds."""
+    o = h.opposite
+    return o.section if o is not None and o.waiters < h.waiters else h.section
 
 
 def evidence(h: Holder) -> list[str]:
@@ -339,9 +407,30 @@ def evidence(h: Holder) -> list[str]:
             f"between the two lines, they hold it while they wait, and two of them taking the "
             f"same two locks in opposite orders each hold what the other waits for "
             f"(lock-order inversion); one lock order everywhere, or one lock, breaks it",
+            *_opposite_lines(h),
         ]
     return [
         f"{h.waiters} goroutine(s) wait to lock in {at}",
         f"the holder: {h.holders} goroutine(s) in {sec} ({how}), not waiting on a lock "
         f"but on {h.state} in {leaf}",
+    ]
+
+
+def _opposite_lines(h: Holder) -> list[str]:
+    o = h.opposite
+    if o is None:
+        return []
+    sec = f"{h.section.function} ({h.section.file}:{h.section.line})"
+    far = f"{o.section.function} ({o.section.file}:{o.section.line})"
+    first = f"{o.held_at.function} ({o.held_at.file}:{o.held_at.line})"
+    odd = odd_side(h)
+    busy, rare = (sec, far) if odd is o.section else (far, sec)
+    return [
+        f"the other side: goroutine(s) wait at {far} past the Lock at {first}, where "
+        f"{o.waiters} goroutine(s) wait for the very mutex the holder waits for (the same "
+        f"address): they hold it while they wait, and the two functions take the two locks "
+        f"in opposite orders",
+        f"the order to change is more likely {rare}'s: {busy} is on the busier path "
+        f"({max(o.waiters, h.waiters)} goroutines wait for the lock it holds against "
+        f"{min(o.waiters, h.waiters)}), whose order the rest of the code follows",
     ]

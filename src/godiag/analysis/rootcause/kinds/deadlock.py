@@ -44,7 +44,9 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     biggest = max(stuck, key=lambda g: g.count)
     h = derived.holder if any(g.category == "lock" for g in stuck) else None
     if h is not None and not h.reentrant:
-        return holder.location(h), holder.evidence(h) + _elsewhere(stuck, h, prefix)
+        # a far side the dump shows already names where the others wait
+        far = [] if h.opposite is not None else _elsewhere(stuck, h, prefix)
+        return holder.location(h), holder.evidence(h) + far
     waited_in = str((locate.user(biggest, prefix) or {}).get("function"))
     # a holder: another stuck group whose stack passes through the waiters' function
     # below its own user frame (it took the lock there and is now blocked deeper)

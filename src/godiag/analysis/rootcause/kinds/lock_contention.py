@@ -31,7 +31,8 @@ from godiag.model.goroutine import Dump, Frame, Goroutine
 MIN_LOCK_WAIT = 0.001  # s/s of lock waiting below which a profile shows no contention
 
 
-def _contended(profiles: list[Any], prefix: str | None) -> tuple[sites.Site, int] | None:
+def _contended(profiles: list[Any], prefix: str | None) -> tuple[sites.Site, int, bool] | None:
+    """(site, delay in ns, whether it is the window's: else since the process started)."""
     if len(profiles) != 2:
         return None
     # A writer waiting on an RWMutex is the one whose critical section the readers
@@ -42,10 +43,25 @@ def _contended(profiles: list[Any], prefix: str | None) -> tuple[sites.Site, int
     for need in (("sync.(*RWMutex).Lock",), sites.LOCKS, None):
         keep = sites.has_prefix(need) if need else None
         a, b = (sites.by_site(p, "delay", prefix, keep) for p in profiles)
-        hit = sites.top(sites.growth(a, b)) or sites.top(b)
-        if hit is not None:
-            return hit
+        if (grew := sites.top(sites.growth(a, b))) is not None:
+            return (*grew, True)
+        if (since := sites.top(b)) is not None:
+            return (*since, False)
     return None
+
+
+def _waited(name: str, delay_ns: int, window: bool, seconds: float, where: str) -> str:
+    """The profile's delay as a reader takes it: summed over goroutines (so it exceeds the
+    window's length when many wait at once), and over which span."""
+    total = delay_ns / 1e9
+    if not window:
+        return (f"{name} profile: {total:.3f} s of waiting in all at {where} since the "
+                f"process started (none added within the window)")  # fmt: skip
+    at_once = (
+        f", {total / seconds:.1f} goroutines waiting at a time on average" if seconds > 0 else ""
+    )
+    return (f"{name} profile: {total:.3f} s of waiting at {where} within the window, summed "
+            f"over the goroutines that waited{at_once}")  # fmt: skip
 
 
 def _readers(profiles: list[Any], site: sites.Site, prefix: str | None) -> bool:
@@ -173,7 +189,7 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         if hit is None:
             continue
         loc = locate.loc(hit[0])
-        ev = [f"{name} profile: {hit[1] / 1e9:.3f}s of waiting at {locate.where(loc)}"]
+        ev = [_waited(name, hit[1], hit[2], obs.duration, locate.where(loc))]
         held = _holder(obs, hit[0][0]) if _readers(profs, hit[0], prefix) else None
         if held is not None:
             # readers wait for a writer: its critical section is the fault
