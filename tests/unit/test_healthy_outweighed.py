@@ -24,12 +24,31 @@ def test_a_healthy_top_just_above_half_is_not_a_verdict_either() -> None:
     nearly as much, and the verdict says so rather than that they score more."""
     from godiag.pipeline.diagnose import _outweighed
 
-    why = _outweighed([("healthy", 0.52), ("memory-leak", 0.3), ("connection-leak", 0.18)])
+    why = _outweighed([("healthy", 0.52), ("memory-leak", 0.3), ("connection-leak", 0.18)], {})
     assert why is not None
     assert why.startswith("the faults together score nearly as much (48%: memory-leak 30%")
     assert "only at 55% or more" in why
-    below = _outweighed([("healthy", 0.4996), ("memory-leak", 0.5004)])
+    below = _outweighed([("healthy", 0.4996), ("memory-leak", 0.5004)], {})
     assert below is not None and below.startswith("the faults together score more (50.1%")
+
+
+def test_named_faults_without_evidence_say_so() -> None:
+    """The causes list ranks a kind without evidence of its own after those with it, or
+    leaves it out: the verdict naming it says why (an idle service: no heap growth, no
+    goroutine growth)."""
+    from godiag.pipeline.diagnose import _outweighed
+
+    idle = {"heap_growth_bytes_per_s": 0.0, "heap_growth_top_share": 0.0, "goroutines": 8,
+            "goroutine_growth_per_min": 0.0, "cpu_seconds_per_s": 0.01}  # fmt: skip
+    ranked = [("healthy", 0.49), ("cpu-saturation", 0.08), ("goroutine-leak", 0.17),
+              ("memory-leak", 0.12)]  # fmt: skip
+    why = _outweighed(ranked, idle)
+    assert why is not None
+    assert ("goroutine-leak 17% (no evidence of its own), memory-leak 12% (no evidence of "
+            "its own)") in why  # fmt: skip
+    # a kind a lead put first has its evidence
+    proven = _outweighed(ranked, idle, frozenset({"goroutine-leak", "memory-leak"}))
+    assert proven is not None and "goroutine-leak 17%, memory-leak 12%, cpu" in proven
 
 
 @pytest.mark.parametrize(

@@ -404,7 +404,7 @@ def _analyse(
         # a runner-up close behind with evidence of its own
         or (confident and (why := _contest(causes, feats, obs)) is not None)
         # "no fault" at odds with every fault together
-        or (confident and (why := _outweighed(ranked)) is not None)
+        or (confident and (why := _outweighed(ranked, feats, proven)) is not None)
     ):
         confident = False
         verdict = f"not sure: {top['kind']} ranks first ({top['probability']:.0%}), but {why}"
@@ -601,10 +601,14 @@ def _store_flags(text: str, meta: CaptureMeta) -> str:
     return text
 
 
-def _outweighed(ranked: list[tuple[str, float]]) -> str | None:
+def _outweighed(
+    ranked: list[tuple[str, float]], feats: dict[str, Any], proven: frozenset[str] = frozenset()
+) -> str | None:
     """Why a healthy top below ranker.HEALTHY_FLOOR is no verdict (ranker.outweighed): the
-    faults' total over every kind, not only those listed."""
-    from godiag.analysis.rootcause import ranker
+    faults' total over every kind, not only those listed. A named fault without evidence of
+    its own says so: the causes list ranks it after those with evidence (or leaves it out),
+    and a verdict naming it with no word of that reads as a list out of order."""
+    from godiag.analysis.rootcause import kinds, ranker
 
     out = ranker.outweighed(ranked)
     if out is None:
@@ -614,7 +618,12 @@ def _outweighed(ranked: list[tuple[str, float]]) -> str | None:
     # more, shown so: 0.5004 is "50.1%", not the "50%" healthy's 0.4996 shows as
     more = (f"{math.ceil(total * 1000) / 10:.1f}%" if than == "more" and round(total * 100) <= 50
             else f"{total:.0%}")  # fmt: skip
-    named = ", ".join(f"{k} {p:.0%}" for k, p in faults[:3] if p >= MIN_LISTED)
+
+    def bare(k: str) -> bool:
+        return k not in proven and kinds.unsupported(k, feats) is not None
+
+    named = ", ".join(f"{k} {p:.0%}" + (" (no evidence of its own)" if bare(k) else "")
+                      for k, p in faults[:3] if p >= MIN_LISTED)  # fmt: skip
     return (f"the faults together score {than} ({more}: {named}): no fault is a verdict "
             f"only at {ranker.HEALTHY_FLOOR:.0%} or more; {UNDECIDED}")  # fmt: skip
 
