@@ -71,12 +71,16 @@ nobody reads, at both ends of the window, each holding its connection (bodies.py
 or more, by more than the observer's own connections, with no goroutine more alongside (a
 raw socket or file kept with no goroutine on it): connection-leak at LEAD, not sure (a
 pool still filling climbs the same way) (fds.py).
+12. orphans (`left_behind`, `leads` as rule 11): goroutines blocked sending in the service's
+code whose creator left the function that was to receive, five or more of one group
+stuck across the window: goroutine-leak at LEAD over "healthy" only, not sure (a channel
+handed to another receiver looks the same) (orphans.py).
 
 One module per part: `since` (rule 1 from the stored reference, and rule 6), `connections`
 (goroutines that grew as connections left open or waiting for a pooled one), `inversion`
 (rule 7 without a cycle), `arrivals` (rule 8), `kept` (rule 9), `bodies` (rule 10),
-`fds` (rule 11), `rules` (how they move the ranking and the verdict: rules 1, 3, 5 and
-the leads of 9, 10 and 11), `report` (features and evidence lines),
+`fds` (rule 11), `orphans` (rule 12), `rules` (how they move the ranking and the verdict:
+rules 1, 3, 5 and the leads of 9 to 12), `report` (features and evidence lines),
 `common` (the record `gather` fills and what the rules share).
 
 goroutine-leak's own `unsupported` reads `history_goroutines_shape`: a count that
@@ -102,6 +106,7 @@ from godiag.analysis.rootcause.longterm.inversion import (
     owners_of,
 )
 from godiag.analysis.rootcause.longterm.kept import kept, retained
+from godiag.analysis.rootcause.longterm.orphans import left_behind
 from godiag.analysis.rootcause.longterm.since import _goroutines, _growing, _looping, heap_since
 from godiag.model.observation import Observation
 
@@ -124,7 +129,8 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
                     _looping(obs, pair, derived.prefix),
                     before_start(obs, "heap") or before_start(obs, "goroutine"),
                     inversion(derived), len(derived.cycle),
-                    came, kept9, unread(obs), held_blocked(derived), climbing(obs))  # fmt: skip
+                    came, kept9, unread(obs), held_blocked(derived), climbing(obs),
+                    left_behind(obs, derived.prefix))  # fmt: skip
 
 
 # What the rest of the diagnosis reads, in one namespace: `longterm.adjust(...)`.

@@ -10,6 +10,7 @@ from godiag.analysis import history, sites
 from godiag.analysis.goroutines import GroupGrowth
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.longterm.bodies import Unread
+from godiag.analysis.rootcause.longterm.orphans import Orphans
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
 from godiag.model.observation import Observation
 
@@ -118,6 +119,8 @@ class LongTerm:
     # rule 11: open fds that climbed through the window with no goroutine per connection
     # (`fds.climbing`), its line
     fds: str | None = None
+    # rule 12: senders left behind by a receiver that returned (`orphans.left_behind`)
+    orphans: Orphans | None = None
 
 
 # clocks: the process's start is the target's clock, a capture's time godiag's

@@ -170,6 +170,8 @@ def evidence(kind: str, lt: LongTerm) -> list[str]:
         out.append(goroutine_line(g))
     if kind == "goroutine-leak" and (line := wait_line(lt)) is not None:
         out.append(line)
+    if kind == "goroutine-leak" and lt.orphans is not None:
+        out.append(lt.orphans.line)
     return out
 
 

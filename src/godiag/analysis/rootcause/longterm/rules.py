@@ -20,6 +20,7 @@ from godiag.analysis.rootcause.longterm.common import (
     _mb,
 )
 from godiag.analysis.rootcause.longterm.connections import _pool_exhausted, connections_left_open
+from godiag.analysis.rootcause.longterm.orphans import undecided as orphans_undecided
 from godiag.analysis.rootcause.longterm.since import (
     consistency,
     goroutines_decisive,
@@ -160,6 +161,8 @@ def adjust(
         # memory-leak the model put first keeps the model's verdict
         if kind == "memory-leak" and lt.kept is not None and lt.kept.window and top != "healthy":
             continue
+        if kind == "goroutine-leak" and top != "healthy":  # rule 12: the window alone
+            continue
         p = probs[kind]
         _move(probs, kind, LEAD)
         notes[kind] = (f"{LEADS_TO}{_lead_name(kind, lt)} (probability "
@@ -196,6 +199,7 @@ LEAD = 0.6
 _LEADS = {
     "memory-leak": "a site that kept what it allocated while the live heap grew",
     "connection-leak": "responses nobody reads at both ends of the window",
+    "goroutine-leak": "senders whose receiver returned, at both ends of the window",
 }
 
 
@@ -217,6 +221,8 @@ def leads(lt: LongTerm) -> dict[str, str]:
         out["connection-leak"] = bodies.undecided(lt.unread)
     elif lt.fds is not None and "connection-leak" not in decided:
         out["connection-leak"] = fds.undecided(lt.fds)
+    if lt.orphans is not None and not {"goroutine-leak", "connection-leak"} & decided.keys():
+        out["goroutine-leak"] = orphans_undecided(lt.orphans)
     return out
 
 
