@@ -63,8 +63,8 @@ NO_HOLDER = "holder not identified: enable the mutex profile (runtime.SetMutexPr
 class Opposite:
     """The far side of a lock-order inversion seen as two nested holders: goroutines of
     another function waiting at its later Lock call (`section`) while others wait at its
-    earlier one (`held_at`, `waiters` of them), and the earlier lock is the very mutex the
-    holder waits for (the same address in both lockSlow frames)."""
+    earlier one (`held_at`, `waiters` of them), tied to the holder by one edge of the
+    cycle printed in lockSlow frames (`_opposite`)."""
 
     section: Frame
     held_at: Frame
