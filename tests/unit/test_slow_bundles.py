@@ -150,15 +150,18 @@ def test_a_site_that_kept_all_it_allocated_points_to_a_leak_without_deciding() -
     """Prometheus only, under 4 minutes of it: the live heap grew 15.6 MiB linearly, the
     window's few seconds saw nothing, and the end heap profile has a site of the service
     that holds all it ever allocated (rule 9). memory-leak ranks first at rule 9's
-    probability, named at that site, and the verdict is not sure: a cache still filling
-    looks the same, and says what would decide."""
+    probability, and the verdict is not sure: a cache still filling looks the same, and
+    says what would decide. The site keeps JSON documents made by `priceBook`; the
+    location is the slice that keeps them, `topic.add`'s append, which the traffic loop
+    reaches with the document in hand (keeper.py), and the evidence names both."""
     doc = _doc("streamhub--unbounded-history-1")
     top = doc["causes"][0]
     assert top["kind"] == "memory-leak", doc["verdict"]
     assert top["probability"] == pytest.approx(0.6)
     assert not doc["confident"]
-    assert top["location"]["function"] == "main.priceBook"
+    assert (top["location"]["function"], top["location"]["line"]) == ("main.(*topic).add", 35)
     assert "of all it allocated since the process started" in _ev(top)
+    assert "main.priceBook" in _ev(top) and "kept by the slice or map grown at" in _ev(top)
     assert "cache still filling" in doc["verdict"] and "--as-baseline" in doc["verdict"]
     assert doc["features"]["history_kept_bytes"] >= 4 << 20
 

@@ -6,7 +6,9 @@ when that growth is decisive (longterm.heap_decisive: MBs at one site, and the w
 saw it grow too or was inconclusive): a slow leak is below the heap sampler in a window.
 Without a baseline, when the window saw no site grow by 2 MiB and the Prometheus history
 saw the live heap grow linearly, the site that kept nearly all it ever allocated (longterm
-rule 9, `longterm.kept_in`).
+rule 9, `longterm.kept_in`). Whichever site it is, when the heap profile ties a growing
+container (a slice or map's backing store) to its code, that container is the location
+and the site what it keeps (keeper.py): the fix is where values are kept.
 
 Unsupported when that site keeps little of what it allocated during the window
 (features._retention): a leak keeps all it allocates, or at least the 1/5 that Go's
@@ -40,9 +42,10 @@ the window: a level that moves with the load.
 from __future__ import annotations
 
 from godiag.analysis import sites
-from godiag.analysis.rootcause import locate, longterm
+from godiag.analysis.rootcause import keeper, locate, longterm
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds.base import Features, Kind
+from godiag.model.profile import Profile
 
 
 def _heap_growth(obs: locate.Observed, prefix: str | None) -> tuple[sites.Site, int] | None:
@@ -55,18 +58,32 @@ def _heap_growth(obs: locate.Observed, prefix: str | None) -> tuple[sites.Site, 
 def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     since = longterm.heap_since(obs, derived.prefix)
     if since is not None and since.site is not None and longterm.heap_decisive(since):
-        return locate.loc(since.site), [longterm.heap_line(since)]
+        return _kept_by(obs, since.site, obs.baseline_heap, derived, longterm.heap_line(since))
     hit = _heap_growth(obs, derived.prefix)
     # where the window saw no growth of its own (a slow leak is below the heap sampler in
     # seconds), the site that kept what it allocated over minutes of history (rule 9)
     if (hit is None or hit[1] < longterm.KEPT_MIN_BYTES) and (
         kept := longterm.kept_in(obs, derived)
     ) is not None:
-        return locate.loc(kept.site), [kept.line]
+        return _kept_by(obs, kept.site, None, derived, kept.line)
     if hit is None:
         return None, []
     loc = locate.loc(hit[0])
-    return loc, [f"live heap allocated at {locate.where(loc)} grew by {hit[1] / 2**20:.2f} MiB"]
+    line = f"live heap allocated at {locate.where(loc)} grew by {hit[1] / 2**20:.2f} MiB"
+    return _kept_by(obs, hit[0], None, derived, line)
+
+
+def _kept_by(
+    obs: locate.Observed, value: sites.Site, ref: Profile | None, derived: Derived, line: str
+) -> locate.Located:
+    """The container that keeps what the growing site allocated (keeper.py), when the
+    profile ties one to it: the location is where the values are kept. `ref` is the
+    reference the container must have grown since; the window's seconds are too short
+    for a slice to reallocate, so there its reallocations since start are the evidence."""
+    found = keeper.keeper(value, obs.heap[-1], ref, derived.prefix) if obs.heap else None
+    if found is None:
+        return locate.loc(value), [line]
+    return locate.loc(found.site), [line, found.line]
 
 
 # Half the smallest share a leaking site keeps (1/5, a large slice grown by append): the
