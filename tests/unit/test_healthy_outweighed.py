@@ -94,3 +94,15 @@ def test_the_baseline_command_gets_the_flags_the_metadata_lacks() -> None:
 def test_complete_metadata_leaves_the_command_as_it_is() -> None:
     meta = CaptureMeta(service_name="s", go_version="go1.26.1", build_commit="abc123")
     assert _store_flags(ADVICE, meta) == ADVICE
+
+
+def test_a_stored_diagnosis_is_the_baseline_the_advice_asks_for() -> None:
+    """When this diagnosis was stored, its captures are the reference of those after it:
+    the advice says so instead of a command that would store them again."""
+    meta = CaptureMeta(service_name="invoicer")
+    text = _store_flags(ADVICE, meta, stored=True)
+    assert "godiag diagnose URL" not in text and "stored now, is a later one's reference" in text
+    healthy = "a stored baseline (`godiag diagnose URL --as-baseline` now, diagnose again later)"
+    assert _store_flags(healthy, meta, stored=True) == (
+        "a stored baseline (this diagnosis, stored now, is a later one's reference within "
+        "--lookback; diagnose again later)")  # fmt: skip

@@ -423,9 +423,10 @@ def _analyse(
         verdict = f"{top['kind']} ({top['probability']:.0%})"  # type: ignore[index]
     # what storing will see: the recorded metadata under the command line's
     stored_as = meta.merged(options.overrides)
-    verdict = _store_flags(verdict, stored_as)
+    now = bool(store.get("stored"))
+    verdict = _store_flags(verdict, stored_as, now)
     for c in causes:
-        c["evidence"] = [_store_flags(e, stored_as) for e in c["evidence"]]
+        c["evidence"] = [_store_flags(e, stored_as, now) for e in c["evidence"]]
     shown = {c["kind"] for c in causes}
     return {
         "schema": SCHEMA,
@@ -591,8 +592,21 @@ STORE_FLAGS = (("service_name", "--service NAME"), ("go_version", "--go-version 
                ("build_commit", "--build-commit REV"))  # fmt: skip
 
 
-def _store_flags(text: str, meta: CaptureMeta) -> str:
-    """`text` with its baseline command completed by the flags the metadata lacks."""
+# what the baseline advice says instead when this diagnosis was stored: its captures are the
+# reference of the diagnoses after it (pipeline/reference.py: the newest marked baseline,
+# else the oldest capture within the lookback), so the command would only store it again
+STORED_NOW = "this diagnosis, stored now, is a later one's reference within --lookback"
+
+
+def _store_flags(text: str, meta: CaptureMeta, stored: bool = False) -> str:
+    """`text` with its baseline command completed by the flags the metadata lacks, or,
+    when this diagnosis was stored, saying that it is the reference the advice asks for."""
+    if stored:
+        for cmd in BASELINE_COMMANDS:
+            text = text.replace(f"({cmd} now, ", f"({STORED_NOW}; ").replace(
+                f"({cmd})", f"({STORED_NOW})"
+            )
+        return text
     flags = " ".join(flag for name, flag in STORE_FLAGS if not getattr(meta, name))
     if not flags:
         return text
