@@ -49,6 +49,7 @@ def test_the_far_side_is_found_and_the_rarer_path_is_the_location() -> None:
     ev = "\n".join(holder.evidence(h))
     assert "the other side" in ev and "the order to change is more likely" in ev
     assert "main.(*resolver).resolve (/src/dns/main.go:84) is on the busier path" in ev
+    assert h.opposite.edge == "held" and "wait for the very mutex the holder waits for" in ev
 
 
 def test_either_edge_of_the_cycle_finds_the_far_side() -> None:
@@ -59,6 +60,10 @@ def test_either_edge_of_the_cycle_finds_the_far_side() -> None:
     assert h is not None and h.section.line == 130
     assert h.opposite is not None and h.opposite.section.line == 84
     assert holder.location(h)["line"] == 84
+    # the edge printed is the other one: the evidence says which mutex the addresses tie
+    ev = "\n".join(holder.evidence(h))
+    assert h.opposite.edge == "holds" and "wait for the very mutex the holder holds" in ev
+    assert "the very mutex the holder waits for" not in ev
 
 
 def test_another_mutex_on_the_far_side_is_no_inversion() -> None:

@@ -69,6 +69,9 @@ class Opposite:
     section: Frame
     held_at: Frame
     waiters: int
+    # the edge printed: "held", their earlier lock is the mutex the holder waits for;
+    # "holds", their later call waits for the mutex the holder holds (its waiters' address)
+    edge: str = "held"
 
 
 @dataclass(frozen=True)
@@ -237,19 +240,19 @@ def _opposite(
         if len(ls) < 2:
             continue
         (n, early), (_, late) = ls[min(ls)], ls[max(ls)]
-        for mine, theirs in zip(edges, (at(early), at(late)), strict=True):
+        for edge, mine, theirs in zip(("held", "holds"), edges, (at(early), at(late)),
+                                      strict=True):  # fmt: skip
             if len(mine) == 1 and None not in mine and theirs == mine:
-                found.append(Opposite(late, early, n))
+                found.append(Opposite(late, early, n, edge))
                 break
     return found[0] if len(found) == 1 else None
 
 
 def _waits_at(g: Goroutine, at: Frame) -> bool:
     """A lock waiter whose Lock call is `at` (its first entry frame)."""
-    entry = entry_frames(g)[:1]
-    return category(g.state, g.frames) == "lock" and [(f.function, f.line) for f in entry] == [
-        (at.function, at.line)
-    ]
+    entry = entry_frames(g)
+    return (category(g.state, g.frames) == "lock" and bool(entry)
+            and (entry[0].function, entry[0].line) == (at.function, at.line))  # fmt: skip
 
 
 def _reentrant(dump: Dump, start: Dump | None) -> Holder | None:
@@ -425,11 +428,16 @@ def _opposite_lines(h: Holder) -> list[str]:
     first = f"{o.held_at.function} ({o.held_at.file}:{o.held_at.line})"
     odd = odd_side(h)
     busy, rare = (sec, far) if odd is o.section else (far, sec)
+    if o.edge == "held":
+        tie = (f"where {o.waiters} goroutine(s) wait for the very mutex the holder waits for "
+               f"(the same address): they hold it while they wait")  # fmt: skip
+    else:
+        tie = (f"where {o.waiters} goroutine(s) wait, and those at {far} wait for the very "
+               f"mutex the holder holds (its own waiters' address): they hold the other lock "
+               f"while they wait")  # fmt: skip
     return [
-        f"the other side: goroutine(s) wait at {far} past the Lock at {first}, where "
-        f"{o.waiters} goroutine(s) wait for the very mutex the holder waits for (the same "
-        f"address): they hold it while they wait, and the two functions take the two locks "
-        f"in opposite orders",
+        f"the other side: goroutine(s) wait at {far} past the Lock at {first}, {tie}, and the "
+        f"two functions take the two locks in opposite orders",
         f"the order to change is more likely {rare}'s: {busy} is on the busier path "
         f"({max(o.waiters, h.waiters)} goroutines wait for the lock it holds against "
         f"{min(o.waiters, h.waiters)}), whose order the rest of the code follows",
