@@ -136,11 +136,17 @@ def _tie(a: Path, b: Path) -> int | None:
 
 
 def keeper(
-    value: sites.Site, end: Profile, ref: Profile | None, prefix: str | None
+    value: sites.Site,
+    end: Profile,
+    ref: Profile | None,
+    prefix: str | None,
+    must_grow: bool = True,
 ) -> Keeper | None:
     """The container that keeps what `value` allocated (the module's docstring), from the
-    end heap profile and, when there is one, a reference profile the container must have
-    grown since (without one, its reallocations are the evidence that it grows)."""
+    end heap profile and, when there is one, a reference profile: since a stored baseline
+    minutes old the container must have grown (`must_grow`); since the window's start,
+    seconds in which a slice seldom reallocates, only not have shrunk. Without growth, its
+    reallocations are the evidence that it grows."""
     now = stats(end, prefix)
     values = [p for p in now if p[0] == value]
     whole = SiteStats(sum(now[p].inuse for p in values), sum(now[p].objects for p in values),
@@ -151,9 +157,9 @@ def keeper(
     grown = {p: s.inuse - before[p].inuse if p in before else s.inuse for p, s in now.items()}
     found: list[tuple[int, int, Path]] = []
     for path, s in now.items():
-        if path[0] == value or (ref is not None and grown[path] <= 0):
+        if path[0] == value or (ref is not None and grown[path] < (1 if must_grow else 0)):
             continue
-        if not container_like(s, grown=ref is not None):
+        if not container_like(s, grown=ref is not None and grown[path] > 0):
             continue
         ties = [t for v in values if now[v].inuse > 0 and (t := _tie(v, path)) is not None]
         if ties:

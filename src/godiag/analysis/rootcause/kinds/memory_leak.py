@@ -70,17 +70,22 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         return None, []
     loc = locate.loc(hit[0])
     line = f"live heap allocated at {locate.where(loc)} grew by {hit[1] / 2**20:.2f} MiB"
-    return _kept_by(obs, hit[0], None, derived, line)
+    return _kept_by(obs, hit[0], obs.heap[0], derived, line, must_grow=False)
 
 
 def _kept_by(
-    obs: locate.Observed, value: sites.Site, ref: Profile | None, derived: Derived, line: str
+    obs: locate.Observed,
+    value: sites.Site,
+    ref: Profile | None,
+    derived: Derived,
+    line: str,
+    must_grow: bool = True,
 ) -> locate.Located:
     """The container that keeps what the growing site allocated (keeper.py), when the
-    profile ties one to it: the location is where the values are kept. `ref` is the
-    reference the container must have grown since; the window's seconds are too short
-    for a slice to reallocate, so there its reallocations since start are the evidence."""
-    found = keeper.keeper(value, obs.heap[-1], ref, derived.prefix) if obs.heap else None
+    profile ties one to it: the location is where the values are kept, since `ref` (the
+    stored baseline; the window's start, over which it need not have grown)."""
+    found = (keeper.keeper(value, obs.heap[-1], ref, derived.prefix, must_grow)
+             if obs.heap else None)  # fmt: skip
     if found is None:
         return locate.loc(value), [line]
     return locate.loc(found.site), [line, found.line]
