@@ -10,8 +10,11 @@ from tools.slow_eval import SLOW
 from godiag.analysis.rootcause import keeper
 from godiag.collect.sources import BundleSource
 from godiag.formats.observation import build
+from godiag.formats.pprof import decode
 from godiag.model.observation import Observation
+from godiag.model.profile import Profile
 from godiag.pipeline.diagnose import IN_FLIGHT, MB
+from tests.datapaths import DATA
 
 pytestmark = pytest.mark.skipif(not SLOW.is_dir(), reason="no data/diagnose/slow")
 
@@ -87,3 +90,45 @@ def test_a_path_only_through_a_shared_accept_loop_is_no_tie() -> None:
     b = (("main.k", "y.go", 1), ("main.serve", "x.go", 9))
     assert keeper._tie(a[: keeper.MAX_DEPTH + 1], b) is None
     assert keeper._tie(a, b) == 5  # what the cut leaves out
+
+
+KEEPER = DATA / "keeper"
+
+
+def _profiles(name: str) -> tuple[Profile, Profile]:
+    return tuple(decode((KEEPER / name / f).read_bytes(), f)  # type: ignore[return-value]
+                 for f in ("heap-end.pb.gz", "heap-baseline.pb.gz"))  # fmt: skip
+
+
+def _value(end: Profile, function: str) -> tuple[str, str, int]:
+    return next(p[0] for p in keeper.stats(end, None) if p[0][0] == function)
+
+
+def test_values_handed_over_through_a_channel_name_the_one_container_that_grew() -> None:
+    """pricefeed: the producer's packed buffers (64 MiB since the baseline) reach the
+    consumer through a channel, so no call path ties them to the history the consumer
+    appends them to; that slice is the only container that grew (+21 MiB, one array
+    reallocated 5x over): named, with the evidence saying nothing ties it."""
+    end, base = _profiles("pricefeed")
+    found = keeper.keeper(_value(end, "main.packDepth"), end, base, None)
+    assert found is not None
+    assert (found.site[0], found.site[2]) == ("main.(*book).apply", 87)
+    assert "no call path ties it" in found.line and "not a proven one" in found.line
+    # without a baseline minutes old there is no growth to single it out
+    assert keeper.keeper(_value(end, "main.packDepth"), end, None, None) is None
+
+
+def test_a_constructors_values_are_kept_by_its_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """stationwx: `newStationState` makes 23 KiB rings (large objects at its own line, so
+    no container search); it is a constructor by its name, and its caller
+    `(*registry).state` is where the ring is kept."""
+    end, base = _profiles("stationwx")
+    value = _value(end, "main.newStationState")
+    assert keeper.keeper(value, end, base, None) is None
+    found = keeper.maker_caller(value, end, None)
+    assert found is not None
+    assert (found.site[0], found.site[2]) == ("main.(*registry).state", 87)
+    assert "a helper that makes values by its name" in found.line
+    # a name that does not say it makes values hands nothing over
+    monkeypatch.setattr(keeper, "MAKERS", ("render",))
+    assert keeper.maker_caller(value, end, None) is None

@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass
 
 from godiag.analysis import sites
+from godiag.analysis.goroutine_rules import package_of
 from godiag.model.profile import Profile
 
 # A container's store is few large objects: one backing array per slice, a handful of
@@ -43,6 +44,9 @@ MIN_OBJECT = 4096
 # even when the sampler caught none of their freed predecessors.
 CHURN = 1.3
 FEW_OBJECTS = 32
+# What a container with no call path to the values must have grown by since a stored
+# baseline to be named: two sampling periods of the heap profile, not a sampler's step.
+UNTIED_MIN = 1 << 20
 # How far up the two stacks the tie may be: the value's function, its caller or theirs;
 # further up every site of a server shares its accept loop.
 MAX_DEPTH = 3
@@ -156,6 +160,7 @@ def keeper(
     before = stats(ref, prefix) if ref is not None else {}
     grown = {p: s.inuse - before[p].inuse if p in before else s.inuse for p, s in now.items()}
     found: list[tuple[int, int, Path]] = []
+    untied: list[Path] = []
     for path, s in now.items():
         if path[0] == value or (ref is not None and grown[path] < (1 if must_grow else 0)):
             continue
@@ -164,25 +169,66 @@ def keeper(
         ties = [t for v in values if now[v].inuse > 0 and (t := _tie(v, path)) is not None]
         if ties:
             found.append((min(ties), -s.inuse, path))
+        elif ref is not None and must_grow and grown[path] >= UNTIED_MIN:
+            untied.append(path)
     if not found:
-        return None
+        # values handed over through a channel or a queue leave no call path between the
+        # code that made them and the one that keeps them: since a stored baseline, the one
+        # container that grew by a sampler-proof amount is named, and the evidence says
+        # nothing ties it
+        if len({p[0] for p in untied}) != 1:
+            return None
+        best = max(untied, key=lambda p: now[p].inuse)
+        return _found(best, value, now[best], grown[best], tied=False)
     found.sort()
     best = found[0][2]
     if any(t == found[0][0] and p[0][0] != best[0][0] for t, _, p in found[1:]):
         return None  # two containers as close: the profile does not say which keeps it
-    s = now[best]
-    grew = grown[best] if ref is not None else None
+    return _found(best, value, now[best], grown[best] if ref is not None else None, tied=True)
+
+
+def _found(path: Path, value: sites.Site, s: SiteStats, grew: int | None, tied: bool) -> Keeper:
     churn = s.allocated / s.inuse
     how = [f"{s.inuse / 2**20:.2f} MiB in {s.objects} live objects"]
     if grew is not None:
         how.append(f"+{grew / 2**20:.2f} MiB since the reference")
     if churn >= CHURN:
         how.append(f"allocated {churn:.1f}x what it holds: reallocated as it grows")
-    return Keeper(best[0], value, grew, s.objects, churn, (
-        f"kept by the slice or map grown at {_where(best[0])} ({'; '.join(how)}), on the "
-        f"path of the code that allocated the values at {_where(value)}: made there, kept "
-        f"here"))  # fmt: skip
+    if tied:
+        why = (f"on the path of the code that allocated the values at {_where(value)}: made "
+               f"there, kept here")  # fmt: skip
+    else:
+        why = (f"the only slice or map that grew since the reference; no call path ties it to "
+               f"the values allocated at {_where(value)} (values handed over through a "
+               f"channel or a queue leave none), so it is the likeliest keeper, not a proven "
+               f"one")  # fmt: skip
+    line = f"kept by the slice or map grown at {_where(path[0])} ({'; '.join(how)}), {why}"
+    return Keeper(path[0], value, grew, s.objects, churn, line)
 
 
 def _where(site: sites.Site) -> str:
     return f"{site[0]} ({site[1]}:{site[2]})"
+
+
+# Names of helpers that make and return a value (a constructor, an encoder, a renderer):
+# what they allocate is kept, or not, by whoever called them, as connection helpers hand
+# over to their caller (sites.pick_owner).
+MAKERS = ("new", "make", "build", "render", "format", "encode", "marshal", "pack", "clone",
+          "copy", "display")  # fmt: skip
+
+
+def maker_caller(value: sites.Site, end: Profile, prefix: str | None) -> Keeper | None:
+    """When no container is tied to the values and the code that allocated them is a
+    helper named as one that makes values (MAKERS), its caller in the same package, on
+    the path holding most of them: the code that received the value and kept it."""
+    paths = [(s.inuse, p) for p, s in stats(end, prefix).items() if p[0] == value]
+    name = code(value[0]).rsplit(".", 1)[-1].lower()
+    if not paths or not name.startswith(MAKERS):
+        return None
+    _, path = max(paths)
+    if len(path) < 2 or package_of(path[1][0]) != package_of(value[0]):
+        return None
+    caller = path[1]
+    return Keeper(caller, value, None, 0, 0.0, (
+        f"allocated by {_where(value)}, a helper that makes values by its name; its caller "
+        f"{_where(caller)} received them, and keeps them or hands them to what does"))  # fmt: skip
