@@ -34,7 +34,10 @@ FEATURES: dict[str, tuple[str, str]] = {
         "bytes/min",
         "stored baseline heap -> end heap: inuse_space growth over the baseline's age",
     ),
-    "baseline_top_site_share": ("fraction", "stored baseline heap -> end heap: top site's share"),
+    "baseline_top_site_share": (
+        "fraction",
+        "stored baseline heap -> end heap: the top function's share (its lines summed)",
+    ),
     "baseline_site_consistency": (
         "shape",
         "the top site's growth in the window against its rate since the baseline: swings, "
@@ -128,7 +131,7 @@ def heap_line(h: HeapSince) -> str:
     where = locate.where(locate.loc(h.site))
     window = "" if h.site_window is None else f", {h.site_window / 2**20:+.2f} MiB in the window"
     return (f"baseline capture {_ago(h.age_s)} ago: live heap {h.total_growth / 2**20:+.1f} MiB, "
-            f"{_mb(h.site_growth)} ({h.share:.0%}) at {where}{window}")  # fmt: skip
+            f"{_mb(h.site_growth)} ({h.share:.0%}) in the function of {where}{window}")  # fmt: skip
 
 
 def goroutine_line(g: GoroutinesSince) -> str:

@@ -55,7 +55,7 @@ def decisive(lt: LongTerm) -> dict[str, str]:
     """Kind -> the rule that decided it (rule 1 of the module's docstring)."""
     out: dict[str, str] = {}
     if heap_decisive(lt.heap) and not _stopped(lt, "heap_live_bytes"):
-        out["memory-leak"] = "heap growth at one site since the baseline"
+        out["memory-leak"] = "heap growth in one function since the baseline"
     elif history_decisive(lt, "heap_live_bytes"):
         out["memory-leak"] = "linear live-heap growth in the Prometheus history"
     why = None
@@ -249,8 +249,8 @@ def doubt(top_kind: str, lt: LongTerm) -> str | None:
     if h is not None and h.site is not None and h.site_growth >= HEAP_MIN_BYTES and not moves:
         where = locate.where(locate.loc(h.site))
         return (f"the live heap grew {h.total_growth / 2**20:.1f} MiB since the baseline "
-                f"{_ago(h.age_s)} ago, {_mb(h.site_growth)} of it at {where}; a later "
-                "diagnosis against the same baseline, or `godiag check --rule memory-leak "
+                f"{_ago(h.age_s)} ago, {_mb(h.site_growth)} of it in the function of {where}; "
+                "a later diagnosis against the same baseline, or `godiag check --rule memory-leak "
                 "--baseline latest`, would decide")  # fmt: skip
     # (goroutines that grew since the baseline with young waits are a batch running now:
     # no doubt; with old waits rule 1 decided already)

@@ -51,7 +51,20 @@ SWING_SHARE = 0.5
 STEP_MIN_BYTES = 4 * DEFAULT_PERIOD
 
 
+def _by_function(d: dict[sites.Site, int]) -> dict[sites.Site, int]:
+    """Per-line values summed per function (line 0)."""
+    out: dict[sites.Site, int] = {}
+    for (fn, file, _), v in d.items():
+        out[(fn, file, 0)] = out.get((fn, file, 0), 0) + v
+    return out
+
+
 def heap_since(obs: Observation, prefix: str | None) -> HeapSince | None:
+    """The live heap's growth since the stored baseline, and the function it grew most in,
+    at that function's line that grew most. By function, not by line: a value built in
+    steps (a strings.Builder's Fprintf calls, appends in turn) is allocated at several
+    lines of one function, each a fraction of what the leak keeps. What the function
+    allocated and its level within the window are those of its lines that grew."""
     if obs.baseline_heap is None or not obs.heap or before_start(obs, "heap") is not None:
         return None
 
@@ -60,19 +73,28 @@ def heap_since(obs: Observation, prefix: str | None) -> HeapSince | None:
 
     base, end = by(obs.baseline_heap), by(obs.heap[-1])
     total = sum(end.values()) - sum(base.values())
-    grew = sites.growth(base, end)
+    grew = sites.growth(_by_function(base), _by_function(end))
     hit = sites.top(grew) if grew else None
     if hit is None:
         return HeapSince(obs.baseline_ages.get("heap", 0.0), total, None, 0, None, 0.0)
-    site, amount = hit
+    key, amount = hit
+    lines = {s: v - base.get(s, 0) for s, v in end.items() if s[:2] == key[:2]}
+    site = max(lines.items(), key=lambda kv: (kv[1], kv[0]))[0]
+    # the function's lines that grew: one that only makes scratch (a render buffer freed
+    # before the return) keeps nothing and would read as a cache's turnover
+    kept = {s for s, v in lines.items() if v > 0}
+
+    def at(p: Any, value: str = "inuse_space") -> int:
+        return sum(v for s, v in by(p, value).items() if s in kept)
+
     window = moved = None
     if len(obs.heap) == 2:
-        levels = [by(p).get(site, 0) for p in (obs.heap[0], *obs.heap_mid, obs.heap[1])]
+        levels = [at(p) for p in (obs.heap[0], *obs.heap_mid, obs.heap[1])]
         window, moved = levels[-1] - levels[0], max(levels) - min(levels)
     share = amount / total if total > 0 else 0.0
     age = obs.baseline_ages.get("heap", 0.0)
     ends = (obs.baseline_heap, obs.heap[-1])
-    allocated, objects = ([by(p, v).get(site, 0) for p in ends] for v in KEPT_VALUES)
+    allocated, objects = ([at(p, v) for p in ends] for v in KEPT_VALUES)
     return HeapSince(age, total, site, amount, window, share, obs.duration, moved,
                      allocated[1] - allocated[0], objects[1] - objects[0])  # fmt: skip
 
