@@ -36,11 +36,15 @@ def test_a_kind_without_its_evidence_after_a_less_probable_one_is_explained() ->
 def test_a_row_without_its_own_evidence_says_so() -> None:
     doc = _doc([("healthy", 0.41), ("gc-pressure", 0.06), ("memory-leak", 0.24)])
     doc["causes"][2]["title"] = "unconfirmed: live heap grows"
-    rows = {
-        line.split()[1]: line for line in _text(doc).splitlines() if line[:3].strip()[:1].isdigit()
-    }
-    assert "unconfirmed: no evidence of its own" in rows["memory-leak"]
+    doc["causes"][2]["evidence"] = ["live heap allocated at main.f (f.go:3) grew by 0.50 MiB",
+                                    "unconfirmed: no allocation site grew by the heap "
+                                    "profile's resolution"]  # fmt: skip
+    text = _text(doc)
+    rows = {line.split()[1]: line for line in text.splitlines() if line[:3].strip()[:1].isdigit()}
+    assert "unconfirmed: see why below" in rows["memory-leak"]
     assert "unconfirmed" not in rows["gc-pressure"] + rows["healthy"]
+    # the reason is printed, not a claim that it has no evidence beside the evidence it has
+    assert "memory-leak unconfirmed: no allocation site grew by the heap profile's" in text
 
 
 def test_the_kinds_not_listed_are_one_row_so_the_column_sums_to_all() -> None:

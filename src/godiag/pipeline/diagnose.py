@@ -352,6 +352,9 @@ def _analyse(
             if aside:
                 ev = [*ev, f"ranked after kinds with evidence, its own is absent: "
                       f"{set_aside[kind]}"]  # fmt: skip
+            elif kind not in proven and (why := kinds.unsupported(kind, feats)) is not None:
+                # what it shows does not make its case: the reason, beside what it shows
+                ev = [*ev, f"{UNCONFIRMED}{why}"]
             causes.append({"rank": len(causes) + 1, "kind": kind, "probability": round(p, 4),
                            "title": _title(kind, feats, loc, kind in proven), "location": loc,
                            "evidence": ev, **aside})  # fmt: skip

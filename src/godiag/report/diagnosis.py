@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from godiag.analysis.rootcause.kinds.base import unconfirmed
+from godiag.analysis.rootcause.kinds.base import UNCONFIRMED, unconfirmed
 from godiag.analysis.rootcause.longterm.rules import DECISIVE, LEADS_TO
 from godiag.provenance import label
 
@@ -47,6 +47,16 @@ def short(loc: dict[str, Any] | None) -> str:
     return f"{loc['function']} ({str(loc['file']).rsplit('/', 1)[-1]}:{loc['line']})"
 
 
+def _why_unconfirmed(cause: dict[str, Any]) -> str | None:
+    """The reason an unconfirmed cause gives in its evidence (documents before it had none)."""
+    if cause.get("set_aside"):
+        return str(cause["set_aside"])
+    for e in cause["evidence"]:
+        if e.startswith(UNCONFIRMED):
+            return str(e)[len(UNCONFIRMED) :]
+    return None
+
+
 def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) -> None:
     tgt = doc["target"]
     by = f", {label(doc['tool'])}" if doc.get("tool") else ""  # older documents lack it
@@ -66,7 +76,7 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
     for c in doc["causes"]:
         # a kind ranked after others for lack of its own evidence says so on its row: the
         # order then reads without the note below
-        aside = "  (unconfirmed: no evidence of its own)" if unconfirmed(c) else ""
+        aside = "  (unconfirmed: see why below)" if unconfirmed(c) else ""
         rule = _by_rule(c)
         ruled = ruled or rule
         table.add_row(str(c["rank"]), c["kind"], f"{c['probability']:.0%}" + (" *" if rule else ""),
@@ -91,6 +101,10 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
         console.print(f"[bold]{c['kind']}[/]: {c['title']}")
         for e in c["evidence"]:
             console.print(f"  - {e}")
+    if not verbose:  # why each unconfirmed cause below the first is (the first says it above)
+        for c in doc["causes"][1:]:
+            if unconfirmed(c) and (why := _why_unconfirmed(c)):
+                console.print(f"[dim]{c['kind']} unconfirmed: {escape(why)}[/]")
     if not verbose and any(c["evidence"] for c in doc["causes"][1:]):
         console.print("[dim]the other causes' evidence: --verbose, or --format json[/]")
     pod = doc.get("kubernetes")

@@ -207,7 +207,9 @@ def _piled_up(rise: float, now: float) -> bool:
 
 
 def title(feats: Features, where: str) -> str:
-    return "live heap keeps growing" + (f", allocated{where}" if where else "")
+    # `where` may be the allocating code, or the container or caller that keeps what it
+    # allocated (keeper.py): the title names the place, the evidence says which it is
+    return "live heap keeps growing" + (where or "")
 
 
 # what accumulates keeps accumulating on a starved machine: not a timing verdict
