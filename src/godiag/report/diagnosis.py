@@ -60,7 +60,10 @@ def _why_unconfirmed(cause: dict[str, Any]) -> str | None:
 def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) -> None:
     tgt = doc["target"]
     by = f", {label(doc['tool'])}" if doc.get("tool") else ""  # older documents lack it
-    console.print(f"[bold]diagnosis[/] of {tgt.get('service_name') or ''} {tgt['url']} "
+    # a service named by its host:port alone (no name exposed or configured) is its URL
+    name = tgt.get("service_name") or ""
+    name = "" if name and name in str(tgt["url"]) else f"{name} "
+    console.print(f"[bold]diagnosis[/] of {name}{tgt['url']} "
                   f"({doc['duration_s']:.1f}s, window {doc['window_s']:g}s{by})")  # fmt: skip
     console.print(f"verdict: [bold]{doc['verdict']}[/]")
     warning = (doc.get("replay") or {}).get("warning")
