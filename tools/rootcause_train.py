@@ -504,13 +504,14 @@ current capture: the corpus templates on 2026-12-04, the `svc` programs and the 
 daemons on 2026-12-05 (all of them with the automatic CPU profile decided at the first inner
 sample only; the capture now decides at every inner sample), and their features and
 locations were re-derived from those recordings with `--replay` after each later change to
-the analysis up to 2026-12-06 (the recordings are a machine's local cache: the changes since,
-a lock inversion's far side and where a leak's values are kept, were measured on the slow
-runs and blind trials instead, not on these rows). Location: the top-1 cause is the true
-kind and its file:line is within 3 lines of the manifest's fault line, or names the right function ("true kind": the location the
-evidence gives for the true kind, whatever the ranking). Brier: multi-class, summed over
-kinds. ECE: top-1 confidence, 10 bins. Abstain: the report says it is not sure (top
-probability under the {floor:.0%} floor, the top kind's own evidence absent, a fault
+the analysis up to 2026-12-06 (the recordings are a machine's local cache: the changes
+since, a lock inversion's far side and where a leak's values are kept, were measured on the
+slow runs and blind trials instead, not on these rows). Location: the top-1 cause is the
+true kind and its file:line is within 3 lines of the manifest's fault line, or names the
+right function ("true kind": the location the evidence gives for the true kind, whatever the
+ranking). Brier: multi-class, summed over kinds. ECE: top-1 confidence, 10 bins. Abstain:
+the report says it is not sure (top probability under the {floor:.0%} floor, the top kind's
+own evidence absent, a fault
 kind with evidence of its own at 70% of the top's probability or more behind it, or a
 healthy top under {healthy_floor:.0%}). AC@1 when
 sure: AC@1 over the runs the report does not call "not sure". Confident errors: a wrong top
