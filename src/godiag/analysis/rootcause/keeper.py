@@ -21,6 +21,12 @@ on that path is named as the location, the value's site as what it keeps. Nothin
 named when the value site itself makes large objects at its own line (`make([]T, n)`, an
 append: that line keeps them, or is as near it as the profile says), when no
 container grew on a related path, or when two related containers are equally close.
+
+Two weaker answers follow when no container is tied. Values handed over through a channel
+or a queue leave no call path between maker and keeper: since a stored baseline, the one
+function's container that grew by UNTIED_MIN is named, and its evidence says nothing ties
+it. Else, a helper named as one that makes values (MAKERS) hands over to its caller, as a
+connection helper does (`maker_caller`).
 """
 
 from __future__ import annotations
