@@ -53,7 +53,7 @@ def _why_unconfirmed(cause: dict[str, Any]) -> str | None:
         return str(cause["set_aside"])
     for e in cause["evidence"]:
         if e.startswith(UNCONFIRMED):
-            return str(e)[len(UNCONFIRMED) :]
+            return str(e).removeprefix(UNCONFIRMED)
     return None
 
 

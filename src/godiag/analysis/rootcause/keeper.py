@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import package_of
+from godiag.analysis.rootcause import locate
 from godiag.model.profile import Profile
 
 # A container's store is few large objects: one backing array per slice, a handful of
@@ -79,6 +80,10 @@ class Keeper:
     objects: int
     churn: float
     line: str
+
+
+def _at(site: sites.Site) -> str:
+    return locate.where(locate.loc(site))
 
 
 _CLOSURE = re.compile(r"(\.func\d+|\.gowrap\d+|\.deferwrap\d+|\.\d+)+$")
@@ -151,13 +156,15 @@ def keeper(
     ref: Profile | None,
     prefix: str | None,
     must_grow: bool = True,
+    now: dict[Path, SiteStats] | None = None,
 ) -> Keeper | None:
     """The container that keeps what `value` allocated (the module's docstring), from the
     end heap profile and, when there is one, a reference profile: since a stored baseline
     minutes old the container must have grown (`must_grow`); since the window's start,
     seconds in which a slice seldom reallocates, only not have shrunk. Without growth, its
-    reallocations are the evidence that it grows."""
-    now = stats(end, prefix)
+    reallocations are the evidence that it grows. `now`: `stats(end, prefix)` when the
+    caller has it."""
+    now = stats(end, prefix) if now is None else now
     values = [p for p in now if p[0] == value]
     whole = SiteStats(sum(now[p].inuse for p in values), sum(now[p].objects for p in values),
                       0, all(now[p].leaf for p in values))  # fmt: skip
@@ -201,19 +208,15 @@ def _found(path: Path, value: sites.Site, s: SiteStats, grew: int | None, tied: 
     if churn >= CHURN:
         how.append(f"allocated {churn:.1f}x what it holds: reallocated as it grows")
     if tied:
-        why = (f"on the path of the code that allocated the values at {_where(value)}: made "
+        why = (f"on the path of the code that allocated the values at {_at(value)}: made "
                f"there, kept here")  # fmt: skip
     else:
         why = (f"the only slice or map that grew since the reference; no call path ties it to "
-               f"the values allocated at {_where(value)} (values handed over through a "
+               f"the values allocated at {_at(value)} (values handed over through a "
                f"channel or a queue leave none), so it is the likeliest keeper, not a proven "
                f"one")  # fmt: skip
-    line = f"kept by the slice or map grown at {_where(path[0])} ({'; '.join(how)}), {why}"
+    line = f"kept by the slice or map grown at {_at(path[0])} ({'; '.join(how)}), {why}"
     return Keeper(path[0], value, grew, s.objects, churn, line)
-
-
-def _where(site: sites.Site) -> str:
-    return f"{site[0]} ({site[1]}:{site[2]})"
 
 
 # Names of helpers that make and return a value (a constructor, an encoder, a renderer):
@@ -223,11 +226,17 @@ MAKERS = ("new", "make", "build", "render", "format", "encode", "marshal", "pack
           "copy", "display")  # fmt: skip
 
 
-def maker_caller(value: sites.Site, end: Profile, prefix: str | None) -> Keeper | None:
+def maker_caller(
+    value: sites.Site,
+    end: Profile,
+    prefix: str | None,
+    now: dict[Path, SiteStats] | None = None,
+) -> Keeper | None:
     """When no container is tied to the values and the code that allocated them is a
     helper named as one that makes values (MAKERS), its caller in the same package, on
     the path holding most of them: the code that received the value and kept it."""
-    paths = [(s.inuse, p) for p, s in stats(end, prefix).items() if p[0] == value]
+    now = stats(end, prefix) if now is None else now
+    paths = [(s.inuse, p) for p, s in now.items() if p[0] == value]
     name = code(value[0]).rsplit(".", 1)[-1].lower()
     if not paths or not name.startswith(MAKERS):
         return None
@@ -236,5 +245,13 @@ def maker_caller(value: sites.Site, end: Profile, prefix: str | None) -> Keeper 
         return None
     caller = path[1]
     return Keeper(caller, value, None, 0, 0.0, (
-        f"allocated by {_where(value)}, a helper that makes values by its name; its caller "
-        f"{_where(caller)} received them, and keeps them or hands them to what does"))  # fmt: skip
+        f"allocated by {_at(value)}, a helper that makes values by its name; its caller "
+        f"{_at(caller)} received them, and keeps them or hands them to what does"))  # fmt: skip
+
+
+def located(
+    value: sites.Site, end: Profile, ref: Profile | None, prefix: str | None, must_grow: bool
+) -> Keeper | None:
+    """`keeper`, else `maker_caller`, over one reading of the end profile."""
+    now = stats(end, prefix)
+    return keeper(value, end, ref, prefix, must_grow, now) or maker_caller(value, end, prefix, now)

@@ -84,9 +84,9 @@ def _kept_by(
     """The container that keeps what the growing site allocated (keeper.py), when the
     profile ties one to it: the location is where the values are kept, since `ref` (the
     stored baseline; the window's start, over which it need not have grown)."""
-    found = (keeper.keeper(value, obs.heap[-1], ref, derived.prefix, must_grow)
-             or keeper.maker_caller(value, obs.heap[-1], derived.prefix)
-             if obs.heap else None)  # fmt: skip
+    found = (
+        keeper.located(value, obs.heap[-1], ref, derived.prefix, must_grow) if obs.heap else None
+    )
     if found is None:
         return locate.loc(value), [line]
     return locate.loc(found.site), [line, found.line]
