@@ -59,7 +59,7 @@ def test_diff_title_counts_the_groups_of_this_dump(tmp_path: Path) -> None:
     )
     now.write_text(blocked.format(n=2, fn="a", line=10) + created)
     out = " ".join(run(str(now), "--diff", str(base), "--no-color").stdout.decode().split())
-    assert "1 goroutines in 1 groups (debug2), -1 since the baseline (2), 1 baseline" in out
+    assert "1 goroutine in 1 group (debug2), -1 since the baseline (2), 1 baseline" in out
     assert "(2), 1 baseline group(s) gone from" in out
     assert "channel 1" in out and "channel 0" not in out
 

@@ -57,10 +57,10 @@ def _under(name: str, prefix: str) -> bool:
     return name == prefix or name.startswith(prefix + ".")
 
 
-_BASE = ("godiag.errors", "godiag.limits")
+_BASE = ("godiag.errors", "godiag.limits", "godiag.words")
 RULES = (
     Rule(
-        "analysis/ is pure: model, formats, errors, limits and itself",
+        "analysis/ is pure: model, formats, errors, limits, words and itself",
         "godiag.analysis",
         allow=("godiag.analysis", "godiag.model", "godiag.formats", *_BASE),
         deny=("click", "subprocess"),
@@ -71,7 +71,7 @@ RULES = (
         allow=("godiag.model", "godiag.errors"),
     ),
     Rule(
-        "formats/ imports only model, errors, limits",
+        "formats/ imports only model, errors, limits, words",
         "godiag.formats",
         allow=("godiag.formats", "godiag.model", *_BASE),
     ),

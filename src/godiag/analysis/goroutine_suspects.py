@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from godiag.analysis.goroutine_rules import BLOCKED, is_harness
+from godiag.words import many
 
 LEAK_MIN_COUNT = 10  # goroutines parked at one place before accumulation is suspected
 SPREAD_MINUTES = 3  # receivers that parked this many minutes apart arrived one by one
@@ -91,11 +92,13 @@ def _accumulating(g: Group, ctx: Context) -> str | None:
         return None  # a crowd at a mutex with no long wait is contention, not a leak
     origin = f" created at {g['created_by']['function']}" if g["created_by"] else ""
     if g["state"] == "chan send":
-        return f"{n} goroutines{origin} blocked sending on a channel: no receiver takes them"
+        return (
+            f"{many(n, 'goroutine')}{origin} blocked sending on a channel: no receiver takes them"
+        )
     w = g["wait_minutes"]
     if w["max"] - w["min"] >= SPREAD_MINUTES:
         return (
-            f"{n} goroutines{origin} parked on {g['state'] or g['category']} one after "
+            f"{many(n, 'goroutine')}{origin} parked on {g['state'] or g['category']} one after "
             f"another over {w['min']}-{w['max']} minutes: they pile up"
         )
     return None

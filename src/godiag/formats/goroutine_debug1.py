@@ -17,6 +17,7 @@ import json
 
 from godiag.errors import ParseError
 from godiag.model.goroutine import Dump, Frame, Goroutine
+from godiag.words import many
 
 MAGIC = "goroutine profile: total "
 
@@ -95,7 +96,9 @@ def parse(text: str, source: str, *, strict: bool = True) -> Dump:
         )
     total = sum(g.count for g in records)
     if truncated is None and total != announced:
-        warnings.append(f"records add up to {total} goroutines, the header announced {announced}")
+        warnings.append(
+            f"records add up to {many(total, 'goroutine')}, the header announced {announced}"
+        )
     return Dump(
         format="debug1",
         goroutines=tuple(records),

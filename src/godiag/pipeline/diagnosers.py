@@ -26,6 +26,7 @@ from godiag.limits import (
 )
 from godiag.pipeline.jobs import Diagnoser
 from godiag.pipeline.queue import Incident
+from godiag.words import many
 
 LEAK_KINDS = {
     "leak": "goroutine-leak",
@@ -57,7 +58,7 @@ def goroutine_causes(doc: dict[str, Any], limit: int = 3) -> list[dict[str, Any]
                 "title": s["reason"],
                 "location": g.get("user_frame"),
                 "evidence": [
-                    f"{g['count']} goroutines in state {g['state'] or g['category']}"
+                    f"{many(g['count'], 'goroutine')} in state {g['state'] or g['category']}"
                     + (f", +{g['growth']} during the window" if g.get("growth") else "")
                 ],
             }

@@ -10,6 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from godiag.words import many
+
 TEMPLATE = "goroutines.html.j2"
 COMPACT_FRAMES = 4  # frames shown per group without --verbose
 
@@ -58,7 +60,7 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
     # A diff also lists the baseline's groups that are gone (count 0): they are not
     # groups of this dump ("13 goroutines in 14 groups" read as a miscount).
     live = sum(1 for g in groups if g["count"])
-    title = f"{doc['total']} goroutines in {live} groups ({doc['format']})"
+    title = f"{many(doc['total'], 'goroutine')} in {many(live, 'group')} ({doc['format']})"
     if diffing:
         d = doc["diff"]
         title += f", {d['growth']:+d} since the baseline ({d['before']['total']})"
@@ -113,5 +115,6 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
     if limit < len(groups):
         rest = sum(g["count"] for g in groups[limit:])
         console.print(
-            f"[dim]... {len(groups) - limit} more groups ({rest} goroutines); -v shows all[/]"
+            f"[dim]... {len(groups) - limit} more groups ({many(rest, 'goroutine')}); "
+            "-v shows all[/]"
         )

@@ -49,6 +49,7 @@ from dataclasses import dataclass, replace
 from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import category, is_stdlib
 from godiag.model.goroutine import Dump, Frame, Goroutine
+from godiag.words import agree, many
 
 # frames of the lock implementation and the runtime under a waiter's Lock call
 _LOCK_IMPL = ("sync.", "internal/sync.", "runtime.")
@@ -439,6 +440,7 @@ def _opposite_lines(h: Holder) -> list[str]:
         f"the other side: goroutine(s) wait at {far} past the Lock at {first}, {tie}, and the "
         f"two functions take the two locks in opposite orders",
         f"the order to change is more likely {rare}'s: {busy} is on the busier path "
-        f"({max(o.waiters, h.waiters)} goroutines wait for the lock it holds against "
+        f"({many(n := max(o.waiters, h.waiters), 'goroutine')} {agree(n, 'waits', 'wait')} for the "
+        f"lock it holds against "
         f"{min(o.waiters, h.waiters)}), whose order the rest of the code follows",
     ]

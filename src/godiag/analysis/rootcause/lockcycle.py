@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from godiag.analysis.goroutine_rules import category, is_stdlib
 from godiag.analysis.rootcause.holder import entry_frames
 from godiag.model.goroutine import Dump, Frame, Goroutine
+from godiag.words import many
 
 _ADDRESS = re.compile(r"0x[0-9a-f]+")
 # sync.Mutex is internal/sync.Mutex since Go 1.24
@@ -245,7 +246,7 @@ def evidence(cycle: list[Edge] | tuple[Edge, ...]) -> list[str]:
         for e in cycle
     ]
     return [
-        f"lock-order cycle: {len(cycle)} goroutines each hold the mutex the next one waits "
+        f"lock-order cycle: {many(len(cycle), 'goroutine')} each hold the mutex the next one waits "
         f"for (addresses from the dump's lockSlow frames); none of them can go on",
         *lines,
         "take the locks in one order everywhere, or release one before taking the other",

@@ -15,6 +15,7 @@ from godiag.analysis.goroutines import diff
 from godiag.analysis.rules import Verdict, per_minute
 from godiag.model.findings import Evidence, Finding, Location, Severity
 from godiag.model.goroutine import Dump
+from godiag.words import many
 
 PROFILE_TYPE = "goroutine"
 BUSY = {"running", "runnable"}
@@ -64,7 +65,7 @@ def evaluate(
         return Verdict(
             "goroutine-leak", False,
             f"no waiting goroutine group grew by {min_growth}+ in {elapsed_s:.0f}s "
-            f"({before.total} -> {after.total} goroutines)",
+            f"({before.total} -> {many(after.total, 'goroutine')})",
             measurements, sites, [], thresholds,
         )  # fmt: skip
     head = leaking[0]

@@ -24,6 +24,7 @@ from godiag.analysis.rootcause.kinds.base import (
 from godiag.analysis.rootcause.longterm import fds as fd_rule
 from godiag.limits import OBSERVER_CONNECTIONS
 from godiag.model.profile import Profile
+from godiag.words import agree, many
 
 ACCEPT = ("net.(*TCPListener).Accept", "net.(*netFD).accept", "net.(*UnixListener).Accept")
 # building an HTTP request: an unclosed response keeps its request (and what it points at)
@@ -329,8 +330,8 @@ def _inbound(feats: Features) -> str | None:
     client, stuck = feats.get("client_conn_growth"), feats.get("stuck_handlers") or 0
     if client is None or client > 0 or not stuck or gs < fds:
         return None
-    return (f"open fds grew by {fds:.0f}/min with {gs:.0f} goroutines/min, none more on a "
-            f"client connection, while {stuck} request handlers are stuck across the "
+    return (f"open fds grew by {fds:.0f}/min with {many(gs, 'goroutine', '.0f')}/min, none more "
+            f"on a client connection, while {stuck} request handlers are stuck across the "
             f"window: inbound connections of requests that do not finish, not connections "
             f"left open; what the stuck handlers wait on is the cause")  # fmt: skip
 
@@ -362,7 +363,8 @@ def unsupported(feats: Features) -> str | None:
         more = feats.get("client_conn_growth") or 0
         more_s = (f"{more} more at its end (one connection's read and write loops)"
                   if more > 0 else "none more at its end")  # fmt: skip
-        return (f"{held} goroutines hold client connections at both ends of the window, "
+        return (f"{many(held, 'goroutine')} {agree(held, 'holds', 'hold')} client connections "
+                f"at both ends of the window, "
                 f"{more_s}, and open fds did not grow: a pool of connections "
                 f"in use, not connections left open; a longer --window, a stored baseline "
                 f"or process_open_fds history would decide")  # fmt: skip
@@ -385,7 +387,9 @@ def measured(feats: Features, window_s: float) -> list[str]:
     if (n := feats.get("client_conn_goroutines")) is not None:
         grew = feats.get("client_conn_growth")
         more = "" if grew is None else f" ({grew:+.0f} between the dumps)"
-        parts.append(f"{n:.0f} goroutines on connections other than an HTTP server's{more}")
+        parts.append(
+            f"{many(n, 'goroutine', '.0f')} on connections other than an HTTP server's{more}"
+        )
     return measured_line(parts)
 
 

@@ -28,6 +28,7 @@ from godiag.analysis.rootcause import holder, locate, lockcycle, longterm
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds import goroutine_leak
 from godiag.analysis.rootcause.kinds.base import Features, Kind
+from godiag.words import agree, many
 
 
 def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
@@ -65,7 +66,8 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     if inside is not None:
         g, uf = inside
         ev = [
-            f"{biggest.count} goroutines wait in {locate.where(locate.user(biggest, prefix))}",
+            f"{many(biggest.count, 'goroutine')} {agree(biggest.count, 'waits', 'wait')} in "
+            f"{locate.where(locate.user(biggest, prefix))}",
             f"{g.count} goroutine(s) holding it are blocked on {g.state} in {locate.where(uf)}",
         ]
         # blocked on a lock again in a method of the same type: that explains minute-long
@@ -101,7 +103,8 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         g = senders[0]
         uf = locate.user(g, prefix)
         return uf, [
-            f"{biggest.count} goroutines wait to lock in "
+            f"{many(biggest.count, 'goroutine')} {agree(biggest.count, 'waits', 'wait')} "
+            f"to lock in "
             f"{locate.where(locate.user(biggest, prefix))}, and no goroutine is seen inside",
             f"{g.count} long-lived goroutine(s) of the same package stuck on {g.state} in "
             f"{locate.where(uf)} across the window: likely holding that lock while the send "
@@ -111,7 +114,8 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         g = actors[0]
         uf = locate.user(g, prefix)
         return uf, [
-            f"{biggest.count} goroutines wait in {locate.where(locate.user(biggest, prefix))}",
+            f"{many(biggest.count, 'goroutine')} {agree(biggest.count, 'waits', 'wait')} in "
+            f"{locate.where(locate.user(biggest, prefix))}",
             # seen blocked at both ends of a few seconds: an idle loop between ticks looks
             # the same, so say what was seen, not that it never moves
             f"{g.count} long-lived goroutine(s) blocked on {g.state} in {locate.where(uf)} "
@@ -123,12 +127,13 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         at = locate.user(one, prefix)
         return at, [
             longterm.likely_holder(one, at),
-            f"{waiters.count} goroutines wait to lock in "
+            f"{many(waiters.count, 'goroutine')} {agree(waiters.count, 'waits', 'wait')} "
+            f"to lock in "
             f"{locate.where(locate.user(waiters, prefix))} across the window, and no "
             f"goroutine is seen inside",
         ]
     loc = locate.user(biggest, prefix)
-    ev = [f"{biggest.count} goroutines blocked on {biggest.state} in "
+    ev = [f"{many(biggest.count, 'goroutine')} blocked on {biggest.state} in "
           f"{locate.where(loc)} at both ends of the window"]  # fmt: skip
     # a lock never released is never in the mutex profile (recorded at Unlock)
     if biggest.category == "lock":

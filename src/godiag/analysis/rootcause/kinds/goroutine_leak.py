@@ -13,6 +13,7 @@ from godiag.analysis import sites
 from godiag.analysis.rootcause import locate, longterm
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds.base import Features, Kind
+from godiag.words import many
 
 
 def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
@@ -54,7 +55,9 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         if loc is not None or not g.frames
         else (f"{g.frames[0].function}, with no frame of the service's code")
     )
-    ev = [f"{g.count} goroutines ({g.growth:+d} in the window) blocked on {g.state} in {at}"]
+    ev = [
+        f"{many(g.count, 'goroutine')} ({g.growth:+d} in the window) blocked on {g.state} in {at}"
+    ]
     if g.created_by:
         ev.append(f"created at {locate.where(locate.loc(g.created_by))}")
     return loc, ev
@@ -111,7 +114,7 @@ def unsupported(feats: Features) -> str | None:
     if shape in longterm.NOT_GROWING and minutes * 60 >= longterm.HISTORY_MIN_S and not proven:
         # what the window saw grow came back down before: batches that drain, not a leak
         return (f"Prometheus saw go_goroutines {shape} over the last {minutes:.0f} min "
-                f"(the {feats.get('history_goroutines_delta') or 0:+.0f} goroutines of "
+                f"(the {many(feats.get('history_goroutines_delta') or 0, 'goroutine', '+.0f')} of "
                 "the lookback); goroutines that come and go are work, not a leak - a "
                 "longer lookback or the goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
     # goroutines that parked one by one over the history and stayed (longterm rule 8) say

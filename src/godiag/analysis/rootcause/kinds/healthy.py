@@ -9,6 +9,7 @@ healthy for a lock held across a slow call in an idle one).
 from __future__ import annotations
 
 from godiag.analysis.rootcause.kinds.base import Features, Kind, change_in, measured_line
+from godiag.words import many
 
 UNHEALTHY_LOCK_WAIT = 1.0  # s/s: on average a goroutine waited on a lock the whole window
 
@@ -47,7 +48,7 @@ def measured(feats: Features, window_s: float) -> list[str]:
     parts = []
     if (n := feats.get("goroutines")) is not None:
         grew = change_in(feats.get("goroutine_growth_per_min"), window_s)
-        parts.append(f"{n:.0f} goroutines{grew}")
+        parts.append(f"{many(n, 'goroutine', '.0f')}{grew}")
     if (h := feats.get("heap_growth_bytes_per_s")) is not None:
         parts.append(f"live heap {h / 1024:+.0f} KiB/s")
     if (c := feats.get("cpu_seconds_per_s")) is not None:

@@ -27,6 +27,7 @@ from godiag.analysis.rootcause import holder, locate, lockcycle
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 from godiag.model.goroutine import Dump, Frame, Goroutine
+from godiag.words import many
 
 MIN_LOCK_WAIT = 0.001  # s/s of lock waiting below which a profile shows no contention
 
@@ -58,7 +59,9 @@ def _waited(name: str, delay_ns: int, window: bool, seconds: float, where: str) 
         return (f"{name} profile: {total:.3f} s of waiting in all at {where} since the "
                 f"process started (none added within the window)")  # fmt: skip
     at_once = (
-        f", {total / seconds:.1f} goroutines waiting at a time on average" if seconds > 0 else ""
+        f", {many(total / seconds, 'goroutine', '.1f')} waiting at a time on average"
+        if seconds > 0
+        else ""
     )
     return (f"{name} profile: {total:.3f} s of waiting at {where} within the window, summed "
             f"over the goroutines that waited{at_once}")  # fmt: skip
@@ -212,7 +215,7 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         return holder.location(h), holder.evidence(h)
     g = max(locks, key=lambda g: g.count)
     loc = locate.user(g, prefix)
-    ev = [f"{g.count} goroutines waiting on {g.state} in {locate.where(loc)}"]
+    ev = [f"{many(g.count, 'goroutine')} waiting on {g.state} in {locate.where(loc)}"]
     busy, why = working(obs, prefix)
     if busy is not None:
         return busy, ev + why
@@ -236,7 +239,7 @@ def unsupported(feats: Features) -> str | None:
         return None
     if across < waiters or (feats.get("lock_waiters_growth") or 0) > 0:
         return None
-    return (f"none of the {across} goroutines waiting on a lock got it during the window "
+    return (f"none of the {many(across, 'goroutine')} waiting on a lock got it during the window "
             f"(the same goroutines wait in the same calls at both ends), and the one inside "
             f"their critical section waits on another lock: nothing moved, which is a "
             f"deadlock's mark, not a queue's; a second diagnosis showing the same goroutines "

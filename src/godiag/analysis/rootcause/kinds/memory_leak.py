@@ -46,6 +46,7 @@ from godiag.analysis.rootcause import keeper, locate, longterm
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds.base import Features, Kind
 from godiag.model.profile import Profile
+from godiag.words import agree, many
 
 
 def _heap_growth(obs: locate.Observed, prefix: str | None) -> tuple[sites.Site, int] | None:
@@ -194,10 +195,11 @@ def unsupported(feats: Features) -> str | None:
                 f"rises; {AGAIN}")  # fmt: skip
     rise, now = feats.get("heap_growth_in_flight_rise"), feats.get("heap_growth_in_flight")
     if rise is not None and now is not None and _piled_up(rise, now):
-        return (f"{now} goroutines are at work in the code that allocated the growth at the "
-                f"end of the window, {now - rise} at its start - memory held for work in "
-                f"progress (or pooled for it) rises with the load and is not a leak until it "
-                f"stays once the work is done; {AGAIN}")  # fmt: skip
+        who = f"{many(now, 'goroutine')} {agree(now, 'is', 'are')}"
+        return (f"{who} at work in the code that allocated the growth at the end of the "
+                f"window, {now - rise} at its start - memory held for work in progress (or "
+                f"pooled for it) rises with the load and is not a leak until it stays once "
+                f"the work is done; {AGAIN}")  # fmt: skip
     return None
 
 

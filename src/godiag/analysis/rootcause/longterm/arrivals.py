@@ -11,6 +11,7 @@ from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.longterm.common import CLEAR_AGE_S, HISTORY_GROWTH_MIN, OLD_WAIT_MIN
 from godiag.analysis.rootcause.longterm.since import _piles_up
 from godiag.model.observation import Observation
+from godiag.words import many
 
 # Rule 8: whole-minute wait values among one group's goroutines that show they parked one
 # by one (a leak adds some every minute; a pool started at once shows one value, two with
@@ -40,7 +41,7 @@ def arrivals(t: history.Trend | None, derived: Derived) -> tuple[GroupGrowth, st
         return None
     where = locate.where(locate.user(g, prefix))
     how = "asleep" if g.category == "sleep" else f"blocked on {g.state}"
-    return g, (f"{g.count:,} goroutines {how} in {where} parked one by one over the "
+    return g, (f"{many(g.count, 'goroutine', ',')} {how} in {where} parked one by one over the "
                f"{t.minutes:.0f} min that go_goroutines grew by {t.delta:+,.0f} and none left: "
                f"their waits run from {min(waits)} to {g.wait_max} min, {_old(g):,} of them a "
                f"minute or more")  # fmt: skip
@@ -82,8 +83,9 @@ def stayed(obs: Observation, derived: Derived) -> tuple[GroupGrowth, str] | None
         return None
     where = locate.where(locate.user(g, derived.prefix))
     how = "asleep" if g.category == "sleep" else f"blocked on {g.state}"
-    return g, (f"{g.count:,} goroutines {how} in {where} parked one by one (their waits run "
-               f"from {min(waits)} to {g.wait_max} min, {_old(g):,} of them a minute or more), "
+    return g, (f"{many(g.count, 'goroutine', ',')} {how} in {where} parked one by one (their "
+               f"waits run from {min(waits)} to {g.wait_max} min, {_old(g):,} of them a minute or "
+               f"more), "
                f"{g.growth:+,} in the window, and none of the {len(before):,} there at its start "
                f"left in its {obs.duration:.0f} s: goroutines that come and go after waits "
                f"that long would have lost {expected:.0f}")  # fmt: skip

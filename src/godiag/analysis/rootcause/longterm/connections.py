@@ -7,6 +7,7 @@ from godiag.analysis import sites
 from godiag.analysis.goroutines import GroupGrowth
 from godiag.analysis.rootcause.longterm.common import GOROUTINE_MIN_DOUBLED, LongTerm
 from godiag.model.observation import Observation
+from godiag.words import agree, many
 
 # A connection's own goroutines: net/http's transport loops (sites.CONN_LOOPS, created by
 # dialConn), alive as long as the connection is open.
@@ -86,7 +87,8 @@ def _pool_exhausted(lt: LongTerm) -> str | None:
     if top is None or not any(f.function.startswith(POOL_WAIT) for f in top.frames):
         return None
     return (
-        f"the {top.count:,} goroutines that grew wait in {top.frames[0].function} for a "
+        f"the {many(top.count, 'goroutine', ',')} that grew {agree(top.count, 'waits', 'wait')} "
+        f"in {top.frames[0].function} for a "
         f"pooled connection: the pool is exhausted, its connections are not given back"
     )
 

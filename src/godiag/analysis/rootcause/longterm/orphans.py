@@ -23,6 +23,7 @@ from godiag.analysis import sites
 from godiag.analysis.rootcause import locate
 from godiag.model.goroutine import Dump, Goroutine
 from godiag.model.observation import Observation
+from godiag.words import many
 
 # goroutines of one group, left behind: a burst of a few senders between a creator's
 # select and its return is not a pile
@@ -37,7 +38,8 @@ class Orphans:
 
     @property
     def line(self) -> str:
-        return (f"{self.count:,} goroutines blocked sending in {locate.where(self.site)}, "
+        return (f"{many(self.count, 'goroutine', ',')} blocked sending in "
+                f"{locate.where(self.site)}, "
                 f"started by {self.creator}, which no longer runs in the goroutines that "
                 f"started them (gone, or returned from it): the receiver is gone, and they "
                 f"were there at both ends of the window")  # fmt: skip

@@ -26,6 +26,7 @@ from godiag.analysis.rootcause.longterm.since import (
     history_decisive,
     retention,
 )
+from godiag.words import many
 
 # name -> (unit, source): reported and shown, not model inputs (ranker.SKIP)
 FEATURES: dict[str, tuple[str, str]] = {
@@ -140,7 +141,7 @@ def goroutine_line(g: GoroutinesSince) -> str:
     where = locate.where(locate.loc(t.user_frame) if t.user_frame else None)
     wait = f", waiting up to {t.wait_max} min" if t.wait_max else ""
     how = "asleep" if t.category == "sleep" else f"blocked on {t.state}"
-    return (f"baseline capture {_ago(g.age_s)} ago: {t.growth:+d} goroutines {how} "
+    return (f"baseline capture {_ago(g.age_s)} ago: {many(t.growth, 'goroutine', '+d')} {how} "
             f"in {where} ({t.count} now{wait})")  # fmt: skip
 
 

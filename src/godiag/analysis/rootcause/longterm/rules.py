@@ -28,6 +28,7 @@ from godiag.analysis.rootcause.longterm.since import (
     history_decisive,
     looping_line,
 )
+from godiag.words import many
 
 # Rule 1: a decided kind's probability moves half-way to 1, and to this at least
 RAISED = 0.75
@@ -76,7 +77,7 @@ def decisive(lt: LongTerm) -> dict[str, str]:
             "response bodies nobody read for a minute or more, each holding its connection"
         )
     if lt.cycle:
-        out["deadlock"] = f"a lock-order cycle of {lt.cycle} goroutines in the dump"
+        out["deadlock"] = f"a lock-order cycle of {many(lt.cycle, 'goroutine')} in the dump"
     elif lt.inversion is not None:
         out["deadlock"] = "lock waits of a minute or more in two functions"
     elif lt.held is not None:
