@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from godiag.errors import StoreError
 from godiag.model.capture import Capture, CaptureMeta
+from godiag.provenance import tool
 from godiag.store import local_root
 from godiag.store.metadata import (
     MANDATORY,
@@ -102,7 +103,8 @@ def test_from_capture_overrides_win() -> None:
     over = CaptureMeta(go_version="go1.26.0", build_commit="abc", tags={"env": "prod"})
     meta, missing = from_capture(cap, over)
     assert meta is not None and missing == []
-    assert meta.go_version == "go1.26.0" and meta.tags == {"env": "prod"}
+    assert meta.go_version == "go1.26.0"
+    assert meta.tags == {"env": "prod", "godiag.version": tool()["version"]}
     assert meta.source_url is None  # a file path is not a URL
 
 
@@ -147,3 +149,22 @@ def test_fuzz_from_dict(changes: dict[str, Any]) -> None:
     assert m.to_dict()["sha256"] == str(d["sha256"]).lower()
     json.dumps(m.to_dict())
     m.to_object_metadata()
+
+
+def test_a_stored_capture_names_the_godiag_that_stored_it_unless_the_user_did() -> None:
+    def cap(tags: dict[str, str]) -> Capture:
+        return Capture(
+            data=b"x",
+            source="http://svc:6060/debug/pprof/heap",
+            profile_type="heap",
+            captured_at=datetime(2026, 1, 1, tzinfo=UTC),
+            meta=CaptureMeta("svc", "go1.26.0", "abc", tags),
+        )
+
+    meta, _ = from_capture(cap({}))
+    assert meta is not None and meta.tags == {"godiag.version": tool()["version"]}
+    meta, _ = from_capture(cap({"godiag.version": "mine"}))
+    assert meta is not None and meta.tags == {"godiag.version": "mine"}
+    full = {f"t{i}": "v" for i in range(32)}
+    meta, _ = from_capture(cap(full))
+    assert meta is not None and meta.tags == full

@@ -227,7 +227,7 @@ def from_capture(
         "captured_at": capture.captured_at,
         "sha256": capture.sha256,
         "size": capture.size,
-        "tags": meta.tags,
+        "tags": _stamped(meta.tags),
         "incident_id": incident_id,
         "source_url": capture.source if "://" in capture.source else None,
         "host": meta.host,
@@ -236,6 +236,20 @@ def from_capture(
     if missing:
         return None, missing
     return from_dict(d), []
+
+
+# The tag naming the godiag that stored an artifact: a later reader (an audit, a diagnosis
+# that takes it as its reference) can tell captures of another version's collector.
+STORED_BY = "godiag.version"
+
+
+def _stamped(tags: dict[str, str]) -> dict[str, str]:
+    """The user's tags and STORED_BY (theirs wins; none added to a full set)."""
+    from godiag.provenance import tool
+
+    if STORED_BY in tags or len(tags) >= MAX_TAGS:
+        return tags
+    return {**tags, STORED_BY: tool()["version"]}
 
 
 def redact_url(url: str) -> str:

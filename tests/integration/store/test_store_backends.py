@@ -16,10 +16,14 @@ import pytest
 from godiag import schemas
 from godiag.errors import StoreError
 from godiag.model.capture import Capture, CaptureMeta
+from godiag.provenance import tool
 from godiag.store import open_store, save_capture
 from godiag.store.base import Filter
 from godiag.store.metadata import MetadataError
 from tests.integration.store.conftest import StoreEnv, make_store_env
+
+# what every capture godiag stores is tagged with (docs/contracts.md)
+STAMP = {"godiag.version": tool()["version"]}
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -231,7 +235,7 @@ def test_save_capture_reports_missing_then_stores(store_env: StoreEnv) -> None:
     assert aid is not None and missing == []
     with open_store(store_env.conf) as st:
         art = st.get(aid)
-        assert art.baseline and art.meta.tags == {"env": "prod", "team": "a"}
+        assert art.baseline and art.meta.tags == {"env": "prod", "team": "a", **STAMP}
         assert art.meta.source_url == cap.source and st.read(aid) == cap.data
 
 
@@ -271,7 +275,7 @@ def test_store_outcome_for_collecting_commands(
     out = store_outcome(cap, overrides("api", "go1.26.0", "abc", ("env=prod",)), env.conf)
     assert out["stored"] is True
     with open_store(env.conf) as st:
-        assert st.get(str(out["id"])).meta.tags == {"env": "prod"}
+        assert st.get(str(out["id"])).meta.tags == {"env": "prod", **STAMP}
 
 
 def test_random_filters_match_a_reference_model(store_env: StoreEnv) -> None:
