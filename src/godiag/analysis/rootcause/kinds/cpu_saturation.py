@@ -83,28 +83,19 @@ def unsupported(feats: Features) -> str | None:
     return None
 
 
-# A request path that burns a whole CPU or more with one function holding half the profile
-# or more saturates the service whatever the load asked: the requests queue for that
-# function. Busy services under load spread such CPU (Prometheus, Alertmanager and etcd
-# under query loads: 1.0-1.8 CPUs, hottest function 6-37%), and the healthy services of
-# the scenarios with one function at half their profile used half a CPU at most (a report
-# endpoint: 82% at 0.52); the CPU faults there use a CPU or more at 50% and up (29 of 44).
-DOMINANT_HOTSPOT = 0.5
-FULL_CPU = 1.0
-
-
 def doubt(feats: Features) -> str | None:
     """A hot function that runs in the goroutines serving requests: its CPU is what each
     request costs times how many came, and one profile cannot tell a path that does too
     much from a load that asks for much (Prometheus evaluating range queries, a report
-    endpoint at its usual cost). A loop of the service's own is not doubted, nor one
-    function that holds half the profile of a process burning a full CPU or more."""
+    endpoint at its usual cost, a route planner at a full CPU). A loop of the service's
+    own is not doubted. However much CPU the path burns and however much of the profile
+    one function holds, it is doubted: a service written elsewhere whose requests plan
+    journeys burnt 1.06 CPUs with one function at 75% of its profile, healthy, the shape
+    of most CPU faults of the scenarios."""
     share, hot = feats.get("cpu_hotspot_request_share"), feats.get("cpu_hotspot_share")
     if share is None or hot is None or share < SERVED_SHARE:
         return None
     used = feats.get("cpu_seconds_per_s")
-    if used is not None and used >= FULL_CPU and hot >= DOMINANT_HOTSPOT:
-        return None
     cpu = f" of the {used:.2f} CPU-seconds per second it used" if used is not None else ""
     return served(f"its hottest function takes {hot:.0%} of the CPU profile{cpu}, {share:.0%} "
                   f"of it", "cpu")  # fmt: skip
