@@ -344,6 +344,9 @@ def test_a_loopback_url_without_metrics_is_read_from_proc(goprog: Any) -> None:
     assert doc["metrics_source"] == "none" and doc["status"] == "complete", doc["missing"]
     assert any(n.startswith("no metrics endpoint: /metrics and /debug/vars both answer HTTP 404")
                for n in doc["notes"]), doc["notes"]  # fmt: skip
+    # the heap and GC counters from the MemStats block of a debug=1 heap profile
+    assert feats["gc_cycles_per_s"] is not None and feats["heap_inuse_bytes"], feats
+    assert feats["gc_cpu_fraction"] is not None, feats
     leak = next(c for c in doc["causes"] if c["kind"] == "connection-leak")
     assert any("open fds (+" in e for e in leak["evidence"]), leak
     assert any(e.startswith("TCP connections by remote end (/proc): 127.0.0.1:")

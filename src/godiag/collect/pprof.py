@@ -256,6 +256,13 @@ def collect_goroutine_count(client: HttpClient, target: str, timeout: float = 10
     return _plain(client, profile_url(target, "goroutine", debug=1), "goroutine", timeout)
 
 
+def collect_memstats(client: HttpClient, target: str, timeout: float = 10.0) -> Capture:
+    """The heap profile at debug=1, for the runtime.MemStats block that ends it
+    (formats/memstats.py): the heap and GC counters of a service that exports no metrics.
+    No GC is forced: the counters are read as the service's own collections left them."""
+    return _plain(client, profile_url(target, "heap", debug=1), "heap", timeout)
+
+
 def _plain(client: HttpClient, url: str, kind: str, timeout: float) -> Capture:
     when = datetime.now(UTC)
     res = client.get(url, timeout)

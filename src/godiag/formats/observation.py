@@ -12,6 +12,8 @@ or `expvar#N` (/debug/vars) for the N-th metrics sample, `gcount#N` (the debug=1
 profile: its total is sample N's go_goroutines when the metrics lack it, or the whole sample
 when the service has no metrics), `procfs#N` (a local process's fd and TCP socket counts
 from /proc, taken with sample N: its process_open_fds when the metrics lack it),
+`memstats#N` (the MemStats block of a debug=1 heap profile: sample N's heap and GC
+counters when the metrics lack them, as expvar's memstats would give them),
 `vars@start|end` (/debug/vars), `heap#N` (a heap profile with sample N, no forced GC).
 """
 
@@ -31,7 +33,7 @@ from godiag.model.profile import Profile
 PROFILES = ("heap", "mutex", "block")
 ENDS = ("start", "end")
 ROLE = re.compile(
-    r"(?:(?:heap|mutex|block|goroutine|vars)@(?:start|end)|(?:heap|goroutine)@baseline|goroutineleak|cpu|(?:metrics|expvar|gcount|procfs|heap)#\d{1,4})"
+    r"(?:(?:heap|mutex|block|goroutine|vars)@(?:start|end)|(?:heap|goroutine)@baseline|goroutineleak|cpu|(?:metrics|expvar|gcount|procfs|memstats|heap)#\d{1,4})"
 )
 
 
@@ -164,6 +166,10 @@ def decode(rec: Recorded, limit: int | None = None, pool: InFlight | None = None
         return goroutine_total(cap)
     if kind == "procfs":
         return procfs_values(cap)
+    if kind == "memstats":
+        from godiag.formats import memstats
+
+        return memstats.parse(cap.data, cap.source)
     return decode_profile(cap, limit, pool)
 
 
@@ -214,6 +220,10 @@ def build(
     obs.cpu = by_role.get("cpu")
     obs.vars_first = by_role.get("vars@start")
     obs.vars_last = by_role.get("vars@end")
+    stats = sorted(
+        (int(r.split("#", 1)[1]), m) for r, m in by_role.items() if r.startswith("memstats#")
+    )
+    obs.memstats_last = stats[-1][1] if stats else None
     return obs
 
 
@@ -221,14 +231,19 @@ def _count_samples(
     rec: Recording, by_role: dict[str, Any], samples: list[tuple[int, MetricSample, str | None]]
 ) -> None:
     """Each `gcount#N` gives sample N its goroutine count when the metrics did not (expvar
-    has none), each `procfs#N` its fd and socket counts; either is sample N when no metrics
-    answered."""
+    has none), each `procfs#N` its fd and socket counts, each `memstats#N` its heap and GC
+    counters; any of them is sample N when no metrics answered."""
     index = {n: ms for n, ms, _ in samples}
     for r in rec.captures:
-        if not r.role.startswith(("gcount#", "procfs#")):
+        if not r.role.startswith(("gcount#", "procfs#", "memstats#")):
             continue
         got = by_role[r.role]
-        values = {"go_goroutines": got} if r.role.startswith("gcount#") else got
+        if r.role.startswith("gcount#"):
+            values = {"go_goroutines": got}
+        elif r.role.startswith("memstats#"):
+            values = expvar_sample(r.at, {"memstats": got}).values
+        else:
+            values = got
         n = int(r.role.split("#", 1)[1])
         if n not in index:
             index[n] = MetricSample(r.at, {}, post_gc=r.after_gc)

@@ -35,6 +35,8 @@ class Observation:
     samples: list[MetricSample] = field(default_factory=list)
     vars_first: dict[str, Any] | None = None
     vars_last: dict[str, Any] | None = None
+    # the last MemStats of a debug=1 heap profile (memstats#N), for a service without expvar
+    memstats_last: dict[str, Any] | None = None
     dumps: list[Dump] = field(default_factory=list)  # [start, end]
     leak: Profile | None = None
     heap: list[Profile] = field(default_factory=list)  # absolute snapshots after a GC

@@ -31,10 +31,12 @@ CPU_AUTO_THRESHOLD = 0.15  # CPU s/s above which an automatic CPU profile is wor
 # at most; several a second is the allocation rate at issue (forced GCs of the heap snapshot
 # fall before the first sample, so they are not counted)
 GC_AUTO_THRESHOLD = 2.0
+# the counters a GC rate is read from (client_golang's, or expvar's NumGC as named here)
+GC_COUNTERS = {"go_gc_duration_seconds_count", "go_gc_cycles_total"}
 NO_METRICS_ENDPOINT = (
     "no metrics endpoint: /metrics and /debug/vars both answer HTTP 404 (a service exposing "
-    "pprof only): the goroutine count, heap and CPU come from its profiles, and open fds "
-    "from /proc for a local process"
+    "pprof only): the goroutine count, heap, GC and CPU come from its profiles, and open "
+    "fds from /proc for a local process"
 )
 
 
@@ -131,12 +133,24 @@ class Observer:
         self._keep(role, at, cap, dump)
         return dump
 
-    def _sample(self, keep: bool = False) -> tuple[MetricSample, list[Recorded]] | None:
+    def _sample(
+        self, keep: bool = False, memstats: bool = False
+    ) -> tuple[MetricSample, list[Recorded]] | None:
         """One metrics sample (`_metrics`), with the goroutine count from a debug=1 profile
         when the metrics lack it (expvar has none; a service may expose no metrics at all):
-        the count's trend across the window is what tells a stable pool from growth."""
+        the count's trend across the window is what tells a stable pool from growth.
+        `memstats`: also the heap and GC counters from a debug=1 heap profile when the
+        metrics lack them (taken at the window's ends only: the text holds every sampled
+        stack, and a rate needs two reads)."""
         got = self._metrics(keep)
         ms, recs = (got[0], [got[1]]) if got is not None else (None, [])
+        if memstats and (ms is None or not GC_COUNTERS & ms.values.keys()):
+            read = self._memstats()
+            if read is not None:
+                ms = ms or MetricSample(read[1].at, {})
+                for name, v in read[0].items():
+                    ms.values.setdefault(name, v)
+                recs.append(read[1])
         if ms is None or "go_goroutines" not in ms.values:
             counted = self._count()
             if counted is not None:
@@ -167,6 +181,21 @@ class Observer:
             return None
         cap = Capture(data, f"/proc/{self.pid}", "procfs", datetime.now(UTC), "text/plain")
         return decoder.procfs_values(cap), Recorded("procfs#", at, cap, False)
+
+    def _memstats(self) -> tuple[dict[str, float], Recorded] | None:
+        from godiag.collect.pprof import collect_memstats
+        from godiag.formats import memstats
+
+        at = self._now()
+        try:
+            cap = collect_memstats(self.client, self.url, self.timeout)
+            doc = memstats.parse(cap.data, cap.source)
+        except (CollectError, ParseError) as exc:
+            self.rec.notes.append(f"MemStats sample lost: {exc}")
+            return None
+        return decoder.expvar_sample(at, {"memstats": doc}).values, Recorded(
+            "memstats#", at, cap, False
+        )
 
     def _count(self) -> tuple[float, Recorded] | None:
         from godiag.collect.pprof import collect_goroutine_count
@@ -313,7 +342,7 @@ class Observer:
         # sample right after it reads the live heap; the other fetches wait for that read
         # (a debug=2 dump of thousands of goroutines is megabytes of fresh garbage).
         first_heap = self._profile("heap", "heap@start", gc=True)
-        first = self._sample(keep=True)
+        first = self._sample(keep=True, memstats=True)
         starts: dict[str, Future[Any]] = {
             "dump": pool.submit(self._dump, "goroutine@start"),
             "leak": pool.submit(self._profile, "goroutineleak", "goroutineleak"),
@@ -368,7 +397,7 @@ class Observer:
             "mutex": pool.submit(self._profile, "mutex", "mutex@end") if m0 is not None else None,
             "block": pool.submit(self._profile, "block", "block@end") if b0 is not None else None,
         }
-        last = self._sample()
+        last = self._sample(memstats=True)
         # as at the start: nothing else in flight while the end snapshot's GC runs and
         # the live heap is read after it
         for job in (end_dump, end_vars, *ends.values(), *mids):
@@ -376,7 +405,7 @@ class Observer:
                 job.exception()
         heap_b = self._profile("heap", "heap@end", gc=True) if first_heap is not None else None
         # the live heap right after the end snapshot's GC
-        after = self._sample(keep=True)
+        after = self._sample(keep=True, memstats=True)
         self._add_sample(last)
         self._add_sample(after, after_gc=heap_b is not None)
         if history is not None:

@@ -119,7 +119,10 @@ FEATURES: dict[str, tuple[str, str]] = {
     ),
     "gc_cycles_per_s": ("cycles/s", "go_gc_duration_seconds_count / NumGC, forced GCs excluded"),
     "gc_pause_p99_ms": ("ms", "expvar PauseNs ring (client_golang's summary has no p99)"),
-    "gc_cpu_fraction": ("fraction", "expvar memstats GCCPUFraction (since process start)"),
+    "gc_cpu_fraction": (
+        "fraction",
+        "MemStats GCCPUFraction, expvar's or a debug=1 heap profile's (since process start)",
+    ),
     "gogc_percent": ("percent", "go_gc_gogc_percent"),
     "threads": ("count", "go_threads"),
     "open_fds": ("count", "process_open_fds"),
@@ -352,10 +355,15 @@ def _contention(profiles: list[Any], seconds: float, locks_only: bool = False) -
     return max(0, b - a) / 1e9 / seconds
 
 
+def _memstats(obs: Observation) -> dict[str, Any] | None:
+    """The runtime's MemStats at the window's end: expvar's, else a debug=1 heap profile's."""
+    mem = (obs.vars_last or {}).get("memstats")
+    return mem if isinstance(mem, dict) else obs.memstats_last
+
+
 def _gc_pause_p99(obs: Observation) -> float | None:
-    doc = obs.vars_last
-    mem = (doc or {}).get("memstats")
-    if not isinstance(mem, dict):
+    mem = _memstats(obs)
+    if mem is None:
         return None
     ring, n = mem.get("PauseNs"), mem.get("NumGC")
     if not isinstance(ring, list) or not isinstance(n, int) or n <= 0:
@@ -699,8 +707,8 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     cpu, alloc = out["cpu_seconds_per_s"], out["alloc_bytes_per_s"]
     if cpu is not None and alloc is not None and cpu > 0.005:
         out["alloc_bytes_per_cpu_s"] = alloc / cpu
-    mem = (obs.vars_last or {}).get("memstats")
-    if isinstance(mem, dict) and isinstance(mem.get("GCCPUFraction"), int | float):
+    mem = _memstats(obs)
+    if mem is not None and isinstance(mem.get("GCCPUFraction"), int | float):
         out["gc_cpu_fraction"] = float(mem["GCCPUFraction"])
     if obs.dumps:
         derived = derive(obs) if derived is None else derived
