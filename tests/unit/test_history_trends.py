@@ -330,6 +330,12 @@ def test_a_reference_from_before_a_restart_is_not_compared() -> None:
     obs.samples = [MetricSample(5.0, {"process_start_time_seconds": now.timestamp() - 1200})]
     assert longterm.before_start(obs, "goroutine") is None
     assert longterm.goroutines_since(obs, None) is not None
+    # a pprof-only local process: its age from /proc (procfs#N), no metrics capture
+    obs.captures = []
+    obs.samples = [MetricSample(5.0, {"godiag_proc_uptime_seconds": 65.0})]
+    assert longterm.before_start(obs, "goroutine") == 960.0
+    obs.samples = [MetricSample(5.0, {"godiag_proc_uptime_seconds": 1200.0})]
+    assert longterm.before_start(obs, "goroutine") is None
 
 
 def _group_text(waits: dict[int, int], at: tuple[str, str, int, str, int], first_id: int,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -93,3 +94,23 @@ def test_any_bytes_decode_or_are_a_parse_error(data: bytes) -> None:
     assert "process_open_fds" in values
     assert all(v >= 0 for v in values.values())
     assert sum(k.startswith(PEER) for k in values) <= 16
+
+
+def test_the_uptime_is_read_without_a_wall_clock(tmp_path: Path) -> None:
+    """Field 22 of /proc/PID/stat counts after the command name, which may hold spaces and
+    parentheses; the machine's uptime less the start in ticks is the process's age."""
+    from godiag.collect.procfs import process_uptime
+
+    up = process_uptime(os.getpid())
+    assert up is not None and 0 <= up < 86_400 * 365
+    read = procfs_values(_cap(fd_snapshot(os.getpid())))["godiag_proc_uptime_seconds"]
+    assert up <= read <= up + 2
+    tick = os.sysconf("SC_CLK_TCK")
+    (tmp_path / "7").mkdir()
+    (tmp_path / "uptime").write_text("1000.50 1800.00\n")
+    rest = " ".join(["S"] + ["0"] * 18 + [str(400 * tick)] + ["0"] * 20)
+    (tmp_path / "7" / "stat").write_text(f"7 (my (odd) svc) {rest}\n")
+    assert process_uptime(7, tmp_path) == 600
+    (tmp_path / "7" / "stat").write_text("7 (cut")
+    assert process_uptime(7, tmp_path) is None
+    assert process_uptime(8, tmp_path) is None

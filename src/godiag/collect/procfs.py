@@ -145,10 +145,27 @@ TCP_STATES = {"01": "established", "08": "close_wait"}
 PEERS = 5  # remote ends listed per snapshot
 
 
+def process_uptime(pid: int, proc: Path = Path("/proc")) -> int | None:
+    """Whole seconds the process has run: the machine's uptime (/proc/uptime) less the
+    process's start in clock ticks after boot (field 22 of /proc/PID/stat, counted after
+    the command name's closing parenthesis, which may itself hold spaces). No wall clock
+    is involved. None when either file cannot be read or makes no sense."""
+    try:
+        since_boot = float((proc / "uptime").read_text().split()[0])
+        stat = (proc / str(pid) / "stat").read_text()
+        start_ticks = int(stat[stat.rindex(")") + 2 :].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+    up = since_boot - start_ticks / os.sysconf("SC_CLK_TCK")
+    return int(up) if up >= 0 else None
+
+
 def fd_snapshot(pid: int, proc: Path = Path("/proc")) -> bytes:
     """What the kernel says the process holds, as `name value` lines: open_fds, sockets,
-    and its TCP sockets by state (tcp_established, tcp_close_wait). The counts a service
-    without process_open_fds in /metrics cannot tell, read only for a local process."""
+    its TCP sockets by state (tcp_established, tcp_close_wait) and how long it has run
+    (uptime_seconds). The counts a service without process_open_fds in /metrics cannot
+    tell, read only for a local process; the uptime says whether a stored reference is
+    this process's when nothing exports process_start_time_seconds."""
     fd_dir = proc / str(pid) / "fd"
     try:
         names = os.listdir(fd_dir)
@@ -165,6 +182,8 @@ def fd_snapshot(pid: int, proc: Path = Path("/proc")) -> bytes:
                 peer = host_port(*_addr(cols[2]))
                 peers[peer] = peers.get(peer, 0) + 1
     lines = [f"{k} {v}" for k, v in counts.items()]
+    if (up := process_uptime(pid, proc)) is not None:
+        lines.append(f"uptime_seconds {up}")
     # the remote ends several connections share (a database, a cache, a peer service): a
     # leak's connections pile up on one; accepted ones each have their client's own port
     top = sorted(((n, p) for p, n in peers.items() if n >= 2), reverse=True)[:PEERS]

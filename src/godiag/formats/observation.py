@@ -87,7 +87,8 @@ def goroutine_total(cap: Capture) -> float:
 # process collector names it, so fd growth is read the same way from either)
 PROCFS = {"open_fds": "process_open_fds", "sockets": "godiag_proc_sockets",
           "tcp_established": "godiag_proc_tcp_established",
-          "tcp_close_wait": "godiag_proc_tcp_close_wait"}  # fmt: skip
+          "tcp_close_wait": "godiag_proc_tcp_close_wait",
+          "uptime_seconds": "godiag_proc_uptime_seconds"}  # fmt: skip
 
 
 # `peer HOST:PORT N`: N established connections to that remote end, as sample name

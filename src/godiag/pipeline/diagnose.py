@@ -246,23 +246,25 @@ def diagnose(
     bound: str | None = None
     if local and "pid" not in target.tags:
         target, bound = _bind_local(target, client, options.timeout)
-    observer: Source = Observer(
+    live = Observer(
         target.url, client, options.window, options.cpu, CaptureMeta(), options.timeout, progress,
         prometheus=prom, prometheus_headers=prom_headers, pid=_local_pid(target),
         lookback=options.lookback or 300.0,
     )  # fmt: skip
+    observer: Source = live
     rec = observer.record()
     if bound is not None:
         rec.notes.append(bound)
     rec.lookback = rec.lookback or options.lookback  # the span read, or asked for
     decoded = dict(observer.decoded)
     if options.lookback > 0 and options.config is not None:
-        from godiag.pipeline.reference import reference
+        from godiag.pipeline.reference import process_start, reference
 
         service = options.overrides.service_name or _service_name(target)
         refs, ref_decoded, ref_notes = reference(
-            options.config, service, started, options.lookback, limit=budget.max_bytes
-        )
+            options.config, service, started, options.lookback, limit=budget.max_bytes,
+            not_before=process_start(live.samples, started),
+        )  # fmt: skip
         rec.captures.extend(refs)
         rec.notes.extend(ref_notes)
         decoded.update(ref_decoded)

@@ -44,11 +44,18 @@ def _exists(config: Config) -> bool:
 
 
 def reference(
-    config: Config, service: str, started: datetime, lookback_s: float, limit: int | None = None
+    config: Config,
+    service: str,
+    started: datetime,
+    lookback_s: float,
+    limit: int | None = None,
+    not_before: datetime | None = None,
 ) -> tuple[list[Recorded], dict[str, Any], list[str]]:
     """(the reference captures, what they decoded to by role, notes): at most one per
-    type in TYPES, taken before `started` (the diagnosis's start). A stored capture that
-    does not decode is left out with a note."""
+    type in TYPES, taken before `started` (the diagnosis's start) and, when the process's
+    start is known (`not_before`), after it: a capture of the process that ran before a
+    restart is another process's heap and goroutines, nothing this one grew from. A
+    stored capture that does not decode is left out with a note."""
     from godiag.formats.observation import decode
     from godiag.store import open_store
     from godiag.store.base import Filter
@@ -61,14 +68,19 @@ def reference(
     try:
         with open_store(config) as st:
             for kind in TYPES:
-                base = Filter(service=service, profile_type=kind, until=started)
+                base = Filter(service=service, profile_type=kind, until=started,
+                              since=not_before)  # fmt: skip
                 marked = st.query(Filter(**{**base.__dict__, "baseline": True, "limit": 1}))
                 if marked:
                     art = marked[0]
                 else:
                     since = started - timedelta(seconds=lookback_s)
+                    if not_before is not None:
+                        since = max(since, not_before)
                     within = st.query(Filter(**{**base.__dict__, "since": since}))
                     if not within:
+                        if not_before is not None and (old := _before(st, base, not_before)):
+                            notes.append(old)
                         continue
                     art = within[-1]  # newest first: the last is the oldest
                 data = st.read(art.id)
@@ -87,6 +99,36 @@ def reference(
     except (GodiagError, OSError) as exc:
         return [], {}, [f"stored baseline not read: {exc}"]
     return out, decoded, notes
+
+
+def _before(st: Any, base: Any, not_before: datetime) -> str | None:
+    """The note for the newest capture of `base`'s kind left out for predating the process."""
+    from godiag.store.base import Filter
+
+    old = st.query(Filter(**{**base.__dict__, "since": None, "until": not_before, "limit": 1}))
+    if not old:
+        return None
+    age = (not_before - old[0].meta.captured_at.astimezone(UTC)).total_seconds() + CLOCK_SLACK_S
+    return (f"stored {base.profile_type} {old[0].id} not used as reference: taken "
+            f"{age / 60:.0f} min before the process started (another process's)")  # fmt: skip
+
+
+# clocks: a process start read from /metrics is the target's clock, a capture's time
+# godiag's; only a capture taken this long before the start is another process's (the
+# analysis's own check, longterm.before_start, allows as much)
+CLOCK_SLACK_S = 60.0
+
+
+def process_start(samples: list[Any], started: datetime) -> datetime | None:
+    """When the observed process started, from its samples: process_start_time_seconds
+    (the target's clock), else a local process's /proc age (`godiag_proc_uptime_seconds`,
+    read `at` seconds after `started`), less CLOCK_SLACK_S. None when unknown."""
+    for s in reversed(samples):
+        if (t := s.values.get("process_start_time_seconds")) and t > 0:
+            return datetime.fromtimestamp(t, UTC) - timedelta(seconds=CLOCK_SLACK_S)
+        if (up := s.values.get("godiag_proc_uptime_seconds")) is not None:
+            return started + timedelta(seconds=s.at - up - CLOCK_SLACK_S)
+    return None
 
 
 log = logging.getLogger("godiag.reference")
