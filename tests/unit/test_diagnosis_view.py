@@ -33,6 +33,17 @@ def test_a_kind_without_its_evidence_after_a_less_probable_one_is_explained() ->
     assert "order:" not in _text(_doc([("healthy", 0.6), ("memory-leak", 0.3)]))
 
 
+def test_a_kind_left_out_above_a_listed_one_is_explained_too() -> None:
+    """lock-contention 46%, healthy 7%, gc-pressure 2% listed in order, deadlock 18% set
+    aside and not listed: the table is in order, the ranking is not, and it says so."""
+    doc = _doc([("lock-contention", 0.46), ("healthy", 0.07), ("gc-pressure", 0.02)])
+    doc["others"] = [{"kind": "deadlock", "probability": 0.18, "set_aside": "no goroutine "
+                      "is stuck"}, {"kind": "memory-leak", "probability": 0.001}]  # fmt: skip
+    assert "order: kinds whose own evidence was seen come first" in _text(doc)
+    doc["others"] = [{"kind": "memory-leak", "probability": 0.001}]
+    assert "order:" not in _text(doc)
+
+
 def test_a_row_without_its_own_evidence_says_so() -> None:
     doc = _doc([("healthy", 0.41), ("gc-pressure", 0.06), ("memory-leak", 0.24)])
     doc["causes"][2]["title"] = "unconfirmed: live heap grows"

@@ -448,9 +448,10 @@ def _analyse(
         "min_probability": options.min_probability,
         "features": feats,
         "causes": causes,
-        # the kinds not listed, as the model scored them: a verdict may name one of them
+        # the kinds not listed, as the model scored them: a verdict may name one of them;
+        # one scored above a listed cause says why it is not listed (`set_aside`)
         "others": [
-            {"kind": k, "probability": p}
+            {"kind": k, "probability": p, **({"set_aside": set_aside[k]} if k in set_aside else {})}
             for k, p in sorted(ranked, key=lambda kv: -kv[1])
             if k not in shown
         ],

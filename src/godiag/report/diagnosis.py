@@ -96,7 +96,9 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
         if ruled:
             console.print("[dim]* set by a rule on evidence the model does not read (its "
                           "line below says which), not a calibrated figure[/]")  # fmt: skip
-        if any(b > a for a, b in itertools.pairwise(ps)):
+        # ... or when a kind not listed scored above a listed one (set aside for lack of it)
+        above = [o for o in doc.get("others") or [] if ps and o["probability"] > min(ps)]
+        if any(b > a for a, b in itertools.pairwise(ps)) or above:
             # the ranking puts kinds whose own evidence was seen first (docs/diagnose.md)
             console.print("[dim]order: kinds whose own evidence was seen come first; a kind "
                           "without it follows them whatever its probability[/]")  # fmt: skip
