@@ -451,7 +451,7 @@ def _analyse(
         # the kinds not listed, as the model scored them: a verdict may name one of them;
         # one scored above a listed cause says why it is not listed (`set_aside`)
         "others": [
-            {"kind": k, "probability": p, **({"set_aside": set_aside[k]} if k in set_aside else {})}
+            {"kind": k, "probability": p, **_left_out(k, p, causes, feats, set_aside)}
             for k, p in sorted(ranked, key=lambda kv: -kv[1])
             if k not in shown
         ],
@@ -466,6 +466,17 @@ def _analyse(
         "store": store,
         "budgets": {**rec.limits, "hits": list(obs.budget_hits)},
     }
+
+
+def _left_out(
+    kind: str, p: float, causes: list[dict[str, Any]], feats: dict[str, Any], aside: dict[str, str]
+) -> dict[str, str]:
+    """`{"set_aside": why}` for a kind not listed although scored above a listed cause: it
+    was ranked after kinds with evidence for lack of its own (`kinds.unsupported`)."""
+    why = aside.get(kind)
+    if why is None and causes and p > min(c["probability"] for c in causes):
+        why = kinds.unsupported(kind, feats)
+    return {"set_aside": why} if why else {}
 
 
 def _replay(rec: Recording) -> dict[str, Any]:
