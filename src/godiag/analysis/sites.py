@@ -316,6 +316,10 @@ NET_CLIENT = ("net/http.(*Client)", "net/http.(*Transport).roundTrip")
 # a net/http connection's own goroutines: the transport's read and write loop per dialled
 # connection, alive as long as the connection is open
 CONN_LOOPS = ("net/http.(*persistConn).readLoop", "net/http.(*persistConn).writeLoop")
+# the goroutines an HTTP client keeps per open connection: HTTP/1's read and write loops,
+# HTTP/2's read loop (net/http's bundled copy and x/net's)
+HTTP_CONN_LOOPS = (*CONN_LOOPS, "net/http.(*http2ClientConn).readLoop",
+                   "golang.org/x/net/http2.(*ClientConn).readLoop")  # fmt: skip
 GC_WORK = ("runtime.gcBgMarkWorker", "runtime.gcAssistAlloc", "runtime.mallocgc",
            "runtime.gcDrain", "runtime.bgsweep", "runtime.memclrNoHeapPointers")  # fmt: skip
 

@@ -45,11 +45,18 @@ def observing(g: GroupGrowth, prefix: str | None) -> bool:
 
 def blocked_groups(derived: Derived) -> list[GroupGrowth]:
     """The groups with goroutines blocked on a channel, lock or select, the observer's own
-    left out: what the leak and deadlock locators choose from."""
+    left out: what the leak and deadlock locators choose from. An HTTP client's
+    connection loops are left out too: blocked by design while a connection is open, they
+    are a connection leak's evidence (its own locator's), never a deadlock's waiters or the
+    code that leaks ("216 goroutines blocked on select in persistConn.writeLoop, with no
+    frame of the service's code" was a deadlock's evidence)."""
     return [
         g
         for g in derived.groups
-        if g.category in BLOCKED and g.count > 0 and not observing(g, derived.prefix)
+        if g.category in BLOCKED
+        and g.count > 0
+        and not observing(g, derived.prefix)
+        and not any(f.function.startswith(sites.HTTP_CONN_LOOPS) for f in g.frames)
     ]
 
 

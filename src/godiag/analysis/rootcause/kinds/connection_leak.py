@@ -141,10 +141,7 @@ def _peers(obs: locate.Observed) -> str | None:
 
 
 DIALS = "live objects from dials"
-# the goroutines an HTTP client keeps per open connection: HTTP/1's read and write loops,
-# HTTP/2's read loop (net/http's bundled copy and x/net's)
-HTTP_CONN_LOOPS = (*sites.CONN_LOOPS, "net/http.(*http2ClientConn).readLoop",
-                   "golang.org/x/net/http2.(*ClientConn).readLoop")  # fmt: skip
+HTTP_CONN_LOOPS = sites.HTTP_CONN_LOOPS
 
 
 def _not_http(obs: locate.Observed) -> str | None:
