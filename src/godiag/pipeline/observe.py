@@ -144,27 +144,24 @@ class Observer:
         stack, and a rate needs two reads)."""
         got = self._metrics(keep)
         ms, recs = (got[0], [got[1]]) if got is not None else (None, [])
-        if memstats and (ms is None or not GC_COUNTERS & ms.values.keys()):
-            read = self._memstats()
+
+        def add(read: tuple[dict[str, float], Recorded] | None) -> None:
+            # what the metrics lack, from another capture taken with this sample
+            nonlocal ms
             if read is not None:
                 ms = ms or MetricSample(read[1].at, {})
                 for name, v in read[0].items():
                     ms.values.setdefault(name, v)
                 recs.append(read[1])
+
+        if memstats and (ms is None or not GC_COUNTERS & ms.values.keys()):
+            add(self._memstats())
         if ms is None or "go_goroutines" not in ms.values:
             counted = self._count()
-            if counted is not None:
-                ms = ms or MetricSample(counted[1].at, {})
-                ms.values["go_goroutines"] = counted[0]
-                recs.append(counted[1])
+            add(({"go_goroutines": counted[0]}, counted[1]) if counted is not None else None)
         if self.pid is not None:
             # also beside /metrics: only /proc tells the remote ends connections go to
-            held = self._held()
-            if held is not None:
-                ms = ms or MetricSample(held[1].at, {})
-                for name, v in held[0].items():
-                    ms.values.setdefault(name, v)
-                recs.append(held[1])
+            add(self._held())
         return (ms, recs) if ms is not None else None
 
     def _held(self) -> tuple[dict[str, float], Recorded] | None:
