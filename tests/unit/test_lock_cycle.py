@@ -7,6 +7,8 @@ the cases where a dump only resembles a cycle.
 
 from __future__ import annotations
 
+import dataclasses
+
 from godiag.analysis.rootcause import lockcycle
 from godiag.formats.goroutines import parse
 from godiag.model.goroutine import Dump
@@ -82,3 +84,25 @@ def test_an_argument_marked_inexact_is_not_an_address() -> None:
 def test_a_goroutine_waiting_for_what_it_points_at_holds_nothing() -> None:
     # one goroutine, its own mutex: no cycle of one (a double lock is holder's to weigh)
     assert lockcycle.find(_dump(_waiter(10, A, f"main.(*obj).a({A})", 20))) is None
+
+
+def test_with_as_many_waiters_each_the_lock_taken_in_a_callee_is_the_place() -> None:
+    """A kitchen board: fire() takes orders then stations in its own body; rebalance()
+    holds stations and calls pendingFor(), which locks orders. 79 goroutines wait on each
+    lock: the nesting hidden in a call (rebalance's) is named, not the alphabetical first."""
+    from godiag.model.goroutine import Frame
+
+    def at(fn: str, line: int) -> Frame:
+        return Frame(fn, "", "/app/main.go", line)
+
+    fire = lockcycle.Edge(A, B, at("main.(*board).fire", 89), at("main.(*board).fire", 89),
+                          at("main.(*board).fire", 76), 79, "sync.Mutex.Lock")  # fmt: skip
+    rebalance = lockcycle.Edge(B, A, at("main.(*board).rebalance", 121),
+                               at("main.(*board).pendingFor", 103),
+                               at("main.(*board).rebalance", 117), 79,
+                               "sync.Mutex.Lock")  # fmt: skip
+    for cycle in ([fire, rebalance], [rebalance, fire]):
+        assert lockcycle.location(cycle)["function"] == "main.(*board).rebalance"
+    # fewer waiters still decide first: the busier lock's order is the rest of the code's
+    busy = dataclasses.replace(fire, waiters=12)
+    assert lockcycle.location([busy, rebalance])["function"] == "main.(*board).fire"

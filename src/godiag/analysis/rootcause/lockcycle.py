@@ -231,8 +231,12 @@ def location(cycle: list[Edge] | tuple[Edge, ...]) -> dict[str, object]:
     """The call made under the lock with the fewest waiters. Every edge of the cycle is a
     place where one lock is taken inside another and the fix is to reorder one of them; the
     lock most goroutines queue on is the one taken first on the busiest paths, whose order
-    the rest of the code follows, so the odd order out is more likely at the other's."""
-    e = min(cycle, key=lambda e: (e.waiters, e.section.function, e.section.line))
+    the rest of the code follows, so the odd order out is more likely at the other's. When
+    as many wait on each, the edge that takes its second lock inside a function it calls
+    (a helper that locks on its own, called under the first lock) comes before one taking
+    both in its own body: that nesting is the one not seen where it is written."""
+    e = min(cycle, key=lambda e: (e.waiters, e.waited_at.function == e.section.function,
+                                  e.section.function, e.section.line))  # fmt: skip
     return {"function": e.section.function, "file": e.section.file, "line": e.section.line}
 
 
