@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from godiag.analysis.rootcause.longterm.common import CLOCK_SLACK_S
 from godiag.config import Config
 from godiag.model.capture import Capture, CaptureMeta
 from godiag.model.observation import MetricSample
-from godiag.pipeline.reference import CLOCK_SLACK_S, process_start, reference
+from godiag.pipeline.reference import process_start, reference
 from godiag.store import save_capture
 from tests import datapaths
 

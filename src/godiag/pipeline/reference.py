@@ -24,6 +24,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from godiag.analysis.rootcause.longterm.common import CLOCK_SLACK_S
 from godiag.config import Config, Target
 from godiag.errors import GodiagError, ParseError
 from godiag.model.capture import Capture, CaptureMeta
@@ -113,16 +114,12 @@ def _before(st: Any, base: Any, not_before: datetime) -> str | None:
             f"{age / 60:.0f} min before the process started (another process's)")  # fmt: skip
 
 
-# clocks: a process start read from /metrics is the target's clock, a capture's time
-# godiag's; only a capture taken this long before the start is another process's (the
-# analysis's own check, longterm.before_start, allows as much)
-CLOCK_SLACK_S = 60.0
-
-
 def process_start(samples: list[Any], started: datetime) -> datetime | None:
     """When the observed process started, from its samples: process_start_time_seconds
     (the target's clock), else a local process's /proc age (`godiag_proc_uptime_seconds`,
-    read `at` seconds after `started`), less CLOCK_SLACK_S. None when unknown."""
+    read `at` seconds after `started`), less the clock slack the analysis's own check
+    (longterm.before_start) allows: only a capture taken that long before the start is
+    another process's. None when unknown."""
     for s in reversed(samples):
         if (t := s.values.get("process_start_time_seconds")) and t > 0:
             return datetime.fromtimestamp(t, UTC) - timedelta(seconds=CLOCK_SLACK_S)

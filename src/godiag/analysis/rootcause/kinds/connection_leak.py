@@ -141,7 +141,6 @@ def _peers(obs: locate.Observed) -> str | None:
 
 
 DIALS = "live objects from dials"
-HTTP_CONN_LOOPS = sites.HTTP_CONN_LOOPS
 
 
 def _not_http(obs: locate.Observed) -> str | None:
@@ -153,8 +152,9 @@ def _not_http(obs: locate.Observed) -> str | None:
         return None
 
     def loops(d: Any) -> int:
+        names = sites.HTTP_CONN_LOOPS
         return sum(g.count for g in d.goroutines
-                   if any(f.function.startswith(HTTP_CONN_LOOPS) for f in g.frames))  # fmt: skip
+                   if any(f.function.startswith(names) for f in g.frames))  # fmt: skip
 
     if loops(obs.dumps[-1]) <= loops(obs.dumps[0]):
         return (f"open fds grew by {fds[-1] - fds[0]:.0f} while the HTTP clients' connections "

@@ -142,8 +142,7 @@ def _uptime(obs: Observation) -> float | None:
     """Seconds between process_start_time_seconds and the last metrics capture; else, for a
     local process, its last /proc reading (procfs#N: whole seconds since its start)."""
     proc = _last_value(obs, "godiag_proc_uptime_seconds")
-    started = next((s.values["process_start_time_seconds"] for s in reversed(obs.samples)
-                    if "process_start_time_seconds" in s.values), None)  # fmt: skip
+    started = _last_value(obs, "process_start_time_seconds")
     at = max((c.captured_at.timestamp() for c in obs.captures if c.profile_type == "metrics"),
              default=None)  # fmt: skip
     if started is None or at is None or started <= 0 or at <= started:
