@@ -140,3 +140,21 @@ def test_a_hot_functions_commonest_callers_are_its_call_path() -> None:
     assert path[1] == 90 * 10_000_000
     # a function no service code calls has no path
     assert sites.call_path(cpu, "cpu", "main.idle", None) is None
+
+
+def test_a_helpers_one_caller_is_found_in_other_stacks() -> None:
+    """A goroutine started inside `open` names `open` as its creator; a heap sample or a
+    goroutine passing through `open` shows who called it. One caller: that one; two: none
+    (which one keeps the stream is not known); another package's caller is no handover."""
+    open_ = ("main.(*mirror).open", "/src/hub/traffic.go", 203)
+    run = ("main.(*mirror).run", "/src/hub/traffic.go", 222)
+    get = ("net/http.(*Client).Get", "/go/src/net/http/client.go", 480)
+    stacks = [[get, open_, run], [get, open_, run], [("main.other", "/src/hub/x.go", 1)]]
+    assert sites.caller_of(stacks, open_[0], "main") == run
+    assert sites.caller_of(stacks[2:], open_[0], "main") is None
+    two = [*stacks, [get, open_, ("main.(*mirror).retry", "/src/hub/traffic.go", 240)]]
+    assert sites.caller_of(two, open_[0], "main") is None
+    elsewhere = [[get, open_, ("example.com/lib.Start", "/src/lib/lib.go", 9)]]
+    assert sites.caller_of(elsewhere, open_[0], None) is None
+    assert sites.helper_named("main.(*mirror).openStream")
+    assert not sites.helper_named("main.(*mirror).run")

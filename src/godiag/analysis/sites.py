@@ -16,7 +16,7 @@ The diagnosis skips samples with no such frame (`pick`), and the observer's own 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from godiag.analysis.goroutine_rules import is_stdlib, package_of
 from godiag.model.profile import Profile
@@ -134,12 +134,40 @@ def pick_owner(frames: list[Site], prefix: str | None) -> Site | None:
     if not users:
         return pick(frames, prefix)
     first = frames[users[0]]
-    name = first[0].rsplit(".", 1)[-1].lower()
-    if len(users) > 1 and any(w in name for w in _HELPER_WORDS):
+    if len(users) > 1 and helper_named(first[0]):
         caller = frames[users[1]]
         if package_of(caller[0]) == package_of(first[0]):  # a helper of the same package
             return caller
     return first
+
+
+def helper_named(function: str) -> bool:
+    """Whether a function's name says it hands out a connection (dial, get, open...)."""
+    name = function.rsplit(".", 1)[-1].lower()
+    return any(w in name for w in _HELPER_WORDS)
+
+
+def caller_of(all_stacks: Iterable[list[Site]], function: str, prefix: str | None) -> Site | None:
+    """The one caller, in the same package, that `function` has in these leaf-first stacks
+    (its frame in the busiest stack), else None (no stack shows a caller, or two callers or
+    more: which one holds what the helper handed out is not known). A goroutine started
+    inside a helper shows the helper as its creator, never the helper's caller: other
+    stacks that pass through the helper (a heap sample under it, a goroutine inside it)
+    do."""
+    found: dict[str, dict[Site, int]] = {}
+    for frames in all_stacks:
+        at = next((i for i, f in enumerate(frames) if f[0] == function), None)
+        if at is None:
+            continue
+        caller = next((f for j, f in enumerate(frames[at + 1 :], at + 1)
+                       if is_user(f[0], prefix) and not _deferred(frames, j)), None)  # fmt: skip
+        if caller is not None and package_of(caller[0]) == package_of(function):
+            per = found.setdefault(caller[0], {})
+            per[caller] = per.get(caller, 0) + 1
+    if len(found) != 1:
+        return None
+    (per,) = found.values()
+    return max(per, key=lambda s: (per[s], s))
 
 
 # The observer's own work: the handlers that serve profiles, dumps, /debug/vars and

@@ -6,7 +6,7 @@ grew (a leaked connection's buffers are allocated under the dial); see `locator`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from godiag.analysis import sites
@@ -249,6 +249,8 @@ def conn_users(obs: locate.Observed, prefix: str | None, server: set[str]) -> di
     in-process servers' connection goroutines are not the service's client code; a
     goroutine started by the runtime or a library names its own user frame instead."""
 
+    callers: dict[str, sites.Site | None] = {}
+
     def site(g: Any) -> sites.Site | None:
         if not holds_client_conn(g) or not g.frames or g.frames[-1].function in server:
             return None
@@ -256,9 +258,16 @@ def conn_users(obs: locate.Observed, prefix: str | None, server: set[str]) -> di
         if sites.has_prefix(sites.CONN_LOOPS + sites.NET_CLIENT + sites.DIAL)(frames):
             return None  # the tiers above and below weigh these
         made = g.created_by
-        if made is not None and sites.is_user(made.function, prefix):
-            return (made.function, made.file, made.line)
-        return sites.pick_owner(frames, prefix)
+        if made is None or not sites.is_user(made.function, prefix):
+            return sites.pick_owner(frames, prefix)
+        # started inside a helper that hands the connection out (`open` returns a stream
+        # and leaves a reader on it): the caller it hands it to keeps it, as pick_owner
+        if sites.helper_named(made.function):
+            if made.function not in callers:
+                callers[made.function] = sites.caller_of(_stacks(obs), made.function, prefix)
+            if (by := callers[made.function]) is not None:
+                return by
+        return (made.function, made.file, made.line)
 
     out: dict[sites.Site, int] = {}
     for d in obs.dumps:
@@ -266,6 +275,16 @@ def conn_users(obs: locate.Observed, prefix: str | None, server: set[str]) -> di
             if (s := site(g)) is not None:
                 out[s] = out.get(s, 0) + g.count
     return out
+
+
+def _stacks(obs: locate.Observed) -> Iterator[list[sites.Site]]:
+    """Every stack the window saw: the dumps' goroutines, the heap profiles' samples."""
+    for d in obs.dumps:
+        for g in d.goroutines:
+            yield [(f.function, f.file, f.line) for f in g.frames]
+    for p in obs.heap:
+        for frames, _ in sites.stacks(p, "alloc_space"):
+            yield frames
 
 
 def in_client_calls(obs: locate.Observed, prefix: str | None) -> dict[sites.Site, int]:
