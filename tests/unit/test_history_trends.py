@@ -497,3 +497,43 @@ def test_goroutines_that_parked_one_by_one_and_none_left_in_the_window_are_a_lea
     young = {0: 700}
     obs = two(_parked_dump(young), _parked_dump({0: 719}))
     assert longterm.stayed(obs, derive(obs)) is None
+
+
+def _watchers(n: int, first_id: int) -> str:
+    """A debug=2 dump of `n` ticker loops parked in their select (a tick every few seconds
+    restarts the wait: no minutes are ever printed)."""
+    head = "goroutine 1 [select (no cases)]:\nmain.main()\n\t/src/fw/main.go:90 +0x1d\n\n"
+    one = (
+        "goroutine {id} [select]:\nmain.(*tracker).watchProgress(0xc000123, 0x1)\n"
+        "\t/src/fw/main.go:54 +0x71\n"
+        "created by main.(*tracker).startRollout in goroutine 7\n\t/src/fw/main.go:44 +0x1d5\n\n"
+    )
+    return head + "".join(one.format(id=first_id + i) for i in range(n))
+
+
+def test_ticker_loops_that_outlive_the_baseline_are_a_goroutine_leak() -> None:
+    """Loops woken by a ticker never show an old wait. The same goroutines (ids) as in a
+    baseline 7 minutes old, in a group grown by 211, are alive that long: decisive, as old
+    waits are. The same growth made of new goroutines only (a burst caught twice, a pool
+    that replaced its workers) is not."""
+    from godiag.formats.goroutines import parse
+    from godiag.model.observation import Observation
+
+    def since(end: str) -> longterm.GoroutinesSince:
+        o = Observation("http://x", dumps=[parse(end.encode(), "end")],
+                        baseline_dump=parse(_watchers(38, 100).encode(), "base"),
+                        baseline_ages={"goroutine": 415.0})  # fmt: skip
+        s = longterm.goroutines_since(o, None)
+        assert s is not None and s.top is not None and s.top.wait_max == 0
+        return s
+
+    stayed = since(_watchers(249, 100))
+    assert stayed.survivors == 38 and longterm.goroutines_decisive(stayed)
+    ranked, raised = longterm.adjust([("healthy", 0.6), ("goroutine-leak", 0.3)],
+                                     longterm.LongTerm(goroutines=stayed))  # fmt: skip
+    assert ranked[0][0] == "goroutine-leak" and "still there" in raised["goroutine-leak"]
+    assert "38 of them the same goroutines as in the baseline" in longterm.goroutine_line(stayed)
+    renewed = since(_watchers(249, 5000))
+    assert renewed.survivors == 0 and not longterm.goroutines_decisive(renewed)
+    few = since(_watchers(10, 100) + _watchers(239, 5000).split("\n\n", 1)[1])
+    assert few.survivors == 10 and not longterm.goroutines_decisive(few)

@@ -73,6 +73,10 @@ def test_looping_selects_stay_whatever_their_wait() -> None:
     assert "+164 goroutines blocked on select" in _ev(leak)
     assert "long-term evidence against" not in _ev(leak)
     assert leak["location"]["function"] == "main.(*subscription).consume"
+    # 100 of the group's goroutines in the baseline are the same goroutines at the end:
+    # alive for those 3 minutes whatever their waits say, which decides
+    assert "100 of them the same goroutines as in the baseline" in _ev(leak)
+    assert "its goroutines of then still there" in _ev(leak)
 
 
 def test_the_evaluation_replaces_its_own_section_only() -> None:

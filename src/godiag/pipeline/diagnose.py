@@ -653,7 +653,7 @@ def _outweighed(
     def bare(k: str) -> bool:
         return k not in proven and kinds.unsupported(k, feats) is not None
 
-    named = ", ".join(f"{k} {p:.0%}" + (" (no evidence of its own)" if bare(k) else "")
+    named = ", ".join(f"{k} {p:.0%}" + (" (not confirmed by its own evidence)" if bare(k) else "")
                       for k, p in faults[:3] if p >= MIN_LISTED)  # fmt: skip
     return (f"the faults together score {than} ({more}: {named}): no fault is a verdict "
             f"only at {ranker.HEALTHY_FLOOR:.0%} or more; {UNDECIDED}")  # fmt: skip
@@ -662,7 +662,7 @@ def _outweighed(
 def _set_aside(why: dict[str, str], p: dict[str, float]) -> str:
     """The kinds the model scored higher, ranked after the top for lack of evidence."""
     named = ", ".join(f"{k} ({p[k]:.0%})" for k in why)
-    return f"scored higher but without evidence of their own: {named}"
+    return f"scored higher but not confirmed by their own evidence: {named}"
 
 
 def deadline_of(options: DiagnoseOptions) -> float:

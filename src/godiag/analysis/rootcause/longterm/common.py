@@ -67,6 +67,10 @@ class GoroutinesSince:
     may_stay: int = 0
     # goroutines added since the baseline that are connections' own (`_is_conn_goroutine`)
     conn_growth: int = 0
+    # the top group's goroutines of the baseline dump still alive in the end dump (the same
+    # goroutine ids: the runtime never reuses one): alive as long as the reference is old,
+    # whatever their wait says (a ticker loop restarts its wait at every tick)
+    survivors: int = 0
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,8 @@ def goroutine_line(g: GoroutinesSince) -> str:
     t = g.top
     where = locate.where(locate.loc(t.user_frame) if t.user_frame else None)
     wait = f", waiting up to {t.wait_max} min" if t.wait_max else ""
+    if g.survivors and not t.wait_max:
+        wait = f", {g.survivors} of them the same goroutines as in the baseline"
     how = "asleep" if t.category == "sleep" else f"blocked on {t.state}"
     return (f"baseline capture {_ago(g.age_s)} ago: {many(t.growth, 'goroutine', '+d')} {how} "
             f"in {where} ({t.count} now{wait})")  # fmt: skip

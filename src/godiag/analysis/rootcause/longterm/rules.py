@@ -61,7 +61,11 @@ def decisive(lt: LongTerm) -> dict[str, str]:
         out["memory-leak"] = "linear live-heap growth in the Prometheus history"
     why = None
     if goroutines_decisive(lt.goroutines) and not _stopped(lt, "go_goroutines"):
-        why = "a blocked group grew since the baseline, with old waits"
+        g = lt.goroutines
+        old = g is not None and g.top is not None and g.top.wait_max
+        why = "a blocked group grew since the baseline, " + (
+            "with old waits" if old else "its goroutines of then still there"
+        )
     elif history_decisive(lt, "go_goroutines"):
         why = "linear go_goroutines growth in the Prometheus history"
     elif lt.arrived is not None and not _stopped(lt, "go_goroutines"):

@@ -135,6 +135,9 @@ def _goroutines(obs: Observation, pair: Groups, prefix: str | None) -> Goroutine
     blocked = [g for g in grown if _piles_up(g) and g.growth > 0
                and not locate.observing(g, prefix)]  # fmt: skip
     top = max(blocked, key=lambda g: (g.growth, g.count)) if blocked else None
+    then, now = pair
+    was = then.get(top.key) if top is not None else None
+    alive = len(set(was.ids) & set(now[top.key].ids)) if top is not None and was else 0
     return GoroutinesSince(
         obs.baseline_ages.get("goroutine", 0.0),
         obs.dumps[-1].total - obs.baseline_dump.total,
@@ -143,6 +146,7 @@ def _goroutines(obs: Observation, pair: Groups, prefix: str | None) -> Goroutine
             and (g.category in (*BLOCKED, "io") or _piles_up(g))
             and (g.wait_max >= OLD_WAIT_MIN or _may_loop(g))),
         sum(g.growth for g in grown if g.growth > 0 and _is_conn_group(g)),
+        alive,
     )  # fmt: skip
 
 
@@ -241,7 +245,27 @@ def goroutines_decisive(g: GoroutinesSince | None) -> bool:
             g.top.growth >= GOROUTINE_MIN
             or (g.top.growth >= GOROUTINE_MIN_DOUBLED and g.top.growth >= g.top.before)
         )
-        and g.top.wait_max >= OLD_WAIT_MIN
+        and (g.top.wait_max >= OLD_WAIT_MIN or lived_through(g))
+    )
+
+
+# Of the top group's goroutines in the reference, at least this many, and half, are the
+# same goroutines at the end: a group that grew while its members stayed. A burst's
+# goroutines are gone minutes later (its group, if caught again, is new goroutines); a pool
+# that recycles its workers keeps few of them.
+SURVIVORS_MIN = 2
+
+
+def lived_through(g: GoroutinesSince) -> bool:
+    """The top group's goroutines of a reference a minute old or more are, for the most
+    part, still there: they live as long as the reference is old, the way an old wait
+    shows it for goroutines that never wake (a loop on a ticker restarts its wait)."""
+    t = g.top
+    return (
+        t is not None
+        and g.age_s >= 60 * OLD_WAIT_MIN
+        and g.survivors >= SURVIVORS_MIN
+        and 2 * g.survivors >= t.before
     )
 
 
