@@ -42,6 +42,16 @@ def profile_kind(role: str) -> str:
     return role.split("@", 1)[0].split("#", 1)[0]
 
 
+# client_golang's count of the /metrics handler's own answers: the scrapes (godiag's own,
+# Prometheus's), not the service's traffic
+SCRAPES = "promhttp_metric_handler_"
+
+
+def served_requests(name: str) -> bool:
+    """Whether a series counts the requests the service answers (`*requests_total`)."""
+    return name.endswith("requests_total") and not name.startswith(SCRAPES)
+
+
 def metric_sample(at: float, cap: Capture) -> tuple[MetricSample, str | None]:
     """One Prometheus /metrics answer -> a sample, and go_build_info's module path."""
     from godiag.formats import prometheus
@@ -54,6 +64,7 @@ def metric_sample(at: float, cap: Capture) -> tuple[MetricSample, str | None]:
         for s in fam.samples:
             values[s.name] = values.get(s.name, 0.0) + s.value
             labels = dict(s.labels)
+            # the scrapes' own answers included (5xx: none): the model learned it so
             if s.name.endswith("requests_total") and ("code" in labels or "status" in labels):
                 code = labels.get("code") or labels.get("status") or ""
                 errs = (errs or 0.0) + (s.value if code.startswith("5") else 0.0)

@@ -15,6 +15,7 @@ from godiag.analysis.goroutines import Sig, ids
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived, derive, service_prefix
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
+from godiag.formats.observation import served_requests
 from godiag.model.goroutine import Dump
 from godiag.model.observation import MetricSample, Observation
 
@@ -686,7 +687,7 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     if len(e5) >= 2 and e5[-1][0] > e5[0][0]:
         assert e5[-1][1] is not None and e5[0][1] is not None
         out["http_5xx_per_s"] = (e5[-1][1] - e5[0][1]) / (e5[-1][0] - e5[0][0])
-    reqs = [k for k in (s[0].values if s else {}) if k.endswith("requests_total")]
+    reqs = [k for k in (s[0].values if s else {}) if served_requests(k)]
     if reqs:
         out["http_requests_per_s"] = sum(_rate(pre, k) or 0.0 for k in reqs)
     out["mutex_wait_s_per_s"] = _contention(obs.mutex, obs.duration)

@@ -38,6 +38,14 @@ def where(at: dict[str, Any] | None) -> str:
     return "?" if at is None else f"{at['function']} ({at['file']}:{at['line']})"
 
 
+def group_where(g: GroupGrowth, at: dict[str, Any] | None) -> str:
+    """`where` for a goroutine group located at `at`: a group with no frame of the
+    service's code (a connection's own loops) is named by its innermost frame, not "?"."""
+    if at is not None or not g.frames:
+        return where(at)
+    return f"{g.frames[0].function}, with no frame of the service's code"
+
+
 def observing(g: GroupGrowth, prefix: str | None) -> bool:
     """Whether a group's goroutines serve the observer (sites.observing)."""
     return sites.observing([(f.function, f.file, f.line) for f in g.frames], prefix)

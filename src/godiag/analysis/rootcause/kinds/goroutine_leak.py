@@ -48,13 +48,7 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         return None, []
     g = max(cands, key=lambda g: (g.growth, g.count))
     loc = locate.user(g, prefix)
-    # a group with no frame of the service's code (a connection's own loops) is named by
-    # its innermost frame rather than "?"
-    at = (
-        locate.where(loc)
-        if loc is not None or not g.frames
-        else (f"{g.frames[0].function}, with no frame of the service's code")
-    )
+    at = locate.group_where(g, loc)
     ev = [
         f"{many(g.count, 'goroutine')} ({g.growth:+d} in the window) blocked on {g.state} in {at}"
     ]

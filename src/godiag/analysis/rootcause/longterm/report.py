@@ -138,7 +138,7 @@ def heap_line(h: HeapSince) -> str:
 def goroutine_line(g: GoroutinesSince) -> str:
     assert g.top is not None
     t = g.top
-    where = locate.where(locate.loc(t.user_frame) if t.user_frame else None)
+    where = locate.group_where(t, locate.loc(t.user_frame) if t.user_frame else None)
     wait = f", waiting up to {t.wait_max} min" if t.wait_max else ""
     if g.survivors and not t.wait_max:
         wait = f", {g.survivors} of them the same goroutines as in the baseline"
