@@ -61,4 +61,22 @@ def test_prometheus_without_the_series_is_reported_missing(goprog: Any) -> None:
         prom.stop()
     assert doc["features"]["goroutines_delta_5m"] is None
     assert any("Prometheus history" in m and "has no go_goroutines" in m for m in doc["missing"])
+    # no series at all: one line, not one per series
+    assert not [n for n in doc["notes"] if "Prometheus history" in n and "has no" in n]
     assert doc["causes"]  # the rest of the diagnosis is unaffected
+
+
+def test_a_target_without_metrics_has_no_history_to_miss(goprog: Any) -> None:
+    """A pprof-only service is not scraped by any Prometheus: its history is absent by how
+    it is exposed, a note, not a gap that makes the diagnosis partial."""
+    leaky = goprog("cmd/leaky")
+    prom = start_prometheus("127.0.0.1:9")
+    try:
+        conf = Config(path=None, prometheus_url=prom.info["url"])
+        opts = DiagnoseOptions(window=2.0, store=False, flames=False, config=conf)
+        doc = diagnose(Target(name="leaky", url=leaky.url), opts)
+    finally:
+        prom.stop()
+    assert not [m for m in doc["missing"] if "Prometheus" in m]
+    assert any(n.startswith("Prometheus history: none (") and "serves no /metrics" in n
+               for n in doc["notes"])  # fmt: skip

@@ -285,7 +285,7 @@ class Observer:
         self._keep(role, at, cap, doc, stored=False)
         return doc
 
-    def _history(self) -> dict[str, list[tuple[float, float]]]:
+    def _history(self) -> tuple[dict[str, list[tuple[float, float]]], list[str]]:
         from godiag.collect.promapi import history
 
         assert self.prometheus is not None
@@ -299,19 +299,30 @@ class Observer:
             )
         except (CollectError, ParseError) as exc:
             self._failed("Prometheus history", exc)
-            return {}
+            return {}, []
+        # wall-clock points, relative to the observation's start like the samples
+        at0 = time.time() - self._now()
+        return {name: [(t - at0, v) for t, v in pts] for name, pts in found.items()}, absent
+
+    def _absent(self, found: dict[str, list[tuple[float, float]]], absent: list[str]) -> None:
+        """Say which of the target's series Prometheus did not have (once the window knows
+        whether the target serves /metrics at all)."""
+        span = f"in the last {self.lookback / 60:g} min"
+        if not found and absent and self.rec.metrics_source != "metrics":
+            # nothing for Prometheus to scrape: how the service is exposed, not a gap
+            self.rec.notes.append(
+                f"Prometheus history: none ({self.prometheus} has no series of this target "
+                f"{span}, and the target serves no /metrics)"
+            )
+            return
         for what in absent:
-            msg = (f"Prometheus history: {self.prometheus} has no {what} in the last "
-                   f"{self.lookback / 60:g} min")  # fmt: skip
+            msg = f"Prometheus history: {self.prometheus} has no {what} {span}"
             # the goroutine count is what every Go collector exports; the rest (process_*
             # series, the heap under other names) are often not there: a note, not a gap
             if what.startswith("go_goroutines"):
                 self.rec.note_missing(msg)
-            else:
+            elif found:
                 self.rec.notes.append(msg)
-        # wall-clock points, relative to the observation's start like the samples
-        at0 = time.time() - self._now()
-        return {name: [(t - at0, v) for t, v in pts] for name, pts in found.items()}
 
     # ---- the observation
     def run(self) -> Observation:
@@ -406,7 +417,8 @@ class Observer:
         self._add_sample(last)
         self._add_sample(after, after_gc=heap_b is not None)
         if history is not None:
-            rec.trends = history.result()
+            rec.trends, absent = history.result()
+            self._absent(rec.trends, absent)
             rec.lookback = self.lookback
             # goroutines_delta_5m: the last 5 minutes of the count, as before the lookback
             rec.history = [p for p in rec.trends.get("go_goroutines", []) if p[0] >= -300.0]
