@@ -307,3 +307,33 @@ def test_a_connection_leak_placed_by_traffic_says_so_and_names_the_other_clients
     assert "HTTP client allocation: 4.00 MiB" in ev[0]
     assert ev[1].startswith("not sure of the place: HTTP client allocation measures traffic")
     assert "main.(*proxy).forward (/src/proxy/main.go:53) (1.00 MiB)" in ev[1]
+
+
+def test_a_call_waiting_for_a_connection_is_not_what_a_response_keeps() -> None:
+    """Live under HTTP client calls in the end snapshot: the load generator's call waiting
+    for a connection (Transport.getConn's wantConn, dropped once it has one) and the
+    outbound call whose unread response keeps its request (NewRequest). The request is
+    the leak's; the wait is any client's at that moment, even one sample bigger."""
+    from godiag.analysis.rootcause.derived import derive
+    from godiag.analysis.rootcause.kinds import connection_leak
+    from godiag.model.observation import Observation
+    from godiag.model.profile import Function, Line, Location, Profile, Sample, ValueType
+
+    get = Function(1, "net/http.(*Client).Get", "", "/go/src/net/http/client.go")
+    wait = Function(2, "net/http.(*Transport).getConn", "", "/go/src/net/http/transport.go")
+    build = Function(3, "net/http.NewRequest", "", "/go/src/net/http/request.go")
+    load = Function(4, "main.runLoad.func1", "", "/src/freight/load.go")
+    rate = Function(5, "main.(*quoter).carrierRate", "", "/src/freight/main.go")
+
+    def at(fn: Function, line: int) -> Location:
+        return Location(fn.id * 1000 + line, None, lines=(Line(fn, line),))
+
+    types = (ValueType("alloc_objects", "count"), ValueType("alloc_space", "bytes"),
+             ValueType("inuse_objects", "count"), ValueType("inuse_space", "bytes"))  # fmt: skip
+    waiting = Sample((at(wait, 1552), at(get, 489), at(load, 22)), (1, 524344, 1, 524344))
+    kept = Sample((at(build, 863), at(get, 485), at(rate, 45)), (1, 524312, 1, 524312))
+    heap = Profile(types, (waiting, kept))
+    obs = Observation("test", heap=[heap, heap])
+    loc, ev = connection_leak.locator(obs, derive(obs))
+    assert loc is not None and (loc["function"], loc["line"]) == ("main.(*quoter).carrierRate", 45)
+    assert "live objects under HTTP client calls" in ev[0]

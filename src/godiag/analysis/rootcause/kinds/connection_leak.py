@@ -29,6 +29,10 @@ from godiag.words import agree, many
 ACCEPT = ("net.(*TCPListener).Accept", "net.(*netFD).accept", "net.(*UnixListener).Accept")
 # building an HTTP request: an unclosed response keeps its request (and what it points at)
 REQUEST = ("net/http.NewRequest", "net/http.Get", "net/http.Post", "net/http.Head")
+# a call waiting for a connection: what it allocates there (the transport's wantConn) is
+# dropped once it has one, whatever becomes of the response; live in a snapshot, it is a
+# call in progress at that moment, any client's (a load generator's as much as a leak's)
+WAITING_FOR_CONN = ("net/http.(*Transport).getConn", "net/http.(*Transport).queueFor")
 
 
 def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
@@ -62,7 +66,11 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     # live memory anywhere on the client side is a connection's only where the service
     # holds connections at all: else it names whatever the heap holds (a map, a cache)
     held = _connected(obs)
-    client = sites.has_prefix(sites.NET_CLIENT + REQUEST)
+    calls = sites.has_prefix(sites.NET_CLIENT + REQUEST)
+    waits = sites.has_prefix(WAITING_FOR_CONN)
+
+    def client(frames: list[sites.Site]) -> bool:
+        return calls(frames) and not waits(frames)
 
     def dials(f: list[sites.Site]) -> bool:
         return dial(f) and client_side(f)
