@@ -50,15 +50,19 @@ def test_history_from_prometheus(goprog: Any) -> None:
     assert any(e.startswith("Prometheus 30m: go_goroutines +") for e in leak["evidence"])
 
 
-def test_prometheus_without_the_series_is_reported_missing(goprog: Any) -> None:
-    leaky = goprog("cmd/leakymetrics")
+def _with_idle_prometheus(url: str) -> dict[str, Any]:
+    """`diagnose` of the target with a configured Prometheus that scrapes nothing."""
     prom = start_prometheus("127.0.0.1:9")  # scrapes nothing that answers
     try:
         conf = Config(path=None, prometheus_url=prom.info["url"])
         opts = DiagnoseOptions(window=2.0, store=False, flames=False, config=conf)
-        doc = diagnose(Target(name="leaky", url=leaky.url), opts)
+        return diagnose(Target(name="leaky", url=url), opts)
     finally:
         prom.stop()
+
+
+def test_prometheus_without_the_series_is_reported_missing(goprog: Any) -> None:
+    doc = _with_idle_prometheus(goprog("cmd/leakymetrics").url)
     assert doc["features"]["goroutines_delta_5m"] is None
     assert any("Prometheus history" in m and "has no go_goroutines" in m for m in doc["missing"])
     # no series at all: one line, not one per series
@@ -69,14 +73,7 @@ def test_prometheus_without_the_series_is_reported_missing(goprog: Any) -> None:
 def test_a_target_without_metrics_has_no_history_to_miss(goprog: Any) -> None:
     """A pprof-only service is not scraped by any Prometheus: its history is absent by how
     it is exposed, a note, not a gap that makes the diagnosis partial."""
-    leaky = goprog("cmd/leaky")
-    prom = start_prometheus("127.0.0.1:9")
-    try:
-        conf = Config(path=None, prometheus_url=prom.info["url"])
-        opts = DiagnoseOptions(window=2.0, store=False, flames=False, config=conf)
-        doc = diagnose(Target(name="leaky", url=leaky.url), opts)
-    finally:
-        prom.stop()
+    doc = _with_idle_prometheus(goprog("cmd/leaky").url)
     assert not [m for m in doc["missing"] if "Prometheus" in m]
     assert any(n.startswith("Prometheus history: none (") and "serves no /metrics" in n
                for n in doc["notes"])  # fmt: skip
