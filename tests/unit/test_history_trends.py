@@ -537,3 +537,35 @@ def test_ticker_loops_that_outlive_the_baseline_are_a_goroutine_leak() -> None:
     assert renewed.survivors == 0 and not longterm.goroutines_decisive(renewed)
     few = since(_watchers(10, 100) + _watchers(239, 5000).split("\n\n", 1)[1])
     assert few.survivors == 10 and not longterm.goroutines_decisive(few)
+
+
+def _queued(n: int, first_id: int) -> str:
+    """A debug=2 dump of `n` request handlers queued on one mutex."""
+    head = "goroutine 1 [select (no cases)]:\nmain.main()\n\t/src/box/main.go:135 +0x1d\n\n"
+    one = (
+        "goroutine {id} [sync.Mutex.Lock]:\ninternal/sync.runtime_SemacquireMutex(0xc0, 0x0, 0x1)\n"
+        "\t/usr/local/go/src/runtime/sema.go:95 +0x25\n"
+        "sync.(*Mutex).Lock(0xc000123)\n\t/usr/local/go/src/sync/mutex.go:46 +0x45\n"
+        "main.(*boxOffice).book(0xc000123)\n\t/src/box/main.go:70 +0x71\n"
+        "created by net/http.(*Server).Serve in goroutine 1\n"
+        "\t/usr/local/go/src/net/http/server.go:3464 +0x485\n\n"
+    )
+    return head + "".join(one.format(id=first_id + i) for i in range(n))
+
+
+def test_requests_queued_on_a_lock_for_minutes_are_not_a_leak_by_their_ids() -> None:
+    """Mutex waiters that lose the race park again, so their wait restarts too; a queue
+    that never drains behind a lock held across slow work keeps the same goroutines for
+    minutes and grows. That is lock contention: the same ids decide only for the waits
+    of a loop between rounds (select, channel, sleep)."""
+    from godiag.formats.goroutines import parse
+    from godiag.model.observation import Observation
+
+    o = Observation("http://x", dumps=[parse(_queued(132, 100).encode(), "end")],
+                    baseline_dump=parse(_queued(7, 100).encode(), "base"),
+                    baseline_ages={"goroutine": 130.0})  # fmt: skip
+    s = longterm.goroutines_since(o, None)
+    assert s is not None and s.top is not None and s.top.category == "lock"
+    assert s.survivors == 7 and s.top.growth == 125
+    assert not longterm.lived_through(s) and not longterm.goroutines_decisive(s)
+    assert "the same goroutines" not in longterm.goroutine_line(s)

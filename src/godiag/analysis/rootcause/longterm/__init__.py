@@ -178,6 +178,7 @@ from godiag.analysis.rootcause.longterm.since import (  # noqa: E402
     goroutines_decisive,
     goroutines_since,
     heap_decisive,
+    lived_through,
     looping_line,
     retention,
     turns_over,
@@ -190,6 +191,7 @@ __all__ = [
     "arrived", "before_start", "cleared", "connections_left_open", "consistency", "decisive",
     "doubt", "evidence", "evidenced", "features", "frees_most", "gather", "goroutine_line",
     "goroutines_decisive", "goroutines_since", "heap_decisive", "heap_line", "heap_since",
-    "inversion", "kept_in", "leads", "likely_holder", "lone_holder", "looping_line",
-    "owners_of", "retained", "retention", "summary", "turns_over", "undecided", "wait_line",
+    "inversion", "kept_in", "leads", "likely_holder", "lived_through", "lone_holder",
+    "looping_line", "owners_of", "retained", "retention", "summary", "turns_over", "undecided",
+    "wait_line",
 ]  # fmt: skip

@@ -24,6 +24,7 @@ from godiag.analysis.rootcause.longterm.since import (
     goroutines_decisive,
     heap_decisive,
     history_decisive,
+    lived_through,
     retention,
 )
 from godiag.words import many
@@ -140,7 +141,7 @@ def goroutine_line(g: GoroutinesSince) -> str:
     t = g.top
     where = locate.group_where(t, locate.loc(t.user_frame) if t.user_frame else None)
     wait = f", waiting up to {t.wait_max} min" if t.wait_max else ""
-    if g.survivors and not t.wait_max:
+    if lived_through(g) and not t.wait_max:
         wait = f", {g.survivors} of them the same goroutines as in the baseline"
     how = "asleep" if t.category == "sleep" else f"blocked on {t.state}"
     return (f"baseline capture {_ago(g.age_s)} ago: {many(t.growth, 'goroutine', '+d')} {how} "

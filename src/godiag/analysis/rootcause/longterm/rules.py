@@ -14,6 +14,7 @@ from godiag.analysis.rootcause.longterm.common import (
     HISTORY_GROWTH_MIN,
     HISTORY_MIN_S,
     NOT_GROWING,
+    OLD_WAIT_MIN,
     LongTerm,
     _ago,
     _history_line,
@@ -62,7 +63,7 @@ def decisive(lt: LongTerm) -> dict[str, str]:
     why = None
     if goroutines_decisive(lt.goroutines) and not _stopped(lt, "go_goroutines"):
         g = lt.goroutines
-        old = g is not None and g.top is not None and g.top.wait_max
+        old = g is not None and g.top is not None and g.top.wait_max >= OLD_WAIT_MIN
         why = "a blocked group grew since the baseline, " + (
             "with old waits" if old else "its goroutines of then still there"
         )

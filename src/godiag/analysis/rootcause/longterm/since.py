@@ -254,15 +254,22 @@ def goroutines_decisive(g: GoroutinesSince | None) -> bool:
 # goroutines are gone minutes later (its group, if caught again, is new goroutines); a pool
 # that recycles its workers keeps few of them.
 SURVIVORS_MIN = 2
+# Where a loop parks between its rounds (a select or a receive on a ticker, a sleep): a
+# wait that restarts at each round. Not a lock: waiters that lose the race for a mutex park
+# again, their wait restarts too, and a queue of requests behind a held lock that never
+# drains keeps the same goroutines for minutes (lock contention, not a leak).
+LOOP_WAITS = ("select", "channel", "sleep")
 
 
 def lived_through(g: GoroutinesSince) -> bool:
     """The top group's goroutines of a reference a minute old or more are, for the most
-    part, still there: they live as long as the reference is old, the way an old wait
-    shows it for goroutines that never wake (a loop on a ticker restarts its wait)."""
+    part, still there, parked where a loop waits between rounds: they live as long as the
+    reference is old, the way an old wait shows it for goroutines that never wake (a loop
+    on a ticker restarts its wait at every tick)."""
     t = g.top
     return (
         t is not None
+        and t.category in LOOP_WAITS
         and g.age_s >= 60 * OLD_WAIT_MIN
         and g.survivors >= SURVIVORS_MIN
         and 2 * g.survivors >= t.before
