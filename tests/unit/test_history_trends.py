@@ -569,3 +569,31 @@ def test_requests_queued_on_a_lock_for_minutes_are_not_a_leak_by_their_ids() -> 
     assert s.survivors == 7 and s.top.growth == 125
     assert not longterm.lived_through(s) and not longterm.goroutines_decisive(s)
     assert "the same goroutines" not in longterm.goroutine_line(s)
+
+
+def test_handlers_on_keep_alive_connections_are_new_requests_in_the_same_goroutine() -> None:
+    """net/http serves a keep-alive connection's requests one after another on one
+    goroutine: long polls parked in a select, the same ids as minutes ago, are later
+    requests on the same connections (a load that ramps up adds connections), not
+    goroutines that stayed."""
+    from godiag.formats.goroutines import parse
+    from godiag.model.observation import Observation
+
+    def polls(n: int) -> str:
+        one = ("goroutine {id} [select]:\nmain.(*desk).waitParcel(0xc000123)\n"
+               "\t/src/parcels/main.go:88 +0x71\n"
+               "net/http.HandlerFunc.ServeHTTP(0xc0, {{0x9, 0xc1}}, 0xc2)\n"
+               "\t/usr/local/go/src/net/http/server.go:2294 +0x29\n"
+               "net/http.(*conn).serve(0xc000200, {{0x9, 0xc3}})\n"
+               "\t/usr/local/go/src/net/http/server.go:2102 +0x625\n"
+               "created by net/http.(*Server).Serve in goroutine 1\n"
+               "\t/usr/local/go/src/net/http/server.go:3454 +0x485\n\n")  # fmt: skip
+        return "".join(one.format(id=100 + i) for i in range(n))
+
+    o = Observation("http://x", dumps=[parse(polls(160).encode(), "end")],
+                    baseline_dump=parse(polls(30).encode(), "base"),
+                    baseline_ages={"goroutine": 300.0})  # fmt: skip
+    s = longterm.goroutines_since(o, None)
+    assert s is not None and s.top is not None and s.top.category == "select"
+    assert s.survivors == 30 and s.top.growth == 130
+    assert not longterm.lived_through(s) and not longterm.goroutines_decisive(s)

@@ -337,3 +337,17 @@ def test_a_call_waiting_for_a_connection_is_not_what_a_response_keeps() -> None:
     loc, ev = connection_leak.locator(obs, derive(obs))
     assert loc is not None and (loc["function"], loc["line"]) == ("main.(*quoter).carrierRate", 45)
     assert "live objects under HTTP client calls" in ev[0]
+
+
+def test_a_lock_with_no_queue_is_no_lock_contention_verdict() -> None:
+    """Two paths meeting on a lock now and then (0.03 goroutines waiting at a time, one
+    seen in a dump) is every service with a lock: lock-contention may rank first, as a
+    weak fault looks the same, but the verdict is not sure. A queue decides."""
+    from godiag.analysis.rootcause import kinds
+
+    why = kinds.doubt("lock-contention", {"lock_wait_s_per_s": 0.03, "lock_waiters": 1})
+    assert why is not None and "0.03 goroutines waited on a lock at a time" in why
+    assert kinds.doubt("lock-contention", {"lock_wait_s_per_s": 0.8, "lock_waiters": 1}) is None
+    assert kinds.doubt("lock-contention", {"lock_wait_s_per_s": 0.03, "lock_waiters": 4}) is None
+    # no lock-wait profile: the dumps alone do not say how long anyone waited
+    assert kinds.doubt("lock-contention", {"lock_wait_s_per_s": None, "lock_waiters": 1}) is None

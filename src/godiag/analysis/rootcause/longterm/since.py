@@ -261,15 +261,22 @@ SURVIVORS_MIN = 2
 LOOP_WAITS = ("select", "channel", "sleep")
 
 
+# An HTTP/1 server's connection goroutine serves one request after another on a keep-alive
+# connection: the same goroutine id in a handler minutes apart is two requests, not one
+# that stayed. (HTTP/2 runs each request on a goroutine of its own.)
+SERVER_CONN = ("net/http.(*conn).serve",)
+
+
 def lived_through(g: GoroutinesSince) -> bool:
     """The top group's goroutines of a reference a minute old or more are, for the most
     part, still there, parked where a loop waits between rounds: they live as long as the
     reference is old, the way an old wait shows it for goroutines that never wake (a loop
-    on a ticker restarts its wait at every tick)."""
+    on a ticker restarts its wait at every tick). Not request handlers (SERVER_CONN)."""
     t = g.top
     return (
         t is not None
         and t.category in LOOP_WAITS
+        and not any(f.function.startswith(SERVER_CONN) for f in t.frames)
         and g.age_s >= 60 * OLD_WAIT_MIN
         and g.survivors >= SURVIVORS_MIN
         and 2 * g.survivors >= t.before
