@@ -20,11 +20,11 @@ from godiag.analysis.rootcause.longterm.common import (
 )
 from godiag.analysis.rootcause.longterm.connections import _is_conn_group
 from godiag.analysis.rootcause.longterm.since import (
+    by_ids,
     consistency,
     goroutines_decisive,
     heap_decisive,
     history_decisive,
-    lived_through,
     retention,
 )
 from godiag.words import many
@@ -141,7 +141,7 @@ def goroutine_line(g: GoroutinesSince) -> str:
     t = g.top
     where = locate.group_where(t, locate.loc(t.user_frame) if t.user_frame else None)
     wait = f", waiting up to {t.wait_max} min" if t.wait_max else ""
-    if lived_through(g) and not t.wait_max:
+    if by_ids(g):
         wait = f", {g.survivors} of them the same goroutines as in the baseline"
     how = "asleep" if t.category == "sleep" else f"blocked on {t.state}"
     return (f"baseline capture {_ago(g.age_s)} ago: {many(t.growth, 'goroutine', '+d')} {how} "

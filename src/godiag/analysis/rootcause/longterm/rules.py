@@ -14,7 +14,6 @@ from godiag.analysis.rootcause.longterm.common import (
     HISTORY_GROWTH_MIN,
     HISTORY_MIN_S,
     NOT_GROWING,
-    OLD_WAIT_MIN,
     LongTerm,
     _ago,
     _history_line,
@@ -23,6 +22,7 @@ from godiag.analysis.rootcause.longterm.common import (
 from godiag.analysis.rootcause.longterm.connections import _pool_exhausted, connections_left_open
 from godiag.analysis.rootcause.longterm.orphans import undecided as orphans_undecided
 from godiag.analysis.rootcause.longterm.since import (
+    by_ids,
     consistency,
     goroutines_decisive,
     heap_decisive,
@@ -62,10 +62,8 @@ def decisive(lt: LongTerm) -> dict[str, str]:
         out["memory-leak"] = "linear live-heap growth in the Prometheus history"
     why = None
     if goroutines_decisive(lt.goroutines) and not _stopped(lt, "go_goroutines"):
-        g = lt.goroutines
-        old = g is not None and g.top is not None and g.top.wait_max >= OLD_WAIT_MIN
         why = "a blocked group grew since the baseline, " + (
-            "with old waits" if old else "its goroutines of then still there"
+            "its goroutines of then still there" if by_ids(lt.goroutines) else "with old waits"
         )
     elif history_decisive(lt, "go_goroutines"):
         why = "linear go_goroutines growth in the Prometheus history"

@@ -283,6 +283,12 @@ def lived_through(g: GoroutinesSince) -> bool:
     )
 
 
+def by_ids(g: GoroutinesSince | None) -> bool:
+    """Decisive through `lived_through` alone: no old wait to show it."""
+    return bool(g is not None and g.top is not None and g.top.wait_max < OLD_WAIT_MIN
+                and lived_through(g))  # fmt: skip
+
+
 def history_decisive(lt: LongTerm, series: str) -> bool:
     """The series grew linearly, by a leak's amount, over CORROBORATE_MIN_S or more."""
     t = lt.trends.get(series)
