@@ -7,12 +7,14 @@ observation window, growth per minute.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import BLOCKED, is_stdlib
 from godiag.analysis.goroutines import Sig, ids
 from godiag.analysis.rootcause import locate
+from godiag.analysis.rootcause import served as served_
 from godiag.analysis.rootcause.derived import Derived, derive, service_prefix
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
 from godiag.formats.observation import served_requests
@@ -170,7 +172,8 @@ FEATURES: dict[str, tuple[str, str]] = {
     "cpu_hotspot_request_share": (
         "fraction",
         "CPU profile: of the hottest function's samples, those under a request handler "
-        "(net/http's per-connection goroutine, gRPC's per-stream one)",
+        "(net/http's per-connection goroutine, gRPC's per-stream one, or a worker one "
+        "started: served.py)",
     ),
     "alloc_request_share": (
         "fraction",
@@ -373,7 +376,7 @@ def _gc_pause_p99(obs: Observation) -> float | None:
     return pauses[min(len(pauses) - 1, int(0.99 * len(pauses)))] / 1e6
 
 
-HANDLER = ("net/http.(*conn).serve", "google.golang.org/grpc.(*Server).handleStream")
+HANDLER = served_.HANDLER
 
 
 def _profile_cpu(obs: Observation) -> float | None:
@@ -549,38 +552,44 @@ def _alloc_request_share(obs: Observation, prefix: str | None) -> float | None:
     hit = allocating_site(obs, prefix)
     if hit is None or hit[1] <= 0:
         return None
-    in_handler = sites.has_prefix(HANDLER)
+    in_handler = served_.request_work(obs, prefix)
     a, b = (sites.by_site(p, "alloc_space", prefix, in_handler) for p in obs.heap)
     served = b.get(hit[0], 0) - a.get(hit[0], 0)
     return round(max(0.0, min(1.0, served / hit[1])), 4)
 
 
-def _own_cpu(cpu: Any, prefix: str | None, handled: bool = False) -> dict[sites.Site, int]:
+def _own_cpu(
+    cpu: Any, prefix: str | None, served: Callable[[list[sites.Site]], bool] | None = None
+) -> dict[sites.Site, int]:
     """CPU per site of the service's own code, outside system calls: a sample inside one is
     the kernel's work for the caller (a connection wrapper's writes would otherwise "burn"
-    what the socket costs). `handled`: only samples under a request handler (HANDLER)."""
-    in_call, in_handler = sites.has_prefix(sites.SYSCALLS), sites.has_prefix(HANDLER)
+    what the socket costs). `served`: only the samples it keeps (work requests asked for)."""
+    in_call = sites.has_prefix(sites.SYSCALLS)
     return sites.by_site(
-        cpu, "cpu", prefix, lambda fr: not in_call(fr) and (not handled or in_handler(fr))
+        cpu, "cpu", prefix, lambda fr: not in_call(fr) and (served is None or served(fr))
     )
 
 
-def _hotspot_share(cpu: Any, prefix: str | None) -> tuple[float, float] | None:
+def _hotspot_share(
+    cpu: Any, prefix: str | None, served: Callable[[list[sites.Site]], bool] | None = None
+) -> tuple[float, float] | None:
     """How much of the CPU one function of the service's own code takes, and the share of
     that function's CPU spent serving requests: (hotspot share, request share).
 
     A loop that spins or a path that does too much concentrates the profile where a service
     at work spreads it over its handlers, the runtime and the network. Where the hot
     function runs tells a loop of the service's own (a goroutine of its making) from work
-    requests ask for (under net/http's or gRPC's per-request goroutines), which grows with
-    the load as much as with the cost of each request."""
+    requests ask for (under net/http's or gRPC's per-request goroutines, or in workers a
+    handler started: served.py), which grows with the load as much as with the cost of
+    each request."""
     whole = sites.total(cpu, "cpu")
     hot = sites.function_hotspot(_own_cpu(cpu, prefix))
     if hot is None or not whole:
         return None
     fn = hot[0][0]
-    served = sum(v for s, v in _own_cpu(cpu, prefix, handled=True).items() if s[0] == fn)
-    return hot[1] / whole, served / hot[1]
+    asked = sum(v for s, v in _own_cpu(cpu, prefix, served or sites.has_prefix(HANDLER)).items()
+                if s[0] == fn)  # fmt: skip
+    return hot[1] / whole, asked / hot[1]
 
 
 def _code_share(cpu: Any, prefix: str | None) -> float | None:
@@ -701,7 +710,7 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     # a short profile of an idle-ish process holds a handful of samples: no share from it
     if obs.cpu is not None and sites.total(obs.cpu, "samples") >= MIN_CPU_SAMPLES:
         out["cpu_profile_gc_share"] = sites.share(obs.cpu, "cpu", sites.has_prefix(sites.GC_WORK))
-        hot = _hotspot_share(obs.cpu, prefix)
+        hot = _hotspot_share(obs.cpu, prefix, served_.request_work(obs, prefix))
         if hot is not None:
             out["cpu_hotspot_share"], out["cpu_hotspot_request_share"] = hot
         out["cpu_code_share"] = _code_share(obs.cpu, prefix)

@@ -1,0 +1,63 @@
+"""Which profile samples are work a request asked for.
+
+A sample under net/http's per-connection goroutine or gRPC's per-stream one is. So is one
+in a goroutine a handler started for the request: a handler that fans a computation out
+to workers and waits for them (`go func() {...}()` then wg.Wait) spends nothing itself,
+its workers spend it all, and their stacks do not reach net/http. A profile's stacks do
+not carry `created by`; the goroutine dumps do: a worker's root function is request work
+when a dump shows goroutines of it created by a function seen under a handler, or when
+it is a closure of such a function (`main.(*app).sky.func1` of `main.(*app).sky`, for
+workers too short-lived to be caught in a dump).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from godiag.analysis import sites
+from godiag.model.observation import Observation
+
+HANDLER = ("net/http.(*conn).serve", "google.golang.org/grpc.(*Server).handleStream")
+
+# the suffix the compiler gives a closure or a `go f(x)` wrapper of its enclosing function
+_CLOSURE = re.compile(r"(\.func\d+|\.gowrap\d+)+$")
+
+
+def enclosing(function: str) -> str:
+    """The function a closure is written in (itself when it is not a closure)."""
+    return _CLOSURE.sub("", function)
+
+
+def _root(frames: list[sites.Site]) -> str | None:
+    """The function a goroutine started in: the outermost frame outside the runtime."""
+    for f in reversed(frames):
+        if not f[0].startswith("runtime."):
+            return f[0]
+    return None
+
+
+def request_work(obs: Observation, prefix: str | None) -> Callable[[list[sites.Site]], bool]:
+    """A predicate over a sample's leaf-first frames: true for work done for a request."""
+    handlers: set[str] = set()
+    for d in obs.dumps:
+        for g in d.goroutines:
+            if any(f.function.startswith(HANDLER) for f in g.frames):
+                handlers |= {f.function for f in g.frames if sites.is_user(f.function, prefix)}
+    spawned = {
+        root
+        for d in obs.dumps
+        for g in d.goroutines
+        if g.created_by is not None
+        and enclosing(g.created_by.function) in handlers
+        and (root := _root([(f.function, f.file, f.line) for f in g.frames])) is not None
+    }
+    under = sites.has_prefix(HANDLER)
+
+    def served(frames: list[sites.Site]) -> bool:
+        if under(frames):
+            return True
+        root = _root(frames)
+        return root is not None and (root in spawned or enclosing(root) in handlers)
+
+    return served
