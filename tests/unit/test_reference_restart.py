@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from godiag.analysis.rootcause.longterm.common import CLOCK_SLACK_S
+from godiag.analysis.rootcause.longterm.common import CLOCK_SLACK_S, LOCAL_SLACK_S
 from godiag.config import Config
 from godiag.model.capture import Capture, CaptureMeta
 from godiag.model.observation import MetricSample
@@ -44,12 +44,31 @@ def test_only_captures_since_the_process_started_are_a_reference(
     assert any("not used as reference: taken" in n and "another process's" in n for n in notes)
 
 
-def test_the_start_comes_from_metrics_else_from_proc() -> None:
+def test_the_start_comes_from_proc_else_from_metrics() -> None:
+    """A local process's /proc age is read on godiag's own clock (a few seconds' slack); the
+    exported start is the target's clock (a minute's)."""
     slack = timedelta(seconds=CLOCK_SLACK_S)
     t = NOW.timestamp() - 600
     assert process_start([MetricSample(1.0, {"process_start_time_seconds": t})], NOW) == (
         datetime.fromtimestamp(t, UTC) - slack
     )
     proc = [MetricSample(4.0, {"godiag_proc_uptime_seconds": 604.0})]
-    assert process_start(proc, NOW) == NOW - timedelta(seconds=600) - slack
+    local = NOW - timedelta(seconds=600 + LOCAL_SLACK_S)
+    assert process_start(proc, NOW) == local
+    both = [MetricSample(4.0, {"godiag_proc_uptime_seconds": 604.0,
+                               "process_start_time_seconds": t})]  # fmt: skip
+    assert process_start(both, NOW) == local
     assert process_start([MetricSample(1.0, {"go_goroutines": 3.0})], NOW) is None
+
+
+def test_a_local_restart_40_s_after_the_capture_is_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service restarted 40 s after its last diagnosis and watched for 3 minutes: the
+    stored capture 3 min 40 s old is the process before, read from /proc on this machine."""
+    monkeypatch.setenv("GODIAG_HOME", str(tmp_path))
+    conf = Config(path=None)
+    _put(conf, 220 / 60)
+    proc = [MetricSample(5.0, {"godiag_proc_uptime_seconds": 185.0})]
+    refs, _, notes = reference(conf, "svc", NOW, 1800, not_before=process_start(proc, NOW))
+    assert refs == [] and any("another process's" in n for n in notes)

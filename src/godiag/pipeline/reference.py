@@ -24,7 +24,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from godiag.analysis.rootcause.longterm.common import CLOCK_SLACK_S
+from godiag.analysis.rootcause.longterm.common import CLOCK_SLACK_S, LOCAL_SLACK_S
 from godiag.config import Config, Target
 from godiag.errors import GodiagError, ParseError
 from godiag.model.capture import Capture, CaptureMeta
@@ -116,15 +116,16 @@ def _before(st: Any, base: Any, not_before: datetime) -> str | None:
 
 def process_start(samples: list[Any], started: datetime) -> datetime | None:
     """When the observed process started, from its samples: process_start_time_seconds
-    (the target's clock), else a local process's /proc age (`godiag_proc_uptime_seconds`,
-    read `at` seconds after `started`), less the clock slack the analysis's own check
-    (longterm.before_start) allows: only a capture taken that long before the start is
-    another process's. None when unknown."""
+    (the target's clock), a local process's /proc age first (`godiag_proc_uptime_seconds`,
+    read `at` seconds after `started`, godiag's own clock), less the clock slack the
+    analysis's own check (longterm.before_start) allows: only a capture taken that long
+    before the start is another process's. None when unknown."""
+    for s in reversed(samples):
+        if (up := s.values.get("godiag_proc_uptime_seconds")) is not None:
+            return started + timedelta(seconds=s.at - up - LOCAL_SLACK_S)
     for s in reversed(samples):
         if (t := s.values.get("process_start_time_seconds")) and t > 0:
             return datetime.fromtimestamp(t, UTC) - timedelta(seconds=CLOCK_SLACK_S)
-        if (up := s.values.get("godiag_proc_uptime_seconds")) is not None:
-            return started + timedelta(seconds=s.at - up - CLOCK_SLACK_S)
     return None
 
 

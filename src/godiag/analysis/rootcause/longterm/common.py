@@ -129,6 +129,10 @@ class LongTerm:
 
 # clocks: the process's start is the target's clock, a capture's time godiag's
 CLOCK_SLACK_S = 60.0
+# a local process's /proc age is read on godiag's own clock, in whole seconds: a restart
+# 40 s after the stored capture is a restart (with a minute's slack it was read as the
+# same process, and its heap as this one's)
+LOCAL_SLACK_S = 5.0
 
 
 def before_start(obs: Observation, kind: str) -> float | None:
@@ -136,22 +140,31 @@ def before_start(obs: Observation, kind: str) -> float | None:
     before the process started: a restart since, and the reference is another process's
     heap or goroutines, nothing this one grew from. None when it is this process's (or
     either time is unknown: process_start_time_seconds is not exported)."""
-    up, age = _uptime(obs), obs.baseline_ages.get(kind)
+    up, age = _clocked_uptime(obs), obs.baseline_ages.get(kind)
     if up is None or age is None:
         return None
-    return age if age > up - obs.duration + CLOCK_SLACK_S else None
+    return age if age > up[0] - obs.duration + up[1] else None
 
 
 def _uptime(obs: Observation) -> float | None:
-    """Seconds between process_start_time_seconds and the last metrics capture; else, for a
-    local process, its last /proc reading (procfs#N: whole seconds since its start)."""
+    """Seconds since the process started (None: unknown)."""
+    up = _clocked_uptime(obs)
+    return None if up is None else up[0]
+
+
+def _clocked_uptime(obs: Observation) -> tuple[float, float] | None:
+    """(seconds since the process started, the slack its clock needs): for a local process,
+    its last /proc reading (procfs#N: whole seconds since its start, godiag's clock); else
+    between process_start_time_seconds and the last metrics capture (two clocks)."""
     proc = _last_value(obs, "godiag_proc_uptime_seconds")
+    if proc is not None:
+        return proc, LOCAL_SLACK_S
     started = _last_value(obs, "process_start_time_seconds")
     at = max((c.captured_at.timestamp() for c in obs.captures if c.profile_type == "metrics"),
              default=None)  # fmt: skip
     if started is None or at is None or started <= 0 or at <= started:
-        return proc
-    return at - started
+        return None
+    return at - started, CLOCK_SLACK_S
 
 
 def _last_value(obs: Observation, name: str) -> float | None:
