@@ -106,3 +106,46 @@ def test_with_as_many_waiters_each_the_lock_taken_in_a_callee_is_the_place() -> 
     # fewer waiters still decide first: the busier lock's order is the rest of the code's
     busy = dataclasses.replace(fire, waiters=12)
     assert lockcycle.location([busy, rebalance])["function"] == "main.(*board).fire"
+
+
+# a bank of cars reached by index: rebalance(from, to int) locks shafts[from].mu at line 64,
+# calls the controller, then shafts[to].mu at line 73; its arguments print no address
+CARS = ("0xc000030000", "0xc000030040", "0xc000030080")
+
+
+def _rebalance(gid: int, mutex: str, line: int) -> str:
+    return _waiter(gid, mutex, "main.(*bank).rebalance(0xc000020000, 0x1?, 0x2?)", line)
+
+
+def _bank(*extra: str) -> Dump:
+    inner = [_rebalance(10 + i, CARS[(i + 1) % 3], 73) for i in range(3)]
+    queued = [_rebalance(20 + i, CARS[i % 3], 64) for i in range(9)]
+    calls = [_waiter(40 + i, CARS[i % 3], "main.(*bank).call(0xc000020000, 0x1?)", 36)
+             for i in range(6)]  # fmt: skip
+    return _dump(*inner, *queued, *calls, *extra)
+
+
+def test_waiters_at_a_second_lock_on_locks_taken_at_the_first_are_a_counted_cycle() -> None:
+    c = lockcycle.counted(_bank(), start=_bank())
+    assert c is not None and c.holders == 3 and c.queued == 9
+    assert (c.section.function, c.section.line, c.first.line) == ("main.(*bank).rebalance",
+                                                                  73, 64)  # fmt: skip
+    assert lockcycle.counted_evidence(c)[0].startswith("lock-order cycle: 3 goroutines wait")
+
+
+def test_anyone_else_past_a_lock_of_those_mutexes_may_hold_one() -> None:
+    # a call that took its car's lock and now waits on a channel (not on a lock)
+    busy = ("goroutine 90 [chan receive]:\nmain.(*bank).call(0xc000020000, 0x1?)\n"
+            "\t/app/main.go:38 +0x45\ncreated by main.main in goroutine 1\n"
+            "\t/app/main.go:58 +0x66\n")  # fmt: skip
+    assert lockcycle.counted(_bank(busy)) is None
+    # and one waiting at a later Lock of its own function, past the first
+    later = _waiter(91, "0xc0000300c0", "main.(*bank).call(0xc000020000, 0x1?)", 39)
+    assert lockcycle.counted(_bank(later)) is None
+
+
+def test_a_counted_cycle_must_be_there_at_the_start_of_the_window() -> None:
+    assert lockcycle.counted(_bank(), start=_dump(_waiter(99, CARS[0], "main.x()", 5))) is None
+    # one goroutine at the second Lock is a lock taken inside a lock, not a cycle
+    one = _dump(_rebalance(10, CARS[1], 73), _rebalance(20, CARS[1], 64))
+    assert lockcycle.counted(one) is None

@@ -38,6 +38,8 @@ class Derived:
     # A lock-order cycle among the end dump's lock waiters (lockcycle.find), its edges in
     # cycle order; empty: none.
     cycle: tuple[lockcycle.Edge, ...] = ()
+    # Without such a cycle, one read by counting (lockcycle.counted); None: none.
+    counted: lockcycle.Counted | None = None
 
     @property
     def end(self) -> tuple[GroupGrowth, ...]:
@@ -68,6 +70,7 @@ def derive(obs: Observation) -> Derived:
     start = obs.dumps[0] if len(obs.dumps) == 2 else None
     held = find(obs.dumps[-1], prefix, start) if obs.dumps else None
     cycle = tuple(lockcycle.find(obs.dumps[-1], start) or ()) if obs.dumps else ()
+    counted = lockcycle.counted(obs.dumps[-1], start) if obs.dumps and not cycle else None
     if len(dumps) == 2:
         return Derived(
             groups=tuple(growth(grouped[0], grouped[1])),
@@ -78,6 +81,7 @@ def derive(obs: Observation) -> Derived:
             prefix=prefix,
             holder=held,
             cycle=cycle,
+            counted=counted,
         )
     if dumps:
         return Derived(dumps[-1], dumps, end_categories=categories(dumps[-1]), prefix=prefix,

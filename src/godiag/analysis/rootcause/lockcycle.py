@@ -255,3 +255,68 @@ def evidence(cycle: list[Edge] | tuple[Edge, ...]) -> list[str]:
         *lines,
         "take the locks in one order everywhere, or release one before taking the other",
     ]
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A lock-order cycle read by counting where the addresses of the locks held are not
+    printed (a transfer(from, to int) reaching its locks by index): N goroutines wait at a
+    function's second Lock, each for a mutex goroutines also wait for at its first Lock,
+    and no other goroutine is past any Lock those mutexes are waited for at.
+    Then only the N hold those mutexes (each took one at the first Lock), and each waits
+    for one the others hold: following "waits for the one held by" from any of them comes
+    back around, a cycle, whichever holds which. Every one of them waits at the same place
+    at both ends of the window (a cycle does not move)."""
+
+    section: Frame  # one of the N, at the second Lock: the call made under the first lock
+    first: Frame  # the function's first Lock, where the others wait
+    holders: int
+    queued: int  # goroutines waiting at the first Lock
+
+
+def counted(dump: Dump, start: Dump | None = None) -> Counted | None:
+    """The counted cycle of the dump (see Counted); None when there is none."""
+    waiters = _waiters(dump)
+    at: dict[tuple[str, str], dict[int, list[Waiter]]] = {}
+    for w in waiters:
+        if w[2] is not None:
+            at.setdefault((w[2].function, w[2].file), {}).setdefault(w[2].line, []).append(w)
+    for lines in at.values():
+        if len(lines) != 2:
+            continue
+        first, second = sorted(lines)
+        inner, outer = lines[second], lines[first]
+        taken = {a for _, a, _ in outer}
+        if sum(g.count for g, _, _ in inner) < 2 or not {a for _, a, _ in inner} <= taken:
+            continue
+        if not all(_stuck(g, start) for g, _, _ in inner):
+            continue
+        # where those mutexes are locked: any other goroutine past one of those Locks (a
+        # waiter at a later Lock of its function too) may hold one of them
+        sites = {(w[2].function, w[2].line) for w in waiters
+                 if w[2] is not None and w[1] in taken}  # fmt: skip
+        mine = {id(g) for g, _, _ in inner}
+        if any(id(g) not in mine and _past(g, sites) for g in dump.goroutines):
+            continue
+        section = inner[0][2]
+        assert section is not None and outer[0][2] is not None
+        n = sum(g.count for g, _, _ in inner)
+        return Counted(section, outer[0][2], n, sum(g.count for g, _, _ in outer))
+    return None
+
+
+def _past(g: Goroutine, sites: set[tuple[str, int]]) -> bool:
+    """A frame of the goroutine in a function of `sites` past its Lock line there."""
+    return any(f.function == fn and f.line > line for f in g.frames for fn, line in sites)
+
+
+def counted_evidence(c: Counted) -> list[str]:
+    return [
+        f"lock-order cycle: {many(c.holders, 'goroutine')} wait at {_where(c.section)} for "
+        f"mutexes also waited for at {_where(c.first)} (its first Lock, "
+        f"{many(c.queued, 'goroutine')} there), and no other goroutine is past a Lock of "
+        f"those mutexes: they hold them among themselves and each waits for "
+        f"another's (the dump does not print which holds which)",
+        "take the locks in one order everywhere (by index or address), or release one before "
+        "taking the other",
+    ]

@@ -4,7 +4,9 @@ Location: a holder of the lock waiters' lock when none of them was there at the 
 start (a deadlock forming within it), waiting on what only another goroutine ends (_forming);
 else goroutines stuck on a lock or channel in both dumps; a lock-order cycle among
 them (lockcycle: each holds, past a Lock others wait at, the mutex the next waits for) at
-the call made under its least-waited lock; a goroutine inside the
+the call made under its least-waited lock, or one read by counting (lockcycle.counted: N
+goroutines at a function's second Lock waiting for N mutexes all taken at its first) at
+that second Lock; a goroutine inside the
 lock waiters' critical section (holder.find: past their Lock line, waiting on something
 else) is the holder and is reported; else lock waiters that have waited a minute or more
 in two functions or more (a lock-order inversion: the oldest wait); else, when one stuck
@@ -38,6 +40,8 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     stuck = [g for g in groups if g.before > 0 and locate.user(g, prefix)]
     if derived.cycle and stuck:
         return lockcycle.location(derived.cycle), lockcycle.evidence(derived.cycle)
+    if (c := derived.counted) is not None and stuck:
+        return locate.loc(c.section), lockcycle.counted_evidence(c)
     if not any(g.category == "lock" for g in stuck) and (f := _forming(derived.holder)):
         return holder.location(f), [*holder.evidence(f), FORMED]
     if not stuck:
