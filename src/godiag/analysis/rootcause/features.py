@@ -546,14 +546,15 @@ def allocating_site(obs: Observation, prefix: str | None) -> tuple[sites.Site, i
     return sites.top(sites.growth(a, b))
 
 
-def _alloc_request_share(obs: Observation, prefix: str | None) -> float | None:
+def _alloc_request_share(
+    obs: Observation, prefix: str | None, asked: Callable[[list[sites.Site]], bool]
+) -> float | None:
     """Of what the site that allocated most during the window (gc-pressure's location)
-    allocated, the share under a request handler (None: no such site)."""
+    allocated, the share `asked` keeps: work requests asked for (None: no such site)."""
     hit = allocating_site(obs, prefix)
     if hit is None or hit[1] <= 0:
         return None
-    in_handler = served_.request_work(obs, prefix)
-    a, b = (sites.by_site(p, "alloc_space", prefix, in_handler) for p in obs.heap)
+    a, b = (sites.by_site(p, "alloc_space", prefix, asked) for p in obs.heap)
     served = b.get(hit[0], 0) - a.get(hit[0], 0)
     return round(max(0.0, min(1.0, served / hit[1])), 4)
 
@@ -649,7 +650,8 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
         gc = _rate(pre, "go_gc_cycles_total")
     out["gc_cycles_per_s"] = gc
     out["gogc_percent"] = _last(s, "go_gc_gogc_percent")
-    out["alloc_request_share"] = _alloc_request_share(obs, prefix)
+    asked = served_.request_work(obs, prefix)  # read from the dumps once, for both shares
+    out["alloc_request_share"] = _alloc_request_share(obs, prefix, asked)
     out["heap_inuse_bytes"] = _last(s, "go_memstats_heap_inuse_bytes")
     live = [x for x in s if x.post_gc]
     name = "go_memstats_heap_alloc_bytes"
@@ -710,7 +712,7 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     # a short profile of an idle-ish process holds a handful of samples: no share from it
     if obs.cpu is not None and sites.total(obs.cpu, "samples") >= MIN_CPU_SAMPLES:
         out["cpu_profile_gc_share"] = sites.share(obs.cpu, "cpu", sites.has_prefix(sites.GC_WORK))
-        hot = _hotspot_share(obs.cpu, prefix, served_.request_work(obs, prefix))
+        hot = _hotspot_share(obs.cpu, prefix, asked)
         if hot is not None:
             out["cpu_hotspot_share"], out["cpu_hotspot_request_share"] = hot
         out["cpu_code_share"] = _code_share(obs.cpu, prefix)

@@ -286,8 +286,8 @@ def counted(dump: Dump, start: Dump | None = None) -> Counted | None:
             continue
         first, second = sorted(lines)
         inner, outer = lines[second], lines[first]
-        taken = {a for _, a, _ in outer}
-        if sum(g.count for g, _, _ in inner) < 2 or not {a for _, a, _ in inner} <= taken:
+        taken, n = {a for _, a, _ in outer}, sum(g.count for g, _, _ in inner)
+        if n < 2 or not {a for _, a, _ in inner} <= taken:
             continue
         if not all(_stuck(g, start) for g, _, _ in inner):
             continue
@@ -300,7 +300,6 @@ def counted(dump: Dump, start: Dump | None = None) -> Counted | None:
             continue
         section = inner[0][2]
         assert section is not None and outer[0][2] is not None
-        n = sum(g.count for g, _, _ in inner)
         return Counted(section, outer[0][2], n, sum(g.count for g, _, _ in outer))
     return None
 

@@ -29,12 +29,9 @@ def enclosing(function: str) -> str:
     return _CLOSURE.sub("", function)
 
 
-def _root(frames: list[sites.Site]) -> str | None:
+def _root(functions: list[str]) -> str | None:
     """The function a goroutine started in: the outermost frame outside the runtime."""
-    for f in reversed(frames):
-        if not f[0].startswith("runtime."):
-            return f[0]
-    return None
+    return next((f for f in reversed(functions) if not f.startswith("runtime.")), None)
 
 
 def request_work(obs: Observation, prefix: str | None) -> Callable[[list[sites.Site]], bool]:
@@ -50,14 +47,14 @@ def request_work(obs: Observation, prefix: str | None) -> Callable[[list[sites.S
         for g in d.goroutines
         if g.created_by is not None
         and enclosing(g.created_by.function) in handlers
-        and (root := _root([(f.function, f.file, f.line) for f in g.frames])) is not None
+        and (root := _root([f.function for f in g.frames])) is not None
     }
     under = sites.has_prefix(HANDLER)
 
     def served(frames: list[sites.Site]) -> bool:
         if under(frames):
             return True
-        root = _root(frames)
+        root = _root([f[0] for f in frames])
         return root is not None and (root in spawned or enclosing(root) in handlers)
 
     return served
