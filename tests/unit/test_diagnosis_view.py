@@ -29,7 +29,7 @@ def _text(doc: dict[str, Any]) -> str:
 
 def test_a_kind_without_its_evidence_after_a_less_probable_one_is_explained() -> None:
     text = _text(_doc([("healthy", 0.34), ("lock-contention", 0.0), ("memory-leak", 0.18)]))
-    assert "order: kinds whose own evidence was seen come first" in text
+    assert "order: first the most probable kind whose own evidence was seen" in text
     assert "order:" not in _text(_doc([("healthy", 0.6), ("memory-leak", 0.3)]))
 
 
@@ -39,7 +39,7 @@ def test_a_kind_left_out_above_a_listed_one_is_explained_too() -> None:
     doc = _doc([("lock-contention", 0.46), ("healthy", 0.07), ("gc-pressure", 0.02)])
     doc["others"] = [{"kind": "deadlock", "probability": 0.18, "set_aside": "no goroutine "
                       "is stuck"}, {"kind": "memory-leak", "probability": 0.001}]  # fmt: skip
-    assert "order: kinds whose own evidence was seen come first" in _text(doc)
+    assert "order: first the most probable kind whose own evidence was seen" in _text(doc)
     doc["others"] = [{"kind": "memory-leak", "probability": 0.001}]
     assert "order:" not in _text(doc)
 

@@ -331,6 +331,7 @@ def _analyse(
     ranked: list[tuple[str, float]] = []  # every kind, as the causes list them first
     raised: dict[str, str] = {}  # kinds the long-term rules moved, and how
     proven: frozenset[str] = frozenset()  # of those, set on evidence of their own
+    where: dict[str, locate.Located] = {}  # every kind's location and evidence
     if answered:
         where = locate.locate_all(obs, derived)
         ranked, raised = longterm.adjust(ranker.rank(feats), lt, where.get("deadlock", (None,))[0])
@@ -421,7 +422,8 @@ def _analyse(
         listed = {c["kind"] for c in causes}
         if named := {k: w for k, w in set_aside.items() if k in listed}:
             verdict += "; " + _set_aside(named, dict(ranked))
-        if (place := _one_place(causes, obs)) is not None:
+        if (place := _one_place([*causes, *_unlisted(ranked, where, causes, feats, proven)],
+                                obs)) is not None:  # fmt: skip
             verdict += "; " + place
         verdict += "; " + UNDECIDED
     else:
@@ -544,7 +546,7 @@ def _contest(causes: list[dict[str, Any]], feats: dict[str, Any], obs: Observati
 
     ranked = [(c["kind"], c["probability"]) for c in causes]
     rival = ranker.contested(ranked, feats)
-    second = causes[1] if len(causes) > 1 else None
+    second = next((c for c in causes if rival and c["kind"] == rival[0]), None)
     if rival is None or second is None or not second["evidence"]:
         return None
     head = (f"{rival[0]} is close behind ({rival[1]:.0%}) with evidence of its own "
@@ -579,6 +581,23 @@ def _code_to_change(locs: list[dict[str, Any]], obs: Observation) -> str | None:
     inner = ", ".join(locate.where(loc) for loc in locs if loc["function"] != locs[i]["function"])
     return (f"at one call chain: {locate.where(locs[i])} calls {inner} (in the captured stacks): "
             f"whichever it is, the code to change is that call")  # fmt: skip
+
+
+def _unlisted(
+    ranked: list[tuple[str, float]],
+    where: dict[str, Any],
+    causes: list[dict[str, Any]],
+    feats: dict[str, Any],
+    proven: frozenset[str],
+) -> list[dict[str, Any]]:
+    """The fault kinds with evidence of their own the causes do not list (unconfirmed kinds
+    scored above them took their rows), as causes with the locator's location and evidence:
+    what `_one_place` weighs besides the listed ones."""
+    listed = {c["kind"] for c in causes}
+    return [{"kind": k, "probability": p, "location": where[k][0], "evidence": where[k][1]}
+            for k, p in ranked
+            if k not in listed and k != "healthy" and k in where
+            and (k in proven or kinds.unsupported(k, feats) is None)]  # fmt: skip
 
 
 def _one_place(causes: list[dict[str, Any]], obs: Observation) -> str | None:

@@ -96,12 +96,15 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
         if ruled:
             console.print("[dim]* set by a rule on evidence the model does not read (its "
                           "line below says which), not a calibrated figure[/]")  # fmt: skip
-        # ... or when a kind not listed scored above a listed one (set aside for lack of it)
+        # or when a kind not listed scored above a listed one
         above = [o for o in doc.get("others") or [] if ps and o["probability"] > min(ps)]
         if any(b > a for a, b in itertools.pairwise(ps)) or above:
-            # the ranking puts kinds whose own evidence was seen first (docs/diagnose.md)
-            console.print("[dim]order: kinds whose own evidence was seen come first; a kind "
-                          "without it follows them whatever its probability[/]")  # fmt: skip
+            # the first row is the most probable kind with evidence of its own, the others
+            # the model's order (docs/diagnose.md); documents before that put every kind
+            # with evidence first
+            console.print("[dim]order: first the most probable kind whose own evidence "
+                          "was seen; a kind scored above it without its evidence follows "
+                          "it[/]")  # fmt: skip
     for c in doc["causes"][: 3 if verbose else 1]:
         console.print(f"[bold]{c['kind']}[/]: {c['title']}")
         for e in c["evidence"]:

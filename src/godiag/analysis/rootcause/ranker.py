@@ -239,25 +239,28 @@ def rank(features: dict[str, Any], model: dict[str, Any] | None = None) -> list[
 def by_evidence(
     ranked: list[tuple[str, float]], features: dict[str, Any], evidenced: Collection[str] = ()
 ) -> tuple[list[tuple[str, float]], dict[str, str]]:
-    """The ranking with kinds whose own evidence is absent (`kinds.unsupported`) after
-    those that have it, each part in the model's order: (ranking, set-aside kind -> why).
+    """The ranking with the most probable kind whose own evidence is there first, every
+    other kind after it in the model's order: (ranking, set-aside kind -> why), the set-aside
+    kinds being those the model scored above the new first.
 
     The model learned each kind from services where its evidence was there; without it the
-    kind's score is a guess, and a guess does not outrank a kind with evidence (healthy
-    included: an idle service with no growth, no CPU and no connection is not a leak,
-    whatever the score). Probabilities are the model's; only the order moves, and
-    nothing moves when no supported kind is below an unsupported one. A kind a lead put
-    first (`evidenced`, longterm.evidenced: unread response bodies holding connections, a
-    site keeping what it allocates) has its evidence.
+    kind's score is a guess, and a guess does not take the top from a kind with evidence
+    (healthy included: an idle service with no growth, no CPU and no connection is not a
+    leak, whatever the score). Below the top the order is the model's, so a list read top
+    to bottom never shows a kind below one it outscores except beneath the first (each
+    unconfirmed kind says so where it is listed). Probabilities are the model's; nothing
+    moves when the model's first has its evidence. A kind a lead put first (`evidenced`,
+    longterm.evidenced: unread response bodies holding connections, a site keeping what it
+    allocates) has its evidence.
     """
     why = {k: w for k, _ in ranked
            if k not in evidenced and (w := kinds.unsupported(k, features)) is not None}  # fmt: skip
     kept = [kv for kv in ranked if kv[0] not in why]
-    if not why or not kept:
+    if not why or not kept or kept[0] == ranked[0]:
         return ranked, {}
-    first = kept[0][0]
-    above = {k: why[k] for k, _ in ranked[: [k for k, _ in ranked].index(first)]}
-    return kept + [kv for kv in ranked if kv[0] in why], above
+    first = kept[0]
+    ahead = ranked[: ranked.index(first)]
+    return [first, *ahead, *ranked[len(ahead) + 1 :]], {k: why[k] for k, _ in ahead}
 
 
 # A runner-up with this share of the top's probability or more, and evidence of its own, makes
@@ -269,15 +272,17 @@ CONTEST = 0.7
 def contested(
     ranked: list[tuple[str, float]], features: dict[str, Any]
 ) -> tuple[str, float] | None:
-    """The runner-up (kind, probability) that contests the top, or None. A fault kind only
-    (healthy is the absence of evidence, not a reading of it), and one whose own evidence
-    is there (`kinds.unsupported`)."""
+    """The runner-up (kind, probability) that contests the top, or None: the most probable
+    kind after the top whose own evidence is there (`kinds.unsupported`; a guess contests
+    nothing), when it is a fault kind (healthy is the absence of evidence, not a reading of
+    it) scored CONTEST of the top's probability or more."""
     if len(ranked) < 2:
         return None
-    (_, p1), (k2, p2) = ranked[0], ranked[1]
-    if k2 == "healthy" or p2 < CONTEST * p1 or kinds.unsupported(k2, features) is not None:
+    p1 = ranked[0][1]
+    rival = next((kv for kv in ranked[1:] if kinds.unsupported(kv[0], features) is None), None)
+    if rival is None or rival[0] == "healthy" or rival[1] < CONTEST * p1:
         return None
-    return k2, p2
+    return rival
 
 
 # "healthy" says no fault is there: a verdict only when the model gives it clearly more than
