@@ -138,10 +138,12 @@ def diagnose(
     mutex/block profiles when their rates are on, the goroutineleak profile when offered,
     and a CPU profile when CPU use is high or not exported (or as --cpu says). It reports
     the top 3 causes with calibrated probabilities, locations and evidence, and stores every
-    artifact (missing metadata: not stored, and the report says where to set it). Exit 1
-    when the verdict names a fault (not "not sure") with probability at least
-    --min-probability (with --fail-on suspect, also when it is not sure but a fault ranks
-    first); 2 when nothing at all answered.
+    artifact (missing metadata: not stored, and the report says where to set it). The
+    verdict is "not sure" (saying what would decide) when the top cause is under 40%, its
+    own evidence is absent, a runner-up with evidence is close behind, or healthy has
+    under 55%. Exit 1 when the verdict names a fault (not "not sure") with probability at
+    least --min-probability (with --fail-on suspect, also when it is not sure but a fault
+    ranks first); 0 for healthy or not sure; 2 when nothing at all answered.
     """
     from godiag import config as cfg
     from godiag.collect import bundle
