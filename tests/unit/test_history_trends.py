@@ -110,6 +110,28 @@ def test_heap_growth_at_one_site_since_the_baseline_is_decisive() -> None:
     assert feats["baseline_age_minutes"] == 10.0
 
 
+def test_a_baseline_taken_under_a_lighter_load_decides_nothing() -> None:
+    """A reference taken at rest (17 goroutines) against the service under load (47): the
+    write cache the load fills is growth since the baseline, not a trend. Under the same
+    load (or a fixed pool: the count barely moves) the growth decides as before."""
+    import dataclasses
+
+    site = ("tsm1.(*entry).add", "/src/cache.go", 96)
+    mb = 2**20
+    grown = longterm.HeapSince(150.0, 56 * mb, site, 30 * mb, 0, 0.53)
+    assert longterm.heap_decisive(grown)  # no dumps: as before
+    busier = dataclasses.replace(grown, goroutines=(17, 47))
+    assert not longterm.heap_decisive(busier)
+    assert "had 17 goroutines and the end 47" in (longterm.other_load(busier) or "")
+    assert "the end 47: it was taken under a lighter load" in longterm.heap_line(busier)
+    why = longterm.doubt("healthy", longterm.LongTerm(heap=busier)) or ""
+    assert (
+        why.startswith("the live heap grew 56.0 MiB") and "a baseline taken under the usual" in why
+    )
+    for same in ((40, 47), (5, 20), (300, 340)):  # the same load; a few more; a big service's
+        assert longterm.heap_decisive(dataclasses.replace(grown, goroutines=same)), same
+
+
 def test_long_term_features_are_not_model_inputs() -> None:
     from godiag.analysis.rootcause import ranker
 

@@ -180,6 +180,7 @@ from godiag.analysis.rootcause.longterm.since import (  # noqa: E402
     heap_decisive,
     lived_through,
     looping_line,
+    other_load,
     retention,
     turns_over,
 )
@@ -192,6 +193,6 @@ __all__ = [
     "doubt", "evidence", "evidenced", "features", "frees_most", "gather", "goroutine_line",
     "goroutines_decisive", "goroutines_since", "heap_decisive", "heap_line", "heap_since",
     "inversion", "kept_in", "leads", "likely_holder", "lived_through", "lone_holder",
-    "looping_line", "owners_of", "retained", "retention", "summary", "turns_over", "undecided",
-    "wait_line",
+    "looping_line", "other_load", "owners_of", "retained", "retention", "summary", "turns_over",
+    "undecided", "wait_line",
 ]  # fmt: skip

@@ -51,6 +51,9 @@ class HeapSince:
     # profiles) and how many more of its objects are live (inuse_objects); None: unknown
     site_allocated: int | None = None
     site_objects: int | None = None
+    # goroutines in the reference dump and in the end dump (None: either missing): how
+    # busy the service was then and now (`other_load`)
+    goroutines: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from godiag.analysis.rootcause.longterm.since import (
     goroutines_decisive,
     heap_decisive,
     history_decisive,
+    other_load,
     retention,
 )
 from godiag.words import many
@@ -132,8 +133,10 @@ def features(lt: LongTerm) -> dict[str, Any]:
 def heap_line(h: HeapSince) -> str:
     where = locate.where(locate.loc(h.site))
     window = "" if h.site_window is None else f", {h.site_window / 2**20:+.2f} MiB in the window"
+    load = f"; {why}" if (why := other_load(h)) is not None and h.site_growth > 0 else ""
     return (f"baseline capture {_ago(h.age_s)} ago: live heap {h.total_growth / 2**20:+.1f} MiB, "
-            f"{_mb(h.site_growth)} ({h.share:.0%}) in the function of {where}{window}")  # fmt: skip
+            f"{_mb(h.site_growth)} ({h.share:.0%}) in the function of {where}{window}"
+            f"{load}")  # fmt: skip
 
 
 def goroutine_line(g: GoroutinesSince) -> str:

@@ -28,6 +28,7 @@ from godiag.analysis.rootcause.longterm.since import (
     heap_decisive,
     history_decisive,
     looping_line,
+    other_load,
 )
 from godiag.words import many
 
@@ -252,10 +253,13 @@ def doubt(top_kind: str, lt: LongTerm) -> str | None:
     moves = consistency(h) == "swings"
     if h is not None and h.site is not None and h.site_growth >= HEAP_MIN_BYTES and not moves:
         where = locate.where(locate.loc(h.site))
-        return (f"the live heap grew {h.total_growth / 2**20:.1f} MiB since the baseline "
-                f"{_ago(h.age_s)} ago, {_mb(h.site_growth)} of it in the function of {where}; "
-                "a later diagnosis against the same baseline, or `godiag check --rule memory-leak "
-                "--baseline latest`, would decide")  # fmt: skip
+        grew = (f"the live heap grew {h.total_growth / 2**20:.1f} MiB since the baseline "
+                f"{_ago(h.age_s)} ago, {_mb(h.site_growth)} of it in the function of "
+                f"{where}")  # fmt: skip
+        if (load := other_load(h)) is not None:
+            return f"{grew}, but {load}"
+        return (f"{grew}; a later diagnosis against the same baseline, or `godiag check --rule "
+                f"memory-leak --baseline latest`, would decide")  # fmt: skip
     # (goroutines that grew since the baseline with young waits are a batch running now:
     # no doubt; with old waits rule 1 decided already)
     for series in ("go_goroutines", "heap_live_bytes"):

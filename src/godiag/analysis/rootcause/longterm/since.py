@@ -95,8 +95,11 @@ def heap_since(obs: Observation, prefix: str | None) -> HeapSince | None:
     age = obs.baseline_ages.get("heap", 0.0)
     ends = (obs.baseline_heap, obs.heap[-1])
     allocated, objects = ([at(p, v) for p in ends] for v in KEPT_VALUES)
+    busy = (
+        (obs.baseline_dump.total, obs.dumps[-1].total) if obs.baseline_dump and obs.dumps else None
+    )
     return HeapSince(age, total, site, amount, window, share, obs.duration, moved,
-                     allocated[1] - allocated[0], objects[1] - objects[0])  # fmt: skip
+                     allocated[1] - allocated[0], objects[1] - objects[0], busy)  # fmt: skip
 
 
 def _may_loop(g: GroupGrowth) -> bool:
@@ -202,7 +205,31 @@ def heap_decisive(h: HeapSince | None) -> bool:
         and (h.site_window is None or h.site_window > -2 * DEFAULT_PERIOD)
         and consistency(h) not in ("swings", "step")
         and not turns_over(h)
+        and other_load(h) is None
     )
+
+
+# A reference taken while the service ran a fraction of the goroutines it runs now (at
+# rest, or before its traffic came) and this many fewer: what a service holds grows with its
+# load (a write cache, buffers, requests in flight), so the growth since is not a trend.
+# The slow eval's references were taken under the diagnosis's load; InfluxDB 1.x at rest
+# (17 goroutines) against itself under a write load (47) grew 30 MiB in its TSM write cache.
+LOAD_RATIO = 2.0
+LOAD_MIN = 16
+
+
+def other_load(h: HeapSince | None) -> str | None:
+    """Why the reference is not comparable with the end (None when it is): it was taken
+    with under 1/LOAD_RATIO of the goroutines the service runs now, LOAD_MIN fewer or more."""
+    if h is None or h.goroutines is None:
+        return None
+    then, now = h.goroutines
+    if now < LOAD_RATIO * then or now - then < LOAD_MIN:
+        return None
+    return (f"the baseline capture had {then} goroutines and the end {now}: it was taken "
+            f"under a lighter load (at rest, or before the traffic came), and what a service "
+            f"holds grows with its load (caches, buffers, requests in flight); a baseline "
+            f"taken under the usual load would decide")  # fmt: skip
 
 
 def retention(h: HeapSince | None) -> float | None:
