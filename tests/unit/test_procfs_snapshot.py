@@ -114,3 +114,43 @@ def test_the_uptime_is_read_without_a_wall_clock(tmp_path: Path) -> None:
     (tmp_path / "7" / "stat").write_text("7 (cut")
     assert process_uptime(7, tmp_path) is None
     assert process_uptime(8, tmp_path) is None
+
+
+def test_the_cpu_used_is_read_from_stat_and_decoded_in_seconds(tmp_path: Path) -> None:
+    """utime and stime (fields 14 and 15, after a command name holding a parenthesis) in
+    clock ticks: `cpu_ms`, read back as seconds; this process burns some and it counts."""
+    import time
+
+    from godiag.collect.procfs import cpu_ms
+
+    tick = os.sysconf("SC_CLK_TCK")
+    (tmp_path / "7").mkdir()
+    rest = " ".join(["S"] + ["0"] * 10 + [str(3 * tick), str(2 * tick)] + ["0"] * 30)
+    (tmp_path / "7" / "stat").write_text(f"7 (a) b) {rest}\n")
+    assert cpu_ms(7, tmp_path) == 5000
+    assert cpu_ms(8, tmp_path) is None
+    before = cpu_ms(os.getpid())
+    end = time.process_time() + 0.3
+    while time.process_time() < end:
+        pass
+    after = procfs_values(_cap(fd_snapshot(os.getpid())))["godiag_proc_cpu_seconds_total"]
+    assert before is not None and after >= before / 1000 + 0.2
+
+
+def test_the_proc_cpu_is_the_measure_of_last_resort() -> None:
+    """No process_cpu_seconds_total and no CPU profile (another profiler held it): the
+    CPU a local process used per /proc is cpu_seconds_per_s; /metrics, when it exports
+    the counter, is read first."""
+    from godiag.analysis.rootcause.features import extract
+    from godiag.model.observation import MetricSample, Observation
+
+    def obs(extra: dict[str, float]) -> Observation:
+        samples = [MetricSample(2.0 * i, {"go_goroutines": 20.0,
+                                          "godiag_proc_cpu_seconds_total": 10.0 + 0.6 * i, **{
+                                              k: v * i for k, v in extra.items()}})
+                   for i in range(4)]  # fmt: skip
+        return Observation("http://svc", samples=samples)
+
+    assert extract(obs({}))["cpu_seconds_per_s"] == pytest.approx(0.3)
+    exported = extract(obs({"process_cpu_seconds_total": 0.2}))
+    assert exported["cpu_seconds_per_s"] == pytest.approx(0.1)

@@ -160,12 +160,27 @@ def process_uptime(pid: int, proc: Path = Path("/proc")) -> int | None:
     return int(up) if up >= 0 else None
 
 
+def cpu_ms(pid: int, proc: Path = Path("/proc")) -> int | None:
+    """Milliseconds of CPU the process has used, user and system (fields 14 and 15 of
+    /proc/PID/stat, clock ticks, counted after the command name's closing parenthesis);
+    None when it cannot be read."""
+    try:
+        stat = (proc / str(pid) / "stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks = int(fields[11]) + int(fields[12])
+    except (OSError, ValueError, IndexError):
+        return None
+    return ticks * 1000 // os.sysconf("SC_CLK_TCK")
+
+
 def fd_snapshot(pid: int, proc: Path = Path("/proc")) -> bytes:
     """What the kernel says the process holds, as `name value` lines: open_fds, sockets,
     its TCP sockets by state (tcp_established, tcp_close_wait) and how long it has run
-    (uptime_seconds). The counts a service without process_open_fds in /metrics cannot
-    tell, read only for a local process; the uptime says whether a stored reference is
-    this process's when nothing exports process_start_time_seconds."""
+    (uptime_seconds) and the CPU it has used (cpu_ms). The counts a service without
+    process_open_fds in /metrics cannot tell, read only for a local process; the uptime
+    says whether a stored reference is this process's when nothing exports
+    process_start_time_seconds; the CPU is the measure of last resort when neither
+    /metrics nor a CPU profile gives one (another profiler holds the CPU profile)."""
     fd_dir = proc / str(pid) / "fd"
     try:
         names = os.listdir(fd_dir)
@@ -184,6 +199,8 @@ def fd_snapshot(pid: int, proc: Path = Path("/proc")) -> bytes:
     lines = [f"{k} {v}" for k, v in counts.items()]
     if (up := process_uptime(pid, proc)) is not None:
         lines.append(f"uptime_seconds {up}")
+    if (ms := cpu_ms(pid, proc)) is not None:
+        lines.append(f"cpu_ms {ms}")
     # the remote ends several connections share (a database, a cache, a peer service): a
     # leak's connections pile up on one; accepted ones each have their client's own port
     top = sorted(((n, p) for p, n in peers.items() if n >= 2), reverse=True)[:PEERS]

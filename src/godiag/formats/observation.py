@@ -99,7 +99,10 @@ def goroutine_total(cap: Capture) -> float:
 PROCFS = {"open_fds": "process_open_fds", "sockets": "godiag_proc_sockets",
           "tcp_established": "godiag_proc_tcp_established",
           "tcp_close_wait": "godiag_proc_tcp_close_wait",
-          "uptime_seconds": "godiag_proc_uptime_seconds"}  # fmt: skip
+          "uptime_seconds": "godiag_proc_uptime_seconds",
+          "cpu_ms": "godiag_proc_cpu_seconds_total"}  # fmt: skip
+# ... and the unit each line's value is in, where it is not the sample's
+PROCFS_SCALE = {"cpu_ms": 1e-3}
 
 
 # `peer HOST:PORT N`: N established connections to that remote end, as sample name
@@ -114,7 +117,7 @@ def procfs_values(cap: Capture) -> dict[str, float]:
     for line in cap.data.decode("ascii", "replace").splitlines()[:16]:
         name, _, value = line.partition(" ")
         if name in PROCFS and value.isdigit():
-            out[PROCFS[name]] = float(value)
+            out[PROCFS[name]] = float(value) * PROCFS_SCALE.get(name, 1.0)
         elif (m := _PEER_LINE.fullmatch(line)) is not None:
             out[PEER + m.group(1)] = float(m.group(2))
     if "process_open_fds" not in out:

@@ -141,7 +141,11 @@ FEATURES: dict[str, tuple[str, str]] = {
         "/proc (local process): TCP connections gained over the window, summed over the "
         "remote ends listed",
     ),
-    "cpu_seconds_per_s": ("s/s", "process_cpu_seconds_total, else the CPU profile's CPU time"),
+    "cpu_seconds_per_s": (
+        "s/s",
+        "process_cpu_seconds_total, else the CPU profile's CPU time, else a local process's "
+        "/proc/PID/stat",
+    ),
     "client_conn_goroutines": ("count", "end dump: goroutines holding a client connection"),
     "client_conn_growth": (
         "count",
@@ -642,6 +646,8 @@ def extract(obs: Observation, derived: Derived | None = None) -> dict[str, Any]:
     out["cpu_seconds_per_s"] = _rate(pre, "process_cpu_seconds_total")
     if out["cpu_seconds_per_s"] is None:
         out["cpu_seconds_per_s"] = _profile_cpu(obs)
+    if out["cpu_seconds_per_s"] is None:  # a local process whose CPU profile was refused
+        out["cpu_seconds_per_s"] = _rate(pre, "godiag_proc_cpu_seconds_total")
     out["alloc_bytes_per_s"] = _rate(pre, "go_memstats_alloc_bytes_total")
     if out["alloc_bytes_per_s"] is None:
         out["alloc_bytes_per_s"] = _profile_alloc(obs)
