@@ -230,7 +230,8 @@ def test_a_deadlock_has_something_waiting_behind_it() -> None:
     why = kinds.unsupported("deadlock", idle)
     assert why is not None and "nothing waits behind" in why
     for victims in ("lock_waiters", "stuck_handlers", "top_growth_blocked", "leaked_goroutines"):
-        assert kinds.unsupported("deadlock", {**idle, victims: 3}) is None, victims
+        more = {victims: 3, "top_growth_count": 3}
+        assert kinds.unsupported("deadlock", {**idle, **more}) is None, victims
     # one dump: stuck requests cannot be told, no rule
     assert kinds.unsupported("deadlock", {**idle, "stuck_handlers": None}) is None
     # lock waiters none of which waits in the same call at both ends, no more at the end
@@ -252,7 +253,12 @@ def test_requests_in_a_wait_others_left_are_not_deadlocked() -> None:
     # one request stuck where nobody left, or something else waiting behind: no say
     assert kinds.unsupported("deadlock", {**polls, "stuck_handlers_settled": 1}) is None
     for victims in ("lock_waiters", "top_growth_blocked", "leaked_goroutines"):
-        assert kinds.unsupported("deadlock", {**polls, victims: 3}) is None, victims
+        more = {victims: 3, "top_growth_count": 3}
+        assert kinds.unsupported("deadlock", {**polls, **more}) is None, victims
+    # a blocked group one or two goroutines larger is a request or connection arriving
+    grew = {"top_growth_blocked": 1, "top_growth_count": 2}
+    why = kinds.unsupported("deadlock", {**polls, **grew})
+    assert why is not None and "no blocked group grew by more than two" in why
     # without goroutine ids nobody is known to have left: the stuck requests count
     assert kinds.unsupported("deadlock", {**polls, "stuck_handlers_settled": None}) is None
 
