@@ -362,3 +362,17 @@ def test_cli_json_says_on_stderr_when_nothing_could_be_stored(tmp_path: Path) ->
     assert "not stored" not in run("-q").stderr
     r = run("--build-commit", "0123abc")
     assert json.loads(r.stdout)["store"]["stored"] > 0 and "not stored" not in r.stderr
+
+
+def test_a_moment_s_lock_waiters_on_a_healthy_daemon_are_no_verdict() -> None:
+    """Debian's nats-server under a publish/subscribe load: two goroutines caught waiting
+    for one lock in the end dump, 0.003 waiting on average by the block profile. Neither
+    contention nor a deadlock is named without "not sure", and the lock-contention row
+    names where the dumps saw the waiters, not a site the profile last grew at minutes ago."""
+    from godiag.pipeline.diagnose import DiagnoseOptions, replay
+
+    doc = replay(DIAGNOSE / "thirdparty-nats-under-load", DiagnoseOptions(store=False))
+    assert doc["verdict"].startswith("not sure") and not doc["confident"]
+    lock = next(c for c in doc["causes"] if c["kind"] == "lock-contention")
+    assert "deliverMsg" in " ".join(lock["evidence"])
+    assert "since the process started" not in " ".join(lock["evidence"])

@@ -220,14 +220,16 @@ def unsupported(feats: Features) -> str | None:
     subscriber, a loop between ticks. Known only with two dumps (stuck requests need both).
     And a deadlock's holder waits on something that never comes; one that sleeps or runs
     will release the lock, and its waiters are contending, not stuck for ever."""
+    # blocked goroutines pile up when they grew by more than one or two between the dumps:
+    # one or two more is a request or connection arriving (goroutine-leak's bar; NATS under
+    # load: one more client connection's writer parked on its sync.Cond, two goroutines
+    # waiting a moment for one subscription's lock)
+    bar = goroutine_leak.MIN_GROUP_GROWTH
+    few = (feats.get("top_growth_count") or 0) < bar
     # lock waiters are victims when they stay or pile up: none of them waiting in the same
-    # call at both ends of the window (known with goroutine ids), and no more of them at the
-    # end than at the start, is a lock that changes hands
-    moving = feats.get("lock_waiters_across") == 0 and (feats.get("lock_waiters_growth") or 0) <= 0
-    # blocked goroutines pile up when their group grew by more than one or two between the
-    # dumps: one or two more is a request or connection arriving (goroutine-leak's bar;
-    # NATS under load: one more client connection's write loop parked on its sync.Cond)
-    few = (feats.get("top_growth_count") or 0) < goroutine_leak.MIN_GROUP_GROWTH
+    # call at both ends of the window (known with goroutine ids), and no more than two more
+    # of them at the end than at the start, is a lock that changes hands
+    moving = feats.get("lock_waiters_across") == 0 and (feats.get("lock_waiters_growth") or 0) < bar
     left = {"lock_waiters"} if moving else set()
     left |= {"top_growth_blocked"} if few else set()
     victims = [n for n in VICTIMS if n not in left]
