@@ -72,3 +72,22 @@ def test_a_local_restart_40_s_after_the_capture_is_a_restart(
     proc = [MetricSample(5.0, {"godiag_proc_uptime_seconds": 185.0})]
     refs, _, notes = reference(conf, "svc", NOW, 1800, not_before=process_start(proc, NOW))
     assert refs == [] and any("another process's" in n for n in notes)
+
+
+def test_a_capture_seconds_old_is_no_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The diagnosis run six seconds before this one (stored by default) sees what this
+    window sees: the reference is the oldest capture at least three windows and 15 s back,
+    else none."""
+    from godiag.pipeline.reference import min_reference_age
+
+    monkeypatch.setenv("GODIAG_HOME", str(tmp_path))
+    conf = Config(path=None)
+    _put(conf, 0.1)
+    assert min_reference_age(5.0) == 15.0 and min_reference_age(30.0) == 90.0
+    refs, _, _ = reference(conf, "svc", NOW, 1800, min_age_s=min_reference_age(5.0))
+    assert refs == []
+    _put(conf, 2)
+    refs, _, _ = reference(conf, "svc", NOW, 1800, min_age_s=min_reference_age(5.0))
+    assert [round(-r.at / 60) for r in refs] == [2]

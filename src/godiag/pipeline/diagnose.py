@@ -258,12 +258,13 @@ def diagnose(
     rec.lookback = rec.lookback or options.lookback  # the span read, or asked for
     decoded = dict(observer.decoded)
     if options.lookback > 0 and options.config is not None:
-        from godiag.pipeline.reference import process_start, reference
+        from godiag.pipeline.reference import min_reference_age, process_start, reference
 
         service = options.overrides.service_name or _service_name(target)
         refs, ref_decoded, ref_notes = reference(
             options.config, service, started, options.lookback, limit=budget.max_bytes,
             not_before=process_start(live.samples, started),
+            min_age_s=min_reference_age(options.window),
         )  # fmt: skip
         rec.captures.extend(refs)
         rec.notes.extend(ref_notes)

@@ -44,6 +44,19 @@ def _exists(config: Config) -> bool:
     return (local_root(config.store) / "index.sqlite3").exists()
 
 
+# A reference is history when it reaches well before the window: one taken seconds earlier
+# (the diagnosis run just before this one, stored by default) sees what the window sees, and
+# its few seconds of difference read as "growth since the baseline" (a write cache filling
+# between two diagnoses 6 s apart was "memory-leak 75%"). At least this many windows and
+# MIN_REFERENCE_S before the window's start.
+REFERENCE_WINDOWS = 3
+MIN_REFERENCE_S = 15.0
+
+
+def min_reference_age(window_s: float) -> float:
+    return max(MIN_REFERENCE_S, REFERENCE_WINDOWS * window_s)
+
+
 def reference(
     config: Config,
     service: str,
@@ -51,12 +64,13 @@ def reference(
     lookback_s: float,
     limit: int | None = None,
     not_before: datetime | None = None,
+    min_age_s: float = 0.0,
 ) -> tuple[list[Recorded], dict[str, Any], list[str]]:
     """(the reference captures, what they decoded to by role, notes): at most one per
-    type in TYPES, taken before `started` (the diagnosis's start) and, when the process's
-    start is known (`not_before`), after it: a capture of the process that ran before a
-    restart is another process's heap and goroutines, nothing this one grew from. A
-    stored capture that does not decode is left out with a note."""
+    type in TYPES, taken `min_age_s` or more before `started` (the diagnosis's start) and,
+    when the process's start is known (`not_before`), after it: a capture of the process
+    that ran before a restart is another process's heap and goroutines, nothing this one
+    grew from. A stored capture that does not decode is left out with a note."""
     from godiag.formats.observation import decode
     from godiag.store import open_store
     from godiag.store.base import Filter
@@ -69,7 +83,8 @@ def reference(
     try:
         with open_store(config) as st:
             for kind in TYPES:
-                base = Filter(service=service, profile_type=kind, until=started,
+                until = started - timedelta(seconds=min_age_s)
+                base = Filter(service=service, profile_type=kind, until=until,
                               since=not_before)  # fmt: skip
                 marked = st.query(Filter(**{**base.__dict__, "baseline": True, "limit": 1}))
                 if marked:
