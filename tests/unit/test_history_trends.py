@@ -619,3 +619,12 @@ def test_handlers_on_keep_alive_connections_are_new_requests_in_the_same_gorouti
     assert s is not None and s.top is not None and s.top.category == "select"
     assert s.survivors == 30 and s.top.growth == 130
     assert not longterm.lived_through(s) and not longterm.goroutines_decisive(s)
+
+
+def test_a_figure_under_a_bar_never_reads_as_the_bar() -> None:
+    from godiag.analysis.rootcause.longterm.common import mb_under
+
+    four = 4 * 2**20
+    assert mb_under(four - 5000, four) == "3.99 MiB"  # not "4.0 MiB (under 4 MiB)"
+    assert mb_under(3 * 2**20, four) == "3.0 MiB"
+    assert mb_under(five := 5 * 2**20, four) == "5.0 MiB" and five > four

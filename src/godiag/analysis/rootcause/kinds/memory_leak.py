@@ -45,6 +45,7 @@ from godiag.analysis import sites
 from godiag.analysis.rootcause import keeper, locate, longterm
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds.base import Features, Kind
+from godiag.analysis.rootcause.longterm.common import _ago, mb_under
 from godiag.model.profile import Profile
 from godiag.words import agree, many
 
@@ -148,14 +149,15 @@ MOVES = {
 def _did_not_accumulate(feats: Features) -> str | None:
     rate, age = feats.get("baseline_heap_growth_bytes_per_min"), feats.get("baseline_age_minutes")
     if rate is not None and age is not None and age >= 1 and rate * age < longterm.HEAP_MIN_BYTES:
-        return (f"since the stored reference {age:.0f} min ago the live heap grew by "
-                f"{rate * age / 2**20:.1f} MiB (under {longterm.HEAP_MIN_BYTES >> 20} MiB): what "
+        grew = mb_under(rate * age, longterm.HEAP_MIN_BYTES)
+        return (f"since the stored reference {_ago(age * 60)} ago the live heap grew by "
+                f"{grew} (under {longterm.HEAP_MIN_BYTES >> 20} MiB): what "
                 f"the window saw grow did not accumulate before it - memory that comes and "
                 f"goes with the load, or a leak too slow to tell yet; a later diagnosis would "
                 f"decide")  # fmt: skip
     how = feats.get("baseline_site_consistency")
     if how in MOVES and age is not None:
-        return (f"the site that grew since the stored reference {age:.0f} min ago {MOVES[how]}: "
+        return (f"the site that grew since the stored reference {_ago(age * 60)} ago {MOVES[how]}: "
                 f"its level moves with the load, it does not accumulate; a later diagnosis "
                 f"would decide")  # fmt: skip
     shape, minutes = feats.get("history_heap_shape"), feats.get("history_minutes") or 0

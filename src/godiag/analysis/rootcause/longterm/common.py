@@ -4,6 +4,7 @@ trends and how they are quoted."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from godiag.analysis import history, sites
@@ -182,6 +183,14 @@ def _trends(obs: Observation) -> dict[str, history.Trend]:
 
 def _mb(n: float) -> str:
     return f"{n / 2**20:.1f} MiB"
+
+
+def mb_under(n: float, limit: float) -> str:
+    """`n` bytes in MiB as a figure that reads as under `limit` bytes when it is: 4,193,000
+    B against 4 MiB is "3.99 MiB", not the "4.0 MiB" one decimal rounds it to."""
+    if n < limit and round(n / 2**20, 1) >= limit / 2**20:
+        return f"{math.floor(n / 2**20 * 100) / 100:.2f} MiB"
+    return _mb(n)
 
 
 def _ago(seconds: float) -> str:

@@ -18,6 +18,7 @@ from godiag.analysis.rootcause.longterm.common import (
     _ago,
     _history_line,
     _mb,
+    mb_under,
 )
 from godiag.analysis.rootcause.longterm.connections import _pool_exhausted, connections_left_open
 from godiag.analysis.rootcause.longterm.orphans import undecided as orphans_undecided
@@ -108,8 +109,10 @@ def cleared(lt: LongTerm) -> dict[str, str]:
         and h.age_s >= CLEAR_AGE_S
         and max(h.total_growth, h.site_growth) < HEAP_MIN_BYTES
     ):
-        out["memory-leak"] = (f"the live heap changed by {h.total_growth / 2**20:+.1f} MiB since "
-                              f"the baseline capture {_ago(h.age_s)} ago (under "
+        sign = "+" if h.total_growth >= 0 else "-"
+        out["memory-leak"] = (f"the live heap changed by {sign}"
+                              f"{mb_under(abs(h.total_growth), HEAP_MIN_BYTES)} since the "
+                              f"baseline capture {_ago(h.age_s)} ago (under "
                               f"{HEAP_MIN_BYTES >> 20} MiB at any site)")  # fmt: skip
     if g is not None and g.age_s >= CLEAR_AGE_S and g.may_stay < CLEAR_GOROUTINES:
         line = (f"since the baseline capture {_ago(g.age_s)} ago no goroutine group grew but "
