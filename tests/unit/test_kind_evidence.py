@@ -690,6 +690,10 @@ def test_open_fds_within_the_observers_own_connections_are_no_connection() -> No
                   client_conn_goroutines=0, dial_live_bytes=0)  # fmt: skip
     why = kinds.unsupported("connection-leak", mine)
     assert why is not None and why.startswith("no connection was seen")
+    # what would decide follows from what was measured: fds unmeasured, or measured flat
+    assert "process_open_fds in /metrics would decide" in why
+    why = kinds.unsupported("connection-leak", {**mine, "open_fds": 40.0})
+    assert why is not None and "open fds did not grow" in why and "/metrics" not in why
     leak = {**mine, "fd_growth": OBSERVER_CONNECTIONS + 4, "fd_growth_per_min": 120.0}
     assert kinds.unsupported("connection-leak", leak) is None
     # the count unknown (an old recording): the rate alone decides, as before

@@ -401,10 +401,16 @@ def unsupported(feats: Features) -> str | None:
     seen = ("client_conn_goroutines", "dial_live_bytes")
     if any((feats.get(n) or 0) > 0 for n in seen):
         return None
+    if feats.get("open_fds") is None:
+        return (
+            "no connection was seen: open fds are not measured (no process_open_fds in "
+            "/metrics, not a local process), no goroutine holds a client connection and no "
+            "live memory was allocated under a dial; process_open_fds in /metrics would decide"
+        )
     return (
-        "no connection was seen: open fds did not grow (or process_open_fds is not "
-        "exported), no goroutine holds a client connection and no live memory was "
-        "allocated under a dial; process_open_fds in /metrics would decide"
+        "no connection was seen: open fds did not grow, no goroutine holds a client "
+        "connection and no live memory was allocated under a dial; a longer --window, a "
+        "stored baseline or process_open_fds history in a configured Prometheus would decide"
     )
 
 
