@@ -390,6 +390,17 @@ def test_a_memory_leak_keeps_what_it_allocates() -> None:
     assert kinds.unsupported("memory-leak", {**kept, "heap_growth_retention": 0.2}) is None
 
 
+def test_a_reference_since_which_nothing_grew_is_no_leak_evidence() -> None:
+    """No site grew in the window; a stored reference 57 s old since which the heap did not
+    grow either (an idle pushgateway) is no evidence of a leak, one since which it grew is."""
+    idle = _feats(heap_growth_top_share=0.0, heap_growth_bytes_per_s=-7e3,
+                  baseline_heap_growth_bytes_per_min=0.0, baseline_age_minutes=0.96)  # fmt: skip
+    why = kinds.unsupported("memory-leak", idle)
+    assert why is not None and "no allocation site grew" in why
+    grew = {**idle, "baseline_heap_growth_bytes_per_min": 3e6, "baseline_age_minutes": 4.0}
+    assert kinds.unsupported("memory-leak", grew) is None
+
+
 def test_a_recorded_leak_keeps_its_share() -> None:
     """The leaking scenario's bundle (a buffer grown per request): its growing site keeps
     well above the threshold, so the rule leaves its verdict alone."""
