@@ -44,8 +44,14 @@ def test_named_faults_without_evidence_say_so() -> None:
               ("memory-leak", 0.12)]  # fmt: skip
     why = _outweighed(ranked, idle)
     assert why is not None
-    assert ("goroutine-leak 17% (not confirmed by its own evidence), memory-leak 12% (not "
-            "confirmed by its own evidence)") in why  # fmt: skip
+    # none of them has its own evidence: said once, plainly
+    assert "goroutine-leak 17%, memory-leak 12%, cpu-saturation 8%), none of them with" in why
+    assert "no fault was seen, but one window does not rule out" in why
+    # one with evidence among them: each without says so
+    mixed = _outweighed(ranked, idle, frozenset({"goroutine-leak"}))
+    assert mixed is not None
+    assert "memory-leak 12% (not confirmed by its own evidence)" in mixed
+    assert "goroutine-leak 17%, " in mixed and "no fault was seen" not in mixed
     # a kind a lead put first has its evidence
     proven = _outweighed(ranked, idle, frozenset({"goroutine-leak", "memory-leak"}))
     assert proven is not None and "goroutine-leak 17%, memory-leak 12%, cpu" in proven

@@ -673,8 +673,16 @@ def _outweighed(
     def bare(k: str) -> bool:
         return k not in proven and kinds.unsupported(k, feats) is not None
 
+    shown = [(k, p) for k, p in faults[:3] if p >= MIN_LISTED]
+    if shown and all(bare(k) for k, _ in shown):
+        # nothing points at a fault, yet the window cannot rule one out: say so plainly
+        named = ", ".join(f"{k} {p:.0%}" for k, p in shown)
+        return (f"the faults together score {than} ({more}: {named}), none of them with "
+                f"evidence of its own in this window: no fault was seen, but one window does not "
+                f"rule out a slow or intermittent one (no fault is a verdict only at "
+                f"{ranker.HEALTHY_FLOOR:.0%} or more); {UNDECIDED}")  # fmt: skip
     named = ", ".join(f"{k} {p:.0%}" + (" (not confirmed by its own evidence)" if bare(k) else "")
-                      for k, p in faults[:3] if p >= MIN_LISTED)  # fmt: skip
+                      for k, p in shown)  # fmt: skip
     return (f"the faults together score {than} ({more}: {named}): no fault is a verdict "
             f"only at {ranker.HEALTHY_FLOOR:.0%} or more; {UNDECIDED}")  # fmt: skip
 
