@@ -677,18 +677,29 @@ def test_a_runner_up_close_behind_with_evidence_contests_the_top() -> None:
     obs = Observation(url="http://x")
 
     causes = [{"kind": k, "probability": p, "evidence": [f"site of {k}"]} for k, p in close]
-    why = _contest(causes, feats, obs)
+    why = _contest(causes, close, feats, obs)
     assert why is not None and why.startswith("cpu-saturation is close behind (35%)")
     assert "(site of cpu-saturation)" in why
     assert "longer --window" in why
     # both at one function: the verdict stays "not sure" of the kind but names the code
     at = {"function": "main.scrub", "file": "/src/main.go", "line": 81}
     same = [{**c, "location": dict(at, line=81 + i)} for i, c in enumerate(causes)]
-    why = _contest(same, feats, obs)
+    why = _contest(same, close, feats, obs)
     assert why is not None and "at the same place" in why, why
     assert why.endswith("the code to change is main.scrub (/src/main.go:81)"), why
     causes[1]["evidence"] = []
-    assert _contest(causes, feats, obs) is None
+    assert _contest(causes, close, feats, obs) is None
+    # the rival not listed (kinds without evidence scored above it filled the rows): the
+    # locator's evidence for it stands in
+    crowd = [("gc-pressure", 0.4), ("memory-leak", 0.3), ("deadlock", 0.29),
+             ("cpu-saturation", 0.28)]  # fmt: skip
+    bare = {**feats, "heap_growth_top_share": 0.0, "stuck_handlers": 0, "lock_waiters": 0,
+            "top_growth_blocked": 0}  # fmt: skip
+    shown = [{"kind": k, "probability": p, "evidence": [f"site of {k}"]} for k, p in crowd[:3]]
+    where = {"cpu-saturation": (None, ["CPU profile: 0.4s in main.scrub"])}
+    why = _contest(shown, crowd, bare, obs, where)
+    assert why is not None and why.startswith("cpu-saturation is close behind (28%)"), why
+    assert "(CPU profile: 0.4s in main.scrub)" in why
 
 
 def test_open_fds_within_the_observers_own_connections_are_no_connection() -> None:

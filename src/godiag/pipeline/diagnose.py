@@ -409,7 +409,7 @@ def _analyse(
             and (why := longterm.looping_line(top["location"], lt)) is not None
         )
         # a runner-up close behind with evidence of its own
-        or (confident and (why := _contest(causes, feats, obs)) is not None)
+        or (confident and (why := _contest(causes, ranked, feats, obs, where)) is not None)
         # "no fault" at odds with every fault together
         or (confident and (why := _outweighed(ranked, feats, proven)) is not None)
     ):
@@ -541,13 +541,29 @@ def _under(p: float, floor: float) -> str:
     return whole if round(p * 100) < round(floor * 100) else f"{math.floor(p * 1000) / 10:.1f}%"
 
 
-def _contest(causes: list[dict[str, Any]], feats: dict[str, Any], obs: Observation) -> str | None:
-    """Why a top cause with a runner-up close behind is no verdict (ranker.contested)."""
+def _contest(
+    causes: list[dict[str, Any]],
+    ranked: list[tuple[str, float]],
+    feats: dict[str, Any],
+    obs: Observation,
+    where: dict[str, locate.Located] | None = None,
+) -> str | None:
+    """Why a top cause with a runner-up close behind is no verdict (ranker.contested over
+    the whole ranking). The runner-up may be unlisted (kinds without evidence scored above
+    it fill the rows): its location and evidence are then the locator's (`where`)."""
     from godiag.analysis.rootcause import ranker
 
-    ranked = [(c["kind"], c["probability"]) for c in causes]
+    # the listed causes as the report gives them (a static finding may have moved one),
+    # then the kinds not listed
+    listed = {c["kind"] for c in causes}
+    ranked = [(c["kind"], c["probability"]) for c in causes] + [
+        (k, p) for k, p in ranked if k not in listed
+    ]
     rival = ranker.contested(ranked, feats)
     second = next((c for c in causes if rival and c["kind"] == rival[0]), None)
+    if second is None and rival is not None and where and rival[0] in where:
+        loc, ev = where[rival[0]]
+        second = {"kind": rival[0], "location": loc, "evidence": ev}
     if rival is None or second is None or not second["evidence"]:
         return None
     head = (f"{rival[0]} is close behind ({rival[1]:.0%}) with evidence of its own "
