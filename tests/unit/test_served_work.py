@@ -8,7 +8,7 @@ from godiag.analysis.rootcause import served
 from godiag.analysis.rootcause.features import _hotspot_share
 from godiag.formats.goroutines import parse
 from godiag.model.observation import Observation
-from godiag.model.profile import Function, Line, Location, Profile, Sample, ValueType
+from tests.profile_fixtures import cpu_profile
 
 DUMP = """goroutine 7 [semacquire]:
 sync.(*WaitGroup).Wait(0xc000010000)
@@ -29,20 +29,6 @@ created by main.main in goroutine 1
 	/src/starmap/main.go:30 +0xf9
 """
 
-TYPES = (ValueType("samples", "count"), ValueType("cpu", "nanoseconds"))
-
-
-def _profile(*stacks: tuple[tuple[str, ...], int]) -> Profile:
-    fns: dict[str, Function] = {}
-    samples = []
-    for names, ns in stacks:
-        locs = []
-        for name in names:
-            fn = fns.setdefault(name, Function(len(fns) + 1, name, "", "/src/starmap/x.go"))
-            locs.append(Location(fn.id, None, lines=(Line(fn, 1),)))
-        samples.append(Sample(tuple(locs), (1, ns)))
-    return Profile(TYPES, tuple(samples))
-
 
 def _obs() -> Observation:
     d = parse(DUMP.encode(), "test")
@@ -51,16 +37,16 @@ def _obs() -> Observation:
 
 def test_workers_a_handler_started_are_its_work() -> None:
     # the workers' stacks end at the closure the handler wrote (runtime.goexit below it)
-    prof = _profile((("main.toHorizontal", "main.(*app).sky.func1", "runtime.goexit"), 80),
-                    (("main.refresh", "runtime.goexit"), 20))  # fmt: skip
+    prof = cpu_profile([(["main.toHorizontal", "main.(*app).sky.func1", "runtime.goexit"], 80),
+                (["main.refresh", "runtime.goexit"], 20)])  # fmt: skip
     assert _hotspot_share(prof, None) == (0.8, 0.0)  # by net/http frames alone: its own
     hot = _hotspot_share(prof, None, served.request_work(_obs(), None))
     assert hot == (0.8, 1.0)
 
 
 def test_a_loop_started_by_main_stays_its_own() -> None:
-    worker = ("main.toHorizontal", "main.(*app).sky.func1", "runtime.goexit")
-    prof = _profile((("main.spin", "main.refresh", "runtime.goexit"), 90), (worker, 10))
+    worker = ["main.toHorizontal", "main.(*app).sky.func1", "runtime.goexit"]
+    prof = cpu_profile([(["main.spin", "main.refresh", "runtime.goexit"], 90), (worker, 10)])
     assert _hotspot_share(prof, None, served.request_work(_obs(), None)) == (0.9, 0.0)
 
 

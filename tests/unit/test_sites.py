@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from godiag.analysis import sites
-from godiag.model.profile import Function, Line, Location, Profile, Sample, ValueType
+from tests.profile_fixtures import cpu_profile
 
 # the stack of an unlock deferred in commit (leaf first), as a mutex profile records it
 _UNLOCK_AT_RETURN = [
@@ -30,19 +30,6 @@ def test_a_function_named_like_a_wrapper_is_kept() -> None:
     assert sites.pick(lone, None) == lone[0]
 
 
-def _cpu(stacks: list[tuple[list[str], int]]) -> Profile:
-    """A CPU profile of leaf-first stacks of function names, one sample each."""
-    fns: dict[str, Function] = {}
-    samples = []
-    for names, v in stacks:
-        locs = []
-        for n in names:
-            fn = fns.setdefault(n, Function(len(fns) + 1, n, "", "/src/x.go"))
-            locs.append(Location(fn.id, None, lines=(Line(fn, 10),)))
-        samples.append(Sample(tuple(locs), (v, v * 10_000_000)))
-    return Profile((ValueType("samples", "count"), ValueType("cpu", "nanoseconds")), tuple(samples))
-
-
 # serving a scrape of /metrics: the handler, Gather, a collector run in its own goroutine
 _SCRAPE = ["github.com/prometheus/common/expfmt.MetricFamilyToText",
            "github.com/prometheus/client_golang/prometheus/promhttp.HandlerForTransactional.func1",
@@ -60,7 +47,7 @@ def test_the_observers_own_work_is_no_site() -> None:
     """Serving /metrics (and the collectors a scrape runs), profiles or dumps is the
     diagnosis looking at the service: it has no site, however hot, while the service's
     own handlers under promhttp's middleware and its pprof.Do work keep theirs."""
-    cpu = _cpu([(_SCRAPE, 50), (_COLLECT, 30), (_HANDLER, 5), (_LABELLED, 4)])
+    cpu = cpu_profile([(_SCRAPE, 50), (_COLLECT, 30), (_HANDLER, 5), (_LABELLED, 4)])
     assert {s[0]: v for s, v in sites.by_site(cpu, "cpu", None).items()} == {
         "main.(*api).search": 50_000_000,
         "main.rebuild": 40_000_000,
@@ -84,7 +71,7 @@ def test_the_services_own_collector_is_its_work() -> None:
         ("github.com/prometheus/client_golang/prometheus.(*Registry).Gather.func1", "", 0),
     ]
     assert not sites.observing(own)
-    cpu = _cpu([([f[0] for f in own], 7), (_COLLECT, 30)])
+    cpu = cpu_profile([([f[0] for f in own], 7), (_COLLECT, 30)])
     assert [s[0] for s in sites.by_site(cpu, "cpu", None)] == ["main.(*stats).Collect"]
     # the module's own packages count as the service's too, given its prefix
     lib = [("github.com/acme/shop/metrics.(*pool).Collect", "", 0), *own[2:]]
@@ -124,7 +111,7 @@ def test_the_hot_functions_share_is_its_own_time_not_its_system_calls() -> None:
     write = ["syscall.Syscall", "syscall.write", "internal/poll.(*FD).Write",
              "net.(*conn).Write", "example.com/svc/util.(*Conn).Write"]  # fmt: skip
     busy = ["example.com/svc/index.(*Tree).insert", "example.com/svc/api.put"]
-    cpu = _cpu([(write, 60), (busy, 30), (["runtime.gcBgMarkWorker"], 10)])
+    cpu = cpu_profile([(write, 60), (busy, 30), (["runtime.gcBgMarkWorker"], 10)])
     assert _hotspot_share(cpu, "example.com/svc/") == (0.3, 0.0)
 
 
@@ -133,7 +120,7 @@ def test_a_hot_functions_commonest_callers_are_its_call_path() -> None:
     commonest chain of the service's callers above it names the loop."""
     allow = ["time.Now", "main.(*gcra).allow", "main.(*relay).submit", "main.(*dispatcher).deliver"]
     other = ["main.(*gcra).allow", "main.(*api).send", "net/http.HandlerFunc.ServeHTTP"]
-    cpu = _cpu([(allow, 90), (other, 10), (["main.idle"], 5)])
+    cpu = cpu_profile([(allow, 90), (other, 10), (["main.idle"], 5)])
     path = sites.call_path(cpu, "cpu", "main.(*gcra).allow", None)
     assert path is not None
     assert [f[0] for f in path[0]] == ["main.(*relay).submit", "main.(*dispatcher).deliver"]
