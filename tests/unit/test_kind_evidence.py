@@ -689,15 +689,16 @@ def test_a_runner_up_close_behind_with_evidence_contests_the_top() -> None:
     assert why.endswith("the code to change is main.scrub (/src/main.go:81)"), why
     causes[1]["evidence"] = []
     assert _contest(causes, close, feats, obs) is None
-    # the rival not listed (kinds without evidence scored above it filled the rows): the
-    # locator's evidence for it stands in
+    # the rival not listed (kinds without evidence scored above it filled the rows): its
+    # locator's evidence, as _unlisted gives it, stands in
     crowd = [("gc-pressure", 0.4), ("memory-leak", 0.3), ("deadlock", 0.29),
              ("cpu-saturation", 0.28)]  # fmt: skip
     bare = {**feats, "heap_growth_top_share": 0.0, "stuck_handlers": 0, "lock_waiters": 0,
             "top_growth_blocked": 0}  # fmt: skip
     shown = [{"kind": k, "probability": p, "evidence": [f"site of {k}"]} for k, p in crowd[:3]]
-    where = {"cpu-saturation": (None, ["CPU profile: 0.4s in main.scrub"])}
-    why = _contest(shown, crowd, bare, obs, where)
+    unlisted = [{"kind": "cpu-saturation", "probability": 0.28, "location": None,
+                 "evidence": ["CPU profile: 0.4s in main.scrub"]}]  # fmt: skip
+    why = _contest(shown, crowd, bare, obs, unlisted)
     assert why is not None and why.startswith("cpu-saturation is close behind (28%)"), why
     assert "(CPU profile: 0.4s in main.scrub)" in why
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -378,6 +379,9 @@ def _analyse(
     else:
         flames = {}
     artifacts, store = _store(obs.captures, meta, options, replayed)
+    # fault kinds with evidence of their own that the causes leave unlisted (kinds without
+    # it scored above them took the rows): a contest and "one place" weigh them too
+    unlisted = _unlisted(ranked, where, causes, feats, proven)
     if not answered:
         verdict = NO_DIAGNOSIS
     elif (
@@ -409,7 +413,7 @@ def _analyse(
             and (why := longterm.looping_line(top["location"], lt)) is not None
         )
         # a runner-up close behind with evidence of its own
-        or (confident and (why := _contest(causes, ranked, feats, obs, where)) is not None)
+        or (confident and (why := _contest(causes, ranked, feats, obs, unlisted)) is not None)
         # "no fault" at odds with every fault together
         or (confident and (why := _outweighed(ranked, feats, proven)) is not None)
     ):
@@ -423,8 +427,7 @@ def _analyse(
         listed = {c["kind"] for c in causes}
         if named := {k: w for k, w in set_aside.items() if k in listed}:
             verdict += "; " + _set_aside(named, dict(ranked))
-        if (place := _one_place([*causes, *_unlisted(ranked, where, causes, feats, proven)],
-                                obs)) is not None:  # fmt: skip
+        if (place := _one_place([*causes, *unlisted], obs)) is not None:
             verdict += "; " + place
         verdict += "; " + UNDECIDED
     else:
@@ -546,11 +549,11 @@ def _contest(
     ranked: list[tuple[str, float]],
     feats: dict[str, Any],
     obs: Observation,
-    where: dict[str, locate.Located] | None = None,
+    unlisted: Sequence[dict[str, Any]] = (),
 ) -> str | None:
     """Why a top cause with a runner-up close behind is no verdict (ranker.contested over
     the whole ranking). The runner-up may be unlisted (kinds without evidence scored above
-    it fill the rows): its location and evidence are then the locator's (`where`)."""
+    it fill the rows): it is then one of `unlisted` (`_unlisted`)."""
     from godiag.analysis.rootcause import ranker
 
     # the listed causes as the report gives them (a static finding may have moved one),
@@ -560,10 +563,7 @@ def _contest(
         (k, p) for k, p in ranked if k not in listed
     ]
     rival = ranker.contested(ranked, feats)
-    second = next((c for c in causes if rival and c["kind"] == rival[0]), None)
-    if second is None and rival is not None and where and rival[0] in where:
-        loc, ev = where[rival[0]]
-        second = {"kind": rival[0], "location": loc, "evidence": ev}
+    second = next((c for c in [*causes, *unlisted] if rival and c["kind"] == rival[0]), None)
     if rival is None or second is None or not second["evidence"]:
         return None
     head = (f"{rival[0]} is close behind ({rival[1]:.0%}) with evidence of its own "
@@ -602,14 +602,14 @@ def _code_to_change(locs: list[dict[str, Any]], obs: Observation) -> str | None:
 
 def _unlisted(
     ranked: list[tuple[str, float]],
-    where: dict[str, Any],
+    where: dict[str, locate.Located],
     causes: list[dict[str, Any]],
     feats: dict[str, Any],
     proven: frozenset[str],
 ) -> list[dict[str, Any]]:
     """The fault kinds with evidence of their own the causes do not list (unconfirmed kinds
     scored above them took their rows), as causes with the locator's location and evidence:
-    what `_one_place` weighs besides the listed ones."""
+    what `_contest` and `_one_place` weigh besides the listed ones."""
     listed = {c["kind"] for c in causes}
     return [{"kind": k, "probability": p, "location": where[k][0], "evidence": where[k][1]}
             for k, p in ranked
