@@ -145,15 +145,22 @@ TCP_STATES = {"01": "established", "08": "close_wait"}
 PEERS = 5  # remote ends listed per snapshot
 
 
+def _stat(pid: int, proc: Path, *fields: int) -> list[int]:
+    """Numeric fields of /proc/PID/stat, numbered as proc(5) does (1-based), counted after
+    the command name's closing parenthesis (the name may itself hold spaces and
+    parentheses). Raises OSError, ValueError or IndexError when it cannot be read."""
+    stat = (proc / str(pid) / "stat").read_text()
+    after = stat[stat.rindex(")") + 2 :].split()  # field 3 onwards
+    return [int(after[f - 3]) for f in fields]
+
+
 def process_uptime(pid: int, proc: Path = Path("/proc")) -> int | None:
     """Whole seconds the process has run: the machine's uptime (/proc/uptime) less the
-    process's start in clock ticks after boot (field 22 of /proc/PID/stat, counted after
-    the command name's closing parenthesis, which may itself hold spaces). No wall clock
+    process's start in clock ticks after boot (field 22 of /proc/PID/stat). No wall clock
     is involved. None when either file cannot be read or makes no sense."""
     try:
         since_boot = float((proc / "uptime").read_text().split()[0])
-        stat = (proc / str(pid) / "stat").read_text()
-        start_ticks = int(stat[stat.rindex(")") + 2 :].split()[19])
+        (start_ticks,) = _stat(pid, proc, 22)
     except (OSError, ValueError, IndexError):
         return None
     up = since_boot - start_ticks / os.sysconf("SC_CLK_TCK")
@@ -162,15 +169,12 @@ def process_uptime(pid: int, proc: Path = Path("/proc")) -> int | None:
 
 def cpu_ms(pid: int, proc: Path = Path("/proc")) -> int | None:
     """Milliseconds of CPU the process has used, user and system (fields 14 and 15 of
-    /proc/PID/stat, clock ticks, counted after the command name's closing parenthesis);
-    None when it cannot be read."""
+    /proc/PID/stat, clock ticks); None when it cannot be read."""
     try:
-        stat = (proc / str(pid) / "stat").read_text()
-        fields = stat[stat.rindex(")") + 2 :].split()
-        ticks = int(fields[11]) + int(fields[12])
+        utime, stime = _stat(pid, proc, 14, 15)
     except (OSError, ValueError, IndexError):
         return None
-    return ticks * 1000 // os.sysconf("SC_CLK_TCK")
+    return (utime + stime) * 1000 // os.sysconf("SC_CLK_TCK")
 
 
 def fd_snapshot(pid: int, proc: Path = Path("/proc")) -> bytes:
