@@ -55,3 +55,39 @@ def test_closures_and_wrappers_name_their_enclosing_function() -> None:
     assert served.enclosing("main.(*app).sky.gowrap1") == "main.(*app).sky"
     assert served.enclosing("main.run.func2.func1") == "main.run"
     assert served.enclosing("main.funcName") == "main.funcName"
+
+
+QUERY = """goroutine 31 [runnable]:
+main.(*query).scan(0xc000010000)
+	/src/starmap/query.go:40 +0x85
+created by main.(*executor).start in goroutine 12
+	/src/starmap/query.go:22 +0xf9
+"""
+
+
+def _came_and_went() -> Observation:
+    # a query goroutine in the start dump, gone at the end; the boot loop in both
+    start = parse((DUMP + "\n" + QUERY).encode(), "start")
+    end = parse(DUMP.encode(), "end")
+    return Observation(url="http://127.0.0.1:1", duration=5.0, dumps=[start, end])
+
+
+def test_work_in_goroutines_that_came_and_went_is_asked_for() -> None:
+    # its starter (main.(*executor).start) is on no handler's stack: it had returned
+    scan = ["main.(*query).scan", "runtime.goexit"]
+    gone = ["main.(*query).merge", "runtime.goexit"]  # in neither dump: came and went
+    prof = cpu_profile([(scan, 50), (gone, 30), (["main.refresh", "runtime.goexit"], 20)])
+    asked = served.request_work(_came_and_went(), None)
+    assert asked([(f, "", 0) for f in scan]) and asked([(f, "", 0) for f in gone])
+    assert not asked([(f, "", 0) for f in ["main.refresh", "runtime.goexit"]])
+    assert _hotspot_share(prof, None, asked) == (0.5, 1.0)
+
+
+def test_one_dump_or_a_cut_stack_says_nothing_of_coming_and_going() -> None:
+    start = _came_and_went().dumps[0]
+    one = Observation(url="http://127.0.0.1:1", duration=5.0, dumps=[start])
+    scan = [("main.(*query).scan", "", 0), ("runtime.goexit", "", 0)]
+    assert not served.request_work(one, None)(scan)
+    # a stack at the profiler's depth limit may have lost the root it started in
+    deep = [(f"main.rec{i}", "", 0) for i in range(served.MAX_DEPTH)]
+    assert not served.request_work(_came_and_went(), None)(deep)

@@ -8,6 +8,12 @@ not carry `created by`; the goroutine dumps do: a worker's root function is requ
 when a dump shows goroutines of it created by a function seen under a handler, or when
 it is a closure of such a function (`main.(*app).sky.func1` of `main.(*app).sky`, for
 workers too short-lived to be caught in a dump).
+
+So is work in goroutines that come and go. A loop of the service's own that burns the
+CPU is a goroutine alive the whole window, in both dumps; work in goroutines none of
+which was in both dumps was started for a piece of work (a request, a query, a job) by a
+caller that may have returned long before (a query executor's iterators, started by a
+function no handler is still in, on dumps that name no parent goroutine).
 """
 
 from __future__ import annotations
@@ -34,8 +40,32 @@ def _root(functions: list[str]) -> str | None:
     return next((f for f in reversed(functions) if not f.startswith("runtime.")), None)
 
 
+# the fewest frames a CPU profile's stack is cut at (runtime/pprof's limit: 64 before Go
+# 1.23, 128 since): a stack this deep may have lost its root
+MAX_DEPTH = 64
+
+
+def _lasting(obs: Observation) -> set[str] | None:
+    """The root functions of goroutines alive at both ends of the window (the same id in
+    both dumps); None when the dumps cannot tell (one dump, no ids, a cut-off dump)."""
+    if len(obs.dumps) < 2:
+        return None
+    first, last = obs.dumps[0], obs.dumps[-1]
+    if any(
+        d.warnings or d.errors or any(g.id is None for g in d.goroutines) for d in (first, last)
+    ):
+        return None
+    before = {g.id for g in first.goroutines}
+    return {
+        root
+        for g in last.goroutines
+        if g.id in before and (root := _root([f.function for f in g.frames])) is not None
+    }
+
+
 def request_work(obs: Observation, prefix: str | None) -> Callable[[list[sites.Site]], bool]:
-    """A predicate over a sample's leaf-first frames: true for work done for a request."""
+    """A predicate over a sample's leaf-first frames: true for work done for a request (or
+    another piece of work: see the module's doc)."""
     handlers: set[str] = set()
     for d in obs.dumps:
         for g in d.goroutines:
@@ -50,11 +80,17 @@ def request_work(obs: Observation, prefix: str | None) -> Callable[[list[sites.S
         and (root := _root([f.function for f in g.frames])) is not None
     }
     under = sites.has_prefix(HANDLER)
+    lasting = _lasting(obs)
 
     def served(frames: list[sites.Site]) -> bool:
         if under(frames):
             return True
         root = _root([f[0] for f in frames])
-        return root is not None and (root in spawned or enclosing(root) in handlers)
+        if root is None:
+            return False
+        if root in spawned or enclosing(root) in handlers:
+            return True
+        # a goroutine that burnt CPU in the window and was not there at both of its ends
+        return lasting is not None and root not in lasting and len(frames) < MAX_DEPTH
 
     return served

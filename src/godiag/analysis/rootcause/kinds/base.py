@@ -79,7 +79,8 @@ def served(what: str, profile: str) -> str:
     """The doubt of a kind whose evidence is work done while serving requests: `what` says
     how much of it was, `profile` the `godiag profile --type` that compares it."""
     article = "an" if profile[:1] in "aeiou" else "a"
-    return (f"{what} while serving requests: a request path that does too much and a load "
+    return (f"{what} while serving requests (or in goroutines that came and went within the "
+            f"window, each started for a piece of work): a path that does too much and a load "
             f"that asks for much look the same in one profile; {article} {profile} profile "
             f"under the "
             f"usual load (`godiag profile URL --type {profile} --format pprof -o "
