@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from godiag.errors import ConfigError
+from godiag.errors import ConfigError, GodiagError
 from godiag.secrets import resolve_secret
 
 if TYPE_CHECKING:
@@ -54,6 +54,11 @@ class Target:
     tags: dict[str, str] = field(default_factory=dict)
     tls_verify: bool = True
     ca_file: str | None = None
+    # where its metrics are when not under `url` (/metrics, /debug/vars): the full URL of a
+    # Prometheus text or expvar endpoint, shown without credentials; `metrics_auth` holds
+    # the user:pass@ written into it, sent to that URL only
+    metrics_url: str | None = None
+    metrics_auth: Auth = field(default_factory=Auth)
 
 
 @dataclass(frozen=True)
@@ -207,6 +212,41 @@ def _url(value: str, where: str) -> str:
     return value.rstrip("/")
 
 
+def metrics_endpoint(
+    value: str, where: str, error: type[GodiagError] = ConfigError
+) -> tuple[str, Auth]:
+    """A metrics URL (`[[targets]] metrics_url`, `--metrics`): the full http(s) URL of an
+    endpoint, so a path is required (a bare host:port would be read as the service's base
+    URL elsewhere, here it names nothing); a fragment is refused, a query is kept (a token)
+    and shown redacted. Returns the URL without its user:pass@ and that as its own Auth
+    (split_userinfo, as for [prometheus] url). `error`: ConfigError for the file,
+    UsageError for the command line."""
+    if not _endpoint_ok(value):
+        try:
+            shown = split_userinfo(value)[0]
+        except ValueError:
+            shown = value.rpartition("@")[2]
+        raise error(
+            f"{where}: {shown[:200]!r} is not the http(s) URL of a metrics endpoint "
+            f"(such as http://host:9100/metrics or http://host:8080/debug/vars)"
+        )
+    url, auth = split_userinfo(value)
+    return url, auth or Auth()
+
+
+def _endpoint_ok(value: str) -> bool:
+    from urllib.parse import urlsplit
+
+    if "#" in value or any(c.isspace() or ord(c) < 32 for c in value):
+        return False
+    try:
+        u = urlsplit(value)
+        _ = u.port  # a bad port (":x", ":99999") raises here rather than at the first fetch
+    except ValueError:
+        return False
+    return u.scheme in ("http", "https") and bool(u.hostname) and u.path not in ("", "/")
+
+
 def split_userinfo(url: str) -> tuple[str, Auth | None]:
     """`http://user:pass@host/…` -> (`http://host/…`, basic Auth(user, pass)).
 
@@ -265,6 +305,7 @@ def _targets(value: Any, where: str) -> tuple[Target, ...]:
                 "tags",
                 "tls_verify",
                 "ca_file",
+                "metrics_url",
             },
             w,
             "",
@@ -283,6 +324,10 @@ def _targets(value: Any, where: str) -> tuple[Target, ...]:
         verify = t.get("tls_verify", True)
         if not isinstance(verify, bool):
             raise ConfigError(f"{w}.tls_verify: expected true or false")
+        metrics = _str(t, "metrics_url", w)
+        metrics_url, metrics_auth = (
+            metrics_endpoint(metrics, f"{w}.metrics_url") if metrics is not None else (None, Auth())
+        )
         out.append(
             Target(
                 name=name,
@@ -294,6 +339,8 @@ def _targets(value: Any, where: str) -> tuple[Target, ...]:
                 tags=dict(tags),
                 tls_verify=verify,
                 ca_file=_str(t, "ca_file", w),
+                metrics_url=metrics_url,
+                metrics_auth=metrics_auth,
             )
         )
     return tuple(out)

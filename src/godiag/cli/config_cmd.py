@@ -34,6 +34,7 @@ def check(
     no_color: bool,
 ) -> None:
     """Load and validate the configuration; print what it defines (secrets hidden)."""
+    from godiag.collect.http import shown_url
     from godiag.store import local_root
 
     out = make_output(fmt, output, quiet, verbose, no_color, ["text", "json"])
@@ -52,6 +53,8 @@ def check(
                 "go_version": t.go_version,
                 "build_commit": t.build_commit,
                 "tags": t.tags,
+                # without its user:pass@ (config.metrics_endpoint) nor a token's value
+                "metrics_url": shown_url(t.metrics_url) if t.metrics_url else None,
             }
             for t in conf.targets
         ],

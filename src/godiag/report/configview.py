@@ -15,7 +15,8 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
         return
     console.print(f"[green]ok[/]: {doc['path']}")
     for t in doc["targets"]:
-        console.print(f"  target {t['name']}: {t['url']} (auth: {t['auth']})")
+        metrics = f", metrics at {t['metrics_url']}" if t.get("metrics_url") else ""
+        console.print(f"  target {t['name']}: {t['url']} (auth: {t['auth']}{metrics})")
     st = doc["store"]
     console.print(f"  store: {st['backend']}" + (f" at {st['path']}" if st.get("path") else ""))
     if doc["prometheus"]:
