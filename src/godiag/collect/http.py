@@ -121,6 +121,15 @@ def _origin(url: str) -> tuple[str, str, int]:
     return scheme, parts.hostname.lower(), port
 
 
+def same_origin(a: str, b: str) -> bool:
+    """Whether two URLs share scheme, host and port (a default port spelled or not): where
+    a target's credentials may go (its metrics URL on another port gets none of them)."""
+    try:
+        return _origin(a) == _origin(b)
+    except CollectError:
+        return False
+
+
 class _Watchdog:
     """Shuts the socket down at the deadline: unblocks any read, however slow the sender."""
 

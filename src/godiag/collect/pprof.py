@@ -249,6 +249,22 @@ def collect_metrics(client: HttpClient, target: str, timeout: float = 10.0) -> C
     return _plain(client, endpoint_url(target, "/metrics"), "metrics", timeout)
 
 
+def collect_metrics_at(client: HttpClient, url: str, timeout: float = 10.0) -> Capture:
+    """The metrics endpoint at `url` itself (a target's metrics URL, on a port of its own):
+    Prometheus text (`metrics`) or expvar JSON (`expvar`), told by the path (`/debug/vars`)
+    else by the answer (a JSON object), as the two differ at the first byte."""
+    cap = _plain(client, url, "metrics", timeout)
+    return replace(cap, profile_type="expvar") if _is_expvar(cap) else cap
+
+
+def _is_expvar(cap: Capture) -> bool:
+    path = urlsplit(cap.source).path.rstrip("/")
+    if path.endswith("/debug/vars"):
+        return True
+    ctype = (cap.content_type or "").split(";", 1)[0].strip().lower()
+    return ctype == "application/json" or cap.data.lstrip()[:1] == b"{"
+
+
 def collect_goroutine_count(client: HttpClient, target: str, timeout: float = 10.0) -> Capture:
     """The goroutine profile at debug=1: stacks grouped by count, headed by the total. Cheap
     next to a debug=2 dump, so a window can take several (the count's trend without

@@ -139,6 +139,25 @@ def target_client(t: Target, budget: Budget | None = None) -> HttpClient:
     )  # fmt: skip
 
 
+def metrics_client(t: Target, client: HttpClient) -> HttpClient:
+    """The client for `t`'s metrics URL, from `client` (the one for its pprof URL): the same
+    on the target's own origin, credentials included, unless the metrics URL carries its
+    own user:pass@. On another origin (another port is one) nothing of the target's goes:
+    only the metrics URL's own credentials, and no client certificate or proxy prefix (a
+    pod's); the TLS settings, the byte and time budget and the in-flight pool stay."""
+    from godiag.collect.http import same_origin
+
+    own = t.metrics_auth.header()
+    if t.metrics_url is None or (same_origin(t.metrics_url, t.url) and not own):
+        return client
+    if same_origin(t.metrics_url, t.url):
+        return replace(client, headers={**client.headers, **own})
+    return HttpClient(
+        headers=own, tls_verify=client.tls_verify, ca_file=client.ca_file,
+        user_agent=client.user_agent, budget=client.budget, pool=client.pool,
+    )  # fmt: skip
+
+
 def config_meta(config: Config, url: str) -> CaptureMeta:
     """Metadata of the configured target whose base URL is `url`'s, if any."""
     base = base_of(url)
