@@ -20,6 +20,7 @@ verdict with a fault ranked first exits 1 too.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +116,11 @@ FORMATS = ["text", "json", "html"]
     "store's reference captures of the service (its newest baseline, else its oldest "
     "capture in this span); 0: no stored reference.",
 )  # fmt: skip
+@click.option(
+    "--metrics", "metrics", default=None, metavar="URL",
+    help="Full URL of the service's metrics (Prometheus text or expvar JSON) when they are "
+    "not under TARGET (another port); overrides the target's metrics_url.",
+)  # fmt: skip
 @click.option("--config", "config_path", default=None, help="godiag.toml to use.")
 @kube_options
 @metadata_options(store_default=True)
@@ -122,8 +128,9 @@ FORMATS = ["text", "json", "html"]
 def diagnose(
     target: str, window: float, cpu: float | None, source: str | None, min_probability: float,
     fail_on: str, timeout: float, max_capture_mb: int, deadline: float | None,
-    save_dir: Path | None, siblings: int, all_pods: bool, lookback: float, config_path: str | None,
-    kubeconfig: str | None, kube_context: str | None, service: str | None, go_version: str | None,
+    save_dir: Path | None, siblings: int, all_pods: bool, lookback: float, metrics: str | None,
+    config_path: str | None, kubeconfig: str | None, kube_context: str | None,
+    service: str | None, go_version: str | None,
     build_commit: str | None, tags: tuple[str, ...], store: bool, as_baseline: bool,
     fmt: str | None, output: Path | None, quiet: bool, verbose: bool, no_color: bool,
 ) -> int:  # fmt: skip
@@ -158,8 +165,11 @@ def diagnose(
     kube = target.startswith("k8s://")
     if not kube and (siblings or all_pods):
         raise UsageError(f"{'--siblings' if siblings else '--all-pods'}: only for k8s:// targets")
+    if kube and metrics is not None:
+        raise UsageError("--metrics: not for k8s:// targets (a pod is read through its proxy)")
+    metrics_at = None if metrics is None else cfg.metrics_endpoint(metrics, "--metrics", UsageError)
     if not target.startswith(("http://", "https://")) and bundle.is_bundle(Path(target)):
-        live_only = ("window", "cpu", "timeout", "deadline", "save_dir", "lookback")
+        live_only = ("window", "cpu", "timeout", "deadline", "save_dir", "lookback", "metrics")
         ctx = click.get_current_context()
         given = [n for n in live_only
                  if ctx.get_parameter_source(n) != click.core.ParameterSource.DEFAULT]  # fmt: skip
@@ -202,6 +212,8 @@ def diagnose(
                                  f"by --save-captures)")  # fmt: skip
             raise UsageError(f"{target!r} is neither a URL nor a configured target ({known})")
         tgt = found
+    if metrics_at is not None:
+        tgt = replace(tgt, metrics_url=metrics_at[0], metrics_auth=metrics_at[1])
     opts = DiagnoseOptions(
         window=window, cpu=cpu, source=source,
         store=store, baseline=as_baseline, min_probability=min_probability,

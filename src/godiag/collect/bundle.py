@@ -83,7 +83,8 @@ def save(path: Path, rec: Recording) -> None:
         "schema": SCHEMA,
         "tool": tool(),  # the godiag recording now, whoever recorded `rec` if it was loaded
         "target": {"url": rec.url, "service_name": m.service_name, "go_version": m.go_version,
-                   "build_commit": m.build_commit, "tags": m.tags, "host": m.host},
+                   "build_commit": m.build_commit, "tags": m.tags, "host": m.host,
+                   **({"metrics_url": rec.metrics_url} if rec.metrics_url else {})},
         "diagnosis": {"started_at": rec.started_at, "duration_s": rec.diagnosis_s,
                       "window_s": rec.window, "limits": rec.limits,
                       "host_busy_cpus": rec.host_busy, "cpu_count": rec.cpu_count},
@@ -232,6 +233,14 @@ def _tool(top: _Fields) -> dict[str, str] | None:
     return out | {"commit": commit} if commit else out
 
 
+def _shown(url: str | None) -> str | None:
+    """A URL of the manifest as a document may show it: a bundle from elsewhere may carry
+    what save never writes (user:pass@, a token in the query)."""
+    from godiag.collect.http import shown_url
+
+    return shown_url(url) if url else None
+
+
 def is_bundle(path: Path) -> bool:
     return path.is_dir() and (path / MANIFEST).is_file()
 
@@ -290,6 +299,7 @@ def load(path: Path, max_bytes: int) -> Recording:
     cpu_count = dia.number("cpu_count", optional=True)
     return Recording(
         url=tgt.text("url") or "",
+        metrics_url=_shown(tgt.text("metrics_url", optional=True)),
         duration=ob.span("duration_s") or 0.0,
         cpu_seconds=ob.span("cpu_seconds") or 0.0,
         metrics_source=source,

@@ -92,6 +92,7 @@ class Recording:
     """Everything a diagnosis needs from the service, before any decoding."""
 
     url: str  # as shown (no credentials)
+    metrics_url: str | None = None  # the target's metrics URL when set, as shown
     duration: float = 0.0
     cpu_seconds: float = 0.0
     metrics_source: str | None = None  # which metrics endpoint answered ("none": neither)

@@ -28,7 +28,7 @@ from godiag.limits import CAPTURE_MB, CAPTURE_SECONDS, DEADLINE_SLACK_SECONDS, I
 from godiag.model.capture import Capture, CaptureMeta
 from godiag.model.observation import Observation, Recording
 from godiag.pipeline.observe import Observer, Progress
-from godiag.pipeline.storing import build_identity, service_host
+from godiag.pipeline.storing import build_identity, metrics_client, service_host
 
 SCHEMA = "godiag.diagnosis/v1"
 NO_DIAGNOSIS = "no diagnosis: the service could not be observed"
@@ -250,7 +250,8 @@ def diagnose(
     live = Observer(
         target.url, client, options.window, options.cpu, CaptureMeta(), options.timeout, progress,
         prometheus=prom, prometheus_headers=prom_headers, pid=_local_pid(target),
-        lookback=options.lookback or 300.0,
+        lookback=options.lookback or 300.0, metrics_url=target.metrics_url,
+        metrics_client=metrics_client(target, client),
     )  # fmt: skip
     observer: Source = live
     rec = observer.record()
@@ -273,6 +274,7 @@ def diagnose(
     rec.host_busy = hostcpu.busy_cpus(cpu_before, hostcpu.read() if local else None)
     rec.cpu_count = hostcpu.cpu_count()
     rec.url = shown_url(target.url)
+    rec.metrics_url = shown_url(target.metrics_url) if target.metrics_url else None
     rec.started_at = started.isoformat().replace("+00:00", "Z")
     rec.limits = {"capture_mb": options.max_capture_mb, "capture_s": options.timeout,
                   "deadline_s": round(deadline_s, 3)}  # fmt: skip
@@ -444,7 +446,11 @@ def _analyse(
         "tool": provenance.tool(),
         # a replay names the godiag that recorded the bundle: another one may answer otherwise
         **({"replay": _replay(rec)} if replayed else {}),
-        "target": {"url": rec.url, "service_name": meta.service_name},
+        "target": {
+            "url": rec.url,
+            "service_name": meta.service_name,
+            **({"metrics_url": rec.metrics_url} if rec.metrics_url else {}),
+        },
         "started_at": rec.started_at,
         "duration_s": rec.diagnosis_s,
         "window_s": rec.window,

@@ -63,6 +63,8 @@ class Observer:
         prometheus_headers: dict[str, str] | None = None,
         pid: int | None = None,
         lookback: float = 300.0,
+        metrics_url: str | None = None,
+        metrics_client: HttpClient | None = None,
     ) -> None:
         self.url, self.client, self.window, self.cpu = url.rstrip("/"), client, window, cpu
         self.meta, self.timeout, self.progress = meta, timeout, progress
@@ -71,6 +73,11 @@ class Observer:
         self.prometheus_headers = prometheus_headers or {}
         self.pid = pid  # a local process: /proc says what it holds (procfs#N)
         self.lookback = lookback
+        # the metrics somewhere else than under `url` (the target's metrics_url), read with
+        # a client of their own (pipeline/storing.metrics_client: the target's credentials
+        # only on its own origin)
+        self.metrics_url = metrics_url
+        self.metrics_client = metrics_client or client
         self.rec = Recording(self.url, window=window)
         self.decoded: dict[str, Any] = {}  # role -> what formats/observation decoded
         self.samples: list[MetricSample] = []  # in the order of their roles metrics#N
@@ -212,6 +219,8 @@ class Observer:
         from godiag.collect.pprof import collect_metrics, collect_vars
         from godiag.formats import expvar
 
+        if self.metrics_url is not None:
+            return self._metrics_at(self.metrics_url, keep)
         src = self.rec.metrics_source
         at = self._now()
         no_metrics: Exception | None = None  # why /metrics failed, on the first sample
@@ -258,6 +267,43 @@ class Observer:
         self.rec.metrics_source = "expvar"
         return decoder.expvar_sample(at, doc), Recorded("expvar#", at, cap, False)
 
+    def _metrics_at(self, url: str, keep: bool) -> tuple[MetricSample, Recorded] | None:
+        """One metrics sample from the target's metrics URL, Prometheus text or expvar JSON
+        (collect_metrics_at tells which). No fallback to /metrics or /debug/vars under the
+        base URL: the metrics are where the target says; when they fail there, the samples
+        come from the profiles (and /proc) as for a service without metrics, and the gap
+        names the URL and why."""
+        from godiag.collect.pprof import collect_metrics_at
+        from godiag.formats import expvar
+
+        src = self.rec.metrics_source
+        if src == "none":
+            return None
+        at = self._now()
+        try:
+            cap = collect_metrics_at(self.metrics_client, url, self.timeout)
+            if cap.profile_type == "expvar":
+                ms = decoder.expvar_sample(at, expvar.parse(cap.data, cap.source))
+            else:
+                ms, _ = decoder.metric_sample(at, cap)
+        except (CollectError, ParseError) as exc:
+            shown = shown_url(url)
+            what = "metrics URL" if shown in str(exc) else f"metrics URL {shown}"
+            if src is None:
+                self._failed(what, exc)
+                self.rec.metrics_source = "none"
+            else:
+                self.rec.notes.append(f"metrics sample lost: {exc}")
+                if isinstance(exc, OverBudget):
+                    self.rec.budget_hits.append(
+                        {"capture": what, "budget": exc.budget, "why": str(exc)}
+                    )
+            return None
+        self.rec.metrics_source = cap.profile_type
+        if cap.profile_type == "expvar":  # as /debug/vars's samples: not stored
+            return ms, Recorded("expvar#", at, cap, False)
+        return ms, Recorded("metrics#", at, cap, keep)
+
     def _add_sample(
         self, got: tuple[MetricSample, list[Recorded]] | None, after_gc: bool = False
     ) -> None:
@@ -273,12 +319,16 @@ class Observer:
         self.samples.append(ms)
 
     def _vars(self, role: str) -> dict[str, Any] | None:
-        from godiag.collect.pprof import collect_vars
+        from godiag.collect.pprof import collect_metrics_at, collect_vars
         from godiag.formats import expvar
 
         at = self._now()
         try:
-            cap = collect_vars(self.client, self.url, self.timeout)
+            if self.metrics_url is not None and self.rec.metrics_source == "expvar":
+                # the expvar document is at the metrics URL, not under the base URL
+                cap = collect_metrics_at(self.metrics_client, self.metrics_url, self.timeout)
+            else:
+                cap = collect_vars(self.client, self.url, self.timeout)
             doc = expvar.parse(cap.data, cap.source)
         except (CollectError, ParseError):
             return None
