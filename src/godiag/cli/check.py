@@ -30,13 +30,18 @@ RULE_NAMES = ["memory-leak", "goroutine-leak", "gc-pressure", "lock-contention"]
     help="Time between the two captures when there is no baseline (gc-pressure: always).",
 )
 @click.option("--timeout", type=Duration(), default="30s", show_default=True, help="HTTP timeout.")
+@click.option(
+    "--metrics", "metrics", default=None, metavar="URL",
+    help="gc-pressure: full URL of the service's metrics (Prometheus text or expvar JSON) "
+    "when they are not under TARGET; overrides the target's metrics_url.",
+)  # fmt: skip
 @click.option("--config", "config_path", default=None, help="godiag.toml to use.")
 @kube_options
 @metadata_options(store_default=False)
 @output_options(FORMATS)
 def check(
     target: str, rule: str, baseline: str | None, window: float, timeout: float,
-    config_path: str | None, kubeconfig: str | None, kube_context: str | None,
+    metrics: str | None, config_path: str | None, kubeconfig: str | None, kube_context: str | None,
     service: str | None, go_version: str | None,
     build_commit: str | None, tags: tuple[str, ...], store: bool, as_baseline: bool,
     fmt: str | None, output: Path | None, quiet: bool, verbose: bool, no_color: bool,
@@ -49,7 +54,8 @@ def check(
     \b
       memory-leak      heap in use growing at a call site (two absolute heap snapshots, gc=1)
       goroutine-leak   groups of waiting goroutines that keep growing
-      gc-pressure      GC cycles per second and GC CPU share (/metrics or /debug/vars)
+      gc-pressure      GC cycles per second and GC CPU share (/metrics or /debug/vars, or
+                       --metrics URL / the target's metrics_url)
       lock-contention  mutex wait time growing at a call site (needs mutex profiling on)
 
     With --baseline (an artifact id, an RFC 3339 time, or `latest`: the newest marked
@@ -71,7 +77,7 @@ def check(
         rule=rule, target=target, baseline=baseline, window_s=window,
         config_path=config_path, user=overrides(service, go_version, build_commit, tags),
         store=store, as_baseline=as_baseline, timeout=timeout,
-        kube=kube_of(kubeconfig, kube_context),
+        kube=kube_of(kubeconfig, kube_context), metrics=metrics,
     )  # fmt: skip
     doc = run_check(req)
     if "stored" in doc:

@@ -38,17 +38,30 @@ class CheckRequest:
     as_baseline: bool = False
     timeout: float = 30.0
     kube: KubeOptions | None = None  # for k8s:// targets
+    metrics: str | None = None  # --metrics: where the GC counters are, when not under target
 
 
-def capture(kind: str, client: HttpClient, url: str, meta: CaptureMeta, timeout: float) -> Capture:
-    """One snapshot of what a rule compares (heap with gc=1: in-use figures are current)."""
-    from godiag.collect.pprof import collect_metrics, collect_profile, collect_vars
+def capture(
+    kind: str, client: HttpClient, url: str, meta: CaptureMeta, timeout: float,
+    metrics: tuple[str, HttpClient] | None = None,
+) -> Capture:  # fmt: skip
+    """One snapshot of what a rule compares (heap with gc=1: in-use figures are current).
+    `metrics`: the target's metrics URL and its client, read instead of /metrics and
+    /debug/vars under `url`."""
+    from godiag.collect.pprof import (
+        collect_metrics,
+        collect_metrics_at,
+        collect_profile,
+        collect_vars,
+    )
 
     if kind == "goroutine":
         from godiag.collect.goroutines import fetch_url
 
         cap = fetch_url(url, client=client, timeout=timeout)
         return replace(cap, meta=cap.meta.merged(meta))
+    if kind == "metrics" and metrics is not None:
+        return replace(collect_metrics_at(metrics[1], metrics[0], timeout), meta=meta)
     if kind == "metrics":
         try:
             cap = collect_metrics(client, url, timeout)
@@ -126,12 +139,14 @@ def run_check(req: CheckRequest) -> dict[str, Any]:
     mod = rule_module(req.rule)
     kind: str = mod.PROFILE_TYPE
     conf = load_config(req.config_path)
-    svc = resolve_service(req.target, req.config_path, req.kube)
+    svc = resolve_service(req.target, req.config_path, req.kube, metrics=req.metrics)
+    if req.metrics is not None and kind != "metrics":
+        raise UsageError(f"--metrics: only for --rule gc-pressure ({req.rule} reads profiles)")
     meta = service_metadata(svc.url, client=svc.client, configured=svc.meta, user=req.user)
     assert meta.service_name is not None
 
     def take() -> Capture:
-        return capture(kind, svc.client, svc.url, meta, req.timeout)
+        return capture(kind, svc.client, svc.url, meta, req.timeout, svc.metrics)
 
     taken: list[Capture] = []
     reference = stored_baseline(req, conf, meta.service_name, kind) if req.baseline else None

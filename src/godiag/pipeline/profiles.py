@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,7 @@ from godiag.model.profile import Profile
 
 if TYPE_CHECKING:
     from godiag.collect.kube.pods import KubeOptions
+    from godiag.config import Target
 
 MAX_FILE = 1 << 30
 STORED_ID = re.compile(r"[0-9a-f]{4,64}")
@@ -25,6 +26,9 @@ class Service:
     url: str
     client: HttpClient
     meta: CaptureMeta
+    # the target's metrics URL and the client for it (storing.metrics_client), when its
+    # metrics are not under `url`
+    metrics: tuple[str, HttpClient] | None = None
 
 
 def is_url(source: str) -> bool:
@@ -33,14 +37,21 @@ def is_url(source: str) -> bool:
 
 
 def resolve_service(
-    target: str, config_path: str | None = None, kube: KubeOptions | None = None
+    target: str,
+    config_path: str | None = None,
+    kube: KubeOptions | None = None,
+    metrics: str | None = None,
 ) -> Service:
     """A base URL as given, a Kubernetes pod (`k8s://`, through the API server's pod
     proxy with the cluster's credentials), or a target of godiag.toml (with its auth and
-    TLS settings). Every command taking a service resolves it here."""
+    TLS settings). Every command taking a service resolves it here. Its metrics URL:
+    `metrics` (`--metrics`), else the configured target's `metrics_url` (a URL given
+    takes that of the target configured at that very URL, as `Config.target_at` says)."""
     from godiag.pipeline.storing import config_meta, load_config, target_meta
 
     if target.startswith("k8s://"):
+        if metrics is not None:
+            raise UsageError("--metrics: not for k8s:// targets (a pod is read through its proxy)")
         from godiag.collect.kube.pods import resolve
 
         pod = resolve(target, kube)
@@ -51,7 +62,11 @@ def resolve_service(
         conf = load_config(config_path)
         given = target_from_url(target)
         client = HttpClient(headers=given.auth.header())
-        return Service(given.url, client, config_meta(conf, given.url))
+        # the metrics URL of the target configured at this very URL, if any
+        found = conf.target_at(target)
+        given = replace(given, metrics_url=found.metrics_url, metrics_auth=found.metrics_auth)
+        meta = config_meta(conf, given.url)
+        return Service(given.url, client, meta, _metrics_of(given, client, metrics))
     from godiag import config
 
     conf = config.load(config_path)
@@ -60,7 +75,21 @@ def resolve_service(
         known = ", ".join(x.name for x in conf.targets) or "none configured"
         raise UsageError(f"{target!r} is not a file, a URL or a configured target ({known})")
     client = HttpClient(headers=t.auth.header(), tls_verify=t.tls_verify, ca_file=t.ca_file)
-    return Service(t.url.rstrip("/"), client, target_meta(t))
+    return Service(t.url.rstrip("/"), client, target_meta(t), _metrics_of(t, client, metrics))
+
+
+def _metrics_of(t: Target, client: HttpClient, given: str | None) -> tuple[str, HttpClient] | None:
+    """Where `t`'s metrics are read when not under its URL, `given` (--metrics) first, and
+    the client for them (the target's credentials only on its own origin)."""
+    from godiag.config import metrics_endpoint
+    from godiag.pipeline.storing import metrics_client
+
+    if given is not None:
+        url, auth = metrics_endpoint(given, "--metrics", UsageError)
+        t = replace(t, metrics_url=url, metrics_auth=auth)
+    if t.metrics_url is None:
+        return None
+    return t.metrics_url, metrics_client(t, client)
 
 
 def read_file(path: Path) -> bytes:
