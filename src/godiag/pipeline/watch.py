@@ -1,8 +1,9 @@
-"""`godiag watch`: Prometheus-free alerting. Scrape each configured target's /metrics,
-evaluate `[[serve.watch.rules]]` locally (a threshold `above`, or a `rise` over
-`over_seconds`), and enqueue the same jobs an Alertmanager alert would, through the same
-`accept()`. A fired rule stays quiet for `cooldown_seconds` per target (holmes-style), so a
-service stuck above a threshold is diagnosed once per cooldown, not every scrape.
+"""`godiag watch`: Prometheus-free alerting. Scrape each configured target's /metrics (its
+`metrics_url` when set), evaluate `[[serve.watch.rules]]` locally (a threshold `above`, or
+a `rise` over `over_seconds`), and enqueue the same jobs an Alertmanager alert would,
+through the same `accept()`. A fired rule stays quiet for `cooldown_seconds` per target
+(holmes-style), so a service stuck above a threshold is diagnosed once per cooldown, not
+every scrape.
 """
 
 from __future__ import annotations
@@ -87,20 +88,36 @@ def alert_for(rule: WatchRule, target: Target, value: float) -> Alert:
     )
 
 
+def _scrape(t: Target) -> dict[str, float]:
+    """The target's /metrics (Prometheus text), or its metrics URL when it has one (the
+    target's credentials only on its own origin: storing.metrics_client), where an expvar
+    document gives the names expvar's samples take in a diagnosis
+    (go_memstats_heap_inuse_bytes, go_gc_cycles_total)."""
+    from godiag.collect.http import endpoint_url, shown_url
+    from godiag.collect.pprof import collect_metrics_at
+    from godiag.formats import expvar
+    from godiag.formats.observation import expvar_sample
+    from godiag.pipeline.storing import metrics_client, target_client
+
+    client = target_client(t)
+    if t.metrics_url is None:
+        url = endpoint_url(t.url, "/metrics")
+        body = client.get(url, timeout=5).body
+        return samples(body.decode("utf-8", "replace"), shown_url(url))
+    cap = collect_metrics_at(metrics_client(t, client), t.metrics_url, timeout=5)
+    if cap.profile_type == "expvar":
+        return expvar_sample(0.0, expvar.parse(cap.data, cap.source)).values
+    return samples(cap.data.decode("utf-8", "replace"), cap.source)
+
+
 def scrape_once(
     config: Config, settings: ServeSettings, queue: Queue, states: dict[tuple[str, str], RuleState]
 ) -> int:
     """One pass over every target; returns how many jobs it queued."""
-    from godiag.collect.http import endpoint_url, shown_url
-    from godiag.pipeline.storing import target_client
-
     queued = 0
     for t in config.targets:
-        client = target_client(t)
         try:
-            url = endpoint_url(t.url, "/metrics")
-            body = client.get(url, timeout=5).body
-            values = samples(body.decode("utf-8", "replace"), shown_url(url))
+            values = _scrape(t)
         except GodiagError as exc:
             log.warning("%s: %s", t.name, exc)
             continue
