@@ -360,3 +360,56 @@ def test_a_loopback_url_without_metrics_is_read_from_proc(goprog: Any) -> None:
     doc = json.loads(r.stdout)
     assert doc["features"]["open_fds"] is None, doc["features"]
     assert any("does not have the command line" in n for n in doc["notes"]), doc["notes"]
+
+
+def test_pprof_on_one_port_and_metrics_on_another(goprog: Any, tmp_path: Path) -> None:
+    """A real Go service's pprof on its port, its Go collector's /metrics behind another
+    loopback port (as nats-server's monitoring port or an exporter's): `--metrics URL`
+    reads every sample there, with only the credentials written into it, and the saved
+    bundle replays offline to the same target and series."""
+    import base64
+    import urllib.request
+
+    svc = goprog("cmd/steady")
+    seen: list[str | None] = []
+
+    class Metrics(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("Authorization"))
+            with urllib.request.urlopen(f"{svc.url}/metrics", timeout=10) as res:
+                body = res.read()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a: object) -> None:
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Metrics)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    port = srv.server_address[1]
+    saved = tmp_path / "bundle"
+    try:
+        r = godiag("diagnose", svc.url, "--metrics", f"http://mon:pw9@127.0.0.1:{port}/metrics",
+                   "--window", "2s", "--cpu", "0", "--no-store", "--format", "json",
+                   "--save-captures", str(saved))  # fmt: skip
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert r.returncode in (0, 1), r.stderr
+    doc = json.loads(r.stdout)
+    schemas.validate(doc)
+    metrics = f"http://127.0.0.1:{port}/metrics"
+    assert doc["target"]["metrics_url"] == metrics and doc["metrics_source"] == "metrics"
+    assert len(seen) >= 3 and set(seen) == {"Basic " + base64.b64encode(b"mon:pw9").decode()}
+    assert doc["features"]["goroutines"] and "pw9" not in r.stdout
+    manifest = (saved / "manifest.json").read_text()
+    caps = json.loads(manifest)["captures"]
+    assert {c["source"] for c in caps if c["role"].startswith("metrics#")} == {metrics}
+    assert not any(c["source"] == f"{svc.url}/metrics" for c in caps) and "pw9" not in manifest
+    again = godiag("diagnose", str(saved), "--format", "json")
+    assert again.returncode == r.returncode, again.stderr
+    replayed = json.loads(again.stdout)
+    assert replayed["target"] == doc["target"] and replayed["series"] == doc["series"]
