@@ -250,10 +250,12 @@ def score(
         bins.setdefault(min(9, int(rk[0][1] * 10)), []).append((rk[0][1], rk[0][0] == r["kind"]))
     ece = sum(abs(sum(p for p, _ in b) / len(b) - sum(c for _, c in b) / len(b)) * len(b)
               for b in bins.values()) / n  # fmt: skip
-    # not sure: below the floor, the top kind's own evidence absent (kinds.unsupported), a
+    # not sure: below the floor, the top kind's own evidence absent (kinds.unsupported) or
+    # what a service at its usual work shows as well (kinds.doubt: a hot request path), a
     # runner-up with evidence close behind (ranker.contested), or a healthy top the faults
-    # outweigh together (ranker.outweighed)
+    # outweigh together (ranker.outweighed), as the report decides it
     unsure = [rk[0][1] < ranker.FLOOR or kinds.unsupported(rk[0][0], r["features"]) is not None
+              or kinds.doubt(rk[0][0], r["features"]) is not None
               or ranker.contested(rk, r["features"]) is not None
               or ranker.outweighed(rk) is not None
               for rk, r in zip(ranked, rows, strict=True)]  # fmt: skip
@@ -511,7 +513,8 @@ true kind and its file:line is within 3 lines of the manifest's fault line, or n
 right function ("true kind": the location the evidence gives for the true kind, whatever the
 ranking). Brier: multi-class, summed over kinds. ECE: top-1 confidence, 10 bins. Abstain:
 the report says it is not sure (top probability under the {floor:.0%} floor, the top kind's
-own evidence absent, a fault
+own evidence absent, evidence a service at its usual work gives as well (a hot function or
+an allocating site on a request path), a fault
 kind with evidence of its own at 70% of the top's probability or more behind it, or a
 healthy top under {healthy_floor:.0%}). AC@1 when
 sure: AC@1 over the runs the report does not call "not sure". Confident errors: a wrong top
