@@ -168,6 +168,11 @@ def diagnose(
     if kube and metrics is not None:
         raise UsageError("--metrics: not for k8s:// targets (a pod is read through its proxy)")
     metrics_at = None if metrics is None else cfg.metrics_endpoint(metrics, "--metrics", UsageError)
+    if deadline is not None and deadline <= window:
+        # the window's end captures would be refused: a diagnosis of the start alone, whose
+        # gaps would read as what the service does not serve
+        raise UsageError(f"--deadline {deadline:g}s: not longer than the window ({window:g}s); "
+                         f"give a deadline past the window, or a shorter --window")  # fmt: skip
     if not target.startswith(("http://", "https://")) and bundle.is_bundle(Path(target)):
         live_only = ("window", "cpu", "timeout", "deadline", "save_dir", "lookback", "metrics")
         ctx = click.get_current_context()
@@ -210,6 +215,10 @@ def diagnose(
             if Path(target).is_dir():
                 raise UsageError(f"{target}: a directory without {bundle.MANIFEST} (not saved "
                                  f"by --save-captures)")  # fmt: skip
+            if "/" in target or target.startswith("."):
+                raise UsageError(f"{target}: no such directory (a bundle saved by "
+                                 f"--save-captures), and not a URL, a PID or a configured "
+                                 f"target ({known})")  # fmt: skip
             raise UsageError(f"{target!r} is neither a URL nor a configured target ({known})")
         tgt = found
     if metrics_at is not None:

@@ -39,7 +39,9 @@ def fetch_url(url: str, *, client: HttpClient, timeout: float) -> Capture:
         asked = goroutine_url(url, 1)
         res = client.get(asked, timeout, allow_error=True)
         if res.status >= 400:
-            raise CollectError(describe_http_error(first.url, first.status, first.body))
+            raise CollectError(
+                describe_http_error(first.url, first.status, first.body, first.sent_auth)
+            )
     host = urlparse(shown_url(asked)).netloc
     return Capture(
         data=res.body,

@@ -47,6 +47,7 @@ class HttpResult:
     body: bytes
     content_type: str | None
     headers: dict[str, str] = field(default_factory=dict)
+    sent_auth: bool = False  # the request carried credentials (a 401 then refused them)
 
 
 # query parameters whose value is a credential (?token=..., ?api_key=..., ?sig=...)
@@ -195,7 +196,8 @@ class HttpClient:
             if location is None:
                 if res.status >= 400 and not allow_error:
                     raise HttpStatusError(
-                        describe_http_error(res.url, res.status, res.body), res.status
+                        describe_http_error(res.url, res.status, res.body, res.sent_auth),
+                        res.status,
                     )
                 return res
             nxt = urljoin(current, location)
@@ -241,7 +243,8 @@ class HttpClient:
             if dog.fired:  # the shut-down socket read as an early end of the answer
                 raise self._late(shown, timeout)
             ctype = resp.getheader("Content-Type")
-            return HttpResult(shown, resp.status, body, ctype, hdrs), None
+            sent = "Authorization" in headers
+            return HttpResult(shown, resp.status, body, ctype, hdrs, sent), None
         except CaptureBudgetError:
             raise
         except CollectError:
@@ -318,7 +321,8 @@ class HttpClient:
                 self.pool.give(taken)  # the caller owns the bytes from here on
 
 
-def describe_http_error(url: str, status: int, body: bytes) -> str:
+def describe_http_error(url: str, status: int, body: bytes, sent_auth: bool = False) -> str:
+    """One line for an HTTP error answer; `sent_auth`: the request carried credentials."""
     url = shown_url(url)
     text = body[:300].decode("utf-8", "replace").strip().splitlines()
     first = text[0] if text else ""
@@ -328,9 +332,14 @@ def describe_http_error(url: str, status: int, body: bytes) -> str:
             f'(import _ "net/http/pprof" or register pprof handlers on its mux)'
         )
     if status in (401, 403):
+        what = f"{url}: {status} {'Unauthorized' if status == 401 else 'Forbidden'}"
+        if sent_auth:
+            return f"{what}: the credentials sent were refused"
+        # a metrics URL on another origin gets none of the target's credentials
         return (
-            f"{url}: {status} {'Unauthorized' if status == 401 else 'Forbidden'}: "
-            f"set auth (bearer or username/password) in the target's configuration"
+            f"{what}: no credentials were sent; give them as user:pass@ in this URL, or as "
+            f"auth (bearer or username/password) in the target's [[targets]] entry when it "
+            f"is on the target's own host and port"
         )
     return f"{url}: HTTP {status}" + (f": {first}" if first else "")
 

@@ -86,7 +86,7 @@ def _explain(kind: str, res: HttpResult, seconds: float | None) -> str:
         return f"{res.url}: the runtime does not know the {kind} profile"
     if res.status == 500 and "already in use" in body:
         return f"{res.url}: a CPU profile is already being taken in this process; retry later"
-    return describe_http_error(res.url, res.status, res.body)
+    return describe_http_error(res.url, res.status, res.body, res.sent_auth)
 
 
 def _get_with_progress(
