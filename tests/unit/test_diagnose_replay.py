@@ -376,3 +376,21 @@ def test_a_moment_s_lock_waiters_on_a_healthy_daemon_are_no_verdict() -> None:
     lock = next(c for c in doc["causes"] if c["kind"] == "lock-contention")
     assert "deliverMsg" in " ".join(lock["evidence"])
     assert "since the process started" not in " ".join(lock["evidence"])
+
+
+def test_a_metrics_port_alone_states_no_fault_it_did_not_see() -> None:
+    """Debian's dockerd read on its metrics port only (no pprof): no live-heap measure, no
+    dumps. Whatever kind ranks first, a fault nothing points at is titled unconfirmed (its
+    title alone, "live heap keeps growing", would read as a finding), and healthy's missing
+    measure names the heap profile, not metrics the service already exposes."""
+    from godiag.analysis.rootcause.kinds.base import UNCONFIRMED
+    from godiag.pipeline.diagnose import DiagnoseOptions, replay
+
+    doc = replay(DIAGNOSE / "thirdparty-dockerd-metrics-only", DiagnoseOptions(store=False))
+    assert doc["verdict"].startswith("not sure") and not doc["confident"]
+    for c in doc["causes"]:
+        if c["kind"] != "healthy" and not c["evidence"] and c["location"] is None:
+            assert c["title"].startswith(UNCONFIRMED), c
+    healthy = next(c for c in doc["causes"] if c["kind"] == "healthy")
+    said = " ".join(healthy["evidence"]) + str(healthy.get("set_aside", ""))
+    assert "heap profile" in said and "expose Go runtime metrics" not in said, said

@@ -362,9 +362,12 @@ def _analyse(
             elif kind not in proven and (why := kinds.unsupported(kind, feats)) is not None:
                 # what it shows does not make its case: the reason, beside what it shows
                 ev = [*ev, f"{UNCONFIRMED}{why}"]
+            title = _title(kind, feats, loc, kind in proven)
+            if kind != "healthy" and loc is None and not ev and not title.startswith(UNCONFIRMED):
+                # nothing points at it: its title ("live heap keeps growing") is not a finding
+                title = f"{UNCONFIRMED}{title}"
             causes.append({"rank": len(causes) + 1, "kind": kind, "probability": round(p, 4),
-                           "title": _title(kind, feats, loc, kind in proven), "location": loc,
-                           "evidence": ev, **aside})  # fmt: skip
+                           "title": title, "location": loc, "evidence": ev, **aside})  # fmt: skip
         causes = _corroborate(options.source, causes, notes)
     notes += [f"{k} ranked after kinds with evidence: {w}" for k, w in set_aside.items()]
     top = causes[0] if causes else None
@@ -395,7 +398,7 @@ def _analyse(
         and top["kind"] not in longterm.decisive(lt)
     ):
         confident = False
-        verdict = (f"not sure: {top['kind']} ranks first ({top['probability']:.0%}), but "
+        verdict = (f"not sure: {top['kind']} ranks first ({_ranked_at(top)}), but "
                    f"{starved}")  # fmt: skip
     elif top is not None and (
         (top["kind"] not in proven and (why := kinds.unsupported(top["kind"], feats)) is not None)
@@ -420,7 +423,7 @@ def _analyse(
         or (confident and (why := _outweighed(ranked, feats, proven)) is not None)
     ):
         confident = False
-        verdict = f"not sure: {top['kind']} ranks first ({top['probability']:.0%}), but {why}"
+        verdict = f"not sure: {top['kind']} ranks first ({_ranked_at(top)}), but {why}"
         verdict += _if_it_is(top, why)
     elif not confident:
         share = _under(top["probability"], ranker.FLOOR)  # type: ignore[index]
@@ -542,6 +545,17 @@ def _listed(
 UNDECIDED = ("a longer --window (slow faults show over minutes), a diagnosis while the symptom "
              "is on, or a baseline stored now (`godiag diagnose URL --store --as-baseline`) "
              "and a diagnosis minutes later would decide")  # fmt: skip
+
+
+def _ranked_at(top: dict[str, Any]) -> str:
+    """The top cause's probability in a "not sure" verdict, never rounded up to the floor its
+    kind needs for a verdict (healthy at 0.5476 is "54.7%": "55%" would meet the floor the
+    same sentence says it missed)."""
+    from godiag.analysis.rootcause import ranker
+
+    p: float = top["probability"]
+    floor = ranker.HEALTHY_FLOOR if top["kind"] == "healthy" else ranker.FLOOR
+    return _under(p, floor) if p < floor else f"{p:.0%}"
 
 
 def _under(p: float, floor: float) -> str:
@@ -732,9 +746,11 @@ def unobserved(doc: dict[str, Any]) -> str | None:
     if doc.get("verdict") != NO_DIAGNOSIS:
         return None
     missing = [str(m) for m in doc.get("missing") or []]
-    why = next((m for m in missing if "cannot connect" in m or "timed out" in m), None)
-    why = why or next(iter(missing), "no answer")
-    return f"cannot diagnose {doc['target']['url']}: nothing answered ({why})"
+    silent = next((m for m in missing if "cannot connect" in m or "timed out" in m), None)
+    why = silent or next(iter(missing), "no answer")
+    # a service that answered every request with an error (401, 404) did answer
+    what = "nothing answered" if silent or not missing else "nothing could be read"
+    return f"cannot diagnose {doc['target']['url']}: {what} ({why})"
 
 
 def is_fault(doc: dict[str, Any], suspect: bool = False) -> bool:

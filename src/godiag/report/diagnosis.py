@@ -102,9 +102,16 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
             # the first row is the most probable kind with evidence of its own, the others
             # the model's order (docs/diagnose.md); documents before that put every kind
             # with evidence first
-            console.print("[dim]order: first the most probable kind whose own evidence "
-                          "was seen; a kind scored above it without its evidence follows "
-                          "it[/]")  # fmt: skip
+            head = doc["causes"][0]
+            if unconfirmed(head):
+                # nothing points at the first either (its verdict says so): it is first
+                # only because the kind scored above it lacks a measure
+                console.print("[dim]order: a kind scored above the first lacks a measure "
+                              "its evidence needs and follows it[/]")  # fmt: skip
+            else:
+                console.print("[dim]order: first the most probable kind whose own evidence "
+                              "was seen; a kind scored above it without its evidence follows "
+                              "it[/]")  # fmt: skip
     for c in doc["causes"][: 3 if verbose else 1]:
         console.print(f"[bold]{c['kind']}[/]: {c['title']}")
         for e in c["evidence"]:

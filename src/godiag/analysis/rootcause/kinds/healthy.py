@@ -28,8 +28,11 @@ def title(feats: Features, where: str) -> str:
 MEASURES = (
     ("cpu_seconds_per_s", "no CPU measure",
      "expose process_cpu_seconds_total in /metrics or allow a CPU profile (--cpu)"),
+    # the live heap is read after a forced collection (the heap profile's ?gc=1): a /metrics
+    # read alone counts the garbage of the moment with it
     ("heap_growth_bytes_per_s", "no live-heap measure",
-     "allow the heap profile (/debug/pprof/heap) or expose Go runtime metrics"),
+     "allow the heap profile (/debug/pprof/heap; the live heap is read after the collection "
+     "it forces)"),
     ("goroutines", "no goroutine count",
      "allow /debug/pprof/goroutine or expose go_goroutines"),
 )  # fmt: skip
