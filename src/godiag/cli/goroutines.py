@@ -76,6 +76,7 @@ def goroutines(
         strict=not lenient,
         captures=captures,
         kube=kube_of(kubeconfig, kube_context),
+        config_path=config_path,
     )
     if store or as_baseline:
         doc["stored"] = _keep(captures, user, config_path, as_baseline)

@@ -20,11 +20,12 @@ if TYPE_CHECKING:
 def load(
     source: str,
     *,
-    client: HttpClient,
+    client: HttpClient | None,
     timeout: float,
     strict: bool,
     captures: list[Capture] | None = None,
     kube: KubeOptions | None = None,
+    config_path: str | None = None,
 ) -> tuple[Dump, str]:
     """The parsed dump and where it really came from (the URL asked, also for a PID).
 
@@ -39,7 +40,12 @@ def load(
         cap = fetch_url(svc.url, client=svc.client, timeout=timeout)
         cap = replace(cap, meta=cap.meta.merged(svc.meta))
     else:
-        cap = fetch(source, client=client, timeout=timeout)
+        if client is None and source.startswith(("http://", "https://")):
+            from godiag.pipeline.profiles import resolve_service
+
+            # the auth and TLS settings of the target configured at this very URL
+            client = resolve_service(source, config_path).client
+        cap = fetch(source, client=client or HttpClient(), timeout=timeout)
     if captures is not None:
         captures.append(cap)
     if not cap.data.strip():
@@ -73,17 +79,21 @@ def analyze_sources(
     client: HttpClient | None = None,
     captures: list[Capture] | None = None,
     kube: KubeOptions | None = None,
+    config_path: str | None = None,
 ) -> dict[str, Any]:
-    client = client or HttpClient()
+    # no client given: each URL's own (its configured target's auth and TLS settings)
     loaded = [
-        load(s, client=client, timeout=timeout, strict=strict, captures=captures, kube=kube)
+        load(s, client=client, timeout=timeout, strict=strict, captures=captures, kube=kube,
+             config_path=config_path)
         for s in sources
-    ]
+    ]  # fmt: skip
     dump = combine([d for d, _ in loaded])
     label = ", ".join(where for _, where in loaded)
     if other is None:
         return analyze(dump, label)
-    before, before_where = load(other, client=client, timeout=timeout, strict=strict, kube=kube)
+    before, before_where = load(
+        other, client=client, timeout=timeout, strict=strict, kube=kube, config_path=config_path
+    )
     doc = diff(before, dump, label)
     doc["diff"]["before"]["source"] = before_where
     return doc

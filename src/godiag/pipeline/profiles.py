@@ -61,9 +61,12 @@ def resolve_service(
 
         conf = load_config(config_path)
         given = target_from_url(target)
-        client = HttpClient(headers=given.auth.header())
-        # the metrics URL of the target configured at this very URL, if any
+        # the target configured at this very URL, if any: its auth and TLS settings and its
+        # metrics URL (credentials written into the URL win, as Config.target_at says)
         found = conf.target_at(target)
+        client = HttpClient(
+            headers=found.auth.header(), tls_verify=found.tls_verify, ca_file=found.ca_file
+        )
         given = replace(given, metrics_url=found.metrics_url, metrics_auth=found.metrics_auth)
         meta = config_meta(conf, given.url)
         return Service(given.url, client, meta, _metrics_of(given, client, metrics))
