@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from godiag.pipeline.profiles import resolve_service
+from tests.servers import loopback, reply
 
 DUMP = b"""goroutine 1 [running]:
 main.main()
@@ -25,15 +25,9 @@ BASIC = "Basic c3JlOnMzY3JldA=="
 class _Guarded(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.headers.get("Authorization") != BASIC:
-            self.send_response(401)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(DUMP)))
-        self.end_headers()
-        self.wfile.write(DUMP)
+            reply(self, 401, b"")
+        else:
+            reply(self, 200, DUMP, "text/plain")
 
     def log_message(self, *a: object) -> None:
         pass
@@ -41,13 +35,8 @@ class _Guarded(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def guarded() -> Iterator[str]:
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Guarded)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}"
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    with loopback(_Guarded) as url:
+        yield url
 
 
 def _config(tmp_path: Path, url: str) -> Path:
