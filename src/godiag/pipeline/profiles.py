@@ -67,9 +67,8 @@ def resolve_service(
         client = HttpClient(
             headers=found.auth.header(), tls_verify=found.tls_verify, ca_file=found.ca_file
         )
-        given = replace(given, metrics_url=found.metrics_url, metrics_auth=found.metrics_auth)
         meta = config_meta(conf, given.url)
-        return Service(given.url, client, meta, _metrics_of(given, client, metrics))
+        return Service(given.url, client, meta, _metrics_of(found, client, metrics))
     from godiag import config
 
     conf = config.load(config_path)
