@@ -26,7 +26,7 @@ import pytest
 from godiag import schemas
 from godiag.config import Target
 from godiag.pipeline.diagnose import DiagnoseOptions, diagnose
-from tests.servers import free_ports
+from tests.servers import free_ports, loopback, reply
 
 pytestmark = pytest.mark.integration
 
@@ -364,7 +364,7 @@ def test_a_loopback_url_without_metrics_is_read_from_proc(goprog: Any) -> None:
 
 def test_pprof_on_one_port_and_metrics_on_another(goprog: Any, tmp_path: Path) -> None:
     """A real Go service's pprof on its port, its Go collector's /metrics behind another
-    loopback port (as nats-server's monitoring port or an exporter's): `--metrics URL`
+    loopback port (as an exporter's own port): `--metrics URL`
     reads every sample there, with only the credentials written into it, and the saved
     bundle replays offline to the same target and series."""
     import base64
@@ -377,27 +377,17 @@ def test_pprof_on_one_port_and_metrics_on_another(goprog: Any, tmp_path: Path) -
         def do_GET(self) -> None:
             seen.append(self.headers.get("Authorization"))
             with urllib.request.urlopen(f"{svc.url}/metrics", timeout=10) as res:
-                body = res.read()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+                reply(self, 200, res.read(), "text/plain; version=0.0.4")
 
         def log_message(self, *a: object) -> None:
             pass
 
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Metrics)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    port = srv.server_address[1]
     saved = tmp_path / "bundle"
-    try:
+    with loopback(Metrics) as base:
+        port = int(base.rsplit(":", 1)[1])
         r = godiag("diagnose", svc.url, "--metrics", f"http://mon:pw9@127.0.0.1:{port}/metrics",
                    "--window", "2s", "--cpu", "0", "--no-store", "--format", "json",
                    "--save-captures", str(saved))  # fmt: skip
-    finally:
-        srv.shutdown()
-        srv.server_close()
     assert r.returncode in (0, 1), r.stderr
     doc = json.loads(r.stdout)
     schemas.validate(doc)
