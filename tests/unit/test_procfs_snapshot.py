@@ -53,6 +53,34 @@ def test_connections_to_one_remote_end_are_counted_by_peer() -> None:
     assert sum(k.startswith(PEER) for k in values) <= 5
 
 
+def test_close_wait_is_counted_apart_on_the_connections_the_process_opened() -> None:
+    """Real sockets of this process: three connections it opened whose peer (the accepted
+    end) closed them, and two it accepted whose client closed them. All five are in
+    CLOSE_WAIT; the three on no listening port of the process are its outbound ones (a
+    leak's), the two on its listening port are requests whose clients gave up."""
+    import time
+
+    # what other tests of this process left behind is counted apart
+    before = procfs_values(_cap(fd_snapshot(os.getpid())))
+    out_srv = socket.create_server(("127.0.0.1", 0))
+    opened = [socket.create_connection(out_srv.getsockname()) for _ in range(3)]
+    for _ in opened:
+        out_srv.accept()[0].close()  # the peer hangs up; this end never closes
+    in_srv = socket.create_server(("127.0.0.1", 0))
+    clients = [socket.create_connection(in_srv.getsockname()) for _ in range(2)]
+    accepted = [in_srv.accept()[0] for _ in clients]
+    for c in clients:
+        c.close()  # the client gives up; the accepted end stays open
+    time.sleep(0.2)  # the FINs are delivered on loopback within moments
+    try:
+        values = procfs_values(_cap(fd_snapshot(os.getpid())))
+    finally:
+        for s in (*opened, *accepted, out_srv, in_srv):
+            s.close()
+    for name, n in (("godiag_proc_tcp_close_wait", 5), ("godiag_proc_tcp_close_wait_outbound", 3)):
+        assert values[name] - before[name] == n, (name, values, before)
+
+
 @pytest.mark.parametrize(
     "line",
     [

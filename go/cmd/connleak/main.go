@@ -17,6 +17,8 @@ var held []net.Conn // keeps the leaked connections reachable, as a forgotten po
 
 func main() {
 	every := flag.Duration("every", 50*time.Millisecond, "dial one connection this often")
+	peerClose := flag.Bool("peerclose", false,
+		"the upstream hangs up on each connection at once (an idle timeout): what is held sits in CLOSE_WAIT")
 	flag.Parse()
 	upstream, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -28,6 +30,10 @@ func main() {
 			c, err := upstream.Accept()
 			if err != nil {
 				return
+			}
+			if *peerClose {
+				_ = c.Close()
+				continue
 			}
 			go func() { _, _ = io.Copy(io.Discard, c) }()
 		}

@@ -179,7 +179,8 @@ def cpu_ms(pid: int, proc: Path = Path("/proc")) -> int | None:
 
 def fd_snapshot(pid: int, proc: Path = Path("/proc")) -> bytes:
     """What the kernel says the process holds, as `name value` lines: open_fds, sockets,
-    its TCP sockets by state (tcp_established, tcp_close_wait) and how long it has run
+    its TCP sockets by state (tcp_established, tcp_close_wait, and of the latter those not
+    on a port it listens on, tcp_close_wait_outbound) and how long it has run
     (uptime_seconds) and the CPU it has used (cpu_ms). The counts a service without
     process_open_fds in /metrics cannot tell, read only for a local process; the uptime
     says whether a stored reference is this process's when nothing exports
@@ -194,12 +195,19 @@ def fd_snapshot(pid: int, proc: Path = Path("/proc")) -> bytes:
     counts = {"open_fds": len(names), "sockets": len(inodes)}
     counts.update({f"tcp_{s}": 0 for s in TCP_STATES.values()})
     peers: dict[str, int] = {}
-    for cols in _tcp_rows(pid, proc):
-        if cols[9] in inodes and cols[3] in TCP_STATES:
+    rows = [cols for cols in _tcp_rows(pid, proc) if cols[9] in inodes]
+    # a socket on a port the process listens on was accepted: one in CLOSE_WAIT is a
+    # request whose client gave up (a stuck handler's), not a connection the process opened
+    listening = {cols[1].rsplit(":", 1)[-1] for cols in rows if cols[3] == LISTEN}
+    counts["tcp_close_wait_outbound"] = 0
+    for cols in rows:
+        if cols[3] in TCP_STATES:
             counts[f"tcp_{TCP_STATES[cols[3]]}"] += 1
             if cols[3] == "01":
                 peer = host_port(*_addr(cols[2]))
                 peers[peer] = peers.get(peer, 0) + 1
+            elif cols[1].rsplit(":", 1)[-1] not in listening:
+                counts["tcp_close_wait_outbound"] += 1
     lines = [f"{k} {v}" for k, v in counts.items()]
     if (up := process_uptime(pid, proc)) is not None:
         lines.append(f"uptime_seconds {up}")

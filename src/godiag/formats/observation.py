@@ -99,6 +99,7 @@ def goroutine_total(cap: Capture) -> float:
 PROCFS = {"open_fds": "process_open_fds", "sockets": "godiag_proc_sockets",
           "tcp_established": "godiag_proc_tcp_established",
           "tcp_close_wait": "godiag_proc_tcp_close_wait",
+          "tcp_close_wait_outbound": "godiag_proc_tcp_close_wait_outbound",
           "uptime_seconds": "godiag_proc_uptime_seconds",
           "cpu_ms": "godiag_proc_cpu_seconds_total"}  # fmt: skip
 # ... and the unit each line's value is in, where it is not the sample's

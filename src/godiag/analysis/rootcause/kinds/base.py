@@ -48,6 +48,36 @@ class Kind:
     measured: Callable[[Features, float], list[str]] | None = None
 
 
+def would_decide(
+    feats: Features, history: str, *, span: float | None = None, runtime: str = ""
+) -> str:
+    """What reaches past the window's seconds and would decide an accumulating kind, from
+    what this diagnosis did not already have: a stored baseline it was compared with is
+    named as the reference a later diagnosis is compared with (not advised as if absent: a
+    reference 25 s old had "a stored baseline would decide" beside it), and a Prometheus
+    history it read as more of that history. `history`: the series, as "go_goroutines
+    history"; `span`: the seconds of it that decide, when the kind needs that many;
+    `runtime`: a last resort beyond both (the goroutineleak profile)."""
+    from godiag.analysis.rootcause.longterm.common import _ago
+
+    parts = ["a longer --window"]
+    age = feats.get("baseline_age_minutes")
+    if age is None:
+        parts.append("a stored baseline")
+    else:
+        parts.append(f"a later diagnosis against the stored reference (now {_ago(age * 60)} old)")
+    minutes = feats.get("history_minutes")
+    needed = f"{_ago(span)} of {history}" if span else history
+    if minutes is None:
+        parts.append(f"{needed} in a configured Prometheus")
+    else:
+        more = needed if span else f"a longer {history}"
+        parts.append(f"{more} (Prometheus has {_ago(minutes * 60)} of it)")
+    if runtime:
+        parts.append(runtime)
+    return ", ".join(parts[:-1]) + " or " + parts[-1] + " would decide"
+
+
 # The title of a cause whose kind's own evidence is absent (`Kind.unsupported`) opens with
 # this: the diagnosis writes it, the text view marks the cause's row by it.
 UNCONFIRMED = "unconfirmed: "

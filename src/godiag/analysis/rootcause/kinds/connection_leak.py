@@ -20,6 +20,7 @@ from godiag.analysis.rootcause.kinds.base import (
     Kind,
     change_in,
     measured_line,
+    would_decide,
 )
 from godiag.analysis.rootcause.longterm import fds as fd_rule
 from godiag.limits import OBSERVER_CONNECTIONS
@@ -156,13 +157,23 @@ def _not_http(obs: locate.Observed) -> str | None:
     observer's own while no HTTP client connection was opened (each keeps its loop
     goroutines as long as it is open). The busiest HTTP client then says nothing of them."""
     fds = _open_fds(obs)
-    if len(fds) < 2 or fds[-1] - fds[0] <= OBSERVER_CONNECTIONS or len(obs.dumps) < 2:
-        return None
 
-    def loops(d: Any) -> int:
-        names = sites.HTTP_CONN_LOOPS
+    def loops(d: Any, names: tuple[str, ...] = sites.HTTP_CONN_LOOPS) -> int:
         return sum(g.count for g in d.goroutines
                    if any(f.function.startswith(names) for f in g.frames))  # fmt: skip
+
+    # sockets their peers closed (rule 11's CLOSE_WAIT lead), more than the HTTP clients
+    # have connections (one read loop each, which stays while its body is unread): at
+    # least the rest are not an HTTP client's, whatever the fds did in the window
+    waits = [s.values[fd_rule.CLOSE_WAIT] for s in obs.samples if fd_rule.CLOSE_WAIT in s.values]
+    if obs.dumps and fd_rule.closed_by_peers(obs) is not None:
+        conns = loops(obs.dumps[-1], READ_LOOPS)
+        if waits[-1] > conns:
+            return (f"{waits[-1]:.0f} sockets in CLOSE_WAIT and "
+                    f"{many(conns, 'HTTP client connection')}: what is left open is not an "
+                    f"HTTP connection")  # fmt: skip
+    if len(fds) < 2 or fds[-1] - fds[0] <= OBSERVER_CONNECTIONS or len(obs.dumps) < 2:
+        return None
 
     if loops(obs.dumps[-1]) <= loops(obs.dumps[0]):
         return (f"open fds grew by {fds[-1] - fds[0]:.0f} while the HTTP clients' connections "
@@ -207,6 +218,9 @@ def _shared_helper(
 # client is named, which is the leaking one only when it is the one client (a proxy's
 # outbound client beside its own load generator's is not).
 BY_TRAFFIC = ("HTTP client allocation", "goroutines in HTTP client calls")
+# an HTTP client connection's one reader (its writer is the other loop goroutine)
+READ_LOOPS = ("net/http.(*persistConn).readLoop", "net/http.(*http2ClientConn).readLoop",
+              "golang.org/x/net/http2.(*ClientConn).readLoop")  # fmt: skip
 
 
 def _size(what: str, n: int) -> str:
@@ -396,8 +410,8 @@ def unsupported(feats: Features) -> str | None:
         return (f"{many(held, 'goroutine')} {agree(held, 'holds', 'hold')} client connections "
                 f"at both ends of the window, "
                 f"{more_s}, and open fds did not grow: a pool of connections "
-                f"in use, not connections left open; a longer --window, a stored baseline "
-                f"or process_open_fds history would decide")  # fmt: skip
+                f"in use, not connections left open; "
+                f"{would_decide(feats, 'process_open_fds history')}")  # fmt: skip
     seen = ("client_conn_goroutines", "dial_live_bytes")
     if any((feats.get(n) or 0) > 0 for n in seen):
         return None
@@ -409,8 +423,8 @@ def unsupported(feats: Features) -> str | None:
         )
     return (
         "no connection was seen: open fds did not grow, no goroutine holds a client "
-        "connection and no live memory was allocated under a dial; a longer --window, a "
-        "stored baseline or process_open_fds history in a configured Prometheus would decide"
+        "connection and no live memory was allocated under a dial; "
+        + would_decide(feats, "process_open_fds history")
     )
 
 

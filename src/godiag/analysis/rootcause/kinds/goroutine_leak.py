@@ -12,7 +12,7 @@ from __future__ import annotations
 from godiag.analysis import sites
 from godiag.analysis.rootcause import locate, longterm
 from godiag.analysis.rootcause.derived import Derived
-from godiag.analysis.rootcause.kinds.base import Features, Kind
+from godiag.analysis.rootcause.kinds.base import Features, Kind, would_decide
 from godiag.words import many
 
 
@@ -90,9 +90,12 @@ ENDED_SHARE = 0.5
 # goroutines only changed what they wait on: a fixed pool's workers, busy at the start and
 # idle at the end, gain a whole "blocked" group in seconds with the count flat.
 MOVED_SHARE = 0.5
-# what reaches past one window's two dumps
-WOULD_DECIDE = ("a longer --window, a stored baseline, go_goroutines history or the "
-                "goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
+
+
+def _would_decide(feats: Features) -> str:
+    """What reaches past one window's two dumps, from what this diagnosis lacked."""
+    return would_decide(feats, "go_goroutines history",
+                        runtime="the goroutineleak profile (Go 1.27+)")  # fmt: skip
 
 
 def unsupported(feats: Features) -> str | None:
@@ -131,7 +134,7 @@ def unsupported(feats: Features) -> str | None:
         return (f"{ended:.0%} of the goroutines the fastest-growing group had at the start of "
                 f"the window were gone at its end (by goroutine id): goroutines waiting there "
                 f"are released, a leak's never are - work that comes and goes with the load; "
-                f"{WOULD_DECIDE}")  # fmt: skip
+                f"{_would_decide(feats)}")  # fmt: skip
     moved, grew = feats.get("top_growth_moved_share"), feats.get("top_growth_per_min") or 0
     count = feats.get("goroutine_growth_per_min") or 0
     if (moved is not None and moved >= MOVED_SHARE and grew > 0 and count < MOVED_SHARE * grew
@@ -140,7 +143,7 @@ def unsupported(feats: Features) -> str | None:
                 f"the window's start under another stack (by goroutine id), and the process's "
                 f"count rose by {count / grew:.0%} of that group's gain: goroutines that "
                 f"changed what they wait on (a pool's workers going idle after a batch), not "
-                f"new ones piling up; {WOULD_DECIDE}")  # fmt: skip
+                f"new ones piling up; {_would_decide(feats)}")  # fmt: skip
     stuck, blocked = feats.get("stuck_handlers") or 0, feats.get("blocked_user_goroutines") or 0
     # goroutines waiting on a response inside an HTTP client call are requests in flight
     # too, outbound (an in-process client of the stuck handlers is the other end of them)
@@ -166,9 +169,7 @@ def unsupported(feats: Features) -> str | None:
         # profile's sampling period is the heap's)
         return (f"the group of goroutines that grew most in the window gained {few} between "
                 f"the two dumps: one or two more goroutines waiting is what requests in "
-                f"flight do; a longer --window, a stored baseline, go_goroutines history in "
-                f"a configured Prometheus or the goroutineleak profile (Go 1.27+) would "
-                f"decide")  # fmt: skip
+                f"flight do; {_would_decide(feats)}")  # fmt: skip
     if any((feats.get(n) or 0) > 0 for n in LONGER):
         return None
     # within the window, a leak is blocked goroutines accumulating: the group that grew most
@@ -178,9 +179,7 @@ def unsupported(feats: Features) -> str | None:
     if (window or (feats.get("top_growth_per_min") or 0) > 0) and feats.get("top_growth_blocked"):
         return None
     return ("no blocked group of goroutines grew during the window and no goroutine was "
-            "proven "
-            "leaked; a longer --window, go_goroutines history in a configured Prometheus, or "
-            "the goroutineleak profile (Go 1.27+) would decide")  # fmt: skip
+            f"proven leaked; {_would_decide(feats)}")  # fmt: skip
 
 
 KIND = Kind(

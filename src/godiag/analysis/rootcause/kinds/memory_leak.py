@@ -44,7 +44,7 @@ from __future__ import annotations
 from godiag.analysis import sites
 from godiag.analysis.rootcause import keeper, locate, longterm
 from godiag.analysis.rootcause.derived import Derived
-from godiag.analysis.rootcause.kinds.base import Features, Kind
+from godiag.analysis.rootcause.kinds.base import Features, Kind, would_decide
 from godiag.analysis.rootcause.longterm.common import _ago, mb_under
 from godiag.model.profile import Profile
 from godiag.words import agree, many
@@ -136,10 +136,11 @@ def _below_resolution(feats: Features) -> str | None:
         return None
     rate = feats.get("heap_growth_bytes_per_s")
     grew = f"the live heap changed by {rate / 1024:+.0f} KiB/s, " if rate is not None else ""
-    return (f"{grew}no allocation site grew by the heap profile's resolution during the "
-            f"window - an idle service's heap drifts that much, and a slow leak too; a longer "
-            f"--window, a stored baseline or {longterm.CORROBORATE_MIN_S / 60:.0f} minutes of "
-            f"Prometheus history would decide")  # fmt: skip
+    return (
+        f"{grew}no allocation site grew by the heap profile's resolution during the "
+        f"window - an idle service's heap drifts that much, and a slow leak too; "
+        f"{would_decide(feats, 'live-heap history', span=longterm.CORROBORATE_MIN_S)}"
+    )
 
 
 # longterm.consistency: the window against the growth since the reference

@@ -69,8 +69,11 @@ decisive in `adjust` as rule 1 is, else `leads` as rule 9): HTTP/1 responses who
 nobody reads, at both ends of the window, each holding its connection (bodies.py).
 11. fds (`climbing`, `leads` as rule 9): open fds that rose at half the window's samples
 or more, by more than the observer's own connections, with no goroutine more alongside (a
-raw socket or file kept with no goroutine on it): connection-leak at LEAD, not sure (a
-pool still filling climbs the same way) (fds.py).
+raw socket or file kept with no goroutine on it), or five TCP sockets or more of its own
+(not on a port it listens on) in CLOSE_WAIT at every /proc sample (closed by their peers,
+never by the process): connection-leak at LEAD, not sure (a pool still filling climbs the
+same way; an idle pool whose server closed its connections holds them until it uses them
+again) (fds.py).
 12. orphans (`left_behind`, `leads` as rule 11): goroutines blocked sending in the service's
 code whose creator left the function that was to receive, five or more of one group
 stuck across the window: goroutine-leak at LEAD over "healthy" only, not sure (a channel
@@ -96,7 +99,7 @@ from godiag.analysis.rootcause.longterm.arrivals import arrivals, stayed
 from godiag.analysis.rootcause.longterm.bodies import unread
 from godiag.analysis.rootcause.longterm.common import LongTerm, _trends, _uptime, before_start
 from godiag.analysis.rootcause.longterm.connections import _connections
-from godiag.analysis.rootcause.longterm.fds import climbing
+from godiag.analysis.rootcause.longterm.fds import kept_open
 from godiag.analysis.rootcause.longterm.inversion import (
     address,
     held_blocked,
@@ -129,7 +132,7 @@ def gather(obs: Observation, derived: Derived) -> LongTerm:
                     _looping(obs, pair, derived.prefix),
                     before_start(obs, "heap") or before_start(obs, "goroutine"),
                     inversion(derived), len(derived.cycle),
-                    came, kept9, unread(obs), held_blocked(derived), climbing(obs),
+                    came, kept9, unread(obs), held_blocked(derived), kept_open(obs),
                     left_behind(obs, derived.prefix))  # fmt: skip
 
 

@@ -124,9 +124,9 @@ class LongTerm:
     # rule 7 with a holder: the line when a lock's holder and its waiters have been blocked
     # a minute or more (`inversion.held_blocked`)
     held: str | None = None
-    # rule 11: open fds that climbed through the window with no goroutine per connection
-    # (`fds.climbing`), its line
-    fds: str | None = None
+    # rule 11: open fds that climbed through the window with no goroutine per connection,
+    # or sockets left in CLOSE_WAIT (`fds.kept_open`): the lead's name and its line
+    fds: tuple[str, str] | None = None
     # rule 12: senders left behind by a receiver that returned (`orphans.left_behind`)
     orphans: Orphans | None = None
 

@@ -8,6 +8,18 @@ while the goroutine count stays where it was. The model, trained mostly on leaks
 keep a goroutine per connection, reads that as healthy. A pool still filling climbs the
 same way, so this rule points at connection-leak without deciding (`leads`), and never
 decides from the window alone.
+
+A slow leak (a connection every few seconds) climbs by no more than the observer's own
+connections in a window. Its sockets say more than their count when their peers hang up:
+a TCP socket the peer closed stays in CLOSE_WAIT until the process closes it, and a Go
+service closes what it still uses within moments of the peer's FIN (a server's
+connection reader, an HTTP transport's read loop see the EOF). So five or more in
+CLOSE_WAIT in every /proc sample of the window are sockets kept after their connection
+ended (`closed_by_peers`), counted only on the process's own connections, not on the
+ports it listens on (an accepted one in CLOSE_WAIT is a request whose client gave up,
+held by a stuck handler: a deadlock's, not a leak's). An idle pool whose server closed
+its connections (a database's idle timeout) holds such sockets too until it uses them
+again: a lead, not a verdict, as the climb.
 """
 
 from __future__ import annotations
@@ -25,6 +37,40 @@ RISING_SHARE = 0.5
 # goroutines that grew by this share of the fds' growth or more explain them (stuck
 # handlers each hold an inbound connection; goroutine rules weigh those)
 GOROUTINE_SHARE = 0.5
+# CLOSE_WAIT sockets in every sample: past the one or two a service has between a peer's
+# FIN and its own close (two at most in 111 diagnoses of local daemons and services:
+# InfluxDB, Caddy, rclone, NATS, syncthing, dockerd, node_exporter...)
+MIN_CLOSE_WAIT = 5
+# only those the process opened: an accepted socket in CLOSE_WAIT is a request whose client
+# gave up, held by its handler (a deadlocked inventory service's 1,100 stuck requests)
+CLOSE_WAIT = "godiag_proc_tcp_close_wait_outbound"
+# (the lead's name in the ranking's note, its evidence line)
+Held = tuple[str, str]
+CLIMBED = "open fds that climbed through the window with no goroutine per connection"
+PEER_CLOSED = "sockets their peers closed, still open"
+
+
+def kept_open(obs: Observation) -> Held | None:
+    """Rule 11's lead: the climb, else the CLOSE_WAIT sockets."""
+    if (line := climbing(obs)) is not None:
+        return CLIMBED, line
+    if (line := closed_by_peers(obs)) is not None:
+        return PEER_CLOSED, line
+    return None
+
+
+def closed_by_peers(obs: Observation) -> str | None:
+    """The line when MIN_CLOSE_WAIT or more TCP sockets were in CLOSE_WAIT at every /proc
+    sample of the window (two samples or more), else None."""
+    counts = [s.values[CLOSE_WAIT] for s in obs.samples if CLOSE_WAIT in s.values]
+    if len(counts) < 2 or min(counts) < MIN_CLOSE_WAIT:
+        return None
+    seconds = [s.at for s in obs.samples if CLOSE_WAIT in s.values]
+    return (f"{min(counts):.0f} to {max(counts):.0f} TCP sockets in CLOSE_WAIT at every /proc "
+            f"sample of the window ({len(counts)} over {seconds[-1] - seconds[0]:.0f} s, "
+            f"{counts[-1]:.0f} at its end), on connections it opened: their peers closed "
+            f"them and the process never did - sockets kept open after their connection "
+            f"ended")  # fmt: skip
 
 
 def climbing(obs: Observation) -> str | None:
@@ -54,7 +100,13 @@ def climbing(obs: Observation) -> str | None:
             f"goroutine more to hold them: sockets or files opened and kept")  # fmt: skip
 
 
-def undecided(line: str) -> str:
+def undecided(held: Held) -> str:
     """The verdict's doubt when rule 11 put connection-leak first."""
+    name, line = held
+    if name == PEER_CLOSED:
+        later = "a diagnosis a few minutes later (the count climbs on, or falls back)"
+        return (f"{line}, as a leak does and as an idle pool does whose server closed "
+                f"its connections (a database's idle timeout) until it uses them again: "
+                f"{later} would tell them apart")  # fmt: skip
     later = "a diagnosis a few minutes later (the count climbs on, or levels off)"
     return f"{line}, as a leak does and as a pool still filling does: {later} would tell them apart"

@@ -213,7 +213,7 @@ _LEADS = {
 
 def _lead_name(kind: str, lt: LongTerm) -> str:
     if kind == "connection-leak" and not (lt.unread is not None and lt.unread.found):
-        return "open fds that climbed through the window with no goroutine per connection"
+        return lt.fds[0] if lt.fds is not None else fds.CLIMBED
     return _LEADS[kind]
 
 
