@@ -29,6 +29,22 @@ def test_a_relative_store_path_is_beside_the_file(
     assert f"store: local at {tmp_path / 'etc' / 'data' / 'store'}" in capsys.readouterr().out
 
 
+def test_config_check_says_when_godiag_home_overrides_the_store_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GODIAG_HOME wins over `[store] path` (docs/store.md); `config check` names both, or
+    the file's path reads as ignored."""
+    toml = tmp_path / "godiag.toml"
+    toml.write_text('[store]\npath = "kept"\n')
+    monkeypatch.setenv("GODIAG_HOME", str(tmp_path / "home"))
+    with pytest.raises(SystemExit) as done:
+        main(["config", "check", "--config", str(toml)])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert f"store: local at {tmp_path / 'home' / 'store'}" in out
+    assert f"GODIAG_HOME is set: it overrides [store] path = {tmp_path / 'kept'}" in out, out
+
+
 def test_a_relative_godiag_home_is_made_absolute(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -63,6 +64,15 @@ def check(
             # where a local store's files go: $GODIAG_HOME, `[store] path` (from the file's
             # folder) or the platform's default, as the commands resolve it
             "path": str(local_root(conf.store)) if conf.store.backend == "local" else None,
+            # the file's own `[store] path` when GODIAG_HOME puts the store elsewhere: said,
+            # or a user reads the path as ignored
+            "overridden_path": (
+                str(conf.store.path)
+                if conf.store.backend == "local"
+                and conf.store.path
+                and os.environ.get("GODIAG_HOME")
+                else None
+            ),
             "max_artifact_mb": conf.store.max_artifact_mb,
         },
         "prometheus": conf.prometheus_url,

@@ -19,6 +19,10 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
         console.print(f"  target {t['name']}: {t['url']} (auth: {t['auth']}{metrics})")
     st = doc["store"]
     console.print(f"  store: {st['backend']}" + (f" at {st['path']}" if st.get("path") else ""))
+    if st.get("overridden_path"):
+        console.print(
+            f"    (GODIAG_HOME is set: it overrides \\[store] path = {st['overridden_path']})"
+        )
     if doc["prometheus"]:
         console.print(f"  prometheus: {doc['prometheus']}")
     k8s = doc.get("kubernetes") or {}
