@@ -22,6 +22,7 @@ def test_a_refused_request_says_whether_credentials_were_sent() -> None:
 @pytest.mark.parametrize(
     ("kind", "p", "shown"),
     [("healthy", 0.5476, "54.7%"), ("healthy", 0.62, "62%"), ("memory-leak", 0.3971, "39.7%"),
+     ("healthy", 0.3955, "39.5%"),
      ("memory-leak", 0.931, "93%"), ("deadlock", 0.31, "31%")],
 )  # fmt: skip
 def test_a_probability_under_its_floor_never_reads_as_the_floor(

@@ -105,3 +105,15 @@ def test_a_probability_a_rule_set_is_marked_as_the_rules() -> None:
     doc["causes"][0]["evidence"] = [f"{LEADS_TO}open fds that climbed (probability 0.03 -> 0.60)"]
     text = _text(doc)
     assert "60% *" in text and "* set by a rule" in text and "not a calibrated figure" in text
+
+
+def test_the_top_row_prints_the_verdicts_figure_under_a_floor() -> None:
+    """healthy at 0.3955 is "39.5%" in the verdict ("below the 40% floor"): the table's row
+    said "40%" beside it; a row that meets no floor it misses reads as usual."""
+    rows = _text(_doc([("healthy", 0.3955), ("memory-leak", 0.26)])).splitlines()
+    top = next(line for line in rows if line.split()[:2] == ["1", "healthy"])
+    assert "39.5%" in top and "40%" not in top, top
+    second = next(line for line in rows if line.split()[:2] == ["2", "memory-leak"])
+    assert "26%" in second, second
+    rows = _text(_doc([("memory-leak", 0.6049), ("healthy", 0.3)])).splitlines()
+    assert any(line.split()[:3] == ["1", "memory-leak", "60%"] for line in rows), rows

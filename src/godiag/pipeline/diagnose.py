@@ -426,7 +426,7 @@ def _analyse(
         verdict = f"not sure: {top['kind']} ranks first ({_ranked_at(top)}), but {why}"
         verdict += _if_it_is(top, why)
     elif not confident:
-        share = _under(top["probability"], ranker.FLOOR)  # type: ignore[index]
+        share = ranker.shown_at(top["kind"], top["probability"])  # type: ignore[index]
         verdict = (f"not sure: the most likely cause, {top['kind']}, has only "  # type: ignore[index]
                    f"{share} (below the {ranker.FLOOR:.0%} floor)")  # fmt: skip
         listed = {c["kind"] for c in causes}
@@ -553,15 +553,7 @@ def _ranked_at(top: dict[str, Any]) -> str:
     same sentence says it missed)."""
     from godiag.analysis.rootcause import ranker
 
-    p: float = top["probability"]
-    floor = ranker.HEALTHY_FLOOR if top["kind"] == "healthy" else ranker.FLOOR
-    return _under(p, floor) if p < floor else f"{p:.0%}"
-
-
-def _under(p: float, floor: float) -> str:
-    """`p` as a percentage that reads as below `floor`: 0.3955 is "39.5%", not "40%"."""
-    whole = f"{p:.0%}"
-    return whole if round(p * 100) < round(floor * 100) else f"{math.floor(p * 1000) / 10:.1f}%"
+    return ranker.shown_at(top["kind"], top["probability"])
 
 
 def _contest(

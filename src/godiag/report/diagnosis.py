@@ -16,6 +16,7 @@ from rich.table import Table
 
 from godiag.analysis.rootcause.kinds.base import UNCONFIRMED, unconfirmed
 from godiag.analysis.rootcause.longterm.rules import DECISIVE, LEADS_TO
+from godiag.analysis.rootcause.ranker import shown_at
 from godiag.provenance import label
 
 TEMPLATE = "diagnosis.html.j2"
@@ -82,7 +83,9 @@ def render_text(doc: dict[str, Any], console: Console, verbose: bool = False) ->
         aside = "  (unconfirmed: see why below)" if unconfirmed(c) else ""
         rule = _by_rule(c)
         ruled = ruled or rule
-        table.add_row(str(c["rank"]), c["kind"], f"{c['probability']:.0%}" + (" *" if rule else ""),
+        # the top row's figure is the verdict's: under its floor it never rounds up to it
+        at = shown_at(c["kind"], c["probability"]) if c["rank"] == 1 else f"{c['probability']:.0%}"
+        table.add_row(str(c["rank"]), c["kind"], at + (" *" if rule else ""),
                       short(c["location"]) + aside)  # fmt: skip
     ps = [c["probability"] for c in doc["causes"]]
     if doc["causes"] and (rest := 1.0 - sum(ps)) >= 0.005:

@@ -292,6 +292,19 @@ def contested(
 HEALTHY_FLOOR = 0.55
 
 
+def shown_at(kind: str, p: float) -> str:
+    """`p` as a percentage that never rounds up to the floor `kind` needs for a verdict
+    when it is under it: healthy at 0.5476 is "54.7%" and a fault at 0.3955 "39.5%" ("55%"
+    and "40%" would meet the floor the verdict says they missed), else "NN%". The
+    verdict and the table's row print the same figure."""
+    # every floor a verdict may name: the top's below FLOOR ("below the 40% floor"), and
+    # healthy's own
+    floors = (FLOOR, HEALTHY_FLOOR) if kind == "healthy" else (FLOOR,)
+    if any(p < f and round(p * 100) >= round(f * 100) for f in floors):
+        return f"{math.floor(p * 1000) / 10:.1f}%"
+    return f"{p:.0%}"
+
+
 def outweighed(ranked: list[tuple[str, float]]) -> tuple[float, list[tuple[str, float]]] | None:
     """When healthy ranks first below HEALTHY_FLOOR: what the faults score together, and
     the faults, most likely first. None otherwise."""
