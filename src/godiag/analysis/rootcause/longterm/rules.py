@@ -153,7 +153,9 @@ def adjust(
                         f"{probs[k]:.2f})")  # fmt: skip
         piled = sorted({why for k, why in against.items() if k != "deadlock"})
         if piled:
-            notes["healthy"] = "nothing accumulated before the window: " + "; ".join(piled)
+            # scoped to what the reference and the history compared (goroutines, the live
+            # heap): "nothing accumulated" read beside open fds that had tripled
+            notes["healthy"] = f"{COMPARED}: " + "; ".join(piled)
     for kind, why in raised.items():
         if kind not in probs:
             continue
@@ -177,6 +179,9 @@ def adjust(
                        f"{p:.2f} -> {LEAD:.2f})")  # fmt: skip
     out = sorted(probs.items(), key=lambda kv: -kv[1])
     return out, notes
+
+
+COMPARED = "what was compared before the window did not accumulate"
 
 
 def evidenced(notes: dict[str, str]) -> frozenset[str]:
