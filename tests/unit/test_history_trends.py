@@ -271,7 +271,9 @@ def test_a_reference_minutes_old_that_saw_nothing_stay_clears_the_leak_kinds() -
                                      ("healthy", 0.25), ("deadlock", 0.15)], lt)  # fmt: skip
     assert ranked[0][0] == "healthy", ranked
     assert "since the baseline capture 3 min ago" in notes["connection-leak"]
-    assert "-5.5 MiB" in notes["memory-leak"] and notes["healthy"].startswith("nothing accumulated")
+    assert "-5.5 MiB" in notes["memory-leak"] and notes["healthy"].startswith(
+        longterm.rules.COMPARED
+    )
     # goroutines that may stay (old waits, or a select that loops) do not clear
     staying = replace(lt, goroutines=replace(burst, may_stay=40))
     assert "connection-leak" not in longterm.cleared(staying)

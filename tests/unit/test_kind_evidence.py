@@ -730,11 +730,11 @@ def test_open_fds_within_the_observers_own_connections_are_no_connection() -> No
 
 def test_a_share_below_the_floor_never_reads_as_the_floor() -> None:
     """0.3955 under a 40% floor is "39.5%", not "has only 40% (below the 40% floor)"."""
-    from godiag.pipeline.diagnose import _under
+    from godiag.analysis.rootcause.ranker import shown_at
 
-    assert _under(0.3955, 0.4) == "39.5%"
-    assert _under(0.21, 0.4) == "21%"
-    assert _under(0.394, 0.4) == "39%"
+    assert shown_at("memory-leak", 0.3955) == "39.5%"
+    assert shown_at("memory-leak", 0.21) == "21%"
+    assert shown_at("memory-leak", 0.394) == "39%"
 
 
 def test_causes_scored_near_nothing_are_not_listed() -> None:

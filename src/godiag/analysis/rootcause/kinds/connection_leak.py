@@ -13,7 +13,6 @@ from godiag.analysis import sites
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.features import holds_client_conn, peer_samples
-from godiag.analysis.rootcause.kinds import goroutine_leak
 from godiag.analysis.rootcause.kinds.base import (
     PLACE_UNSURE,
     Features,
@@ -54,9 +53,9 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
     hands over to its caller, unless the live memory of dials falls under two callers of
     it or more (a pool shared by several code paths): then the helper, with its callers.
     """
-    if not obs.heap:
-        return goroutine_leak.locator(obs, derived)
     prefix = derived.prefix
+    if not obs.heap:
+        return _from_dumps(obs, prefix)
     own = sites.pick_owner
     dial = sites.has_prefix(sites.DIAL)
     server = _server_side(obs)
@@ -130,7 +129,26 @@ def locator(obs: locate.Observed, derived: Derived) -> locate.Located:
         where = (f"{why}; no heap sample or goroutine shows where they are obtained "
                  f"(a heap profile once more have piled up would)")  # fmt: skip
         return None, [where, *peers]
-    return goroutine_leak.locator(obs, derived)
+    return _from_dumps(obs, prefix)
+
+
+def _from_dumps(obs: locate.Observed, prefix: str | None) -> locate.Located:
+    """With no heap sample under a connection: goroutines on client connections, else
+    inside HTTP client calls, at the code that started or made them; else nowhere. Not
+    the fastest-growing blocked group whatever it waits on (goroutine-leak's place): a
+    goroutine blocked sending on a channel holds no connection, and its place beside
+    connection-leak read as one (a trial's gRPC service)."""
+    server = _server_side(obs)
+    for what, found in (
+        ("goroutines on client connections", conn_users(obs, prefix, server)),
+        ("goroutines in HTTP client calls", in_client_calls(obs, prefix)),
+    ):
+        if (hit := sites.top(_several(found), strict=True)) is not None:
+            loc = locate.loc(hit[0])
+            return loc, [f"connections obtained at {locate.where(loc)} ({what}: "
+                         f"{_size(what, hit[1])})"]  # fmt: skip
+    return None, ["no heap sample or goroutine on a connection shows where connections are "
+                  "obtained"]  # fmt: skip
 
 
 def _peers(obs: locate.Observed) -> str | None:
