@@ -194,7 +194,14 @@ def mb_under(n: float, limit: float) -> str:
 
 
 def _ago(seconds: float) -> str:
-    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+    """An age as a reader divides by: "45 s", "3.4 min" (whole minutes rounded a reference
+    3.5 min old to "3 min" and "4 min" in runs seconds apart, and a "+71/min" beside "+229
+    since 4 min ago"), "16 min"."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 600:
+        return f"{seconds / 60:.1f}".removesuffix(".0") + " min"
+    return f"{seconds / 60:.0f} min"
 
 
 def _span(lt: LongTerm) -> str:
