@@ -171,9 +171,11 @@ DIALS = "live objects from dials"
 
 
 def _not_http(obs: locate.Observed) -> str | None:
-    """Why the leaked connections are not an HTTP client's: open fds grew past the
-    observer's own while no HTTP client connection was opened (each keeps its loop
-    goroutines as long as it is open). The busiest HTTP client then says nothing of them."""
+    """Why the leaked connections are not an HTTP client's: more of the process's own
+    sockets sit in CLOSE_WAIT (rule 11) than HTTP client connections are open, or open fds
+    grew past the observer's own while no HTTP client connection was opened (each keeps
+    its loop goroutines as long as it is open). The busiest HTTP client then says nothing
+    of them."""
     fds = _open_fds(obs)
 
     def loops(d: Any, names: tuple[str, ...] = sites.HTTP_CONN_LOOPS) -> int:
@@ -183,11 +185,10 @@ def _not_http(obs: locate.Observed) -> str | None:
     # sockets their peers closed (rule 11's CLOSE_WAIT lead), more than the HTTP clients
     # have connections (one read loop each, which stays while its body is unread): at
     # least the rest are not an HTTP client's, whatever the fds did in the window
-    waits = [s.values[fd_rule.CLOSE_WAIT] for s in obs.samples if fd_rule.CLOSE_WAIT in s.values]
     if obs.dumps and fd_rule.closed_by_peers(obs) is not None:
         conns = loops(obs.dumps[-1], READ_LOOPS)
-        if waits[-1] > conns:
-            return (f"{waits[-1]:.0f} sockets in CLOSE_WAIT and "
+        if (last := fd_rule.close_waits(obs)[-1][1]) > conns:
+            return (f"{last:.0f} sockets in CLOSE_WAIT and "
                     f"{many(conns, 'HTTP client connection')}: what is left open is not an "
                     f"HTTP connection")  # fmt: skip
     if len(fds) < 2 or fds[-1] - fds[0] <= OBSERVER_CONNECTIONS or len(obs.dumps) < 2:

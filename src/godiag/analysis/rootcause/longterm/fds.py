@@ -59,15 +59,20 @@ def kept_open(obs: Observation) -> Held | None:
     return None
 
 
+def close_waits(obs: Observation) -> list[tuple[float, float]]:
+    """(time, count) of the process's own sockets in CLOSE_WAIT, at each /proc sample."""
+    return [(s.at, s.values[CLOSE_WAIT]) for s in obs.samples if CLOSE_WAIT in s.values]
+
+
 def closed_by_peers(obs: Observation) -> str | None:
     """The line when MIN_CLOSE_WAIT or more TCP sockets were in CLOSE_WAIT at every /proc
     sample of the window (two samples or more), else None."""
-    counts = [s.values[CLOSE_WAIT] for s in obs.samples if CLOSE_WAIT in s.values]
+    seen = close_waits(obs)
+    counts = [n for _, n in seen]
     if len(counts) < 2 or min(counts) < MIN_CLOSE_WAIT:
         return None
-    seconds = [s.at for s in obs.samples if CLOSE_WAIT in s.values]
     return (f"{min(counts):.0f} to {max(counts):.0f} TCP sockets in CLOSE_WAIT at every /proc "
-            f"sample of the window ({len(counts)} over {seconds[-1] - seconds[0]:.0f} s, "
+            f"sample of the window ({len(counts)} over {seen[-1][0] - seen[0][0]:.0f} s, "
             f"{counts[-1]:.0f} at its end), on connections it opened: their peers closed "
             f"them and the process never did - sockets kept open after their connection "
             f"ended")  # fmt: skip

@@ -40,6 +40,8 @@ RAISED = 0.75
 # 10, 11: a lead): a figure of the rule's, not the model's calibrated one
 DECISIVE = "decisive evidence: "
 LEADS_TO = "points to it without deciding: "
+# the healthy cause's line over what the reference and the history cleared
+COMPARED = "what was compared before the window did not accumulate"
 
 
 def _stopped(lt: LongTerm, series: str) -> bool:
@@ -179,9 +181,6 @@ def adjust(
                        f"{p:.2f} -> {LEAD:.2f})")  # fmt: skip
     out = sorted(probs.items(), key=lambda kv: -kv[1])
     return out, notes
-
-
-COMPARED = "what was compared before the window did not accumulate"
 
 
 def evidenced(notes: dict[str, str]) -> frozenset[str]:
