@@ -35,6 +35,12 @@ decidable:
   called with the lock held) the goroutine waits on itself for ever, and everything that
   needs the lock queues behind it. The caller's call is the location.
 
+The creator and same-type readings assume the lock is a field of the object the method
+runs on; where the dump prints the waiters' mutex and the method's receiver exactly, a
+mutex outside that object refutes them (`outside`). A mutex has one holder: a same-type
+place where several identical goroutines park is not the holder of one printed mutex. Of
+several reentrant places, the pending writer's is taken when it is the only one.
+
 Undecided cases stay undecided (None): every goroutine of the function waiting at one line
 with no caller of its own type (a double lock inside one function), a candidate at or
 before the waiters' Lock line (not yet inside), or candidates in more than one place. The
@@ -44,6 +50,7 @@ mutex profile decides them when it is on: its contention is recorded at the hold
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from godiag.analysis import sites
@@ -56,6 +63,7 @@ _LOCK_IMPL = ("sync.", "internal/sync.", "runtime.")
 # where a holder waits while it holds the lock (a lock waiter is not a holder here, and
 # sync.Cond.Wait releases its lock while it waits)
 WAITS_ELSEWHERE = ("channel", "select", "waitgroup", "io", "sleep", "syscall", "other")
+_EXACT = re.compile(r"0x[0-9a-f]+")  # an address the traceback printed exactly (no `?`)
 UP = 3  # frames above the lock call where the critical section's function may be
 NO_HOLDER = "holder not identified: enable the mutex profile (runtime.SetMutexProfileFraction)"
 
@@ -175,10 +183,13 @@ def _creator(dump: Dump, prefix: str | None) -> Holder | None:
             parents = [by_id[w.created_by_goroutine]]
         else:
             parents = [g for g in dump.goroutines if any(f.function == parent_fn for f in g.frames)]
+        mutex = address(w)
         for p in parents:
             sec = next((f for f in p.frames if f.function == parent_fn), None)
             if sec is None or category(p.state, p.frames) not in _WAITS_FOR_CHILDREN:
                 continue
+            if outside(mutex, sec):
+                continue  # they wait for another object's lock (an item's, not the parent's)
             k = (sec.function, sec.line)
             n, c, _, _, _ = inside.get(k, (0, 0, p, sec, entry[0]))
             inside[k] = (n + w.count, c if c else p.count, p, sec, entry[0])
@@ -236,9 +247,18 @@ def _opposite(
     for (f, line), v in waits.items():
         if f != fn:
             lines.setdefault(f, {})[line] = v
-    found = []
+    found, alone = [], []
     for ls in lines.values():
         if len(ls) < 2:
+            # waiting, at its only Lock seen, for the very mutex the holder holds: the far
+            # side when it is the one such place, its own first lock taken where nobody
+            # waits (so the dump cannot show it); the goroutines waiting for what the
+            # holder waits for are the ones that would wait for that first lock
+            (_, only), = ls.values()  # fmt: skip
+            mine = edges[1]
+            if len(mine) == 1 and None not in mine and at(only) == mine:
+                n = sum(g.count for g in held) or 1
+                alone.append(Opposite(only, only, n, "holds"))
             continue
         (n, early), (_, late) = ls[min(ls)], ls[max(ls)]
         for edge, mine, theirs in zip(("held", "holds"), edges, (at(early), at(late)),
@@ -246,7 +266,9 @@ def _opposite(
             if len(mine) == 1 and None not in mine and theirs == mine:
                 found.append(Opposite(late, early, n, edge))
                 break
-    return found[0] if len(found) == 1 else None
+    if found:
+        return found[0] if len(found) == 1 else None
+    return alone[0] if len(alone) == 1 else None
 
 
 def _waits_at(g: Goroutine, at: Frame) -> bool:
@@ -274,7 +296,12 @@ def _reentrant(dump: Dump, start: Dump | None) -> Holder | None:
         inside[k] = (c + g.count, g, outer, entry[0])
     # one place only: a writer and a reader both under their own type's methods is either
     # a read lock upgraded (the writer waits on itself, readers queue behind it) or a read
-    # lock taken twice (the reader waits behind the pending writer): the stacks look alike
+    # lock taken twice (the reader waits behind the pending writer): the stacks look alike.
+    # Of several places, a pending writer's is taken when it is the only one: it holds the
+    # RWMutex's writer lock, so every later reader and writer queues behind it, and readers
+    # under a method of their own type are everyday code (a handler calling a helper)
+    if len(inside) > 1:
+        inside = {k: v for k, v in inside.items() if pending_writer(v[1])}
     if len(inside) != 1:
         return None
     (c, g, outer, at), = inside.values()  # fmt: skip
@@ -287,6 +314,13 @@ def _reentrant(dump: Dump, start: Dump | None) -> Holder | None:
     return Holder(at, g.state, outer, behind, at, c, reentrant=True,
                   across=start is not None, category="lock",
                   wait_minutes=g.wait_minutes)  # fmt: skip
+
+
+def pending_writer(g: Goroutine) -> bool:
+    """Waiting in RWMutex.Lock for the readers to leave: it holds the writer lock already,
+    and Go lets no new reader in while it waits."""
+    names = [f.function for f in g.frames[:2]]
+    return names == ["sync.runtime_SemacquireRWMutex", "sync.(*RWMutex).Lock"]
 
 
 def _key(g: Goroutine) -> tuple[int | None, tuple[tuple[str, int], ...]]:
@@ -341,6 +375,10 @@ def _same_type(dump: Dump, prefix: str | None, fn: str, n: int, at: Frame) -> Ho
     recv = receiver(fn)
     if recv is None:
         return None
+    # the mutexes they wait for (the check is off when the dump did not print them all)
+    waited = {address(g) for g in dump.goroutines
+              if category(g.state, g.frames) == "lock"
+              and any((f.function, f.line) == (fn, at.line) for f in entry_frames(g))}  # fmt: skip
     inside: dict[tuple[str, int], tuple[int, Goroutine, Frame]] = {}
     for g in dump.goroutines:
         cat = category(g.state, g.frames)
@@ -349,13 +387,44 @@ def _same_type(dump: Dump, prefix: str | None, fn: str, n: int, at: Frame) -> Ho
         sec = next((f for f in g.frames if f.function.startswith(recv)), None)
         if sec is None or sec.function == fn or sec.file != at.file:
             continue
+        if None not in waited and all(outside(m, sec) for m in waited):
+            continue  # none of the locks they wait for is a field of this method's receiver
         k = (sec.function, sec.line)
         c, _, _ = inside.get(k, (0, g, sec))
         inside[k] = (c + g.count, g, sec)
     if len(inside) != 1:
         return None
     (c, g, sec), = inside.values()  # fmt: skip
+    if c > 1 and len(waited) == 1 and None not in waited:
+        # they all wait for one mutex (a Mutex, or an RWMutex's writer lock), which has one
+        # holder: a place where several identical goroutines park (a pool, one per
+        # connection) is not it, and one of them holding it while its twins do not is the
+        # unlikely reading
+        return None
     return _holder(g, prefix, sec, n, at, c, same_type=True)
+
+
+# a struct's fields lie at or above its address, and a lock this far past it would be in a
+# struct larger than a small heap object (Go puts objects of 32 KiB and more on spans of
+# their own): the lock of another object
+FIELD_SPAN = 32 << 10
+
+
+def address(g: Goroutine) -> str | None:
+    from godiag.analysis.rootcause.lockcycle import address as printed  # it imports this module
+
+    return printed(g)
+
+
+def outside(mutex: str | None, f: Frame) -> bool:
+    """The mutex (its printed address) is not a field of the object that `f`, a method with
+    a pointer receiver, runs on (its first argument, printed exactly): the same-type and
+    creator readings assume the lock is the receiver's, which the addresses then refute
+    (a per-item lock taken in a method of the collection). False when either is unknown."""
+    first = f.args.split(",")[0].strip()
+    if mutex is None or receiver(f.function) is None or not _EXACT.fullmatch(first):
+        return False
+    return not 0 <= int(mutex, 16) - int(first, 16) < FIELD_SPAN
 
 
 def location(h: Holder) -> dict[str, object]:
@@ -429,6 +498,18 @@ def _opposite_lines(h: Holder) -> list[str]:
     first = f"{o.held_at.function} ({o.held_at.file}:{o.held_at.line})"
     odd = odd_side(h)
     busy, rare = (sec, far) if odd is o.section else (far, sec)
+    if o.held_at == o.section:
+        return [
+            f"the other side, likely: {far}, the one place outside {h.section.function} where "
+            f"goroutines wait for the very mutex the holder holds (its own waiters' address); "
+            f"if it took the lock the holder waits for earlier in {o.section.function} (where "
+            f"nobody else waits, so the dump cannot show it), the two functions take the two "
+            f"locks in opposite orders",
+            f"the order to change is more likely {rare}'s: {busy} is on the busier path "
+            f"({many(n := max(o.waiters, h.waiters), 'goroutine')} {agree(n, 'waits', 'wait')} "
+            f"for the lock it holds against {min(o.waiters, h.waiters)}), whose order the rest "
+            f"of the code follows",
+        ]
     if o.edge == "held":
         tie = (f"where {o.waiters} goroutine(s) wait for the very mutex the holder waits for "
                f"(the same address): they hold it while they wait")  # fmt: skip
