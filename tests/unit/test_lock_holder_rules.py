@@ -76,20 +76,11 @@ def test_with_one_dump_it_is_said_unconfirmed() -> None:
     assert "would confirm" in holder.evidence(h)[1]
 
 
-def test_of_a_writer_and_a_reader_under_their_own_types_the_pending_writer_is_taken() -> None:
-    # an upgraded read lock (the writer waits on itself) and a read lock taken twice behind
-    # a pending writer (the reader does) look alike in a dump; the pending writer holds the
-    # writer lock everyone else queues behind, and readers under a method of their own type
-    # are everyday code, so the writer's place is taken
-    h = holder.find(_dump(_upgrade(7), _reader(45), _getter(79)))
-    assert h is not None and h.reentrant
-    assert holder.location(h) == {"function": "main.(*store).sweep", "file": SRC, "line": 107}
-
-
-def test_two_readers_under_their_own_types_decide_nothing() -> None:
-    twice = [*RLOCK, ("main.(*store).scanKeys", 70), ("main.(*store).export", 90)]
-    reader2 = _g(46, "sync.RWMutex.RLock", twice)
-    assert holder.find(_dump(_reader(45), reader2, _getter(79))) is None
+def test_a_writer_and_a_reader_under_their_own_types_decide_nothing() -> None:
+    # an upgraded read lock (the writer waits on itself) and a read lock taken twice
+    # behind a pending writer (the reader does) look alike in a dump: GoKer's
+    # cockroach16167 is the second, with its pending writer under a method of its own type
+    assert holder.find(_dump(_upgrade(7), _reader(45), _getter(79))) is None
 
 
 def test_the_later_of_two_lock_lines_is_where_the_second_lock_is_taken() -> None:

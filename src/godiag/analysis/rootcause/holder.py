@@ -38,8 +38,7 @@ decidable:
 The creator and same-type readings assume the lock is a field of the object the method
 runs on; where the dump prints the waiters' mutex and the method's receiver exactly, a
 mutex outside that object refutes them (`outside`). A mutex has one holder: a same-type
-place where several identical goroutines park is not the holder of one printed mutex. Of
-several reentrant places, the pending writer's is taken when it is the only one.
+place where several identical goroutines park is not the holder of one printed mutex.
 
 Undecided cases stay undecided (None): every goroutine of the function waiting at one line
 with no caller of its own type (a double lock inside one function), a candidate at or
@@ -296,12 +295,8 @@ def _reentrant(dump: Dump, start: Dump | None) -> Holder | None:
         inside[k] = (c + g.count, g, outer, entry[0])
     # one place only: a writer and a reader both under their own type's methods is either
     # a read lock upgraded (the writer waits on itself, readers queue behind it) or a read
-    # lock taken twice (the reader waits behind the pending writer): the stacks look alike.
-    # Of several places, a pending writer's is taken when it is the only one: it holds the
-    # RWMutex's writer lock, so every later reader and writer queues behind it, and readers
-    # under a method of their own type are everyday code (a handler calling a helper)
-    if len(inside) > 1:
-        inside = {k: v for k, v in inside.items() if pending_writer(v[1])}
+    # lock taken twice (the reader waits behind the pending writer): the stacks look alike
+    # (GoKer's cockroach16167 is the second, linekv's expiry sweep the first)
     if len(inside) != 1:
         return None
     (c, g, outer, at), = inside.values()  # fmt: skip
@@ -314,13 +309,6 @@ def _reentrant(dump: Dump, start: Dump | None) -> Holder | None:
     return Holder(at, g.state, outer, behind, at, c, reentrant=True,
                   across=start is not None, category="lock",
                   wait_minutes=g.wait_minutes)  # fmt: skip
-
-
-def pending_writer(g: Goroutine) -> bool:
-    """Waiting in RWMutex.Lock for the readers to leave: it holds the writer lock already,
-    and Go lets no new reader in while it waits."""
-    names = [f.function for f in g.frames[:2]]
-    return names == ["sync.runtime_SemacquireRWMutex", "sync.(*RWMutex).Lock"]
 
 
 def _key(g: Goroutine) -> tuple[int | None, tuple[tuple[str, int], ...]]:
