@@ -506,9 +506,11 @@ current capture: the corpus templates on 2026-12-04, the `svc` programs and the 
 daemons on 2026-12-05 (all of them with the automatic CPU profile decided at the first inner
 sample only; the capture now decides at every inner sample), and their features and
 locations were re-derived from those recordings with `--replay` after each later change to
-the analysis up to 2026-12-06 (the recordings are a machine's local cache: the changes
-since, a lock inversion's far side and where a leak's values are kept, were measured on the
-slow runs and blind trials instead, not on these rows). Location: the top-1 cause is the
+the analysis: the corpus templates' up to 2026-12-08, the `svc` programs' and the daemons'
+up to 2026-12-06 (the recordings are a machine's local cache, and theirs are no longer
+on it: the changes since to what those rows would read, a lock inversion's far side, where
+a leak's values are kept and what a lock's address refutes, were measured on the corpus
+rows, the slow runs and blind trials instead). Location: the top-1 cause is the
 true kind and its file:line is within 3 lines of the manifest's fault line, or names the
 right function ("true kind": the location the evidence gives for the true kind, whatever the
 ranking). Brier: multi-class, summed over kinds. ECE: top-1 confidence, 10 bins. Abstain:
