@@ -110,6 +110,27 @@ def test_heap_growth_at_one_site_since_the_baseline_is_decisive() -> None:
     assert feats["baseline_age_minutes"] == 10.0
 
 
+def test_heap_growth_since_a_baseline_under_a_minute_old_leads_without_deciding() -> None:
+    """A blind trial's bounded LRU grew 6.5 MiB at one site between a baseline at 30 s of
+    uptime and a diagnosis at 60 s, then stayed flat: a cache filling grows like a leak for
+    that long. The growth puts memory-leak first, not sure, and says what would decide."""
+    site = ("main.loadFromOrigin", "/src/main.go", 36)
+    mb = 2**20
+    young = longterm.HeapSince(25.0, 6 * mb, site, 6 * mb, mb, 1.0)
+    assert longterm.heap_decisive(young)  # the growth alone would decide
+    lt = longterm.LongTerm(heap=young, uptime_s=64.0)
+    assert "memory-leak" not in longterm.decisive(lt)
+    ranked, raised = longterm.adjust([("healthy", 0.8), ("memory-leak", 0.2)], lt)
+    assert ranked[0] == ("memory-leak", longterm.LEAD)
+    assert "memory-leak" in longterm.evidenced(raised)  # a lead: never a sure verdict
+    why = longterm.undecided("memory-leak", lt) or ""
+    assert "since a baseline capture only 25 s old" in why and "a cache still filling" in why
+    assert "once it is minutes old would tell them apart" in why
+    # the same growth a minute later decides
+    old = longterm.LongTerm(heap=replace(young, age_s=90.0))
+    assert longterm.decisive(old)["memory-leak"].startswith("heap growth in one function")
+
+
 def test_a_baseline_taken_under_a_lighter_load_decides_nothing() -> None:
     """A reference taken at rest (17 goroutines) against the service under load (47): the
     write cache the load fills is growth since the baseline, not a trend. Under the same
