@@ -40,3 +40,14 @@ def test_a_deadline_inside_the_window_is_refused_before_anything_is_asked() -> N
 def test_a_path_that_does_not_exist_is_named_as_such(tmp_path: Path) -> None:
     r = run("diagnose", str(tmp_path / "no-such-bundle"))
     assert r.returncode == 2 and "no such directory" in r.stderr, r.stderr
+
+
+def test_undecided_advice_names_the_reference_already_compared() -> None:
+    """Beside a baseline stored 25 s before, "a baseline stored now ... would decide" read as
+    the stored one having been ignored: the advice is the later diagnosis against it."""
+    from godiag.pipeline.diagnose import UNDECIDED, _undecided
+
+    assert _undecided({}) == UNDECIDED and "a baseline stored now" in UNDECIDED
+    advice = _undecided({"baseline_age_minutes": 25 / 60})
+    assert "a baseline stored now" not in advice
+    assert "a later diagnosis against the stored reference (now 25 s old) would decide" in advice

@@ -394,3 +394,11 @@ def test_a_metrics_port_alone_states_no_fault_it_did_not_see() -> None:
     healthy = next(c for c in doc["causes"] if c["kind"] == "healthy")
     said = " ".join(healthy["evidence"]) + str(healthy.get("set_aside", ""))
     assert "heap profile" in said and "expose Go runtime metrics" not in said, said
+
+
+def test_a_series_name_that_is_not_a_metric_name_is_one_line_of_error(copy: Path) -> None:
+    """Found by the test above: a series named "\\n" was echoed into the error, two lines."""
+    edit(copy, lambda m: m["observation"].__setitem__("trends", {"go_goroutines\nx": []}))
+    with pytest.raises(ParseError) as err:
+        replayed(copy)
+    assert "\n" not in str(err.value) and "expected series names" in str(err.value)

@@ -651,3 +651,29 @@ def test_a_figure_under_a_bar_never_reads_as_the_bar() -> None:
     assert mb_under(four - 5000, four) == "3.99 MiB"  # not "4.0 MiB (under 4 MiB)"
     assert mb_under(3 * 2**20, four) == "3.0 MiB"
     assert mb_under(five := 5 * 2**20, four) == "5.0 MiB" and five > four
+
+
+def test_history_too_short_for_a_trend_says_how_much_there_is() -> None:
+    """25 s of scrapes: every series' shape is unknown; the history line says how much
+    history there is and what a trend takes, not "unknown" five times over."""
+    short = history.trend(_series(lambda i: 100 + i, n=5))
+    assert short is not None and short.shape == "unknown"
+    lt = longterm.LongTerm(trends={"go_goroutines": short, "heap_live_bytes": short},
+                           lookback_s=1800.0)  # fmt: skip
+    line = longterm.summary(lt) or ""
+    assert "unknown" not in line
+    assert "20 s of history (5 points), too little for a trend" in line
+    assert f"{history.MIN_POINTS} points over {history.MIN_SPAN_S:.0f} s" in line
+
+
+def test_a_linear_history_beside_a_healthy_top_says_what_would_decide() -> None:
+    mb = 2**20
+    heap = history.trend(_series(lambda i: 50 * mb + i * 100_000, n=60))
+    assert heap is not None and heap.shape == "linear"
+    lt = longterm.LongTerm(trends={"heap_live_bytes": heap}, lookback_s=1800.0)
+    why = longterm.doubt("healthy", lt) or ""
+    assert "a slow leak looks like this; 10 min of that history or a baseline stored now" in why
+    site = ("main.put", "/src/main.go", 9)
+    with_ref = replace(lt, heap=longterm.HeapSince(25.0, mb, site, mb, 0, 1.0))
+    why = longterm.doubt("healthy", with_ref) or ""
+    assert "a later diagnosis against the stored reference (now 25 s old) would decide" in why

@@ -211,6 +211,9 @@ def _capture(root: Path, f: _Fields, max_bytes: int, src: str) -> Recorded:
     return Recorded(role, at, cap, f.flag("stored"), f.flag("after_gc"))
 
 
+_SERIES = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
+
+
 def _points(src: str, raw: Any, where: str) -> list[tuple[float, float]]:
     """[[seconds, value], ...] of a series in the manifest."""
     if not isinstance(raw, list) or len(raw) > 100_000:
@@ -275,7 +278,8 @@ def load(path: Path, max_bytes: int) -> Recording:
         raise ob._bad("trends", "expected an object of series")
     trends = {}
     for name, pts in trends_raw.items():
-        if not isinstance(name, str) or len(name) > 64:
+        # Prometheus metric names only: the name is echoed in messages, one line each
+        if not isinstance(name, str) or len(name) > 64 or not _SERIES.fullmatch(name):
             raise ob._bad("trends", "expected series names")
         trends[name] = _points(src, pts, f"observation.trends.{name}")
     hits_raw = ob.raw("budget_hits")

@@ -434,7 +434,7 @@ def _analyse(
             verdict += "; " + _set_aside(named, dict(ranked))
         if (place := _one_place([*causes, *unlisted], obs)) is not None:
             verdict += "; " + place
-        verdict += "; " + UNDECIDED
+        verdict += "; " + _undecided(feats)
     else:
         verdict = f"{top['kind']} ({top['probability']:.0%})"  # type: ignore[index]
     # what storing will see: the recorded metadata under the command line's
@@ -545,6 +545,20 @@ def _listed(
 UNDECIDED = ("a longer --window (slow faults show over minutes), a diagnosis while the symptom "
              "is on, or a baseline stored now (`godiag diagnose URL --store --as-baseline`) "
              "and a diagnosis minutes later would decide")  # fmt: skip
+
+
+def _undecided(feats: dict[str, Any]) -> str:
+    """UNDECIDED, where a stored reference was compared already: the later diagnosis against
+    it, not a baseline to store (advised beside a reference 25 s old, a trial user read it
+    as the baseline just stored having been ignored)."""
+    from godiag.analysis.rootcause.longterm.common import _ago
+
+    age = feats.get("baseline_age_minutes")
+    if age is None:
+        return UNDECIDED
+    return ("a longer --window (slow faults show over minutes), a diagnosis while the symptom "
+            f"is on, or a later diagnosis against the stored reference (now {_ago(age * 60)} "
+            "old) would decide")  # fmt: skip
 
 
 def _ranked_at(top: dict[str, Any]) -> str:
@@ -708,11 +722,11 @@ def _outweighed(
         return (f"the faults together score {than} ({more}: {named}), none of them with "
                 f"evidence of its own in this window: no fault was seen, but one window does not "
                 f"rule out a slow or intermittent one (no fault is a verdict only at "
-                f"{ranker.HEALTHY_FLOOR:.0%} or more); {UNDECIDED}")  # fmt: skip
+                f"{ranker.HEALTHY_FLOOR:.0%} or more); {_undecided(feats)}")  # fmt: skip
     named = ", ".join(f"{k} {p:.0%}" + (" (not confirmed by its own evidence)" if bare(k) else "")
                       for k, p in shown)  # fmt: skip
     return (f"the faults together score {than} ({more}: {named}): no fault is a verdict "
-            f"only at {ranker.HEALTHY_FLOOR:.0%} or more; {UNDECIDED}")  # fmt: skip
+            f"only at {ranker.HEALTHY_FLOOR:.0%} or more; {_undecided(feats)}")  # fmt: skip
 
 
 def _set_aside(why: dict[str, str], p: dict[str, float]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from godiag.analysis import history
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause.longterm import bodies
 from godiag.analysis.rootcause.longterm.common import (
@@ -202,7 +203,14 @@ def wait_line(lt: LongTerm) -> str | None:
 def summary(lt: LongTerm) -> str | None:
     """Which history the diagnosis used: "Prometheus 30m: ...; baseline capture 8 min ago"."""
     parts: list[str] = []
-    if lt.trends:
+    if lt.trends and all(t.shape == "unknown" for t in lt.trends.values()):
+        # "CPU s/s unknown, GC/s unknown, ..." read as no series at all beside "Prometheus
+        # has 24 s of it": say how much there is and what a shape needs
+        longest = max(lt.trends.values(), key=lambda t: t.span_s)
+        parts.append(f"Prometheus {_span(lt)}: {_ago(longest.span_s)} of history "
+                     f"({many(longest.points, 'point')}), too little for a trend (it takes "
+                     f"{history.MIN_POINTS} points over {history.MIN_SPAN_S:.0f} s)")  # fmt: skip
+    elif lt.trends:
         names = ", ".join(
             f"{LABELS.get(n, (n, ''))[0]} {t.shape}" for n, t in sorted(lt.trends.items())
         )

@@ -300,5 +300,11 @@ def doubt(top_kind: str, lt: LongTerm) -> str | None:
     for series in ("go_goroutines", "heap_live_bytes"):
         t = lt.trends.get(series)
         if t is not None and t.shape == "linear" and t.delta >= HISTORY_GROWTH_MIN[series]:
-            return f"{_history_line(lt, series)}: a slow leak looks like this"
+            ref = lt.heap or lt.goroutines
+            later = ("a baseline stored now and a diagnosis minutes later" if ref is None else
+                     f"a later diagnosis against the stored reference (now {_ago(ref.age_s)} "
+                     f"old)")  # fmt: skip
+            return (f"{_history_line(lt, series)}: a slow leak looks like this; "
+                    f"{CORROBORATE_MIN_S / 60:.0f} min of that history or {later} would "
+                    f"decide")  # fmt: skip
     return None
