@@ -93,7 +93,7 @@ def test_timing_kinds_come_from_the_registry() -> None:
 
 def test_every_kind_has_a_title_with_and_without_a_location() -> None:
     none = dict.fromkeys(FEATURES)
-    growing = {**none, "top_growth_per_min": 120.0, "top_growth_blocked": 1}
+    growing = {**none, "top_growth_per_min": 120.0, "top_growth_blocked": 1, "top_growth_count": 10}
     at = {"function": "main.handle", "file": "/src/main.go", "line": 12}
     for k in IDS:
         for feats in (none, growing):
@@ -103,6 +103,9 @@ def test_every_kind_has_a_title_with_and_without_a_location() -> None:
     assert title("goroutine-leak", growing, at) == (
         "goroutines pile up blocked in main.handle (+120/min)"
     )
+    # one more goroutine in 5 s is no rate: "+12/min" beside a flat history read as growth
+    one = {**growing, "top_growth_per_min": 12.0, "top_growth_count": 1}
+    assert title("goroutine-leak", one, at) == "goroutines pile up blocked in main.handle"
 
 
 def test_locate_all_answers_for_every_locator_on_an_empty_observation() -> None:

@@ -62,9 +62,13 @@ def title(feats: Features, where: str) -> str:
     # group's own, and only when it is a blocked one (the group the window names); the
     # process's count moves with work that comes and goes (SeaweedFS at rest: +24/min
     # from +2 goroutines in 5 s, beside an idle group that grew by 0). Only growth: "+0/min"
-    # beside "pile up" reads as a contradiction.
+    # beside "pile up" reads as a contradiction, and so does a rate from one or two more
+    # goroutines in 5 s ("+12/min" beside a flat go_goroutines history): not growth at all.
     g = feats.get("top_growth_per_min") if feats.get("top_growth_blocked") else None
-    return f"goroutines pile up blocked{where}" + (f" ({g:+.0f}/min)" if g and g > 0 else "")
+    grew = (feats.get("top_growth_count") or 0) >= MIN_GROUP_GROWTH
+    return f"goroutines pile up blocked{where}" + (
+        f" ({g:+.0f}/min)" if g and g > 0 and grew else ""
+    )
 
 
 # at least this share of the blocked goroutines are handlers stuck across the window: the
