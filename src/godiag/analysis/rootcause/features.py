@@ -18,7 +18,7 @@ from godiag.analysis.rootcause import served as served_
 from godiag.analysis.rootcause.derived import Derived, derive, service_prefix
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
 from godiag.formats.observation import served_requests
-from godiag.model.goroutine import Dump
+from godiag.model.goroutine import Dump, Goroutine
 from godiag.model.observation import MetricSample, Observation
 
 MIN_CPU_SAMPLES = 20  # 0.2 s of CPU at Go's 100 Hz
@@ -50,6 +50,11 @@ FEATURES: dict[str, tuple[str, str]] = {
         "the start dump under another stack (by goroutine id; null without ids)",
     ),
     "top_growth_lock": ("0/1", "dump diff: fastest-growing group waits on a sync lock"),
+    "top_growth_from_zero": (
+        "0/1",
+        "dump diff: the fastest-growing group had no goroutine at the window's start, nor in "
+        "the stored baseline dump when there is one",
+    ),
     "leaked_goroutines": ("count", "goroutineleak profile (Go 1.27+, or experiment)"),
     "lock_waiters": ("count", "goroutines waiting on a sync lock: dumps, lock profile mean"),
     "lock_waiters_growth": (
@@ -484,6 +489,10 @@ def _dump_features(obs: Observation, derived: Derived, out: dict[str, Any]) -> N
             out["top_growth_lock"] = int(grow.category == "lock")
             out["top_growth_ended_share"] = _ended_share(obs.dumps[0], end, grow.key)
             out["top_growth_moved_share"] = _moved_share(obs.dumps[0], end, grow.key)
+            base = obs.baseline_dump
+            out["top_growth_from_zero"] = int(
+                grow.before == 0 and (base is None or _count(base, grow.key) == 0)
+            )
         else:
             out["top_growth_per_min"], out["top_growth_blocked"], out["top_growth_lock"] = 0, 0, 0
             out["top_growth_count"] = 0
@@ -515,6 +524,15 @@ def _settled(before: dict[int, Calls], after: dict[int, Calls]) -> int:
     # whose arguments changed has left its wait too
     left = {site(fr) for i, fr in before.items() if after.get(i) != fr}
     return sum(1 for i, fr in after.items() if before.get(i) == fr and site(fr) not in left)
+
+
+def _count(d: Dump, key: Sig) -> int:
+    """The goroutines of `d` with stack `key`."""
+
+    def sig(g: Goroutine) -> Sig:
+        return g.state, tuple((f.function, f.file, f.line) for f in g.frames)
+
+    return sum(g.count for g in d.goroutines if sig(g) == key)
 
 
 def _ended_share(start: Dump, end: Dump, key: Sig) -> float | None:

@@ -66,6 +66,7 @@ SKIP = {
     "top_growth_count",
     "top_growth_ended_share",
     "top_growth_moved_share",
+    "top_growth_from_zero",
     "lock_holder_waits",
     "dial_live_bytes",
     "heap_growth_retention",

@@ -13,6 +13,7 @@ from godiag.analysis import sites
 from godiag.analysis.rootcause import locate, longterm
 from godiag.analysis.rootcause.derived import Derived
 from godiag.analysis.rootcause.kinds.base import Features, Kind, would_decide
+from godiag.analysis.rootcause.longterm.common import _ago
 from godiag.words import many
 
 
@@ -148,6 +149,8 @@ def unsupported(feats: Features) -> str | None:
                 f"count rose by {count / grew:.0%} of that group's gain: goroutines that "
                 f"changed what they wait on (a pool's workers going idle after a batch), not "
                 f"new ones piling up; {_would_decide(feats)}")  # fmt: skip
+    if (burst := _from_zero(feats)) is not None and not proven and not arrived:
+        return burst
     stuck, blocked = feats.get("stuck_handlers") or 0, feats.get("blocked_user_goroutines") or 0
     # goroutines waiting on a response inside an HTTP client call are requests in flight
     # too, outbound (an in-process client of the stuck handlers is the other end of them)
@@ -184,6 +187,24 @@ def unsupported(feats: Features) -> str | None:
         return None
     return ("no blocked group of goroutines grew during the window and no goroutine was "
             f"proven leaked; {_would_decide(feats)}")  # fmt: skip
+
+
+def _from_zero(feats: Features) -> str | None:
+    """The group that grew had no goroutine at the window's start, nor in the stored
+    baseline: all of it arrived within the window's seconds. A batch that fans out hundreds
+    of goroutines every half minute (a blind trial's report job, 300-600 behind a rate
+    limiter, gone within seconds) looks so, as does a leak that began just now; nothing
+    before the window tells them apart (what Prometheus saw the count do first would)."""
+    n = feats.get("top_growth_count") or 0
+    rose = any((feats.get(k) or 0) > 0 for k in ("goroutines_delta_5m", "history_goroutines_delta"))
+    if not feats.get("top_growth_from_zero") or n < MIN_GROUP_GROWTH or rose:
+        return None
+    age = feats.get("baseline_age_minutes")
+    also = "" if age is None else f", nor in the stored baseline of {_ago(age * 60)} before"
+    return (f"all {n} goroutines of the group that grew arrived within the window (none of them "
+            f"at its start{also}): a batch fanned out just now looks the same as a leak that "
+            f"has just begun; a diagnosis a minute from now would decide (a batch's goroutines "
+            f"are gone by then, a leak's are still there)")  # fmt: skip
 
 
 KIND = Kind(
