@@ -542,8 +542,8 @@ def _listed(
 # What decides when no cause reaches the floor: the window saw too little of any fault (a
 # slow one shows over minutes, an intermittent one while it is on), or one window cannot
 # tell a fault from the service's usual state (a reference can).
-UNDECIDED = ("a longer --window (slow faults show over minutes), a diagnosis while the symptom "
-             "is on, or a baseline stored now (`godiag diagnose URL --store --as-baseline`) "
+_SOONER = "a longer --window (slow faults show over minutes), a diagnosis while the symptom is on"
+UNDECIDED = (f"{_SOONER}, or a baseline stored now (`godiag diagnose URL --store --as-baseline`) "
              "and a diagnosis minutes later would decide")  # fmt: skip
 
 
@@ -551,14 +551,12 @@ def _undecided(feats: dict[str, Any]) -> str:
     """UNDECIDED, where a stored reference was compared already: the later diagnosis against
     it, not a baseline to store (advised beside a reference 25 s old, a trial user read it
     as the baseline just stored having been ignored)."""
-    from godiag.analysis.rootcause.longterm.common import _ago
+    from godiag.analysis.rootcause.longterm.common import against_reference
 
     age = feats.get("baseline_age_minutes")
     if age is None:
         return UNDECIDED
-    return ("a longer --window (slow faults show over minutes), a diagnosis while the symptom "
-            f"is on, or a later diagnosis against the stored reference (now {_ago(age * 60)} "
-            "old) would decide")  # fmt: skip
+    return f"{_SOONER}, or {against_reference(age * 60)} would decide"
 
 
 def _ranked_at(top: dict[str, Any]) -> str:

@@ -12,13 +12,13 @@ from typing import Any
 
 from godiag.analysis import sites
 from godiag.analysis.goroutine_rules import BLOCKED, is_stdlib
-from godiag.analysis.goroutines import Sig, ids
+from godiag.analysis.goroutines import Sig, group, ids
 from godiag.analysis.rootcause import locate
 from godiag.analysis.rootcause import served as served_
 from godiag.analysis.rootcause.derived import Derived, derive, service_prefix
 from godiag.analysis.rules.memory_leak import DEFAULT_PERIOD
 from godiag.formats.observation import served_requests
-from godiag.model.goroutine import Dump, Goroutine
+from godiag.model.goroutine import Dump
 from godiag.model.observation import MetricSample, Observation
 
 MIN_CPU_SAMPLES = 20  # 0.2 s of CPU at Go's 100 Hz
@@ -491,7 +491,7 @@ def _dump_features(obs: Observation, derived: Derived, out: dict[str, Any]) -> N
             out["top_growth_moved_share"] = _moved_share(obs.dumps[0], end, grow.key)
             base = obs.baseline_dump
             out["top_growth_from_zero"] = int(
-                grow.before == 0 and (base is None or _count(base, grow.key) == 0)
+                grow.before == 0 and (base is None or grow.key not in group(base))
             )
         else:
             out["top_growth_per_min"], out["top_growth_blocked"], out["top_growth_lock"] = 0, 0, 0
@@ -524,15 +524,6 @@ def _settled(before: dict[int, Calls], after: dict[int, Calls]) -> int:
     # whose arguments changed has left its wait too
     left = {site(fr) for i, fr in before.items() if after.get(i) != fr}
     return sum(1 for i, fr in after.items() if before.get(i) == fr and site(fr) not in left)
-
-
-def _count(d: Dump, key: Sig) -> int:
-    """The goroutines of `d` with stack `key`."""
-
-    def sig(g: Goroutine) -> Sig:
-        return g.state, tuple((f.function, f.file, f.line) for f in g.frames)
-
-    return sum(g.count for g in d.goroutines if sig(g) == key)
 
 
 def _ended_share(start: Dump, end: Dump, key: Sig) -> float | None:

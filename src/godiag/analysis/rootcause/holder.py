@@ -62,7 +62,7 @@ _LOCK_IMPL = ("sync.", "internal/sync.", "runtime.")
 # where a holder waits while it holds the lock (a lock waiter is not a holder here, and
 # sync.Cond.Wait releases its lock while it waits)
 WAITS_ELSEWHERE = ("channel", "select", "waitgroup", "io", "sleep", "syscall", "other")
-_EXACT = re.compile(r"0x[0-9a-f]+")  # an address the traceback printed exactly (no `?`)
+EXACT = re.compile(r"0x[0-9a-f]+")  # an address the traceback printed exactly (no `?`)
 UP = 3  # frames above the lock call where the critical section's function may be
 NO_HOLDER = "holder not identified: enable the mutex profile (runtime.SetMutexProfileFraction)"
 
@@ -235,7 +235,6 @@ def _opposite(
     edge of the cycle: its earlier lock is the mutex `held` wait for, or its later call
     waits for the mutex `fn`'s earlier waiters wait for (a read lock prints none). Without
     an address, a function nested the same way on unrelated locks would look the same."""
-    from godiag.analysis.rootcause.lockcycle import address
 
     def at(where: Frame) -> set[str | None]:
         return {address(g) for g in dump.goroutines if _waits_at(g, where)}
@@ -410,7 +409,7 @@ def outside(mutex: str | None, f: Frame) -> bool:
     creator readings assume the lock is the receiver's, which the addresses then refute
     (a per-item lock taken in a method of the collection). False when either is unknown."""
     first = f.args.split(",")[0].strip()
-    if mutex is None or receiver(f.function) is None or not _EXACT.fullmatch(first):
+    if mutex is None or receiver(f.function) is None or not EXACT.fullmatch(first):
         return False
     return not 0 <= int(mutex, 16) - int(first, 16) < FIELD_SPAN
 

@@ -26,15 +26,13 @@ would make it (holder._reentrant weighs that case with its own evidence).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from godiag.analysis.goroutine_rules import category, is_stdlib
-from godiag.analysis.rootcause.holder import entry_frames
+from godiag.analysis.rootcause.holder import EXACT, entry_frames
 from godiag.model.goroutine import Dump, Frame, Goroutine
 from godiag.words import many
 
-_ADDRESS = re.compile(r"0x[0-9a-f]+")
 # sync.Mutex is internal/sync.Mutex since Go 1.24
 _LOCK_SLOW = ("sync.(*Mutex).lockSlow", "internal/sync.(*Mutex).lockSlow")
 # a mutex this far into the object an argument points at is that object's (a struct's
@@ -59,7 +57,7 @@ def address(g: Goroutine) -> str | None:
     for f in g.frames:
         if f.function in _LOCK_SLOW:
             arg = f.args.split(",")[0].strip()
-            return arg if _ADDRESS.fullmatch(arg) else None
+            return arg if EXACT.fullmatch(arg) else None
     return None
 
 
@@ -95,7 +93,7 @@ def pointers(f: Frame) -> list[int]:
     out = []
     for arg in f.args.replace("{", ",").replace("}", ",").split(","):
         arg = arg.strip()
-        if _ADDRESS.fullmatch(arg) and (v := int(arg, 16)) >= 1 << 16:
+        if EXACT.fullmatch(arg) and (v := int(arg, 16)) >= 1 << 16:
             out.append(v)
     return out
 

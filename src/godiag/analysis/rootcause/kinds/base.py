@@ -58,14 +58,14 @@ def would_decide(
     history it read as more of that history. `history`: the series, as "go_goroutines
     history"; `span`: the seconds of it that decide, when the kind needs that many;
     `runtime`: a last resort beyond both (the goroutineleak profile)."""
-    from godiag.analysis.rootcause.longterm.common import _ago
+    from godiag.analysis.rootcause.longterm.common import _ago, against_reference
 
     parts = ["a longer --window"]
     age = feats.get("baseline_age_minutes")
     if age is None:
         parts.append("a stored baseline")
     else:
-        parts.append(f"a later diagnosis against the stored reference (now {_ago(age * 60)} old)")
+        parts.append(against_reference(age * 60))
     minutes = feats.get("history_minutes")
     needed = f"{_ago(span)} of {history}" if span else history
     if minutes is None:

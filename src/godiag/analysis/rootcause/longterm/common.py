@@ -204,6 +204,12 @@ def _ago(seconds: float) -> str:
     return f"{seconds / 60:.0f} min"
 
 
+def against_reference(age_s: float) -> str:
+    """What decides once a stored reference was compared: a later diagnosis against it (not
+    a baseline to store, which beside one 25 s old read as the stored one ignored)."""
+    return f"a later diagnosis against the stored reference (now {_ago(age_s)} old)"
+
+
 def _span(lt: LongTerm) -> str:
     return _ago(lt.lookback_s).replace(" min", "m").replace(" s", "s")
 

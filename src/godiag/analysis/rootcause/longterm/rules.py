@@ -18,6 +18,7 @@ from godiag.analysis.rootcause.longterm.common import (
     _ago,
     _history_line,
     _mb,
+    against_reference,
     mb_under,
 )
 from godiag.analysis.rootcause.longterm.connections import _pool_exhausted, connections_left_open
@@ -301,9 +302,8 @@ def doubt(top_kind: str, lt: LongTerm) -> str | None:
         t = lt.trends.get(series)
         if t is not None and t.shape == "linear" and t.delta >= HISTORY_GROWTH_MIN[series]:
             ref = lt.heap or lt.goroutines
-            later = ("a baseline stored now and a diagnosis minutes later" if ref is None else
-                     f"a later diagnosis against the stored reference (now {_ago(ref.age_s)} "
-                     f"old)")  # fmt: skip
+            later = ("a baseline stored now and a diagnosis minutes later" if ref is None
+                     else against_reference(ref.age_s))  # fmt: skip
             return (f"{_history_line(lt, series)}: a slow leak looks like this; "
                     f"{CORROBORATE_MIN_S / 60:.0f} min of that history or {later} would "
                     f"decide")  # fmt: skip
